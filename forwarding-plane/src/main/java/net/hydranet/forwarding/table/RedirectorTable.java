@@ -1,0 +1,313 @@
+package net.hydranet.forwarding.table;
+
+import java.util.Arrays;
+import org.agrona.BitUtil;
+import org.agrona.BufferUtil;
+import org.agrona.collections.Long2LongHashMap;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * The redirector table: maps a replicated service (IPv4 destination, protocol, port) to a service
+ * index whose host servers, weights and counters live in flat preallocated arrays.
+ *
+ * <p><b>Layout.</b> The key is packed into one {@code long} by {@link #key(int, int, int)}, and an
+ * Agrona {@link Long2LongHashMap} (open addressing, linear probing, key and value side by side in
+ * one {@code long[]}, so a probe touches one cache line) maps it to the service index. We use
+ * Agrona's map rather than our own open addressing because its layout is the one we would write; it
+ * is presized at load factor 0.5 so it never rehashes and probe chains stay short. Service {@code
+ * s} owns slots {@code [s × maxHostServers, (s + 1) × maxHostServers)} of the host-server and
+ * weight arrays. Freed service indices go on a free list and are reused, newest first.
+ *
+ * <p><b>Why a lookup never sees a torn update.</b> The only writer is the forwarding thread itself:
+ * other threads never call {@link #put}, {@link #remove} or {@link #setWeight}; they queue a
+ * command, and the forwarding thread applies queued control-plane commands between packets. So a
+ * {@link #lookup} or {@link #select} never runs concurrently with an update, and the arrays need no
+ * locks, fences or versioning. The per-service counters are the one exception: a metrics thread may
+ * read them at any time, see {@link #count}.
+ *
+ * <p><b>Memory</b> (see {@link #footprintBytes()}): per service about {@code 8 × maxHostServers +
+ * 64} bytes, i.e. 2M services with 8 host servers take about 260 MB, 1M take about 130 MB.
+ *
+ * <p>A rejected change throws {@link IllegalStateException} and leaves the table unchanged, so the
+ * command handler can count it and carry on.
+ */
+public final class RedirectorTable {
+  /** What {@link #lookup} returns for a key that is not in the table. */
+  public static final int NOT_FOUND = -1;
+
+  /** Largest capacity: keeps the counters' direct buffer and the map's array within int indices. */
+  public static final int MAX_CAPACITY = 1 << 26;
+
+  private static final long FREE = -1L;
+  private static final int COUNTER_SHIFT = 4; // 16 bytes per service: packets, then bytes
+  private static final int BYTES_OFFSET = 8;
+  private static final float LOAD_FACTOR = 0.5f;
+
+  private final int capacity;
+  private final int maxHostServers;
+  private final Long2LongHashMap index;
+  private final long[] keys;
+  private final int[] hostServerCounts;
+  private final int[] totalWeights;
+  private final int[] hostServers;
+  private final int[] weights;
+  private final UnsafeBuffer counters;
+  private final int[] freeServices;
+  private int freeCount;
+  private int highWater;
+
+  /**
+   * A table for up to {@code capacity} services of up to {@code maxHostServers} host servers each;
+   * all memory is allocated here.
+   */
+  public RedirectorTable(int capacity, int maxHostServers) {
+    if (capacity < 1 || capacity > MAX_CAPACITY) {
+      throw new IllegalArgumentException(
+          "capacity must be in [1, " + MAX_CAPACITY + "], was " + capacity);
+    }
+    if (maxHostServers < 1 || (long) capacity * maxHostServers > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException(
+          "maxHostServers must be >= 1 and capacity × maxHostServers must fit an array, was "
+              + maxHostServers);
+    }
+    this.capacity = capacity;
+    this.maxHostServers = maxHostServers;
+    this.index = new Long2LongHashMap((int) (capacity / LOAD_FACTOR), LOAD_FACTOR, NOT_FOUND);
+    this.keys = new long[capacity];
+    Arrays.fill(keys, FREE);
+    this.hostServerCounts = new int[capacity];
+    this.totalWeights = new int[capacity];
+    this.hostServers = new int[capacity * maxHostServers];
+    this.weights = new int[capacity * maxHostServers];
+    this.counters =
+        new UnsafeBuffer(
+            BufferUtil.allocateDirectAligned(capacity << COUNTER_SHIFT, BitUtil.CACHE_LINE_LENGTH));
+    this.freeServices = new int[capacity];
+  }
+
+  /** The packed key: address in bits 55..24, protocol in 23..16, port in 15..0. */
+  public static long key(int address, int protocol, int port) {
+    return ((address & 0xFFFFFFFFL) << 24) | ((protocol & 0xFFL) << 16) | (port & 0xFFFFL);
+  }
+
+  /** The service index for a destination, or {@link #NOT_FOUND}. Allocation-free. */
+  public int lookup(int address, int protocol, int port) {
+    return (int) index.get(key(address, protocol, port));
+  }
+
+  /**
+   * Chooses a host server for a flow: a weighted choice by flow hash, the same for the same hash
+   * and host-server set. Host servers of weight 0 (draining) are never chosen.
+   *
+   * <p>{@code hash × total >>> 32} maps the hash onto {@code [0, total)} without a division; the
+   * chosen host server is the one whose weight interval holds that point.
+   *
+   * @return the host server's address, or 0 when every weight is 0.
+   */
+  public int select(int service, int flowHash) {
+    final int total = totalWeights[service];
+    if (total == 0) {
+      return 0;
+    }
+    int point = (int) (((flowHash & 0xFFFFFFFFL) * total) >>> 32);
+    final int base = service * maxHostServers;
+    final int end = base + hostServerCounts[service];
+    for (int i = base; i < end; i++) {
+      point -= weights[i];
+      if (point < 0) {
+        return hostServers[i];
+      }
+    }
+    return 0; // unreachable: totalWeights[service] is the sum of the weights
+  }
+
+  public int hostServerCount(int service) {
+    return hostServerCounts[service];
+  }
+
+  /** Host server {@code i} of {@code service}, {@code 0 <= i < hostServerCount(service)}. */
+  public int hostServer(int service, int i) {
+    return hostServers[service * maxHostServers + i];
+  }
+
+  /** Weight of host server {@code i} of {@code service}; 0 means draining. */
+  public int weight(int service, int i) {
+    return weights[service * maxHostServers + i];
+  }
+
+  public int address(int service) {
+    return (int) (keys[service] >>> 24);
+  }
+
+  public int protocol(int service) {
+    return (int) (keys[service] >>> 16) & 0xFF;
+  }
+
+  public int port(int service) {
+    return (int) keys[service] & 0xFFFF;
+  }
+
+  /**
+   * Counts one packet of {@code bytes} bytes. Only the forwarding thread calls this, so the plain
+   * load inside {@code addLongOrdered} is current; the store is a release store ({@code
+   * putLongOrdered}, Agrona 1.x's name for it) because the metrics thread reads the counter
+   * concurrently with {@link #packets}: the JLS (§17.7) lets a plain long write tear, and a release
+   * store publishes the value without a full fence (on x86 it is an ordinary store). Packets and
+   * bytes are two stores, so a reader may briefly see one packet without its bytes.
+   */
+  public void count(int service, int bytes) {
+    final int offset = service << COUNTER_SHIFT;
+    counters.addLongOrdered(offset, 1);
+    counters.addLongOrdered(offset + BYTES_OFFSET, bytes);
+  }
+
+  /** Packets counted for {@code service}; safe to call from any thread. */
+  public long packets(int service) {
+    return counters.getLongVolatile(service << COUNTER_SHIFT);
+  }
+
+  /** Bytes counted for {@code service}; safe to call from any thread. */
+  public long bytes(int service) {
+    return counters.getLongVolatile((service << COUNTER_SHIFT) + BYTES_OFFSET);
+  }
+
+  /**
+   * Adds a service, or replaces the host-server set of an existing one (keeping its index and
+   * counters). Forwarding thread only.
+   *
+   * @return the service index.
+   * @throws IllegalStateException when the table is full, {@code count} exceeds {@code
+   *     maxHostServers}, a weight is negative, the weights sum past {@link Integer#MAX_VALUE}, a
+   *     host server is 0 or repeated, or protocol or port is out of range.
+   */
+  public int put(int address, int protocol, int port, int[] hostServers, int[] weights, int count) {
+    if (protocol < 0 || protocol > 0xFF || port < 0 || port > 0xFFFF) {
+      throw new IllegalStateException(
+          "protocol must be in [0, 255] and port in [0, 65535], were " + protocol + ", " + port);
+    }
+    if (count < 0 || count > maxHostServers) {
+      throw new IllegalStateException(
+          "host server count " + count + " is outside [0, maxHostServers=" + maxHostServers + "]");
+    }
+    if (hostServers.length < count || weights.length < count) {
+      throw new IllegalStateException("fewer host servers or weights than count " + count);
+    }
+    long total = 0;
+    for (int i = 0; i < count; i++) {
+      if (weights[i] < 0) {
+        throw new IllegalStateException("weight " + weights[i] + " of host server " + i + " < 0");
+      }
+      if (hostServers[i] == 0) {
+        throw new IllegalStateException("host server " + i + " is 0.0.0.0");
+      }
+      for (int j = 0; j < i; j++) {
+        if (hostServers[j] == hostServers[i]) {
+          throw new IllegalStateException("host server " + i + " repeats host server " + j);
+        }
+      }
+      total += weights[i];
+    }
+    if (total > Integer.MAX_VALUE) {
+      throw new IllegalStateException("weights sum to " + total + " > " + Integer.MAX_VALUE);
+    }
+
+    final long key = key(address, protocol, port);
+    int service = (int) index.get(key);
+    if (service == NOT_FOUND) {
+      if (index.size() == capacity) {
+        throw new IllegalStateException("redirector table is full: capacity " + capacity);
+      }
+      service = freeCount > 0 ? freeServices[--freeCount] : highWater++;
+      keys[service] = key;
+      counters.putLongOrdered(service << COUNTER_SHIFT, 0L);
+      counters.putLongOrdered((service << COUNTER_SHIFT) + BYTES_OFFSET, 0L);
+      index.put(key, service);
+    }
+    final int base = service * maxHostServers;
+    System.arraycopy(hostServers, 0, this.hostServers, base, count);
+    System.arraycopy(weights, 0, this.weights, base, count);
+    hostServerCounts[service] = count;
+    totalWeights[service] = (int) total;
+    return service;
+  }
+
+  /** Removes a service and frees its index for reuse. Forwarding thread only. */
+  public boolean remove(int address, int protocol, int port) {
+    final int service = (int) index.remove(key(address, protocol, port));
+    if (service == NOT_FOUND) {
+      return false;
+    }
+    keys[service] = FREE;
+    hostServerCounts[service] = 0;
+    totalWeights[service] = 0;
+    freeServices[freeCount++] = service;
+    return true;
+  }
+
+  /**
+   * Sets the weight of one host server of a service; 0 drains it. Forwarding thread only.
+   *
+   * @return false when the service or the host server is not in the table.
+   * @throws IllegalStateException when the weight is negative or the weights would sum past {@link
+   *     Integer#MAX_VALUE}.
+   */
+  public boolean setWeight(int address, int protocol, int port, int hostServer, int weight) {
+    if (weight < 0) {
+      throw new IllegalStateException("weight " + weight + " < 0");
+    }
+    final int service = lookup(address, protocol, port);
+    if (service == NOT_FOUND) {
+      return false;
+    }
+    final int base = service * maxHostServers;
+    final int end = base + hostServerCounts[service];
+    for (int i = base; i < end; i++) {
+      if (hostServers[i] == hostServer) {
+        final long total = (long) totalWeights[service] - weights[i] + weight;
+        if (total > Integer.MAX_VALUE) {
+          throw new IllegalStateException("weights would sum to " + total);
+        }
+        weights[i] = weight;
+        totalWeights[service] = (int) total;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Number of services in the table. */
+  public int size() {
+    return index.size();
+  }
+
+  public int capacity() {
+    return capacity;
+  }
+
+  public int maxHostServers() {
+    return maxHostServers;
+  }
+
+  /** Visits every service in use, in index order; for snapshots, off the hot path. */
+  public void forEach(ServiceVisitor visitor) {
+    final int highWater = this.highWater;
+    for (int service = 0; service < highWater; service++) {
+      if (keys[service] != FREE) {
+        visitor.visit(service);
+      }
+    }
+  }
+
+  /** Bytes held by this table's arrays and buffers, computed from their sizes. */
+  public long footprintBytes() {
+    return (long) index.capacity() * 2 * Long.BYTES
+        + (long) keys.length * Long.BYTES
+        + ((long) hostServerCounts.length
+                + totalWeights.length
+                + hostServers.length
+                + weights.length
+                + freeServices.length)
+            * Integer.BYTES
+        + counters.capacity();
+  }
+}
