@@ -13,10 +13,20 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <p><b>Layout.</b> The key is packed into one {@code long} by {@link #key(int, int, int)}, and an
  * Agrona {@link Long2LongHashMap} (open addressing, linear probing, key and value side by side in
  * one {@code long[]}, so a probe touches one cache line) maps it to the service index. We use
- * Agrona's map rather than our own open addressing because its layout is the one we would write; it
- * is presized at load factor 0.5 so it never rehashes and probe chains stay short. Service {@code
- * s} owns slots {@code [s × maxHostServers, (s + 1) × maxHostServers)} of the host-server and
- * weight arrays. Freed service indices go on a free list and are reused, newest first.
+ * Agrona's map rather than our own open addressing because its layout is the one we would write
+ * (not measured against a hand-written one); it is presized at load factor 0.5 so it never rehashes
+ * and probe chains stay short.
+ *
+ * <p>Service {@code s} owns one record of {@code 2 + 2 × maxHostServers} ints in {@code records}:
+ *
+ * <pre>
+ * | count | total weight | host 0 | weight 0 | host 1 | weight 1 | ... |
+ * </pre>
+ *
+ * so {@link #select} reads one or two cache lines after the map probe instead of one per array
+ * (rough loop timing, not JMH: 1M services, random keys, lookup + select fell from 200-270 ns with
+ * four separate arrays to 100-160 ns, nearly all of it cache misses). Freed service indices go on a
+ * free list and are reused, newest first.
  *
  * <p><b>Why a lookup never sees a torn update.</b> The only writer is the forwarding thread itself:
  * other threads never call {@link #put}, {@link #remove} or {@link #setWeight}; they queue a
@@ -25,8 +35,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  * locks, fences or versioning. The per-service counters are the one exception: a metrics thread may
  * read them at any time, see {@link #count}.
  *
- * <p><b>Memory</b> (see {@link #footprintBytes()}): per service about {@code 8 × maxHostServers +
- * 64} bytes, i.e. 2M services with 8 host servers take about 260 MB, 1M take about 130 MB.
+ * <p><b>Memory</b> (see {@link #footprintBytes()}): per service {@code 8 × maxHostServers + 36}
+ * bytes of records, key, free list and counters, plus 32 to 64 bytes of map slots: 2M services with
+ * 8 host servers take 264 MiB, 1M take 127 MiB.
  *
  * <p>A rejected change throws {@link IllegalStateException} and leaves the table unchanged, so the
  * command handler can count it and carry on.
@@ -42,15 +53,17 @@ public final class RedirectorTable {
   private static final int COUNTER_SHIFT = 4; // 16 bytes per service: packets, then bytes
   private static final int BYTES_OFFSET = 8;
   private static final float LOAD_FACTOR = 0.5f;
+  // Offsets in a service's record; host server i is at HOSTS + 2i, its weight at HOSTS + 2i + 1.
+  private static final int COUNT = 0;
+  private static final int TOTAL_WEIGHT = 1;
+  private static final int HOSTS = 2;
 
   private final int capacity;
   private final int maxHostServers;
   private final Long2LongHashMap index;
   private final long[] keys;
-  private final int[] hostServerCounts;
-  private final int[] totalWeights;
-  private final int[] hostServers;
-  private final int[] weights;
+  private final int recordLength;
+  private final int[] records;
   private final UnsafeBuffer counters;
   private final int[] freeServices;
   private int freeCount;
@@ -65,9 +78,11 @@ public final class RedirectorTable {
       throw new IllegalArgumentException(
           "capacity must be in [1, " + MAX_CAPACITY + "], was " + capacity);
     }
-    if (maxHostServers < 1 || (long) capacity * maxHostServers > Integer.MAX_VALUE - 8) {
+    if (maxHostServers < 1
+        || (long) capacity * (HOSTS + 2L * maxHostServers) > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException(
-          "maxHostServers must be >= 1 and capacity × maxHostServers must fit an array, was "
+          "maxHostServers must be >= 1 and capacity × (2 + 2 × maxHostServers) must fit an array,"
+              + " was "
               + maxHostServers);
     }
     this.capacity = capacity;
@@ -75,10 +90,8 @@ public final class RedirectorTable {
     this.index = new Long2LongHashMap((int) (capacity / LOAD_FACTOR), LOAD_FACTOR, NOT_FOUND);
     this.keys = new long[capacity];
     Arrays.fill(keys, FREE);
-    this.hostServerCounts = new int[capacity];
-    this.totalWeights = new int[capacity];
-    this.hostServers = new int[capacity * maxHostServers];
-    this.weights = new int[capacity * maxHostServers];
+    this.recordLength = HOSTS + 2 * maxHostServers;
+    this.records = new int[capacity * recordLength];
     this.counters =
         new UnsafeBuffer(
             BufferUtil.allocateDirectAligned(capacity << COUNTER_SHIFT, BitUtil.CACHE_LINE_LENGTH));
@@ -105,34 +118,35 @@ public final class RedirectorTable {
    * @return the host server's address, or 0 when every weight is 0.
    */
   public int select(int service, int flowHash) {
-    final int total = totalWeights[service];
+    final int[] records = this.records;
+    final int record = service * recordLength;
+    final int total = records[record + TOTAL_WEIGHT];
     if (total == 0) {
       return 0;
     }
     int point = (int) (((flowHash & 0xFFFFFFFFL) * total) >>> 32);
-    final int base = service * maxHostServers;
-    final int end = base + hostServerCounts[service];
-    for (int i = base; i < end; i++) {
-      point -= weights[i];
+    final int end = record + HOSTS + 2 * records[record + COUNT];
+    for (int i = record + HOSTS; i < end; i += 2) {
+      point -= records[i + 1];
       if (point < 0) {
-        return hostServers[i];
+        return records[i];
       }
     }
-    return 0; // unreachable: totalWeights[service] is the sum of the weights
+    return 0; // unreachable: the total weight is the sum of the weights
   }
 
   public int hostServerCount(int service) {
-    return hostServerCounts[service];
+    return records[service * recordLength + COUNT];
   }
 
   /** Host server {@code i} of {@code service}, {@code 0 <= i < hostServerCount(service)}. */
   public int hostServer(int service, int i) {
-    return hostServers[service * maxHostServers + i];
+    return records[service * recordLength + HOSTS + 2 * i];
   }
 
   /** Weight of host server {@code i} of {@code service}; 0 means draining. */
   public int weight(int service, int i) {
-    return weights[service * maxHostServers + i];
+    return records[service * recordLength + HOSTS + 2 * i + 1];
   }
 
   public int address(int service) {
@@ -223,11 +237,13 @@ public final class RedirectorTable {
       counters.putLongOrdered((service << COUNTER_SHIFT) + BYTES_OFFSET, 0L);
       index.put(key, service);
     }
-    final int base = service * maxHostServers;
-    System.arraycopy(hostServers, 0, this.hostServers, base, count);
-    System.arraycopy(weights, 0, this.weights, base, count);
-    hostServerCounts[service] = count;
-    totalWeights[service] = (int) total;
+    final int record = service * recordLength;
+    records[record + COUNT] = count;
+    records[record + TOTAL_WEIGHT] = (int) total;
+    for (int i = 0; i < count; i++) {
+      records[record + HOSTS + 2 * i] = hostServers[i];
+      records[record + HOSTS + 2 * i + 1] = weights[i];
+    }
     return service;
   }
 
@@ -238,8 +254,8 @@ public final class RedirectorTable {
       return false;
     }
     keys[service] = FREE;
-    hostServerCounts[service] = 0;
-    totalWeights[service] = 0;
+    records[service * recordLength + COUNT] = 0;
+    records[service * recordLength + TOTAL_WEIGHT] = 0;
     freeServices[freeCount++] = service;
     return true;
   }
@@ -259,16 +275,16 @@ public final class RedirectorTable {
     if (service == NOT_FOUND) {
       return false;
     }
-    final int base = service * maxHostServers;
-    final int end = base + hostServerCounts[service];
-    for (int i = base; i < end; i++) {
-      if (hostServers[i] == hostServer) {
-        final long total = (long) totalWeights[service] - weights[i] + weight;
+    final int record = service * recordLength;
+    final int end = record + HOSTS + 2 * records[record + COUNT];
+    for (int i = record + HOSTS; i < end; i += 2) {
+      if (records[i] == hostServer) {
+        final long total = (long) records[record + TOTAL_WEIGHT] - records[i + 1] + weight;
         if (total > Integer.MAX_VALUE) {
           throw new IllegalStateException("weights would sum to " + total);
         }
-        weights[i] = weight;
-        totalWeights[service] = (int) total;
+        records[i + 1] = weight;
+        records[record + TOTAL_WEIGHT] = (int) total;
         return true;
       }
     }
@@ -302,12 +318,7 @@ public final class RedirectorTable {
   public long footprintBytes() {
     return (long) index.capacity() * 2 * Long.BYTES
         + (long) keys.length * Long.BYTES
-        + ((long) hostServerCounts.length
-                + totalWeights.length
-                + hostServers.length
-                + weights.length
-                + freeServices.length)
-            * Integer.BYTES
+        + ((long) records.length + freeServices.length) * Integer.BYTES
         + counters.capacity();
   }
 }
