@@ -1,0 +1,273 @@
+package net.hydranet.forwarding.config;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Everything the forwarding plane is built from: interfaces, table sizes and the encapsulation
+ * options, with each default beside its name (Aeron's {@code Configuration} idiom).
+ *
+ * <p>Fluent setters; {@link #conclude()} validates and names the field that is wrong. The config
+ * file is loaded into this same object, and tests build it directly.
+ */
+public final class ForwardingContext {
+  /** Services the redirector table holds. */
+  public static final int DEFAULT_REDIRECT_CAPACITY = 65_536;
+
+  /** Host servers one service may have. */
+  public static final int DEFAULT_MAX_HOST_SERVERS = 8;
+
+  public static final int DEFAULT_ROUTE_CAPACITY = 4_096;
+  public static final int DEFAULT_NEIGHBOUR_CAPACITY = 4_096;
+
+  /** Frames held while their next hop's ARP reply is awaited, over all neighbours. */
+  public static final int DEFAULT_ARP_QUEUE_FRAMES = 256;
+
+  /** Frames held per unresolved neighbour; RFC 1122 §2.3.2.2 asks for at least one. */
+  public static final int DEFAULT_ARP_QUEUE_PER_NEIGHBOUR = 8;
+
+  public static final long DEFAULT_ARP_RETRY_NANOS = 1_000_000_000L;
+  public static final int DEFAULT_ARP_RETRIES = 3;
+
+  /** Lifetime of a learned neighbour, as Linux's base_reachable_time of 30 s. */
+  public static final long DEFAULT_NEIGHBOUR_LIFETIME_NANOS = 30_000_000_000L;
+
+  /** ICMP errors per second the router may originate (RFC 1812 §4.3.2.8 rate limiting). */
+  public static final int DEFAULT_ICMP_RATE = 1_000;
+
+  public static final int DEFAULT_ICMP_BURST = 100;
+
+  /** TTL of the outer header we add; RFC 2003 §3.1 leaves it to the encapsulator. */
+  public static final int DEFAULT_OUTER_TTL = 64;
+
+  /** Slots of the Disruptor ring; a power of two. */
+  public static final int DEFAULT_RING_SIZE = 4_096;
+
+  private final List<RouterInterface> interfaces = new ArrayList<>();
+  private int redirectCapacity = DEFAULT_REDIRECT_CAPACITY;
+  private int maxHostServers = DEFAULT_MAX_HOST_SERVERS;
+  private int routeCapacity = DEFAULT_ROUTE_CAPACITY;
+  private int neighbourCapacity = DEFAULT_NEIGHBOUR_CAPACITY;
+  private int arpQueueFrames = DEFAULT_ARP_QUEUE_FRAMES;
+  private int arpQueuePerNeighbour = DEFAULT_ARP_QUEUE_PER_NEIGHBOUR;
+  private long arpRetryNanos = DEFAULT_ARP_RETRY_NANOS;
+  private int arpRetries = DEFAULT_ARP_RETRIES;
+  private long neighbourLifetimeNanos = DEFAULT_NEIGHBOUR_LIFETIME_NANOS;
+  private int icmpRate = DEFAULT_ICMP_RATE;
+  private int icmpBurst = DEFAULT_ICMP_BURST;
+  private int outerTtl = DEFAULT_OUTER_TTL;
+  private int ringSize = DEFAULT_RING_SIZE;
+  private boolean mssClamp = true;
+  private boolean clearDontFragment = false;
+
+  /** Adds an interface; its index is its position. */
+  public ForwardingContext addInterface(String name, long mac, int address, int prefix, int mtu) {
+    interfaces.add(new RouterInterface(interfaces.size(), name, mac, address, prefix, mtu));
+    return this;
+  }
+
+  public List<RouterInterface> interfaces() {
+    return interfaces;
+  }
+
+  /** The interface called {@code name}, or null. */
+  public RouterInterface interfaceNamed(String name) {
+    for (RouterInterface i : interfaces) {
+      if (i.name().equals(name)) {
+        return i;
+      }
+    }
+    return null;
+  }
+
+  public int redirectCapacity() {
+    return redirectCapacity;
+  }
+
+  public ForwardingContext redirectCapacity(int value) {
+    this.redirectCapacity = value;
+    return this;
+  }
+
+  public int maxHostServers() {
+    return maxHostServers;
+  }
+
+  public ForwardingContext maxHostServers(int value) {
+    this.maxHostServers = value;
+    return this;
+  }
+
+  public int routeCapacity() {
+    return routeCapacity;
+  }
+
+  public ForwardingContext routeCapacity(int value) {
+    this.routeCapacity = value;
+    return this;
+  }
+
+  public int neighbourCapacity() {
+    return neighbourCapacity;
+  }
+
+  public ForwardingContext neighbourCapacity(int value) {
+    this.neighbourCapacity = value;
+    return this;
+  }
+
+  public int arpQueueFrames() {
+    return arpQueueFrames;
+  }
+
+  public ForwardingContext arpQueueFrames(int value) {
+    this.arpQueueFrames = value;
+    return this;
+  }
+
+  public int arpQueuePerNeighbour() {
+    return arpQueuePerNeighbour;
+  }
+
+  public ForwardingContext arpQueuePerNeighbour(int value) {
+    this.arpQueuePerNeighbour = value;
+    return this;
+  }
+
+  public long arpRetryNanos() {
+    return arpRetryNanos;
+  }
+
+  public ForwardingContext arpRetryNanos(long value) {
+    this.arpRetryNanos = value;
+    return this;
+  }
+
+  public int arpRetries() {
+    return arpRetries;
+  }
+
+  public ForwardingContext arpRetries(int value) {
+    this.arpRetries = value;
+    return this;
+  }
+
+  public long neighbourLifetimeNanos() {
+    return neighbourLifetimeNanos;
+  }
+
+  public ForwardingContext neighbourLifetimeNanos(long value) {
+    this.neighbourLifetimeNanos = value;
+    return this;
+  }
+
+  public int icmpRate() {
+    return icmpRate;
+  }
+
+  public ForwardingContext icmpRate(int value) {
+    this.icmpRate = value;
+    return this;
+  }
+
+  public int icmpBurst() {
+    return icmpBurst;
+  }
+
+  public ForwardingContext icmpBurst(int value) {
+    this.icmpBurst = value;
+    return this;
+  }
+
+  public int outerTtl() {
+    return outerTtl;
+  }
+
+  public ForwardingContext outerTtl(int value) {
+    this.outerTtl = value;
+    return this;
+  }
+
+  public int ringSize() {
+    return ringSize;
+  }
+
+  public ForwardingContext ringSize(int value) {
+    this.ringSize = value;
+    return this;
+  }
+
+  /** Clamp the MSS of redirected SYNs so TCP never needs the tunnel to fragment. */
+  public boolean mssClamp() {
+    return mssClamp;
+  }
+
+  public ForwardingContext mssClamp(boolean value) {
+    this.mssClamp = value;
+    return this;
+  }
+
+  /** The paper's mode: the outer header never carries DF, and oversize packets are fragmented. */
+  public boolean clearDontFragment() {
+    return clearDontFragment;
+  }
+
+  public ForwardingContext clearDontFragment(boolean value) {
+    this.clearDontFragment = value;
+    return this;
+  }
+
+  /**
+   * Checks every field.
+   *
+   * @throws IllegalArgumentException naming the field and why it is wrong
+   */
+  public ForwardingContext conclude() {
+    if (interfaces.isEmpty()) {
+      throw new IllegalArgumentException("interfaces: at least one interface is needed");
+    }
+    for (RouterInterface i : interfaces) {
+      if (i.mtu() < 576 || i.mtu() > 9000) {
+        throw new IllegalArgumentException(
+            "interfaces[" + i.index() + "].mtu: " + i.mtu() + " is outside 576..9000");
+      }
+      if (i.prefixLength() < 0 || i.prefixLength() > 32) {
+        throw new IllegalArgumentException(
+            "interfaces[" + i.index() + "].address: prefix length must be 0..32");
+      }
+      for (RouterInterface j : interfaces) {
+        if (j.index() < i.index() && j.name().equals(i.name())) {
+          throw new IllegalArgumentException(
+              "interfaces[" + i.index() + "].name: '" + i.name() + "' is listed twice");
+        }
+      }
+    }
+    positive("redirectCapacity", redirectCapacity);
+    positive("maxHostServers", maxHostServers);
+    positive("routeCapacity", routeCapacity);
+    positive("neighbourCapacity", neighbourCapacity);
+    positive("arpQueueFrames", arpQueueFrames);
+    positive("arpQueuePerNeighbour", arpQueuePerNeighbour);
+    positive("arpRetries", arpRetries);
+    positive("icmpBurst", icmpBurst);
+    if (icmpRate < 0) {
+      throw new IllegalArgumentException("icmpRate: must be 0 or more");
+    }
+    if (outerTtl < 1 || outerTtl > 255) {
+      throw new IllegalArgumentException("outerTtl: must be 1..255");
+    }
+    if (ringSize < 2 || Integer.bitCount(ringSize) != 1) {
+      throw new IllegalArgumentException("ringSize: must be a power of two, at least 2");
+    }
+    if (arpRetryNanos <= 0 || neighbourLifetimeNanos <= 0) {
+      throw new IllegalArgumentException("arp timers: must be positive");
+    }
+    return this;
+  }
+
+  private static void positive(String field, int value) {
+    if (value <= 0) {
+      throw new IllegalArgumentException(field + ": must be positive, was " + value);
+    }
+  }
+}

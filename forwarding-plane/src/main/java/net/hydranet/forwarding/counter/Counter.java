@@ -1,0 +1,103 @@
+package net.hydranet.forwarding.counter;
+
+/**
+ * Every counter of the forwarding plane: an id (its slot) and a Prometheus-style name.
+ *
+ * <p>Each received frame ends in exactly one <em>outcome</em> counter — forwarded, redirected,
+ * delivered locally, or one drop reason — so {@code rx_frames} equals their sum. The others count
+ * work done on the way (bytes, fragments, ICMP sent, ARP) or on the transmit side.
+ */
+public enum Counter {
+  RX_FRAMES("rx_frames", Kind.TOTAL),
+  RX_BYTES("rx_bytes", Kind.WORK),
+  TX_FRAMES("tx_frames", Kind.WORK),
+  TX_BYTES("tx_bytes", Kind.WORK),
+  TX_ERRORS("tx_errors", Kind.WORK),
+
+  FORWARDED("forwarded", Kind.OUTCOME),
+  REDIRECTED("redirected", Kind.OUTCOME),
+  DELIVERED_LOCAL("delivered_local", Kind.OUTCOME),
+
+  ENCAPSULATED_BYTES("encapsulated_bytes", Kind.WORK),
+  FRAGMENTED_DATAGRAMS("fragmented_datagrams", Kind.WORK),
+  FRAGMENTS_SENT("fragments_sent", Kind.WORK),
+  MSS_CLAMPED("mss_clamped", Kind.WORK),
+  ICMP_SENT_TIME_EXCEEDED("icmp_sent_time_exceeded", Kind.WORK),
+  ICMP_SENT_NET_UNREACHABLE("icmp_sent_net_unreachable", Kind.WORK),
+  ICMP_SENT_HOST_UNREACHABLE("icmp_sent_host_unreachable", Kind.WORK),
+  ICMP_SENT_FRAG_NEEDED("icmp_sent_frag_needed", Kind.WORK),
+  ICMP_SENT_ECHO_REPLY("icmp_sent_echo_reply", Kind.WORK),
+  ICMP_RATE_LIMITED("icmp_rate_limited", Kind.WORK),
+  ARP_REQUESTS_RECEIVED("arp_requests_received", Kind.WORK),
+  ARP_REPLIES_RECEIVED("arp_replies_received", Kind.WORK),
+  ARP_REQUESTS_SENT("arp_requests_sent", Kind.WORK),
+  ARP_REPLIES_SENT("arp_replies_sent", Kind.WORK),
+  ARP_QUEUED("arp_queued", Kind.WORK),
+  ARP_QUEUE_DROPS("arp_queue_drops", Kind.WORK),
+  ARP_TIMEOUT_DROPS("arp_timeout_drops", Kind.WORK),
+  COMMANDS_APPLIED("commands_applied", Kind.WORK),
+  COMMANDS_FAILED("commands_failed", Kind.WORK),
+
+  DROP_TRUNCATED_ETHERNET("drop_truncated_ethernet", Kind.DROP),
+  DROP_NOT_FOR_US("drop_not_for_us", Kind.DROP),
+  DROP_UNSUPPORTED_ETHERTYPE("drop_unsupported_ethertype", Kind.DROP),
+  DROP_BAD_ARP("drop_bad_arp", Kind.DROP),
+  DROP_TRUNCATED_IP("drop_truncated_ip", Kind.DROP),
+  DROP_BAD_IP_VERSION("drop_bad_ip_version", Kind.DROP),
+  DROP_BAD_IHL("drop_bad_ihl", Kind.DROP),
+  DROP_BAD_TOTAL_LENGTH("drop_bad_total_length", Kind.DROP),
+  DROP_BAD_IP_CHECKSUM("drop_bad_ip_checksum", Kind.DROP),
+  DROP_MARTIAN_SOURCE("drop_martian_source", Kind.DROP),
+  DROP_MARTIAN_DESTINATION("drop_martian_destination", Kind.DROP),
+  DROP_BAD_TRANSPORT("drop_bad_transport", Kind.DROP),
+  DROP_BAD_FRAGMENT("drop_bad_fragment", Kind.DROP),
+  DROP_TTL_EXCEEDED("drop_ttl_exceeded", Kind.DROP),
+  DROP_NO_ROUTE("drop_no_route", Kind.DROP),
+  DROP_NO_HOST_SERVER_ROUTE("drop_no_host_server_route", Kind.DROP),
+  DROP_FRAG_NEEDED("drop_frag_needed", Kind.DROP),
+  DROP_FRAME_TOO_LARGE("drop_frame_too_large", Kind.DROP),
+  DROP_ERROR("drop_error", Kind.DROP);
+
+  /** What a counter means for the accounting identity. */
+  public enum Kind {
+    /** Every received frame. */
+    TOTAL,
+    /** A terminal, non-drop outcome of a received frame. */
+    OUTCOME,
+    /** A terminal drop of a received frame, by reason. */
+    DROP,
+    /** Work done or transmit-side events; not part of the identity. */
+    WORK
+  }
+
+  private static final Counter[] VALUES = values();
+
+  private final String metricName;
+  private final Kind kind;
+
+  Counter(String metricName, Kind kind) {
+    this.metricName = metricName;
+    this.kind = kind;
+  }
+
+  /** The slot this counter occupies in {@link Counters}. */
+  public int id() {
+    return ordinal();
+  }
+
+  public String metricName() {
+    return metricName;
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  public static int count() {
+    return VALUES.length;
+  }
+
+  public static Counter of(int id) {
+    return VALUES[id];
+  }
+}
