@@ -1,0 +1,51 @@
+package net.hydranet.forwarding.element;
+
+import net.hydranet.forwarding.counter.Counter;
+import net.hydranet.forwarding.counter.Counters;
+import net.hydranet.forwarding.wire.Ipv4Header;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * Wraps a datagram in an outer IPv4 header in the headroom in front of it (RFC 2003 §3.1): the
+ * payload is not copied. Outer source is the egress interface's address, destination the host
+ * server, protocol 4, TOS copied, DF copied from the inner header (unless the paper's clear-DF mode
+ * is on), a fresh identification, and the configured TTL.
+ */
+public final class IpipEncap {
+  private final Counters counters;
+  private final int outerTtl;
+  private final boolean clearDontFragment;
+  private int nextId;
+
+  public IpipEncap(Counters counters, int outerTtl, boolean clearDontFragment, int firstId) {
+    this.counters = counters;
+    this.outerTtl = outerTtl;
+    this.clearDontFragment = clearDontFragment;
+    this.nextId = firstId;
+  }
+
+  /**
+   * Writes the outer header at {@code innerOffset - 20}; the caller guarantees that headroom.
+   *
+   * @return the outer header's offset
+   */
+  public int encapsulate(MutableDirectBuffer buffer, int innerOffset, int source, int hostServer) {
+    int innerLength = Ipv4Header.totalLength(buffer, innerOffset);
+    int outer = innerOffset - Ipv4Header.MIN_LENGTH;
+    int flags =
+        !clearDontFragment && Ipv4Header.dontFragment(buffer, innerOffset) ? Ipv4Header.FLAG_DF : 0;
+    Ipv4Header.write(
+        buffer,
+        outer,
+        Ipv4Header.tos(buffer, innerOffset),
+        innerLength + Ipv4Header.MIN_LENGTH,
+        nextId++ & 0xFFFF,
+        flags,
+        outerTtl,
+        Ipv4Header.PROTOCOL_IPIP,
+        source,
+        hostServer);
+    counters.add(Counter.ENCAPSULATED_BYTES, innerLength);
+    return outer;
+  }
+}
