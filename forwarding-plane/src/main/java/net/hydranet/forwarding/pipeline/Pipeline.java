@@ -1,0 +1,204 @@
+package net.hydranet.forwarding.pipeline;
+
+import com.lmax.disruptor.BlockingWaitStrategy;
+import com.lmax.disruptor.EventHandler;
+import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.WaitStrategy;
+import com.lmax.disruptor.dsl.Disruptor;
+import com.lmax.disruptor.dsl.ProducerType;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import net.hydranet.forwarding.counter.Counter;
+import net.hydranet.forwarding.counter.Counters;
+import net.hydranet.forwarding.io.FrameSource;
+import org.agrona.BufferUtil;
+
+/**
+ * The data path's threads: a receive thread polls the frame sources straight into preallocated ring
+ * slots and publishes them; one forwarding thread takes them in batches, applies queued commands,
+ * runs each frame through a {@link FrameProcessor}, and flushes the ports at the end of every
+ * batch.
+ *
+ * <p>Two stages, not more: with two cores shared by the router and the traffic it forwards, a third
+ * thread (a separate transmit stage) would only add a cross-core hand-off per frame; receive is the
+ * one stage that must not wait on processing, so it alone gets its own thread.
+ */
+public final class Pipeline implements AutoCloseable {
+  /** How long the receive thread may find nothing before it publishes a tick, for the timers. */
+  public static final long TICK_NANOS = 1_000_000L;
+
+  private final Disruptor<FrameSlot> disruptor;
+  private final RingBuffer<FrameSlot> ring;
+  private final FrameSource[] sources;
+  private final FrameProcessor path;
+  private final Runnable commandDrain;
+  private final Clock clock;
+  private final Counters counters;
+  private final CountDownLatch ended = new CountDownLatch(1);
+  private volatile boolean running = true;
+  private volatile RuntimeException receiveError;
+  private Thread receiveThread;
+
+  /** Where time comes from: the wall clock live, the capture's timestamps in replay. */
+  public enum Clock {
+    LIVE,
+    FRAME
+  }
+
+  public Pipeline(
+      int ringSize,
+      FrameSource[] sources,
+      FrameProcessor path,
+      Runnable commandDrain,
+      Counters counters,
+      Clock clock,
+      WaitStrategy waitStrategy) {
+    this.sources = sources;
+    this.path = path;
+    this.commandDrain = commandDrain;
+    this.clock = clock;
+    this.counters = counters;
+    ByteBuffer memory = BufferUtil.allocateDirectAligned(ringSize * FrameSlot.SLOT_SIZE, 64);
+    AtomicInteger next = new AtomicInteger();
+    this.disruptor =
+        new Disruptor<>(
+            () -> new FrameSlot(memory, next.getAndIncrement()),
+            ringSize,
+            r -> {
+              Thread t = new Thread(r, "hydranet-forwarding");
+              t.setDaemon(true);
+              return t;
+            },
+            ProducerType.SINGLE,
+            waitStrategy == null ? new BlockingWaitStrategy() : waitStrategy);
+    disruptor.handleEventsWith(new Handler());
+    this.ring = disruptor.start();
+  }
+
+  /** Starts the receive thread. */
+  public Pipeline start() {
+    receiveThread = new Thread(this::receiveLoop, "hydranet-receive");
+    receiveThread.setDaemon(true);
+    receiveThread.start();
+    return this;
+  }
+
+  /**
+   * Waits until every source reached its end and the forwarding thread finished the last frame
+   * (replay), or until {@code timeoutMillis}.
+   *
+   * @return true if the pipeline ended
+   */
+  public boolean awaitEnd(long timeoutMillis) throws InterruptedException {
+    return ended.await(timeoutMillis, TimeUnit.MILLISECONDS);
+  }
+
+  /** Why the receive thread stopped early, or null. */
+  public RuntimeException receiveError() {
+    return receiveError;
+  }
+
+  /** Stops receiving, lets the forwarding thread drain what is in the ring, and stops it. */
+  @Override
+  public void close() {
+    running = false;
+    if (receiveThread != null) {
+      try {
+        receiveThread.join(5_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    try {
+      ended.await(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    disruptor.halt();
+  }
+
+  private void receiveLoop() {
+    FrameSource.FrameMeta meta = new FrameSource.FrameMeta();
+    boolean[] done = new boolean[sources.length];
+    int remaining = sources.length;
+    long lastPublish = System.nanoTime();
+    long sequence = ring.next();
+    try {
+      while (running && remaining > 0) {
+        boolean published = false;
+        for (int i = 0; i < sources.length; i++) {
+          if (done[i]) {
+            continue;
+          }
+          FrameSlot slot = ring.get(sequence);
+          int length =
+              sources[i].poll(slot.buffer, FrameSlot.HEADROOM, FrameSlot.frameCapacity(), meta);
+          if (length > 0) {
+            slot.kind = FrameSlot.KIND_FRAME;
+            slot.offset = FrameSlot.HEADROOM;
+            slot.length = length;
+            slot.ingress = meta.ingress;
+            slot.timestampNanos = clock == Clock.LIVE ? System.nanoTime() : meta.timestampNanos;
+            ring.publish(sequence);
+            sequence = ring.next();
+            published = true;
+          } else if (length == FrameSource.END) {
+            done[i] = true;
+            remaining--;
+          }
+        }
+        long now = System.nanoTime();
+        if (published) {
+          lastPublish = now;
+        } else if (now - lastPublish >= TICK_NANOS) {
+          FrameSlot slot = ring.get(sequence);
+          slot.kind = FrameSlot.KIND_TICK;
+          slot.timestampNanos = clock == Clock.LIVE ? now : meta.timestampNanos;
+          ring.publish(sequence);
+          sequence = ring.next();
+          lastPublish = now;
+        } else {
+          Thread.onSpinWait();
+        }
+      }
+    } catch (RuntimeException e) {
+      // A source failed (a corrupt capture, a NIC gone): stop receiving and say why.
+      receiveError = e;
+    } finally {
+      // Always publish the claimed slot, as the end marker: the forwarding thread drains and stops.
+      FrameSlot slot = ring.get(sequence);
+      slot.kind = FrameSlot.KIND_END;
+      slot.timestampNanos = clock == Clock.LIVE ? System.nanoTime() : meta.timestampNanos;
+      ring.publish(sequence);
+    }
+  }
+
+  private final class Handler implements EventHandler<FrameSlot> {
+    @Override
+    public void onBatchStart(long batchSize, long queueDepth) {
+      commandDrain.run();
+    }
+
+    @Override
+    public void onEvent(FrameSlot slot, long sequence, boolean endOfBatch) {
+      try {
+        path.tick(slot.timestampNanos);
+        if (slot.kind == FrameSlot.KIND_FRAME) {
+          path.process(slot.buffer, slot.offset, slot.length, slot.ingress);
+        } else if (slot.kind == FrameSlot.KIND_END) {
+          commandDrain.run();
+          path.flush();
+          ended.countDown();
+        }
+      } catch (RuntimeException e) {
+        // A bug, never bad input (that is a counted verdict): count it and keep forwarding.
+        counters.increment(Counter.DROP_ERROR);
+      }
+      if (endOfBatch) {
+        path.flush();
+      }
+    }
+  }
+}
