@@ -1,0 +1,142 @@
+package net.hydranet.hostserver;
+
+import java.nio.ByteOrder;
+import net.hydranet.forwarding.counter.Counters;
+import net.hydranet.forwarding.element.CheckIpHeader;
+import net.hydranet.forwarding.element.IpReassembler;
+import net.hydranet.forwarding.element.Verdict;
+import net.hydranet.forwarding.pipeline.FrameProcessor;
+import net.hydranet.forwarding.wire.EthernetHeader;
+import net.hydranet.forwarding.wire.Ipv4Header;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * The host server's element chain (paper §4.1, "Decapsulation and Transport-Level Demultiplexing"):
+ * check the outer header → reassemble outer fragments → strip the outer header (RFC 2003 §3) →
+ * check the inner header → virtual-host lookup → inject into the local stack.
+ *
+ * <p>Frames that are not IP-in-IP addressed to this host server are the kernel's business: pcap is
+ * a tap, so the kernel has its own copy, and they are only counted here.
+ */
+public final class HostServerPath implements FrameProcessor {
+  private final int address;
+  private final Counters counters;
+  private final Counters outerChecks;
+  private final CheckIpHeader checkOuter;
+  private final CheckIpHeader checkInner;
+  private final IpReassembler reassembler;
+  private final VirtualHostTable virtualHosts;
+  private final PacketSink sink;
+  private long now;
+
+  /**
+   * @param address this host server's address: the outer destination it accepts
+   * @param reassemblyContexts outer datagrams reassembled at once (a bound on memory)
+   */
+  public HostServerPath(
+      int address,
+      Counters counters,
+      VirtualHostTable virtualHosts,
+      PacketSink sink,
+      int reassemblyContexts,
+      long reassemblyTimeoutNanos) {
+    this.address = address;
+    this.counters = counters;
+    this.outerChecks = new Counters();
+    this.checkOuter = new CheckIpHeader(outerChecks);
+    this.checkInner = new CheckIpHeader(outerChecks);
+    this.reassembler = new IpReassembler(reassemblyContexts, 9_100, reassemblyTimeoutNanos);
+    this.virtualHosts = virtualHosts;
+    this.sink = sink;
+  }
+
+  /** Drop reasons of the header checks, by forwarding-plane counter. */
+  public Counters headerChecks() {
+    return outerChecks;
+  }
+
+  public IpReassembler reassembler() {
+    return reassembler;
+  }
+
+  @Override
+  public void tick(long nowNanos) {
+    now = nowNanos;
+  }
+
+  @Override
+  public void process(MutableDirectBuffer buffer, int offset, int length, int ingress) {
+    count(HostServerCounter.RX_FRAMES);
+    if (length < EthernetHeader.LENGTH) {
+      count(HostServerCounter.DROP_BAD_OUTER);
+      return;
+    }
+    int type = EthernetHeader.type(buffer, offset);
+    int ip = offset + EthernetHeader.LENGTH;
+    if (type == EthernetHeader.TYPE_VLAN && length >= EthernetHeader.VLAN_LENGTH) {
+      type =
+          buffer.getShort(offset + EthernetHeader.VLAN_TYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+      ip = offset + EthernetHeader.VLAN_LENGTH;
+    }
+    int available = offset + length - ip;
+    if (type != EthernetHeader.TYPE_IPV4
+        || available < Ipv4Header.MIN_LENGTH
+        || Ipv4Header.protocol(buffer, ip) != Ipv4Header.PROTOCOL_IPIP
+        || Ipv4Header.destination(buffer, ip) != address) {
+      count(HostServerCounter.NOT_TUNNELLED);
+      return;
+    }
+    if (checkOuter.check(buffer, ip, available) != Verdict.CONTINUE) {
+      count(HostServerCounter.DROP_BAD_OUTER);
+      return;
+    }
+    DirectBuffer datagram = buffer;
+    int outer = ip;
+    if (Ipv4Header.isFragment(buffer, ip)) {
+      int r = reassembler.offer(buffer, ip, now);
+      if (r == IpReassembler.HELD) {
+        count(HostServerCounter.OUTER_FRAGMENTS_HELD);
+        return;
+      }
+      if (r == IpReassembler.DROPPED) {
+        count(HostServerCounter.DROP_OUTER_FRAGMENT);
+        return;
+      }
+      count(HostServerCounter.OUTER_REASSEMBLED);
+      datagram = reassembler.buffer();
+      outer = 0;
+    }
+    decapsulate(datagram, outer);
+  }
+
+  private void decapsulate(DirectBuffer datagram, int outer) {
+    int outerHeader = Ipv4Header.headerLength(datagram, outer);
+    int inner = outer + outerHeader;
+    int innerAvailable = Ipv4Header.totalLength(datagram, outer) - outerHeader;
+    if (checkInner.check(datagram, inner, innerAvailable) != Verdict.CONTINUE) {
+      count(HostServerCounter.DROP_BAD_INNER);
+      return;
+    }
+    count(HostServerCounter.DECAPSULATED);
+    int destination = Ipv4Header.destination(datagram, inner);
+    if (!virtualHosts.isVirtualHost(destination)) {
+      count(HostServerCounter.DROP_NO_VIRTUAL_HOST);
+      return;
+    }
+    int innerLength = Ipv4Header.totalLength(datagram, inner);
+    if (sink.write(datagram, inner, innerLength)) {
+      count(HostServerCounter.INJECTED);
+      counters.add(HostServerCounter.INJECTED_BYTES.id(), innerLength);
+    } else {
+      count(HostServerCounter.DROP_INJECT_FAILED);
+    }
+  }
+
+  @Override
+  public void flush() {}
+
+  private void count(HostServerCounter c) {
+    counters.add(c.id(), 1);
+  }
+}
