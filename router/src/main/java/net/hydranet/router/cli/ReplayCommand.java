@@ -1,0 +1,120 @@
+package net.hydranet.router.cli;
+
+import com.lmax.disruptor.BlockingWaitStrategy;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import net.hydranet.forwarding.ForwardingPlane;
+import net.hydranet.forwarding.config.RouterInterface;
+import net.hydranet.forwarding.io.FrameSource;
+import net.hydranet.forwarding.io.TxPort;
+import net.hydranet.forwarding.io.file.PcapFileSource;
+import net.hydranet.forwarding.io.file.PcapFileTxPort;
+import net.hydranet.forwarding.pipeline.Pipeline;
+import net.hydranet.router.config.ConfigException;
+import net.hydranet.router.config.ConfigLoader;
+import net.hydranet.router.config.RedirectorConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code hydranet replay}: the redirector's pipeline with capture files in place of NICs. */
+@Command(
+    name = "replay",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs the redirector's pipeline over a capture: frames from --input arrive on --ingress,",
+      "and every frame the router sends is written to one pcap file per egress interface,",
+      "OUTPUT-STEM.<interface>.pcap. Static neighbours in the config make the result deterministic.",
+      "",
+      "Example:",
+      "  hydranet replay --config config/replay-sample.yaml --input sample.pcap --output out.pcap"
+    })
+public final class ReplayCommand implements Callable<Integer> {
+  @Option(names = "--config", required = true, description = "redirector YAML configuration")
+  Path config;
+
+  @Option(names = "--input", required = true, description = "capture to replay (pcap or pcapng)")
+  Path input;
+
+  @Option(
+      names = "--output",
+      required = true,
+      description = "output stem: writes STEM.<interface>.pcap (a trailing .pcap is dropped)")
+  Path output;
+
+  @Option(
+      names = "--ingress",
+      description = "interface the input frames arrive on (default: the first in the config)")
+  String ingress;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintStream out = System.out;
+    RedirectorConfig cfg;
+    try {
+      cfg = ConfigLoader.load(config);
+    } catch (ConfigException e) {
+      throw new UserError(e.getMessage());
+    }
+    List<RouterInterface> interfaces = cfg.context().interfaces();
+    RouterInterface in =
+        ingress == null ? interfaces.get(0) : cfg.context().interfaceNamed(ingress);
+    if (in == null) {
+      throw new UserError("--ingress: no interface called '" + ingress + "' in " + config);
+    }
+    if (!Files.isReadable(input)) {
+      throw new UserError(input + ": no such file or not readable");
+    }
+    List<Path> outputs = new ArrayList<>();
+    TxPort[] ports = new TxPort[interfaces.size()];
+    FrameSource source = null;
+    try {
+      for (RouterInterface i : interfaces) {
+        Path file = outputFile(output, i.name());
+        outputs.add(file);
+        ports[i.index()] = new PcapFileTxPort(file);
+      }
+      try {
+        source = new PcapFileSource(input, in.index());
+      } catch (RuntimeException e) {
+        throw new UserError(e.getMessage());
+      }
+      ForwardingPlane plane = new ForwardingPlane(cfg.context(), ports);
+      cfg.applyTo(plane);
+      plane.start(new FrameSource[] {source}, Pipeline.Clock.FRAME, new BlockingWaitStrategy());
+      boolean ended = plane.pipeline().awaitEnd(600_000);
+      // Stops the threads; the tables and counters stay readable for the summary.
+      plane.close();
+      if (!ended) {
+        throw new UserError("replay did not finish within 10 minutes");
+      }
+      Summary.print(out, plane, cfg);
+      if (plane.pipeline().receiveError() != null) {
+        throw new UserError(plane.pipeline().receiveError().getMessage());
+      }
+    } finally {
+      if (source != null) {
+        source.close();
+      }
+      for (TxPort p : ports) {
+        if (p != null) {
+          p.close();
+        }
+      }
+    }
+    for (Path p : outputs) {
+      out.println("wrote " + p);
+    }
+    return 0;
+  }
+
+  /** STEM.<interface>.pcap, where STEM is {@code output} less a trailing ".pcap". */
+  static Path outputFile(Path output, String interfaceName) {
+    String name = output.getFileName().toString();
+    String stem = name.endsWith(".pcap") ? name.substring(0, name.length() - 5) : name;
+    return output.resolveSibling(stem + "." + interfaceName + ".pcap");
+  }
+}

@@ -1,0 +1,417 @@
+package net.hydranet.router.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import net.hydranet.forwarding.config.ForwardingContext;
+import net.hydranet.forwarding.config.RouterInterface;
+import net.hydranet.forwarding.wire.EthernetHeader;
+import net.hydranet.forwarding.wire.Ipv4Header;
+
+/**
+ * Reads a redirector's YAML configuration (see {@code config/redirector.yaml}) into a {@link
+ * RedirectorConfig}. Every error is one line naming the file, the field and what is wrong; unknown
+ * fields are errors too, so a typo never passes silently.
+ */
+public final class ConfigLoader {
+  private static final Set<String> TOP =
+      Set.of("interfaces", "routes", "neighbours", "redirects", "options", "limits");
+  private static final Set<String> INTERFACE = Set.of("name", "mac", "address", "mtu");
+  private static final Set<String> ROUTE = Set.of("prefix", "via", "interface");
+  private static final Set<String> NEIGHBOUR = Set.of("address", "mac", "interface");
+  private static final Set<String> REDIRECT = Set.of("service", "hostServers");
+  private static final Set<String> HOST_SERVER = Set.of("address", "weight");
+  private static final Set<String> OPTIONS =
+      Set.of("mssClamp", "clearDontFragment", "outerTtl", "icmpRatePerSecond", "icmpBurst");
+  private static final Set<String> LIMITS =
+      Set.of(
+          "redirectCapacity",
+          "maxHostServers",
+          "routeCapacity",
+          "neighbourCapacity",
+          "arpQueueFrames",
+          "ringSize");
+
+  private final String file;
+
+  /** Resolves an interface's MAC when the config leaves it out (live: read from the OS). */
+  public interface MacResolver {
+    long mac(String interfaceName);
+  }
+
+  private ConfigLoader(String file) {
+    this.file = file;
+  }
+
+  /** Loads {@code path}; MACs left out are an error (replay needs them all). */
+  public static RedirectorConfig load(Path path) throws ConfigException {
+    return load(path, null);
+  }
+
+  /** Loads {@code path}, asking {@code macs} for any interface MAC the file leaves out. */
+  public static RedirectorConfig load(Path path, MacResolver macs) throws ConfigException {
+    String text;
+    try {
+      text = Files.readString(path);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(path + ": no such file");
+    } catch (IOException e) {
+      throw new ConfigException(path + ": cannot read: " + e.getMessage());
+    }
+    return parse(path.toString(), text, macs);
+  }
+
+  /** Parses YAML text; {@code file} names it in errors. */
+  public static RedirectorConfig parse(String file, String text, MacResolver macs)
+      throws ConfigException {
+    ConfigLoader loader = new ConfigLoader(file);
+    try {
+      return loader.parse(text, macs);
+    } catch (FieldException e) {
+      throw new ConfigException(file + ": " + e.field + ": " + e.getMessage());
+    }
+  }
+
+  private RedirectorConfig parse(String text, MacResolver macs) throws ConfigException {
+    JsonNode root;
+    try {
+      root = new ObjectMapper(new YAMLFactory()).readTree(text);
+    } catch (JsonProcessingException e) {
+      String where =
+          e.getLocation() == null
+              ? ""
+              : " at line "
+                  + e.getLocation().getLineNr()
+                  + ", column "
+                  + e.getLocation().getColumnNr();
+      throw new ConfigException(file + ": not valid YAML" + where + ": " + e.getOriginalMessage());
+    }
+    if (root == null || !root.isObject()) {
+      throw new ConfigException(file + ": expected a mapping with 'interfaces' at the top");
+    }
+    known(root, TOP, "");
+    ForwardingContext context = new ForwardingContext();
+    JsonNode interfaces = list(root, "interfaces", true);
+    for (int i = 0; i < interfaces.size(); i++) {
+      String at = "interfaces[" + i + "]";
+      JsonNode n = interfaces.get(i);
+      object(n, at);
+      known(n, INTERFACE, at);
+      String name = string(n, "name", at, true);
+      int[] address = prefix(string(n, "address", at, true), at + ".address", true);
+      int mtu = integer(n, "mtu", at, 1500);
+      String macText = string(n, "mac", at, false);
+      long mac;
+      if (macText != null) {
+        mac = mac(macText, at + ".mac");
+      } else if (macs != null) {
+        try {
+          mac = macs.mac(name);
+        } catch (RuntimeException e) {
+          throw new FieldException(at + ".mac", e.getMessage());
+        }
+      } else {
+        throw new FieldException(at + ".mac", "missing (replay needs every interface's MAC)");
+      }
+      context.addInterface(name, mac, address[0], address[1], mtu);
+    }
+    JsonNode options = root.get("options");
+    if (options != null) {
+      object(options, "options");
+      known(options, OPTIONS, "options");
+      context.mssClamp(bool(options, "mssClamp", "options", true));
+      context.clearDontFragment(bool(options, "clearDontFragment", "options", false));
+      context.outerTtl(
+          integer(options, "outerTtl", "options", ForwardingContext.DEFAULT_OUTER_TTL));
+      context.icmpRate(
+          integer(options, "icmpRatePerSecond", "options", ForwardingContext.DEFAULT_ICMP_RATE));
+      context.icmpBurst(
+          integer(options, "icmpBurst", "options", ForwardingContext.DEFAULT_ICMP_BURST));
+    }
+    JsonNode limits = root.get("limits");
+    if (limits != null) {
+      object(limits, "limits");
+      known(limits, LIMITS, "limits");
+      context.redirectCapacity(
+          integer(
+              limits, "redirectCapacity", "limits", ForwardingContext.DEFAULT_REDIRECT_CAPACITY));
+      context.maxHostServers(
+          integer(limits, "maxHostServers", "limits", ForwardingContext.DEFAULT_MAX_HOST_SERVERS));
+      context.routeCapacity(
+          integer(limits, "routeCapacity", "limits", ForwardingContext.DEFAULT_ROUTE_CAPACITY));
+      context.neighbourCapacity(
+          integer(
+              limits, "neighbourCapacity", "limits", ForwardingContext.DEFAULT_NEIGHBOUR_CAPACITY));
+      context.arpQueueFrames(
+          integer(limits, "arpQueueFrames", "limits", ForwardingContext.DEFAULT_ARP_QUEUE_FRAMES));
+      context.ringSize(integer(limits, "ringSize", "limits", ForwardingContext.DEFAULT_RING_SIZE));
+    }
+    try {
+      context.conclude();
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(file + ": " + e.getMessage());
+    }
+
+    List<RedirectorConfig.Route> routes = new ArrayList<>();
+    JsonNode routeList = list(root, "routes", false);
+    for (int i = 0; routeList != null && i < routeList.size(); i++) {
+      String at = "routes[" + i + "]";
+      JsonNode n = routeList.get(i);
+      object(n, at);
+      known(n, ROUTE, at);
+      int[] prefix = prefix(string(n, "prefix", at, true), at + ".prefix", false);
+      String viaText = string(n, "via", at, false);
+      int via = viaText == null ? 0 : address(viaText, at + ".via");
+      String ifName = string(n, "interface", at, false);
+      int ifIndex;
+      if (ifName != null) {
+        ifIndex = interfaceIndex(context, ifName, at + ".interface");
+      } else if (via != 0) {
+        ifIndex = onLinkInterface(context, via, at + ".via");
+      } else {
+        throw new FieldException(at, "needs 'via' or 'interface'");
+      }
+      routes.add(new RedirectorConfig.Route(prefix[0], prefix[1], via, ifIndex));
+    }
+
+    List<RedirectorConfig.Neighbour> neighbours = new ArrayList<>();
+    JsonNode neighbourList = list(root, "neighbours", false);
+    for (int i = 0; neighbourList != null && i < neighbourList.size(); i++) {
+      String at = "neighbours[" + i + "]";
+      JsonNode n = neighbourList.get(i);
+      object(n, at);
+      known(n, NEIGHBOUR, at);
+      int address = address(string(n, "address", at, true), at + ".address");
+      long mac = mac(string(n, "mac", at, true), at + ".mac");
+      String ifName = string(n, "interface", at, false);
+      int ifIndex =
+          ifName != null
+              ? interfaceIndex(context, ifName, at + ".interface")
+              : onLinkInterface(context, address, at + ".address");
+      neighbours.add(new RedirectorConfig.Neighbour(address, mac, ifIndex));
+    }
+
+    List<RedirectorConfig.Redirect> redirects = new ArrayList<>();
+    JsonNode redirectList = list(root, "redirects", false);
+    for (int i = 0; redirectList != null && i < redirectList.size(); i++) {
+      String at = "redirects[" + i + "]";
+      JsonNode n = redirectList.get(i);
+      object(n, at);
+      known(n, REDIRECT, at);
+      int[] service = service(string(n, "service", at, true), at + ".service");
+      JsonNode servers = list(n, "hostServers", true, at);
+      if (servers.size() > context.maxHostServers()) {
+        throw new FieldException(
+            at + ".hostServers",
+            servers.size()
+                + " host servers, more than limits.maxHostServers ("
+                + context.maxHostServers()
+                + ")");
+      }
+      int[] addresses = new int[servers.size()];
+      int[] weights = new int[servers.size()];
+      for (int j = 0; j < servers.size(); j++) {
+        String hat = at + ".hostServers[" + j + "]";
+        JsonNode h = servers.get(j);
+        object(h, hat);
+        known(h, HOST_SERVER, hat);
+        addresses[j] = address(string(h, "address", hat, true), hat + ".address");
+        weights[j] = integer(h, "weight", hat, 1);
+        if (weights[j] < 0 || weights[j] > 65_535) {
+          throw new FieldException(hat + ".weight", "must be 0..65535");
+        }
+      }
+      redirects.add(
+          new RedirectorConfig.Redirect(service[0], service[1], service[2], addresses, weights));
+    }
+    if (redirects.size() > context.redirectCapacity()) {
+      throw new FieldException("redirects", "more entries than limits.redirectCapacity");
+    }
+    return new RedirectorConfig(context, routes, neighbours, redirects);
+  }
+
+  // ---- field readers: each throws a FieldException naming the field ----
+
+  private static void object(JsonNode n, String at) {
+    if (n == null || !n.isObject()) {
+      throw new FieldException(at, "expected a mapping");
+    }
+  }
+
+  private static void known(JsonNode n, Set<String> fields, String at) {
+    Iterator<String> names = n.fieldNames();
+    while (names.hasNext()) {
+      String name = names.next();
+      if (!fields.contains(name)) {
+        throw new FieldException(
+            at.isEmpty() ? name : at + "." + name,
+            "unknown field (expected one of " + fields + ")");
+      }
+    }
+  }
+
+  private static JsonNode list(JsonNode n, String field, boolean required) {
+    return list(n, field, required, "");
+  }
+
+  private static JsonNode list(JsonNode n, String field, boolean required, String at) {
+    String name = at.isEmpty() ? field : at + "." + field;
+    JsonNode v = n.get(field);
+    if (v == null || v.isNull()) {
+      if (required) {
+        throw new FieldException(name, "missing");
+      }
+      return null;
+    }
+    if (!v.isArray()) {
+      throw new FieldException(name, "expected a list");
+    }
+    if (required && v.isEmpty()) {
+      throw new FieldException(name, "must not be empty");
+    }
+    return v;
+  }
+
+  private static String string(JsonNode n, String field, String at, boolean required) {
+    JsonNode v = n.get(field);
+    if (v == null || v.isNull()) {
+      if (required) {
+        throw new FieldException(at + "." + field, "missing");
+      }
+      return null;
+    }
+    if (!v.isValueNode() || v.isBoolean()) {
+      throw new FieldException(at + "." + field, "expected text");
+    }
+    return v.asText();
+  }
+
+  private static int integer(JsonNode n, String field, String at, int dflt) {
+    JsonNode v = n.get(field);
+    if (v == null || v.isNull()) {
+      return dflt;
+    }
+    if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+      throw new FieldException(
+          at + "." + field, "expected a whole number, got '" + v.asText() + "'");
+    }
+    return v.intValue();
+  }
+
+  private static boolean bool(JsonNode n, String field, String at, boolean dflt) {
+    JsonNode v = n.get(field);
+    if (v == null || v.isNull()) {
+      return dflt;
+    }
+    if (!v.isBoolean()) {
+      throw new FieldException(at + "." + field, "expected true or false");
+    }
+    return v.booleanValue();
+  }
+
+  private static int address(String text, String field) {
+    try {
+      return Ipv4Header.parseAddress(text);
+    } catch (IllegalArgumentException e) {
+      throw new FieldException(field, "'" + text + "' is not an IPv4 address");
+    }
+  }
+
+  private static long mac(String text, String field) {
+    try {
+      return EthernetHeader.parseMac(text);
+    } catch (IllegalArgumentException e) {
+      throw new FieldException(
+          field, "'" + text + "' is not a MAC address (like 02:00:00:00:00:01)");
+    }
+  }
+
+  /** "198.18.1.1/24" → {address, 24}; a bare address is /32 unless {@code needLength}. */
+  private static int[] prefix(String text, String field, boolean needLength) {
+    int slash = text.indexOf('/');
+    if (slash < 0) {
+      if (needLength) {
+        throw new FieldException(field, "'" + text + "' needs a prefix length, like 198.18.1.1/24");
+      }
+      return new int[] {address(text, field), 32};
+    }
+    int length;
+    try {
+      length = Integer.parseInt(text.substring(slash + 1));
+    } catch (NumberFormatException e) {
+      throw new FieldException(field, "'" + text + "' has no valid prefix length");
+    }
+    if (length < 0 || length > 32) {
+      throw new FieldException(field, "prefix length " + length + " is outside 0..32");
+    }
+    return new int[] {address(text.substring(0, slash), field), length};
+  }
+
+  /** "198.18.2.10:80/tcp" → {address, protocol, port}. */
+  private static int[] service(String text, String field) {
+    int colon = text.indexOf(':');
+    int slash = text.indexOf('/');
+    if (colon < 0 || slash < colon) {
+      throw new FieldException(field, "'" + text + "' is not ADDRESS:PORT/tcp or /udp");
+    }
+    int address = address(text.substring(0, colon), field);
+    int port;
+    try {
+      port = Integer.parseInt(text.substring(colon + 1, slash));
+    } catch (NumberFormatException e) {
+      throw new FieldException(field, "'" + text + "' has no valid port");
+    }
+    if (port < 1 || port > 65_535) {
+      throw new FieldException(field, "port " + port + " is outside 1..65535");
+    }
+    String proto = text.substring(slash + 1);
+    int protocol;
+    if (proto.equalsIgnoreCase("tcp")) {
+      protocol = Ipv4Header.PROTOCOL_TCP;
+    } else if (proto.equalsIgnoreCase("udp")) {
+      protocol = Ipv4Header.PROTOCOL_UDP;
+    } else {
+      throw new FieldException(field, "protocol '" + proto + "' is not tcp or udp");
+    }
+    return new int[] {address, protocol, port};
+  }
+
+  private static int interfaceIndex(ForwardingContext context, String name, String field) {
+    RouterInterface i = context.interfaceNamed(name);
+    if (i == null) {
+      throw new FieldException(field, "no interface called '" + name + "'");
+    }
+    return i.index();
+  }
+
+  private static int onLinkInterface(ForwardingContext context, int address, String field) {
+    for (RouterInterface i : context.interfaces()) {
+      if ((address & RouterInterface.mask(i.prefixLength())) == i.network()) {
+        return i.index();
+      }
+    }
+    throw new FieldException(
+        field,
+        Ipv4Header.formatAddress(address) + " is on no interface's network; name 'interface'");
+  }
+
+  /** A field error, caught once in {@link #parse} and turned into a {@link ConfigException}. */
+  private static final class FieldException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final String field;
+
+    FieldException(String field, String message) {
+      super(message, null, false, false);
+      this.field = field;
+    }
+  }
+}
