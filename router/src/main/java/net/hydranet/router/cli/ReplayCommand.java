@@ -112,7 +112,7 @@ public final class ReplayCommand implements Callable<Integer> {
   }
 
   /** STEM.<interface>.pcap, where STEM is {@code output} less a trailing ".pcap". */
-  static Path outputFile(Path output, String interfaceName) {
+  public static Path outputFile(Path output, String interfaceName) {
     String name = output.getFileName().toString();
     String stem = name.endsWith(".pcap") ? name.substring(0, name.length() - 5) : name;
     return output.resolveSibling(stem + "." + interfaceName + ".pcap");
