@@ -1,0 +1,40 @@
+package net.hydranet.forwarding.io.live;
+
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+
+/**
+ * Direct-mapped libc calls for the TUN device: buffers are passed as native addresses so a packet
+ * crosses into the kernel without a Java array copy.
+ */
+final class LibC {
+  static final int O_RDWR = 0x2;
+  static final int O_NONBLOCK = 0x800;
+  static final int O_CLOEXEC = 0x80000;
+  static final int EAGAIN = 11;
+  static final int EINTR = 4;
+
+  static {
+    if (Native.POINTER_SIZE != 8) {
+      throw new UnsatisfiedLinkError("pointer size " + Native.POINTER_SIZE + ", need 8");
+    }
+    Native.register(LibC.class, NativeLibrary.getInstance("c"));
+  }
+
+  private LibC() {}
+
+  static native int open(String path, int flags);
+
+  static native int close(int fd);
+
+  /**
+   * ioctl is variadic in C; on x86-64 and aarch64 Linux a fixed third pointer argument is ABI-safe.
+   */
+  static native int ioctl(int fd, long request, long arg);
+
+  static native long read(int fd, long buf, long count);
+
+  static native long write(int fd, long buf, long count);
+
+  static native String strerror(int errnum);
+}

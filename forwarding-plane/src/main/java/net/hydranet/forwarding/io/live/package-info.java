@@ -1,0 +1,16 @@
+/**
+ * Packet I/O on live Linux interfaces, without a JNA callback or an allocation per packet.
+ *
+ * <ul>
+ *   <li>{@link net.hydranet.forwarding.io.live.LivePcapSource} receives frames from one interface
+ *       through libpcap's ring with a direct-mapped {@code pcap_next_ex}.
+ *   <li>{@link net.hydranet.forwarding.io.live.LivePcapTxPort} sends frames on the same libpcap
+ *       handle, so the kernel never echoes them back into the capture.
+ *   <li>{@link net.hydranet.forwarding.io.live.TunDevice} writes and reads raw IPv4 packets on a
+ *       TUN interface, the host server's way into the local stack.
+ *   <li>{@link net.hydranet.forwarding.io.live.KernelChecks} reports kernel settings that would
+ *       break a pcap router (ip_forward, offloads) and reads interface facts.
+ *   <li>{@code PcapNative} and {@code LibC} hold the direct-mapped native calls.
+ * </ul>
+ */
+package net.hydranet.forwarding.io.live;
