@@ -14,6 +14,8 @@ import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.io.FrameSource;
 import org.agrona.BufferUtil;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
 
 /**
  * The data path's threads: a receive thread polls the frame sources straight into preallocated ring
@@ -125,6 +127,10 @@ public final class Pipeline implements AutoCloseable {
     int remaining = sources.length;
     long lastPublish = System.nanoTime();
     long sequence = ring.next();
+    // Idle: spin briefly, then yield, then park up to 20 µs — an idle router must not burn a
+    // core the traffic needs (two cores here), and 20 µs bounds the latency it adds to the first
+    // packet after a pause.
+    IdleStrategy idle = new BackoffIdleStrategy(64, 16, 1_000, 20_000);
     try {
       while (running && remaining > 0) {
         boolean published = false;
@@ -151,6 +157,7 @@ public final class Pipeline implements AutoCloseable {
         }
         long now = System.nanoTime();
         if (published) {
+          idle.reset();
           lastPublish = now;
         } else if (now - lastPublish >= TICK_NANOS) {
           FrameSlot slot = ring.get(sequence);
@@ -160,7 +167,7 @@ public final class Pipeline implements AutoCloseable {
           sequence = ring.next();
           lastPublish = now;
         } else {
-          Thread.onSpinWait();
+          idle.idle();
         }
       }
     } catch (RuntimeException e) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import net.hydranet.router.netns.Topology;
 import org.junit.jupiter.api.Test;
 
 /** Address and name checks that need no privileges and touch no namespace. */

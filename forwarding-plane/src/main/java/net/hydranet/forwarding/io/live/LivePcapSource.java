@@ -140,7 +140,11 @@ public final class LivePcapSource implements FrameSource {
               ? 1
               : 1000;
       final LivePcapSource source =
-          new LivePcapSource(interfaceName, KernelChecks.ifIndex(interfaceName), p, nanosPerTick);
+          new LivePcapSource(
+              interfaceName,
+              options.ingress >= 0 ? options.ingress : KernelChecks.ifIndex(interfaceName),
+              p,
+              nanosPerTick);
       ok = true;
       LOG.info(
           "opened {} ({}): snaplen {}, buffer {} B, filter '{}'",
@@ -311,6 +315,16 @@ public final class LivePcapSource implements FrameSource {
     int bufferBytes = DEFAULT_BUFFER_BYTES;
     boolean promiscuous = true;
     String filter = DEFAULT_FILTER;
+    int ingress = -1;
+
+    /**
+     * The interface index the pipeline knows this interface by (its position in the router's
+     * config), reported as {@code meta.ingress}; by default the kernel's ifindex.
+     */
+    public Options ingress(int ingress) {
+      this.ingress = ingress;
+      return this;
+    }
 
     public Options snaplen(int snaplen) {
       this.snaplen = snaplen;

@@ -1,4 +1,4 @@
-package net.hydranet.harness.netns;
+package net.hydranet.router.netns;
 
 /**
  * What one bounded command run by {@link Topology#exec} produced.

@@ -1,4 +1,4 @@
-package net.hydranet.harness.netns;
+package net.hydranet.router.netns;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -147,6 +147,30 @@ public final class Topology implements AutoCloseable {
     checkOpen();
     checkTestCidr(cidr);
     run(ns, "ip", "address", "add", cidr, "dev", ifName);
+    return this;
+  }
+
+  /** Creates a bridge {@code name} in {@code ns}, up, for a shared segment of several hosts. */
+  public Topology bridge(String ns, String name) {
+    checkOpen();
+    checkInterface(ns, name);
+    run(ns, "ip", "link", "add", "name", name, "type", "bridge");
+    run(ns, "ip", "link", "set", name, "up");
+    return this;
+  }
+
+  /** Attaches interface {@code ifName} of {@code ns} to the bridge {@code bridge} there. */
+  public Topology attach(String ns, String ifName, String bridge) {
+    checkOpen();
+    run(ns, "ip", "link", "set", ifName, "master", bridge);
+    return this;
+  }
+
+  /** Adds a default route via {@code via} (in 198.18.0.0/15). */
+  public Topology defaultRoute(String ns, String via) {
+    checkOpen();
+    checkTestAddress(via);
+    run(ns, "ip", "route", "add", "default", "via", via);
     return this;
   }
 
