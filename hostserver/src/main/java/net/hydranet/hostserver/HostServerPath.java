@@ -10,6 +10,7 @@ import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 /**
  * The host server's element chain (paper §4.1, "Decapsulation and Transport-Level Demultiplexing"):
@@ -29,6 +30,8 @@ public final class HostServerPath implements FrameProcessor {
   private final VirtualHostTable virtualHosts;
   private final PacketSink sink;
   private long now;
+  private final ManyToOneConcurrentArrayQueue<Runnable> commands =
+      new ManyToOneConcurrentArrayQueue<>(1024);
 
   /**
    * @param address this host server's address: the outer destination it accepts
@@ -63,6 +66,17 @@ public final class HostServerPath implements FrameProcessor {
   @Override
   public void tick(long nowNanos) {
     now = nowNanos;
+    commands.drain(Runnable::run, 64);
+  }
+
+  /**
+   * Queues a change (to the virtual-host table) for the forwarding thread, which applies it between
+   * frames: the table has one writer.
+   */
+  public void command(Runnable command) {
+    while (!commands.offer(command)) {
+      Thread.onSpinWait();
+    }
   }
 
   @Override

@@ -10,7 +10,13 @@ import picocli.CommandLine.Command;
     versionProvider = VersionProvider.class,
     description =
         "HydraNet: replicate TCP and UDP services transparently with redirecting routers.",
-    subcommands = {ReplayCommand.class})
+    subcommands = {
+      ReplayCommand.class,
+      RedirectorCommand.class,
+      HostServerCommand.class,
+      VhostCommand.class,
+      DemoCommand.class
+    })
 public final class HydraNetCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

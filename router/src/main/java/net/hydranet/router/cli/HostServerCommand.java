@@ -1,0 +1,236 @@
+package net.hydranet.router.cli;
+
+import com.lmax.disruptor.LiteBlockingWaitStrategy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import net.hydranet.forwarding.counter.Counters;
+import net.hydranet.forwarding.io.FrameSource;
+import net.hydranet.forwarding.io.live.KernelChecks;
+import net.hydranet.forwarding.io.live.LivePcapSource;
+import net.hydranet.forwarding.io.live.TunDevice;
+import net.hydranet.forwarding.pipeline.Pipeline;
+import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.hostserver.HostServerCounter;
+import net.hydranet.hostserver.HostServerPath;
+import net.hydranet.hostserver.ProtocolClaim;
+import net.hydranet.hostserver.VirtualHostDirectory;
+import net.hydranet.hostserver.VirtualHostTable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code hydranet hostserver}: decapsulates redirected packets into local virtual hosts. */
+@Command(
+    name = "hostserver",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs a host server: captures IP-in-IP packets addressed to it, reassembles outer",
+      "fragments, strips the outer header and injects the inner packet through a TUN device",
+      "into this host's stack, where the virtual host (see 'hydranet vhost') answers under the",
+      "origin's address. It sets what that needs: the TUN up, rp_filter off for it,",
+      "ip_forward on (packets are routed from the TUN to each virtual host's namespace).",
+      "",
+      "Example:",
+      "  hydranet hostserver --interface eth0 --address 198.18.1.20"
+    })
+public final class HostServerCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger("hydranet.hostserver");
+
+  @Option(names = "--interface", required = true, description = "the uplink to capture on")
+  String iface;
+
+  @Option(
+      names = "--address",
+      required = true,
+      description = "this host server's address: outer destination of tunnelled packets")
+  String address;
+
+  @Option(
+      names = "--tun",
+      defaultValue = "hntun0",
+      description = "TUN device name (${DEFAULT-VALUE})")
+  String tun;
+
+  @Option(
+      names = "--state-dir",
+      defaultValue = "/run/hydranet",
+      description = "where 'hydranet vhost' publishes virtual hosts (${DEFAULT-VALUE})")
+  Path stateDir;
+
+  @Option(names = "--status", description = "write counters and virtual hosts here every second")
+  Path status;
+
+  @Override
+  public Integer call() throws Exception {
+    Optional<String> libpcap = KernelChecks.libpcapProblem();
+    if (libpcap.isPresent()) {
+      throw new UserError(libpcap.get());
+    }
+    if (!KernelChecks.interfaceExists(iface)) {
+      throw new UserError("--interface: no interface '" + iface + "' on this host");
+    }
+    int self;
+    try {
+      self = Ipv4Header.parseAddress(address);
+    } catch (IllegalArgumentException e) {
+      throw new UserError("--address: '" + address + "' is not an IPv4 address");
+    }
+    Counters counters = new Counters(HostServerCounter.count());
+    VirtualHostTable table = new VirtualHostTable();
+    VirtualHostDirectory directory = new VirtualHostDirectory(stateDir);
+    Files.createDirectories(directory.directory());
+
+    ProtocolClaim claim = claimIpip();
+    try (TunDevice device = openTun()) {
+      prepareStack();
+      HostServerPath path =
+          new HostServerPath(self, counters, table, device::write, 64, 5_000_000_000L);
+      String filter = "inbound and ip proto 4 and dst host " + address;
+      LivePcapSource source;
+      try {
+        source = LivePcapSource.open(iface, new LivePcapSource.Options().ingress(0).filter(filter));
+      } catch (IOException e) {
+        throw new UserError(e.getMessage());
+      }
+      try {
+        Pipeline pipeline =
+            new Pipeline(
+                1024,
+                new FrameSource[] {source},
+                path,
+                () -> {},
+                new Counters(),
+                Pipeline.Clock.LIVE,
+                new LiteBlockingWaitStrategy());
+        Runtime.getRuntime().addShutdownHook(new Thread(pipeline::close, "hydranet-shutdown"));
+        LOG.info(
+            "host server {} on {}: capturing '{}', injecting through {}",
+            address,
+            iface,
+            filter,
+            tun);
+        pipeline.start();
+        VirtualHostDirectory.Listener listener = listener(path, table);
+        while (!pipeline.awaitEnd(250)) {
+          directory.scan(listener);
+          if (status != null) {
+            writeStatus(counters, table);
+          }
+        }
+      } finally {
+        source.close();
+      }
+    } finally {
+      claim.close();
+    }
+    return 0;
+  }
+
+  private TunDevice openTun() {
+    try {
+      return TunDevice.open(tun);
+    } catch (IOException e) {
+      throw new UserError("--tun " + tun + ": " + e.getMessage());
+    }
+  }
+
+  private static ProtocolClaim claimIpip() {
+    try {
+      return ProtocolClaim.claim(Ipv4Header.PROTOCOL_IPIP);
+    } catch (IllegalStateException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+
+  /** The stack settings injection needs; each is logged, none is silent. */
+  private void prepareStack() throws IOException, InterruptedException {
+    run("ip", "link", "set", tun, "up");
+    sysctl("net/ipv4/conf/all/rp_filter", "0");
+    sysctl("net/ipv4/conf/" + tun + "/rp_filter", "0");
+    sysctl("net/ipv4/ip_forward", "1");
+  }
+
+  private static void sysctl(String key, String value) throws IOException {
+    Path p = Path.of("/proc/sys").resolve(key);
+    String before = Files.readString(p).strip();
+    if (!before.equals(value)) {
+      Files.writeString(p, value);
+      LOG.info("set {} = {} (was {})", key.replace('/', '.'), value, before);
+    }
+  }
+
+  private static void run(String... cmd) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (p.waitFor() != 0) {
+      throw new UserError(String.join(" ", cmd) + ": " + out.strip());
+    }
+  }
+
+  private static VirtualHostDirectory.Listener listener(
+      HostServerPath path, VirtualHostTable table) {
+    return new VirtualHostDirectory.Listener() {
+      @Override
+      public void virtualHostAdded(int origin) {
+        LOG.info("virtual host {} installed", Ipv4Header.formatAddress(origin));
+        path.command(() -> table.addVirtualHost(origin));
+      }
+
+      @Override
+      public void virtualHostRemoved(int origin) {
+        LOG.info("virtual host {} removed", Ipv4Header.formatAddress(origin));
+        path.command(() -> table.removeVirtualHost(origin));
+      }
+
+      @Override
+      public void portBound(int origin, String protocol, int port) {
+        // The control plane announces this to the redirectors; until then it is logged.
+        LOG.info(
+            "announce {}:{}/{} (virtual host listening)",
+            Ipv4Header.formatAddress(origin),
+            port,
+            protocol);
+        int p = protocol.equals("tcp") ? Ipv4Header.PROTOCOL_TCP : Ipv4Header.PROTOCOL_UDP;
+        path.command(() -> table.bind(origin, p, port));
+      }
+
+      @Override
+      public void portClosed(int origin, String protocol, int port) {
+        LOG.info(
+            "withdraw {}:{}/{} (port closed)", Ipv4Header.formatAddress(origin), port, protocol);
+        int p = protocol.equals("tcp") ? Ipv4Header.PROTOCOL_TCP : Ipv4Header.PROTOCOL_UDP;
+        path.command(() -> table.unbind(origin, p, port));
+      }
+    };
+  }
+
+  private void writeStatus(Counters counters, VirtualHostTable table) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("host server ")
+        .append(address)
+        .append(": ")
+        .append(table.virtualHosts())
+        .append(" virtual host(s), ")
+        .append(table.boundPorts())
+        .append(" port(s)\n");
+    for (int i = 0; i < HostServerCounter.count(); i++) {
+      long v = counters.get(i);
+      if (v != 0) {
+        sb.append(String.format("  %-28s %d%n", HostServerCounter.of(i).metricName(), v));
+      }
+    }
+    try {
+      Path tmp = status.resolveSibling(status.getFileName() + ".tmp");
+      Files.writeString(tmp, sb);
+      Files.move(tmp, status, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      LOG.warn("cannot write status file {}: {}", status, e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,197 @@
+package net.hydranet.router.cli;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.hostserver.VirtualHostDirectory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code hydranet vhost}: the paper's {@code v_host(ip)} as a command. The command runs in a
+ * network namespace of its own that holds the origin's address, joined to the host server by a veth
+ * pair; the host server routes the origin's address into it, and answers ARP for the rest of the
+ * world (proxy ARP), so replies leave through the host server's own routes, straight to the client.
+ * Other processes on the host server are not affected. Every TCP port the command and its
+ * descendants listen on and every UDP port they bind is published for the host server to announce,
+ * and withdrawn when it closes or they exit.
+ */
+@Command(
+    name = "vhost",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs a command as a virtual host of an origin on this host server: it may bind sockets",
+      "on the origin's address, and its listening ports are announced while they are open.",
+      "",
+      "Example:",
+      "  hydranet vhost --origin 198.18.2.10 -- python3 -m http.server 80 --bind 198.18.2.10"
+    })
+public final class VhostCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger("hydranet.vhost");
+
+  @Option(names = "--origin", required = true, description = "the origin's IPv4 address")
+  String origin;
+
+  @Option(
+      names = "--state-dir",
+      defaultValue = "/run/hydranet",
+      description = "the host server's state directory (${DEFAULT-VALUE})")
+  Path stateDir;
+
+  @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "the replica and its arguments")
+  List<String> command;
+
+  @Override
+  public Integer call() throws Exception {
+    int address;
+    try {
+      address = Ipv4Header.parseAddress(origin);
+    } catch (IllegalArgumentException e) {
+      throw new UserError("--origin: '" + origin + "' is not an IPv4 address");
+    }
+    String hex = String.format(Locale.ROOT, "%08x", address);
+    String ns = "hydranet-vh-" + hex;
+    String hostSide = "hv" + hex;
+    Path published = VirtualHostDirectory.file(stateDir, address);
+    Files.createDirectories(published.getParent());
+    List<String> undo = new ArrayList<>();
+    Process child = null;
+    try {
+      sh("ip", "netns", "add", ns);
+      undo.add(0, "ip netns del " + ns);
+      sh("ip", "link", "add", hostSide, "type", "veth", "peer", "name", "eth0", "netns", ns);
+      undo.add(0, "ip link del " + hostSide);
+      sh("ip", "link", "set", hostSide, "up");
+      sh("ethtool", "-K", hostSide, "gro", "off", "gso", "off", "tso", "off", "tx", "off");
+      writeSysctl("net/ipv4/conf/" + hostSide + "/proxy_arp", "1");
+      writeSysctl("net/ipv4/conf/" + hostSide + "/rp_filter", "0");
+      sh("ip", "route", "add", origin + "/32", "dev", hostSide);
+      in(ns, "ip", "link", "set", "lo", "up");
+      in(ns, "ip", "link", "set", "eth0", "up");
+      in(ns, "ethtool", "-K", "eth0", "gro", "off", "gso", "off", "tso", "off", "tx", "off");
+      in(ns, "ip", "addr", "add", origin + "/32", "dev", "eth0");
+      in(ns, "ip", "route", "add", "default", "dev", "eth0");
+      Files.writeString(published, "");
+      LOG.info("virtual host {} ready in namespace {}; starting {}", origin, ns, command);
+
+      List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+      argv.addAll(command);
+      child = new ProcessBuilder(argv).inheritIO().start();
+      Process running = child;
+      Runtime.getRuntime()
+          .addShutdownHook(new Thread(() -> running.destroy(), "hydranet-vhost-stop"));
+      TreeSet<String> ports = new TreeSet<>();
+      while (!child.waitFor(200, TimeUnit.MILLISECONDS)) {
+        TreeSet<String> now = listening(child.pid(), address);
+        if (!now.equals(ports)) {
+          for (String p : now) {
+            if (!ports.contains(p)) {
+              LOG.info("virtual host {} listening {}", origin, p.replace(' ', '/'));
+            }
+          }
+          for (String p : ports) {
+            if (!now.contains(p)) {
+              LOG.info("virtual host {} closed {}", origin, p.replace(' ', '/'));
+            }
+          }
+          ports = now;
+          Path tmp = published.resolveSibling(published.getFileName() + ".tmp");
+          Files.writeString(tmp, String.join("\n", ports) + (ports.isEmpty() ? "" : "\n"));
+          Files.move(
+              tmp, published, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+      }
+      LOG.info("virtual host {}: command exited with {}", origin, child.exitValue());
+      return child.exitValue();
+    } finally {
+      if (child != null && child.isAlive()) {
+        child.destroy();
+        if (!child.waitFor(3, TimeUnit.SECONDS)) {
+          child.destroyForcibly();
+        }
+      }
+      Files.deleteIfExists(published);
+      for (String u : undo) {
+        new ProcessBuilder(u.split(" "))
+            .redirectErrorStream(true)
+            .start()
+            .waitFor(5, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  /**
+   * TCP ports in LISTEN and bound UDP ports of the namespace {@code pid} lives in, on the origin's
+   * address or the wildcard, as "tcp 80" / "udp 53". /proc/PID/net is per namespace, so the
+   * replica's sockets are seen and nothing else's.
+   */
+  static TreeSet<String> listening(long pid, int origin) {
+    TreeSet<String> ports = new TreeSet<>();
+    read(Path.of("/proc", Long.toString(pid), "net", "tcp"), "tcp", "0A", origin, ports);
+    read(Path.of("/proc", Long.toString(pid), "net", "udp"), "udp", null, origin, ports);
+    return ports;
+  }
+
+  private static void read(
+      Path file, String protocol, String state, int origin, TreeSet<String> out) {
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(file, StandardCharsets.US_ASCII);
+    } catch (IOException e) {
+      return;
+    }
+    for (int i = 1; i < lines.size(); i++) {
+      String[] f = lines.get(i).trim().split("\\s+");
+      if (f.length < 4 || (state != null && !f[3].equals(state))) {
+        continue;
+      }
+      String[] local = f[1].split(":");
+      if (local.length != 2) {
+        continue;
+      }
+      // /proc prints the address as the host-order int of a network-order value.
+      int raw = (int) Long.parseLong(local[0], 16);
+      int address = Integer.reverseBytes(raw);
+      if (address == 0 || address == origin) {
+        out.add(protocol + " " + Integer.parseInt(local[1], 16));
+      }
+    }
+  }
+
+  private static void writeSysctl(String key, String value) throws IOException {
+    Files.writeString(Path.of("/proc/sys").resolve(key), value);
+  }
+
+  private static void in(String ns, String... cmd) throws IOException, InterruptedException {
+    List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+    argv.addAll(List.of(cmd));
+    sh(argv.toArray(new String[0]));
+  }
+
+  private static void sh(String... cmd) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(10, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new UserError(String.join(" ", cmd) + ": timed out");
+    }
+    // ethtool exits non-zero when a feature is fixed; the others must succeed.
+    if (p.exitValue() != 0
+        && !cmd[0].equals("ethtool")
+        && !(cmd.length > 4 && cmd[4].equals("ethtool"))) {
+      throw new UserError(String.join(" ", cmd) + ": " + out.strip());
+    }
+  }
+}
