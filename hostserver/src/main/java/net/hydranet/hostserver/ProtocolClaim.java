@@ -1,7 +1,9 @@
 package net.hydranet.hostserver;
 
+import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Platform;
+import com.sun.jna.Pointer;
 
 /**
  * Claims IP protocol 4 on this host with a raw socket that is never read.
@@ -17,6 +19,8 @@ public final class ProtocolClaim implements AutoCloseable {
   private static final int SOCK_RAW = 3;
   private static final int SOL_SOCKET = 1;
   private static final int SO_RCVBUF = 8;
+  private static final int SO_ATTACH_FILTER = 26;
+  private static final short BPF_RET_K = 0x06;
 
   static {
     Native.register(Platform.C_LIBRARY_NAME);
@@ -24,7 +28,7 @@ public final class ProtocolClaim implements AutoCloseable {
 
   private static native int socket(int domain, int type, int protocol);
 
-  private static native int setsockopt(int fd, int level, int name, int[] value, int length);
+  private static native int setsockopt(int fd, int level, int name, Pointer value, int length);
 
   private static native int close(int fd);
 
@@ -49,7 +53,30 @@ public final class ProtocolClaim implements AutoCloseable {
               + Native.getLastError()
               + "): needs root or CAP_NET_RAW");
     }
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, new int[] {1}, 4);
+    // struct sock_filter { u16 code; u8 jt; u8 jf; u32 k; } = "ret #0": accept nothing.
+    Memory program = new Memory(8);
+    program.setShort(0, BPF_RET_K);
+    program.setByte(2, (byte) 0);
+    program.setByte(3, (byte) 0);
+    program.setInt(4, 0);
+    // struct sock_fprog { unsigned short len; struct sock_filter *filter; }, pointer-aligned.
+    Memory fprog = new Memory(16);
+    fprog.clear();
+    fprog.setShort(0, (short) 1);
+    fprog.setPointer(Native.POINTER_SIZE, program);
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, fprog, (int) fprog.size()) != 0) {
+      int errno = Native.getLastError();
+      close(fd);
+      throw new IllegalStateException(
+          "cannot attach the drop-all filter to the protocol "
+              + protocol
+              + " claim (errno "
+              + errno
+              + ")");
+    }
+    Memory one = new Memory(4);
+    one.setInt(0, 1);
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, one, 4);
     return new ProtocolClaim(fd);
   }
 

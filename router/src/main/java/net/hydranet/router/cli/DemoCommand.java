@@ -75,26 +75,9 @@ public final class DemoCommand implements Callable<Integer> {
       step("starting the origin's web servers on " + ORIGIN + ":80 and :8080");
       Path originSite = site("origin", "served by the ORIGIN " + ORIGIN + "\n");
       Path origin8080 = site("origin8080", "port 8080, served by the ORIGIN\n");
-      net.spawn(
-          "origin",
-          "python3",
-          "-m",
-          "http.server",
-          "80",
-          "--bind",
-          ORIGIN,
-          "--directory",
-          originSite.toString());
-      net.spawn(
-          "origin",
-          "python3",
-          "-m",
-          "http.server",
-          "8080",
-          "--bind",
-          ORIGIN,
-          "--directory",
-          origin8080.toString());
+      Path server = webServer();
+      net.spawn("origin", "python3", server.toString(), ORIGIN, "80", originSite.toString());
+      net.spawn("origin", "python3", server.toString(), ORIGIN, "8080", origin8080.toString());
 
       step("starting the redirector (hydranet redirector) between client0 and core0");
       net.spawn(
@@ -142,12 +125,9 @@ public final class DemoCommand implements Callable<Integer> {
               state.toString(),
               "--",
               "python3",
-              "-m",
-              "http.server",
-              "80",
-              "--bind",
+              server.toString(),
               ORIGIN,
-              "--directory",
+              "80",
               replicaSite.toString()));
       Path published = state.resolve("vhosts").resolve(ORIGIN + ".vhost");
       await("the replica to listen on tcp/80", () -> read(published).contains("tcp 80"));
@@ -287,6 +267,27 @@ public final class DemoCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /**
+   * A static web server in Python's standard library, minus the one thing http.server does that we
+   * cannot have here: HTTPServer.server_bind asks DNS for the name of its own address.
+   */
+  private Path webServer() throws IOException {
+    Path file = work.resolve("webserver.py");
+    Files.writeString(
+        file,
+        String.join(
+            "\n",
+            "import functools, http.server, socketserver, sys",
+            "class Server(http.server.ThreadingHTTPServer):",
+            "    def server_bind(self):",
+            "        socketserver.TCPServer.server_bind(self)",
+            "        self.server_name, self.server_port = self.server_address[:2]",
+            "handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[3])",
+            "Server((sys.argv[1], int(sys.argv[2])), handler).serve_forever()",
+            ""));
+    return file;
   }
 
   private Path site(String name, String index) throws IOException {

@@ -11,6 +11,8 @@ import java.util.Locale;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.hostserver.VirtualHostDirectory;
 import org.slf4j.Logger;
@@ -62,12 +64,50 @@ public final class VhostCommand implements Callable<Integer> {
       throw new UserError("--origin: '" + origin + "' is not an IPv4 address");
     }
     String hex = String.format(Locale.ROOT, "%08x", address);
-    String ns = "hydranet-vh-" + hex;
+    // Unique per process: two host servers on one machine may hold the same origin.
+    String ns = "hydranet-vh-" + hex + "-" + ProcessHandle.current().pid();
     String hostSide = "hv" + hex;
     Path published = VirtualHostDirectory.file(stateDir, address);
     Files.createDirectories(published.getParent());
     List<String> undo = new ArrayList<>();
-    Process child = null;
+    AtomicReference<Process> child = new AtomicReference<>();
+    AtomicBoolean cleaned = new AtomicBoolean();
+    // SIGTERM runs shutdown hooks but not finally blocks: the namespace must go either way. Both
+    // paths take the lock, so a hook arriving while the main thread cleans up waits for it rather
+    // than letting the JVM halt half-way.
+    Runnable cleanup =
+        () -> {
+          synchronized (cleaned) {
+            if (!cleaned.compareAndSet(false, true)) {
+              return;
+            }
+            Process c = child.get();
+            if (c != null && c.isAlive()) {
+              c.destroy();
+              try {
+                if (!c.waitFor(2, TimeUnit.SECONDS)) {
+                  c.destroyForcibly();
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+            try {
+              Files.deleteIfExists(published);
+              for (String u : undo) {
+                new ProcessBuilder(u.split(" "))
+                    .redirectErrorStream(true)
+                    .start()
+                    .waitFor(5, TimeUnit.SECONDS);
+              }
+            } catch (IOException e) {
+              LOG.warn("cleanup of virtual host {}: {}", origin, e.getMessage());
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+        };
+    Runtime.getRuntime().addShutdownHook(new Thread(cleanup, "hydranet-vhost-cleanup"));
     try {
       sh("ip", "netns", "add", ns);
       undo.add(0, "ip netns del " + ns);
@@ -88,13 +128,11 @@ public final class VhostCommand implements Callable<Integer> {
 
       List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", ns));
       argv.addAll(command);
-      child = new ProcessBuilder(argv).inheritIO().start();
-      Process running = child;
-      Runtime.getRuntime()
-          .addShutdownHook(new Thread(() -> running.destroy(), "hydranet-vhost-stop"));
+      Process running = new ProcessBuilder(argv).inheritIO().start();
+      child.set(running);
       TreeSet<String> ports = new TreeSet<>();
-      while (!child.waitFor(200, TimeUnit.MILLISECONDS)) {
-        TreeSet<String> now = listening(child.pid(), address);
+      while (!running.waitFor(200, TimeUnit.MILLISECONDS)) {
+        TreeSet<String> now = listening(running.pid(), address);
         if (!now.equals(ports)) {
           for (String p : now) {
             if (!ports.contains(p)) {
@@ -113,22 +151,10 @@ public final class VhostCommand implements Callable<Integer> {
               tmp, published, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         }
       }
-      LOG.info("virtual host {}: command exited with {}", origin, child.exitValue());
-      return child.exitValue();
+      LOG.info("virtual host {}: command exited with {}", origin, running.exitValue());
+      return running.exitValue();
     } finally {
-      if (child != null && child.isAlive()) {
-        child.destroy();
-        if (!child.waitFor(3, TimeUnit.SECONDS)) {
-          child.destroyForcibly();
-        }
-      }
-      Files.deleteIfExists(published);
-      for (String u : undo) {
-        new ProcessBuilder(u.split(" "))
-            .redirectErrorStream(true)
-            .start()
-            .waitFor(5, TimeUnit.SECONDS);
-      }
+      cleanup.run();
     }
   }
 

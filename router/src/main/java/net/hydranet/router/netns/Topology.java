@@ -40,6 +40,7 @@ public final class Topology implements AutoCloseable {
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]*");
   private static final Pattern SYSCTL_KEY = Pattern.compile("[a-z0-9_]+([./][a-z0-9_-]+)*");
   private static final int MAX_IFNAME = 15; // IFNAMSIZ − 1
+  private static final Path NETNS_ETC = Path.of("/etc/netns");
   private static final int TEST_NET = 0xC612_0000; // 198.18.0.0
   private static final int TEST_NET_MASK = 0xFFFE_0000; // /15
 
@@ -108,6 +109,7 @@ public final class Topology implements AutoCloseable {
     }
     run(null, "ip", "netns", "add", full);
     namespaces.add(full);
+    isolateResolver(full);
     run(name, "ip", "link", "set", "lo", "up");
     return this;
   }
@@ -148,6 +150,24 @@ public final class Topology implements AutoCloseable {
     checkTestCidr(cidr);
     run(ns, "ip", "address", "add", cidr, "dev", ifName);
     return this;
+  }
+
+  /**
+   * Gives the namespace a resolver of its own on loopback ({@code ip netns exec} bind-mounts {@code
+   * /etc/netns/NAME/resolv.conf} over {@code /etc/resolv.conf}). Programs that look names up behind
+   * our back — Python's http.server asks for the PTR of its own address — then fail at once inside
+   * the namespace instead of sending a query to the machine's real resolver, which is outside
+   * 198.18.0.0/15.
+   */
+  private static void isolateResolver(String namespace) {
+    try {
+      Path dir = NETNS_ETC.resolve(namespace);
+      Files.createDirectories(dir);
+      Files.writeString(
+          dir.resolve("resolv.conf"), "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write /etc/netns/" + namespace + "/resolv.conf", e);
+    }
   }
 
   /** Creates a bridge {@code name} in {@code ns}, up, for a shared segment of several hosts. */
@@ -306,6 +326,7 @@ public final class Topology implements AutoCloseable {
       }
     }
     for (String ns : namespaces) {
+      deleteTree(NETNS_ETC.resolve(ns));
       ExecResult r = runRaw(List.of("ip", "netns", "del", ns));
       if (!r.ok()) {
         failures.add("ip netns del " + ns + ": " + r.stderr().strip());
@@ -390,6 +411,7 @@ public final class Topology implements AutoCloseable {
       runRaw(List.of("ip", "link", "del", link));
     }
     for (String ns : existingNamespaces()) {
+      deleteTree(NETNS_ETC.resolve(ns));
       runRaw(List.of("ip", "netns", "del", ns));
     }
     List<String> left = new ArrayList<>(existingNamespaces());
