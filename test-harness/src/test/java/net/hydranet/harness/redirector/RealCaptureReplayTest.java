@@ -1,0 +1,139 @@
+package net.hydranet.harness.redirector;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import net.hydranet.forwarding.wire.EthernetHeader;
+import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.harness.fixture.RedirectorUnderTest;
+import net.hydranet.harness.packet.Frames;
+import net.hydranet.harness.trace.Trace;
+import net.hydranet.router.cli.HydraNetCommand;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code hydranet replay} on a real tcpdump capture (see captures/README.md): IPv4 of every kind,
+ * IPv6, ARP and 802.1Q-tagged frames. The router is put where host 198.18.20.2's MAC is, under
+ * another address, so the capture's traffic to .2 is routed back to it and its HTTP port is
+ * redirected. The documented rule for what is not routed: a frame for another MAC (IPv6 multicast
+ * included) is not-for-us; IPv6 sent to the router is an unsupported EtherType; nothing crashes and
+ * every frame is counted once.
+ */
+class RealCaptureReplayTest {
+  private static final Path OUT = Path.of("target", "real-capture");
+
+  @Test
+  void shouldReplayARealMixedCaptureAndCountEveryFrameOnce() throws IOException {
+    Path capture =
+        RedirectorUnderTest.repositoryRoot()
+            .resolve("test-harness/src/test/resources/captures/mixed.pcap");
+    Trace trace = Trace.read(capture);
+    int server = Ipv4Header.parseAddress("198.18.20.2");
+    long serverMac = -1;
+    long clientMac = -1;
+    int ipv6 = 0;
+    int ipv6ToServer = 0;
+    int taggedIpv4ToServer = 0;
+    for (byte[] f : trace.frames()) {
+      UnsafeBuffer b = new UnsafeBuffer(f);
+      if (EthernetHeader.type(b, 0) == EthernetHeader.TYPE_IPV6) {
+        ipv6++;
+      }
+      int ip = Frames.ipv4Offset(f);
+      if (ip != Frames.NOT_IPV4 && Ipv4Header.destination(b, ip) == server && serverMac < 0) {
+        serverMac = EthernetHeader.destination(b, 0);
+        clientMac = EthernetHeader.source(b, 0);
+      }
+    }
+    assertTrue(serverMac > 0, "the capture has traffic to 198.18.20.2");
+    for (byte[] f : trace.frames()) {
+      UnsafeBuffer b = new UnsafeBuffer(f);
+      int ip = Frames.ipv4Offset(f);
+      if (EthernetHeader.type(b, 0) == EthernetHeader.TYPE_IPV6
+          && EthernetHeader.destination(b, 0) == serverMac) {
+        ipv6ToServer++;
+      }
+      if (EthernetHeader.type(b, 0) == EthernetHeader.TYPE_VLAN
+          && ip != Frames.NOT_IPV4
+          && EthernetHeader.destination(b, 0) == serverMac) {
+        taggedIpv4ToServer++;
+      }
+    }
+    assertTrue(ipv6 > ipv6ToServer && ipv6ToServer > 0, "multicast and unicast IPv6 present");
+    assertTrue(taggedIpv4ToServer > 0, "tagged IPv4 present");
+
+    Files.createDirectories(OUT);
+    Path config = OUT.resolve("router.yaml");
+    Files.writeString(
+        config,
+        "interfaces:\n"
+            + "  - { name: veth0, mac: \""
+            + EthernetHeader.formatMac(serverMac)
+            + "\", address: 198.18.20.254/24, mtu: 1500 }\n"
+            + "neighbours:\n"
+            + "  - { address: 198.18.20.1, mac: \""
+            + EthernetHeader.formatMac(clientMac)
+            + "\" }\n"
+            + "  - { address: 198.18.20.2, mac: \"02:00:00:00:14:02\" }\n"
+            + "  - { address: 198.18.20.99, mac: \"02:00:00:00:14:63\" }\n"
+            + "redirects:\n"
+            + "  - service: 198.18.20.2:8000/tcp\n"
+            + "    hostServers: [ { address: 198.18.20.99 } ]\n");
+    Map<String, Long> counters = replay(config, capture, OUT.resolve("out.pcap"));
+
+    assertEquals(trace.size(), counters.get("rx_frames"), "every frame received");
+    assertEquals(counters.get("rx_frames"), counters.get("outcomes"), "every frame counted once");
+    // The rule: a frame not sent to the interface's MAC (or broadcast) is not-for-us, whatever it
+    // carries; of those sent to it, anything but IPv4 and ARP is an unsupported EtherType.
+    assertEquals(
+        ipv6ToServer, counters.getOrDefault("drop_unsupported_ethertype", 0L), "IPv6 by rule");
+    assertTrue(counters.getOrDefault("redirected", 0L) > 0, "HTTP to :8000 redirected");
+    assertTrue(
+        counters.getOrDefault("forwarded", 0L) + counters.getOrDefault("redirected", 0L)
+            >= taggedIpv4ToServer,
+        "tagged IPv4 frames are routed, not dropped: " + counters);
+    assertTrue(counters.getOrDefault("drop_not_for_us", 0L) > 0, "replies to .1 are not ours");
+  }
+
+  private static Map<String, Long> replay(Path config, Path input, Path output) {
+    PrintStream saved = System.out;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    int code;
+    try (PrintStream ps = new PrintStream(captured, true, StandardCharsets.UTF_8)) {
+      System.setOut(ps);
+      code =
+          HydraNetCommand.execute(
+              "replay",
+              "--config",
+              config.toString(),
+              "--input",
+              input.toString(),
+              "--output",
+              output.toString());
+    } finally {
+      System.setOut(saved);
+    }
+    String printed = captured.toString(StandardCharsets.UTF_8);
+    assertEquals(0, code, printed);
+    Map<String, Long> counters = new HashMap<>();
+    for (String line : printed.split("\n")) {
+      String[] w = line.trim().split("\\s+");
+      if (w.length == 2 && w[1].matches("\\d+")) {
+        counters.put(w[0], Long.parseLong(w[1]));
+      }
+      if (line.startsWith("accounting:")) {
+        counters.put("outcomes", Long.parseLong(line.replaceAll(".*= outcomes (\\d+).*", "$1")));
+      }
+    }
+    return counters;
+  }
+}
