@@ -52,6 +52,13 @@ public final class VhostCommand implements Callable<Integer> {
       description = "the host server's state directory (${DEFAULT-VALUE})")
   Path stateDir;
 
+  @Option(
+      names = "--tunnel-mtu",
+      defaultValue = "1480",
+      description =
+          "MTU left inside the tunnel; the replica advertises MSS = this − 40 (${DEFAULT-VALUE})")
+  int tunnelMtu;
+
   @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "the replica and its arguments")
   List<String> command;
 
@@ -122,7 +129,19 @@ public final class VhostCommand implements Callable<Integer> {
       in(ns, "ip", "link", "set", "eth0", "up");
       in(ns, "ethtool", "-K", "eth0", "gro", "off", "gso", "off", "tso", "off", "tx", "off");
       in(ns, "ip", "addr", "add", origin + "/32", "dev", "eth0");
-      in(ns, "ip", "route", "add", "default", "dev", "eth0");
+      // The replica's SYN-ACKs go straight to the client, never past the redirector's MSS clamp,
+      // so the replica itself must advertise an MSS that fits the tunnel: the client then never
+      // sends a segment that needs fragmenting or a frag-needed round trip.
+      in(
+          ns,
+          "ip",
+          "route",
+          "add",
+          "default",
+          "dev",
+          "eth0",
+          "advmss",
+          Integer.toString(tunnelMtu - 40));
       Files.writeString(published, "");
       LOG.info("virtual host {} ready in namespace {}; starting {}", origin, ns, command);
 
