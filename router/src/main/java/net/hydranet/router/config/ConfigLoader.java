@@ -93,7 +93,9 @@ public final class ConfigLoader {
                   + e.getLocation().getLineNr()
                   + ", column "
                   + e.getLocation().getColumnNr();
-      throw new ConfigException(file + ": not valid YAML" + where + ": " + e.getOriginalMessage());
+      // The parser's message spans several lines (a snippet with a caret): keep one line.
+      String why = e.getOriginalMessage().replaceAll("\\s+", " ").strip();
+      throw new ConfigException(file + ": not valid YAML" + where + ": " + why);
     }
     if (root == null || !root.isObject()) {
       throw new ConfigException(file + ": expected a mapping with 'interfaces' at the top");
