@@ -16,10 +16,17 @@ public final class InternetChecksum {
   public static long sum(DirectBuffer buffer, int offset, int length, long initial) {
     long sum = initial;
     int i = 0;
-    // 4 bytes at a time: a 32-bit big-endian word adds both of its 16-bit halves at once, and a
-    // long accumulator cannot overflow for any frame we carry.
-    for (; i + 4 <= length; i += 4) {
+    // 8 bytes a load, added as two 32-bit big-endian words: a 32-bit word adds both of its 16-bit
+    // halves at once, and a long accumulator cannot overflow for any frame we carry. The sum is
+    // the same as word by word; each load is bounds-checked, so half the loads halve the checks
+    // (CheckIpHeader verifies every header: 3 loads instead of 5).
+    for (; i + 8 <= length; i += 8) {
+      long words = buffer.getLong(offset + i, java.nio.ByteOrder.BIG_ENDIAN);
+      sum += (words >>> 32) + (words & 0xFFFF_FFFFL);
+    }
+    if (i + 4 <= length) {
       sum += buffer.getInt(offset + i, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF_FFFFL;
+      i += 4;
     }
     if (i + 2 <= length) {
       sum += buffer.getShort(offset + i, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF;

@@ -1,0 +1,150 @@
+package net.hydranet.harness.bench;
+
+import java.util.concurrent.TimeUnit;
+import net.hydranet.forwarding.ForwardingPlane;
+import net.hydranet.forwarding.counter.Counter;
+import net.hydranet.forwarding.counter.Counters;
+import net.hydranet.forwarding.pipeline.ForwardingPath;
+import net.hydranet.forwarding.pipeline.FrameSlot;
+import net.hydranet.harness.fixture.SampleTopology;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The redirector's element chain without I/O or threads: one packet per operation, so ops/µs is
+ * Mpps per core and µs/op (or ns/op with {@code -tu ns}) is the time a packet takes. See
+ * BENCHMARKS.md for the figures and how to rerun them.
+ *
+ * <p>Each operation copies the next of {@link BenchFrames#COUNT} prebuilt frames (one flow each)
+ * into a ring-like slot after {@link FrameSlot#HEADROOM} bytes of headroom, then runs {@link
+ * ForwardingPath#process}: processing rewrites the frame in place (TTL, encapsulation), so the copy
+ * is needed, and {@link FrameCopyBenchmark} measures it alone. Ports discard, counting only.
+ *
+ * <ul>
+ *   <li>{@code forward}: TCP to the origin's port 8080, routed out of core0 (MTU 1500).
+ *   <li>{@code redirect}: TCP to the origin's port 80, encapsulated to the host server out of hs0,
+ *       whose MTU is 9000 here so no size fragments (a 1500-byte frame is a 1506-byte tunnel
+ *       datagram).
+ *   <li>{@code redirectFragment}: the same, DF clear, with hs0's MTU set so the tunnel datagram
+ *       just exceeds it and is cut in two: MTU 576 for 576-byte frames (582-byte tunnel datagram),
+ *       1500 for 1500-byte frames (1506). A 64-byte frame (70-byte tunnel datagram) cannot exceed
+ *       the smallest MTU the config accepts (576), so that combination is refused in setup.
+ * </ul>
+ */
+@State(Scope.Thread)
+@BenchmarkMode({Mode.Throughput, Mode.AverageTime})
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class PipelineBenchmark {
+  @Param({"forward", "redirect", "redirectFragment"})
+  public String mode;
+
+  @Param({"64", "576", "1500"})
+  public int size;
+
+  private ForwardingPlane plane;
+  private ForwardingPath path;
+  private BenchFrames frames;
+  private UnsafeBuffer slot;
+  private int next;
+
+  @Setup(Level.Trial)
+  public void setUp() throws Exception {
+    int hostServerMtu;
+    switch (mode) {
+      case "forward" -> hostServerMtu = SampleTopology.MTU; // not used by forwarded frames
+      case "redirect" -> hostServerMtu = 9000;
+      case "redirectFragment" -> {
+        if (size < 576) {
+          throw new IllegalArgumentException(
+              "redirectFragment needs a tunnel datagram over the smallest MTU (576);"
+                  + " a "
+                  + size
+                  + "-byte frame never fragments: run with -p size=576,1500");
+        }
+        hostServerMtu = size == 576 ? 576 : 1500;
+      }
+      default -> throw new IllegalArgumentException("unknown mode " + mode);
+    }
+    BenchFrames.DiscardPort[] ports = new BenchFrames.DiscardPort[3];
+    plane = BenchFrames.plane(hostServerMtu, ports);
+    path = plane.path();
+    frames = BenchFrames.build(!"forward".equals(mode), size);
+    slot = BenchFrames.slot();
+    checkEveryFrameTakesItsPath();
+  }
+
+  /** One pass over every frame must end the way the mode says, or the figures mean nothing. */
+  private void checkEveryFrameTakesItsPath() {
+    Counters c = plane.counters();
+    long forwarded = c.get(Counter.FORWARDED);
+    long redirected = c.get(Counter.REDIRECTED);
+    long fragmented = c.get(Counter.FRAGMENTED_DATAGRAMS);
+    long tx = c.get(Counter.TX_FRAMES);
+    for (int i = 0; i < BenchFrames.COUNT; i++) {
+      process();
+    }
+    long n = BenchFrames.COUNT;
+    boolean ok =
+        switch (mode) {
+          case "forward" ->
+              c.get(Counter.FORWARDED) - forwarded == n && c.get(Counter.TX_FRAMES) - tx == n;
+          case "redirect" ->
+              c.get(Counter.REDIRECTED) - redirected == n
+                  && c.get(Counter.FRAGMENTED_DATAGRAMS) == fragmented
+                  && c.get(Counter.TX_FRAMES) - tx == n;
+          default ->
+              c.get(Counter.REDIRECTED) - redirected == n
+                  && c.get(Counter.FRAGMENTED_DATAGRAMS) - fragmented == n
+                  && c.get(Counter.TX_FRAMES) - tx == 2 * n;
+        };
+    if (!ok) {
+      throw new IllegalStateException(
+          mode
+              + "/"
+              + size
+              + ": frames did not take the intended path: forwarded "
+              + (c.get(Counter.FORWARDED) - forwarded)
+              + ", redirected "
+              + (c.get(Counter.REDIRECTED) - redirected)
+              + ", fragmented "
+              + (c.get(Counter.FRAGMENTED_DATAGRAMS) - fragmented)
+              + ", tx "
+              + (c.get(Counter.TX_FRAMES) - tx)
+              + ", drops "
+              + c.drops());
+    }
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    if (plane.counters().drops() != 0) {
+      throw new IllegalStateException(mode + "/" + size + ": drops during the run");
+    }
+    plane.close();
+  }
+
+  /** Copy one frame into the slot and run it through the element chain. */
+  @Benchmark
+  public void process() {
+    int i = next;
+    next = (i + 1) & (BenchFrames.COUNT - 1);
+    int length = frames.length;
+    slot.putBytes(FrameSlot.HEADROOM, frames.frames, frames.offset(i), length);
+    path.process(slot, FrameSlot.HEADROOM, length, SampleTopology.CLIENT0);
+  }
+}
