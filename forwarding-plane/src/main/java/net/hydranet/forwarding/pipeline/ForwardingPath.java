@@ -376,9 +376,37 @@ public final class ForwardingPath implements FrameProcessor {
       fragmenter.fragment(buffer, ip, out.mtu(), fragmentSink);
     } else {
       Ipv4Header.decrementTtl(buffer, ip);
+      if (clampMss) {
+        clampSynAckOfService(buffer, ip, out);
+      }
       egress.send(buffer, ip, length, ifIndex, nextHop);
     }
     counters.increment(Counter.FORWARDED);
+  }
+
+  /**
+   * A SYN-ACK from a replicated service's address and port (the origin answering a flow the table
+   * did not redirect) gets the same clamp as redirected SYNs: its MSS bounds what the client sends
+   * on that flow, and a tunnel may carry the service's flows. A cheap test first — only SYNs reach
+   * the table lookup — so plain forwarding pays one flag read.
+   */
+  private void clampSynAckOfService(MutableDirectBuffer buffer, int ip, RouterInterface out) {
+    if (Ipv4Header.protocol(buffer, ip) != Ipv4Header.PROTOCOL_TCP
+        || Ipv4Header.isFragment(buffer, ip)) {
+      return;
+    }
+    int headerLength = Ipv4Header.headerLength(buffer, ip);
+    int tcp = ip + headerLength;
+    if (Ipv4Header.totalLength(buffer, ip) - headerLength < TcpHeader.MIN_LENGTH
+        || (TcpHeader.flags(buffer, tcp) & TcpHeader.FLAG_SYN) == 0) {
+      return;
+    }
+    int source = Ipv4Header.source(buffer, ip);
+    if (redirects.lookup(source, Ipv4Header.PROTOCOL_TCP, TcpHeader.sourcePort(buffer, tcp))
+        != RedirectorTable.NOT_FOUND) {
+      mssClamp.clamp(
+          buffer, ip, out.mtu() - Ipv4Header.MIN_LENGTH - headerLength - TcpHeader.MIN_LENGTH);
+    }
   }
 
   private void sendFragment(UnsafeBuffer buffer, int ipOffset, int ipLength) {

@@ -163,7 +163,31 @@ class RedirectorFixtureTest {
             .arpReply(CLIENT0_MAC, CLIENT0_IP, CLIENT_MAC, CLIENT)
             .build();
 
+    byte[] synAck =
+        PacketBuilder.ethernet(ORIGIN_MAC, CORE0_MAC)
+            .ipv4(ORIGIN, CLIENT)
+            .id(0x2222)
+            .tcp(HTTP, 40000)
+            .flags(TcpHeader.FLAG_SYN | TcpHeader.FLAG_ACK)
+            .mss(1460)
+            .build();
+    byte[] synAckOut =
+        PacketBuilder.ethernet(CLIENT0_MAC, CLIENT_MAC)
+            .ipv4(ORIGIN, CLIENT)
+            .id(0x2222)
+            .ttl(63)
+            .tcp(HTTP, 40000)
+            .flags(TcpHeader.FLAG_SYN | TcpHeader.FLAG_ACK)
+            .mss(1440)
+            .build();
+
     return Stream.of(
+        new Fixture(
+            "forward: the origin's SYN-ACK for a replicated service has its MSS clamped",
+            CORE0,
+            synAck,
+            List.of(new Sent(CLIENT0, synAckOut)),
+            Counter.FORWARDED),
         new Fixture(
             "forward: a port the table does not redirect goes to the origin",
             CLIENT0,
