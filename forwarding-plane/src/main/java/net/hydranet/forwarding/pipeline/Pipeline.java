@@ -97,6 +97,15 @@ public final class Pipeline implements AutoCloseable {
     return ended.await(timeoutMillis, TimeUnit.MILLISECONDS);
   }
 
+  /** Slots published and not yet processed: ring occupancy, for metrics. */
+  public long usedSlots() {
+    return ring.getBufferSize() - ring.remainingCapacity();
+  }
+
+  public int slots() {
+    return ring.getBufferSize();
+  }
+
   /** Why the receive thread stopped early, or null. */
   public RuntimeException receiveError() {
     return receiveError;

@@ -19,6 +19,8 @@ import net.hydranet.hostserver.HostServerPath;
 import net.hydranet.hostserver.ProtocolClaim;
 import net.hydranet.hostserver.VirtualHostDirectory;
 import net.hydranet.hostserver.VirtualHostTable;
+import net.hydranet.router.metrics.HostServerMetrics;
+import net.hydranet.router.metrics.MetricsEndpoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -61,6 +63,12 @@ public final class HostServerCommand implements Callable<Integer> {
       defaultValue = "/run/hydranet",
       description = "where 'hydranet vhost' publishes virtual hosts (${DEFAULT-VALUE})")
   Path stateDir;
+
+  @Option(
+      names = "--metrics",
+      defaultValue = "127.0.0.1:9465",
+      description = "serve Prometheus /metrics on HOST:PORT, or 'off' (${DEFAULT-VALUE})")
+  String metricsAddress;
 
   @Option(names = "--status", description = "write counters and virtual hosts here every second")
   Path status;
@@ -115,12 +123,26 @@ public final class HostServerCommand implements Callable<Integer> {
             filter,
             tun);
         pipeline.start();
+        MetricsEndpoint metrics = null;
+        if (!metricsAddress.equals("off")) {
+          try {
+            metrics = MetricsEndpoint.start(metricsAddress);
+          } catch (IllegalArgumentException e) {
+            pipeline.close();
+            throw new UserError(e.getMessage());
+          }
+          HostServerMetrics.bind(metrics.registry(), counters, table, source, device);
+          LOG.info("metrics on http://{}/metrics", metricsAddress);
+        }
         VirtualHostDirectory.Listener listener = listener(path, table);
         while (!pipeline.awaitEnd(250)) {
           directory.scan(listener);
           if (status != null) {
             writeStatus(counters, table);
           }
+        }
+        if (metrics != null) {
+          metrics.close();
         }
       } finally {
         source.close();

@@ -24,6 +24,8 @@ import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ConfigLoader;
 import net.hydranet.router.config.RedirectorConfig;
+import net.hydranet.router.metrics.ForwardingMetrics;
+import net.hydranet.router.metrics.MetricsEndpoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -53,6 +55,12 @@ public final class RedirectorCommand implements Callable<Integer> {
       names = "--status",
       description = "write the table and counters to this file every second")
   Path status;
+
+  @Option(
+      names = "--metrics",
+      defaultValue = "127.0.0.1:9464",
+      description = "serve Prometheus /metrics on HOST:PORT, or 'off' (${DEFAULT-VALUE})")
+  String metricsAddress;
 
   @Option(
       names = "--skip-kernel-checks",
@@ -96,13 +104,41 @@ public final class RedirectorCommand implements Callable<Integer> {
       logStartup(cfg);
       plane.start(
           sources.toArray(new FrameSource[0]), Pipeline.Clock.LIVE, new LiteBlockingWaitStrategy());
+      if (!metricsAddress.equals("off")) {
+        try {
+          metrics = MetricsEndpoint.start(metricsAddress);
+        } catch (IllegalArgumentException e) {
+          plane.close();
+          throw new UserError(e.getMessage());
+        }
+        meters =
+            new ForwardingMetrics(metrics.registry(), plane)
+                .interfaces(sources)
+                .ring(plane.pipeline());
+        meters.services(services(cfg));
+        LOG.info("metrics on http://{}/metrics", metricsAddress);
+      }
       run(plane, cfg);
       return 0;
     } finally {
+      if (metrics != null) {
+        metrics.close();
+      }
       for (LivePcapSource s : sources) {
         s.close();
       }
     }
+  }
+
+  private MetricsEndpoint metrics;
+  private ForwardingMetrics meters;
+
+  private static List<int[]> services(RedirectorConfig cfg) {
+    List<int[]> out = new ArrayList<>();
+    for (RedirectorConfig.Redirect r : cfg.redirects()) {
+      out.add(new int[] {r.address(), r.protocol(), r.port()});
+    }
+    return out;
   }
 
   private RedirectorConfig load() {
@@ -184,6 +220,9 @@ public final class RedirectorCommand implements Callable<Integer> {
       }
     }
     LOG.info("config changed: {} redirects applied, {} removed", next.redirects().size(), removed);
+    if (meters != null) {
+      meters.services(services(next));
+    }
     return next;
   }
 

@@ -274,6 +274,56 @@ class LivePathIT {
     assertEquals(rx, outcomes, line);
   }
 
+  @Test
+  @Order(8)
+  void shouldServeMetricsOnLoopbackInsideEachDaemonsNamespace() {
+    var topo = net.topology();
+    ExecResult redirector =
+        topo.exec(
+            "redir",
+            Duration.ofSeconds(10),
+            "curl",
+            "-s",
+            "-m",
+            "5",
+            "http://127.0.0.1:9464/metrics");
+    assertEquals(0, redirector.exitCode(), redirector.describe());
+    String r = redirector.stdout();
+    assertTrue(metric(r, "hydranet_redirector_packets_total{outcome=\"redirected\",}") > 0, r);
+    assertTrue(
+        metric(r, "hydranet_redirector_interface_received_packets_total{interface=\"client0\",}")
+            > 0);
+    assertTrue(r.contains("hydranet_redirector_pcap_kernel_drops_total{interface=\"core0\",}"));
+    assertTrue(
+        metric(r, "hydranet_redirector_service_packets_total{service=\"198.18.2.10:80/tcp\",}") > 0,
+        r.lines().filter(l -> l.contains("service")).reduce("", (a, b) -> a + "\n" + b));
+    ExecResult host =
+        topo.exec(
+            "hs", Duration.ofSeconds(10), "curl", "-s", "-m", "5", "http://127.0.0.1:9465/metrics");
+    assertEquals(0, host.exitCode(), host.describe());
+    assertTrue(metric(host.stdout(), "hydranet_hostserver_injected_total") > 0, host.stdout());
+    assertTrue(metric(host.stdout(), "hydranet_hostserver_virtual_hosts") >= 1);
+    // Loopback only: from the client's namespace nothing answers on the router's addresses.
+    ExecResult outside =
+        topo.exec(
+            "client",
+            Duration.ofSeconds(10),
+            "curl",
+            "-s",
+            "-m",
+            "2",
+            "http://" + PaperNetwork.ROUTER_CLIENT_SIDE + ":9464/metrics");
+    assertTrue(outside.exitCode() != 0, "metrics must not listen beyond loopback");
+  }
+
+  private static double metric(String body, String series) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile(
+                "(?m)^" + java.util.regex.Pattern.quote(series) + " (\\S+)$")
+            .matcher(body);
+    return m.find() ? Double.parseDouble(m.group(1)) : -1;
+  }
+
   private static long drops(String status) {
     String line = status.lines().filter(l -> l.startsWith("accounting:")).findFirst().orElse("");
     return line.isEmpty() ? 0 : Long.parseLong(line.replaceAll(".*dropped (\\d+)\\).*", "$1"));

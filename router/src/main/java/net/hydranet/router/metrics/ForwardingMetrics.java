@@ -1,0 +1,157 @@
+package net.hydranet.router.metrics;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import net.hydranet.forwarding.ForwardingPlane;
+import net.hydranet.forwarding.counter.Counter;
+import net.hydranet.forwarding.counter.Counters;
+import net.hydranet.forwarding.io.live.LivePcapSource;
+import net.hydranet.forwarding.pipeline.Pipeline;
+import net.hydranet.forwarding.table.RedirectorTable;
+import net.hydranet.forwarding.wire.Ipv4Header;
+
+/**
+ * The redirector's meters, all read at scrape time from the single-writer counters: outcomes and
+ * drops as one metric each with a bounded label ({@code outcome}, {@code reason}), the rest one
+ * metric per counter, per-interface pcap figures, ring occupancy and per-service traffic (one label
+ * value per configured service, never per client).
+ */
+public final class ForwardingMetrics {
+  private static final String PREFIX = "hydranet.redirector.";
+
+  private final MeterRegistry registry;
+  private final ForwardingPlane plane;
+  private final Map<String, List<Meter>> services = new HashMap<>();
+
+  public ForwardingMetrics(MeterRegistry registry, ForwardingPlane plane) {
+    this.registry = registry;
+    this.plane = plane;
+    Counters counters = plane.counters();
+    for (int i = 0; i < Counter.count(); i++) {
+      Counter c = Counter.of(i);
+      int id = c.id();
+      switch (c.kind()) {
+        case TOTAL ->
+            FunctionCounter.builder(PREFIX + "received.packets", counters, x -> x.get(id))
+                .description("frames received on every interface")
+                .register(registry);
+        case OUTCOME ->
+            FunctionCounter.builder(PREFIX + "packets", counters, x -> x.get(id))
+                .tag("outcome", c.metricName())
+                .description("received frames by outcome: forwarded, redirected, delivered_local")
+                .register(registry);
+        case DROP ->
+            FunctionCounter.builder(PREFIX + "dropped.packets", counters, x -> x.get(id))
+                .tag("reason", c.metricName().substring("drop_".length()))
+                .description("received frames dropped, by reason")
+                .register(registry);
+        case WORK -> {
+          String name = c.metricName();
+          FunctionCounter.Builder<Counters> b =
+              FunctionCounter.builder(PREFIX + name.replace('_', '.'), counters, x -> x.get(id));
+          if (name.endsWith("_bytes")) {
+            b.baseUnit("bytes");
+          }
+          b.register(registry);
+        }
+      }
+    }
+  }
+
+  /** Per-interface pcap figures; kernel drops are read with pcap_stats at scrape time. */
+  public ForwardingMetrics interfaces(List<LivePcapSource> sources) {
+    for (LivePcapSource s : sources) {
+      String name = s.interfaceName();
+      FunctionCounter.builder(
+              PREFIX + "interface.received.packets", s, LivePcapSource::framesReceived)
+          .tag("interface", name)
+          .register(registry);
+      FunctionCounter.builder(PREFIX + "interface.received", s, LivePcapSource::bytesReceived)
+          .tag("interface", name)
+          .baseUnit("bytes")
+          .register(registry);
+      FunctionCounter.builder(PREFIX + "interface.sent.packets", s, x -> x.txPort().framesSent())
+          .tag("interface", name)
+          .register(registry);
+      FunctionCounter.builder(PREFIX + "interface.sent", s, x -> x.txPort().bytesSent())
+          .tag("interface", name)
+          .baseUnit("bytes")
+          .register(registry);
+      FunctionCounter.builder(PREFIX + "interface.send.failures", s, x -> x.txPort().sendFailures())
+          .tag("interface", name)
+          .register(registry);
+      FunctionCounter.builder(PREFIX + "pcap.kernel.drops", s, x -> Math.max(0, x.kernelDrops()))
+          .tag("interface", name)
+          .description("frames the kernel dropped before pcap could take them (ring full)")
+          .register(registry);
+    }
+    return this;
+  }
+
+  /** Ring occupancy: slots in use and the ring's size. */
+  public ForwardingMetrics ring(Pipeline pipeline) {
+    Gauge.builder(PREFIX + "ring.used.slots", pipeline, Pipeline::usedSlots)
+        .description("ring slots holding frames not yet processed")
+        .register(registry);
+    Gauge.builder(PREFIX + "ring.slots", pipeline, Pipeline::slots).register(registry);
+    Gauge.builder(PREFIX + "services", plane, p -> p.redirects().size())
+        .description("entries in the redirector table")
+        .register(registry);
+    return this;
+  }
+
+  /**
+   * Makes the per-service meters match the configured services. A service's index is read on the
+   * forwarding thread (a snapshot command) and kept; its counters are then read directly, which is
+   * safe from any thread (ordered stores, volatile reads).
+   */
+  public void services(List<int[]> configured) {
+    Map<String, int[]> wanted = new HashMap<>();
+    for (int[] s : configured) {
+      wanted.put(label(s[0], s[1], s[2]), s);
+    }
+    for (String gone : new ArrayList<>(services.keySet())) {
+      if (!wanted.containsKey(gone)) {
+        services.remove(gone).forEach(registry::remove);
+      }
+    }
+    for (Map.Entry<String, int[]> e : wanted.entrySet()) {
+      if (services.containsKey(e.getKey())) {
+        continue;
+      }
+      int[] s = e.getValue();
+      AtomicInteger index = new AtomicInteger(RedirectorTable.NOT_FOUND);
+      plane.snapshot(p -> index.set(p.redirects().lookup(s[0], s[1], s[2])));
+      RedirectorTable table = plane.redirects();
+      List<Meter> meters = new ArrayList<>();
+      meters.add(
+          FunctionCounter.builder(
+                  PREFIX + "service.packets", index, x -> x.get() < 0 ? 0 : table.packets(x.get()))
+              .tag("service", e.getKey())
+              .description("packets tunnelled for a replicated service")
+              .register(registry));
+      meters.add(
+          FunctionCounter.builder(
+                  PREFIX + "service", index, x -> x.get() < 0 ? 0 : table.bytes(x.get()))
+              .tag("service", e.getKey())
+              .baseUnit("bytes")
+              .register(registry));
+      services.put(e.getKey(), meters);
+    }
+  }
+
+  /** "198.18.2.10:80/tcp". */
+  public static String label(int address, int protocol, int port) {
+    return Ipv4Header.formatAddress(address)
+        + ":"
+        + port
+        + (protocol == Ipv4Header.PROTOCOL_TCP ? "/tcp" : "/udp");
+  }
+}
