@@ -112,7 +112,7 @@ public final class ForwardingMetrics {
    * forwarding thread (a snapshot command) and kept; its counters are then read directly, which is
    * safe from any thread (ordered stores, volatile reads).
    */
-  public void services(List<int[]> configured) {
+  public ForwardingMetrics services(List<int[]> configured) {
     Map<String, int[]> wanted = new HashMap<>();
     for (int[] s : configured) {
       wanted.put(label(s[0], s[1], s[2]), s);
@@ -145,6 +145,7 @@ public final class ForwardingMetrics {
               .register(registry));
       services.put(e.getKey(), meters);
     }
+    return this;
   }
 
   /** "198.18.2.10:80/tcp". */

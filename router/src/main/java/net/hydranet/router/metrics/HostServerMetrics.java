@@ -14,6 +14,7 @@ public final class HostServerMetrics {
 
   private HostServerMetrics() {}
 
+  /** Binds the meters; {@code source} and {@code tun} may be null (no live I/O, in tests). */
   public static void bind(
       MeterRegistry registry,
       Counters counters,
@@ -40,10 +41,15 @@ public final class HostServerMetrics {
     Gauge.builder(PREFIX + "virtual.hosts", table, VirtualHostTable::virtualHosts)
         .register(registry);
     Gauge.builder(PREFIX + "bound.ports", table, VirtualHostTable::boundPorts).register(registry);
-    FunctionCounter.builder(PREFIX + "pcap.kernel.drops", source, x -> Math.max(0, x.kernelDrops()))
-        .tag("interface", source.interfaceName())
-        .register(registry);
-    FunctionCounter.builder(PREFIX + "tun.write.failures", tun, x -> x.writeFailures())
-        .register(registry);
+    if (source != null) {
+      FunctionCounter.builder(
+              PREFIX + "pcap.kernel.drops", source, x -> Math.max(0, x.kernelDrops()))
+          .tag("interface", source.interfaceName())
+          .register(registry);
+    }
+    if (tun != null) {
+      FunctionCounter.builder(PREFIX + "tun.write.failures", tun, x -> x.writeFailures())
+          .register(registry);
+    }
   }
 }
