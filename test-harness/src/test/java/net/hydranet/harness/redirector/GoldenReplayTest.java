@@ -5,24 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import net.hydranet.forwarding.element.IpReassembler;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.harness.fixture.RedirectorUnderTest;
+import net.hydranet.harness.fixture.Replay;
 import net.hydranet.harness.packet.Frames;
 import net.hydranet.harness.trace.FrameSummary;
 import net.hydranet.harness.trace.Scenarios;
 import net.hydranet.harness.trace.Trace;
-import net.hydranet.router.cli.HydraNetCommand;
 import net.hydranet.router.cli.ReplayCommand;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
@@ -136,50 +134,16 @@ class GoldenReplayTest {
   }
 
   private static String replay(Path input, Path output) {
-    PrintStream saved = System.out;
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    int code;
-    try (PrintStream ps = new PrintStream(captured, true, StandardCharsets.UTF_8)) {
-      System.setOut(ps);
-      code =
-          HydraNetCommand.execute(
-              "replay",
-              "--config",
-              configPath().toString(),
-              "--input",
-              input.toString(),
-              "--output",
-              output.toString());
-    } finally {
-      System.setOut(saved);
-    }
-    String printed = captured.toString(StandardCharsets.UTF_8);
-    assertEquals(0, code, printed);
-    return printed;
+    Replay.Result r = Replay.run(configPath(), input, output);
+    assertEquals(0, r.exitCode(), r.out() + r.err());
+    return r.out();
   }
 
   private static String replayExpectingError(Path config, Path input) {
-    PrintStream saved = System.err;
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    int code;
-    try (PrintStream ps = new PrintStream(captured, true, StandardCharsets.UTF_8)) {
-      System.setErr(ps);
-      code =
-          HydraNetCommand.execute(
-              "replay",
-              "--config",
-              config.toString(),
-              "--input",
-              input.toString(),
-              "--output",
-              OUT.resolve("err-out.pcap").toString());
-    } finally {
-      System.setErr(saved);
-    }
-    String err = captured.toString(StandardCharsets.UTF_8);
-    assertEquals(2, code, err);
-    assertTrue(!err.contains("\tat "), "no stack trace: " + err);
-    return err;
+    Replay.Result r = Replay.run(config, input, OUT.resolve("err-out.pcap"));
+    assertEquals(2, r.exitCode(), r.err());
+    assertTrue(!r.err().contains("\tat "), "no stack trace: " + r.err());
+    return r.err();
   }
 
   /** What a router owes every frame it sends. */
@@ -196,11 +160,7 @@ class GoldenReplayTest {
   }
 
   private static void assertAccountingHolds(String printed) {
-    String line =
-        printed.lines().filter(l -> l.startsWith("accounting:")).findFirst().orElseThrow();
-    String[] parts = line.split("[= ]+");
-    long rx = Long.parseLong(parts[2]);
-    long outcomes = Long.parseLong(parts[4]);
-    assertEquals(rx, outcomes, line);
+    Map<String, Long> counters = new Replay.Result(0, printed, "").counters();
+    assertEquals(counters.get("rx_frames"), counters.get("outcomes"), printed);
   }
 }

@@ -3,20 +3,16 @@ package net.hydranet.harness.redirector;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.harness.fixture.RedirectorUnderTest;
+import net.hydranet.harness.fixture.Replay;
 import net.hydranet.harness.packet.Frames;
 import net.hydranet.harness.trace.Trace;
-import net.hydranet.router.cli.HydraNetCommand;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
@@ -105,35 +101,8 @@ class RealCaptureReplayTest {
   }
 
   private static Map<String, Long> replay(Path config, Path input, Path output) {
-    PrintStream saved = System.out;
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    int code;
-    try (PrintStream ps = new PrintStream(captured, true, StandardCharsets.UTF_8)) {
-      System.setOut(ps);
-      code =
-          HydraNetCommand.execute(
-              "replay",
-              "--config",
-              config.toString(),
-              "--input",
-              input.toString(),
-              "--output",
-              output.toString());
-    } finally {
-      System.setOut(saved);
-    }
-    String printed = captured.toString(StandardCharsets.UTF_8);
-    assertEquals(0, code, printed);
-    Map<String, Long> counters = new HashMap<>();
-    for (String line : printed.split("\n")) {
-      String[] w = line.trim().split("\\s+");
-      if (w.length == 2 && w[1].matches("\\d+")) {
-        counters.put(w[0], Long.parseLong(w[1]));
-      }
-      if (line.startsWith("accounting:")) {
-        counters.put("outcomes", Long.parseLong(line.replaceAll(".*= outcomes (\\d+).*", "$1")));
-      }
-    }
-    return counters;
+    Replay.Result r = Replay.run(config, input, output);
+    assertEquals(0, r.exitCode(), r.out() + r.err());
+    return r.counters();
   }
 }
