@@ -41,6 +41,7 @@ public final class PaperNetwork implements AutoCloseable {
   private final Path state;
   private Path server;
   private final List<String> redirects = new ArrayList<>();
+  private String hostServerMetrics = "127.0.0.1:9465";
 
   /**
    * Builds the namespaces and links; {@link #start} starts the processes.
@@ -93,6 +94,15 @@ public final class PaperNetwork implements AutoCloseable {
     net.sysctl("redir", "net.ipv4.ip_forward", "0");
   }
 
+  /**
+   * Where the host server serves metrics (loopback by default); a system test may bind it to the
+   * LAN address so a Prometheus beside the redirector can scrape both daemons.
+   */
+  public PaperNetwork hostServerMetrics(String hostPort) {
+    this.hostServerMetrics = hostPort;
+    return this;
+  }
+
   /** Starts the origin's web servers (:80, :8080), the redirector and the host server. */
   public PaperNetwork start() throws IOException, InterruptedException {
     writeConfig();
@@ -115,7 +125,9 @@ public final class PaperNetwork implements AutoCloseable {
             "--state-dir",
             state.toString(),
             "--status",
-            hostStatus.toString()));
+            hostStatus.toString(),
+            "--metrics",
+            hostServerMetrics));
     await(
         "the redirector and host server to start",
         () -> Files.exists(redirectorStatus) && Files.exists(hostStatus));
