@@ -20,6 +20,12 @@ import picocli.CommandLine.Command;
 public final class HydraNetCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  @CommandLine.Option(
+      names = {"-v", "--verbose"},
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "log at debug level (quiet by default: start-up, changes and errors)")
+  boolean verbose;
+
   @Override
   public void run() {
     spec.commandLine().usage(System.out);
@@ -31,6 +37,16 @@ public final class HydraNetCommand implements Runnable {
 
   /** Runs the command line and returns its exit code (tests call this). */
   public static int execute(String... args) {
+    // Loggers are made when command classes load, before picocli parses: set the level first.
+    for (String a : args) {
+      if (a.equals("-v") || a.equals("--verbose")) {
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "debug");
+        System.setProperty("org.slf4j.simpleLogger.log.org.pcap4j", "info");
+      }
+      if (a.equals("--")) {
+        break; // what follows belongs to a virtual host's own command
+      }
+    }
     CommandLine cl = new CommandLine(new HydraNetCommand());
     cl.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {

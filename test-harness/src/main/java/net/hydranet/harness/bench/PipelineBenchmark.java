@@ -1,5 +1,10 @@
 package net.hydranet.harness.bench;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import net.hydranet.forwarding.ForwardingPlane;
 import net.hydranet.forwarding.counter.Counter;
@@ -7,6 +12,8 @@ import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.pipeline.ForwardingPath;
 import net.hydranet.forwarding.pipeline.FrameSlot;
 import net.hydranet.harness.fixture.SampleTopology;
+import net.hydranet.router.metrics.ForwardingMetrics;
+import net.hydranet.router.metrics.MetricsEndpoint;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -56,6 +63,17 @@ public class PipelineBenchmark {
   @Param({"64", "576", "1500"})
   public int size;
 
+  /**
+   * "1s": a Prometheus-style scrape of the plane's /metrics over HTTP every second from another
+   * thread while the benchmark runs (issue "Operations": scraping must cost the data path nothing
+   * measurable). Compare with {@code -p scrape=off,1s} in one run.
+   */
+  @Param({"off"})
+  public String scrape;
+
+  private MetricsEndpoint metrics;
+  private Thread scraper;
+
   private ForwardingPlane plane;
   private ForwardingPath path;
   private BenchFrames frames;
@@ -86,6 +104,35 @@ public class PipelineBenchmark {
     frames = BenchFrames.build(!"forward".equals(mode), size);
     slot = BenchFrames.slot();
     checkEveryFrameTakesItsPath();
+    if ("1s".equals(scrape)) {
+      startScraping();
+    }
+  }
+
+  private void startScraping() {
+    metrics = MetricsEndpoint.start("127.0.0.1:0");
+    new ForwardingMetrics(metrics.registry(), plane)
+        .services(List.of(new int[] {SampleTopology.ORIGIN, 6, SampleTopology.HTTP}));
+    URI uri = URI.create("http://127.0.0.1:" + metrics.address().getPort() + "/metrics");
+    HttpClient client = HttpClient.newHttpClient();
+    scraper =
+        new Thread(
+            () -> {
+              while (!Thread.currentThread().isInterrupted()) {
+                try {
+                  client.send(
+                      HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.discarding());
+                  Thread.sleep(1_000);
+                } catch (InterruptedException e) {
+                  return;
+                } catch (java.io.IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              }
+            },
+            "scraper");
+    scraper.setDaemon(true);
+    scraper.start();
   }
 
   /** One pass over every frame must end the way the mode says, or the figures mean nothing. */
@@ -132,6 +179,10 @@ public class PipelineBenchmark {
 
   @TearDown(Level.Trial)
   public void tearDown() {
+    if (scraper != null) {
+      scraper.interrupt();
+      metrics.close();
+    }
     if (plane.counters().drops() != 0) {
       throw new IllegalStateException(mode + "/" + size + ": drops during the run");
     }
