@@ -128,10 +128,15 @@ public final class PaperNetwork implements AutoCloseable {
             hostStatus.toString(),
             "--metrics",
             hostServerMetrics));
-    await(
-        "the redirector and host server to start",
-        () -> Files.exists(redirectorStatus) && Files.exists(hostStatus));
-    await("the origin to answer", () -> curl(80).ok());
+    try {
+      await(
+          "the redirector and host server to start",
+          () -> Files.exists(redirectorStatus) && Files.exists(hostStatus));
+      await("the origin to answer", () -> curl(80).ok());
+    } catch (IllegalStateException e) {
+      // The topology and its logs are gone once closed: keep what the daemons said.
+      throw new IllegalStateException(e.getMessage() + "\n" + logs(), e);
+    }
     return this;
   }
 
