@@ -84,8 +84,14 @@ public final class FlowTable {
   }
 
   private int home(long hi, long lo) {
-    long h = hi * 0x9E3779B97F4A7C15L ^ Long.rotateLeft(lo * 0xC2B2AE3D27D4EB4FL, 31);
-    h ^= h >>> 29;
+    // murmur3's fmix64 over both halves: the key's varying bits (often only the source's, in the
+    // high half) must reach the low bits the mask keeps, or probe chains grow long.
+    long h = hi * 0x9E3779B97F4A7C15L + lo;
+    h ^= h >>> 33;
+    h *= 0xff51afd7ed558ccdL;
+    h ^= h >>> 33;
+    h *= 0xc4ceb9fe1a85ec53L;
+    h ^= h >>> 33;
     return (int) h & mask;
   }
 
