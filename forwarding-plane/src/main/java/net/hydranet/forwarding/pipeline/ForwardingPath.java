@@ -34,11 +34,17 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <pre>
  * classify (Ethernet, 802.1Q) ─┬─ ARP → learn / answer
  *                              └─ IPv4 → CheckIpHeader → local? → echo reply / delivered
- *                                   → TTL check → RedirectLookup ─┬─ hit → DecIpTtl → MssClamp
- *                                   │                              │   → IpipEncap → MTU? (frag / ICMP)
- *                                   │                              └─ miss → DecIpTtl → route → MTU?
+ *                                   → TTL check → ICMP error about a flow? → tunnel to its host server
+ *                                   → non-first fragment? → FragmentTracker (follow / hold / drop)
+ *                                   → RedirectLookup → FlowTable → Maglev (new flows)
+ *                                       ─┬─ host server → DecIpTtl → MssClamp
+ *                                        │   → IpipEncap → MTU? (frag / ICMP)
+ *                                        └─ origin → DecIpTtl → route → MTU?
  *                                   └──────────────────────────────────→ Egress (ARP, Ethernet, TX)
  * </pre>
+ *
+ * <p>A first fragment records its decision so that its datagram's other fragments (held until it
+ * comes, if they come first) follow it; {@code chooseTarget} says which flows are pinned, and why.
  *
  * <p>Every frame ends in exactly one outcome counter. Nothing here allocates, locks or logs: the
  * elements and scratch buffers are built once, and drops are verdicts, not exceptions.
@@ -438,8 +444,8 @@ public final class ForwardingPath implements FrameProcessor {
    * Stateless fragment checks, the ones a router can make without holding fragments: no fragment
    * may reach past 65,535 bytes (the "ping of death"); a TCP fragment at offset 8 can only exist to
    * overwrite the TCP header's flags, and a first TCP fragment must hold the whole minimal TCP
-   * header (RFC 1858 §3–4, overlapping and tiny fragments). Stateful overlap detection comes with
-   * fragment tracking (the flows issue).
+   * header (RFC 1858 §3–4, overlapping and tiny fragments). Stateful overlap detection, for
+   * datagrams to service addresses, is {@link FragmentTracker}'s.
    */
   private static boolean fragmentSane(MutableDirectBuffer buffer, int ip) {
     int headerLength = Ipv4Header.headerLength(buffer, ip);
