@@ -1,6 +1,8 @@
 package net.hydranet.forwarding;
 
 import com.lmax.disruptor.WaitStrategy;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.function.Consumer;
 import net.hydranet.forwarding.config.ForwardingContext;
 import net.hydranet.forwarding.config.RouterInterface;
@@ -12,6 +14,7 @@ import net.hydranet.forwarding.neighbour.NeighbourTable;
 import net.hydranet.forwarding.pipeline.ForwardingPath;
 import net.hydranet.forwarding.pipeline.FrameSlot;
 import net.hydranet.forwarding.pipeline.Pipeline;
+import net.hydranet.forwarding.table.Maglev;
 import net.hydranet.forwarding.table.RedirectorTable;
 import net.hydranet.forwarding.table.RouteTable;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
@@ -25,6 +28,10 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
  * drains at the start of each ring batch and on idle ticks, so the forwarding thread is the only
  * writer of its tables and a lookup never sees a half-made change (Aeron's ReceiverProxy idiom).
  * Before {@link #start}, commands apply at once.
+ *
+ * <p>Redirect changes build the service's Maglev lookup table here, on the caller's thread, from a
+ * control-side copy of each service's host servers and weights; the command only installs it, so
+ * the forwarding thread never pays for a build.
  */
 public final class ForwardingPlane implements AutoCloseable {
   private static final int COMMAND_QUEUE = 4_096;
@@ -40,12 +47,19 @@ public final class ForwardingPlane implements AutoCloseable {
   private final Consumer<Runnable> runCommand = this::runCommand;
   private Pipeline pipeline;
 
+  /** The control side's copy of one service's host servers and weights, for rebuilding. */
+  private record Shadow(int[] hostServers, int[] weights) {}
+
+  private final Map<Long, Shadow> shadows = new HashMap<>();
+
   public ForwardingPlane(ForwardingContext context, TxPort[] ports) {
     this.context = context.conclude();
     if (ports.length != context.interfaces().size()) {
       throw new IllegalArgumentException("one port per interface is needed");
     }
-    this.redirects = new RedirectorTable(context.redirectCapacity(), context.maxHostServers());
+    this.redirects =
+        new RedirectorTable(
+            context.redirectCapacity(), context.maxHostServers(), context.maglevTableSize());
     this.routes = new RouteTable(context.routeCapacity());
     this.neighbours =
         new NeighbourTable(
@@ -74,20 +88,67 @@ public final class ForwardingPlane implements AutoCloseable {
     return pipeline;
   }
 
-  /** Redirects (address, protocol, port) to the host servers, with weights. */
+  /**
+   * Redirects (address, protocol, port) to the host servers, with weights; replaces the set of an
+   * existing service. The Maglev table is built here, off the forwarding thread.
+   */
   public void addRedirect(int address, int protocol, int port, int[] hostServers, int[] weights) {
     int[] servers = hostServers.clone();
     int[] w = weights.clone();
-    command(() -> redirects.put(address, protocol, port, servers, w, servers.length));
+    byte[] lookup = buildLookup(servers, w);
+    synchronized (shadows) {
+      shadows.put(RedirectorTable.key(address, protocol, port), new Shadow(servers, w));
+      command(() -> redirects.put(address, protocol, port, servers, w, servers.length, lookup));
+    }
   }
 
   public void removeRedirect(int address, int protocol, int port) {
-    command(() -> redirects.remove(address, protocol, port));
+    synchronized (shadows) {
+      shadows.remove(RedirectorTable.key(address, protocol, port));
+      command(() -> redirects.remove(address, protocol, port));
+    }
   }
 
-  /** Sets one host server's weight; 0 drains it. */
+  /**
+   * Sets one host server's weight; 0 drains it: flows pinned to it stay, new flows go elsewhere.
+   * The service's table is rebuilt here from the control-side copy and installed whole.
+   */
   public void setWeight(int address, int protocol, int port, int hostServer, int weight) {
-    command(() -> redirects.setWeight(address, protocol, port, hostServer, weight));
+    synchronized (shadows) {
+      Shadow shadow = shadows.get(RedirectorTable.key(address, protocol, port));
+      int i = -1;
+      if (shadow != null) {
+        for (int j = 0; j < shadow.hostServers().length; j++) {
+          if (shadow.hostServers()[j] == hostServer) {
+            i = j;
+          }
+        }
+      }
+      if (i < 0 || weight < 0) {
+        // Unknown service or host server, or a bad weight: the table says why.
+        command(() -> redirects.setWeight(address, protocol, port, hostServer, weight));
+        return;
+      }
+      int[] servers = shadow.hostServers();
+      int[] w = shadow.weights().clone();
+      w[i] = weight;
+      byte[] lookup = buildLookup(servers, w);
+      shadows.put(RedirectorTable.key(address, protocol, port), new Shadow(servers, w));
+      command(() -> redirects.put(address, protocol, port, servers, w, servers.length, lookup));
+    }
+  }
+
+  /** The lookup table, or null to let the table reject bad input with its own message. */
+  private byte[] buildLookup(int[] servers, int[] weights) {
+    if (servers.length != weights.length || servers.length > context.maxHostServers()) {
+      return null;
+    }
+    for (int w : weights) {
+      if (w < 0) {
+        return null;
+      }
+    }
+    return Maglev.build(servers, weights, servers.length, context.maglevTableSize());
   }
 
   /**

@@ -43,6 +43,35 @@ public final class ForwardingContext {
   /** Slots of the Disruptor ring; a power of two. */
   public static final int DEFAULT_RING_SIZE = 4_096;
 
+  /**
+   * Entries of each service's Maglev lookup table; a prime. 4,093 rather than the paper's 65,537:
+   * with at most 8 host servers each holds about 500 entries, so shares stay within 0.2% of their
+   * weights and removal disturbs few other flows, while a table costs 4 KiB per service instead of
+   * 64 KiB (65,536 services: 256 MiB, not 4 GiB).
+   */
+  public static final int DEFAULT_MAGLEV_TABLE_SIZE = 4_093;
+
+  /** Flows the connection table holds before the least recently used is evicted. */
+  public static final int DEFAULT_FLOW_CAPACITY = 1 << 20;
+
+  /** Idle time after which an established TCP flow is forgotten (Katran-like LRU; IPVS: 900 s). */
+  public static final long DEFAULT_TCP_IDLE_NANOS = 300_000_000_000L;
+
+  /** Time a TCP flow is kept after FIN or RST, so retransmitted FINs and ACKs still follow it. */
+  public static final long DEFAULT_TCP_CLOSING_NANOS = 10_000_000_000L;
+
+  /** Idle time for which a UDP flow keeps its host server. */
+  public static final long DEFAULT_UDP_IDLE_NANOS = 30_000_000_000L;
+
+  /** Fragmented datagrams whose first fragment's decision is remembered at once. */
+  public static final int DEFAULT_FRAGMENT_CONTEXTS = 1_024;
+
+  /** Early non-first fragments held, over all datagrams, until their first fragment arrives. */
+  public static final int DEFAULT_FRAGMENTS_HELD = 64;
+
+  /** How long a fragmented datagram's decision and held fragments live (RFC 791's 15 s bound). */
+  public static final long DEFAULT_FRAGMENT_TIMEOUT_NANOS = 15_000_000_000L;
+
   private final List<RouterInterface> interfaces = new ArrayList<>();
   private int redirectCapacity = DEFAULT_REDIRECT_CAPACITY;
   private int maxHostServers = DEFAULT_MAX_HOST_SERVERS;
@@ -57,6 +86,14 @@ public final class ForwardingContext {
   private int icmpBurst = DEFAULT_ICMP_BURST;
   private int outerTtl = DEFAULT_OUTER_TTL;
   private int ringSize = DEFAULT_RING_SIZE;
+  private int maglevTableSize = DEFAULT_MAGLEV_TABLE_SIZE;
+  private int flowCapacity = DEFAULT_FLOW_CAPACITY;
+  private long tcpIdleNanos = DEFAULT_TCP_IDLE_NANOS;
+  private long tcpClosingNanos = DEFAULT_TCP_CLOSING_NANOS;
+  private long udpIdleNanos = DEFAULT_UDP_IDLE_NANOS;
+  private int fragmentContexts = DEFAULT_FRAGMENT_CONTEXTS;
+  private int fragmentsHeld = DEFAULT_FRAGMENTS_HELD;
+  private long fragmentTimeoutNanos = DEFAULT_FRAGMENT_TIMEOUT_NANOS;
   private boolean mssClamp = true;
   private boolean clearDontFragment = false;
 
@@ -197,6 +234,78 @@ public final class ForwardingContext {
     return this;
   }
 
+  public int maglevTableSize() {
+    return maglevTableSize;
+  }
+
+  public ForwardingContext maglevTableSize(int value) {
+    this.maglevTableSize = value;
+    return this;
+  }
+
+  public int flowCapacity() {
+    return flowCapacity;
+  }
+
+  public ForwardingContext flowCapacity(int value) {
+    this.flowCapacity = value;
+    return this;
+  }
+
+  public long tcpIdleNanos() {
+    return tcpIdleNanos;
+  }
+
+  public ForwardingContext tcpIdleNanos(long value) {
+    this.tcpIdleNanos = value;
+    return this;
+  }
+
+  public long tcpClosingNanos() {
+    return tcpClosingNanos;
+  }
+
+  public ForwardingContext tcpClosingNanos(long value) {
+    this.tcpClosingNanos = value;
+    return this;
+  }
+
+  public long udpIdleNanos() {
+    return udpIdleNanos;
+  }
+
+  public ForwardingContext udpIdleNanos(long value) {
+    this.udpIdleNanos = value;
+    return this;
+  }
+
+  public int fragmentContexts() {
+    return fragmentContexts;
+  }
+
+  public ForwardingContext fragmentContexts(int value) {
+    this.fragmentContexts = value;
+    return this;
+  }
+
+  public int fragmentsHeld() {
+    return fragmentsHeld;
+  }
+
+  public ForwardingContext fragmentsHeld(int value) {
+    this.fragmentsHeld = value;
+    return this;
+  }
+
+  public long fragmentTimeoutNanos() {
+    return fragmentTimeoutNanos;
+  }
+
+  public ForwardingContext fragmentTimeoutNanos(long value) {
+    this.fragmentTimeoutNanos = value;
+    return this;
+  }
+
   /** Clamp the MSS of redirected SYNs so TCP never needs the tunnel to fragment. */
   public boolean mssClamp() {
     return mssClamp;
@@ -259,10 +368,32 @@ public final class ForwardingContext {
     if (ringSize < 2 || Integer.bitCount(ringSize) != 1) {
       throw new IllegalArgumentException("ringSize: must be a power of two, at least 2");
     }
+    if (maglevTableSize < 2 || maglevTableSize > 65_537 || !isPrime(maglevTableSize)) {
+      throw new IllegalArgumentException(
+          "maglevTableSize: must be a prime in 2..65537, was " + maglevTableSize);
+    }
+    positive("flowCapacity", flowCapacity);
+    positive("fragmentContexts", fragmentContexts);
+    positive("fragmentsHeld", fragmentsHeld);
+    if (tcpIdleNanos <= 0 || tcpClosingNanos <= 0 || udpIdleNanos <= 0) {
+      throw new IllegalArgumentException("flow timeouts: must be positive");
+    }
+    if (fragmentTimeoutNanos <= 0) {
+      throw new IllegalArgumentException("fragmentTimeoutNanos: must be positive");
+    }
     if (arpRetryNanos <= 0 || neighbourLifetimeNanos <= 0) {
       throw new IllegalArgumentException("arp timers: must be positive");
     }
     return this;
+  }
+
+  private static boolean isPrime(int n) {
+    for (int d = 2; d * d <= n; d++) {
+      if (n % d == 0) {
+        return false;
+      }
+    }
+    return n >= 2;
   }
 
   private static void positive(String field, int value) {

@@ -6,6 +6,11 @@ package net.hydranet.forwarding.counter;
  * <p>Each received frame ends in exactly one <em>outcome</em> counter — forwarded, redirected,
  * delivered locally, or one drop reason — so {@code rx_frames} equals their sum. The others count
  * work done on the way (bytes, fragments, ICMP sent, ARP) or on the transmit side.
+ *
+ * <p>One exception in time, not in count: a non-first fragment held until its first fragment
+ * arrives has no outcome yet; it gets one when it is released (forwarded or redirected) or when it
+ * times out ({@code drop_fragment_unmatched}). So {@code rx_frames} = outcomes + fragments held
+ * now, and the two are equal whenever nothing is held.
  */
 public enum Counter {
   RX_FRAMES("rx_frames", Kind.TOTAL),
@@ -37,6 +42,14 @@ public enum Counter {
   ARP_TIMEOUT_DROPS("arp_timeout_drops", Kind.WORK),
   COMMANDS_APPLIED("commands_applied", Kind.WORK),
   COMMANDS_FAILED("commands_failed", Kind.WORK),
+  FLOWS_CREATED("flows_created", Kind.WORK),
+  FLOWS_EXPIRED("flows_expired", Kind.WORK),
+  FLOWS_EVICTED("flows_evicted", Kind.WORK),
+  FRAGMENTS_HELD("fragments_held", Kind.WORK),
+  FRAGMENTS_MATCHED("fragments_matched", Kind.WORK),
+  FRAGMENTS_TIMED_OUT("fragments_timed_out", Kind.WORK),
+  FRAGMENTS_DROPPED("fragments_dropped", Kind.WORK),
+  ICMP_ERRORS_STEERED("icmp_errors_steered", Kind.WORK),
 
   DROP_TRUNCATED_ETHERNET("drop_truncated_ethernet", Kind.DROP),
   DROP_NOT_FOR_US("drop_not_for_us", Kind.DROP),
@@ -55,6 +68,8 @@ public enum Counter {
   DROP_NO_ROUTE("drop_no_route", Kind.DROP),
   DROP_NO_HOST_SERVER_ROUTE("drop_no_host_server_route", Kind.DROP),
   DROP_FRAG_NEEDED("drop_frag_needed", Kind.DROP),
+  /** A held non-first fragment whose first fragment never came (timed out or evicted). */
+  DROP_FRAGMENT_UNMATCHED("drop_fragment_unmatched", Kind.DROP),
   DROP_FRAME_TOO_LARGE("drop_frame_too_large", Kind.DROP),
   DROP_ERROR("drop_error", Kind.DROP);
 

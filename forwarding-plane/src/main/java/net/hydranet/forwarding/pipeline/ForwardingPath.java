@@ -7,6 +7,7 @@ import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.element.CheckIpHeader;
 import net.hydranet.forwarding.element.Egress;
+import net.hydranet.forwarding.element.FragmentTracker;
 import net.hydranet.forwarding.element.IcmpErrorSender;
 import net.hydranet.forwarding.element.IpFragmenter;
 import net.hydranet.forwarding.element.IpipEncap;
@@ -14,6 +15,7 @@ import net.hydranet.forwarding.element.MssClamp;
 import net.hydranet.forwarding.element.Verdict;
 import net.hydranet.forwarding.io.TxPort;
 import net.hydranet.forwarding.neighbour.NeighbourTable;
+import net.hydranet.forwarding.table.FlowTable;
 import net.hydranet.forwarding.table.RedirectorTable;
 import net.hydranet.forwarding.table.RouteTable;
 import net.hydranet.forwarding.wire.ArpPacket;
@@ -32,11 +34,17 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <pre>
  * classify (Ethernet, 802.1Q) ─┬─ ARP → learn / answer
  *                              └─ IPv4 → CheckIpHeader → local? → echo reply / delivered
- *                                   → TTL check → RedirectLookup ─┬─ hit → DecIpTtl → MssClamp
- *                                   │                              │   → IpipEncap → MTU? (frag / ICMP)
- *                                   │                              └─ miss → DecIpTtl → route → MTU?
+ *                                   → TTL check → ICMP error about a flow? → tunnel to its host server
+ *                                   → non-first fragment? → FragmentTracker (follow / hold / drop)
+ *                                   → RedirectLookup → FlowTable → Maglev (new flows)
+ *                                       ─┬─ host server → DecIpTtl → MssClamp
+ *                                        │   → IpipEncap → MTU? (frag / ICMP)
+ *                                        └─ origin → DecIpTtl → route → MTU?
  *                                   └──────────────────────────────────→ Egress (ARP, Ethernet, TX)
  * </pre>
+ *
+ * <p>A first fragment records its decision so that its datagram's other fragments (held until it
+ * comes, if they come first) follow it; {@code chooseTarget} says which flows are pinned, and why.
  *
  * <p>Every frame ends in exactly one outcome counter. Nothing here allocates, locks or logs: the
  * elements and scratch buffers are built once, and drops are verdicts, not exceptions.
@@ -55,6 +63,12 @@ public final class ForwardingPath implements FrameProcessor {
   private final IcmpErrorSender icmp;
   private final Egress egress;
   private final boolean clampMss;
+  private final FlowTable flows;
+  private final FragmentTracker fragments;
+  private final FragmentTracker.ReleaseSink releaseSink = this::releaseHeld;
+  private final long tcpIdleNanos;
+  private final long tcpClosingNanos;
+  private final long udpIdleNanos;
 
   // Where the fragmenter sends: set before each fragment() call, read by the sink.
   private int fragmentInterface;
@@ -86,6 +100,27 @@ public final class ForwardingPath implements FrameProcessor {
         new IcmpErrorSender(
             counters, routes, interfaces, egress, context.icmpRate(), context.icmpBurst());
     this.clampMss = context.mssClamp();
+    this.flows = new FlowTable(context.flowCapacity(), counters);
+    this.fragments =
+        new FragmentTracker(
+            counters,
+            context.fragmentContexts(),
+            context.fragmentsHeld(),
+            FrameSlot.MAX_FRAME,
+            context.fragmentTimeoutNanos());
+    this.tcpIdleNanos = context.tcpIdleNanos();
+    this.tcpClosingNanos = context.tcpClosingNanos();
+    this.udpIdleNanos = context.udpIdleNanos();
+  }
+
+  /** The connection table, for tests and snapshots (forwarding thread only). */
+  public FlowTable flows() {
+    return flows;
+  }
+
+  /** The fragment tracker, for tests (forwarding thread only). */
+  public FragmentTracker fragments() {
+    return fragments;
   }
 
   public Egress egress() {
@@ -96,6 +131,8 @@ public final class ForwardingPath implements FrameProcessor {
   public void tick(long nowNanos) {
     egress.now(nowNanos);
     egress.poll();
+    // A bounded sweep from the least recently used end; lookups expire the rest lazily.
+    flows.expire(nowNanos, 64);
   }
 
   @Override
@@ -205,28 +242,210 @@ public final class ForwardingPath implements FrameProcessor {
       counters.increment(Counter.DROP_TTL_EXCEEDED);
       return;
     }
+    int protocol = Ipv4Header.protocol(buffer, ip);
+    if (protocol == Ipv4Header.PROTOCOL_ICMP) {
+      if (!steerIcmpError(buffer, ip, destination)) {
+        forward(buffer, ip);
+      }
+      return;
+    }
+    if (protocol != Ipv4Header.PROTOCOL_TCP && protocol != Ipv4Header.PROTOCOL_UDP) {
+      forward(buffer, ip);
+      return;
+    }
+    if (Ipv4Header.fragmentOffset(buffer, ip) != 0) {
+      nonFirstFragment(buffer, ip, destination);
+      return;
+    }
     int service = lookupService(buffer, ip);
     if (service == RedirectLookup.BAD_TRANSPORT) {
       counters.increment(Counter.DROP_BAD_TRANSPORT);
       return;
     }
-    if (service != RedirectorTable.NOT_FOUND) {
-      int hostServer = redirects.select(service, flowHash);
-      if (hostServer != 0) {
-        redirect(buffer, ip, service, hostServer);
+    int target = chooseTarget(service, destination);
+    if (Ipv4Header.isFragment(buffer, ip)
+        && (service != RedirectorTable.NOT_FOUND || redirects.isServiceAddress(destination))) {
+      // A first fragment: its later fragments follow this decision, even those already held.
+      int context = fragments.first(buffer, ip, egress.now(), target, service);
+      if (context < 0) {
+        counters.increment(Counter.DROP_BAD_FRAGMENT);
         return;
       }
-      // Every host server is draining: the origin serves the flow.
+      dispatch(buffer, ip, service, target);
+      fragments.release(context, releaseSink);
+      return;
     }
-    forward(buffer, ip);
+    dispatch(buffer, ip, service, target);
+  }
+
+  private void dispatch(MutableDirectBuffer buffer, int ip, int service, int target) {
+    if (target != 0) {
+      redirect(buffer, ip, service, target);
+    } else {
+      forward(buffer, ip);
+    }
+  }
+
+  private void releaseHeld(MutableDirectBuffer buffer, int ip, int target, int service) {
+    dispatch(buffer, ip, service, target);
+  }
+
+  /**
+   * A fragment without ports. To an address no service has, it is forwarded as before; otherwise it
+   * follows its first fragment's decision, or waits for it.
+   */
+  private void nonFirstFragment(MutableDirectBuffer buffer, int ip, int destination) {
+    if (!redirects.isServiceAddress(destination)) {
+      forward(buffer, ip);
+      return;
+    }
+    int result = fragments.other(buffer, ip, egress.now());
+    if (result == FragmentTracker.FOLLOW) {
+      int service = fragments.service();
+      dispatch(buffer, ip, service, fragments.target());
+    } else if (result == FragmentTracker.DROPPED) {
+      counters.increment(Counter.DROP_BAD_FRAGMENT);
+    }
+    // HELD: the outcome is counted when it is released or times out.
+  }
+
+  /**
+   * Where a TCP or UDP packet to a service address goes: 0 for the origin, else a host server.
+   *
+   * <p>The connection table is consulted first, so a flow stays on the target its first packet
+   * chose while host servers come, go or drain. Which flows are recorded, and why:
+   *
+   * <ul>
+   *   <li>TCP to any port of an address some service has — including ports with no service, whose
+   *       target is the origin. This is what keeps "a connection open to the origin survives the
+   *       installation of a replica": once an address is a service address, its new connections are
+   *       pinned, to the origin when no replica serves them. The cost is one connection-table probe
+   *       per TCP packet to such addresses; traffic to other addresses pays one hash probe ({@link
+   *       RedirectorTable#isServiceAddress}). A connection opened before its address had any
+   *       service cannot be known; the control plane that wants those kept installs the service
+   *       with no host servers first (traffic still goes to the origin, SYNs are now recorded) and
+   *       adds replicas after.
+   *   <li>A SYN (without ACK) records its choice; so does a non-SYN packet of an unknown flow to a
+   *       service (after a restart, or after eviction): it follows the consistent hash — the same
+   *       choice a redirector with the same table made — and is pinned from then on. A non-SYN of
+   *       an unknown flow to a port with no service goes to the origin and is not recorded.
+   *   <li>FIN or RST marks the flow closing: kept for the closing timeout so retransmissions follow
+   *       it, and a new SYN of the same 5-tuple starts afresh.
+   *   <li>UDP to a service: every flow is recorded and kept for the UDP idle time.
+   *   <li>A pinned host server that has left the service's set (not merely drained) no longer
+   *       serves: the flow is chosen again by the hash. Draining keeps old flows, moves new ones.
+   * </ul>
+   */
+  private int chooseTarget(int service, int destination) {
+    boolean tcp = flowProtocol == Ipv4Header.PROTOCOL_TCP;
+    if (service == RedirectorTable.NOT_FOUND && !(tcp && redirects.isServiceAddress(destination))) {
+      return 0;
+    }
+    long now = egress.now();
+    long hi = FlowTable.keyHi(flowSource, destination);
+    long lo = FlowTable.keyLo(flowProtocol, flowSourcePort, flowDestinationPort);
+    int entry = flows.find(hi, lo, now);
+    boolean syn =
+        tcp && (tcpFlags & (TcpHeader.FLAG_SYN | TcpHeader.FLAG_ACK)) == TcpHeader.FLAG_SYN;
+    boolean ending = tcp && (tcpFlags & (TcpHeader.FLAG_FIN | TcpHeader.FLAG_RST)) != 0;
+    if (entry != FlowTable.NOT_FOUND && syn && flows.closing(entry)) {
+      flows.remove(entry);
+      entry = FlowTable.NOT_FOUND;
+    }
+    if (entry != FlowTable.NOT_FOUND) {
+      int target = flows.target(entry);
+      if (target != 0
+          && (service == RedirectorTable.NOT_FOUND || !redirects.hasHostServer(service, target))) {
+        target = service == RedirectorTable.NOT_FOUND ? 0 : redirects.select(service, flowHash);
+        flows.target(entry, target);
+      }
+      if (ending) {
+        flows.closing(entry, true);
+      }
+      flows.touch(
+          entry, now, !tcp ? udpIdleNanos : flows.closing(entry) ? tcpClosingNanos : tcpIdleNanos);
+      return target;
+    }
+    int target = service == RedirectorTable.NOT_FOUND ? 0 : redirects.select(service, flowHash);
+    if (!ending && (syn || service != RedirectorTable.NOT_FOUND)) {
+      flows.insert(hi, lo, target, now, tcp ? tcpIdleNanos : udpIdleNanos);
+    }
+    return target;
+  }
+
+  /**
+   * An ICMP error (destination unreachable — frag-needed among them — time exceeded, parameter
+   * problem) sent to a service address about a packet that address sent: the host server that
+   * serves the quoted flow sent that packet (direct return with the origin's address), so the error
+   * belongs to it. The quoted packet runs origin → client; its flow in the table runs client →
+   * origin, so the tuple is reversed for the lookup. An unknown flow to a service follows the
+   * consistent hash, as its packets do.
+   *
+   * @return true when the error was tunnelled to a host server
+   */
+  private boolean steerIcmpError(MutableDirectBuffer buffer, int ip, int destination) {
+    if (Ipv4Header.isFragment(buffer, ip) || !redirects.isServiceAddress(destination)) {
+      return false;
+    }
+    int headerLength = Ipv4Header.headerLength(buffer, ip);
+    int icmpOffset = ip + headerLength;
+    int icmpLength = Ipv4Header.totalLength(buffer, ip) - headerLength;
+    if (icmpLength < IcmpHeader.LENGTH + Ipv4Header.MIN_LENGTH + 4) {
+      return false;
+    }
+    int type = IcmpHeader.type(buffer, icmpOffset);
+    if (type != IcmpHeader.TYPE_DESTINATION_UNREACHABLE
+        && type != IcmpHeader.TYPE_TIME_EXCEEDED
+        && type != IcmpHeader.TYPE_PARAMETER_PROBLEM) {
+      return false;
+    }
+    int quoted = icmpOffset + IcmpHeader.LENGTH;
+    int quotedHeader = Ipv4Header.headerLength(buffer, quoted);
+    int quotedProtocol = Ipv4Header.protocol(buffer, quoted);
+    if (Ipv4Header.version(buffer, quoted) != 4
+        || quotedHeader < Ipv4Header.MIN_LENGTH
+        || IcmpHeader.LENGTH + quotedHeader + 4 > icmpLength
+        || Ipv4Header.source(buffer, quoted) != destination
+        || Ipv4Header.fragmentOffset(buffer, quoted) != 0
+        || (quotedProtocol != Ipv4Header.PROTOCOL_TCP
+            && quotedProtocol != Ipv4Header.PROTOCOL_UDP)) {
+      return false;
+    }
+    int client = Ipv4Header.destination(buffer, quoted);
+    int servicePort = UdpHeader.sourcePort(buffer, quoted + quotedHeader);
+    int clientPort = UdpHeader.destinationPort(buffer, quoted + quotedHeader);
+    int entry =
+        flows.find(
+            FlowTable.keyHi(client, destination),
+            FlowTable.keyLo(quotedProtocol, clientPort, servicePort),
+            egress.now());
+    int service = redirects.lookup(destination, quotedProtocol, servicePort);
+    int target;
+    if (entry != FlowTable.NOT_FOUND) {
+      target = flows.target(entry);
+    } else if (service != RedirectorTable.NOT_FOUND) {
+      target =
+          redirects.select(
+              service,
+              RedirectLookup.flowHash(
+                  client, destination, quotedProtocol, clientPort, servicePort));
+    } else {
+      target = 0;
+    }
+    if (target == 0) {
+      return false;
+    }
+    counters.increment(Counter.ICMP_ERRORS_STEERED);
+    redirect(buffer, ip, RedirectorTable.NOT_FOUND, target);
+    return true;
   }
 
   /**
    * Stateless fragment checks, the ones a router can make without holding fragments: no fragment
    * may reach past 65,535 bytes (the "ping of death"); a TCP fragment at offset 8 can only exist to
    * overwrite the TCP header's flags, and a first TCP fragment must hold the whole minimal TCP
-   * header (RFC 1858 §3–4, overlapping and tiny fragments). Stateful overlap detection comes with
-   * fragment tracking (the flows issue).
+   * header (RFC 1858 §3–4, overlapping and tiny fragments). Stateful overlap detection, for
+   * datagrams to service addresses, is {@link FragmentTracker}'s.
    */
   private static boolean fragmentSane(MutableDirectBuffer buffer, int ip) {
     int headerLength = Ipv4Header.headerLength(buffer, ip);
@@ -250,42 +469,55 @@ public final class ForwardingPath implements FrameProcessor {
 
   private int flowHash;
 
-  /** The service for (destination, protocol, destination port), or NOT_FOUND. */
+  // The 5-tuple of the packet in hand, set by lookupService.
+  private int flowSource;
+  private int flowProtocol;
+  private int flowSourcePort;
+  private int flowDestinationPort;
+  private int tcpFlags;
+
+  /**
+   * The service for (destination, protocol, destination port) of a TCP or UDP packet that is not a
+   * non-first fragment, or NOT_FOUND; sets the flow's 5-tuple, flags and hash.
+   */
   private int lookupService(MutableDirectBuffer buffer, int ip) {
     int protocol = Ipv4Header.protocol(buffer, ip);
-    if (protocol != Ipv4Header.PROTOCOL_TCP && protocol != Ipv4Header.PROTOCOL_UDP) {
-      return RedirectorTable.NOT_FOUND;
-    }
-    if (Ipv4Header.fragmentOffset(buffer, ip) != 0) {
-      // A non-first fragment has no ports; the flows issue makes it follow its first fragment.
-      return RedirectorTable.NOT_FOUND;
-    }
     int headerLength = Ipv4Header.headerLength(buffer, ip);
     int l4 = ip + headerLength;
     int l4Length = Ipv4Header.totalLength(buffer, ip) - headerLength;
+    boolean fragment = Ipv4Header.isFragment(buffer, ip);
     if (l4Length < 4) {
-      return Ipv4Header.isFragment(buffer, ip)
-          ? RedirectorTable.NOT_FOUND
-          : RedirectLookup.BAD_TRANSPORT;
+      if (fragment) {
+        // No ports: nothing to decide by; the origin serves it.
+        flowProtocol = -1;
+        return RedirectorTable.NOT_FOUND;
+      }
+      return RedirectLookup.BAD_TRANSPORT;
     }
-    if (!Ipv4Header.isFragment(buffer, ip)) {
-      if (protocol == Ipv4Header.PROTOCOL_TCP) {
+    tcpFlags = 0;
+    if (protocol == Ipv4Header.PROTOCOL_TCP) {
+      if (!fragment) {
         int tcpHeader = l4Length >= TcpHeader.MIN_LENGTH ? TcpHeader.headerLength(buffer, l4) : 0;
         if (tcpHeader < TcpHeader.MIN_LENGTH || tcpHeader > l4Length) {
           return RedirectLookup.BAD_TRANSPORT;
         }
-      } else if (l4Length < UdpHeader.LENGTH) {
-        return RedirectLookup.BAD_TRANSPORT;
       }
+      if (l4Length >= TcpHeader.MIN_LENGTH) {
+        tcpFlags = TcpHeader.flags(buffer, l4);
+      }
+    } else if (!fragment && l4Length < UdpHeader.LENGTH) {
+      return RedirectLookup.BAD_TRANSPORT;
     }
-    int sourcePort = UdpHeader.sourcePort(buffer, l4);
-    int destinationPort = UdpHeader.destinationPort(buffer, l4);
+    flowSource = Ipv4Header.source(buffer, ip);
+    flowProtocol = protocol;
+    flowSourcePort = UdpHeader.sourcePort(buffer, l4);
+    flowDestinationPort = UdpHeader.destinationPort(buffer, l4);
     int destination = Ipv4Header.destination(buffer, ip);
-    int service = redirects.lookup(destination, protocol, destinationPort);
+    int service = redirects.lookup(destination, protocol, flowDestinationPort);
     if (service != RedirectorTable.NOT_FOUND) {
       flowHash =
           RedirectLookup.flowHash(
-              Ipv4Header.source(buffer, ip), destination, protocol, sourcePort, destinationPort);
+              flowSource, destination, protocol, flowSourcePort, flowDestinationPort);
     }
     return service;
   }
@@ -332,7 +564,9 @@ public final class ForwardingPath implements FrameProcessor {
     } else {
       egress.send(buffer, outer, outerLength, ifIndex, nextHop);
     }
-    redirects.count(service, innerLength);
+    if (service != RedirectorTable.NOT_FOUND) {
+      redirects.count(service, innerLength);
+    }
     counters.increment(Counter.REDIRECTED);
   }
 

@@ -3,6 +3,7 @@ package net.hydranet.forwarding.table;
 import java.util.Arrays;
 import org.agrona.BitUtil;
 import org.agrona.BufferUtil;
+import org.agrona.collections.Int2IntHashMap;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -37,7 +38,10 @@ import org.agrona.concurrent.UnsafeBuffer;
  *
  * <p><b>Memory</b> (see {@link #footprintBytes()}): per service {@code 8 × maxHostServers + 36}
  * bytes of records, key, free list and counters, plus 32 to 64 bytes of map slots: 2M services with
- * 8 host servers take 264 MiB, 1M take 127 MiB.
+ * 8 host servers take 264 MiB, 1M take 127 MiB. Each service in use adds its Maglev lookup table,
+ * one byte per entry ({@link Maglev#DEFAULT_SIZE} = 4,093: 4 KiB; 65,536 services, 256 MiB), built
+ * by the control side only for services put through the forwarding plane, so a sparse table pays
+ * only for what it holds ({@link #lookupBytes()}).
  *
  * <p>A rejected change throws {@link IllegalStateException} and leaves the table unchanged, so the
  * command handler can count it and carry on.
@@ -66,6 +70,11 @@ public final class RedirectorTable {
   private final int[] records;
   private final UnsafeBuffer counters;
   private final int[] freeServices;
+  private final int maglevSize;
+  // Per service: its Maglev lookup table of host-server slot indices, built off the hot path.
+  private final byte[][] lookups;
+  // Address → number of services on it: the addresses whose TCP flows the connection table tracks.
+  private final Int2IntHashMap addresses;
   private int freeCount;
   private int highWater;
 
@@ -74,6 +83,21 @@ public final class RedirectorTable {
    * all memory is allocated here.
    */
   public RedirectorTable(int capacity, int maxHostServers) {
+    this(capacity, maxHostServers, Maglev.DEFAULT_SIZE);
+  }
+
+  /**
+   * As {@link #RedirectorTable(int, int)}, with Maglev lookup tables of {@code maglevSize} entries
+   * (a prime) per service.
+   */
+  public RedirectorTable(int capacity, int maxHostServers, int maglevSize) {
+    if (!Maglev.isPrime(maglevSize)) {
+      throw new IllegalArgumentException("maglevSize must be a prime, was " + maglevSize);
+    }
+    if (maxHostServers > Maglev.MAX_HOST_SERVERS) {
+      throw new IllegalArgumentException(
+          "maxHostServers must be at most " + Maglev.MAX_HOST_SERVERS + ", was " + maxHostServers);
+    }
     if (capacity < 1 || capacity > MAX_CAPACITY) {
       throw new IllegalArgumentException(
           "capacity must be in [1, " + MAX_CAPACITY + "], was " + capacity);
@@ -96,6 +120,9 @@ public final class RedirectorTable {
         new UnsafeBuffer(
             BufferUtil.allocateDirectAligned(capacity << COUNTER_SHIFT, BitUtil.CACHE_LINE_LENGTH));
     this.freeServices = new int[capacity];
+    this.maglevSize = maglevSize;
+    this.lookups = new byte[capacity][];
+    this.addresses = new Int2IntHashMap(Math.min(capacity, 1 << 16) * 2, LOAD_FACTOR, 0);
   }
 
   /** The packed key: address in bits 55..24, protocol in 23..16, port in 15..0. */
@@ -109,17 +136,25 @@ public final class RedirectorTable {
   }
 
   /**
-   * Chooses a host server for a flow: a weighted choice by flow hash, the same for the same hash
-   * and host-server set. Host servers of weight 0 (draining) are never chosen.
+   * Chooses a host server for a flow: by the service's Maglev lookup table when it has one (every
+   * service the forwarding plane installs does), the same for the same hash and the same
+   * host-server set and weights on every redirector; otherwise (a table filled directly, as unit
+   * tests and tools do) by weight intervals, still the same for the same hash but not minimally
+   * disruptive. Host servers of weight 0 (draining) are never chosen. No allocation.
    *
-   * <p>{@code hash × total >>> 32} maps the hash onto {@code [0, total)} without a division; the
-   * chosen host server is the one whose weight interval holds that point.
+   * <p>Intervals: {@code hash × total >>> 32} maps the hash onto {@code [0, total)} without a
+   * division; the chosen host server is the one whose weight interval holds that point.
    *
    * @return the host server's address, or 0 when every weight is 0.
    */
   public int select(int service, int flowHash) {
     final int[] records = this.records;
     final int record = service * recordLength;
+    final byte[] lookup = lookups[service];
+    if (lookup != null) {
+      final int slot = lookup[Maglev.entry(flowHash, lookup.length)];
+      return slot < 0 ? 0 : records[record + HOSTS + 2 * slot];
+    }
     final int total = records[record + TOTAL_WEIGHT];
     if (total == 0) {
       return 0;
@@ -133,6 +168,36 @@ public final class RedirectorTable {
       }
     }
     return 0; // unreachable: the total weight is the sum of the weights
+  }
+
+  /** True when the service chooses by a Maglev lookup table. */
+  public boolean hasLookup(int service) {
+    return lookups[service] != null;
+  }
+
+  /**
+   * True when some service has this address: the origins whose flows the connection table pins,
+   * whatever their port. Allocation-free.
+   */
+  public boolean isServiceAddress(int address) {
+    return addresses.get(address) != 0;
+  }
+
+  /** True when {@code hostServer} is in the service's set, draining or not. Allocation-free. */
+  public boolean hasHostServer(int service, int hostServer) {
+    final int record = service * recordLength;
+    final int end = record + HOSTS + 2 * records[record + COUNT];
+    for (int i = record + HOSTS; i < end; i += 2) {
+      if (records[i] == hostServer) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Entries of each service's Maglev lookup table. */
+  public int maglevSize() {
+    return maglevSize;
   }
 
   public int hostServerCount(int service) {
@@ -195,6 +260,23 @@ public final class RedirectorTable {
    *     host server is 0 or repeated, or protocol or port is out of range.
    */
   public int put(int address, int protocol, int port, int[] hostServers, int[] weights, int count) {
+    return put(address, protocol, port, hostServers, weights, count, null);
+  }
+
+  /**
+   * As {@link #put(int, int, int, int[], int[], int)} with a Maglev lookup table already built by
+   * {@link Maglev#build} for these host servers, weights and {@link #maglevSize()}, so that the
+   * forwarding thread only installs it; {@code null} leaves the service choosing by weight
+   * intervals (see {@link #select}).
+   */
+  public int put(
+      int address,
+      int protocol,
+      int port,
+      int[] hostServers,
+      int[] weights,
+      int count,
+      byte[] lookup) {
     if (protocol < 0 || protocol > 0xFF || port < 0 || port > 0xFFFF) {
       throw new IllegalStateException(
           "protocol must be in [0, 255] and port in [0, 65535], were " + protocol + ", " + port);
@@ -224,6 +306,10 @@ public final class RedirectorTable {
     if (total > Integer.MAX_VALUE) {
       throw new IllegalStateException("weights sum to " + total + " > " + Integer.MAX_VALUE);
     }
+    if (lookup != null && lookup.length != maglevSize) {
+      throw new IllegalStateException(
+          "lookup table has " + lookup.length + " entries, not " + maglevSize);
+    }
 
     final long key = key(address, protocol, port);
     int service = (int) index.get(key);
@@ -236,6 +322,7 @@ public final class RedirectorTable {
       counters.putLongOrdered(service << COUNTER_SHIFT, 0L);
       counters.putLongOrdered((service << COUNTER_SHIFT) + BYTES_OFFSET, 0L);
       index.put(key, service);
+      addresses.put(address, addresses.get(address) + 1);
     }
     final int record = service * recordLength;
     records[record + COUNT] = count;
@@ -244,6 +331,7 @@ public final class RedirectorTable {
       records[record + HOSTS + 2 * i] = hostServers[i];
       records[record + HOSTS + 2 * i + 1] = weights[i];
     }
+    lookups[service] = lookup;
     return service;
   }
 
@@ -253,15 +341,25 @@ public final class RedirectorTable {
     if (service == NOT_FOUND) {
       return false;
     }
+    final int left = addresses.get(address) - 1;
+    if (left == 0) {
+      addresses.remove(address);
+    } else {
+      addresses.put(address, left);
+    }
     keys[service] = FREE;
     records[service * recordLength + COUNT] = 0;
     records[service * recordLength + TOTAL_WEIGHT] = 0;
+    lookups[service] = null;
     freeServices[freeCount++] = service;
     return true;
   }
 
   /**
-   * Sets the weight of one host server of a service; 0 drains it. Forwarding thread only.
+   * Sets the weight of one host server of a service; 0 drains it. Forwarding thread only. A service
+   * with a Maglev table has it rebuilt here (it allocates): the forwarding plane instead rebuilds
+   * off the forwarding thread and installs the result with {@link #put(int, int, int, int[], int[],
+   * int, byte[])}.
    *
    * @return false when the service or the host server is not in the table.
    * @throws IllegalStateException when the weight is negative or the weights would sum past {@link
@@ -285,10 +383,25 @@ public final class RedirectorTable {
         }
         records[i + 1] = weight;
         records[record + TOTAL_WEIGHT] = (int) total;
+        if (lookups[service] != null) {
+          rebuild(service);
+        }
         return true;
       }
     }
     return false;
+  }
+
+  private void rebuild(int service) {
+    final int record = service * recordLength;
+    final int count = records[record + COUNT];
+    final int[] hosts = new int[count];
+    final int[] weights = new int[count];
+    for (int i = 0; i < count; i++) {
+      hosts[i] = records[record + HOSTS + 2 * i];
+      weights[i] = records[record + HOSTS + 2 * i + 1];
+    }
+    lookups[service] = Maglev.build(hosts, weights, count, maglevSize);
   }
 
   /** Number of services in the table. */
@@ -319,6 +432,16 @@ public final class RedirectorTable {
     return (long) index.capacity() * 2 * Long.BYTES
         + (long) keys.length * Long.BYTES
         + ((long) records.length + freeServices.length) * Integer.BYTES
-        + counters.capacity();
+        + counters.capacity()
+        + (long) lookups.length * 8;
+  }
+
+  /** Bytes of the Maglev lookup tables installed now: {@link #maglevSize()} per service. */
+  public long lookupBytes() {
+    long sum = 0;
+    for (byte[] lookup : lookups) {
+      sum += lookup == null ? 0 : lookup.length;
+    }
+    return sum;
   }
 }

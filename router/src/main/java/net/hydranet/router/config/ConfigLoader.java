@@ -39,7 +39,15 @@ public final class ConfigLoader {
           "routeCapacity",
           "neighbourCapacity",
           "arpQueueFrames",
-          "ringSize");
+          "ringSize",
+          "maglevTableSize",
+          "flowCapacity",
+          "tcpIdleSeconds",
+          "tcpClosingSeconds",
+          "udpIdleSeconds",
+          "fragmentContexts",
+          "fragmentsHeld",
+          "fragmentTimeoutSeconds");
 
   private final String file;
 
@@ -156,6 +164,25 @@ public final class ConfigLoader {
       context.arpQueueFrames(
           integer(limits, "arpQueueFrames", "limits", ForwardingContext.DEFAULT_ARP_QUEUE_FRAMES));
       context.ringSize(integer(limits, "ringSize", "limits", ForwardingContext.DEFAULT_RING_SIZE));
+      context.maglevTableSize(
+          integer(
+              limits, "maglevTableSize", "limits", ForwardingContext.DEFAULT_MAGLEV_TABLE_SIZE));
+      context.flowCapacity(
+          integer(limits, "flowCapacity", "limits", ForwardingContext.DEFAULT_FLOW_CAPACITY));
+      context.fragmentContexts(
+          integer(
+              limits, "fragmentContexts", "limits", ForwardingContext.DEFAULT_FRAGMENT_CONTEXTS));
+      context.fragmentsHeld(
+          integer(limits, "fragmentsHeld", "limits", ForwardingContext.DEFAULT_FRAGMENTS_HELD));
+      context.tcpIdleNanos(
+          seconds(limits, "tcpIdleSeconds", ForwardingContext.DEFAULT_TCP_IDLE_NANOS));
+      context.tcpClosingNanos(
+          seconds(limits, "tcpClosingSeconds", ForwardingContext.DEFAULT_TCP_CLOSING_NANOS));
+      context.udpIdleNanos(
+          seconds(limits, "udpIdleSeconds", ForwardingContext.DEFAULT_UDP_IDLE_NANOS));
+      context.fragmentTimeoutNanos(
+          seconds(
+              limits, "fragmentTimeoutSeconds", ForwardingContext.DEFAULT_FRAGMENT_TIMEOUT_NANOS));
     }
     try {
       context.conclude();
@@ -295,6 +322,14 @@ public final class ConfigLoader {
       throw new FieldException(at + "." + field, "expected text");
     }
     return v.asText();
+  }
+
+  /** A whole number of seconds under limits, as nanoseconds; the default is in nanoseconds. */
+  private static long seconds(JsonNode limits, String field, long dfltNanos) {
+    if (limits.get(field) == null || limits.get(field).isNull()) {
+      return dfltNanos;
+    }
+    return integer(limits, field, "limits", 0) * 1_000_000_000L;
   }
 
   private static int integer(JsonNode n, String field, String at, int dflt) {

@@ -34,6 +34,7 @@ public final class Scenarios {
     all.put("ttl-expiry", ttlExpiry());
     all.put("arp", arp());
     all.put("malformed", malformed());
+    all.put("flows", flows());
     return all;
   }
 
@@ -194,6 +195,76 @@ public final class Scenarios {
       ts += MS;
     }
     return t;
+  }
+
+  /**
+   * The flows issue through the real pipeline: an ICMP frag-needed about a redirected TCP flow,
+   * sent to the origin's address by a router towards the client, is tunnelled to the flow's host
+   * server; a fragmented UDP 53 datagram arriving last fragment first is held and released behind
+   * its first fragment, another arrives in order, and a repeated (overlapping) fragment is dropped.
+   */
+  static Trace flows() {
+    Trace t = new Trace();
+    long ts = START;
+    t.add(
+        ts,
+        client()
+            .ipv4(CLIENT, ORIGIN)
+            .id(900)
+            .tcp(46000, HTTP)
+            .flags(TcpHeader.FLAG_SYN)
+            .mss(1460)
+            .build());
+    byte[] reply =
+        PacketBuilder.ethernet(HOST_SERVER_MAC, HS0_MAC)
+            .ipv4(ORIGIN, CLIENT)
+            .dontFragment(true)
+            .tcp(HTTP, 46000)
+            .payload(1460)
+            .build();
+    ts += MS;
+    t.add(
+        ts,
+        client()
+            .ipv4(net.hydranet.forwarding.wire.Ipv4Header.parseAddress("198.18.1.254"), ORIGIN)
+            .id(901)
+            .icmpError(3, 4, 1400, java.util.Arrays.copyOfRange(reply, 14, 14 + 28))
+            .build());
+    byte[][] lastFirst = udpFragments(902, 47000);
+    for (int i = 2; i >= 0; i--) {
+      ts += MS;
+      t.add(ts, lastFirst[i]);
+    }
+    byte[][] inOrder = udpFragments(903, 47001);
+    for (byte[] f : inOrder) {
+      ts += MS;
+      t.add(ts, f);
+    }
+    ts += MS;
+    t.add(ts, inOrder[1]); // overlaps what was seen: dropped
+    ts += MS;
+    t.add(ts, client().ipv4(CLIENT, ORIGIN).id(904).tcp(46000, HTTP).seq(1).payload(20).build());
+    return t;
+  }
+
+  /** A UDP 53 datagram of 2008 bytes of payload as three fragments. */
+  private static byte[][] udpFragments(int id, int sourcePort) {
+    byte[] whole = client().ipv4(CLIENT, ORIGIN).udp(sourcePort, DNS).payload(2000).build();
+    byte[] payload = java.util.Arrays.copyOfRange(whole, 14 + 20, whole.length);
+    int[] cuts = {0, 800, 1600, payload.length};
+    byte[][] out = new byte[3][];
+    for (int i = 0; i < 3; i++) {
+      out[i] =
+          client()
+              .ipv4(CLIENT, ORIGIN)
+              .id(id)
+              .moreFragments(i < 2)
+              .fragmentOffset(cuts[i])
+              .protocol(17)
+              .ipPayload(java.util.Arrays.copyOfRange(payload, cuts[i], cuts[i + 1]))
+              .build();
+    }
+    return out;
   }
 
   private static byte[] zeroDataOffset(byte[] frame) {

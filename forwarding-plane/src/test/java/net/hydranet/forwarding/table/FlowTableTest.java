@@ -1,0 +1,101 @@
+package net.hydranet.forwarding.table;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.management.ManagementFactory;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Random;
+import net.hydranet.forwarding.counter.Counter;
+import net.hydranet.forwarding.counter.Counters;
+import org.junit.jupiter.api.Test;
+
+class FlowTableTest {
+  private final Counters counters = new Counters();
+
+  @Test
+  void shouldEvictTheLeastRecentlyUsedFlowWhenFull() {
+    FlowTable t = new FlowTable(3, counters);
+    long lo = FlowTable.keyLo(6, 1000, 80);
+    for (int i = 1; i <= 3; i++) {
+      t.insert(FlowTable.keyHi(i, 99), lo, 100 + i, 0, 1_000);
+    }
+    t.touch(t.find(FlowTable.keyHi(1, 99), lo, 1), 1, 1_000); // 2 is now the oldest
+    t.insert(FlowTable.keyHi(4, 99), lo, 104, 2, 1_000);
+
+    assertEquals(FlowTable.NOT_FOUND, t.find(FlowTable.keyHi(2, 99), lo, 3));
+    assertEquals(101, t.target(t.find(FlowTable.keyHi(1, 99), lo, 3)));
+    assertEquals(104, t.target(t.find(FlowTable.keyHi(4, 99), lo, 3)));
+    assertEquals(1, counters.get(Counter.FLOWS_EVICTED));
+    assertEquals(3, t.size());
+  }
+
+  @Test
+  void shouldForgetIdleFlowsLazilyAndOnSweeps() {
+    FlowTable t = new FlowTable(8, counters);
+    long lo = FlowTable.keyLo(17, 5353, 53);
+    t.insert(FlowTable.keyHi(1, 2), lo, 7, 0, 100);
+    t.insert(FlowTable.keyHi(3, 4), lo, 7, 0, 100);
+    assertEquals(FlowTable.NOT_FOUND, t.find(FlowTable.keyHi(1, 2), lo, 101));
+    assertEquals(1, t.expire(101, 10));
+    assertEquals(0, t.size());
+    assertEquals(2, counters.get(Counter.FLOWS_EXPIRED));
+  }
+
+  @Test
+  void shouldAgreeWithAHashMapUnderRandomInsertsAndRemovals() {
+    FlowTable t = new FlowTable(1_000, counters);
+    Map<Long, Integer> reference = new HashMap<>();
+    Map<Long, Integer> entries = new HashMap<>();
+    Random random = new Random(11);
+    for (int step = 0; step < 200_000; step++) {
+      long hi = FlowTable.keyHi(random.nextInt(700), 1);
+      long lo = FlowTable.keyLo(6, 1, 2);
+      int e = t.find(hi, lo, 0);
+      assertEquals(reference.containsKey(hi), e != FlowTable.NOT_FOUND, "step " + step);
+      if (e == FlowTable.NOT_FOUND) {
+        int target = random.nextInt();
+        entries.put(hi, t.insert(hi, lo, target, 0, Long.MAX_VALUE / 4));
+        reference.put(hi, target);
+      } else {
+        assertEquals((int) reference.get(hi), t.target(e));
+        if (random.nextBoolean()) {
+          t.remove(e);
+          reference.remove(hi);
+        }
+      }
+    }
+    assertEquals(reference.size(), t.size());
+    assertEquals(0, counters.get(Counter.FLOWS_EVICTED));
+  }
+
+  @Test
+  void shouldNotAllocateOnTheHotPath() {
+    FlowTable t = new FlowTable(1 << 12, counters);
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long sink = 0;
+    for (int round = 0; round < 2; round++) {
+      long before = threads.getCurrentThreadAllocatedBytes();
+      for (int i = 0; i < 100_000; i++) {
+        long hi = FlowTable.keyHi(i, 7);
+        long lo = FlowTable.keyLo(6, i & 0xFFFF, 80);
+        int e = t.find(hi, lo, i);
+        if (e == FlowTable.NOT_FOUND) {
+          e = t.insert(hi, lo, i, i, 50_000);
+        }
+        t.touch(e, i, 50_000);
+        sink += t.target(e);
+        t.expire(i, 4);
+      }
+      long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+      if (round == 1) {
+        assertTrue(allocated < 1024, "allocated " + allocated + " bytes");
+      }
+    }
+    assertNotEquals(0, sink);
+    assertTrue(counters.get(Counter.FLOWS_EVICTED) > 0);
+  }
+}
