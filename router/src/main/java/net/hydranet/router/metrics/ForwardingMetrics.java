@@ -28,7 +28,15 @@ public final class ForwardingMetrics {
 
   private final MeterRegistry registry;
   private final ForwardingPlane plane;
-  private final Map<String, List<Meter>> services = new HashMap<>();
+
+  /**
+   * Per service: its meters and the index they read. Micrometer holds a function counter's state
+   * object only weakly, so the index must be held here, or the first GC turns the series into a
+   * frozen 0 (seen once the flow table made the heap large enough to collect early).
+   */
+  private final Map<String, ServiceMeters> services = new HashMap<>();
+
+  private record ServiceMeters(AtomicInteger index, List<Meter> meters) {}
 
   public ForwardingMetrics(MeterRegistry registry, ForwardingPlane plane) {
     this.registry = registry;
@@ -119,7 +127,7 @@ public final class ForwardingMetrics {
     }
     for (String gone : new ArrayList<>(services.keySet())) {
       if (!wanted.containsKey(gone)) {
-        services.remove(gone).forEach(registry::remove);
+        services.remove(gone).meters().forEach(registry::remove);
       }
     }
     for (Map.Entry<String, int[]> e : wanted.entrySet()) {
@@ -143,7 +151,7 @@ public final class ForwardingMetrics {
               .tag("service", e.getKey())
               .baseUnit("bytes")
               .register(registry));
-      services.put(e.getKey(), meters);
+      services.put(e.getKey(), new ServiceMeters(index, meters));
     }
     return this;
   }
