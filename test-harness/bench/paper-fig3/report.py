@@ -3,7 +3,7 @@
 
   report.py RAW_DIR OUT_DIR "SIZES"
 """
-import os, sys
+import os, statistics, sys
 
 raw, out, sizes = sys.argv[1], sys.argv[2], [int(s) for s in sys.argv[3].split()]
 COLS = [  # (config in bw.tsv, column title)
@@ -24,9 +24,21 @@ def read(name):
         return [l.split() for l in f if l.strip()]
 
 
-bw = {}
-for cfg, size, v in read("bw.tsv"):
-    bw[(cfg, int(size))] = None if v == "NA" else float(v) / 1e6
+runs = {}  # (config, size) -> {round: Mb/s}
+for row in read("bw.tsv"):
+    cfg, size, v = row[:3]
+    rnd = row[3] if len(row) > 3 else "1"
+    if v != "NA":
+        runs.setdefault((cfg, int(size)), {})[rnd] = float(v) / 1e6
+bw = {k: statistics.median(v.values()) for k, v in runs.items()}
+nrounds = len({rnd for v in runs.values() for rnd in v})
+
+
+def round_ratios(a, b, s):
+    """Ratios a/b taken within each round (neighbours in time), as (median, min, max)."""
+    ra, rb = runs.get((a, s), {}), runs.get((b, s), {})
+    rs = [ra[k] / rb[k] for k in ra if k in rb and rb[k] > 0]
+    return (statistics.median(rs), min(rs), max(rs)) if rs else None
 pps = {r[0]: (int(r[1]), int(r[2])) for r in read("pps.tsv")}
 conn = {r[0]: r[1:] for r in read("conn.tsv")}
 present = [(c, t) for c, t in COLS if any((c, s) in bw for s in sizes)]
@@ -62,16 +74,26 @@ L.append("Load average (1, 5, 15 min) when each part started:\n")
 for r in read("load.txt"):
     L.append("- %s: %s" % (r[0], " ".join(r[1:])))
 L.append("")
-L.append("## Sustained TCP bandwidth, Mb/s (iperf3 -N -l SIZE, one stream, offloads off)\n")
+L.append("## Sustained TCP bandwidth, Mb/s (iperf3 -N -l SIZE, one stream, offloads off; median of %d rounds)\n" % nrounds)
 L.append("| message size | " + " | ".join(t for c, t in present) + " |")
 L.append("|---:|" + "---:|" * len(present))
 for s in sizes:
     L.append("| %d | %s |" % (s, " | ".join(fmt(bw.get((c, s))) for c, t in present)))
+if nrounds > 1:
+    L.append("\nSpread over the rounds (min–max, Mb/s):\n")
+    L.append("| message size | " + " | ".join(t for c, t in present) + " |")
+    L.append("|---:|" + "---:|" * len(present))
+    for s in sizes:
+        cells = []
+        for c, t in present:
+            v = runs.get((c, s), {}).values()
+            cells.append("%.0f–%.0f" % (min(v), max(v)) if v else "n/a")
+        L.append("| %d | %s |" % (s, " | ".join(cells)))
 again = bw.get(("clean-again", 1472))
 if again is not None:
     L.append("\nKernel forwarding again at the end of the run, 1472 B: %.0f Mb/s (at the start: %s)."
              % (again, fmt(bw.get(("clean", 1472)))))
-L.append("\nRatios to the kernel, same run:\n")
+L.append("\nRatios to the kernel (ratio of the medians above):\n")
 L.append("| message size | C pcap / clean | HydraNet to real host / clean | HydraNet to virtual host / kernel IP-in-IP | HydraNet to virtual host / clean |")
 L.append("|---:|---:|---:|---:|---:|")
 for s in sizes:
@@ -105,16 +127,24 @@ def f(x):
         return None
 
 
-L.append("\n## Targets (full-size segments = the %d-byte messages; 1472 shown too)\n" % FULL)
+L.append("\n## Targets (full-size segments = the %d-byte messages; 1472 shown too; bandwidth ratios are"
+         " the median of the ratios taken within each round)\n" % FULL)
 L.append("| target | measured | met? |")
 L.append("|---|---|---|")
+def rr(a, b, s):
+    x = round_ratios(a, b, s)
+    if x is None:
+        return "n/a", None
+    return "%s (rounds: %s–%s)" % (pct(x[0]), pct(x[1]), pct(x[2])), x[0]
+
+
 for s in sorted({FULL, 1472} & set(sizes), reverse=True):
-    r = ratio(bw.get(("hydranet-redirect", s)), bw.get(("kernel-ipip", s)))
+    txt, r = rr("hydranet-redirect", "kernel-ipip", s)
     L.append("| redirected TCP ≥ 75 %% of the kernel's IP-in-IP redirect (%d B) | %s | %s |"
-             % (s, pct(r), "n/a" if r is None else ("yes" if r >= 0.75 else "**no**")))
-    r = ratio(bw.get(("hydranet-forward", s)), bw.get(("clean", s)))
+             % (s, txt, "n/a" if r is None else ("yes" if r >= 0.75 else "**no**")))
+    txt, r = rr("hydranet-forward", "clean", s)
     L.append("| forwarding ≥ 60 %% of kernel forwarding (%d B) | %s | %s |"
-             % (s, pct(r), "n/a" if r is None else ("yes" if r >= 0.60 else "**no**")))
+             % (s, txt, "n/a" if r is None else ("yes" if r >= 0.60 else "**no**")))
 kf = pps.get("kernel-forward")
 for key, note in (("hydranet-redirect", "host server running"), ("hydranet-redirect-hs-paused", "host server stopped")):
     hr = pps.get(key)
@@ -127,6 +157,11 @@ if d and rd and f(d[0]) is not None and f(rd[0]) is not None:
     L.append("| connection setup within 0.1 ms of direct (median) | %+.1f µs (p99 %+.1f µs) | %s |"
              % (dm, dp, "yes" if dm <= 100 else "**no**"))
 
+p = os.path.join(raw, "perf-cost.txt")
+if os.path.exists(p):
+    L.append("\nCPU cost during the profiled run (a 1472 B redirected TCP run):\n")
+    with open(p) as fh:
+        L += ["- " + l.strip() for l in fh if l.strip()]
 for name, title in (("perf-thread.txt", "redirector JVM, by thread"), ("perf-dso.txt", "redirector JVM, by object"),
                     ("perf-children.txt", "redirector JVM, inclusive (children) shares of kernel paths"),
                     ("perf-sym.txt", "redirector JVM, top symbols (self)")):
