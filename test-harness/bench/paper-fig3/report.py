@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Turns paper-fig3's raw files into results.md and bandwidth.dat (for plot.gp).
+
+  report.py RAW_DIR OUT_DIR "SIZES"
+"""
+import os, statistics, sys
+
+raw, out, sizes = sys.argv[1], sys.argv[2], [int(s) for s in sys.argv[3].split()]
+COLS = [  # (config in bw.tsv, column title)
+    ("clean", "Clean (kernel forwarding)"),
+    ("kernel-ipip", "Kernel IP-in-IP redirect (eBPF)"),
+    ("c-pcap", "C libpcap forwarder"),
+    ("hydranet-forward", "HydraNet: to real host"),
+    ("hydranet-redirect", "HydraNet: to virtual host"),
+]
+FULL = max(sizes)  # the message size taken as "full-size segments" for the targets
+
+
+def read(name):
+    p = os.path.join(raw, name)
+    if not os.path.exists(p):
+        return []
+    with open(p) as f:
+        return [l.split() for l in f if l.strip()]
+
+
+runs = {}  # (config, size) -> {round: Mb/s}
+for row in read("bw.tsv"):
+    cfg, size, v = row[:3]
+    rnd = row[3] if len(row) > 3 else "1"
+    if v != "NA":
+        runs.setdefault((cfg, int(size)), {})[rnd] = float(v) / 1e6
+bw = {k: statistics.median(v.values()) for k, v in runs.items()}
+nrounds = len({rnd for v in runs.values() for rnd in v})
+
+
+def round_ratios(a, b, s):
+    """Ratios a/b taken within each round (neighbours in time), as (median, min, max)."""
+    ra, rb = runs.get((a, s), {}), runs.get((b, s), {})
+    rs = [ra[k] / rb[k] for k in ra if k in rb and rb[k] > 0]
+    return (statistics.median(rs), min(rs), max(rs)) if rs else None
+pps = {r[0]: (int(r[1]), int(r[2])) for r in read("pps.tsv")}
+conn = {r[0]: r[1:] for r in read("conn.tsv")}
+present = [(c, t) for c, t in COLS if any((c, s) in bw for s in sizes)]
+
+with open(os.path.join(out, "bandwidth.dat"), "w") as f:
+    f.write("size " + " ".join('"%s"' % t for c, t in present) + "\n")
+    for s in sizes:
+        vals = []
+        for c, t in present:
+            v = bw.get((c, s))
+            vals.append("?" if v is None else "%.1f" % v)
+        f.write("%d %s\n" % (s, " ".join(vals)))
+
+
+def fmt(v):
+    return "n/a" if v is None else "%.0f" % v
+
+
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def pct(r):
+    return "n/a" if r is None else "%.0f %%" % (100 * r)
+
+
+L = []
+L.append("# Figure 3, side by side (one run)\n")
+with open(os.path.join(raw, "machine.txt")) as f:
+    L += ["    " + l.rstrip() for l in f]
+L.append("")
+L.append("Load average (1, 5, 15 min) when each part started:\n")
+for r in read("load.txt"):
+    L.append("- %s: %s" % (r[0], " ".join(r[1:])))
+L.append("")
+L.append("## Sustained TCP bandwidth, Mb/s (iperf3 -N -l SIZE, one stream, offloads off; median of %d rounds)\n" % nrounds)
+L.append("| message size | " + " | ".join(t for c, t in present) + " |")
+L.append("|---:|" + "---:|" * len(present))
+for s in sizes:
+    L.append("| %d | %s |" % (s, " | ".join(fmt(bw.get((c, s))) for c, t in present)))
+if nrounds > 1:
+    L.append("\nSpread over the rounds (min–max, Mb/s):\n")
+    L.append("| message size | " + " | ".join(t for c, t in present) + " |")
+    L.append("|---:|" + "---:|" * len(present))
+    for s in sizes:
+        cells = []
+        for c, t in present:
+            v = runs.get((c, s), {}).values()
+            cells.append("%.0f–%.0f" % (min(v), max(v)) if v else "n/a")
+        L.append("| %d | %s |" % (s, " | ".join(cells)))
+again = bw.get(("clean-again", 1472))
+if again is not None:
+    L.append("\nKernel forwarding again at the end of the run, 1472 B: %.0f Mb/s (at the start: %s)."
+             % (again, fmt(bw.get(("clean", 1472)))))
+L.append("\nRatios to the kernel (ratio of the medians above):\n")
+L.append("| message size | C pcap / clean | HydraNet to real host / clean | HydraNet to virtual host / kernel IP-in-IP | HydraNet to virtual host / clean |")
+L.append("|---:|---:|---:|---:|---:|")
+for s in sizes:
+    g = lambda c: bw.get((c, s))
+    L.append("| %d | %s | %s | %s | %s |" % (
+        s, pct(ratio(g("c-pcap"), g("clean"))), pct(ratio(g("hydranet-forward"), g("clean"))),
+        pct(ratio(g("hydranet-redirect"), g("kernel-ipip"))),
+        pct(ratio(g("hydranet-redirect"), g("clean")))))
+
+L.append("\n## 64-byte UDP frames, per second (trafgen on one core into client0; counted on the far interface)\n")
+L.append("| path | offered (client tx) | arrived at far side | of offered |")
+L.append("|---|---:|---:|---:|")
+names = {"kernel-forward": "kernel forwarding → origin", "c-pcap-forward": "C libpcap forwarder → origin",
+         "hydranet-forward": "HydraNet forwarding → origin", "hydranet-redirect": "HydraNet redirect → host server",
+         "kernel-ipip-redirect": "kernel IP-in-IP redirect (eBPF) → host server",
+         "hydranet-redirect-hs-paused": "HydraNet redirect → host server (host server JVM stopped)"}
+for k, (o, a) in pps.items():
+    L.append("| %s | %d | %d | %s |" % (names.get(k, k), o, a, pct(ratio(a, o))))
+
+L.append("\n## TCP connection setup (connect() until established, µs; paths interleaved)\n")
+L.append("| path | median | p99 | connections | failures |")
+L.append("|---|---:|---:|---:|---:|")
+for k, v in conn.items():
+    L.append("| %s | %s | %s | %s | %s |" % (k, v[0], v[1], v[2], v[3]))
+
+# ---- targets ----
+def f(x):
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return None
+
+
+L.append("\n## Targets (full-size segments = the %d-byte messages; 1472 shown too; bandwidth ratios are"
+         " the median of the ratios taken within each round)\n" % FULL)
+L.append("| target | measured | met? |")
+L.append("|---|---|---|")
+def rr(a, b, s):
+    x = round_ratios(a, b, s)
+    if x is None:
+        return "n/a", None
+    return "%s (rounds: %s–%s)" % (pct(x[0]), pct(x[1]), pct(x[2])), x[0]
+
+
+for s in sorted({FULL, 1472} & set(sizes), reverse=True):
+    txt, r = rr("hydranet-redirect", "kernel-ipip", s)
+    L.append("| redirected TCP ≥ 75 %% of the kernel's IP-in-IP redirect (%d B) | %s | %s |"
+             % (s, txt, "n/a" if r is None else ("yes" if r >= 0.75 else "**no**")))
+    txt, r = rr("hydranet-forward", "clean", s)
+    L.append("| forwarding ≥ 60 %% of kernel forwarding (%d B) | %s | %s |"
+             % (s, txt, "n/a" if r is None else ("yes" if r >= 0.60 else "**no**")))
+kf = pps.get("kernel-forward")
+for key, note in (("hydranet-redirect", "host server running"), ("hydranet-redirect-hs-paused", "host server stopped")):
+    hr = pps.get(key)
+    r = ratio(hr and hr[1], kf and kf[1])
+    L.append("| redirected 64 B rate ≥ 50 %% of kernel forwarding's (%s) | %s (%s vs %s /s) | %s |"
+             % (note, pct(r), hr and hr[1], kf and kf[1], "n/a" if r is None else ("yes" if r >= 0.5 else "**no**")))
+d, rd = conn.get("hydranet-direct"), conn.get("hydranet-redirected")
+if d and rd and f(d[0]) is not None and f(rd[0]) is not None:
+    dm, dp = f(rd[0]) - f(d[0]), f(rd[1]) - f(d[1])
+    L.append("| connection setup within 0.1 ms of direct (median) | %+.1f µs (p99 %+.1f µs) | %s |"
+             % (dm, dp, "yes" if dm <= 100 else "**no**"))
+
+p = os.path.join(raw, "perf-cost.txt")
+if os.path.exists(p):
+    L.append("\nCPU cost during the profiled run (a 1472 B redirected TCP run):\n")
+    with open(p) as fh:
+        L += ["- " + l.strip() for l in fh if l.strip()]
+for name, title in (("perf-thread.txt", "redirector JVM, by thread"), ("perf-dso.txt", "redirector JVM, by object"),
+                    ("perf-children.txt", "redirector JVM, inclusive (children) shares of kernel paths"),
+                    ("perf-sym.txt", "redirector JVM, top symbols (self)")):
+    p = os.path.join(raw, name)
+    if os.path.exists(p) and os.path.getsize(p) > 0:
+        L.append("\n### perf (cpu-clock), %s, during a 1472 B redirected TCP run\n" % title)
+        L.append("```")
+        with open(p) as fh:
+            L += [l.rstrip() for l in fh][:30]
+        L.append("```")
+
+with open(os.path.join(out, "results.md"), "w") as fh:
+    fh.write("\n".join(L) + "\n")
+print(len(present) + 1)  # columns of bandwidth.dat, for plot.gp
