@@ -317,14 +317,12 @@ public final class ForwardingPath implements FrameProcessor {
    *
    * <ul>
    *   <li>TCP to any port of an address some service has — including ports with no service, whose
-   *       target is the origin. This is what keeps "a connection open to the origin survives the
-   *       installation of a replica": once an address is a service address, its new connections are
-   *       pinned, to the origin when no replica serves them. The cost is one connection-table probe
-   *       per TCP packet to such addresses; traffic to other addresses pays one hash probe ({@link
-   *       RedirectorTable#isServiceAddress}). A connection opened before its address had any
-   *       service cannot be known; the control plane that wants those kept installs the service
-   *       with no host servers first (traffic still goes to the origin, SYNs are now recorded) and
-   *       adds replicas after.
+   *       target is the origin — and every TCP SYN the router forwards to any other address, pinned
+   *       to the origin ({@link #pinToOrigin}). This is what keeps "a connection open to the origin
+   *       survives the installation of a replica", even when the address had no service when the
+   *       connection opened. The cost is one connection-table probe per TCP packet to service
+   *       addresses, and one insert per forwarded SYN; other packets to other addresses pay one
+   *       hash probe ({@link RedirectorTable#isServiceAddress}).
    *   <li>A SYN (without ACK) records its choice; so does a non-SYN packet of an unknown flow to a
    *       service (after a restart, or after eviction): it follows the consistent hash — the same
    *       choice a redirector with the same table made — and is pinned from then on. A non-SYN of
@@ -338,15 +336,18 @@ public final class ForwardingPath implements FrameProcessor {
    */
   private int chooseTarget(int service, int destination) {
     boolean tcp = flowProtocol == Ipv4Header.PROTOCOL_TCP;
+    boolean syn =
+        tcp && (tcpFlags & (TcpHeader.FLAG_SYN | TcpHeader.FLAG_ACK)) == TcpHeader.FLAG_SYN;
     if (service == RedirectorTable.NOT_FOUND && !(tcp && redirects.isServiceAddress(destination))) {
+      if (syn) {
+        pinToOrigin(destination);
+      }
       return 0;
     }
     long now = egress.now();
     long hi = FlowTable.keyHi(flowSource, destination);
     long lo = FlowTable.keyLo(flowProtocol, flowSourcePort, flowDestinationPort);
     int entry = flows.find(hi, lo, now);
-    boolean syn =
-        tcp && (tcpFlags & (TcpHeader.FLAG_SYN | TcpHeader.FLAG_ACK)) == TcpHeader.FLAG_SYN;
     boolean ending = tcp && (tcpFlags & (TcpHeader.FLAG_FIN | TcpHeader.FLAG_RST)) != 0;
     if (entry != FlowTable.NOT_FOUND && syn && flows.closing(entry)) {
       flows.remove(entry);
@@ -371,6 +372,21 @@ public final class ForwardingPath implements FrameProcessor {
       flows.insert(hi, lo, target, now, tcp ? tcpIdleNanos : udpIdleNanos);
     }
     return target;
+  }
+
+  /**
+   * Records a TCP SYN to an address with no service, pinned to the origin. Should a replica of that
+   * address appear while the connection is open, its later packets — to a service address now, so
+   * they consult the table — still find the origin. One insert per forwarded connection, none per
+   * packet: other packets to such addresses never touch the table.
+   */
+  private void pinToOrigin(int destination) {
+    long now = egress.now();
+    long hi = FlowTable.keyHi(flowSource, destination);
+    long lo = FlowTable.keyLo(flowProtocol, flowSourcePort, flowDestinationPort);
+    if (flows.find(hi, lo, now) == FlowTable.NOT_FOUND) {
+      flows.insert(hi, lo, 0, now, tcpIdleNanos);
+    }
   }
 
   /**

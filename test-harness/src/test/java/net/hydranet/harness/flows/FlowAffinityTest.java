@@ -100,6 +100,22 @@ class FlowAffinityTest {
   }
 
   @Test
+  void shouldKeepAConnectionOpenedBeforeItsAddressHadAnyServiceOnTheOrigin() {
+    RedirectorUnderTest r = redirector();
+    int far = Ipv4Addr.of("198.19.7.7"); // routed via core0's upstream; no service at all
+    byte[] syn = client().ipv4(CLIENT, far).tcp(42000, 443).flags(TcpHeader.FLAG_SYN).build();
+    assertEquals(ORIGIN_SIDE, where(r.receive(CLIENT0, syn)));
+    r.plane().addRedirect(far, TCP, 443, new int[] {HOST_SERVER}, new int[] {1});
+    for (int i = 1; i < 10; i++) {
+      byte[] data = client().ipv4(CLIENT, far).id(i).tcp(42000, 443).seq(i).payload(20).build();
+      assertEquals(ORIGIN_SIDE, where(r.receive(CLIENT0, data)), "packet " + i + " moved");
+    }
+    byte[] fresh = client().ipv4(CLIENT, far).tcp(42001, 443).flags(TcpHeader.FLAG_SYN).build();
+    assertEquals(HOST_SERVER, where(r.receive(CLIENT0, fresh)), "a new connection is redirected");
+    assertAccounting(r);
+  }
+
+  @Test
   void shouldKeepOldFlowsOnADrainingHostServerAndMoveNewOnes() {
     RedirectorUnderTest r = redirector();
     r.plane().addRedirect(ORIGIN, TCP, HTTP, new int[] {HOST_SERVER, HS_B}, new int[] {1, 1});
