@@ -98,6 +98,9 @@ class RedirectorFuzzTest {
     static final int ADVANCE = 8;
     static final int OPS = 9;
 
+    /** A raw frame may be a jumbo one: the slot holds 9018 bytes, and bigger ones must fragment. */
+    static final int RAW_MAX = 9_018;
+
     /** Addresses that matter to the sample config, and a few that do not. */
     static final int[] ADDRESSES = {
       CLIENT,
@@ -127,7 +130,7 @@ class RedirectorFuzzTest {
       }
       switch (op) {
         case RAW -> {
-          return data.consumeBytes(data.consumeInt(0, 1600));
+          return data.consumeBytes(data.consumeInt(0, RAW_MAX));
         }
         case ARP_REQUEST, ARP_REPLY -> {
           long mac = 0x0200_0000_0000L | data.consumeInt(0, 0xFFFF);
