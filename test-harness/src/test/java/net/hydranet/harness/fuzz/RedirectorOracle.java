@@ -39,8 +39,25 @@ final class RedirectorOracle {
   /** Runs one frame and checks everything it caused. */
   List<CapturingTxPort.Sent> receive(int ingress, byte[] frame) {
     List<CapturingTxPort.Sent> sent = redirector.receive(ingress, frame);
-    check(frame, sent);
+    try {
+      check(frame, sent);
+    } catch (AssertionError e) {
+      StringBuilder why = new StringBuilder(e.getMessage());
+      why.append("\n  in  (ingress ").append(ingress).append("): ").append(hex(frame));
+      for (CapturingTxPort.Sent s : sent) {
+        why.append("\n  out (iface ").append(s.iface()).append("): ").append(hex(s.frame()));
+      }
+      throw new AssertionError(why.toString(), e);
+    }
     return sent;
+  }
+
+  static String hex(byte[] bytes) {
+    StringBuilder s = new StringBuilder();
+    for (byte b : bytes) {
+      s.append(String.format("%02x", b & 0xFF));
+    }
+    return s.toString();
   }
 
   void check(byte[] input, List<CapturingTxPort.Sent> sent) {
