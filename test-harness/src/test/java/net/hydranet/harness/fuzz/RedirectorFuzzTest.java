@@ -7,6 +7,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.harness.fixture.RedirectorUnderTest;
 import net.hydranet.harness.packet.PacketBuilder;
+import net.hydranet.router.config.RedirectorConfig;
 
 /**
  * Coverage-guided fuzzing of the redirector's whole element chain (FUZZING.md), with the fixed
@@ -33,7 +34,7 @@ class RedirectorFuzzTest {
     if ((selector & 4) != 0 && frame.length >= 6) {
       writeMac(frame, 0, INTERFACE_MACS[ingress]);
     }
-    RedirectorUnderTest redirector = new RedirectorUnderTest();
+    RedirectorUnderTest redirector = newRedirector();
     new RedirectorOracle(redirector).receive(ingress, frame);
   }
 
@@ -51,7 +52,7 @@ class RedirectorFuzzTest {
     frame[14] = (byte) (tci >>> 8);
     frame[15] = (byte) tci;
     System.arraycopy(rest, 0, frame, 16, rest.length);
-    RedirectorUnderTest redirector = new RedirectorUnderTest();
+    RedirectorUnderTest redirector = newRedirector();
     new RedirectorOracle(redirector).receive(ingress, frame);
   }
 
@@ -63,7 +64,7 @@ class RedirectorFuzzTest {
    */
   @FuzzTest
   void frameSequence(FuzzedDataProvider data) {
-    RedirectorUnderTest redirector = new RedirectorUnderTest();
+    RedirectorUnderTest redirector = newRedirector();
     RedirectorOracle oracle = new RedirectorOracle(redirector);
     for (int n = 0; n < 64 && data.remainingBytes() > 0; n++) {
       int op = data.consumeInt(0, FrameOps.OPS - 1);
@@ -77,6 +78,31 @@ class RedirectorFuzzTest {
         oracle.receive(ingress, frame);
       }
     }
+  }
+
+  /**
+   * The sample config, parsed once, with its limits made small: every interface, route, neighbour,
+   * redirect and option is the sample's, but a fresh redirector per input then costs microseconds
+   * instead of a YAML parse and megabytes of tables (1 execution a second otherwise), and the ARP
+   * queue's bound of 16 frames is one the fuzzer can reach.
+   */
+  private static final RedirectorConfig CONFIG = smallConfig();
+
+  static RedirectorConfig smallConfig() {
+    RedirectorConfig config = RedirectorUnderTest.sampleConfig();
+    config
+        .context()
+        .redirectCapacity(16)
+        .routeCapacity(16)
+        .neighbourCapacity(16)
+        .arpQueueFrames(ARP_QUEUE_FRAMES);
+    return config;
+  }
+
+  static final int ARP_QUEUE_FRAMES = 16;
+
+  static RedirectorUnderTest newRedirector() {
+    return new RedirectorUnderTest(CONFIG);
   }
 
   static void writeMac(byte[] frame, int at, long mac) {
