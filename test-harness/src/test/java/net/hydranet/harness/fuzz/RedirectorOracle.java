@@ -65,6 +65,9 @@ final class RedirectorOracle {
     for (CapturingTxPort.Sent s : sent) {
       checkFrame(in, s.frame());
     }
+    if (in.ip >= 0) {
+      checkForwardedPieces(in, sent);
+    }
     long rx = redirector.counter(Counter.RX_FRAMES);
     long outcomes = redirector.plane().counters().outcomes();
     if (rx != outcomes) {
@@ -175,6 +178,66 @@ final class RedirectorOracle {
             + inTtl
             + ", protocol "
             + protocol);
+  }
+
+  /**
+   * What the router forwarded of one input (whole or in fragments) is exactly the input's data:
+   * each piece holds the input's bytes at its offset, the pieces cover the data once, and only the
+   * last piece may clear more-fragments (unless the input itself had it set).
+   */
+  private static void checkForwardedPieces(Input in, List<CapturingTxPort.Sent> sent) {
+    UnsafeBuffer i = new UnsafeBuffer(in.frame);
+    int inIhl = Ipv4Header.headerLength(i, in.ip);
+    int inData = Ipv4Header.totalLength(i, in.ip) - inIhl;
+    int inOffset = Ipv4Header.fragmentOffset(i, in.ip);
+    boolean inMore = (Ipv4Header.flagsFragment(i, in.ip) & Ipv4Header.FLAG_MF) != 0;
+    int covered = 0;
+    int pieces = 0;
+    int lastEnd = -1;
+    boolean lastMore = false;
+    for (CapturingTxPort.Sent s : sent) {
+      byte[] out = s.frame();
+      UnsafeBuffer b = new UnsafeBuffer(out);
+      int ip = EthernetHeader.LENGTH;
+      if (EthernetHeader.type(b, 0) != EthernetHeader.TYPE_IPV4
+          || Ipv4Header.source(b, ip) != Ipv4Header.source(i, in.ip)
+          || Ipv4Header.destination(b, ip) != Ipv4Header.destination(i, in.ip)
+          || Ipv4Header.id(b, ip) != Ipv4Header.id(i, in.ip)
+          || Ipv4Header.protocol(b, ip) != Ipv4Header.protocol(i, in.ip)
+          || Ipv4Header.ttl(b, ip) != Ipv4Header.ttl(i, in.ip) - 1) {
+        continue;
+      }
+      int ihl = Ipv4Header.headerLength(b, ip);
+      int data = Ipv4Header.totalLength(b, ip) - ihl;
+      int at = Ipv4Header.fragmentOffset(b, ip) - inOffset;
+      if (at < 0 || at + data > inData) {
+        throw new AssertionError("forwarded piece [" + at + ", +" + data + ") outside the input");
+      }
+      for (int k = 0; k < data; k++) {
+        if (out[ip + ihl + k] != in.frame[in.ip + inIhl + at + k]) {
+          throw new AssertionError(
+              "forwarded piece differs from the input at data byte " + (at + k));
+        }
+      }
+      if (at != Math.max(lastEnd, 0)) {
+        throw new AssertionError("forwarded pieces not back to back: " + at + " after " + lastEnd);
+      }
+      if (pieces > 0 && !lastMore) {
+        throw new AssertionError("a piece after one without more-fragments");
+      }
+      lastMore = (Ipv4Header.flagsFragment(b, ip) & Ipv4Header.FLAG_MF) != 0;
+      lastEnd = at + data;
+      covered += data;
+      pieces++;
+    }
+    if (pieces > 0) {
+      if (covered != inData) {
+        throw new AssertionError("forwarded " + covered + " of " + inData + " data bytes");
+      }
+      if (lastMore != inMore) {
+        throw new AssertionError("last piece more-fragments " + lastMore + ", input " + inMore);
+      }
+    }
   }
 
   /** An input whose checksums all verified must not leave with one that does not. */
