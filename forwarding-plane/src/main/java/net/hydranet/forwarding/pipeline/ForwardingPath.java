@@ -695,17 +695,12 @@ public final class ForwardingPath implements FrameProcessor {
     if (route == RouteTable.NOT_FOUND) {
       return;
     }
-    // Echo reply in place (RFC 792): swap addresses, type 0, patch the ICMP checksum for the type.
+    // Echo reply in place (RFC 792): swap addresses, type 0, and checksum the message anew. Not
+    // incrementally: when the reply's words are all zero (id 0, sequence 0, no data) RFC 1624's
+    // update yields 0x0000 where only 0xFFFF verifies (found by RedirectorFuzzTest).
     int destination = Ipv4Header.destination(buffer, ip);
-    int typeWord = buffer.getShort(icmpOffset, ByteOrder.BIG_ENDIAN) & 0xFFFF;
     buffer.putByte(icmpOffset, (byte) IcmpHeader.TYPE_ECHO_REPLY);
-    int newTypeWord = typeWord & 0x00FF;
-    int icmpChecksum =
-        buffer.getShort(icmpOffset + IcmpHeader.CHECKSUM_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-    buffer.putShort(
-        icmpOffset + IcmpHeader.CHECKSUM_OFFSET,
-        (short) InternetChecksum.update16(icmpChecksum, typeWord, newTypeWord),
-        ByteOrder.BIG_ENDIAN);
+    IcmpHeader.updateChecksum(buffer, icmpOffset, icmpLength);
     Ipv4Header.source(buffer, ip, destination);
     Ipv4Header.destination(buffer, ip, source);
     buffer.putByte(ip + Ipv4Header.TTL_OFFSET, (byte) 64);

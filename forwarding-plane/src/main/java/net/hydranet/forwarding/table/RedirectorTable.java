@@ -132,7 +132,19 @@ public final class RedirectorTable {
 
   /** The service index for a destination, or {@link #NOT_FOUND}. Allocation-free. */
   public int lookup(int address, int protocol, int port) {
+    if (!inRange(protocol, port)) {
+      return NOT_FOUND;
+    }
     return (int) index.get(key(address, protocol, port));
+  }
+
+  /**
+   * Protocol in [0, 255], port in [0, 65535]: {@link #key} masks them, so (a, 256, p) would alias
+   * (a, 0, p) in lookup, remove and setWeight (found by TableFuzzTest). One compare on the hot
+   * path.
+   */
+  private static boolean inRange(int protocol, int port) {
+    return ((protocol >>> 8) | (port >>> 16)) == 0;
   }
 
   /**
@@ -337,6 +349,9 @@ public final class RedirectorTable {
 
   /** Removes a service and frees its index for reuse. Forwarding thread only. */
   public boolean remove(int address, int protocol, int port) {
+    if (!inRange(protocol, port)) {
+      return false;
+    }
     final int service = (int) index.remove(key(address, protocol, port));
     if (service == NOT_FOUND) {
       return false;

@@ -4,7 +4,8 @@ package net.hydranet.router.config;
 public final class ConfigException extends Exception {
   private static final long serialVersionUID = 1L;
 
+  /** Line breaks in {@code message} (a quoted value may hold them) become spaces: one line. */
   public ConfigException(String message) {
-    super(message);
+    super(message.replaceAll("\\R", " "));
   }
 }

@@ -85,6 +85,11 @@ public final class PcapFileSource implements FrameSource {
     } catch (NotOpenException e) {
       ended = true;
       throw new IllegalStateException(path + ": read after close", e);
+    } catch (IllegalArgumentException e) {
+      // pcap4j builds the record's Timestamp as it reads, and a fraction of a second of 10^9 or
+      // more makes it throw (found by ParserFuzzTest): a corrupt record, reported like the others.
+      ended = true;
+      throw new PcapFileException(path, record, "bad timestamp: " + e.getMessage(), e);
     }
     records = record;
     Integer original = handle.getOriginalLength();
@@ -96,8 +101,15 @@ public final class PcapFileSource implements FrameSource {
       oversizeSkipped++;
       return NONE;
     }
+    long timestamp;
+    try {
+      timestamp = nanos(handle.getTimestamp());
+    } catch (IllegalArgumentException e) {
+      ended = true;
+      throw new PcapFileException(path, record, "bad timestamp: " + e.getMessage(), e);
+    }
     buffer.putBytes(offset, frame);
-    meta.timestampNanos = nanos(handle.getTimestamp());
+    meta.timestampNanos = timestamp;
     meta.ingress = ingress;
     return frame.length;
   }
