@@ -195,7 +195,12 @@ public final class ForwardingPath implements FrameProcessor {
         operation == ArpPacket.OPERATION_REQUEST
             ? Counter.ARP_REQUESTS_RECEIVED
             : Counter.ARP_REPLIES_RECEIVED);
-    // RFC 826: update a known sender; add it only when the message was meant for us.
+    // RFC 826: update a known sender; add it only when the message was meant for us. Never learn
+    // a MAC for one of our own addresses: that is someone claiming to be us.
+    if (isLocal(senderIp)) {
+      counters.increment(Counter.DROP_BAD_ARP);
+      return;
+    }
     if (senderIp != 0 && onLink(in, senderIp)) {
       neighbours.learn(senderIp, senderMac, in.index(), forUs, egress.now(), egress);
     }
@@ -203,6 +208,15 @@ public final class ForwardingPath implements FrameProcessor {
       egress.reply(in.index(), senderMac, senderIp);
     }
     counters.increment(Counter.DELIVERED_LOCAL);
+  }
+
+  private boolean isLocal(int address) {
+    for (int local : localAddresses) {
+      if (address == local) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean onLink(RouterInterface in, int address) {
@@ -218,7 +232,14 @@ public final class ForwardingPath implements FrameProcessor {
       return;
     }
     int destination = Ipv4Header.destination(buffer, ip);
+    int source = Ipv4Header.source(buffer, ip);
     for (int address : localAddresses) {
+      if (source == address) {
+        // Our own address as a source, from the wire: spoofed or looped (RFC 1812 §5.3.7). Found
+        // by the fuzzer: an echo "from us" was answered to a MAC an ARP message had claimed.
+        counters.increment(Counter.DROP_MARTIAN_SOURCE);
+        return;
+      }
       if (destination == address) {
         local(buffer, ip, in);
         return;

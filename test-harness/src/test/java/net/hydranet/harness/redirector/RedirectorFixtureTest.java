@@ -285,6 +285,19 @@ class RedirectorFixtureTest {
                 .build(),
             Counter.DROP_MARTIAN_SOURCE),
         malformed(
+            "a packet claiming the router's own address as its source",
+            PacketBuilder.ethernet(CLIENT_MAC, CLIENT0_MAC)
+                .ipv4(CLIENT0_IP, ORIGIN)
+                .udp(1, 2)
+                .build(),
+            Counter.DROP_MARTIAN_SOURCE),
+        malformed(
+            "an ARP message claiming the router's own address",
+            PacketBuilder.ethernet(0x0200_0000_0999L, 0xFFFF_FFFF_FFFFL)
+                .arpRequest(0x0200_0000_0999L, CLIENT0_IP, CLIENT)
+                .build(),
+            Counter.DROP_BAD_ARP),
+        malformed(
             "a frame for another MAC on the segment",
             PacketBuilder.ethernet(CLIENT_MAC, 0x0200_0000_0999L)
                 .ipv4(CLIENT, ORIGIN)
