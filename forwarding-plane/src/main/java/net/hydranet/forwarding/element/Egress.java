@@ -51,7 +51,13 @@ public final class Egress implements NeighbourTable.PendingSink, NeighbourTable.
     int frame = ipOffset - EthernetHeader.LENGTH;
     int frameLength = ipLength + EthernetHeader.LENGTH;
     RouterInterface out = interfaces[ifIndex];
-    EthernetHeader.write(buffer, frame, 0, out.mac(), EthernetHeader.TYPE_IPV4);
+    // Source and type now; the destination once the neighbour is known (here, or on release
+    // from the ARP queue), so it is written once.
+    EthernetHeader.mac(buffer, frame + EthernetHeader.SOURCE_OFFSET, out.mac());
+    buffer.putShort(
+        frame + EthernetHeader.TYPE_OFFSET,
+        (short) EthernetHeader.TYPE_IPV4,
+        java.nio.ByteOrder.BIG_ENDIAN);
     int result = neighbours.resolve(nextHop, ifIndex, buffer, frame, frameLength, now);
     if (result == NeighbourTable.RESOLVED) {
       EthernetHeader.mac(
@@ -79,8 +85,7 @@ public final class Egress implements NeighbourTable.PendingSink, NeighbourTable.
 
   /** Frames released by an ARP reply: fill in the destination and send. */
   @Override
-  public void send(
-      MutableDirectBuffer buffer, int offset, int length, int ifIndex, long mac, long timestamp) {
+  public void send(MutableDirectBuffer buffer, int offset, int length, int ifIndex, long mac) {
     EthernetHeader.mac(buffer, offset + EthernetHeader.DESTINATION_OFFSET, mac);
     transmit(ifIndex, buffer, offset, length, now);
   }

@@ -59,7 +59,6 @@ public final class NeighbourTable {
   private final int poolSlotSize;
   private final int[] pendingLength;
   private final int[] pendingNext;
-  private final long[] pendingTimestamp;
   private final int[] freePending;
   private int freePendingCount;
 
@@ -101,7 +100,6 @@ public final class NeighbourTable {
     this.pool = new UnsafeBuffer(memory);
     this.pendingLength = new int[poolFrames];
     this.pendingNext = new int[poolFrames];
-    this.pendingTimestamp = new long[poolFrames];
     this.freePending = new int[poolFrames];
     for (int i = 0; i < poolFrames; i++) {
       freePending[i] = poolFrames - 1 - i;
@@ -166,7 +164,7 @@ public final class NeighbourTable {
       state[entry] = INCOMPLETE;
       startRequests(entry, timestampNanos);
     }
-    return enqueue(entry, frame, offset, length, timestampNanos) ? QUEUED : QUEUE_FULL;
+    return enqueue(entry, frame, offset, length) ? QUEUED : QUEUE_FULL;
   }
 
   private int requestDueEntry = NOT_FOUND;
@@ -232,7 +230,7 @@ public final class NeighbourTable {
     int p = queueHead[entry];
     while (queueLength[entry] > 0) {
       int next = pendingNext[p];
-      sink.send(pool, p * poolSlotSize, pendingLength[p], ifIndex, macAddress, pendingTimestamp[p]);
+      sink.send(pool, p * poolSlotSize, pendingLength[p], ifIndex, macAddress);
       freePending[freePendingCount++] = p;
       queueLength[entry]--;
       released++;
@@ -321,8 +319,7 @@ public final class NeighbourTable {
     return entry;
   }
 
-  private boolean enqueue(
-      int entry, DirectBuffer frame, int offset, int length, long timestampNanos) {
+  private boolean enqueue(int entry, DirectBuffer frame, int offset, int length) {
     if (queueLength[entry] >= perNeighbourLimit || freePendingCount == 0) {
       return false;
     }
@@ -332,7 +329,6 @@ public final class NeighbourTable {
     int p = freePending[--freePendingCount];
     pool.putBytes(p * poolSlotSize, frame, offset, length);
     pendingLength[p] = length;
-    pendingTimestamp[p] = timestampNanos;
     pendingNext[p] = -1;
     if (queueLength[entry] == 0) {
       queueHead[entry] = p;
@@ -359,13 +355,7 @@ public final class NeighbourTable {
   /** Receives frames released by an ARP reply; the link header's destination is still blank. */
   @FunctionalInterface
   public interface PendingSink {
-    void send(
-        MutableDirectBuffer buffer,
-        int offset,
-        int length,
-        int ifIndex,
-        long mac,
-        long timestampNanos);
+    void send(MutableDirectBuffer buffer, int offset, int length, int ifIndex, long mac);
   }
 
   /** Sends an ARP request for a neighbour. */

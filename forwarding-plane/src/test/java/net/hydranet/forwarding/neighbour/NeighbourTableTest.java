@@ -35,7 +35,7 @@ class NeighbourTableTest {
             0,
             true,
             10,
-            (b, o, l, i, mac, t) -> {
+            (b, o, l, i, mac) -> {
               order.add(b.getByte(o + 20));
               released.add(mac);
             });
@@ -76,8 +76,7 @@ class NeighbourTableTest {
 
   @Test
   void shouldNotCreateEntriesFromMessagesNotForUs() {
-    assertEquals(
-        0, table.learn(0xC6120105, 0x0200_0000_0105L, 0, false, 0, (b, o, l, i, m, t) -> {}));
+    assertEquals(0, table.learn(0xC6120105, 0x0200_0000_0105L, 0, false, 0, (b, o, l, i, m) -> {}));
     assertEquals(-1, table.macOf(0xC6120105));
   }
 }
