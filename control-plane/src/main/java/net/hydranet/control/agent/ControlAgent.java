@@ -1,0 +1,263 @@
+package net.hydranet.control.agent;
+
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import net.hydranet.control.auth.Gatekeeper;
+import net.hydranet.control.auth.Peer;
+import net.hydranet.control.auth.Signer;
+import net.hydranet.control.wire.Addresses;
+import net.hydranet.control.wire.Codec;
+import net.hydranet.control.wire.Entry;
+import net.hydranet.control.wire.Malformed.Refused;
+import net.hydranet.control.wire.Message;
+import net.hydranet.control.wire.MessageType;
+import org.slf4j.Logger;
+
+/**
+ * The control thread shared by the redirector's and the host server's agents: one UDP socket bound
+ * to this node's control address and the well-known port (nothing wider), a loop that receives with
+ * a timeout up to the next tick, the {@link Gatekeeper} in front of every message, a {@link
+ * TokenBucket} in front of the gatekeeper, and a queue through which other threads (the virtual
+ * host scanner, {@code hydranet ctl}) hand it work. Nothing else touches the agent's state.
+ */
+public abstract class ControlAgent implements AutoCloseable {
+  /** The HYDRANET routing protocol's well-known UDP port (PROTOCOL.md). */
+  public static final int PORT = 6226;
+
+  /** Common settings. Times in milliseconds. */
+  public record Settings(
+      int address,
+      int port,
+      int holdMillis,
+      int refreshMillis,
+      int tickMillis,
+      int ratePerSecond,
+      long replayWindowMicros) {
+    public static Settings defaults(int address) {
+      return new Settings(address, PORT, 3000, 5000, 50, 2000, 30_000_000L);
+    }
+
+    public Settings withHold(int hold) {
+      return new Settings(
+          address, port, hold, refreshMillis, tickMillis, ratePerSecond, replayWindowMicros);
+    }
+
+    public Settings withPort(int p) {
+      return new Settings(
+          address, p, holdMillis, refreshMillis, tickMillis, ratePerSecond, replayWindowMicros);
+    }
+  }
+
+  protected final Settings settings;
+  protected final Logger log;
+  protected final ControlCounters counters = new ControlCounters();
+  protected final LongSupplier clock;
+  private final Signer signer;
+  private final Gatekeeper gatekeeper;
+  private final DatagramSocket socket;
+  private final TokenBucket bucket;
+  private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+  private final Thread thread;
+  private volatile boolean running = true;
+  private long lastTimestamp;
+
+  protected ControlAgent(
+      String name, Settings settings, Signer signer, Gatekeeper gatekeeper, Logger log)
+      throws IOException {
+    this.settings = settings;
+    this.signer = signer;
+    this.gatekeeper = gatekeeper;
+    this.log = log;
+    this.clock = System::nanoTime;
+    InetAddress bind =
+        InetAddress.getByAddress(ByteBuffer.allocate(4).putInt(settings.address()).array());
+    this.socket = new DatagramSocket(null);
+    socket.setReuseAddress(true);
+    try {
+      socket.bind(new InetSocketAddress(bind, settings.port()));
+    } catch (IOException e) {
+      socket.close();
+      throw new IOException(
+          "cannot bind the control socket to "
+              + Addresses.format(settings.address())
+              + ":"
+              + settings.port()
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+    this.bucket =
+        new TokenBucket(
+            settings.ratePerSecond(), settings.ratePerSecond() / 10 + 1, clock.getAsLong());
+    this.thread = new Thread(this::loop, name);
+    thread.setDaemon(true);
+  }
+
+  public void start() {
+    thread.start();
+  }
+
+  public ControlCounters counters() {
+    return counters;
+  }
+
+  /** Runs {@code task} on the control thread. */
+  public void submit(Runnable task) {
+    tasks.add(task);
+  }
+
+  /** Runs {@code query} on the control thread and waits for its answer (bounded). */
+  public <T> T query(Callable<T> query) throws Exception {
+    CompletableFuture<T> f = new CompletableFuture<>();
+    submit(
+        () -> {
+          try {
+            f.complete(query.call());
+          } catch (Exception e) {
+            f.completeExceptionally(e);
+          }
+        });
+    return f.get(2, TimeUnit.SECONDS);
+  }
+
+  private void loop() {
+    byte[] buffer = new byte[2048];
+    DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
+    long nextTick = clock.getAsLong();
+    onStart();
+    while (running) {
+      long now = clock.getAsLong();
+      try {
+        if (now >= nextTick) {
+          tick(now);
+          nextTick = now + settings.tickMillis() * 1_000_000L;
+        }
+        Runnable task;
+        while ((task = tasks.poll()) != null) {
+          task.run();
+        }
+        int wait = (int) Math.max(1, (nextTick - clock.getAsLong()) / 1_000_000L);
+        socket.setSoTimeout(wait);
+        packet.setLength(buffer.length);
+        socket.receive(packet);
+        receive(packet);
+      } catch (SocketTimeoutException e) {
+        // the tick is due
+      } catch (IOException e) {
+        if (running) {
+          log.warn("control socket: {}", e.getMessage());
+        }
+      } catch (RuntimeException e) {
+        // A bug, not bad input (bad input is refused and counted); log it and carry on.
+        log.error("control plane: unexpected error", e);
+      }
+    }
+  }
+
+  private void receive(DatagramPacket packet) {
+    long now = clock.getAsLong();
+    counters.increment(ControlCounter.RECEIVED);
+    if (!bucket.take(now)) {
+      counters.increment(ControlCounter.REFUSED_RATE_LIMITED);
+      return;
+    }
+    if (!(packet.getAddress() instanceof Inet4Address source)) {
+      counters.increment(ControlCounter.REFUSED_SPOOFED_SOURCE);
+      return;
+    }
+    int from = ByteBuffer.wrap(source.getAddress()).getInt();
+    Message m;
+    try {
+      m = gatekeeper.admit(packet.getData(), packet.getLength(), from, wallMicros());
+    } catch (Refused r) {
+      counters.refused(r.reason());
+      log.debug(
+          "refused a datagram from {}: {} ({})",
+          Addresses.format(from),
+          r.reason(),
+          r.getMessage());
+      return;
+    }
+    counters.increment(ControlCounter.ACCEPTED);
+    handle(m, gatekeeper.trusted().get(m.sender()), now);
+  }
+
+  /** Called on the control thread once, before the first tick. */
+  protected abstract void onStart();
+
+  /** Called on the control thread every tick. */
+  protected abstract void tick(long now);
+
+  /** An authenticated, authorised message from a trusted peer. */
+  protected abstract void handle(Message m, Peer from, long now);
+
+  /** Microseconds since the epoch, strictly increasing: the replay guard's timestamp. */
+  private long nextTimestamp() {
+    long t = Math.max(wallMicros(), lastTimestamp + 1);
+    lastTimestamp = t;
+    return t;
+  }
+
+  private static long wallMicros() {
+    java.time.Instant i = java.time.Instant.now();
+    return i.getEpochSecond() * 1_000_000L + i.getNano() / 1_000;
+  }
+
+  protected void send(Peer to, MessageType type, int hold, int role, List<Entry> entries) {
+    Message m = new Message(type, settings.address(), nextTimestamp(), hold, role, entries);
+    byte[] datagram = signer.sign(Codec.encodeUnsigned(m));
+    try {
+      InetAddress dst =
+          InetAddress.getByAddress(ByteBuffer.allocate(4).putInt(to.address()).array());
+      socket.send(new DatagramPacket(datagram, datagram.length, dst, settings.port()));
+      counters.increment(ControlCounter.SENT);
+    } catch (IOException e) {
+      counters.increment(ControlCounter.SEND_ERRORS);
+      log.debug("cannot send {} to {}: {}", type, Addresses.format(to.address()), e.getMessage());
+    }
+  }
+
+  /** Sends entries in as many messages as they need. */
+  protected void sendEntries(Peer to, MessageType type, List<Entry> entries) {
+    int max = type == MessageType.UPDATE ? Codec.MAX_UPDATE_ENTRIES : Codec.MAX_ANNOUNCE_ENTRIES;
+    if (entries.isEmpty()) {
+      send(to, type, settings.holdMillis(), 0, entries);
+      return;
+    }
+    for (int i = 0; i < entries.size(); i += max) {
+      send(
+          to,
+          type,
+          settings.holdMillis(),
+          0,
+          entries.subList(i, Math.min(entries.size(), i + max)));
+    }
+  }
+
+  public boolean isRunning() {
+    return running && thread.isAlive();
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    try {
+      thread.join(2000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    socket.close();
+  }
+}

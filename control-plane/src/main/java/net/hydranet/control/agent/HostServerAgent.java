@@ -1,0 +1,200 @@
+package net.hydranet.control.agent;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+import net.hydranet.control.auth.Gatekeeper;
+import net.hydranet.control.auth.Peer;
+import net.hydranet.control.auth.Signer;
+import net.hydranet.control.wire.Addresses;
+import net.hydranet.control.wire.Codec;
+import net.hydranet.control.wire.Entry;
+import net.hydranet.control.wire.Message;
+import net.hydranet.control.wire.MessageType;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A host server's protocol agent: tells its redirectors which service access points its virtual
+ * hosts serve. Every change is announced at once (the complete set, so a lost message is healed by
+ * the next), the set is re-announced every refresh interval, and a KEEPALIVE goes every third of
+ * the hold time. {@link #drainAndLeave} is the graceful shutdown: weight 0 first (established
+ * connections finish, new ones go elsewhere), then WITHDRAW and a goodbye (hold time 0).
+ */
+public final class HostServerAgent extends ControlAgent {
+  private final Map<Long, Entry> services = new TreeMap<>();
+  private final List<Peer> redirectors = new ArrayList<>();
+  private final int weight;
+  private final IntSupplier load;
+  private boolean draining;
+  private boolean changed = true;
+  private long nextKeepalive;
+  private long nextRefresh;
+
+  public HostServerAgent(
+      Settings settings, Signer signer, Gatekeeper gatekeeper, int weight, IntSupplier load)
+      throws IOException {
+    super(
+        "hydranet-control",
+        settings,
+        signer,
+        gatekeeper,
+        LoggerFactory.getLogger("hydranet.control"));
+    this.weight = weight;
+    this.load = load;
+    for (Peer p : gatekeeper.trusted().values()) {
+      if (p.role() == Message.ROLE_REDIRECTOR) {
+        redirectors.add(p);
+      }
+    }
+  }
+
+  /** A virtual host listens on (origin, protocol, port): announce it. Any thread. */
+  public void portBound(int origin, int protocol, int port) {
+    submit(
+        () -> {
+          if (services.size() >= Codec.MAX_ANNOUNCE_ENTRIES) {
+            log.warn(
+                "not announcing {}:{}: one host server announces at most {} services",
+                Addresses.format(origin),
+                port,
+                Codec.MAX_ANNOUNCE_ENTRIES);
+            return;
+          }
+          services.put(
+              Entry.service(origin, protocol, port),
+              new Entry(origin, protocol, port, settings.address(), weight, 0, 0));
+          changed = true;
+        });
+  }
+
+  /** The socket closed or its process exited: withdraw it now. Any thread. */
+  public void portClosed(int origin, int protocol, int port) {
+    submit(
+        () -> {
+          Entry e = services.remove(Entry.service(origin, protocol, port));
+          if (e != null) {
+            for (Peer r : redirectors) {
+              send(r, MessageType.WITHDRAW, settings.holdMillis(), 0, List.of(e));
+            }
+            changed = true;
+          }
+        });
+  }
+
+  /**
+   * Graceful shutdown: announce weight 0, wait {@code drainMillis} for established connections,
+   * withdraw everything and say goodbye. Blocks the caller (a shutdown hook) for the drain.
+   */
+  public void drainAndLeave(long drainMillis) throws InterruptedException {
+    CountDownLatch drained = new CountDownLatch(1);
+    submit(
+        () -> {
+          draining = true;
+          changed = true;
+          log.info("draining: weight 0 announced; leaving in {} ms", drainMillis);
+          drained.countDown();
+        });
+    drained.await(2, TimeUnit.SECONDS);
+    Thread.sleep(drainMillis);
+    CountDownLatch left = new CountDownLatch(1);
+    submit(
+        () -> {
+          List<Entry> all = List.copyOf(services.values());
+          for (Peer r : redirectors) {
+            if (!all.isEmpty()) {
+              sendEntries(r, MessageType.WITHDRAW, all);
+            }
+            send(r, MessageType.KEEPALIVE, 0, 0, List.of());
+          }
+          services.clear();
+          left.countDown();
+        });
+    left.await(2, TimeUnit.SECONDS);
+  }
+
+  @Override
+  protected void onStart() {
+    log.info(
+        "control plane on {}:{}/udp, announcing to {} redirector(s)",
+        Addresses.format(settings.address()),
+        settings.port(),
+        redirectors.size());
+    for (Peer r : redirectors) {
+      send(r, MessageType.HELLO, settings.holdMillis(), Message.ROLE_HOST_SERVER, List.of());
+    }
+  }
+
+  @Override
+  protected void handle(Message m, Peer from, long now) {
+    if (from.role() != Message.ROLE_REDIRECTOR) {
+      return;
+    }
+    if (m.type() == MessageType.REQUEST || m.type() == MessageType.HELLO) {
+      if (m.type() == MessageType.HELLO) {
+        send(from, MessageType.KEEPALIVE, settings.holdMillis(), 0, List.of());
+      }
+      sendEntries(from, MessageType.ANNOUNCE, current());
+    }
+  }
+
+  private List<Entry> current() {
+    int l = Math.max(0, Math.min(Codec.MAX_LOAD, load.getAsInt()));
+    List<Entry> out = new ArrayList<>(services.size());
+    for (Entry e : services.values()) {
+      out.add(
+          new Entry(
+              e.origin(), e.protocol(), e.port(), e.hostServer(), draining ? 0 : e.weight(), l, 0));
+    }
+    return out;
+  }
+
+  @Override
+  protected void tick(long now) {
+    if (changed || now >= nextRefresh) {
+      changed = false;
+      nextRefresh = now + settings.refreshMillis() * 1_000_000L;
+      nextKeepalive = now + settings.holdMillis() / 3 * 1_000_000L;
+      List<Entry> set = current();
+      for (Peer r : redirectors) {
+        sendEntries(r, MessageType.ANNOUNCE, set);
+      }
+      return;
+    }
+    if (now >= nextKeepalive) {
+      nextKeepalive = now + settings.holdMillis() / 3 * 1_000_000L;
+      for (Peer r : redirectors) {
+        send(r, MessageType.KEEPALIVE, settings.holdMillis(), 0, List.of());
+      }
+    }
+  }
+
+  /** What this host server announces, for {@code hydranet ctl}. */
+  public String show() throws Exception {
+    return query(
+        () -> {
+          StringBuilder sb = new StringBuilder("announced service access points");
+          sb.append(draining ? " (DRAINING)\n" : "\n");
+          for (Entry e : current()) {
+            sb.append(
+                String.format(
+                    "  %s:%d/%s weight %d load %d%n",
+                    Addresses.format(e.origin()),
+                    e.port(),
+                    Addresses.protocol(e.protocol()),
+                    e.weight(),
+                    e.load()));
+          }
+          sb.append("redirectors\n");
+          for (Peer r : redirectors) {
+            sb.append("  ").append(Addresses.format(r.address())).append('\n');
+          }
+          View.counters(sb, counters);
+          return sb.toString();
+        });
+  }
+}

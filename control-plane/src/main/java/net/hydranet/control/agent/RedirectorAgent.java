@@ -1,0 +1,213 @@
+package net.hydranet.control.agent;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import net.hydranet.control.auth.Gatekeeper;
+import net.hydranet.control.auth.Peer;
+import net.hydranet.control.auth.Signer;
+import net.hydranet.control.rib.Rib;
+import net.hydranet.control.rib.Rib.RouteKey;
+import net.hydranet.control.rib.TableWriter;
+import net.hydranet.control.wire.Addresses;
+import net.hydranet.control.wire.Entry;
+import net.hydranet.control.wire.Message;
+import net.hydranet.control.wire.MessageType;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A redirector's protocol agent. It hears host servers (HELLO, KEEPALIVE, ANNOUNCE, WITHDRAW) and
+ * peer redirectors (HELLO, KEEPALIVE, UPDATE, REQUEST), keeps the {@link Rib}, and writes the
+ * redirector table through a {@link TableWriter} — the forwarding plane's command queue. On start
+ * it asks every trusted node for everything (REQUEST), so a restarted redirector rebuilds its table
+ * from its peers and host servers within one round trip.
+ */
+public final class RedirectorAgent extends ControlAgent {
+  private final Rib rib;
+  private final Map<Integer, Peer> trusted;
+  private long nextKeepalive;
+  private long nextRefresh;
+  private long nextRecompute;
+  private boolean dirty = true;
+
+  public RedirectorAgent(
+      Settings settings,
+      Signer signer,
+      Gatekeeper gatekeeper,
+      Rib.Settings ribSettings,
+      TableWriter writer)
+      throws IOException {
+    super(
+        "hydranet-control",
+        settings,
+        signer,
+        gatekeeper,
+        LoggerFactory.getLogger("hydranet.control"));
+    this.trusted = gatekeeper.trusted();
+    this.rib = new Rib(ribSettings, countingWriter(writer));
+  }
+
+  private TableWriter countingWriter(TableWriter writer) {
+    return new TableWriter() {
+      @Override
+      public void put(int origin, int protocol, int port, int[] hostServers, int[] weights) {
+        counters.increment(ControlCounter.TABLE_WRITES);
+        log.info(
+            "table: {}:{}/{} -> {}",
+            Addresses.format(origin),
+            port,
+            Addresses.protocol(protocol),
+            describe(hostServers, weights));
+        writer.put(origin, protocol, port, hostServers, weights);
+      }
+
+      @Override
+      public void remove(int origin, int protocol, int port) {
+        counters.increment(ControlCounter.TABLE_WRITES);
+        log.info(
+            "table: {}:{}/{} -> origin (no replica left)",
+            Addresses.format(origin),
+            port,
+            Addresses.protocol(protocol));
+        writer.remove(origin, protocol, port);
+      }
+    };
+  }
+
+  private static String describe(int[] hs, int[] w) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < hs.length; i++) {
+      sb.append(i == 0 ? "" : ", ").append(Addresses.format(hs[i])).append(" w").append(w[i]);
+    }
+    return sb.toString();
+  }
+
+  /** Static services from the config file (applied on the control thread). */
+  public void setStatic(List<Rib.StaticService> services) {
+    submit(
+        () -> {
+          rib.setStatic(services);
+          dirty = true;
+        });
+  }
+
+  public Rib rib() {
+    return rib;
+  }
+
+  @Override
+  protected void onStart() {
+    log.info(
+        "control plane on {}:{}/udp, {} trusted node(s)",
+        Addresses.format(settings.address()),
+        settings.port(),
+        trusted.size());
+    for (Peer p : trusted.values()) {
+      send(p, MessageType.HELLO, settings.holdMillis(), Message.ROLE_REDIRECTOR, List.of());
+      send(p, MessageType.REQUEST, settings.holdMillis(), 0, List.of());
+    }
+  }
+
+  @Override
+  protected void handle(Message m, Peer from, long now) {
+    boolean hostServer = from.role() == Message.ROLE_HOST_SERVER;
+    boolean known =
+        hostServer ? rib.knowsHostServer(from.address()) : rib.knowsPeer(from.address());
+    if (m.holdMillis() == 0) {
+      if (hostServer) {
+        rib.hostServerLeft(from.address());
+      } else {
+        rib.peerLeft(from.address());
+      }
+      dirty = true;
+      return;
+    }
+    if (hostServer) {
+      rib.hostServerHeard(from.address(), from.cost(), m.holdMillis(), now);
+    } else {
+      rib.peerHeard(from.address(), from.cost(), m.holdMillis(), now);
+    }
+    switch (m.type()) {
+      case HELLO -> {
+        send(from, MessageType.HELLO, settings.holdMillis(), Message.ROLE_REDIRECTOR, List.of());
+        if (hostServer) {
+          send(from, MessageType.REQUEST, settings.holdMillis(), 0, List.of());
+        } else {
+          sendEntries(from, MessageType.UPDATE, rib.fullDumpFor(from.address()));
+        }
+      }
+      case KEEPALIVE -> {
+        if (!known) {
+          // We restarted, or its HELLO was lost: ask for its state rather than wait for a refresh.
+          send(from, MessageType.REQUEST, settings.holdMillis(), 0, List.of());
+        }
+      }
+      case ANNOUNCE -> rib.hostServerAnnounce(from.address(), m.entries());
+      case WITHDRAW -> rib.hostServerWithdraw(from.address(), m.entries());
+      case UPDATE -> rib.peerUpdate(from.address(), m.entries(), now);
+      case REQUEST -> {
+        if (!hostServer) {
+          sendEntries(from, MessageType.UPDATE, rib.fullDumpFor(from.address()));
+        }
+      }
+    }
+    dirty = true;
+  }
+
+  @Override
+  protected void tick(long now) {
+    if (rib.expire(now)) {
+      dirty = true;
+    }
+    if (dirty || now >= nextRecompute) {
+      // Recompute at least once a second even when idle: flap damping releases with time.
+      Set<RouteKey> changed = rib.commit(now);
+      dirty = false;
+      nextRecompute = now + 1_000_000_000L;
+      for (Rib.Event e : rib.drainEvents()) {
+        if (e.kind().equals("host-server-lost")) {
+          counters.increment(ControlCounter.HOST_SERVERS_LOST);
+        } else if (e.kind().equals("peer-lost")) {
+          counters.increment(ControlCounter.PEERS_LOST);
+        }
+        log.info("{} {}: {}", e.kind(), Addresses.format(e.node()), e.detail());
+      }
+      if (!changed.isEmpty()) {
+        for (Peer p : trusted.values()) {
+          if (p.role() == Message.ROLE_REDIRECTOR) {
+            List<Entry> update = rib.updateFor(p.address(), changed);
+            if (!update.isEmpty()) {
+              counters.increment(ControlCounter.TRIGGERED_UPDATES);
+              sendEntries(p, MessageType.UPDATE, update);
+            }
+          }
+        }
+      }
+    }
+    if (now >= nextKeepalive) {
+      nextKeepalive = now + settings.holdMillis() / 3 * 1_000_000L;
+      for (Peer p : trusted.values()) {
+        if (p.role() == Message.ROLE_REDIRECTOR) {
+          send(p, MessageType.KEEPALIVE, settings.holdMillis(), 0, List.of());
+        }
+      }
+    }
+    if (now >= nextRefresh) {
+      nextRefresh = now + settings.refreshMillis() * 1_000_000L;
+      for (Peer p : trusted.values()) {
+        if (p.role() == Message.ROLE_REDIRECTOR) {
+          List<Entry> dump = rib.fullDumpFor(p.address());
+          if (!dump.isEmpty()) {
+            sendEntries(p, MessageType.UPDATE, dump);
+          }
+        }
+      }
+    }
+  }
+
+  /** The operator's view, built on the control thread. */
+  public String show(String what) throws Exception {
+    return query(() -> View.render(what, rib, counters, clock.getAsLong()));
+  }
+}

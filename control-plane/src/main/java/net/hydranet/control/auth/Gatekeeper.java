@@ -1,0 +1,99 @@
+package net.hydranet.control.auth;
+
+import java.security.GeneralSecurityException;
+import java.security.InvalidKeyException;
+import java.security.Signature;
+import java.util.Map;
+import net.hydranet.control.wire.Codec;
+import net.hydranet.control.wire.Entry;
+import net.hydranet.control.wire.Malformed;
+import net.hydranet.control.wire.Malformed.Refused;
+import net.hydranet.control.wire.Message;
+import net.hydranet.control.wire.MessageType;
+
+/**
+ * Everything a datagram must pass before the protocol acts on it, cheapest check first so that junk
+ * costs no cryptography: size, a trusted sender, the datagram's source address equal to the sender,
+ * well-formed, not replayed, a valid Ed25519 signature by that sender's key, a message type the
+ * sender's role may send, and — for every announced entry — an origin that authorised the host
+ * server. Only then is the timestamp recorded. Not thread-safe: the control thread owns it.
+ */
+public final class Gatekeeper {
+  private final Map<Integer, Peer> trusted;
+  private final Authorisations authorisations;
+  private final ReplayGuard replay;
+  private final Signature verifier;
+
+  public Gatekeeper(Map<Integer, Peer> trusted, Authorisations authorisations, long windowMicros) {
+    this.trusted = Map.copyOf(trusted);
+    this.authorisations = authorisations;
+    this.replay = new ReplayGuard(windowMicros);
+    try {
+      this.verifier = Signature.getInstance("Ed25519");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("this JDK has no Ed25519", e);
+    }
+  }
+
+  /** The message, admitted; or a {@link Refused} naming why not. */
+  public Message admit(byte[] data, int length, int sourceAddress, long nowMicros) throws Refused {
+    if (length > Codec.MAX_DATAGRAM) {
+      throw new Refused(Malformed.TOO_LONG, length + " bytes");
+    }
+    int sender = Codec.sender(data, length);
+    Peer peer = trusted.get(sender);
+    if (peer == null) {
+      throw new Refused(Malformed.UNKNOWN_SENDER, "sender " + sender);
+    }
+    if (sourceAddress != sender) {
+      throw new Refused(Malformed.SPOOFED_SOURCE, "source differs from sender");
+    }
+    Message m = Codec.decode(data, length);
+    Malformed stale = replay.check(sender, m.timestamp(), nowMicros);
+    if (stale != null) {
+      throw new Refused(stale, "timestamp " + m.timestamp());
+    }
+    if (!verify(peer, data, length)) {
+      throw new Refused(Malformed.BAD_SIGNATURE, "signature does not verify");
+    }
+    replay.accept(sender, m.timestamp());
+    checkRole(peer, m);
+    for (Entry e : m.entries()) {
+      if (m.type() != MessageType.WITHDRAW
+          && e.distance() < Codec.INFINITY
+          && !authorisations.allowed(e.origin(), e.hostServer())) {
+        throw new Refused(Malformed.UNAUTHORISED, "origin not authorised for host server");
+      }
+    }
+    return m;
+  }
+
+  private boolean verify(Peer peer, byte[] data, int length) {
+    try {
+      verifier.initVerify(peer.key());
+      verifier.update(data, 0, length - Codec.SIGNATURE);
+      return verifier.verify(data, length - Codec.SIGNATURE, Codec.SIGNATURE);
+    } catch (InvalidKeyException e) {
+      return false;
+    } catch (java.security.SignatureException e) {
+      return false;
+    }
+  }
+
+  private static void checkRole(Peer peer, Message m) throws Refused {
+    boolean ok =
+        switch (m.type()) {
+          case ANNOUNCE, WITHDRAW -> peer.role() == Message.ROLE_HOST_SERVER;
+          case UPDATE -> peer.role() == Message.ROLE_REDIRECTOR;
+          case HELLO -> m.role() == peer.role();
+          case KEEPALIVE, REQUEST -> true;
+        };
+    if (!ok) {
+      throw new Refused(Malformed.UNEXPECTED, m.type() + " from this peer's role");
+    }
+  }
+
+  public Map<Integer, Peer> trusted() {
+    return trusted;
+  }
+}
