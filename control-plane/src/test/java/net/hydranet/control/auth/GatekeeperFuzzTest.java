@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.ByteBuffer;
+import java.security.GeneralSecurityException;
 import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -45,15 +48,28 @@ class GatekeeperFuzzTest {
 
   private final Random random =
       new Random(Long.getLong("hydranet.fuzz.seed", 0x4e79_6472_614eL)); // "HydraN"
-  private final KeyPair hsKey = Keys.generate();
-  private final KeyPair rdKey = Keys.generate();
-  private final KeyPair rogue = Keys.generate();
+  private final KeyPair hsKey = keyPair(1);
+  private final KeyPair rdKey = keyPair(2);
+  private final KeyPair rogue = keyPair(3);
   private final Map<Integer, Peer> trusted =
       Map.of(
           HS, new Peer(HS, Message.ROLE_HOST_SERVER, hsKey.getPublic(), 1),
           RD, new Peer(RD, Message.ROLE_REDIRECTOR, rdKey.getPublic(), 1));
   private final Authorisations auth =
       new Authorisations(List.of(new Authorisations.Rule(AUTHORISED, 24, Set.of(HS))));
+
+  /** Keys from a fixed seed, so that a seed replays a run byte for byte. */
+  private static KeyPair keyPair(int seed) {
+    try {
+      SecureRandom r = SecureRandom.getInstance("SHA1PRNG");
+      r.setSeed(seed);
+      KeyPairGenerator g = KeyPairGenerator.getInstance("Ed25519");
+      g.initialize(255, r);
+      return g.generateKeyPair();
+    } catch (GeneralSecurityException e) {
+      throw new AssertionError(e);
+    }
+  }
 
   /** Every datagram a trusted node signed with its own key: the only ones that may be admitted. */
   private final Set<ByteBuffer> genuine = new HashSet<>();
