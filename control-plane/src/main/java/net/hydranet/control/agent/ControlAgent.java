@@ -45,6 +45,23 @@ public abstract class ControlAgent implements AutoCloseable {
       int tickMillis,
       int ratePerSecond,
       long replayWindowMicros) {
+    public Settings {
+      String why = null;
+      if (port < 1 || port > 0xffff) {
+        why = "port " + port;
+      } else if (holdMillis < Codec.MIN_HOLD_MILLIS || holdMillis > 0xffff) {
+        // The hold time is a 16-bit field, and receivers refuse one under 100 ms.
+        why = "hold time " + holdMillis + " ms is outside [" + Codec.MIN_HOLD_MILLIS + ", 65535]";
+      } else if (refreshMillis < 1 || tickMillis < 1 || ratePerSecond < 1) {
+        why = "refresh, tick and rate must be positive";
+      } else if (replayWindowMicros < 1) {
+        why = "replay window " + replayWindowMicros + " µs";
+      }
+      if (why != null) {
+        throw new IllegalArgumentException("control-plane settings: " + why);
+      }
+    }
+
     public static Settings defaults(int address) {
       return new Settings(address, PORT, 3000, 5000, 50, 2000, 30_000_000L);
     }

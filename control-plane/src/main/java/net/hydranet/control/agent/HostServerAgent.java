@@ -44,6 +44,10 @@ public final class HostServerAgent extends ControlAgent {
         signer,
         gatekeeper,
         LoggerFactory.getLogger("hydranet.control"));
+    if (weight < 0 || weight > Codec.MAX_WEIGHT) {
+      throw new IllegalArgumentException(
+          "weight " + weight + " is outside [0, " + Codec.MAX_WEIGHT + "]");
+    }
     this.weight = weight;
     this.load = load;
     for (Peer p : gatekeeper.trusted().values()) {
@@ -57,6 +61,18 @@ public final class HostServerAgent extends ControlAgent {
   public void portBound(int origin, int protocol, int port) {
     submit(
         () -> {
+          if (!Codec.unicast(origin)
+              || (protocol != 6 && protocol != 17)
+              || port < 1
+              || port > 0xffff) {
+            // The codec would refuse the whole set, every tick, and nothing would be announced.
+            log.warn(
+                "not announcing {}:{}/{}: not a service access point",
+                Addresses.format(origin),
+                port,
+                protocol);
+            return;
+          }
           if (services.size() >= Codec.MAX_ANNOUNCE_ENTRIES) {
             log.warn(
                 "not announcing {}:{}: one host server announces at most {} services",

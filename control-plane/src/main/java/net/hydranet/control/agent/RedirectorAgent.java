@@ -130,7 +130,11 @@ public final class RedirectorAgent extends ControlAgent {
     }
     switch (m.type()) {
       case HELLO -> {
-        send(from, MessageType.HELLO, settings.holdMillis(), Message.ROLE_REDIRECTOR, List.of());
+        // Answer only a HELLO that opens the adjacency: two redirectors answering every HELLO
+        // with a HELLO would echo them back and forth for ever, as fast as they can sign.
+        if (!known) {
+          send(from, MessageType.HELLO, settings.holdMillis(), Message.ROLE_REDIRECTOR, List.of());
+        }
         if (hostServer) {
           send(from, MessageType.REQUEST, settings.holdMillis(), 0, List.of());
         } else {

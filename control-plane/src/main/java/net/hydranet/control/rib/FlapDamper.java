@@ -16,6 +16,7 @@ public final class FlapDamper {
   private final double halfLifeNanos;
   private double penalty;
   private long updatedNanos;
+  private boolean started;
   private boolean suppressed;
 
   public FlapDamper(long halfLifeNanos) {
@@ -46,9 +47,11 @@ public final class FlapDamper {
   }
 
   private void decay(long now) {
-    if (updatedNanos != 0 && now > updatedNanos) {
+    // No sentinel time: System.nanoTime() may read 0, or less.
+    if (started && now - updatedNanos > 0) {
       penalty *= Math.pow(0.5, (now - updatedNanos) / halfLifeNanos);
     }
+    started = true;
     updatedNanos = now;
   }
 }

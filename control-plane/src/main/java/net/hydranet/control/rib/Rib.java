@@ -2,6 +2,7 @@ package net.hydranet.control.rib;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -23,10 +24,10 @@ import net.hydranet.control.wire.Entry;
  *       directly, else the least of (peer's advertised distance + cost of the link to that peer).
  *   <li>Among host servers with weight above 0, the nearest distance wins; among those at that
  *       distance, ties are broken by reported load: any whose load exceeds the least by more than
- *       {@code loadBand} points is left out. The rest share new flows by weight (the flows issue's
- *       Maglev table).
- *   <li>Draining host servers (weight 0) stay in the set with weight 0, so flows pinned to them
- *       finish there while new flows go elsewhere.
+ *       {@code loadBand} points takes no new flows. The rest share new flows by weight (the flows
+ *       issue's Maglev table).
+ *   <li>Draining host servers (weight 0), and every other candidate not chosen above, stay in the
+ *       set with weight 0, so flows pinned to them finish there while new flows go elsewhere.
  *   <li>No host server left: the service is removed and its traffic goes to the origin.
  * </ol>
  *
@@ -35,8 +36,27 @@ import net.hydranet.control.wire.Entry;
  * <p>Not thread-safe: the control thread owns it. Times are nanoseconds from the agent's clock.
  */
 public final class Rib {
-  /** Tunables; see PROTOCOL.md "Timers". */
-  public record Settings(long routeTimeoutNanos, long dampingHalfLifeNanos, int loadBand) {}
+  /**
+   * Tunables; see PROTOCOL.md "Timers".
+   *
+   * @param maxHostServers the most host servers installed for one service: the forwarding plane's
+   *     {@code ForwardingContext.maxHostServers}, which refuses a larger set
+   */
+  public record Settings(
+      long routeTimeoutNanos, long dampingHalfLifeNanos, int loadBand, int maxHostServers) {
+    /** The forwarding plane's default {@code maxHostServers}. */
+    public static final int DEFAULT_MAX_HOST_SERVERS = 8;
+
+    public Settings {
+      if (maxHostServers < 1) {
+        throw new IllegalArgumentException("maxHostServers " + maxHostServers + " < 1");
+      }
+    }
+
+    public Settings(long routeTimeoutNanos, long dampingHalfLifeNanos, int loadBand) {
+      this(routeTimeoutNanos, dampingHalfLifeNanos, loadBand, DEFAULT_MAX_HOST_SERVERS);
+    }
+  }
 
   /** One static service: host servers and weights, as the config file gives them. */
   public record StaticService(long service, int[] hostServers, int[] weights) {}
@@ -327,7 +347,13 @@ public final class Rib {
     }
   }
 
-  /** {host servers, weights} sorted by address, or null for "no host server". */
+  /**
+   * {host servers, weights} sorted by address, or null for "no host server". Every candidate stays
+   * in the set, those not chosen for new flows with weight 0: the forwarding path re-hashes a flow
+   * whose pinned host server has left the set, so a connection to a farther or busier replica that
+   * still works would break the moment a nearer or idler one appeared. Beyond {@link
+   * Settings#maxHostServers} the chosen ones are kept first, then the nearest.
+   */
   private int[][] choose(List<Best> routes) {
     int nearest = Integer.MAX_VALUE;
     for (Best b : routes) {
@@ -341,24 +367,30 @@ public final class Rib {
         leastLoad = Math.min(leastLoad, b.entry().load());
       }
     }
-    TreeMap<Integer, Integer> chosen = new TreeMap<>(Integer::compareUnsigned);
+    List<Entry> ranked = new ArrayList<>(routes.size());
     for (Best b : routes) {
       Entry e = b.entry();
-      if (e.weight() == 0) {
-        chosen.put(e.hostServer(), 0);
-      } else if (e.distance() == nearest && e.load() <= leastLoad + settings.loadBand()) {
-        chosen.put(e.hostServer(), e.weight());
-      }
+      boolean chosen =
+          e.weight() > 0 && e.distance() == nearest && e.load() <= leastLoad + settings.loadBand();
+      ranked.add(chosen ? e : e.withWeight(0));
     }
-    if (chosen.isEmpty()) {
+    if (ranked.isEmpty()) {
       return null;
     }
-    int[] hs = new int[chosen.size()];
-    int[] w = new int[chosen.size()];
-    int i = 0;
-    for (var e : chosen.entrySet()) {
-      hs[i] = e.getKey();
-      w[i++] = e.getValue();
+    if (ranked.size() > settings.maxHostServers()) {
+      ranked.sort(
+          Comparator.comparing((Entry e) -> e.weight() == 0)
+              .thenComparingInt(Entry::distance)
+              .thenComparingInt(Entry::load)
+              .thenComparing(Entry::hostServer, Integer::compareUnsigned));
+      ranked = ranked.subList(0, settings.maxHostServers());
+    }
+    ranked.sort(Comparator.comparing(Entry::hostServer, Integer::compareUnsigned));
+    int[] hs = new int[ranked.size()];
+    int[] w = new int[ranked.size()];
+    for (int i = 0; i < hs.length; i++) {
+      hs[i] = ranked.get(i).hostServer();
+      w[i] = ranked.get(i).weight();
     }
     return new int[][] {hs, w};
   }

@@ -60,8 +60,13 @@ public final class Codec {
 
   private Codec() {}
 
-  /** The bytes a signature covers: header and body. */
+  /**
+   * The bytes a signature covers: header and body. Refuses (IllegalArgumentException) a message the
+   * decoder would refuse, or one whose fields do not fit theirs: nothing is silently truncated, and
+   * nothing is sent that every receiver would drop.
+   */
   public static byte[] encodeUnsigned(Message m) {
+    validate(m);
     int entrySize = entrySize(m.type());
     int body;
     if (m.type() == MessageType.HELLO) {
@@ -97,6 +102,63 @@ public final class Codec {
     return b.array();
   }
 
+  private static void validate(Message m) {
+    String why = headerProblem(m);
+    Set<Key> seen = new HashSet<>();
+    for (int i = 0; why == null && i < m.entries().size(); i++) {
+      why = entryProblem(m, m.entries().get(i), i);
+      if (why == null && !seen.add(new Key(m.entries().get(i).service(), hostServer(m, i)))) {
+        why = "entry " + i + ": duplicate";
+      }
+    }
+    if (why != null) {
+      throw new IllegalArgumentException("cannot encode " + m.type() + ": " + why);
+    }
+  }
+
+  private static int hostServer(Message m, int i) {
+    return m.type() == MessageType.UPDATE ? m.entries().get(i).hostServer() : m.sender();
+  }
+
+  private static String headerProblem(Message m) {
+    if (m.holdMillis() != 0 && (m.holdMillis() < MIN_HOLD_MILLIS || m.holdMillis() > 0xffff)) {
+      return "hold time " + m.holdMillis() + " ms is not 0 or in [" + MIN_HOLD_MILLIS + ", 65535]";
+    } else if (m.timestamp() <= 0) {
+      return "timestamp " + m.timestamp();
+    } else if (!unicast(m.sender())) {
+      return "sender " + Addresses.format(m.sender());
+    } else if (m.type() == MessageType.HELLO
+        && m.role() != Message.ROLE_HOST_SERVER
+        && m.role() != Message.ROLE_REDIRECTOR) {
+      return "role " + m.role();
+    } else if (entrySize(m.type()) == 0 && !m.entries().isEmpty()) {
+      return m.type() + " carries no entries";
+    }
+    return null;
+  }
+
+  private static String entryProblem(Message m, Entry e, int i) {
+    boolean update = m.type() == MessageType.UPDATE;
+    if (e.port() < 0 || e.port() > 0xffff) {
+      return "entry " + i + ": port " + e.port();
+    } else if (e.weight() < 0 || e.load() < 0 || (update && e.distance() < 0)) {
+      return "entry " + i + ": a negative weight, load or distance";
+    } else if (!update && e.hostServer() != m.sender()) {
+      return "entry "
+          + i
+          + ": host server "
+          + Addresses.format(e.hostServer())
+          + " is not the sender";
+    }
+    try {
+      // What is not on the wire (ANNOUNCE and WITHDRAW carry no distance) is not checked.
+      check(update ? e : e.withDistance(0), i);
+      return null;
+    } catch (Refused r) {
+      return r.getMessage();
+    }
+  }
+
   private static int entrySize(MessageType t) {
     return switch (t) {
       case ANNOUNCE, WITHDRAW -> ANNOUNCE_ENTRY;
@@ -107,6 +169,9 @@ public final class Codec {
 
   /** The sender field, read before anything else so unknown senders cost no cryptography. */
   public static int sender(byte[] data, int length) throws Refused {
+    if (length > MAX_DATAGRAM || length > data.length) {
+      throw new Refused(Malformed.TOO_LONG, length + " bytes");
+    }
     if (length < HEADER + SIGNATURE) {
       throw new Refused(Malformed.TOO_SHORT, length + " bytes");
     }

@@ -33,6 +33,10 @@ public record Entry(
     return (int) service & 0xffff;
   }
 
+  public Entry withWeight(int w) {
+    return new Entry(origin, protocol, port, hostServer, w, load, distance);
+  }
+
   public Entry withDistance(int d) {
     return new Entry(origin, protocol, port, hostServer, weight, load, d);
   }

@@ -132,4 +132,24 @@ class AgentLoopbackTest {
       assertTrue(a1.isRunning());
     }
   }
+
+  @Test
+  void twoRedirectorsExchangeHellosOnceNotForever() throws Exception {
+    RecordingWriter w1 = new RecordingWriter();
+    RecordingWriter w2 = new RecordingWriter();
+    try (RedirectorAgent a1 = redirector(r1, Map.of(r2, 1), w1);
+        RedirectorAgent a2 = redirector(r2, Map.of(r1, 1), w2)) {
+      Thread.sleep(1000);
+      // Per second: HELLO and REQUEST at start, a KEEPALIVE every hold/3 (166 ms), a few replies.
+      long sent = a1.counters().get(ControlCounter.SENT) + a2.counters().get(ControlCounter.SENT);
+      assertTrue(
+          sent < 40,
+          a1.show("counters")
+              + a2.show("counters")
+              + sent
+              + " messages in one second between two idle redirectors");
+      assertTrue(a1.show("peers").contains("127.0.61.2"), a1.show("peers"));
+      assertTrue(a2.show("peers").contains("127.0.61.1"), a2.show("peers"));
+    }
+  }
 }
