@@ -84,7 +84,11 @@ public abstract class ControlAgent implements AutoCloseable {
   private final Signer signer;
   private final Gatekeeper gatekeeper;
   private final DatagramSocket socket;
-  private final TokenBucket bucket;
+
+  /** Work budget per trusted sender (datagrams per second); see {@link #receive}. */
+  private final int perSender;
+
+  private final java.util.Map<Integer, TokenBucket> buckets = new java.util.HashMap<>();
   private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
   private final Thread thread;
   private volatile boolean running = true;
@@ -115,9 +119,8 @@ public abstract class ControlAgent implements AutoCloseable {
               + e.getMessage(),
           e);
     }
-    this.bucket =
-        new TokenBucket(
-            settings.ratePerSecond(), settings.ratePerSecond() / 10 + 1, clock.getAsLong());
+    this.perSender =
+        Math.max(10, settings.ratePerSecond() / Math.max(1, gatekeeper.trusted().size()));
     this.thread = new Thread(this::loop, name);
     thread.setDaemon(true);
   }
@@ -186,10 +189,6 @@ public abstract class ControlAgent implements AutoCloseable {
   private void receive(DatagramPacket packet) {
     long now = clock.getAsLong();
     counters.increment(ControlCounter.RECEIVED);
-    if (!bucket.take(now)) {
-      counters.increment(ControlCounter.REFUSED_RATE_LIMITED);
-      return;
-    }
     if (!(packet.getAddress() instanceof Inet4Address source)) {
       counters.increment(ControlCounter.REFUSED_SPOOFED_SOURCE);
       return;
@@ -197,6 +196,16 @@ public abstract class ControlAgent implements AutoCloseable {
     int from = ByteBuffer.wrap(source.getAddress()).getInt();
     Message m;
     try {
+      // Junk from strangers costs a map lookup and is refused here, before any budget is spent;
+      // what names a trusted sender from its own address then draws on that sender's own bucket,
+      // so a flood under one name cannot crowd out the others' keepalives.
+      int sender = gatekeeper.precheck(packet.getData(), packet.getLength(), from);
+      TokenBucket bucket =
+          buckets.computeIfAbsent(sender, k -> new TokenBucket(perSender, perSender / 4 + 4, now));
+      if (!bucket.take(now)) {
+        counters.increment(ControlCounter.REFUSED_RATE_LIMITED);
+        return;
+      }
       m = gatekeeper.admit(packet.getData(), packet.getLength(), from, wallMicros());
     } catch (Refused r) {
       counters.refused(r.reason());
@@ -208,6 +217,15 @@ public abstract class ControlAgent implements AutoCloseable {
       return;
     }
     counters.increment(ControlCounter.ACCEPTED);
+    for (int i = gatekeeper.unauthorisedEntries(); i > 0; i--) {
+      counters.increment(ControlCounter.REFUSED_UNAUTHORISED);
+    }
+    if (gatekeeper.unauthorisedEntries() > 0) {
+      log.warn(
+          "{} entr(ies) from {} refused: origin did not authorise that host server",
+          gatekeeper.unauthorisedEntries(),
+          Addresses.format(from));
+    }
     handle(m, gatekeeper.trusted().get(m.sender()), now);
   }
 

@@ -3,6 +3,8 @@ package net.hydranet.control.auth;
 import java.security.GeneralSecurityException;
 import java.security.InvalidKeyException;
 import java.security.Signature;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import net.hydranet.control.wire.Codec;
 import net.hydranet.control.wire.Entry;
@@ -15,8 +17,9 @@ import net.hydranet.control.wire.MessageType;
  * Everything a datagram must pass before the protocol acts on it, cheapest check first so that junk
  * costs no cryptography: size, a trusted sender, the datagram's source address equal to the sender,
  * well-formed, not replayed, a valid Ed25519 signature by that sender's key, a message type the
- * sender's role may send, and — for every announced entry — an origin that authorised the host
- * server. Only then is the timestamp recorded. Not thread-safe: the control thread owns it.
+ * sender's role may send; the timestamp is recorded once the signature verifies. Then each
+ * announced entry whose origin did not authorise its host server is dropped and counted, while the
+ * rest of the message stands. Not thread-safe: the control thread owns it.
  */
 public final class Gatekeeper {
   private final Map<Integer, Peer> trusted;
@@ -37,17 +40,8 @@ public final class Gatekeeper {
 
   /** The message, admitted; or a {@link Refused} naming why not. */
   public Message admit(byte[] data, int length, int sourceAddress, long nowMicros) throws Refused {
-    if (length > Codec.MAX_DATAGRAM) {
-      throw new Refused(Malformed.TOO_LONG, length + " bytes");
-    }
-    int sender = Codec.sender(data, length);
-    Peer peer = trusted.get(sender);
-    if (peer == null) {
-      throw new Refused(Malformed.UNKNOWN_SENDER, "sender " + sender);
-    }
-    if (sourceAddress != sender) {
-      throw new Refused(Malformed.SPOOFED_SOURCE, "source differs from sender");
-    }
+    Peer peer = trusted.get(precheck(data, length, sourceAddress));
+    int sender = peer.address();
     Message m = Codec.decode(data, length);
     Malformed stale = replay.check(sender, m.timestamp(), nowMicros);
     if (stale != null) {
@@ -58,14 +52,53 @@ public final class Gatekeeper {
     }
     replay.accept(sender, m.timestamp());
     checkRole(peer, m);
+    unauthorised = 0;
+    if (m.type() == MessageType.WITHDRAW || m.entries().isEmpty()) {
+      return m;
+    }
+    List<Entry> allowed = new ArrayList<>(m.entries().size());
     for (Entry e : m.entries()) {
-      if (m.type() != MessageType.WITHDRAW
-          && e.distance() < Codec.INFINITY
-          && !authorisations.allowed(e.origin(), e.hostServer())) {
-        throw new Refused(Malformed.UNAUTHORISED, "origin not authorised for host server");
+      if (e.distance() >= Codec.INFINITY || authorisations.allowed(e.origin(), e.hostServer())) {
+        allowed.add(e);
+      } else {
+        unauthorised++;
       }
     }
-    return m;
+    if (unauthorised == 0) {
+      return m;
+    }
+    // Authentic, but some entries claim origins that did not authorise their host server: those
+    // are dropped and counted, the rest stand — one misconfigured virtual host must not withdraw
+    // every other service its host server announces.
+    return new Message(m.type(), m.sender(), m.timestamp(), m.holdMillis(), m.role(), allowed);
+  }
+
+  private int unauthorised;
+
+  /** How many entries of the last admitted message were dropped as unauthorised. */
+  public int unauthorisedEntries() {
+    return unauthorised;
+  }
+
+  /**
+   * The checks that cost no parsing and no cryptography — size, a trusted sender, the source
+   * address equal to it — so the agent can spend its per-sender work budget only on datagrams that
+   * name a trusted sender from that sender's address.
+   *
+   * @return the sender
+   */
+  public int precheck(byte[] data, int length, int sourceAddress) throws Refused {
+    if (length > Codec.MAX_DATAGRAM) {
+      throw new Refused(Malformed.TOO_LONG, length + " bytes");
+    }
+    int sender = Codec.sender(data, length);
+    if (!trusted.containsKey(sender)) {
+      throw new Refused(Malformed.UNKNOWN_SENDER, "sender " + sender);
+    }
+    if (sourceAddress != sender) {
+      throw new Refused(Malformed.SPOOFED_SOURCE, "source differs from sender");
+    }
+    return sender;
   }
 
   private boolean verify(Peer peer, byte[] data, int length) {

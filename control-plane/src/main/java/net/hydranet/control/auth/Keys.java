@@ -63,7 +63,7 @@ public final class Keys {
   public static PublicKey readPublic(String pathOrBase64) throws IOException {
     String text = pathOrBase64.strip();
     String source = "inline key";
-    if (text.startsWith("/") || text.startsWith(".") || text.endsWith(".pub")) {
+    if (text.endsWith(".pub") || text.endsWith(".pem") || Files.isRegularFile(Path.of(text))) {
       Path file = Path.of(text);
       source = file.toString();
       text = Files.readString(file, StandardCharsets.US_ASCII);

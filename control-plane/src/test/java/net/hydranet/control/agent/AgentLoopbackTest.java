@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  */
 class AgentLoopbackTest {
   private static final int PORT = 16226;
-  private static final Rib.Settings RIB = new Rib.Settings(15_000_000_000L, 30_000_000_000L, 20);
+  private static final Rib.Settings RIB = new Rib.Settings(15_000_000_000L, 30_000_000_000L, 20, 8);
 
   private final Nodes nodes = new Nodes();
   private final int r1 = nodes.add("127.0.61.1", Message.ROLE_REDIRECTOR);

@@ -115,14 +115,27 @@ class GatekeeperTest {
   }
 
   @Test
-  void shouldRefuseAnOriginThatDidNotAuthoriseTheHostServer() throws Refused {
-    refused(Malformed.UNAUTHORISED, announce(hs, HS, T, OTHER_ORIGIN), HS, T);
+  void shouldDropOnlyTheEntriesWhoseOriginDidNotAuthoriseTheHostServer() throws Refused {
+    byte[] mixed =
+        hs.sign(
+            Codec.encodeUnsigned(
+                new Message(
+                    MessageType.ANNOUNCE,
+                    HS,
+                    T,
+                    3000,
+                    0,
+                    List.of(entry(ORIGIN, HS, 0), entry(OTHER_ORIGIN, HS, 0)))));
+    Message m = admit(mixed, HS, T);
+    assertEquals(List.of(entry(ORIGIN, HS, 0)), m.entries(), "the authorised entry stands");
+    assertEquals(1, gatekeeper.unauthorisedEntries());
     // A redirector may not pass on a route to an unauthorised host server either...
     byte[] update =
         rd.sign(
             Codec.encodeUnsigned(
                 new Message(MessageType.UPDATE, RD, T, 3000, 0, List.of(entry(ORIGIN, RD, 1)))));
-    refused(Malformed.UNAUTHORISED, update, RD, T);
+    assertEquals(List.of(), admit(update, RD, T).entries());
+    assertEquals(1, gatekeeper.unauthorisedEntries());
     // ...but may withdraw anything (distance 255), and a host server may withdraw anything.
     byte[] poison =
         rd.sign(
