@@ -1,5 +1,14 @@
 package net.hydranet.router.config;
 
+import static net.hydranet.router.config.YamlFields.address;
+import static net.hydranet.router.config.YamlFields.bool;
+import static net.hydranet.router.config.YamlFields.integer;
+import static net.hydranet.router.config.YamlFields.known;
+import static net.hydranet.router.config.YamlFields.list;
+import static net.hydranet.router.config.YamlFields.object;
+import static net.hydranet.router.config.YamlFields.prefix;
+import static net.hydranet.router.config.YamlFields.string;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -9,13 +18,13 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import net.hydranet.forwarding.config.ForwardingContext;
 import net.hydranet.forwarding.config.RouterInterface;
 import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.router.config.YamlFields.FieldException;
 
 /**
  * Reads a redirector's YAML configuration (see {@code config/redirector.yaml}) into a {@link
@@ -268,61 +277,7 @@ public final class ConfigLoader {
     return new RedirectorConfig(context, routes, neighbours, redirects);
   }
 
-  // ---- field readers: each throws a FieldException naming the field ----
-
-  private static void object(JsonNode n, String at) {
-    if (n == null || !n.isObject()) {
-      throw new FieldException(at, "expected a mapping");
-    }
-  }
-
-  private static void known(JsonNode n, Set<String> fields, String at) {
-    Iterator<String> names = n.fieldNames();
-    while (names.hasNext()) {
-      String name = names.next();
-      if (!fields.contains(name)) {
-        throw new FieldException(
-            at.isEmpty() ? name : at + "." + name,
-            "unknown field (expected one of " + fields + ")");
-      }
-    }
-  }
-
-  private static JsonNode list(JsonNode n, String field, boolean required) {
-    return list(n, field, required, "");
-  }
-
-  private static JsonNode list(JsonNode n, String field, boolean required, String at) {
-    String name = at.isEmpty() ? field : at + "." + field;
-    JsonNode v = n.get(field);
-    if (v == null || v.isNull()) {
-      if (required) {
-        throw new FieldException(name, "missing");
-      }
-      return null;
-    }
-    if (!v.isArray()) {
-      throw new FieldException(name, "expected a list");
-    }
-    if (required && v.isEmpty()) {
-      throw new FieldException(name, "must not be empty");
-    }
-    return v;
-  }
-
-  private static String string(JsonNode n, String field, String at, boolean required) {
-    JsonNode v = n.get(field);
-    if (v == null || v.isNull()) {
-      if (required) {
-        throw new FieldException(at + "." + field, "missing");
-      }
-      return null;
-    }
-    if (!v.isValueNode() || v.isBoolean()) {
-      throw new FieldException(at + "." + field, "expected text");
-    }
-    return v.asText();
-  }
+  // ---- field readers in YamlFields; these two are the redirector's own ----
 
   /** A whole number of seconds under limits, as nanoseconds; the default is in nanoseconds. */
   private static long seconds(JsonNode limits, String field, long dfltNanos) {
@@ -332,37 +287,6 @@ public final class ConfigLoader {
     return integer(limits, field, "limits", 0) * 1_000_000_000L;
   }
 
-  private static int integer(JsonNode n, String field, String at, int dflt) {
-    JsonNode v = n.get(field);
-    if (v == null || v.isNull()) {
-      return dflt;
-    }
-    if (!v.isIntegralNumber() || !v.canConvertToInt()) {
-      throw new FieldException(
-          at + "." + field, "expected a whole number, got '" + v.asText() + "'");
-    }
-    return v.intValue();
-  }
-
-  private static boolean bool(JsonNode n, String field, String at, boolean dflt) {
-    JsonNode v = n.get(field);
-    if (v == null || v.isNull()) {
-      return dflt;
-    }
-    if (!v.isBoolean()) {
-      throw new FieldException(at + "." + field, "expected true or false");
-    }
-    return v.booleanValue();
-  }
-
-  private static int address(String text, String field) {
-    try {
-      return Ipv4Header.parseAddress(text);
-    } catch (IllegalArgumentException e) {
-      throw new FieldException(field, "'" + text + "' is not an IPv4 address");
-    }
-  }
-
   private static long mac(String text, String field) {
     try {
       return EthernetHeader.parseMac(text);
@@ -370,27 +294,6 @@ public final class ConfigLoader {
       throw new FieldException(
           field, "'" + text + "' is not a MAC address (like 02:00:00:00:00:01)");
     }
-  }
-
-  /** "198.18.1.1/24" → {address, 24}; a bare address is /32 unless {@code needLength}. */
-  private static int[] prefix(String text, String field, boolean needLength) {
-    int slash = text.indexOf('/');
-    if (slash < 0) {
-      if (needLength) {
-        throw new FieldException(field, "'" + text + "' needs a prefix length, like 198.18.1.1/24");
-      }
-      return new int[] {address(text, field), 32};
-    }
-    int length;
-    try {
-      length = Integer.parseInt(text.substring(slash + 1));
-    } catch (NumberFormatException e) {
-      throw new FieldException(field, "'" + text + "' has no valid prefix length");
-    }
-    if (length < 0 || length > 32) {
-      throw new FieldException(field, "prefix length " + length + " is outside 0..32");
-    }
-    return new int[] {address(text.substring(0, slash), field), length};
   }
 
   /** "198.18.2.10:80/tcp" → {address, protocol, port}. */
@@ -439,16 +342,5 @@ public final class ConfigLoader {
     throw new FieldException(
         field,
         Ipv4Header.formatAddress(address) + " is on no interface's network; name 'interface'");
-  }
-
-  /** A field error, caught once in {@link #parse} and turned into a {@link ConfigException}. */
-  private static final class FieldException extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-    final String field;
-
-    FieldException(String field, String message) {
-      super(message, null, false, false);
-      this.field = field;
-    }
   }
 }
