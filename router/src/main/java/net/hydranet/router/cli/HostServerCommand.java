@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import net.hydranet.control.agent.HostServerAgent;
+import net.hydranet.control.ctl.CtlServer;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.io.FrameSource;
 import net.hydranet.forwarding.io.live.KernelChecks;
@@ -19,6 +21,11 @@ import net.hydranet.hostserver.HostServerPath;
 import net.hydranet.hostserver.ProtocolClaim;
 import net.hydranet.hostserver.VirtualHostDirectory;
 import net.hydranet.hostserver.VirtualHostTable;
+import net.hydranet.router.config.ConfigException;
+import net.hydranet.router.config.ControlConfig;
+import net.hydranet.router.config.ControlConfigLoader;
+import net.hydranet.router.control.ControlPlane;
+import net.hydranet.router.metrics.ControlMetrics;
 import net.hydranet.router.metrics.HostServerMetrics;
 import net.hydranet.router.metrics.MetricsEndpoint;
 import org.slf4j.Logger;
@@ -73,6 +80,22 @@ public final class HostServerCommand implements Callable<Integer> {
   @Option(names = "--status", description = "write counters and virtual hosts here every second")
   Path status;
 
+  @Option(
+      names = "--control",
+      description = {
+        "control-plane YAML (see config/control-hostserver.yaml): announce virtual hosts'",
+        "ports to the redirectors over the HYDRANET routing protocol"
+      })
+  Path control;
+
+  @Option(
+      names = "--ctl",
+      description = "local operator socket for 'hydranet ctl' (default: STATE-DIR/hostserver.ctl)")
+  Path ctl;
+
+  private HostServerAgent agent;
+  private Pipeline pipeline;
+
   @Override
   public Integer call() throws Exception {
     Optional<String> libpcap = KernelChecks.libpcapProblem();
@@ -87,6 +110,14 @@ public final class HostServerCommand implements Callable<Integer> {
       self = Ipv4Header.parseAddress(address);
     } catch (IllegalArgumentException e) {
       throw new UserError("--address: '" + address + "' is not an IPv4 address");
+    }
+    ControlConfig controlConfig = null;
+    if (control != null) {
+      try {
+        controlConfig = ControlConfigLoader.load(control);
+      } catch (ConfigException e) {
+        throw new UserError(e.getMessage());
+      }
     }
     Counters counters = new Counters(HostServerCounter.count());
     VirtualHostTable table = new VirtualHostTable();
@@ -106,7 +137,7 @@ public final class HostServerCommand implements Callable<Integer> {
         throw new UserError(e.getMessage());
       }
       try {
-        Pipeline pipeline =
+        pipeline =
             new Pipeline(
                 1024,
                 new FrameSource[] {source},
@@ -115,7 +146,32 @@ public final class HostServerCommand implements Callable<Integer> {
                 new Counters(),
                 Pipeline.Clock.LIVE,
                 new LiteBlockingWaitStrategy());
-        Runtime.getRuntime().addShutdownHook(new Thread(pipeline::close, "hydranet-shutdown"));
+        if (controlConfig != null) {
+          try {
+            agent = ControlPlane.hostServer(controlConfig, ControlPlane::hostLoad);
+          } catch (ConfigException e) {
+            pipeline.close();
+            throw new UserError(control + ": " + e.getMessage());
+          }
+        }
+        long drainMillis = controlConfig == null ? 0 : controlConfig.drainMillis();
+        Runtime.getRuntime()
+            .addShutdownHook(
+                new Thread(
+                    () -> {
+                      if (agent != null) {
+                        // Graceful: weight 0 first, so established connections finish here
+                        // while new ones go elsewhere; then withdraw and say goodbye.
+                        try {
+                          agent.drainAndLeave(drainMillis);
+                        } catch (InterruptedException e) {
+                          Thread.currentThread().interrupt();
+                        }
+                        agent.close();
+                      }
+                      pipeline.close();
+                    },
+                    "hydranet-shutdown"));
         LOG.info(
             "host server {} on {}: capturing '{}', injecting through {}",
             address,
@@ -134,13 +190,42 @@ public final class HostServerCommand implements Callable<Integer> {
           HostServerMetrics.bind(metrics.registry(), counters, table, source, device);
           LOG.info("metrics on http://{}/metrics", metricsAddress);
         }
+        if (agent != null) {
+          if (metrics != null) {
+            ControlMetrics.bind(metrics.registry(), agent.counters());
+          }
+          agent.start();
+        }
+        CtlServer ctlServer =
+            CtlServer.start(
+                ctl != null ? ctl : stateDir.resolve("hostserver.ctl"),
+                command -> {
+                  String data = statusText(counters, table);
+                  if (command.equals("status")) {
+                    return data;
+                  }
+                  try {
+                    return (agent == null
+                            ? "the control plane is off (no --control)\n"
+                            : agent.show())
+                        + "\n"
+                        + data;
+                  } catch (Exception e) {
+                    return "error: " + e.getMessage() + "\n";
+                  }
+                });
         VirtualHostDirectory.Listener listener = listener(path, table);
         while (!pipeline.awaitEnd(250)) {
+          if (pipeline.receiveError() != null) {
+            LOG.error("receive failed: {}", pipeline.receiveError().getMessage());
+            break;
+          }
           directory.scan(listener);
           if (status != null) {
             writeStatus(counters, table);
           }
         }
+        ctlServer.close();
         if (metrics != null) {
           metrics.close();
         }
@@ -195,8 +280,7 @@ public final class HostServerCommand implements Callable<Integer> {
     }
   }
 
-  private static VirtualHostDirectory.Listener listener(
-      HostServerPath path, VirtualHostTable table) {
+  private VirtualHostDirectory.Listener listener(HostServerPath path, VirtualHostTable table) {
     return new VirtualHostDirectory.Listener() {
       @Override
       public void virtualHostAdded(int origin) {
@@ -212,7 +296,6 @@ public final class HostServerCommand implements Callable<Integer> {
 
       @Override
       public void portBound(int origin, String protocol, int port) {
-        // The control plane announces this to the redirectors; until then it is logged.
         LOG.info(
             "announce {}:{}/{} (virtual host listening)",
             Ipv4Header.formatAddress(origin),
@@ -220,6 +303,9 @@ public final class HostServerCommand implements Callable<Integer> {
             protocol);
         int p = protocol.equals("tcp") ? Ipv4Header.PROTOCOL_TCP : Ipv4Header.PROTOCOL_UDP;
         path.command(() -> table.bind(origin, p, port));
+        if (agent != null) {
+          agent.portBound(origin, p, port);
+        }
       }
 
       @Override
@@ -227,13 +313,31 @@ public final class HostServerCommand implements Callable<Integer> {
         LOG.info(
             "withdraw {}:{}/{} (port closed)", Ipv4Header.formatAddress(origin), port, protocol);
         int p = protocol.equals("tcp") ? Ipv4Header.PROTOCOL_TCP : Ipv4Header.PROTOCOL_UDP;
+        if (agent != null) {
+          agent.portClosed(origin, p, port);
+        }
         path.command(() -> table.unbind(origin, p, port));
       }
     };
   }
 
   private void writeStatus(Counters counters, VirtualHostTable table) {
+    String sb = statusText(counters, table);
+    try {
+      Path tmp = status.resolveSibling(status.getFileName() + ".tmp");
+      Files.writeString(tmp, sb);
+      Files.move(tmp, status, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      LOG.warn("cannot write status file {}: {}", status, e.getMessage());
+    }
+  }
+
+  /** Virtual hosts, ports and the data path's non-zero counters. */
+  private String statusText(Counters counters, VirtualHostTable table) {
     StringBuilder sb = new StringBuilder();
+    if (pipeline != null && pipeline.receiveError() != null) {
+      sb.append("RECEIVE FAILED: ").append(pipeline.receiveError().getMessage()).append('\n');
+    }
     sb.append("host server ")
         .append(address)
         .append(": ")
@@ -247,12 +351,6 @@ public final class HostServerCommand implements Callable<Integer> {
         sb.append(String.format("  %-28s %d%n", HostServerCounter.of(i).metricName(), v));
       }
     }
-    try {
-      Path tmp = status.resolveSibling(status.getFileName() + ".tmp");
-      Files.writeString(tmp, sb);
-      Files.move(tmp, status, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      LOG.warn("cannot write status file {}: {}", status, e.getMessage());
-    }
+    return sb.toString();
   }
 }

@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
       RedirectorCommand.class,
       HostServerCommand.class,
       VhostCommand.class,
+      KeygenCommand.class,
+      CtlCommand.class,
       DemoCommand.class
     })
 public final class HydraNetCommand implements Runnable {

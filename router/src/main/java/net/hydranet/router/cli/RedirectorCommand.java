@@ -12,6 +12,11 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import net.hydranet.control.agent.RedirectorAgent;
+import net.hydranet.control.ctl.CtlServer;
+import net.hydranet.control.rib.Rib;
+import net.hydranet.control.rib.TableWriter;
+import net.hydranet.control.wire.Entry;
 import net.hydranet.forwarding.ForwardingPlane;
 import net.hydranet.forwarding.config.RouterInterface;
 import net.hydranet.forwarding.io.FrameSource;
@@ -23,7 +28,11 @@ import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ConfigLoader;
+import net.hydranet.router.config.ControlConfig;
+import net.hydranet.router.config.ControlConfigLoader;
 import net.hydranet.router.config.RedirectorConfig;
+import net.hydranet.router.control.ControlPlane;
+import net.hydranet.router.metrics.ControlMetrics;
 import net.hydranet.router.metrics.ForwardingMetrics;
 import net.hydranet.router.metrics.MetricsEndpoint;
 import org.slf4j.Logger;
@@ -63,6 +72,20 @@ public final class RedirectorCommand implements Callable<Integer> {
   String metricsAddress;
 
   @Option(
+      names = "--control",
+      description = {
+        "control-plane YAML (see config/control-redirector.yaml): learn the table from host",
+        "servers and peer redirectors over the HYDRANET routing protocol"
+      })
+  Path control;
+
+  @Option(
+      names = "--ctl",
+      defaultValue = "/run/hydranet/redirector.ctl",
+      description = "local operator socket for 'hydranet ctl' (${DEFAULT-VALUE})")
+  Path ctl;
+
+  @Option(
       names = "--skip-kernel-checks",
       description = "start even if ip_forward or offloads are wrong (for experiments only)")
   boolean skipKernelChecks;
@@ -74,6 +97,14 @@ public final class RedirectorCommand implements Callable<Integer> {
       throw new UserError(libpcap.get());
     }
     RedirectorConfig cfg = load();
+    ControlConfig controlConfig = null;
+    if (control != null) {
+      try {
+        controlConfig = ControlConfigLoader.load(control);
+      } catch (ConfigException e) {
+        throw new UserError(e.getMessage());
+      }
+    }
     List<String> names = new ArrayList<>();
     for (RouterInterface i : cfg.context().interfaces()) {
       names.add(i.name());
@@ -118,9 +149,20 @@ public final class RedirectorCommand implements Callable<Integer> {
         meters.services(services(cfg));
         LOG.info("metrics on http://{}/metrics", metricsAddress);
       }
-      run(plane, cfg);
+      if (controlConfig != null) {
+        agent = startControl(controlConfig, plane, cfg);
+      }
+      CtlServer ctlServer = startCtl(plane, cfg);
+      try {
+        run(plane, cfg);
+      } finally {
+        ctlServer.close();
+      }
       return 0;
     } finally {
+      if (agent != null) {
+        agent.close();
+      }
       if (metrics != null) {
         metrics.close();
       }
@@ -132,6 +174,103 @@ public final class RedirectorCommand implements Callable<Integer> {
 
   private MetricsEndpoint metrics;
   private ForwardingMetrics meters;
+  private RedirectorAgent agent;
+  private final Set<Long> learned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /**
+   * Starts the control plane. Its table writes go through the forwarding plane's command queue;
+   * static redirects from the config file join its RIB (they override learned ones).
+   */
+  private RedirectorAgent startControl(ControlConfig c, ForwardingPlane plane, RedirectorConfig cfg)
+      throws IOException {
+    TableWriter writer =
+        new TableWriter() {
+          @Override
+          public void put(int origin, int protocol, int port, int[] hostServers, int[] weights) {
+            plane.addRedirect(origin, protocol, port, hostServers, weights);
+            learned.add(Entry.service(origin, protocol, port));
+            servicesChanged(cfg);
+          }
+
+          @Override
+          public void remove(int origin, int protocol, int port) {
+            plane.removeRedirect(origin, protocol, port);
+            learned.remove(Entry.service(origin, protocol, port));
+            servicesChanged(cfg);
+          }
+        };
+    RedirectorAgent a;
+    try {
+      a = ControlPlane.redirector(c, writer, plane.context().maxHostServers());
+    } catch (ConfigException e) {
+      throw new UserError(control + ": " + e.getMessage());
+    }
+    a.setStatic(statics(cfg));
+    if (metrics != null) {
+      ControlMetrics.bind(metrics.registry(), a.counters());
+    }
+    a.start();
+    return a;
+  }
+
+  private static List<Rib.StaticService> statics(RedirectorConfig cfg) {
+    List<Rib.StaticService> out = new ArrayList<>();
+    for (RedirectorConfig.Redirect r : cfg.redirects()) {
+      out.add(
+          new Rib.StaticService(
+              Entry.service(r.address(), r.protocol(), r.port()), r.hostServers(), r.weights()));
+    }
+    return out;
+  }
+
+  private void servicesChanged(RedirectorConfig cfg) {
+    if (meters == null) {
+      return;
+    }
+    Set<Long> all = new java.util.TreeSet<>(learned);
+    for (int[] s : services(cfg)) {
+      all.add(Entry.service(s[0], s[1], s[2]));
+    }
+    List<int[]> list = new ArrayList<>();
+    for (long s : all) {
+      list.add(new int[] {Entry.serviceOrigin(s), Entry.serviceProtocol(s), Entry.servicePort(s)});
+    }
+    meters.services(list);
+  }
+
+  private CtlServer startCtl(ForwardingPlane plane, RedirectorConfig cfg) throws IOException {
+    return CtlServer.start(
+        ctl,
+        command -> {
+          try {
+            if (command.equals("status")) {
+              return status(plane, cfg);
+            }
+            if (agent == null) {
+              return "the control plane is off (no --control); the table is the config file's\n\n"
+                  + status(plane, cfg);
+            }
+            return agent.show(command);
+          } catch (Exception e) {
+            return "error: " + e.getMessage() + "\n";
+          }
+        });
+  }
+
+  private static String status(ForwardingPlane plane, RedirectorConfig cfg) throws Exception {
+    java.util.concurrent.CompletableFuture<String> f =
+        new java.util.concurrent.CompletableFuture<>();
+    plane.snapshot(
+        p -> {
+          java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+          try (java.io.PrintStream ps =
+              new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8)) {
+            Summary.print(ps, p, cfg);
+          }
+          f.complete(bytes.toString(java.nio.charset.StandardCharsets.UTF_8));
+        });
+    return f.get(2, java.util.concurrent.TimeUnit.SECONDS);
+  }
 
   private static List<int[]> services(RedirectorConfig cfg) {
     List<int[]> out = new ArrayList<>();
@@ -206,6 +345,14 @@ public final class RedirectorCommand implements Callable<Integer> {
     } catch (ConfigException e) {
       LOG.error("config changed but is not valid, keeping the running one: {}", e.getMessage());
       return current;
+    }
+    if (agent != null) {
+      agent.setStatic(statics(next));
+      LOG.info(
+          "config changed: {} static redirects handed to the control plane",
+          next.redirects().size());
+      servicesChanged(next);
+      return next;
     }
     Set<String> keep = new HashSet<>();
     for (RedirectorConfig.Redirect r : next.redirects()) {

@@ -1,0 +1,51 @@
+package net.hydranet.router.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import net.hydranet.control.ctl.CtlServer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code hydranet ctl}: asks a running redirector or host server what it knows. */
+@Command(
+    name = "ctl",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Shows a running daemon's state over its local socket (root only, never the network):",
+      "  table     the redirector table: each service's host servers, their distance, where",
+      "            each entry came from (announced directly, via a peer redirector, static)",
+      "  peers     host servers and peer redirectors heard, with their hold times",
+      "  counters  control-plane counters (refused messages by reason, failures, ...)",
+      "  status    the forwarding plane's table and counters",
+      "  all       table, peers and counters",
+      "",
+      "Example:",
+      "  hydranet ctl table",
+      "  hydranet ctl --socket /run/hydranet/hostserver.ctl"
+    })
+public final class CtlCommand implements Callable<Integer> {
+  @Option(
+      names = "--socket",
+      defaultValue = "/run/hydranet/redirector.ctl",
+      description = "the daemon's socket (${DEFAULT-VALUE})")
+  Path socket;
+
+  @Parameters(index = "0", arity = "0..1", defaultValue = "all", paramLabel = "WHAT")
+  String what;
+
+  @Override
+  public Integer call() {
+    if (!Files.exists(socket)) {
+      throw new UserError("no daemon socket at " + socket + " (is the daemon running? --socket?)");
+    }
+    try {
+      System.out.print(CtlServer.request(socket, what));
+    } catch (IOException e) {
+      throw new UserError(socket + ": " + e.getMessage());
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,142 @@
+package net.hydranet.router.config;
+
+import static net.hydranet.router.config.YamlFields.address;
+import static net.hydranet.router.config.YamlFields.integer;
+import static net.hydranet.router.config.YamlFields.known;
+import static net.hydranet.router.config.YamlFields.list;
+import static net.hydranet.router.config.YamlFields.object;
+import static net.hydranet.router.config.YamlFields.prefix;
+import static net.hydranet.router.config.YamlFields.string;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import net.hydranet.router.config.YamlFields.FieldException;
+
+/**
+ * Reads a control-plane YAML file (redirector or host server). Errors are one line naming the file
+ * and field; unknown fields are errors.
+ */
+public final class ControlConfigLoader {
+  private static final Set<String> TOP =
+      Set.of(
+          "address",
+          "port",
+          "key",
+          "holdMillis",
+          "refreshMillis",
+          "ratePerSecond",
+          "replayWindowSeconds",
+          "loadBand",
+          "weight",
+          "drainSeconds",
+          "hostServers",
+          "redirectors",
+          "authorise");
+  private static final Set<String> NODE = Set.of("address", "key", "cost");
+  private static final Set<String> AUTHORISE = Set.of("origins", "hostServers");
+
+  private ControlConfigLoader() {}
+
+  public static ControlConfig load(Path path) throws ConfigException {
+    JsonNode root = YamlFields.read(path);
+    try {
+      return parse(root, path.toAbsolutePath().getParent());
+    } catch (FieldException e) {
+      throw new ConfigException(path + ": " + e.field + ": " + e.getMessage());
+    }
+  }
+
+  private static ControlConfig parse(JsonNode root, Path base) {
+    object(root, "(top)");
+    known(root, TOP, "");
+    int address = address(string(root, "address", "", true), "address");
+    int port = range(root, "port", 6226, 1, 65_535);
+    String key = string(root, "key", "", true);
+    int hold = range(root, "holdMillis", 3000, 100, 65_535);
+    int refresh = range(root, "refreshMillis", 5000, 100, 3_600_000);
+    int rate = range(root, "ratePerSecond", 2000, 1, 1_000_000);
+    int window = range(root, "replayWindowSeconds", 30, 1, 3600);
+    int band = range(root, "loadBand", 20, 0, 100);
+    int weight = range(root, "weight", 100, 0, 1000);
+    int drain = range(root, "drainSeconds", 5, 0, 3600) * 1000;
+    List<ControlConfig.Node> hostServers = nodes(root, "hostServers", base);
+    List<ControlConfig.Node> redirectors = nodes(root, "redirectors", base);
+    Set<Integer> seen = new HashSet<>();
+    for (ControlConfig.Node n : hostServers) {
+      seen.add(n.address());
+    }
+    for (ControlConfig.Node n : redirectors) {
+      if (!seen.add(n.address())) {
+        throw new FieldException("redirectors", "a node is listed twice");
+      }
+    }
+    if (seen.contains(address)) {
+      throw new FieldException("address", "this node also lists itself as a peer");
+    }
+    List<ControlConfig.Authorise> rules = new ArrayList<>();
+    JsonNode auth = list(root, "authorise", false);
+    for (int i = 0; auth != null && i < auth.size(); i++) {
+      String at = "authorise[" + i + "]";
+      JsonNode n = auth.get(i);
+      object(n, at);
+      known(n, AUTHORISE, at);
+      int[] p = prefix(string(n, "origins", at, true), at + ".origins", false);
+      JsonNode hs = list(n, "hostServers", true, at);
+      List<Integer> addresses = new ArrayList<>();
+      for (int j = 0; j < hs.size(); j++) {
+        addresses.add(address(hs.get(j).asText(), at + ".hostServers[" + j + "]"));
+      }
+      rules.add(new ControlConfig.Authorise(p[0], p[1], addresses));
+    }
+    Path keyPath = base == null ? Path.of(key) : base.resolve(key);
+    return new ControlConfig(
+        address,
+        port,
+        keyPath,
+        hold,
+        refresh,
+        rate,
+        window,
+        band,
+        weight,
+        drain,
+        hostServers,
+        redirectors,
+        rules);
+  }
+
+  private static List<ControlConfig.Node> nodes(JsonNode root, String field, Path base) {
+    List<ControlConfig.Node> out = new ArrayList<>();
+    JsonNode list = list(root, field, false);
+    for (int i = 0; list != null && i < list.size(); i++) {
+      String at = field + "[" + i + "]";
+      JsonNode n = list.get(i);
+      object(n, at);
+      known(n, NODE, at);
+      int a = address(string(n, "address", at, true), at + ".address");
+      String key = string(n, "key", at, true);
+      if (base != null
+          && (key.endsWith(".pub") || java.nio.file.Files.isRegularFile(base.resolve(key)))) {
+        key = base.resolve(key).toString(); // a key file, relative to the config file
+      }
+      int cost = integer(n, "cost", at, 1);
+      if (cost < 1 || cost > 254) {
+        throw new FieldException(at + ".cost", "must be 1..254");
+      }
+      out.add(new ControlConfig.Node(a, key, cost));
+    }
+    return out;
+  }
+
+  private static int range(JsonNode n, String field, int dflt, int min, int max) {
+    int v = integer(n, field, "", dflt);
+    if (v < min || v > max) {
+      throw new FieldException(field, "must be " + min + ".." + max);
+    }
+    return v;
+  }
+}

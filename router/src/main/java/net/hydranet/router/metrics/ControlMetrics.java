@@ -1,0 +1,38 @@
+package net.hydranet.router.metrics;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import net.hydranet.control.agent.ControlCounter;
+import net.hydranet.control.agent.ControlCounters;
+
+/**
+ * The control plane's meters: messages by kind, refusals by reason (forged, replayed, unauthorised,
+ * malformed, rate-limited…), table writes and failures detected.
+ */
+public final class ControlMetrics {
+  private static final String PREFIX = "hydranet.control.";
+
+  private ControlMetrics() {}
+
+  /** {@code counters} must stay reachable (the agent holds it): Micrometer keeps a weak one. */
+  public static void bind(MeterRegistry registry, ControlCounters counters) {
+    for (ControlCounter c : ControlCounter.values()) {
+      String name = c.metricName();
+      if (name.startsWith("refused_")) {
+        FunctionCounter.builder(PREFIX + "refused.messages", counters, x -> x.get(c))
+            .tag("reason", name.substring("refused_".length()))
+            .register(registry);
+      } else if (c == ControlCounter.RECEIVED
+          || c == ControlCounter.ACCEPTED
+          || c == ControlCounter.SENT
+          || c == ControlCounter.SEND_ERRORS) {
+        FunctionCounter.builder(PREFIX + "messages", counters, x -> x.get(c))
+            .tag("kind", name)
+            .register(registry);
+      } else {
+        FunctionCounter.builder(PREFIX + name.replace('_', '.'), counters, x -> x.get(c))
+            .register(registry);
+      }
+    }
+  }
+}
