@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       RedirectorCommand.class,
       HostServerCommand.class,
       VhostCommand.class,
+      WanCommand.class,
       DemoCommand.class
     })
 public final class HydraNetCommand implements Runnable {
