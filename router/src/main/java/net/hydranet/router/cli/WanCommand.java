@@ -27,12 +27,12 @@ import picocli.CommandLine.TypeConversionException;
     name = "wan",
     mixinStandardHelpOptions = true,
     description = {
-      "Emulates a long-distance link: every frame captured on interface A leaves on B after",
-      "the A-to-B delay, and the other way round. Layer 2, nothing rewritten, no routing; frames",
-      "keep their order (jitter never reorders). The kernel here has no netem, so this is how",
-      "the tests and benchmarks get a WAN. GRO/LRO/GSO/TSO must be off on both interfaces",
-      "(checked at start); the interfaces need no addresses. SIGTERM stops it.",
-      "Durations: 195ms, 1.5s, 250us, 0.",
+      "Emulates a long-distance link: every frame captured on interface A leaves",
+      "on B after the A-to-B delay, and the other way round. Layer 2, nothing",
+      "rewritten, no routing; frames keep their order (jitter never reorders).",
+      "The kernel here has no netem: this is how tests and benchmarks get a WAN.",
+      "GRO/LRO/GSO/TSO must be off on both interfaces (checked at start); they",
+      "need no addresses. SIGTERM stops it. Durations: 195ms, 1.5s, 250us, 0.",
       "",
       "Example (the paper's 390 ms round trip):",
       "  hydranet wan --a eth0 --b eth1 --delay 195ms"
@@ -40,14 +40,15 @@ import picocli.CommandLine.TypeConversionException;
 public final class WanCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger("hydranet.wan");
 
-  @Option(names = "--a", required = true, description = "one end of the link")
+  @Option(names = "--a", required = true, paramLabel = "IF", description = "one end of the link")
   String a;
 
-  @Option(names = "--b", required = true, description = "the other end")
+  @Option(names = "--b", required = true, paramLabel = "IF", description = "the other end")
   String b;
 
   @Option(
       names = "--delay",
+      paramLabel = "DURATION",
       defaultValue = "0",
       converter = DurationConverter.class,
       description = "one-way delay in both directions (${DEFAULT-VALUE})")
@@ -55,18 +56,21 @@ public final class WanCommand implements Callable<Integer> {
 
   @Option(
       names = "--delay-ab",
+      paramLabel = "DURATION",
       converter = DurationConverter.class,
       description = "one-way delay from A to B (default: --delay)")
   Long delayAb;
 
   @Option(
       names = "--delay-ba",
+      paramLabel = "DURATION",
       converter = DurationConverter.class,
       description = "one-way delay from B to A (default: --delay)")
   Long delayBa;
 
   @Option(
       names = "--jitter",
+      paramLabel = "DURATION",
       defaultValue = "0",
       converter = DurationConverter.class,
       description =
@@ -76,25 +80,31 @@ public final class WanCommand implements Callable<Integer> {
 
   @Option(
       names = "--loss",
+      paramLabel = "P",
       defaultValue = "0",
       description = "probability that a frame is dropped, each direction (${DEFAULT-VALUE})")
   double loss;
 
   @Option(
       names = "--seed",
+      paramLabel = "N",
       defaultValue = "1",
       description = "seed for jitter and loss, so a run can be repeated (${DEFAULT-VALUE})")
   long seed;
 
   @Option(
       names = "--queue",
+      paramLabel = "FRAMES",
       defaultValue = "8192",
       description =
           "frames each direction can hold, a power of two; more are dropped and counted"
               + " (${DEFAULT-VALUE})")
   int queue;
 
-  @Option(names = "--status", description = "write the counters to this file every second")
+  @Option(
+      names = "--status",
+      paramLabel = "FILE",
+      description = "write the counters to this file every second")
   Path status;
 
   @Option(
@@ -117,6 +127,9 @@ public final class WanCommand implements Callable<Integer> {
         throw new UserError(String.join("; ", problems));
       }
       problems.forEach(p -> LOG.warn("kernel check ignored: {}", p));
+    }
+    if (queue < 1 || Integer.bitCount(queue) != 1) {
+      throw new UserError("--queue " + queue + " is not a power of two");
     }
     long ab = delayAb != null ? delayAb : delay;
     long ba = delayBa != null ? delayBa : delay;
