@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       VhostCommand.class,
       KeygenCommand.class,
       CtlCommand.class,
+      WanCommand.class,
       DemoCommand.class
     })
 public final class HydraNetCommand implements Runnable {

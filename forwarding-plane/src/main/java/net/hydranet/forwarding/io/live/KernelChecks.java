@@ -39,8 +39,20 @@ public final class KernelChecks {
   /** All checks for a router forwarding between {@code interfaces}; empty when all is well. */
   public static List<String> check(List<String> interfaces) {
     final List<String> problems = new ArrayList<>();
-    libpcapProblem().ifPresent(problems::add);
     ipForwardProblem(IP_FORWARD).ifPresent(problems::add);
+    problems.addAll(checkLinks(interfaces));
+    return problems;
+  }
+
+  /**
+   * The checks for anything that captures and sends whole frames on {@code interfaces} — libpcap,
+   * the interfaces, their offloads — without the router's {@code ip_forward} rule (an L2 bridge
+   * such as {@code hydranet wan} is not bothered by its kernel forwarding IP). Empty when all is
+   * well.
+   */
+  public static List<String> checkLinks(List<String> interfaces) {
+    final List<String> problems = new ArrayList<>();
+    libpcapProblem().ifPresent(problems::add);
     for (String name : interfaces) {
       if (!interfaceExists(name)) {
         problems.add("interface " + name + " does not exist in this network namespace");
