@@ -36,6 +36,15 @@ public abstract class ControlAgent implements AutoCloseable {
   /** The HYDRANET routing protocol's well-known UDP port (PROTOCOL.md). */
   public static final int PORT = 6226;
 
+  /**
+   * The default hold time: the issue's "no more than 3 s", with room inside 3 s for a missed
+   * keepalive to be noticed (one tick), the table to be rewritten and a new connection to land.
+   */
+  public static final int DEFAULT_HOLD_MILLIS = 2400;
+
+  /** Expiry and sending are checked this often; failure detection is hold + at most this. */
+  public static final int TICK_MILLIS = 20;
+
   /** Common settings. Times in milliseconds. */
   public record Settings(
       int address,
@@ -63,7 +72,7 @@ public abstract class ControlAgent implements AutoCloseable {
     }
 
     public static Settings defaults(int address) {
-      return new Settings(address, PORT, 3000, 5000, 50, 2000, 30_000_000L);
+      return new Settings(address, PORT, DEFAULT_HOLD_MILLIS, 5000, TICK_MILLIS, 2000, 30_000_000L);
     }
 
     public Settings withHold(int hold) {

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import net.hydranet.control.agent.ControlAgent;
 import net.hydranet.router.config.YamlFields.FieldException;
 
 /**
@@ -56,7 +57,7 @@ public final class ControlConfigLoader {
     int address = address(string(root, "address", "", true), "address");
     int port = range(root, "port", 6226, 1, 65_535);
     String key = string(root, "key", "", true);
-    int hold = range(root, "holdMillis", 3000, 100, 65_535);
+    int hold = range(root, "holdMillis", ControlAgent.DEFAULT_HOLD_MILLIS, 100, 65_535);
     int refresh = range(root, "refreshMillis", 5000, 100, 3_600_000);
     int rate = range(root, "ratePerSecond", 2000, 1, 1_000_000);
     int window = range(root, "replayWindowSeconds", 30, 1, 3600);

@@ -47,7 +47,7 @@ public final class ControlPlane {
         c.port(),
         c.holdMillis(),
         c.refreshMillis(),
-        50,
+        ControlAgent.TICK_MILLIS,
         c.ratePerSecond(),
         c.replayWindowSeconds() * 1_000_000L);
   }

@@ -281,9 +281,23 @@ public final class Topology implements AutoCloseable {
               .redirectOutput(log.toFile())
               .start();
       spawned.push(process);
+      logs.put(process, log);
       return process;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + String.join(" ", argv), e);
+    }
+  }
+
+  private final java.util.Map<Process, Path> logs =
+      java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+
+  /** What a process started by {@link #spawn} has written so far, or "" . */
+  public String logOf(Process process) {
+    Path log = logs.get(process);
+    try {
+      return log == null || !Files.exists(log) ? "" : Files.readString(log);
+    } catch (IOException e) {
+      return "";
     }
   }
 
