@@ -1,9 +1,13 @@
 package net.hydranet.router.cli;
 
+import static net.hydranet.router.netns.ControlNetwork.HS1;
+import static net.hydranet.router.netns.ControlNetwork.HS2;
+
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import net.hydranet.router.netns.ControlNetwork;
 import net.hydranet.router.netns.ExecResult;
 import net.hydranet.router.netns.PaperNetwork;
 import picocli.CommandLine.Command;
@@ -19,13 +23,15 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Builds a demo network in namespaces (names start with 'hnd-'; needs root), shows a",
-      "client's HTTP request answered by the origin, then by a replica on a host server once",
-      "the redirector's table says so, prints tables, paths and counters, and cleans up.",
+      "client's HTTP request answered by the origin, then by replicas on host servers that the",
+      "redirectors learn over the HYDRANET routing protocol (no static entry anywhere): the",
+      "nearer replica first, the farther one after the nearer host server is killed. Prints",
+      "the tables (with where each entry came from), paths and counters, and cleans up.",
       "",
-      "  client 198.18.1.10 -+                                 +- origin 198.18.2.10 (:80, :8080)",
-      "                      +- lan - client0 [redirector] core0",
-      "  host server .1.20 --+",
-      "    +- virtual host 198.18.2.10 (the replica)",
+      "  client .1.10 -+                          core 198.18.2.0/24",
+      "  hs1    .1.20 -+- lan - client0 [r1] core0 -+- origin .2.10 (:80)",
+      "                   .1.1              .2.1    +- core0 [r2] far0 -- hs2 .3.20",
+      "                                                 .2.2     .3.1",
       "",
       "Example:",
       "  bin/hydranet demo"
@@ -35,7 +41,7 @@ public final class DemoCommand implements Callable<Integer> {
   boolean keepLogs;
 
   private PrintStream out;
-  private PaperNetwork net;
+  private ControlNetwork net;
 
   @Override
   public Integer call() throws Exception {
@@ -43,47 +49,60 @@ public final class DemoCommand implements Callable<Integer> {
     if (!"root".equals(System.getProperty("user.name"))) {
       throw new UserError("demo: needs root (it creates network namespaces)");
     }
-    step("building the topology (namespaces hnd-*)");
-    try (PaperNetwork network = new PaperNetwork("hnd", launcher())) {
+    step("building the topology (namespaces hnd-*), and an Ed25519 key for every node");
+    try (ControlNetwork network = new ControlNetwork("hnd", launcher())) {
       net = network;
       step(
-          "starting the origin's web servers, the redirector (hydranet redirector) and the host server");
-      net.start();
+          "starting the origin's web server, two redirectors and two host servers,"
+              + " all with --control");
+      net.start(500);
+      out.println("   r1 hears hs1 directly and r2 as its peer; r2 hears hs2 directly");
+      out.print(indent(net.ctl("r1", "peers")));
 
-      step("request 1: no replica installed, the redirector's table is empty");
-      request(80);
+      step("request 1: no replica anywhere, so the redirector's table is empty");
+      request("ORIGIN");
 
-      step(
-          "installing a replica: hydranet vhost --origin "
-              + PaperNetwork.ORIGIN
-              + " on the host server");
-      net.installWebReplica(
-          "served by the REPLICA on host server " + PaperNetwork.HOST_SERVER + "\n");
-      out.println(
-          "   the host server announces "
-              + PaperNetwork.ORIGIN
-              + ":80/tcp (logged until the control plane exists)");
-      step(
-          "adding "
-              + PaperNetwork.ORIGIN
-              + ":80/tcp -> "
-              + PaperNetwork.HOST_SERVER
-              + " to the redirector's table");
-      net.redirect(80, "tcp");
-      net.await(
-          "the replica to answer through the redirector",
-          () -> net.curl(80).stdout().contains("REPLICA"));
+      step("installing a replica on hs1: hydranet vhost --origin " + ControlNetwork.ORIGIN);
+      net.installWebReplica("hs1", ControlNetwork.ORIGIN, "REPLICA on hs1 " + HS1 + "\n");
+      net.await("r2 to learn it through r1", () -> net.ctl("r2", "table").contains(HS1));
+      out.println("   hs1 announced it (signed); r1 installed it and told r2:");
+      out.print(indent(net.ctl("r1", "table")));
+      out.print(indent(net.ctl("r2", "table")));
+      net.await("the replica to answer", () -> net.curl(2).stdout().contains("hs1"));
+      step("request 2: the same URL, now tunnelled to the replica on hs1");
+      request("hs1");
 
-      step("request 2: the same URL, now redirected");
-      request(80);
-      step("request 3: another port of the same origin (the paper's client B)");
-      request(8080);
+      step("installing a second replica, on hs2 behind r2 (one hop further from the client)");
+      net.installWebReplica("hs2", ControlNetwork.ORIGIN, "REPLICA on hs2 " + HS2 + "\n");
+      net.await("r1 to learn hs2 through r2", () -> net.ctl("r1", "table").contains(HS2));
+      out.println("   r1 keeps new flows on the nearer hs1; hs2 is kept at weight 0:");
+      out.print(indent(net.ctl("r1", "table")));
+      step("request 3: still the nearer replica");
+      request("hs1");
 
-      Thread.sleep(1_200);
-      step("redirector status");
-      out.print(indent(net.redirectorStatus()));
-      step("host server status");
-      out.print(indent(net.hostServerStatus()));
+      step("killing hs1's host server (SIGKILL: no goodbye); its hold time is 500 ms");
+      Process probe = net.probeUntil("REPLICA on hs2 " + HS2);
+      net.await("the probe to start", () -> net.processLog(probe).contains("READY"));
+      long killed = System.currentTimeMillis();
+      net.kill("hs1");
+      probe.waitFor(25, java.util.concurrent.TimeUnit.SECONDS);
+      String served = net.processLog(probe);
+      if (!served.contains("SERVED")) {
+        throw new IllegalStateException("no client reached hs2 after the kill: " + served);
+      }
+      out.printf(
+          "   a probe opening a fresh connection every 20 ms was first answered by hs2"
+              + " %d ms after the kill%n",
+          Long.parseLong(served.substring(served.indexOf("SERVED") + 7).strip()) - killed);
+      step("request 4: failed over to the remaining replica");
+      request("hs2");
+
+      step("r1: hydranet ctl all");
+      out.print(indent(net.ctl("r1", "all")));
+      step("r1: hydranet ctl status (the forwarding plane)");
+      out.print(indent(net.ctl("r1", "status")));
+      step("hs2: hydranet ctl all");
+      out.print(indent(net.ctl("hs2", "all")));
       if (keepLogs) {
         out.print(net.logs());
       }
@@ -97,35 +116,34 @@ public final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private void request(int port) throws InterruptedException {
-    Thread.sleep(1_200);
-    long forwarded = PaperNetwork.counter(net.redirectorStatus(), "forwarded");
-    long redirected = PaperNetwork.counter(net.redirectorStatus(), "redirected");
-    long injected = PaperNetwork.counter(net.hostServerStatus(), "injected");
-    ExecResult r = net.curl(port);
-    Thread.sleep(1_200);
-    long df = PaperNetwork.counter(net.redirectorStatus(), "forwarded") - forwarded;
-    long dr = PaperNetwork.counter(net.redirectorStatus(), "redirected") - redirected;
-    long di = PaperNetwork.counter(net.hostServerStatus(), "injected") - injected;
+  private void request(String expected) throws InterruptedException {
+    String before = net.ctl("r1", "status");
+    ExecResult r = net.curl(3);
+    Thread.sleep(300);
+    String after = net.ctl("r1", "status");
+    long forwarded = counter(after, "forwarded") - counter(before, "forwarded");
+    long redirected = counter(after, "redirected") - counter(before, "redirected");
     out.println(
         "   client$ curl http://"
-            + PaperNetwork.ORIGIN
-            + ":"
-            + port
+            + ControlNetwork.ORIGIN
             + "/  ->  "
             + (r.ok() ? r.stdout().strip() : "FAILED " + r.describe()));
     out.println(
         "   path: "
-            + (dr > 0
-                ? "client -> redirector ("
-                    + dr
-                    + " packets tunnelled, IP-in-IP) -> host server ("
-                    + di
-                    + " injected) -> replica; replies straight to the client"
-                : "client -> redirector (" + df + " packets forwarded) -> origin"));
-    if (!r.ok()) {
-      throw new IllegalStateException("the request to port " + port + " failed: " + r.describe());
+            + (redirected > 0
+                ? "client -> r1 ("
+                    + redirected
+                    + " packets tunnelled, IP-in-IP) -> host server -> replica;"
+                    + " replies straight back to the client"
+                : "client -> r1 (" + forwarded + " packets forwarded) -> origin"));
+    if (!r.ok() || !r.stdout().contains(expected)) {
+      throw new IllegalStateException(
+          "request answered by '" + r.stdout().strip() + "', expected " + expected);
     }
+  }
+
+  private static long counter(String status, String name) {
+    return PaperNetwork.counter(status, name);
   }
 
   private void step(String text) {

@@ -265,7 +265,7 @@ public final class RedirectorCommand implements Callable<Integer> {
           java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
           try (java.io.PrintStream ps =
               new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8)) {
-            Summary.print(ps, p, cfg);
+            Summary.print(ps, p);
           }
           f.complete(bytes.toString(java.nio.charset.StandardCharsets.UTF_8));
         });
@@ -393,7 +393,7 @@ public final class RedirectorCommand implements Callable<Integer> {
           java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
           try (java.io.PrintStream ps =
               new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8)) {
-            Summary.print(ps, p, cfg);
+            Summary.print(ps, p);
           }
           sb.append(bytes.toString(java.nio.charset.StandardCharsets.UTF_8));
           try {

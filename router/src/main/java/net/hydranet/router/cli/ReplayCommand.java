@@ -91,7 +91,7 @@ public final class ReplayCommand implements Callable<Integer> {
       if (!ended) {
         throw new UserError("replay did not finish within 10 minutes");
       }
-      Summary.print(out, plane, cfg);
+      Summary.print(out, plane);
       if (plane.pipeline().receiveError() != null) {
         throw new UserError(plane.pipeline().receiveError().getMessage());
       }

@@ -6,34 +6,34 @@ import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.table.RedirectorTable;
 import net.hydranet.forwarding.wire.Ipv4Header;
-import net.hydranet.router.config.RedirectorConfig;
 
 /** Prints the redirector table and the counters in a form a person reads at a glance. */
 final class Summary {
   private Summary() {}
 
-  static void print(PrintStream out, ForwardingPlane plane, RedirectorConfig cfg) {
+  static void print(PrintStream out, ForwardingPlane plane) {
     RedirectorTable table = plane.redirects();
     out.println("redirector table (" + table.size() + " services):");
-    for (RedirectorConfig.Redirect r : cfg.redirects()) {
-      int service = table.lookup(r.address(), r.protocol(), r.port());
-      StringBuilder servers = new StringBuilder();
-      for (int i = 0; i < r.hostServers().length; i++) {
-        servers
-            .append(i == 0 ? "" : ", ")
-            .append(Ipv4Header.formatAddress(r.hostServers()[i]))
-            .append(" w=")
-            .append(r.weights()[i]);
-      }
-      out.printf(
-          "  %s:%d/%s -> %s   packets=%d bytes=%d%n",
-          Ipv4Header.formatAddress(r.address()),
-          r.port(),
-          r.protocol() == Ipv4Header.PROTOCOL_TCP ? "tcp" : "udp",
-          servers,
-          service < 0 ? 0 : table.packets(service),
-          service < 0 ? 0 : table.bytes(service));
-    }
+    // Every service in the table, whether the config file or the control plane put it there.
+    table.forEach(
+        service -> {
+          StringBuilder servers = new StringBuilder();
+          for (int i = 0; i < table.hostServerCount(service); i++) {
+            servers
+                .append(i == 0 ? "" : ", ")
+                .append(Ipv4Header.formatAddress(table.hostServer(service, i)))
+                .append(" w=")
+                .append(table.weight(service, i));
+          }
+          out.printf(
+              "  %s:%d/%s -> %s   packets=%d bytes=%d%n",
+              Ipv4Header.formatAddress(table.address(service)),
+              table.port(service),
+              table.protocol(service) == Ipv4Header.PROTOCOL_TCP ? "tcp" : "udp",
+              servers,
+              table.packets(service),
+              table.bytes(service));
+        });
     Counters c = plane.counters();
     out.println("counters (non-zero):");
     for (int i = 0; i < Counter.count(); i++) {
