@@ -51,7 +51,11 @@ public final class ForwardingContext {
    */
   public static final int DEFAULT_MAGLEV_TABLE_SIZE = 4_093;
 
-  /** Flows the connection table holds before the least recently used is evicted. */
+  /**
+   * Flows the connection table holds before the least recently used is evicted. 0 turns the table
+   * off: every packet follows the consistent hash, so a connection open to the origin no longer
+   * survives a replica's installation (for measuring the table's cost, not for service).
+   */
   public static final int DEFAULT_FLOW_CAPACITY = 1 << 20;
 
   /** Idle time after which an established TCP flow is forgotten (Katran-like LRU; IPVS: 900 s). */
@@ -372,7 +376,10 @@ public final class ForwardingContext {
       throw new IllegalArgumentException(
           "maglevTableSize: must be a prime in 2..65537, was " + maglevTableSize);
     }
-    positive("flowCapacity", flowCapacity);
+    if (flowCapacity < 0 || flowCapacity > 1 << 28) {
+      throw new IllegalArgumentException(
+          "flowCapacity: must be in 0..2^28 (0: no connection table), was " + flowCapacity);
+    }
     positive("fragmentContexts", fragmentContexts);
     positive("fragmentsHeld", fragmentsHeld);
     if (tcpIdleNanos <= 0 || tcpClosingNanos <= 0 || udpIdleNanos <= 0) {

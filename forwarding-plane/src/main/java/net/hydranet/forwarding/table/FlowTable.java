@@ -20,6 +20,10 @@ import net.hydranet.forwarding.counter.Counters;
  * recently used entry (the list's tail) and counts it; lookups of an entry past its deadline forget
  * it and count it expired; {@link #expire} pops expired entries from the tail a few at a time on
  * idle ticks. Nothing here allocates after construction. Forwarding thread only.
+ *
+ * <p><b>Capacity 0</b> is a table that is off: it finds nothing and records nothing, so every
+ * packet follows the consistent hash alone (stateless, like a redirector just restarted) — the
+ * baseline the connection table's cost is measured against.
  */
 public final class FlowTable {
   /** What {@link #find} returns for an unknown or expired flow. */
@@ -50,11 +54,11 @@ public final class FlowTable {
   /** A table of {@code capacity} flows that counts what it does into {@code counters}. */
   public FlowTable(int capacity, Counters counters) {
     this.counters = counters;
-    if (capacity < 1 || capacity > 1 << 28) {
-      throw new IllegalArgumentException("flow capacity must be in [1, 2^28], was " + capacity);
+    if (capacity < 0 || capacity > 1 << 28) {
+      throw new IllegalArgumentException("flow capacity must be in [0, 2^28], was " + capacity);
     }
     this.capacity = capacity;
-    int slots = Integer.highestOneBit(capacity * 2 - 1) << 1;
+    int slots = capacity == 0 ? 2 : Integer.highestOneBit(capacity * 2 - 1) << 1;
     this.index = new int[Math.max(slots, 2)];
     Arrays.fill(index, EMPTY);
     this.mask = index.length - 1;
@@ -121,9 +125,13 @@ public final class FlowTable {
 
   /**
    * Records a new flow (the caller found none) with {@code target}, live until {@code now +
-   * timeout}; evicts the least recently used flow when full.
+   * timeout}; evicts the least recently used flow when full. A table of capacity 0 records nothing
+   * and returns {@link #NOT_FOUND}.
    */
   public int insert(long hi, long lo, int flowTarget, long now, long timeout) {
+    if (capacity == 0) {
+      return NOT_FOUND;
+    }
     if (size == capacity) {
       remove(tail);
       evicted++;

@@ -33,6 +33,19 @@ class FlowTableTest {
   }
 
   @Test
+  void shouldRecordNothingWithCapacityZero() {
+    FlowTable t = new FlowTable(0, counters);
+    long hi = FlowTable.keyHi(1, 2);
+    long lo = FlowTable.keyLo(6, 1000, 80);
+    assertEquals(FlowTable.NOT_FOUND, t.insert(hi, lo, 7, 0, 100));
+    assertEquals(FlowTable.NOT_FOUND, t.find(hi, lo, 1));
+    assertEquals(0, t.expire(200, 10));
+    assertEquals(0, t.size());
+    assertEquals(0, counters.get(Counter.FLOWS_CREATED));
+    assertEquals(0, counters.get(Counter.FLOWS_EVICTED));
+  }
+
+  @Test
   void shouldForgetIdleFlowsLazilyAndOnSweeps() {
     FlowTable t = new FlowTable(8, counters);
     long lo = FlowTable.keyLo(17, 5353, 53);
