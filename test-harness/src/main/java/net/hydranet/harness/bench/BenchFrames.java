@@ -34,6 +34,9 @@ final class BenchFrames {
   /** Distinct flows, so neither the flow hash nor the branch predictor sees one flow only. */
   static final int COUNT = 1024;
 
+  /** The clock the plane starts at. */
+  static final long START_NANOS = 1_000_000_000L;
+
   /** Not redirected by the sample config: forwarded to the origin. */
   static final int UNREDIRECTED_PORT = 8080;
 
@@ -112,7 +115,7 @@ final class BenchFrames {
     }
     ForwardingPlane plane = new ForwardingPlane(config.context(), ports.clone());
     config.applyTo(plane);
-    plane.path().tick(1_000_000_000L);
+    plane.path().tick(START_NANOS);
     return plane;
   }
 
