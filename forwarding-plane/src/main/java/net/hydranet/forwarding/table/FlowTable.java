@@ -17,7 +17,7 @@ import org.agrona.UnsafeAccess;
  *   word 0  source << 32 | destination
  *   word 1  OCCUPIED (bit 63) | CLOSING (bit 62) | protocol << 32 | source port << 16 | dest. port
  *   word 2  deadline (nanoseconds)
- *   word 3  target
+ *   word 3  moved (the clock >> 20, about ms, when last moved to the list's head) << 32 | target
  * </pre>
  *
  * and, beside it, the {@code prev}/{@code next} slot numbers of a doubly-linked recency list whose
@@ -27,6 +27,12 @@ import org.agrona.UnsafeAccess;
  * alone, so the two misses overlap, and writes the links of its list neighbours (stores, which do
  * not stall the lookup). With the key in a separate index, as before, a hit at 1M flows cost about
  * nine dependent misses. 40 bytes a flow: 1M flows take 80 MiB, all allocated here.
+ *
+ * <p><b>Recency to within {@code recencyNanos}.</b> A hit refreshes the deadline every time but
+ * moves the flow to the head of the list only if it was last moved at least {@code recencyNanos}
+ * ago: the list is then ordered by that time, so eviction is least recently used to within that
+ * much, and a busy flow's hits touch its own record only — not its neighbours' links, two more
+ * cache-cold lines. With 0 (the two-argument constructor) every hit moves: exact LRU.
  *
  * <p><b>Bounded and allocation-free.</b> {@link #insert} into a full table evicts the least
  * recently used entry (the list's tail) and counts it; lookups of an entry past its deadline forget
@@ -54,7 +60,10 @@ public final class FlowTable {
   private static final int PAD =
       ((32 - UnsafeAccess.UNSAFE.arrayBaseOffset(long[].class) % 32) % 32) / Long.BYTES;
 
+  private static final int MOVED_SHIFT = 20;
+
   private final int capacity;
+  private final int recencyUnits;
   private final int mask;
   private final long[] records;
   private final int[] links;
@@ -67,13 +76,27 @@ public final class FlowTable {
   private long expired;
   private long evicted;
 
-  /** A table of {@code capacity} flows that counts what it does into {@code counters}. */
+  /**
+   * A table of {@code capacity} flows, exact LRU, that counts what it does into {@code counters}.
+   */
   public FlowTable(int capacity, Counters counters) {
+    this(capacity, 0, counters);
+  }
+
+  /**
+   * A table of {@code capacity} flows whose recency order is kept to within {@code recencyNanos}
+   * (at most 2^50 ns, about 13 days), that counts what it does into {@code counters}.
+   */
+  public FlowTable(int capacity, long recencyNanos, Counters counters) {
     this.counters = counters;
     if (capacity < 0 || capacity > 1 << 28) {
       throw new IllegalArgumentException("flow capacity must be in [0, 2^28], was " + capacity);
     }
+    if (recencyNanos < 0 || recencyNanos > 1L << 50) {
+      throw new IllegalArgumentException("recency must be in [0, 2^50] ns, was " + recencyNanos);
+    }
     this.capacity = capacity;
+    this.recencyUnits = (int) (recencyNanos >>> MOVED_SHIFT);
     int slots = capacity == 0 ? 2 : Math.max(Integer.highestOneBit(capacity * 2 - 1) << 1, 2);
     this.mask = slots - 1;
     this.records = new long[PAD + slots * WORDS];
@@ -156,7 +179,7 @@ public final class FlowTable {
     records[r] = hi;
     records[r + 1] = (lo & KEY_LO) | OCCUPIED;
     records[r + 2] = now + timeout;
-    records[r + 3] = flowTarget & 0xFFFFFFFFL;
+    records[r + 3] = ((now >>> MOVED_SHIFT) << 32) | (flowTarget & 0xFFFFFFFFL);
     linkHead(slot);
     size++;
     created++;
@@ -164,12 +187,22 @@ public final class FlowTable {
     return slot;
   }
 
-  /** Marks a use: the flow becomes the most recent, live until {@code now + timeout}. */
+  /**
+   * Marks a use: the flow is live until {@code now + timeout}, and becomes the most recent unless
+   * it did less than the recency granularity ago.
+   */
   public void touch(int e, long now, long timeout) {
-    records[record(e) + 2] = now + timeout;
+    int r = record(e);
+    records[r + 2] = now + timeout;
     if (head != e) {
-      unlink(e);
-      linkHead(e);
+      long word = records[r + 3];
+      int moved = (int) (now >>> MOVED_SHIFT);
+      // Wraps after 2^31 units (about 26 days); a flow idle that long at worst misses one move.
+      if (recencyUnits == 0 || moved - (int) (word >>> 32) >= recencyUnits) {
+        records[r + 3] = ((long) moved << 32) | (word & 0xFFFFFFFFL);
+        unlink(e);
+        linkHead(e);
+      }
     }
   }
 
@@ -178,7 +211,8 @@ public final class FlowTable {
   }
 
   public void target(int e, int flowTarget) {
-    records[record(e) + 3] = flowTarget & 0xFFFFFFFFL;
+    int r = record(e) + 3;
+    records[r] = (records[r] & 0xFFFFFFFF00000000L) | (flowTarget & 0xFFFFFFFFL);
   }
 
   /** True once a FIN or RST was seen: a new SYN of the same 5-tuple starts a new flow. */
@@ -305,7 +339,7 @@ public final class FlowTable {
     return expired;
   }
 
-  /** Flows forgotten because the table was full (least recently used first). */
+  /** Flows forgotten because the table was full (least recently used first, to within recency). */
   public long evicted() {
     return evicted;
   }

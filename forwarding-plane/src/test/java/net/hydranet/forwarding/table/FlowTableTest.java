@@ -35,6 +35,30 @@ class FlowTableTest {
   }
 
   @Test
+  void shouldKeepRecencyToWithinItsGranularity() {
+    long ms = 1_000_000L;
+    FlowTable t = new FlowTable(3, 1_000 * ms, counters);
+    long lo = FlowTable.keyLo(6, 1000, 80);
+    for (int i = 1; i <= 3; i++) {
+      t.insert(FlowTable.keyHi(i, 99), lo, 100 + i, 0, 10_000 * ms);
+    }
+    // A hit within a second of the flow's last move does not reorder: 1 stays the oldest.
+    t.touch(t.find(FlowTable.keyHi(1, 99), lo, 500 * ms), 500 * ms, 10_000 * ms);
+    t.insert(FlowTable.keyHi(4, 99), lo, 104, 500 * ms, 1_000 * ms);
+    assertEquals(FlowTable.NOT_FOUND, t.find(FlowTable.keyHi(1, 99), lo, 500 * ms));
+    // It still refreshes the deadline: 4 lives past the 1.5 s it was inserted with.
+    t.touch(t.find(FlowTable.keyHi(4, 99), lo, 1_000 * ms), 1_000 * ms, 1_000 * ms);
+    assertEquals(104, t.target(t.find(FlowTable.keyHi(4, 99), lo, 1_800 * ms)));
+    // A hit a second or more after the last move does move: 3, not 2, is now the oldest.
+    t.touch(t.find(FlowTable.keyHi(2, 99), lo, 2_000 * ms), 2_000 * ms, 10_000 * ms);
+    t.insert(FlowTable.keyHi(5, 99), lo, 105, 2_000 * ms, 10_000 * ms);
+    assertEquals(FlowTable.NOT_FOUND, t.find(FlowTable.keyHi(3, 99), lo, 2_000 * ms));
+    assertEquals(102, t.target(t.find(FlowTable.keyHi(2, 99), lo, 2_000 * ms)));
+    assertEquals(2, t.evicted());
+    assertEquals(3, t.size());
+  }
+
+  @Test
   void shouldRecordNothingWithCapacityZero() {
     FlowTable t = new FlowTable(0, counters);
     long hi = FlowTable.keyHi(1, 2);
