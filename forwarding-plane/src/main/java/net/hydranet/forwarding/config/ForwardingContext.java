@@ -51,8 +51,19 @@ public final class ForwardingContext {
    */
   public static final int DEFAULT_MAGLEV_TABLE_SIZE = 4_093;
 
-  /** Flows the connection table holds before the least recently used is evicted. */
+  /**
+   * Flows the connection table holds before the least recently used is evicted. 0 turns the table
+   * off: every packet follows the consistent hash, so a connection open to the origin no longer
+   * survives a replica's installation (for measuring the table's cost, not for service).
+   */
   public static final int DEFAULT_FLOW_CAPACITY = 1 << 20;
+
+  /**
+   * How stale the connection table's recency order may be: a hit moves a flow to the head of the
+   * LRU list at most once in this time, so eviction is least recently used to within it (far below
+   * the idle timeouts), and most hits touch only the flow's own cache line instead of three.
+   */
+  public static final long DEFAULT_FLOW_RECENCY_NANOS = 1_000_000_000L;
 
   /** Idle time after which an established TCP flow is forgotten (Katran-like LRU; IPVS: 900 s). */
   public static final long DEFAULT_TCP_IDLE_NANOS = 300_000_000_000L;
@@ -88,6 +99,7 @@ public final class ForwardingContext {
   private int ringSize = DEFAULT_RING_SIZE;
   private int maglevTableSize = DEFAULT_MAGLEV_TABLE_SIZE;
   private int flowCapacity = DEFAULT_FLOW_CAPACITY;
+  private long flowRecencyNanos = DEFAULT_FLOW_RECENCY_NANOS;
   private long tcpIdleNanos = DEFAULT_TCP_IDLE_NANOS;
   private long tcpClosingNanos = DEFAULT_TCP_CLOSING_NANOS;
   private long udpIdleNanos = DEFAULT_UDP_IDLE_NANOS;
@@ -252,6 +264,15 @@ public final class ForwardingContext {
     return this;
   }
 
+  public long flowRecencyNanos() {
+    return flowRecencyNanos;
+  }
+
+  public ForwardingContext flowRecencyNanos(long value) {
+    this.flowRecencyNanos = value;
+    return this;
+  }
+
   public long tcpIdleNanos() {
     return tcpIdleNanos;
   }
@@ -372,7 +393,14 @@ public final class ForwardingContext {
       throw new IllegalArgumentException(
           "maglevTableSize: must be a prime in 2..65537, was " + maglevTableSize);
     }
-    positive("flowCapacity", flowCapacity);
+    if (flowCapacity < 0 || flowCapacity > 1 << 28) {
+      throw new IllegalArgumentException(
+          "flowCapacity: must be in 0..2^28 (0: no connection table), was " + flowCapacity);
+    }
+    if (flowRecencyNanos < 0 || flowRecencyNanos > 1L << 50) {
+      throw new IllegalArgumentException(
+          "flowRecencyNanos: must be in 0..2^50 (0: exact LRU), was " + flowRecencyNanos);
+    }
     positive("fragmentContexts", fragmentContexts);
     positive("fragmentsHeld", fragmentsHeld);
     if (tcpIdleNanos <= 0 || tcpClosingNanos <= 0 || udpIdleNanos <= 0) {

@@ -100,7 +100,7 @@ public final class ForwardingPath implements FrameProcessor {
         new IcmpErrorSender(
             counters, routes, interfaces, egress, context.icmpRate(), context.icmpBurst());
     this.clampMss = context.mssClamp();
-    this.flows = new FlowTable(context.flowCapacity(), counters);
+    this.flows = new FlowTable(context.flowCapacity(), context.flowRecencyNanos(), counters);
     this.fragments =
         new FragmentTracker(
             counters,

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.management.ManagementFactory;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 import net.hydranet.forwarding.counter.Counter;
@@ -30,6 +32,43 @@ class FlowTableTest {
     assertEquals(104, t.target(t.find(FlowTable.keyHi(4, 99), lo, 3)));
     assertEquals(1, counters.get(Counter.FLOWS_EVICTED));
     assertEquals(3, t.size());
+  }
+
+  @Test
+  void shouldKeepRecencyToWithinItsGranularity() {
+    long ms = 1_000_000L;
+    FlowTable t = new FlowTable(3, 1_000 * ms, counters);
+    long lo = FlowTable.keyLo(6, 1000, 80);
+    for (int i = 1; i <= 3; i++) {
+      t.insert(FlowTable.keyHi(i, 99), lo, 100 + i, 0, 10_000 * ms);
+    }
+    // A hit within a second of the flow's last move does not reorder: 1 stays the oldest.
+    t.touch(t.find(FlowTable.keyHi(1, 99), lo, 500 * ms), 500 * ms, 10_000 * ms);
+    t.insert(FlowTable.keyHi(4, 99), lo, 104, 500 * ms, 1_000 * ms);
+    assertEquals(FlowTable.NOT_FOUND, t.find(FlowTable.keyHi(1, 99), lo, 500 * ms));
+    // It still refreshes the deadline: 4 lives past the 1.5 s it was inserted with.
+    t.touch(t.find(FlowTable.keyHi(4, 99), lo, 1_000 * ms), 1_000 * ms, 1_000 * ms);
+    assertEquals(104, t.target(t.find(FlowTable.keyHi(4, 99), lo, 1_800 * ms)));
+    // A hit a second or more after the last move does move: 3, not 2, is now the oldest.
+    t.touch(t.find(FlowTable.keyHi(2, 99), lo, 2_000 * ms), 2_000 * ms, 10_000 * ms);
+    t.insert(FlowTable.keyHi(5, 99), lo, 105, 2_000 * ms, 10_000 * ms);
+    assertEquals(FlowTable.NOT_FOUND, t.find(FlowTable.keyHi(3, 99), lo, 2_000 * ms));
+    assertEquals(102, t.target(t.find(FlowTable.keyHi(2, 99), lo, 2_000 * ms)));
+    assertEquals(2, t.evicted());
+    assertEquals(3, t.size());
+  }
+
+  @Test
+  void shouldRecordNothingWithCapacityZero() {
+    FlowTable t = new FlowTable(0, counters);
+    long hi = FlowTable.keyHi(1, 2);
+    long lo = FlowTable.keyLo(6, 1000, 80);
+    assertEquals(FlowTable.NOT_FOUND, t.insert(hi, lo, 7, 0, 100));
+    assertEquals(FlowTable.NOT_FOUND, t.find(hi, lo, 1));
+    assertEquals(0, t.expire(200, 10));
+    assertEquals(0, t.size());
+    assertEquals(0, counters.get(Counter.FLOWS_CREATED));
+    assertEquals(0, counters.get(Counter.FLOWS_EVICTED));
   }
 
   @Test
@@ -69,6 +108,91 @@ class FlowTableTest {
     }
     assertEquals(reference.size(), t.size());
     assertEquals(0, counters.get(Counter.FLOWS_EVICTED));
+  }
+
+  /** The reference: a map in recency order, oldest first; a touch moves a flow to the end. */
+  private static final class Flow {
+    int target;
+    long deadline;
+    boolean closing;
+  }
+
+  @Test
+  void shouldAgreeWithAReferenceLruUnderEvictionExpiryAndRemoval() {
+    int capacity = 64;
+    FlowTable t = new FlowTable(capacity, counters);
+    LinkedHashMap<Long, Flow> reference = new LinkedHashMap<>();
+    Random random = new Random(23);
+    long now = 0;
+    long expired = 0;
+    long evicted = 0;
+    for (int step = 0; step < 300_000; step++) {
+      now += random.nextInt(4);
+      int source = random.nextInt(160);
+      long hi = FlowTable.keyHi(source, 9);
+      long lo = FlowTable.keyLo(source % 2 == 0 ? 6 : 17, source * 7, 80);
+      String at = "step " + step;
+      Flow flow = reference.get(hi);
+      if (flow != null && now - flow.deadline > 0) {
+        reference.remove(hi);
+        expired++;
+        flow = null;
+      }
+      int e = t.find(hi, lo, now);
+      assertEquals(flow != null, e != FlowTable.NOT_FOUND, at);
+      int action = random.nextInt(10);
+      if (e == FlowTable.NOT_FOUND) {
+        if (action < 7) {
+          if (reference.size() == capacity) {
+            Iterator<Long> oldest = reference.keySet().iterator();
+            oldest.next();
+            oldest.remove();
+            evicted++;
+          }
+          Flow f = new Flow();
+          f.target = random.nextInt();
+          f.deadline = now + 1 + random.nextInt(300);
+          t.insert(hi, lo, f.target, now, f.deadline - now);
+          reference.put(hi, f);
+        }
+      } else {
+        assertEquals(flow.target, t.target(e), at);
+        assertEquals(flow.closing, t.closing(e), at);
+        if (action < 5) {
+          long timeout = 1 + random.nextInt(300);
+          t.touch(e, now, timeout);
+          flow.deadline = now + timeout;
+          reference.remove(hi);
+          reference.put(hi, flow);
+        } else if (action < 6) {
+          flow.closing = !flow.closing;
+          t.closing(e, flow.closing);
+          flow.target = random.nextInt();
+          t.target(e, flow.target);
+        } else if (action < 7) {
+          t.remove(e);
+          reference.remove(hi);
+        }
+      }
+      if (action == 9) {
+        int max = 1 + random.nextInt(4);
+        int popped = 0;
+        Iterator<Flow> oldest = reference.values().iterator();
+        while (popped < max && oldest.hasNext()) {
+          if (now - oldest.next().deadline <= 0) {
+            break;
+          }
+          oldest.remove();
+          popped++;
+        }
+        expired += popped;
+        assertEquals(popped, t.expire(now, max), at);
+      }
+      assertEquals(reference.size(), t.size(), at);
+    }
+    assertEquals(expired, t.expired());
+    assertEquals(evicted, t.evicted());
+    assertTrue(evicted > 1_000 && expired > 1_000, "evicted " + evicted + ", expired " + expired);
   }
 
   @Test

@@ -34,6 +34,9 @@ final class BenchFrames {
   /** Distinct flows, so neither the flow hash nor the branch predictor sees one flow only. */
   static final int COUNT = 1024;
 
+  /** The clock the plane starts at. */
+  static final long START_NANOS = 1_000_000_000L;
+
   /** Not redirected by the sample config: forwarded to the origin. */
   static final int UNREDIRECTED_PORT = 8080;
 
@@ -88,15 +91,20 @@ final class BenchFrames {
 
   /**
    * The redirector of {@code config/replay-sample.yaml} with hs0's MTU set to {@code hostServerMtu}
-   * and every port discarding, its tables loaded and its clock started.
+   * and every port discarding, its tables loaded and its clock started; the connection table holds
+   * {@code flowCapacity} flows (the sample's 1,048,576, or 0: off).
    */
-  static ForwardingPlane plane(int hostServerMtu, DiscardPort[] ports) throws ConfigException {
+  static ForwardingPlane plane(int hostServerMtu, int flowCapacity, DiscardPort[] ports)
+      throws ConfigException {
     String text = readSample();
     String hs0 = "address: 198.18.3.1/24\n    mtu: 1500";
-    if (!text.contains(hs0)) {
-      throw new IllegalStateException("config/replay-sample.yaml no longer has hs0 at MTU 1500");
+    String capacity = "flowCapacity: 1048576";
+    if (!text.contains(hs0) || !text.contains(capacity)) {
+      throw new IllegalStateException(
+          "config/replay-sample.yaml no longer has hs0 at MTU 1500 and flowCapacity 1048576");
     }
     text = text.replace(hs0, "address: 198.18.3.1/24\n    mtu: " + hostServerMtu);
+    text = text.replace(capacity, "flowCapacity: " + flowCapacity);
     RedirectorConfig config = ConfigLoader.parse("replay-sample.yaml (bench)", text, null);
     int interfaces = config.context().interfaces().size();
     if (ports.length != interfaces) {
@@ -107,7 +115,7 @@ final class BenchFrames {
     }
     ForwardingPlane plane = new ForwardingPlane(config.context(), ports.clone());
     config.applyTo(plane);
-    plane.path().tick(1_000_000_000L);
+    plane.path().tick(START_NANOS);
     return plane;
   }
 

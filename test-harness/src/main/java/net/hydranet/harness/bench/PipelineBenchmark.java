@@ -49,6 +49,23 @@ import org.openjdk.jmh.annotations.Warmup;
  *       1500 for 1500-byte frames (1506). A 64-byte frame (70-byte tunnel datagram) cannot exceed
  *       the smallest MTU the config accepts (576), so that combination is refused in setup.
  * </ul>
+ *
+ * <p>{@code flows} says what the connection table holds and which flows the frames belong to:
+ *
+ * <ul>
+ *   <li>{@code 1K} (the default): the 1,024 prebuilt frames above, each flow pinned in the table by
+ *       the setup pass; the table's entries stay in cache.
+ *   <li>{@code 1M}: the table full — {@link FlowFrames#FLOWS} live flows opened by their SYNs in
+ *       setup, half to the redirected service and half to the forwarded port — and frames drawn in
+ *       random order from the mode's half ({@link FlowFrames}), so every probe is cache-cold.
+ *   <li>{@code 0}: the same frames with the table off ({@code flowCapacity: 0}): each takes the
+ *       path it takes with an empty table (probe, not found; a redirect then the consistent hash),
+ *       and nothing is recorded, so the table stays empty. The baseline for {@code 1M}.
+ * </ul>
+ *
+ * <p>In {@code 0} and {@code 1M} each packet is preceded by {@link ForwardingPath#tick}, as the
+ * pipeline does before every frame, with a clock that advances {@link #NANOS_PER_PACKET} a packet
+ * (a 10 Mpps link): the table's idle timers and recency see time pass as they would in service.
  */
 @State(Scope.Thread)
 @BenchmarkMode({Mode.Throughput, Mode.AverageTime})
@@ -71,14 +88,24 @@ public class PipelineBenchmark {
   @Param({"off"})
   public String scrape;
 
+  /** "1K", "1M" or "0": see the class comment. Compare with {@code -p flows=0,1M} in one run. */
+  @Param({"1K"})
+  public String flows;
+
+  /** The modelled clock of the {@code 0} and {@code 1M} variants: a packet every 100 ns. */
+  static final long NANOS_PER_PACKET = 100;
+
   private MetricsEndpoint metrics;
   private Thread scraper;
 
   private ForwardingPlane plane;
   private ForwardingPath path;
   private BenchFrames frames;
+  private FlowFrames flowFrames;
+  private int count;
   private UnsafeBuffer slot;
   private int next;
+  private long now = BenchFrames.START_NANOS;
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
@@ -99,11 +126,29 @@ public class PipelineBenchmark {
       default -> throw new IllegalArgumentException("unknown mode " + mode);
     }
     BenchFrames.DiscardPort[] ports = new BenchFrames.DiscardPort[3];
-    plane = BenchFrames.plane(hostServerMtu, ports);
+    int flowCapacity;
+    switch (flows) {
+      case "1K" -> flowCapacity = FlowFrames.FLOWS;
+      case "1M" -> flowCapacity = FlowFrames.FLOWS;
+      case "0" -> flowCapacity = 0;
+      default -> throw new IllegalArgumentException("unknown flows " + flows + ": 1K, 1M or 0");
+    }
+    plane = BenchFrames.plane(hostServerMtu, flowCapacity, ports);
     path = plane.path();
-    frames = BenchFrames.build(!"forward".equals(mode), size);
     slot = BenchFrames.slot();
+    if ("1K".equals(flows)) {
+      frames = BenchFrames.build(!"forward".equals(mode), size);
+      count = BenchFrames.COUNT;
+    } else {
+      flowFrames = FlowFrames.data(!"forward".equals(mode), size, 42);
+      count = flowFrames.count;
+      if ("1M".equals(flows)) {
+        FlowFrames.openAll(path, slot);
+      }
+    }
+    long created = plane.counters().get(Counter.FLOWS_CREATED);
     checkEveryFrameTakesItsPath();
+    checkFlowTable(created);
     if ("1s".equals(scrape)) {
       startScraping();
     }
@@ -142,10 +187,10 @@ public class PipelineBenchmark {
     long redirected = c.get(Counter.REDIRECTED);
     long fragmented = c.get(Counter.FRAGMENTED_DATAGRAMS);
     long tx = c.get(Counter.TX_FRAMES);
-    for (int i = 0; i < BenchFrames.COUNT; i++) {
+    for (int i = 0; i < count; i++) {
       process();
     }
-    long n = BenchFrames.COUNT;
+    long n = count;
     boolean ok =
         switch (mode) {
           case "forward" ->
@@ -177,6 +222,36 @@ public class PipelineBenchmark {
     }
   }
 
+  /**
+   * With {@code 1M} the table must be full and every frame must have found its flow (none created,
+   * none evicted); with {@code 0} it must hold nothing.
+   */
+  private void checkFlowTable(long createdBefore) {
+    Counters c = plane.counters();
+    int held = path.flows().size();
+    boolean ok =
+        switch (flows) {
+          case "1M" ->
+              held == FlowFrames.FLOWS
+                  && c.get(Counter.FLOWS_CREATED) == createdBefore
+                  && c.get(Counter.FLOWS_EVICTED) == 0;
+          case "0" -> held == 0 && c.get(Counter.FLOWS_CREATED) == 0;
+          default -> true;
+        };
+    if (!ok) {
+      throw new IllegalStateException(
+          mode
+              + "/flows="
+              + flows
+              + ": table holds "
+              + held
+              + ", created "
+              + (c.get(Counter.FLOWS_CREATED) - createdBefore)
+              + " in the check pass, evicted "
+              + c.get(Counter.FLOWS_EVICTED));
+    }
+  }
+
   @TearDown(Level.Trial)
   public void tearDown() {
     if (scraper != null) {
@@ -193,9 +268,17 @@ public class PipelineBenchmark {
   @Benchmark
   public void process() {
     int i = next;
-    next = (i + 1) & (BenchFrames.COUNT - 1);
-    int length = frames.length;
-    slot.putBytes(FrameSlot.HEADROOM, frames.frames, frames.offset(i), length);
+    next = (i + 1) & (count - 1);
+    int length;
+    if (flowFrames == null) {
+      length = frames.length;
+      slot.putBytes(FrameSlot.HEADROOM, frames.frames, frames.offset(i), length);
+    } else {
+      length = flowFrames.length;
+      flowFrames.write(slot, i);
+      now += NANOS_PER_PACKET;
+      path.tick(now);
+    }
     path.process(slot, FrameSlot.HEADROOM, length, SampleTopology.CLIENT0);
   }
 }
