@@ -225,6 +225,22 @@ public final class FlowTable {
     records[r] = value ? records[r] | CLOSING : records[r] & ~CLOSING;
   }
 
+  /**
+   * Calls {@code visitor} with the target of every live flow (0 for the origin). Walks every slot:
+   * for the operator's view ({@code hydranet ctl flows}), never on the hot path.
+   */
+  public void forEachLiveTarget(long now, java.util.function.IntConsumer visitor) {
+    if (capacity == 0) {
+      return;
+    }
+    for (int e = 0; e <= mask; e++) {
+      int r = record(e);
+      if ((records[r + 1] & OCCUPIED) != 0 && records[r + 2] - now > 0) {
+        visitor.accept((int) records[r + 3]);
+      }
+    }
+  }
+
   /** Forgets a flow. */
   public void remove(int e) {
     unlink(e);

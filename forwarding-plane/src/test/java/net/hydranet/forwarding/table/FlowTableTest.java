@@ -59,6 +59,19 @@ class FlowTableTest {
   }
 
   @Test
+  void shouldVisitTheTargetOfEveryLiveFlowOnly() {
+    FlowTable t = new FlowTable(8, counters);
+    long lo = FlowTable.keyLo(6, 1000, 80);
+    t.insert(FlowTable.keyHi(1, 99), lo, 0, 0, 1_000);
+    t.insert(FlowTable.keyHi(2, 99), lo, 7, 0, 1_000);
+    t.insert(FlowTable.keyHi(3, 99), lo, 7, 0, 1_000);
+    t.insert(FlowTable.keyHi(4, 99), lo, 9, 0, 10); // past its deadline at 500
+    java.util.Map<Integer, Integer> seen = new java.util.TreeMap<>();
+    t.forEachLiveTarget(500, target -> seen.merge(target, 1, Integer::sum));
+    assertEquals(java.util.Map.of(0, 1, 7, 2), seen);
+  }
+
+  @Test
   void shouldRecordNothingWithCapacityZero() {
     FlowTable t = new FlowTable(0, counters);
     long hi = FlowTable.keyHi(1, 2);

@@ -246,15 +246,43 @@ public final class RedirectorCommand implements Callable<Integer> {
             if (command.equals("status")) {
               return status(plane, cfg);
             }
+            if (command.equals("flows")) {
+              return flows(plane);
+            }
             if (agent == null) {
               return "the control plane is off (no --control); the table is the config file's\n\n"
                   + status(plane, cfg);
             }
-            return agent.show(command);
+            return agent.show(command) + (command.equals("all") ? "\n" + flows(plane) : "");
           } catch (Exception e) {
             return "error: " + e.getMessage() + "\n";
           }
         });
+  }
+
+  /** Live flows in the connection table per target, counted on the forwarding thread. */
+  private static String flows(ForwardingPlane plane) throws Exception {
+    java.util.concurrent.CompletableFuture<String> f =
+        new java.util.concurrent.CompletableFuture<>();
+    plane.snapshot(
+        p -> {
+          java.util.Map<Integer, Integer> byTarget =
+              new java.util.TreeMap<>(Integer::compareUnsigned);
+          p.path()
+              .flows()
+              .forEachLiveTarget(System.nanoTime(), t -> byTarget.merge(t, 1, Integer::sum));
+          StringBuilder sb = new StringBuilder("flows per target (connection table)\n");
+          if (byTarget.isEmpty()) {
+            sb.append("  (none)\n");
+          }
+          byTarget.forEach(
+              (t, n) ->
+                  sb.append(
+                      String.format(
+                          "  %-15s %d%n", t == 0 ? "origin" : Ipv4Header.formatAddress(t), n)));
+          f.complete(sb.toString());
+        });
+    return f.get(5, java.util.concurrent.TimeUnit.SECONDS);
   }
 
   private static String status(ForwardingPlane plane, RedirectorConfig cfg) throws Exception {

@@ -233,6 +233,8 @@ class ControlPlaneIT {
   @Test
   @Order(7)
   void noConnectionToASurvivingTargetWasBroken() throws Exception {
+    String flows = net.ctl("r1", "flows");
+    assertTrue(flows.contains("origin") && flows.contains(HS2), "flows per target:\n" + flows);
     Files.writeString(stop, "stop");
     assertTrue(toOrigin.waitFor(10, TimeUnit.SECONDS));
     assertTrue(toHs2.waitFor(10, TimeUnit.SECONDS));
