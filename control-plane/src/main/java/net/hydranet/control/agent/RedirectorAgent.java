@@ -30,6 +30,9 @@ public final class RedirectorAgent extends ControlAgent {
   private long nextRefresh;
   private long nextRecompute;
   private boolean dirty = true;
+  private volatile int hostServersUp;
+  private volatile int peersUp;
+  private volatile int services;
 
   public RedirectorAgent(
       Settings settings,
@@ -168,6 +171,9 @@ public final class RedirectorAgent extends ControlAgent {
       // Recompute at least once a second even when idle: flap damping releases with time.
       Set<RouteKey> changed = rib.commit(now);
       dirty = false;
+      hostServersUp = rib.hostServerCount();
+      peersUp = rib.peerCount();
+      services = rib.installed().size();
       nextRecompute = now + 1_000_000_000L;
       for (Rib.Event e : rib.drainEvents()) {
         if (e.kind().equals("host-server-lost")) {
@@ -208,6 +214,21 @@ public final class RedirectorAgent extends ControlAgent {
         }
       }
     }
+  }
+
+  /** Host servers heard directly and alive, as of the last recomputation (any thread). */
+  public int hostServersUp() {
+    return hostServersUp;
+  }
+
+  /** Peer redirectors alive, as of the last recomputation (any thread). */
+  public int peersUp() {
+    return peersUp;
+  }
+
+  /** Services in the installed table, as of the last recomputation (any thread). */
+  public int services() {
+    return services;
   }
 
   /** The operator's view, built on the control thread. */

@@ -41,20 +41,38 @@ public final class Rib {
    *
    * @param maxHostServers the most host servers installed for one service: the forwarding plane's
    *     {@code ForwardingContext.maxHostServers}, which refuses a larger set
+   * @param maxDistance distances from this up are unreachable (RIP's 16): it bounds how long a
+   *     route to a host server that is gone can circulate round a loop of three or more redirectors
+   *     (count to infinity) — at most this many rounds of triggered updates
    */
   public record Settings(
-      long routeTimeoutNanos, long dampingHalfLifeNanos, int loadBand, int maxHostServers) {
+      long routeTimeoutNanos,
+      long dampingHalfLifeNanos,
+      int loadBand,
+      int maxHostServers,
+      int maxDistance) {
     /** The forwarding plane's default {@code maxHostServers}. */
     public static final int DEFAULT_MAX_HOST_SERVERS = 8;
+
+    /** As RIP: a network up to 15 link-cost units across. */
+    public static final int DEFAULT_MAX_DISTANCE = 16;
 
     public Settings {
       if (maxHostServers < 1) {
         throw new IllegalArgumentException("maxHostServers " + maxHostServers + " < 1");
       }
+      if (maxDistance < 2 || maxDistance > Codec.INFINITY) {
+        throw new IllegalArgumentException("maxDistance " + maxDistance + " not in 2..255");
+      }
     }
 
     public Settings(long routeTimeoutNanos, long dampingHalfLifeNanos, int loadBand) {
       this(routeTimeoutNanos, dampingHalfLifeNanos, loadBand, DEFAULT_MAX_HOST_SERVERS);
+    }
+
+    public Settings(
+        long routeTimeoutNanos, long dampingHalfLifeNanos, int loadBand, int maxHostServers) {
+      this(routeTimeoutNanos, dampingHalfLifeNanos, loadBand, maxHostServers, DEFAULT_MAX_DISTANCE);
     }
   }
 
@@ -241,6 +259,14 @@ public final class Rib {
     return out;
   }
 
+  public int hostServerCount() {
+    return direct.size();
+  }
+
+  public int peerCount() {
+    return peers.size();
+  }
+
   public boolean knowsHostServer(int hs) {
     return direct.containsKey(hs);
   }
@@ -321,14 +347,17 @@ public final class Rib {
         continue;
       }
       for (Entry e : d.getValue().services.values()) {
-        int dist = Math.min(Codec.INFINITY, d.getValue().cost);
+        int dist = d.getValue().cost;
+        if (dist >= settings.maxDistance()) {
+          continue;
+        }
         offer(best, e.withDistance(dist), 0);
       }
     }
     for (var p : peers.entrySet()) {
       for (Learned l : p.getValue().routes.values()) {
         int dist = l.entry().distance() + p.getValue().cost;
-        if (dist < Codec.INFINITY && !direct.containsKey(l.entry().hostServer())) {
+        if (dist < settings.maxDistance() && !direct.containsKey(l.entry().hostServer())) {
           offer(best, l.entry().withDistance(dist), p.getKey());
         }
       }

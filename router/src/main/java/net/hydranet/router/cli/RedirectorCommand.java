@@ -207,7 +207,7 @@ public final class RedirectorCommand implements Callable<Integer> {
     }
     a.setStatic(statics(cfg));
     if (metrics != null) {
-      ControlMetrics.bind(metrics.registry(), a.counters());
+      ControlMetrics.bindRedirector(metrics.registry(), a);
     }
     a.start();
     return a;

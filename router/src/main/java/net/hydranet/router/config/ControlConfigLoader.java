@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import net.hydranet.control.agent.ControlAgent;
+import net.hydranet.control.rib.Rib;
 import net.hydranet.router.config.YamlFields.FieldException;
 
 /**
@@ -125,8 +126,10 @@ public final class ControlConfigLoader {
         key = base.resolve(key).toString(); // a key file, relative to the config file
       }
       int cost = integer(n, "cost", at, 1);
-      if (cost < 1 || cost > 254) {
-        throw new FieldException(at + ".cost", "must be 1..254");
+      if (cost < 1 || cost >= Rib.Settings.DEFAULT_MAX_DISTANCE) {
+        throw new FieldException(
+            at + ".cost",
+            "must be 1.." + (Rib.Settings.DEFAULT_MAX_DISTANCE - 1) + " (16 is unreachable)");
       }
       out.add(new ControlConfig.Node(a, key, cost));
     }

@@ -1,9 +1,11 @@
 package net.hydranet.router.metrics;
 
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import net.hydranet.control.agent.ControlCounter;
 import net.hydranet.control.agent.ControlCounters;
+import net.hydranet.control.agent.RedirectorAgent;
 
 /**
  * The control plane's meters: messages by kind, refusals by reason (forged, replayed, unauthorised,
@@ -13,6 +15,23 @@ public final class ControlMetrics {
   private static final String PREFIX = "hydranet.control.";
 
   private ControlMetrics() {}
+
+  /**
+   * A redirector's control-plane state as gauges: host servers and peers alive, services in the
+   * table. {@code agent} must stay reachable (the daemon holds it): Micrometer keeps a weak one.
+   */
+  public static void bindRedirector(MeterRegistry registry, RedirectorAgent agent) {
+    bind(registry, agent.counters());
+    Gauge.builder(PREFIX + "host.servers", agent, RedirectorAgent::hostServersUp)
+        .description("host servers heard directly and alive")
+        .register(registry);
+    Gauge.builder(PREFIX + "peers", agent, RedirectorAgent::peersUp)
+        .description("peer redirectors alive")
+        .register(registry);
+    Gauge.builder(PREFIX + "services", agent, RedirectorAgent::services)
+        .description("services in the redirector table")
+        .register(registry);
+  }
 
   /** {@code counters} must stay reachable (the agent holds it): Micrometer keeps a weak one. */
   public static void bind(MeterRegistry registry, ControlCounters counters) {
