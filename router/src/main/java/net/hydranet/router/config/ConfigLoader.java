@@ -9,10 +9,7 @@ import static net.hydranet.router.config.YamlFields.object;
 import static net.hydranet.router.config.YamlFields.prefix;
 import static net.hydranet.router.config.YamlFields.string;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -99,21 +96,7 @@ public final class ConfigLoader {
   }
 
   private RedirectorConfig parse(String text, MacResolver macs) throws ConfigException {
-    JsonNode root;
-    try {
-      root = new ObjectMapper(new YAMLFactory()).readTree(text);
-    } catch (JsonProcessingException e) {
-      String where =
-          e.getLocation() == null
-              ? ""
-              : " at line "
-                  + e.getLocation().getLineNr()
-                  + ", column "
-                  + e.getLocation().getColumnNr();
-      // The parser's message spans several lines (a snippet with a caret): keep one line.
-      String why = e.getOriginalMessage().replaceAll("\\s+", " ").strip();
-      throw new ConfigException(file + ": not valid YAML" + where + ": " + why);
-    }
+    JsonNode root = YamlFields.parse(file, text);
     if (root == null || !root.isObject()) {
       throw new ConfigException(file + ": expected a mapping with 'interfaces' at the top");
     }

@@ -1,7 +1,6 @@
 package net.hydranet.router.netns;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -120,8 +119,8 @@ public final class ControlNetwork implements AutoCloseable {
 
   /** Writes the configs, starts the origin's web server and both redirectors. */
   public ControlNetwork start(int hostServerHoldMillis) throws IOException, InterruptedException {
-    server = webServer();
-    Path originSite = site("origin", "ORIGIN " + ORIGIN + "\n");
+    server = Daemons.webServer(work);
+    Path originSite = Daemons.site(work, "origin", "ORIGIN " + ORIGIN + "\n");
     net.spawn("origin", "python3", server.toString(), ORIGIN, "80", originSite.toString());
     writeRedirectorConfigs();
     startRedirector("r1");
@@ -224,7 +223,8 @@ public final class ControlNetwork implements AutoCloseable {
     Process p =
         net.spawn(
             r,
-            args(
+            Daemons.args(
+                hydranet,
                 "redirector",
                 "--config",
                 work.resolve(r + ".yaml").toString(),
@@ -243,7 +243,8 @@ public final class ControlNetwork implements AutoCloseable {
     Process p =
         net.spawn(
             hs,
-            args(
+            Daemons.args(
+                hydranet,
                 "hostserver",
                 "--interface",
                 "eth0",
@@ -294,7 +295,7 @@ public final class ControlNetwork implements AutoCloseable {
   /** Runs a web server replica of the origin on {@code hs} under {@code hydranet vhost}. */
   public Process installWebReplica(String hs, String origin, String body)
       throws IOException, InterruptedException {
-    Path site = site(hs + "-" + origin, body);
+    Path site = Daemons.site(work, hs + "-" + origin, body);
     List<String> argv =
         new ArrayList<>(
             List.of(
@@ -309,9 +310,11 @@ public final class ControlNetwork implements AutoCloseable {
                 origin,
                 "80",
                 site.toString()));
-    Process p = net.spawn(hs, args(argv.toArray(new String[0])));
+    Process p = net.spawn(hs, Daemons.args(hydranet, argv.toArray(new String[0])));
     Path published = state(hs).resolve("vhosts").resolve(origin + ".vhost");
-    await("the replica on " + hs + " to bind tcp 80", () -> read(published).contains("tcp 80"));
+    await(
+        "the replica on " + hs + " to bind tcp 80",
+        () -> Daemons.read(published).contains("tcp 80"));
     return p;
   }
 
@@ -458,57 +461,12 @@ public final class ControlNetwork implements AutoCloseable {
 
   /** Waits for {@code condition}, at most 30 s. */
   public void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (condition.getAsBoolean()) {
-        return;
-      }
-      Thread.sleep(50);
-    }
-    throw new IllegalStateException("timed out waiting for " + what);
+    Daemons.await(what, condition, WAIT, 50);
   }
 
   /** Every process log the topology kept, for a failure report. */
   public String logs() {
-    StringBuilder sb = new StringBuilder();
-    try (var files = Files.list(work)) {
-      for (Path log : files.filter(p -> p.toString().endsWith(".log")).sorted().toList()) {
-        sb.append("== log ").append(log.getFileName()).append('\n');
-        sb.append(Files.readString(log, StandardCharsets.UTF_8));
-      }
-    } catch (IOException e) {
-      sb.append("(cannot list logs: ").append(e.getMessage()).append(")\n");
-    }
-    return sb.toString();
-  }
-
-  /** An HTTP/1.1 (keep-alive) static web server that never asks DNS for its own name. */
-  private Path webServer() throws IOException {
-    Path file = work.resolve("webserver.py");
-    Files.writeString(
-        file,
-        String.join(
-            "\n",
-            "import functools, http.server, socketserver, sys",
-            "class Server(http.server.ThreadingHTTPServer):",
-            "    def server_bind(self):",
-            "        socketserver.TCPServer.server_bind(self)",
-            "        self.server_name, self.server_port = self.server_address[:2]",
-            "class Handler(http.server.SimpleHTTPRequestHandler):",
-            "    protocol_version = 'HTTP/1.1'",
-            "    def log_message(self, *args):",
-            "        pass",
-            "handler = functools.partial(Handler, directory=sys.argv[3])",
-            "Server((sys.argv[1], int(sys.argv[2])), handler).serve_forever()",
-            ""));
-    return file;
-  }
-
-  private Path site(String name, String index) throws IOException {
-    Path dir = work.resolve("site-" + name);
-    Files.createDirectories(dir);
-    Files.writeString(dir.resolve("index.html"), index);
-    return dir;
+    return Daemons.logs(work);
   }
 
   private void write(String name, String text) throws IOException {
@@ -519,20 +477,6 @@ public final class ControlNetwork implements AutoCloseable {
         work.resolve(name),
         java.nio.file.StandardCopyOption.REPLACE_EXISTING,
         java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-  }
-
-  private static String read(Path file) {
-    try {
-      return Files.exists(file) ? Files.readString(file) : "";
-    } catch (IOException e) {
-      return "";
-    }
-  }
-
-  private String[] args(String... more) {
-    List<String> all = new ArrayList<>(hydranet);
-    all.addAll(List.of(more));
-    return all.toArray(new String[0]);
   }
 
   @Override

@@ -1,7 +1,6 @@
 package net.hydranet.router.netns;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -106,17 +105,24 @@ public final class PaperNetwork implements AutoCloseable {
   /** Starts the origin's web servers (:80, :8080), the redirector and the host server. */
   public PaperNetwork start() throws IOException, InterruptedException {
     writeConfig();
-    server = webServer();
-    Path originSite = site("origin", "served by the ORIGIN " + ORIGIN + "\n");
-    Path origin8080 = site("origin8080", "port 8080, served by the ORIGIN\n");
+    server = Daemons.webServer(work);
+    Path originSite = Daemons.site(work, "origin", "served by the ORIGIN " + ORIGIN + "\n");
+    Path origin8080 = Daemons.site(work, "origin8080", "port 8080, served by the ORIGIN\n");
     net.spawn("origin", "python3", server.toString(), ORIGIN, "80", originSite.toString());
     net.spawn("origin", "python3", server.toString(), ORIGIN, "8080", origin8080.toString());
     net.spawn(
         "redir",
-        args("redirector", "--config", config.toString(), "--status", redirectorStatus.toString()));
+        Daemons.args(
+            hydranet,
+            "redirector",
+            "--config",
+            config.toString(),
+            "--status",
+            redirectorStatus.toString()));
     net.spawn(
         "hs",
-        args(
+        Daemons.args(
+            hydranet,
             "hostserver",
             "--interface",
             "eth0",
@@ -142,7 +148,7 @@ public final class PaperNetwork implements AutoCloseable {
 
   /** Runs the DNS-free web server as a replica of the origin on the host server ({@code vhost}). */
   public Process installWebReplica(String body) throws IOException, InterruptedException {
-    Path site = site("replica", body);
+    Path site = Daemons.site(work, "replica", body);
     return installReplica("tcp 80", "python3", server.toString(), ORIGIN, "80", site.toString());
   }
 
@@ -155,9 +161,9 @@ public final class PaperNetwork implements AutoCloseable {
         new ArrayList<>(
             List.of("vhost", "--origin", ORIGIN, "--state-dir", state.toString(), "--"));
     argv.addAll(List.of(command));
-    Process p = net.spawn("hs", args(argv.toArray(new String[0])));
+    Process p = net.spawn("hs", Daemons.args(hydranet, argv.toArray(new String[0])));
     Path published = state.resolve("vhosts").resolve(ORIGIN + ".vhost");
-    await("the replica to bind " + awaitPort, () -> read(published).contains(awaitPort));
+    await("the replica to bind " + awaitPort, () -> Daemons.read(published).contains(awaitPort));
     return p;
   }
 
@@ -166,7 +172,7 @@ public final class PaperNetwork implements AutoCloseable {
     redirects.add(ORIGIN + ":" + port + "/" + protocol);
     writeConfig();
     String line = ORIGIN + ":" + port + "/" + protocol + " -> " + HOST_SERVER;
-    await("the redirector to load " + line, () -> read(redirectorStatus).contains(line));
+    await("the redirector to load " + line, () -> Daemons.read(redirectorStatus).contains(line));
   }
 
   private void writeConfig() throws IOException {
@@ -221,11 +227,11 @@ public final class PaperNetwork implements AutoCloseable {
   }
 
   public String redirectorStatus() {
-    return read(redirectorStatus);
+    return Daemons.read(redirectorStatus);
   }
 
   public String hostServerStatus() {
-    return read(hostStatus);
+    return Daemons.read(hostStatus);
   }
 
   /** A counter's value from a status text (" name value" lines), or 0. */
@@ -241,70 +247,12 @@ public final class PaperNetwork implements AutoCloseable {
 
   /** Waits for {@code condition}, at most 30 s. */
   public void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (condition.getAsBoolean()) {
-        return;
-      }
-      Thread.sleep(200);
-    }
-    throw new IllegalStateException("timed out waiting for " + what);
+    Daemons.await(what, condition, WAIT, 200);
   }
 
   /** Every process log the topology kept, for a failure report. */
   public String logs() {
-    StringBuilder sb = new StringBuilder();
-    try (var files = Files.list(work)) {
-      for (Path log : files.filter(p -> p.toString().endsWith(".log")).sorted().toList()) {
-        sb.append("== log ").append(log.getFileName()).append('\n');
-        sb.append(Files.readString(log, StandardCharsets.UTF_8));
-      }
-    } catch (IOException e) {
-      sb.append("(cannot list logs: ").append(e.getMessage()).append(")\n");
-    }
-    return sb.toString();
-  }
-
-  /**
-   * A static web server from Python's standard library, minus the one thing http.server does that
-   * we cannot have here: HTTPServer.server_bind asks DNS for the name of its own address.
-   */
-  private Path webServer() throws IOException {
-    Path file = work.resolve("webserver.py");
-    Files.writeString(
-        file,
-        String.join(
-            "\n",
-            "import functools, http.server, socketserver, sys",
-            "class Server(http.server.ThreadingHTTPServer):",
-            "    def server_bind(self):",
-            "        socketserver.TCPServer.server_bind(self)",
-            "        self.server_name, self.server_port = self.server_address[:2]",
-            "handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[3])",
-            "Server((sys.argv[1], int(sys.argv[2])), handler).serve_forever()",
-            ""));
-    return file;
-  }
-
-  private Path site(String name, String index) throws IOException {
-    Path dir = work.resolve(name);
-    Files.createDirectories(dir);
-    Files.writeString(dir.resolve("index.html"), index);
-    return dir;
-  }
-
-  private static String read(Path file) {
-    try {
-      return Files.exists(file) ? Files.readString(file) : "";
-    } catch (IOException e) {
-      return "";
-    }
-  }
-
-  private String[] args(String... more) {
-    List<String> all = new ArrayList<>(hydranet);
-    all.addAll(List.of(more));
-    return all.toArray(new String[0]);
+    return Daemons.logs(work);
   }
 
   @Override
