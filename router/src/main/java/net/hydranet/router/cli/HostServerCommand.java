@@ -215,7 +215,7 @@ public final class HostServerCommand implements Callable<Integer> {
                   }
                 });
         VirtualHostDirectory.Listener listener = listener(path, table);
-        while (!pipeline.awaitEnd(250)) {
+        while (!pipeline.awaitEnd(100)) { // a new port is announced within ~0.1 s
           if (pipeline.receiveError() != null) {
             LOG.error("receive failed: {}", pipeline.receiveError().getMessage());
             break;
