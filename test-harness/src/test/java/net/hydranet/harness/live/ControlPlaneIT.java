@@ -112,7 +112,7 @@ class ControlPlaneIT {
         "control-plane: replica port published -> r1 table %d ms, -> r2 table %d ms%n", atR1, atR2);
     String r2table = net.ctl("r2", "table");
     assertTrue(r2table.contains("via redirector " + R1), r2table);
-    // Announced within a second of the port opening (the vhost scanner looks every 250 ms), and
+    // Announced within a second of the port opening (the host server looks every 100 ms), and
     // the second redirector converged within a second of the first.
     assertTrue(atR1 < 1000, "r1 learned it " + atR1 + " ms after the port was published");
     assertTrue(atR2 - atR1 < 1000, "r2 converged " + (atR2 - atR1) + " ms after r1");
