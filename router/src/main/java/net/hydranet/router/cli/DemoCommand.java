@@ -91,7 +91,7 @@ public final class DemoCommand implements Callable<Integer> {
         throw new IllegalStateException("no client reached hs2 after the kill: " + served);
       }
       out.printf(
-          "   a probe opening a fresh connection every 20 ms was first answered by hs2"
+          "   a probe opening a fresh connection every 10 ms was first answered by hs2"
               + " %d ms after the kill%n",
           Long.parseLong(served.substring(served.indexOf("SERVED") + 7).strip()) - killed);
       step("request 4: failed over to the remaining replica");
