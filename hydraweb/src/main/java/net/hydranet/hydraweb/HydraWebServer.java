@@ -278,6 +278,11 @@ public final class HydraWebServer implements AutoCloseable {
     return sum;
   }
 
+  /** The event-loop threads (tests measure their allocation). */
+  List<Thread> loopThreads() {
+    return List.copyOf(threads);
+  }
+
   /** Open connections now. */
   public int connections() {
     int n = 0;
