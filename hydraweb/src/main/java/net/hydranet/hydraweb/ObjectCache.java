@@ -24,7 +24,9 @@ import java.util.concurrent.atomic.LongAdder;
  * lock; writers ({@code put}, {@code remove}, eviction) take one lock.
  *
  * <p><b>Metering.</b> Hits are counted per path (kept across versions of the path, dropped with it)
- * for the origin's hit metering, and in total; misses in total.
+ * for the origin's hit metering, and in total. Misses are counted in total and per path for the
+ * first {@code missPaths} distinct paths that missed (so a client asking for random paths cannot
+ * grow the table); misses of further paths are counted as unmetered.
  */
 public final class ObjectCache {
   /** What {@link #put} did. */
@@ -39,10 +41,14 @@ public final class ObjectCache {
     TOO_LARGE
   }
 
+  /** Distinct paths whose misses are counted one by one, by default. */
+  public static final int DEFAULT_MISS_PATHS = 1024;
+
   /** Totals, read together. */
   public record Stats(
       long hits,
       long misses,
+      long missesUnmetered,
       long entries,
       long bytes,
       long stored,
@@ -76,6 +82,9 @@ public final class ObjectCache {
   private final ConcurrentHashMap<PathKey, Entry> map;
   private final LongAdder hits = new LongAdder();
   private final LongAdder misses = new LongAdder();
+  private final LongAdder missesUnmetered = new LongAdder();
+  private final int missPaths;
+  private final ConcurrentHashMap<PathKey, LongAdder> missMeters = new ConcurrentHashMap<>();
   private final Object lock = new Object();
   // Guarded by lock: the CLOCK ring (circular, doubly linked) and the totals below.
   private Entry hand;
@@ -88,10 +97,21 @@ public final class ObjectCache {
   private long staleRefused;
 
   public ObjectCache(long capacityBytes, int capacityEntries) {
-    if (capacityBytes <= 0 || capacityEntries <= 0) {
+    this(capacityBytes, capacityEntries, DEFAULT_MISS_PATHS);
+  }
+
+  public ObjectCache(long capacityBytes, int capacityEntries, int missPaths) {
+    if (capacityBytes <= 0 || capacityEntries <= 0 || missPaths < 0) {
       throw new IllegalArgumentException(
-          "cache capacity must be positive: " + capacityBytes + " B, " + capacityEntries);
+          "cache capacity must be positive: "
+              + capacityBytes
+              + " B, "
+              + capacityEntries
+              + " objects, "
+              + missPaths
+              + " metered miss paths");
     }
+    this.missPaths = missPaths;
     this.capacityBytes = capacityBytes;
     this.capacityEntries = capacityEntries;
     this.map = new ConcurrentHashMap<>(Math.min(capacityEntries, 1 << 16));
@@ -155,12 +175,40 @@ public final class ObjectCache {
   WebObject lookup(PathKey path) {
     Entry e = map.get(path);
     if (e == null) {
-      misses.increment();
+      countMiss(path);
       return null;
     }
     e.meter.hits.increment();
     hits.increment();
     return e.object;
+  }
+
+  private void countMiss(PathKey path) {
+    misses.increment();
+    LongAdder m = missMeters.get(path);
+    if (m == null) {
+      if (missMeters.size() >= missPaths) {
+        missesUnmetered.increment();
+        return;
+      }
+      // Only a path's first miss allocates (its key); racing loops may pass the bound by at most
+      // their number.
+      m = missMeters.computeIfAbsent(path.freeze(), k -> new LongAdder());
+    }
+    m.increment();
+  }
+
+  /** Misses of {@code path} since it was first metered; 0 when not metered. */
+  public long misses(String path) {
+    LongAdder m = missMeters.get(PathKey.of(path));
+    return m == null ? 0 : m.sum();
+  }
+
+  /** Misses per metered path: what clients asked for that the replica did not hold. */
+  public Map<String, Long> missCounts() {
+    Map<String, Long> m = new LinkedHashMap<>();
+    missMeters.forEach((k, v) -> m.put(k.toString(), v.sum()));
+    return m;
   }
 
   /** Hits of the path's cached object (all its versions); 0 when not cached. */
@@ -183,6 +231,7 @@ public final class ObjectCache {
       return new Stats(
           hits.sum(),
           misses.sum(),
+          missesUnmetered.sum(),
           entries,
           bytes,
           stored,

@@ -98,6 +98,19 @@ class ObjectCacheTest {
   }
 
   @Test
+  void shouldMeterMissesPerPathUpToItsBound() {
+    ObjectCache c = new ObjectCache(1 << 20, 10, 3);
+    for (int i = 0; i < 10; i++) {
+      c.lookup(PathKey.of("/m" + (i % 5)));
+    }
+    assertEquals(10, c.stats().misses());
+    assertEquals(Map.of("/m0", 2L, "/m1", 2L, "/m2", 2L), c.missCounts());
+    assertEquals(4, c.stats().missesUnmetered());
+    assertEquals(2, c.misses("/m1"));
+    assertEquals(0, c.misses("/m4"));
+  }
+
+  @Test
   void shouldAgreeWithASimpleModelOverRandomOperations() {
     // Reference: a map of what is cached; the cache may hold fewer (eviction) but never an object
     // the model does not hold at that version, and never more than its bounds.
