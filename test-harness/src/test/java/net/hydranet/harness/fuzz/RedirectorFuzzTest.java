@@ -84,7 +84,10 @@ class RedirectorFuzzTest {
    * The sample config, parsed once, with its limits made small: every interface, route, neighbour,
    * redirect and option is the sample's, but a fresh redirector per input then costs microseconds
    * instead of a YAML parse and megabytes of tables (1 execution a second otherwise), and the ARP
-   * queue's bound of 16 frames is one the fuzzer can reach.
+   * queue's bound of 16 frames is one the fuzzer can reach. The same goes for the connection and
+   * fragment tables (the sample's 1M flows are 45 MiB) and the Maglev tables (61 entries, not
+   * 4,093: with one host server per service every entry is that server either way); 64 flows and 16
+   * held fragments also make their LRU eviction and overflow reachable.
    */
   private static final RedirectorConfig CONFIG = smallConfig();
 
@@ -95,7 +98,11 @@ class RedirectorFuzzTest {
         .redirectCapacity(16)
         .routeCapacity(16)
         .neighbourCapacity(16)
-        .arpQueueFrames(ARP_QUEUE_FRAMES);
+        .arpQueueFrames(ARP_QUEUE_FRAMES)
+        .flowCapacity(64)
+        .fragmentContexts(8)
+        .fragmentsHeld(16)
+        .maglevTableSize(61);
     return config;
   }
 
