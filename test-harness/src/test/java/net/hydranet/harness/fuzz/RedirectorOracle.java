@@ -65,9 +65,15 @@ final class RedirectorOracle {
     for (CapturingTxPort.Sent s : sent) {
       checkFrame(in, s.frame());
     }
-    // An input "from" one of our own addresses can be echoed back with the same addresses, id and
-    // a TTL of 64 that happens to be one lower: then no output can be told apart as forwarded.
-    if (in.ip >= 0 && !isOurs(Ipv4Header.source(new UnsafeBuffer(in.frame), in.ip))) {
+    if (in.ip >= 0 && isOurs(Ipv4Header.source(new UnsafeBuffer(in.frame), in.ip))) {
+      // Our own address as the source, from the wire: a martian (RFC 1812 §5.3.7, finding 5),
+      // neither answered nor forwarded. (ARP frames may still leave: timers run on every frame.)
+      for (CapturingTxPort.Sent s : sent) {
+        if (EthernetHeader.type(new UnsafeBuffer(s.frame()), 0) == EthernetHeader.TYPE_IPV4) {
+          throw new AssertionError("answered or forwarded an input from our own address");
+        }
+      }
+    } else if (in.ip >= 0) {
       checkForwardedPieces(in, sent);
     }
     long rx = redirector.counter(Counter.RX_FRAMES);
