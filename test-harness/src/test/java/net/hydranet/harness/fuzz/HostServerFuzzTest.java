@@ -33,26 +33,54 @@ class HostServerFuzzTest {
     ADDRESS, SampleTopology.ORIGIN, SampleTopology.HS0_IP, SampleTopology.CLIENT, 0x0A000001
   };
 
+  /** What the path injected for the current input; cleared before each. */
+  static final List<byte[]> INJECTED = new ArrayList<>();
+
+  static final VirtualHostTable VIRTUAL_HOSTS = new VirtualHostTable();
+  static final Counters COUNTERS = new Counters(HostServerCounter.count());
+  private static final HostServerPath PATH = newPath(VIRTUAL_HOSTS, COUNTERS, INJECTED);
+  static final UnsafeBuffer SLOT = new UnsafeBuffer(BufferUtil.allocateDirectAligned(16_384, 64));
+
+  /** One path for the JVM, rewound to as-built before every input: see {@link Rewind}. */
+  private static final Rewind AS_BUILT = Rewind.of(PATH, COUNTERS, VIRTUAL_HOSTS, SLOT);
+
+  static HostServerPath newPath(
+      VirtualHostTable virtualHosts, Counters counters, List<byte[]> injected) {
+    virtualHosts.addVirtualHost(SampleTopology.ORIGIN);
+    return new HostServerPath(
+        ADDRESS,
+        counters,
+        virtualHosts,
+        (buffer, offset, length) -> {
+          byte[] packet = new byte[length];
+          buffer.getBytes(offset, packet);
+          injected.add(packet);
+          return true;
+        },
+        CONTEXTS,
+        1_000_000_000L);
+  }
+
+  /** The path as {@link #newPath} makes it, with nothing injected, without building one. */
+  static HostServerPath rewoundPath() {
+    AS_BUILT.restore();
+    INJECTED.clear();
+    return PATH;
+  }
+
   @FuzzTest
   void frameSequence(FuzzedDataProvider data) {
-    List<byte[]> injected = new ArrayList<>();
-    VirtualHostTable virtualHosts = new VirtualHostTable();
-    virtualHosts.addVirtualHost(SampleTopology.ORIGIN);
-    Counters counters = new Counters(HostServerCounter.count());
-    HostServerPath path =
-        new HostServerPath(
-            ADDRESS,
-            counters,
-            virtualHosts,
-            (buffer, offset, length) -> {
-              byte[] packet = new byte[length];
-              buffer.getBytes(offset, packet);
-              injected.add(packet);
-              return true;
-            },
-            CONTEXTS,
-            1_000_000_000L);
-    UnsafeBuffer slot = new UnsafeBuffer(BufferUtil.allocateDirectAligned(16_384, 64));
+    sequence(rewoundPath(), COUNTERS, VIRTUAL_HOSTS, INJECTED, SLOT, data);
+  }
+
+  /** {@link #frameSequence} on a path built by {@link #newPath} with these. */
+  static void sequence(
+      HostServerPath path,
+      Counters counters,
+      VirtualHostTable virtualHosts,
+      List<byte[]> injected,
+      UnsafeBuffer slot,
+      FuzzedDataProvider data) {
     long now = 1_000_000_000L;
     for (int n = 0; n < 64 && data.remainingBytes() > 0; n++) {
       int op = data.consumeInt(0, 3);

@@ -5,6 +5,7 @@ import static net.hydranet.harness.fixture.SampleTopology.*;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import net.hydranet.forwarding.wire.EthernetHeader;
+import net.hydranet.harness.fixture.CapturingTxPort;
 import net.hydranet.harness.fixture.RedirectorUnderTest;
 import net.hydranet.harness.packet.PacketBuilder;
 import net.hydranet.router.config.RedirectorConfig;
@@ -34,7 +35,7 @@ class RedirectorFuzzTest {
     if ((selector & 4) != 0 && frame.length >= 6) {
       writeMac(frame, 0, INTERFACE_MACS[ingress]);
     }
-    RedirectorUnderTest redirector = newRedirector();
+    RedirectorUnderTest redirector = rewoundRedirector();
     new RedirectorOracle(redirector).receive(ingress, frame);
   }
 
@@ -52,7 +53,7 @@ class RedirectorFuzzTest {
     frame[14] = (byte) (tci >>> 8);
     frame[15] = (byte) tci;
     System.arraycopy(rest, 0, frame, 16, rest.length);
-    RedirectorUnderTest redirector = newRedirector();
+    RedirectorUnderTest redirector = rewoundRedirector();
     new RedirectorOracle(redirector).receive(ingress, frame);
   }
 
@@ -64,7 +65,16 @@ class RedirectorFuzzTest {
    */
   @FuzzTest
   void frameSequence(FuzzedDataProvider data) {
-    RedirectorUnderTest redirector = newRedirector();
+    sequence(rewoundRedirector(), data, null);
+  }
+
+  /**
+   * {@link #frameSequence} on {@code redirector}; adds what it sent to {@code sent} if not null.
+   */
+  static void sequence(
+      RedirectorUnderTest redirector,
+      FuzzedDataProvider data,
+      java.util.List<CapturingTxPort.Sent> sent) {
     RedirectorOracle oracle = new RedirectorOracle(redirector);
     for (int n = 0; n < 64 && data.remainingBytes() > 0; n++) {
       int op = data.consumeInt(0, FrameOps.OPS - 1);
@@ -75,7 +85,10 @@ class RedirectorFuzzTest {
       int ingress = data.consumeInt(0, 2);
       byte[] frame = FrameOps.build(op, ingress, data);
       if (frame != null) {
-        oracle.receive(ingress, frame);
+        java.util.List<CapturingTxPort.Sent> out = oracle.receive(ingress, frame);
+        if (sent != null) {
+          sent.addAll(out);
+        }
       }
     }
   }
@@ -84,7 +97,10 @@ class RedirectorFuzzTest {
    * The sample config, parsed once, with its limits made small: every interface, route, neighbour,
    * redirect and option is the sample's, but a fresh redirector per input then costs microseconds
    * instead of a YAML parse and megabytes of tables (1 execution a second otherwise), and the ARP
-   * queue's bound of 16 frames is one the fuzzer can reach.
+   * queue's bound of 16 frames is one the fuzzer can reach. The same goes for the connection and
+   * fragment tables (the sample's 1M flows are 45 MiB) and the Maglev tables (61 entries, not
+   * 4,093: with one host server per service every entry is that server either way); 64 flows and 16
+   * held fragments also make their LRU eviction and overflow reachable.
    */
   private static final RedirectorConfig CONFIG = smallConfig();
 
@@ -95,7 +111,11 @@ class RedirectorFuzzTest {
         .redirectCapacity(16)
         .routeCapacity(16)
         .neighbourCapacity(16)
-        .arpQueueFrames(ARP_QUEUE_FRAMES);
+        .arpQueueFrames(ARP_QUEUE_FRAMES)
+        .flowCapacity(64)
+        .fragmentContexts(8)
+        .fragmentsHeld(16)
+        .maglevTableSize(61);
     return config;
   }
 
@@ -103,6 +123,17 @@ class RedirectorFuzzTest {
 
   static RedirectorUnderTest newRedirector() {
     return new RedirectorUnderTest(CONFIG);
+  }
+
+  /** One redirector for the JVM, rewound to as-built before every input: see {@link Rewind}. */
+  private static final RedirectorUnderTest REDIRECTOR = newRedirector();
+
+  private static final Rewind AS_BUILT = Rewind.of(REDIRECTOR);
+
+  /** The redirector as {@link #newRedirector} makes it, without building one. */
+  static RedirectorUnderTest rewoundRedirector() {
+    AS_BUILT.restore();
+    return REDIRECTOR;
   }
 
   static void writeMac(byte[] frame, int at, long mac) {
