@@ -22,6 +22,7 @@ public record ControlConfig(
     int loadBand,
     int weight,
     int drainMillis,
+    int dampingHalfLifeSeconds,
     List<Node> hostServers,
     List<Node> redirectors,
     List<Authorise> authorise) {

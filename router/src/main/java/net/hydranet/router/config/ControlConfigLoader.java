@@ -35,6 +35,7 @@ public final class ControlConfigLoader {
           "loadBand",
           "weight",
           "drainSeconds",
+          "dampingHalfLifeSeconds",
           "hostServers",
           "redirectors",
           "authorise");
@@ -65,6 +66,7 @@ public final class ControlConfigLoader {
     int band = range(root, "loadBand", 20, 0, 100);
     int weight = range(root, "weight", 100, 0, 1000);
     int drain = range(root, "drainSeconds", 5, 0, 3600) * 1000;
+    int halfLife = range(root, "dampingHalfLifeSeconds", 30, 1, 3600);
     List<ControlConfig.Node> hostServers = nodes(root, "hostServers", base);
     List<ControlConfig.Node> redirectors = nodes(root, "redirectors", base);
     Set<Integer> seen = new HashSet<>();
@@ -106,6 +108,7 @@ public final class ControlConfigLoader {
         band,
         weight,
         drain,
+        halfLife,
         hostServers,
         redirectors,
         rules);

@@ -32,7 +32,10 @@ public final class ControlPlane {
       throws ConfigException, IOException {
     Rib.Settings rib =
         new Rib.Settings(
-            3L * c.refreshMillis() * 1_000_000L, 30_000_000_000L, c.loadBand(), maxHostServers);
+            3L * c.refreshMillis() * 1_000_000L,
+            c.dampingHalfLifeSeconds() * 1_000_000_000L,
+            c.loadBand(),
+            maxHostServers);
     return new RedirectorAgent(settings(c), signer(c), gatekeeper(c), rib, writer);
   }
 

@@ -173,7 +173,7 @@ public final class ControlNetwork implements AutoCloseable {
         "r1-control.yaml",
         "address: "
             + R1
-            + "\nkey: keys/r1.key\nholdMillis: 1500\n"
+            + "\nkey: keys/r1.key\nholdMillis: 1500\ndampingHalfLifeSeconds: 2\n"
             + "hostServers:\n  - { address: "
             + HS1
             + ", key: keys/hs1.pub, cost: 1 }\n"
@@ -185,7 +185,7 @@ public final class ControlNetwork implements AutoCloseable {
         "r2-control.yaml",
         "address: "
             + R2
-            + "\nkey: keys/r2.key\nholdMillis: 1500\n"
+            + "\nkey: keys/r2.key\nholdMillis: 1500\ndampingHalfLifeSeconds: 2\n"
             + "hostServers:\n  - { address: "
             + HS2
             + ", key: keys/hs2.pub, cost: 1 }\n"
