@@ -159,7 +159,14 @@ public final class RedirectorAgent extends ControlAgent {
         }
       }
     }
-    dirty = true;
+    // Only what can change the choice or the advertisements: a node newly heard, or routes.
+    // Keepalives from known nodes (most of the traffic) cost no recomputation.
+    if (!known
+        || m.type() == MessageType.ANNOUNCE
+        || m.type() == MessageType.WITHDRAW
+        || m.type() == MessageType.UPDATE) {
+      dirty = true;
+    }
   }
 
   @Override
