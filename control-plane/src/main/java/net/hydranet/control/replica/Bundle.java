@@ -1,0 +1,189 @@
+package net.hydranet.control.replica;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.jar.Attributes;
+import java.util.jar.JarInputStream;
+import java.util.jar.Manifest;
+import java.util.regex.Pattern;
+
+/**
+ * A replica bundle: a jar whose manifest says what to run and what it asks for, and the origin's
+ * Ed25519 signature over the jar's SHA-256 (REPLICAS.md, "Bundles"). {@link #open} verifies the
+ * signature before it reads a byte of the jar: nothing of an unsigned bundle is ever parsed.
+ *
+ * <p>Manifest attributes: {@code Main-Class}, {@code HydraNet-Origin} (IPv4), {@code
+ * HydraNet-Ports} ("tcp/80 udp/53"), {@code HydraNet-Arguments} (whitespace-separated), {@code
+ * HydraNet-Memory} ("256m"), {@code HydraNet-Cpus} ("0.5"), {@code HydraNet-Pids}, {@code
+ * HydraNet-Files}.
+ */
+public record Bundle(
+    String mainClass,
+    int origin,
+    List<String> ports,
+    List<String> arguments,
+    Resources resources,
+    byte[] jar) {
+  private static final byte[] CONTEXT = "HNBUNDLE1".getBytes(StandardCharsets.US_ASCII);
+  private static final Pattern PORT = Pattern.compile("(tcp|udp)/([0-9]{1,5})");
+  private static final Pattern CLASS = Pattern.compile("[A-Za-z_$][A-Za-z0-9_$.]*");
+
+  /** A bundle that cannot be used, with the refusal it earns. */
+  public static final class BundleException extends Exception {
+    private static final long serialVersionUID = 1L;
+    private final Refusal refusal;
+
+    public BundleException(Refusal refusal, String message) {
+      super(message);
+      this.refusal = refusal;
+    }
+
+    public Refusal refusal() {
+      return refusal;
+    }
+  }
+
+  /** The origin's signature over {@code jar}: 64 bytes. */
+  public static byte[] sign(byte[] jar, PrivateKey originKey) {
+    try {
+      Signature s = Signature.getInstance("Ed25519");
+      s.initSign(originKey);
+      s.update(CONTEXT);
+      s.update(sha256(jar));
+      return s.sign();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalArgumentException("cannot sign with this key: " + e.getMessage(), e);
+    }
+  }
+
+  /** Verifies {@code signature} with {@code originKey}, then reads the manifest. */
+  public static Bundle open(byte[] jar, byte[] signature, PublicKey originKey)
+      throws BundleException {
+    boolean ok;
+    try {
+      Signature s = Signature.getInstance("Ed25519");
+      s.initVerify(originKey);
+      s.update(CONTEXT);
+      s.update(sha256(jar));
+      ok = signature.length == ReplicaSession.SIGNATURE && s.verify(signature);
+    } catch (GeneralSecurityException e) {
+      ok = false;
+    }
+    if (!ok) {
+      throw new BundleException(Refusal.BAD_SIGNATURE, Refusal.BAD_SIGNATURE.meaning);
+    }
+    Manifest manifest;
+    try (JarInputStream in = new JarInputStream(new ByteArrayInputStream(jar))) {
+      manifest = in.getManifest();
+    } catch (IOException | RuntimeException e) {
+      throw new BundleException(Refusal.BAD_MANIFEST, "not a jar: " + e.getMessage());
+    }
+    if (manifest == null) {
+      throw new BundleException(Refusal.BAD_MANIFEST, "jar has no manifest");
+    }
+    Attributes a = manifest.getMainAttributes();
+    try {
+      String main = required(a, "Main-Class");
+      if (!CLASS.matcher(main).matches()) {
+        throw new IllegalArgumentException("Main-Class is not a class name: " + main);
+      }
+      int origin = parseAddress(required(a, "HydraNet-Origin"));
+      List<String> ports = new ArrayList<>();
+      for (String p : required(a, "HydraNet-Ports").trim().split("\\s+")) {
+        var m = PORT.matcher(p);
+        if (!m.matches()
+            || Integer.parseInt(m.group(2)) < 1
+            || Integer.parseInt(m.group(2)) > 65535) {
+          throw new IllegalArgumentException("HydraNet-Ports: not protocol/port: " + p);
+        }
+        ports.add(p);
+      }
+      String args = a.getValue("HydraNet-Arguments");
+      List<String> arguments =
+          args == null || args.isBlank() ? List.of() : List.of(args.trim().split("\\s+"));
+      Resources r =
+          new Resources(
+              Resources.parseSize(required(a, "HydraNet-Memory")),
+              Resources.parseCpus(required(a, "HydraNet-Cpus")),
+              Integer.parseInt(required(a, "HydraNet-Pids").trim()),
+              Integer.parseInt(required(a, "HydraNet-Files").trim()));
+      return new Bundle(main, origin, List.copyOf(ports), arguments, r, jar);
+    } catch (IllegalArgumentException e) {
+      throw new BundleException(Refusal.BAD_MANIFEST, e.getMessage());
+    }
+  }
+
+  private static String required(Attributes a, String name) {
+    String v = a.getValue(name);
+    if (v == null || v.isBlank()) {
+      throw new IllegalArgumentException("manifest has no " + name);
+    }
+    return v.trim();
+  }
+
+  /** Dotted quad to int, strictly. */
+  public static int parseAddress(String s) {
+    String[] p = s.trim().split("\\.", -1);
+    if (p.length != 4) {
+      throw new IllegalArgumentException("not an IPv4 address: " + s);
+    }
+    int v = 0;
+    for (String q : p) {
+      if (q.isEmpty() || q.length() > 3 || !q.chars().allMatch(Character::isDigit)) {
+        throw new IllegalArgumentException("not an IPv4 address: " + s);
+      }
+      int b = Integer.parseInt(q);
+      if (b > 255) {
+        throw new IllegalArgumentException("not an IPv4 address: " + s);
+      }
+      v = (v << 8) | b;
+    }
+    return v;
+  }
+
+  static byte[] sha256(byte[] b) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(b);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Bundle b && Arrays.equals(jar, b.jar);
+  }
+
+  @Override
+  public int hashCode() {
+    return Arrays.hashCode(jar);
+  }
+
+  @Override
+  public String toString() {
+    return "bundle "
+        + mainClass
+        + " for "
+        + ((origin >>> 24) & 255)
+        + "."
+        + ((origin >>> 16) & 255)
+        + "."
+        + ((origin >>> 8) & 255)
+        + "."
+        + (origin & 255)
+        + " "
+        + ports
+        + " ("
+        + resources
+        + ")";
+  }
+}
