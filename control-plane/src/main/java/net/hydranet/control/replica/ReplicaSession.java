@@ -111,6 +111,11 @@ public final class ReplicaSession implements Closeable {
     if (RmType.of(frame[0] & 0xff) != RmType.HELLO) {
       throw new ProtocolException("first frame is not a HELLO");
     }
+    for (int i = 1; i < 9; i++) {
+      if (frame[i] != 0) {
+        throw new ProtocolException("HELLO with a sequence number other than 0");
+      }
+    }
     byte[] body = java.util.Arrays.copyOfRange(frame, 9, length - SIGNATURE);
     Body.Reader r = new Body.Reader(body);
     int version = r.u8();
