@@ -143,8 +143,9 @@ public final class Confinement {
             "--",
             "/bin/sh",
             "-c",
-            "mount -t tmpfs -o mode=1777,size=16m,nosuid,nodev tmpfs /tmp || exit 125;"
-                + " hostname \"$0\"; exec \"$@\"",
+            // A private /tmp, unless the replica's own directory is under it (it would vanish).
+            "case \"$PWD/\" in /tmp/*) ;; *) mount -t tmpfs -o mode=1777,size=16m,nosuid,nodev"
+                + " tmpfs /tmp || exit 125;; esac; hostname \"$0\"; exec \"$@\"",
             name,
             "setpriv",
             "--reuid=" + uid,
@@ -249,7 +250,9 @@ public final class Confinement {
         number(mem.resolve("memory.limit_in_bytes")),
         number(acct.resolve("cpuacct.usage")),
         (int) number(groupDir("pids").resolve("pids.current")),
-        number(mem.resolve("memory.failcnt")),
+        // With memsw limited to the same size, the memsw counter is the one that moves.
+        Math.max(
+            number(mem.resolve("memory.failcnt")), number(mem.resolve("memory.memsw.failcnt"))),
         oomKills());
   }
 

@@ -545,10 +545,23 @@ public final class ReplicaService implements AutoCloseable {
       return;
     }
     counters.add(state.equals("killed") ? ReplicaCounter.KILLS : ReplicaCounter.EXITS);
-    LOG.warn("replica {} {}: {}", r.name, state, text);
+    LOG.warn("replica {} {}: {}; its output ends: {}", r.name, state, text, tail(logFile(r.name)));
     Connection c = managerOf(r.origin);
     if (c != null) {
       c.send(RmType.EVENT, new Body.Writer().str(r.name).str(state).str(text).toByteArray());
+    }
+  }
+
+  /** The end of a replica's output, on one line, for the log. */
+  private static String tail(Path log) {
+    try (var f = new java.io.RandomAccessFile(log.toFile(), "r")) {
+      long n = Math.min(f.length(), 400);
+      byte[] b = new byte[(int) n];
+      f.seek(f.length() - n);
+      f.readFully(b);
+      return new String(b, java.nio.charset.StandardCharsets.UTF_8).replaceAll("\\s+", " ").strip();
+    } catch (IOException e) {
+      return "(no output)";
     }
   }
 
