@@ -171,6 +171,9 @@ public final class Confinement {
     cmd.add(java());
     cmd.add("-XX:MaxRAMPercentage=60");
     cmd.add("-XX:-UsePerfData");
+    // HydraNet is IPv4: a wildcard socket must be an IPv4 one, which the virtual host sees in
+    // /proc/PID/net/tcp and publishes (a dual-stack one shows in tcp6 only).
+    cmd.add("-Djava.net.preferIPv4Stack=true");
     cmd.add("-cp");
     cmd.add("bundle.jar");
     cmd.add(mainClass);
