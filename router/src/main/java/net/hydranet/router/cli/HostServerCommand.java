@@ -343,7 +343,7 @@ public final class HostServerCommand implements Callable<Integer> {
   }
 
   /** How to run this same {@code hydranet}: this JVM, its class path, the main class. */
-  static List<String> hydranet() {
+  public static List<String> hydranet() {
     return List.of(
         Confinement.java(),
         "-Dorg.slf4j.simpleLogger.log.org.pcap4j=warn",
