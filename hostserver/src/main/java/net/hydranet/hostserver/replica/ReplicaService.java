@@ -507,7 +507,12 @@ public final class ReplicaService implements AutoCloseable {
     List<String> argv =
         r.confinement.argv(
             Confinement.javaCommand(r.bundle.mainClass(), r.bundle.arguments()), sock);
-    Process p = ctx.launcher.launch(format(r.bundle.origin()), argv, logFile(r.name));
+    // The output is the host server's to read: root-only, like the replicas' own directories.
+    Path log = logFile(r.name);
+    Files.deleteIfExists(log);
+    Files.createFile(
+        log, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Process p = ctx.launcher.launch(format(r.bundle.origin()), argv, log);
     r.process = p;
     r.state = "running";
     p.onExit().thenRun(() -> exited(r));

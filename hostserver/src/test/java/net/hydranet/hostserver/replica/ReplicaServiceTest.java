@@ -262,6 +262,38 @@ class ReplicaServiceTest {
         "" + n.get(ReplicaCounter.HANDSHAKE_FAILURES));
   }
 
+  @Test
+  void shouldLimitConnectionsPerOrigin() throws Exception {
+    List<ReplicaClient> open = new ArrayList<>();
+    try {
+      for (int i = 0; i < 8; i++) {
+        ReplicaClient c = connect(MANAGER, originKey);
+        open.add(c);
+        assertEquals(List.of(), c.status("", T)); // served
+      }
+      try (ReplicaClient ninth = connect(MANAGER, originKey)) {
+        assertThrows(IOException.class, () -> ninth.status("", T), "the ninth is closed");
+      }
+      try (ReplicaClient other = connect(OTHER_MANAGER, otherKey)) {
+        assertEquals(List.of(), other.status("", T), "another origin is still served");
+      }
+      assertEquals(1, service.counters().get(ReplicaCounter.CONNECTIONS_OVER_LIMIT));
+      open.remove(0).close();
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      boolean served = false;
+      while (!served && System.nanoTime() < deadline) {
+        try (ReplicaClient again = connect(MANAGER, originKey)) {
+          served = again.status("", T).isEmpty();
+        } catch (IOException e) {
+          Thread.sleep(50); // the closed one's slot is freed when its reader sees the close
+        }
+      }
+      assertTrue(served, "a slot freed by a closed connection is used again");
+    } finally {
+      open.forEach(ReplicaClient::close);
+    }
+  }
+
   /** Reads until the peer closes; an EOF becomes an IOException for assertThrows. */
   private static void drain(Socket s) throws IOException {
     var in = s.getInputStream();
