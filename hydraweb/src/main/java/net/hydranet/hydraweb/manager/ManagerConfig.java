@@ -29,7 +29,7 @@ import java.util.Objects;
  * @param bundleJar the signed bundle's jar
  * @param bundleSignature its detached signature (64 bytes)
  * @param preheat globs relative to the docroot (a leading '/' is ignored); empty: every file
- * @param preheatBytes at most this many bytes are pushed at installation, smallest paths first
+ * @param preheatBytes at most this many bytes are pushed at installation (in path order)
  * @param maxObjectBytes larger files are never pushed, and larger fetched objects are 502
  * @param accessRules AccessRules text pushed to every replica, or null (the replica's own)
  * @param slots template slot values pushed to every replica
