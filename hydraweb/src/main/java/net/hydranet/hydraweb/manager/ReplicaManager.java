@@ -62,6 +62,9 @@ public final class ReplicaManager implements AutoCloseable {
   static final int FETCH_THREADS = 4;
   static final int FETCH_QUEUE = 256;
 
+  /** Paths metered per replica: a replica (confined, but not trusted) cannot grow it further. */
+  static final int MAX_METERED_PATHS = 100_000;
+
   private enum State {
     WAITING,
     READY,
@@ -513,7 +516,15 @@ public final class ReplicaManager implements AutoCloseable {
       h.hits()
           .forEach(
               (path, n) -> {
-                long[] c = r.hits.computeIfAbsent(path, k -> new long[2]);
+                long[] c = r.hits.get(path);
+                if (c == null) {
+                  if (r.hits.size() >= MAX_METERED_PATHS) {
+                    count(ManagerCounter.HITS_UNMETERED);
+                    return;
+                  }
+                  c = new long[2];
+                  r.hits.put(path, c);
+                }
                 c[1] += n >= c[0] ? n - c[0] : n;
                 c[0] = n;
               });
@@ -543,8 +554,10 @@ public final class ReplicaManager implements AutoCloseable {
     if (f.status() == 200) {
       count(ManagerCounter.ANSWERS_200);
       Docroot.FileState fs = docroot.get(miss.path());
-      // Keep it only if we can keep it hot: a docroot file whose changes we see and push.
-      boolean keep = fs != null;
+      // Keep it only if we can keep it hot: a docroot file whose changes we see and push, and
+      // what nginx sent is that file as scanned (a cache in nginx, or a change since the scan,
+      // would otherwise be labelled with a version it is not).
+      boolean keep = fs != null && fs.mtimeMillis() / 1000 == f.lastModifiedMillis() / 1000;
       long version = fs != null ? fs.version() : f.lastModifiedMillis();
       a =
           new AppMessage.Answer(
@@ -553,9 +566,9 @@ public final class ReplicaManager implements AutoCloseable {
               new AppMessage.Content(
                   miss.path(), f.contentType(), f.lastModifiedMillis(), version, f.body()),
               keep);
-      if (keep) {
+      if (fs != null) {
         synchronized (r) {
-          r.extra.add(miss.path());
+          r.extra.add(miss.path()); // kept or not, it is asked for: push it, and keep it hot
         }
       }
     } else {
