@@ -33,8 +33,11 @@ public interface HostServerLink extends AutoCloseable {
 
   Reply remove(String name, long drainMillis, Duration timeout) throws IOException;
 
-  /** One line of text per replica (all of this origin's when {@code name} is empty). */
-  List<String> status(String name, Duration timeout) throws IOException;
+  /** A replica as the host server reports it; {@code text} is a readable line of the rest. */
+  record Status(String name, String state, String text) {}
+
+  /** This origin's replicas on the host server ({@code name} empty), or the one named. */
+  List<Status> status(String name, Duration timeout) throws IOException;
 
   /** Relays {@code payload} to the replica's channel (dropped by the host if it is not up). */
   void sendApp(String replica, byte[] payload) throws IOException;

@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
 import net.hydranet.control.replica.ReplicaClient;
-import net.hydranet.control.replica.ReplicaStatus;
 
 /** {@link HostServerLink} over the replica management protocol's {@link ReplicaClient}. */
 public final class ReplicaClientLink implements HostServerLink {
@@ -58,9 +57,11 @@ public final class ReplicaClientLink implements HostServerLink {
   }
 
   @Override
-  public List<String> status(String name, Duration timeout) throws IOException {
+  public List<Status> status(String name, Duration timeout) throws IOException {
     try {
-      return client.status(name, timeout).stream().map(ReplicaStatus::toString).toList();
+      return client.status(name, timeout).stream()
+          .map(s -> new Status(s.name(), s.state(), s.toString()))
+          .toList();
     } catch (TimeoutException e) {
       throw new IOException("STATUS unanswered after " + timeout, e);
     }

@@ -135,6 +135,8 @@ public final class ReplicaManager implements AutoCloseable {
   private final HostServerLink[] links;
   private final long[] nextConnectAt;
   private final long[] connectBackoff;
+  private final long[] installBackoff; // placement thread only
+  private final long[] noInstallBefore; // placement thread only; nanoTime
   private final Map<String, Replica> replicas = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
   private final AtomicLongArray counters = new AtomicLongArray(ManagerCounter.values().length);
@@ -153,6 +155,11 @@ public final class ReplicaManager implements AutoCloseable {
   public static ReplicaManager create(ManagerConfig config) {
     if (config.originKey() == null) {
       throw new IllegalArgumentException("originKey missing");
+    }
+    for (ManagerConfig.HostServer h : config.hostServers()) {
+      if (h.key() == null) {
+        throw new IllegalArgumentException("host server " + h + " has no public key");
+      }
     }
     return new ReplicaManager(
         config,
@@ -182,6 +189,8 @@ public final class ReplicaManager implements AutoCloseable {
     this.links = new HostServerLink[n];
     this.nextConnectAt = new long[n];
     this.connectBackoff = new long[n];
+    this.installBackoff = new long[n];
+    this.noInstallBefore = new long[n];
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "hydraweb-manager"));
     this.placement =
         Executors.newSingleThreadScheduledExecutor(r -> thread(r, "hydraweb-placement"));
@@ -623,8 +632,21 @@ public final class ReplicaManager implements AutoCloseable {
       PlacementPolicy.Decision d = policy.decide(clock.getAsLong(), rate, running, nextName());
       switch (d.action()) {
         case INSTALL -> {
-          LOG.info("{}", d.reason());
-          installNow(d.hostIndex(), d.replica());
+          int h = d.hostIndex();
+          if (System.nanoTime() - noInstallBefore[h] >= 0) {
+            LOG.info("{}", d.reason());
+            if (installNow(h, d.replica())) {
+              installBackoff[h] = 0;
+            } else {
+              // A refused bundle would be refused again: do not upload it every second.
+              installBackoff[h] = Math.min(300_000, Math.max(5_000, installBackoff[h] * 2));
+              noInstallBefore[h] = System.nanoTime() + installBackoff[h] * 1_000_000L;
+              LOG.warn(
+                  "no install on {} for {} s",
+                  config.hostServers().get(h),
+                  installBackoff[h] / 1000);
+            }
+          }
         }
         case REMOVE -> {
           LOG.info("{}", d.reason());
@@ -772,7 +794,38 @@ public final class ReplicaManager implements AutoCloseable {
           }
         }
       }
-      connect(h);
+      HostServerLink l = connect(h);
+      if (l != null) {
+        forgetLost(h, l);
+      }
+    }
+  }
+
+  /**
+   * After a reconnection: replicas the host server no longer runs (their EVENT was lost with the
+   * connection) are forgotten, so placement can install again.
+   */
+  private void forgetLost(int h, HostServerLink l) {
+    Set<String> alive = new HashSet<>();
+    try {
+      for (HostServerLink.Status s : l.status("", Duration.ofSeconds(10))) {
+        if (!s.state().equals("exited") && !s.state().equals("killed")) {
+          alive.add(s.name());
+        }
+      }
+    } catch (IOException e) {
+      logOnce("status from " + config.hostServers().get(h) + " failed", e);
+      return;
+    }
+    for (Replica r : new ArrayList<>(replicas.values())) {
+      if (r.host == h && !alive.contains(r.name)) {
+        replicas.remove(r.name);
+        count(ManagerCounter.REPLICAS_LOST);
+        LOG.warn(
+            "{} is gone from {} (not in its status after a reconnection)",
+            r.name,
+            config.hostServers().get(h));
+      }
     }
   }
 

@@ -132,8 +132,10 @@ final class InMemoryHostServer implements HostServerLink.Factory {
       }
 
       @Override
-      public List<String> status(String name, Duration timeout) {
-        return new ArrayList<>(installed.keySet());
+      public List<Status> status(String name, Duration timeout) {
+        List<Status> l = new ArrayList<>();
+        installed.keySet().forEach(n -> l.add(new Status(n, "running", n + " running")));
+        return l;
       }
 
       @Override

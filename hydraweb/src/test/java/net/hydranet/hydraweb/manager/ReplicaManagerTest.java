@@ -193,4 +193,47 @@ class ReplicaManagerTest {
     assertEquals(1, manager.counter(ManagerCounter.INSTALLS));
     assertEquals(1, manager.counter(ManagerCounter.REMOVES));
   }
+
+  @Test
+  void shouldBackOffWhenTheHostServerRefusesTheBundle() throws Exception {
+    HostServerLink.Factory refusing =
+        (hs, l) ->
+            new HostServerLink() {
+              @Override
+              public Reply install(String name, byte[] jar, byte[] sig, Duration t) {
+                return new Reply(false, "REFUSED (BAD_SIGNATURE) does not verify");
+              }
+
+              @Override
+              public Reply remove(String name, long drainMillis, Duration t) {
+                return new Reply(false, "REFUSED (NO_SUCH_REPLICA)");
+              }
+
+              @Override
+              public List<Status> status(String name, Duration t) {
+                return List.of();
+              }
+
+              @Override
+              public void sendApp(String replica, byte[] payload) {}
+
+              @Override
+              public boolean isOpen() {
+                return true;
+              }
+
+              @Override
+              public void close() {}
+            };
+    manager =
+        new ReplicaManager(
+                config().placement(always()).build(),
+                refusing,
+                LoadSource.NONE,
+                System::currentTimeMillis)
+            .start();
+    Thread.sleep(3000);
+    assertEquals(1, manager.counter(ManagerCounter.INSTALL_FAILURES), "one try, then 5 s pause");
+    assertEquals(List.of(), manager.replicaNames());
+  }
 }
