@@ -13,6 +13,7 @@ public enum ManagerCounter {
   ACKS_ERROR,
   ACKS_LATE,
   MISSES,
+  MISSES_COALESCED,
   ANSWERS_200,
   ANSWERS_404,
   ANSWERS_ERROR,

@@ -145,6 +145,10 @@ public final class ReplicaManager implements AutoCloseable {
   private final ScheduledExecutorService placement;
   private final ThreadPoolExecutor fetchPool;
   private final HostServerLink.Listener listener;
+
+  /** Misses being fetched, by "replica path": the miss ids waiting for that one fetch. */
+  private final Map<String, List<Long>> fetching = new HashMap<>();
+
   private byte[] jar;
   private byte[] signature;
   private int nameCounter;
@@ -549,16 +553,55 @@ public final class ReplicaManager implements AutoCloseable {
 
   private void onMiss(Replica r, AppMessage.Miss miss) {
     count(ManagerCounter.MISSES);
+    String key = r.name + " " + miss.path();
+    synchronized (fetching) {
+      List<Long> waiting = fetching.get(key);
+      if (waiting != null && waiting.size() < 10_000) {
+        waiting.add(miss.missId()); // a flash crowd on one object costs the origin one fetch
+        count(ManagerCounter.MISSES_COALESCED);
+        return;
+      }
+      List<Long> ids = new ArrayList<>();
+      ids.add(miss.missId());
+      fetching.put(key, ids);
+    }
     try {
-      fetchPool.execute(() -> answer(r, miss));
+      fetchPool.execute(() -> answer(r, key, miss.path()));
     } catch (RejectedExecutionException e) {
       count(ManagerCounter.FETCHES_REJECTED);
-      send(r, List.of(AppCodec.encode(new AppMessage.Answer(miss.missId(), 503, null, false))));
+      List<Long> ids;
+      synchronized (fetching) {
+        ids = fetching.remove(key);
+      }
+      List<byte[]> out = new ArrayList<>();
+      for (long id : ids) {
+        out.add(AppCodec.encode(new AppMessage.Answer(id, 503, null, false)));
+      }
+      send(r, out);
     }
   }
 
-  private void answer(Replica r, AppMessage.Miss miss) {
-    OriginFetcher.Result f = fetcher.fetch(miss.path());
+  private void answer(Replica r, String key, String path) {
+    List<Long> ids;
+    try {
+      OriginFetcher.Result f = fetcher.fetch(path);
+      synchronized (fetching) {
+        ids = fetching.remove(key);
+      }
+      List<byte[]> out = new ArrayList<>();
+      for (long id : ids) {
+        out.add(AppCodec.encode(answerOf(r, new AppMessage.Miss(id, path, false), f)));
+      }
+      send(r, out);
+    } catch (RuntimeException e) {
+      synchronized (fetching) {
+        fetching.remove(key);
+      }
+      throw e;
+    }
+  }
+
+  private AppMessage.Answer answerOf(Replica r, AppMessage.Miss miss, OriginFetcher.Result f) {
     AppMessage.Answer a;
     if (f.status() == 200) {
       count(ManagerCounter.ANSWERS_200);
@@ -584,7 +627,7 @@ public final class ReplicaManager implements AutoCloseable {
       count(f.status() == 404 ? ManagerCounter.ANSWERS_404 : ManagerCounter.ANSWERS_ERROR);
       a = new AppMessage.Answer(miss.missId(), f.status(), null, false);
     }
-    send(r, List.of(AppCodec.encode(a)));
+    return a;
   }
 
   private void onEvent(String name, String state, String text) {

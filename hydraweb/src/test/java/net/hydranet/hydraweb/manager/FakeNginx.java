@@ -21,6 +21,9 @@ final class FakeNginx implements AutoCloseable {
   /** Added to the stub_status "requests" counter on each status read. */
   volatile long requestsPerRead;
 
+  /** How long each page takes. */
+  volatile long delayMillis;
+
   private long requests;
 
   FakeNginx(Path docroot) throws IOException {
@@ -46,6 +49,11 @@ final class FakeNginx implements AutoCloseable {
         "/",
         ex -> {
           fetches.incrementAndGet();
+          try {
+            Thread.sleep(delayMillis);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
           String p = ex.getRequestURI().getPath();
           Path f = docroot.resolve(p.substring(1) + (p.endsWith("/") ? "index.html" : ""));
           if (!ex.getRequestMethod().equals("GET") || !Files.isRegularFile(f)) {

@@ -236,4 +236,26 @@ class ReplicaManagerTest {
     assertEquals(1, manager.counter(ManagerCounter.INSTALL_FAILURES), "one try, then 5 s pause");
     assertEquals(List.of(), manager.replicaNames());
   }
+
+  @Test
+  void shouldFetchOnceForAFlashCrowdOnAMissingObject() throws Exception {
+    String name = startWithOneReplica(config().preheat("index.html"));
+    nginx.delayMillis = 500;
+    int port = hostServer.replica(name).server.localAddress().getPort();
+    List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> crowd =
+        new java.util.ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      crowd.add(
+          http.sendAsync(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/a.html"))
+                  .timeout(Duration.ofSeconds(10))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString()));
+    }
+    for (var f : crowd) {
+      assertEquals("A", f.get(10, java.util.concurrent.TimeUnit.SECONDS).body());
+    }
+    assertEquals(1, nginx.fetches.get(), "one fetch for the crowd");
+    assertTrue(manager.counter(ManagerCounter.MISSES_COALESCED) > 0);
+  }
 }
