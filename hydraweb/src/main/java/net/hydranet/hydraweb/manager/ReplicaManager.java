@@ -229,11 +229,7 @@ public final class ReplicaManager implements AutoCloseable {
   /** Reads the bundle, scans the docroot, and starts the duty cycles. */
   public synchronized ReplicaManager start() throws IOException {
     jar = Files.readAllBytes(config.bundleJar());
-    signature = Files.readAllBytes(config.bundleSignature());
-    if (signature.length != 64) {
-      throw new IOException(
-          "bundle signature " + config.bundleSignature() + " is not 64 bytes: " + signature.length);
-    }
+    signature = net.hydranet.control.replica.Bundle.readSignature(config.bundleSignature());
     docroot.scan();
     LOG.info(
         "replica manager for {} started: docroot {} ({} paths, {} to pre-heat), web server {},"
@@ -779,6 +775,11 @@ public final class ReplicaManager implements AutoCloseable {
   }
 
   // ---- links ----
+
+  /** True while the manager holds an authenticated connection to host server {@code host}. */
+  public boolean isConnected(int host) {
+    return openLink(host) != null;
+  }
 
   private synchronized HostServerLink openLink(int host) {
     HostServerLink l = links[host];

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       KeygenCommand.class,
       CtlCommand.class,
       WanCommand.class,
+      ManagerCommand.class,
       DemoCommand.class
     })
 public final class HydraNetCommand implements Runnable {

@@ -90,7 +90,7 @@ public final class WebReplicas {
         + ", signature: "
         + bundle
         + ".sig }\n"
-        + "replicaName: web\n"
+        + "namePrefix: web\ndrainSeconds: 2\nremoveOnExit: false\n"
         + "hostServers:\n  - { address: "
         + WebNetwork.HS1
         + ", key: "
@@ -103,9 +103,8 @@ public final class WebReplicas {
         + (placement
             ? "placement:\n  loadUrl: http://"
                 + WebNetwork.ORIGIN
-                + "/nginx_status\n  installAbove: 40\n  forSeconds: 2\n"
-                + "  removeBelow: 5\n  afterSeconds: 8\n  minimumLifetimeSeconds: 10\n"
-                + "  drainSeconds: 2\n"
+                + "/nginx_status\n  installAbove: 40\n  installAfterSeconds: 2\n"
+                + "  removeBelow: 5\n  removeAfterSeconds: 8\n  minimumLifetimeSeconds: 10\n"
             : "");
   }
 

@@ -236,7 +236,7 @@ class HydraWebIT {
                         "10",
                         "http://" + ORIGIN + "/page-042.html"));
     Thread.sleep(2000);
-    String answer = net.ctl("manager", "remove web 2000");
+    String answer = net.ctl("manager", "remove web-1");
     assertTrue(answer.startsWith("OK"), answer);
     ExecResult ab = load.get();
     System.out.println(ab.stdout());
@@ -244,7 +244,7 @@ class HydraWebIT {
     assertTrue(ab.stdout().contains("Non-2xx responses") == false, ab.describe());
     ExecResult after = net.curl("/page-042.html", 5);
     assertTrue(after.stdout().contains("Server: nginx"), after.stdout());
-    assertFalse(net.ctl("hs1", "replicas").contains("web "), net.ctl("hs1", "replicas"));
+    assertFalse(net.ctl("hs1", "replicas").contains("web-1 "), net.ctl("hs1", "replicas"));
   }
 
   private static ExecResult replicaCli(String... args) {
