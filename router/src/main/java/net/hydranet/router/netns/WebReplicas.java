@@ -15,7 +15,7 @@ import net.hydranet.control.replica.Resources;
  */
 public final class WebReplicas {
   /** What hs1 grants the origin; the HydraWeb bundle asks for less. */
-  public static final String GRANT = "{ memory: 512m, cpus: 1.0, pids: 256, files: 4096 }";
+  public static final String GRANT = "memory: 512m, cpus: 1.0, pids: 256, files: 4096";
 
   public static final String ACCESS_RULES = "deny 198.18.1.0/24 /private/\n";
 
@@ -30,15 +30,12 @@ public final class WebReplicas {
   /** The {@code replicas:} section of hs1's control config. */
   public String hostServerConfig() {
     return "replicas:\n"
-        + "  stateDir: "
-        + net.work().resolve("replicas-hs1")
-        + "\n"
         + "  origins:\n"
         + "    - { manager: "
         + WebNetwork.ORIGIN
-        + ", key: keys/origin.pub, prefix: 198.18.2.0/24, grant: "
+        + ", key: keys/origin.pub, addresses: 198.18.2.0/24, "
         + GRANT
-        + ", replicas: 2 }\n";
+        + ", maxReplicas: 2 }\n";
   }
 
   /** HydraWeb's jar made into a bundle for the origin, signed with {@code keyName}'s key. */
