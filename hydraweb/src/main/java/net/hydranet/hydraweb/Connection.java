@@ -404,7 +404,7 @@ final class Connection {
   private void status(ByteBuffer out, byte[] statusLine, boolean keep) {
     out.put(statusLine);
     out.put(loop.dateLine());
-    if (!keep) {
+    if (!keep || loop.draining()) {
       out.put(Responses.CONNECTION_CLOSE);
       closeAfterWrite = true;
     } else if (!req.http11) {
@@ -487,6 +487,35 @@ final class Connection {
 
   boolean isClosed() {
     return closed;
+  }
+
+  /**
+   * While the server drains: closes the connection if it holds no request, response or miss in
+   * progress. Reads first, so a request that has arrived is answered (with Connection: close)
+   * instead of being cut off.
+   */
+  void closeIfIdle() {
+    if (closed || lingering || busy()) {
+      return;
+    }
+    try {
+      onReadable();
+    } catch (IOException e) {
+      loop.count(ServerCounter.IO_ERRORS);
+      close();
+      return;
+    }
+    if (!closed && !lingering && !busy() && in.position() == 0) {
+      close();
+    }
+  }
+
+  private boolean busy() {
+    return waiting != null
+        || answered != null
+        || backlog != null
+        || body != null
+        || closeAfterWrite;
   }
 
   /** Bytes of input buffer this connection holds (fixed for its life). */

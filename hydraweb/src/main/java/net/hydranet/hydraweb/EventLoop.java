@@ -40,6 +40,7 @@ final class EventLoop implements Runnable {
   private final Set<String> loggedCauses = ConcurrentHashMap.newKeySet();
   private final Consumer<SelectionKey> onKey = this::onKey;
   private volatile boolean running = true;
+  private boolean draining; // loop thread only
   private volatile int connectionCount;
   private long now;
   private long nextTick;
@@ -83,9 +84,19 @@ final class EventLoop implements Runnable {
   /** One duty cycle; returns the number of keys and commands handled. */
   int doWork() throws IOException {
     int work = drainCommands();
-    work +=
-        work > 0 ? selector.selectNow(onKey) : selector.select(onKey, Math.max(1, nextTick - now));
+    long wait = Math.max(1, nextTick - now);
+    work += work > 0 ? selector.selectNow(onKey) : selector.select(onKey, draining ? 50 : wait);
     clock();
+    if (draining) {
+      for (int i = connections.size() - 1; i >= 0; i--) {
+        if (i < connections.size()) {
+          connections.get(i).closeIfIdle();
+        }
+      }
+      if (connections.isEmpty()) {
+        running = false;
+      }
+    }
     if (now >= nextTick) {
       nextTick = now + 1000;
       for (int i = connections.size() - 1; i >= 0; i--) {
@@ -205,6 +216,25 @@ final class EventLoop implements Runnable {
   void post(Runnable r) {
     commands.add(r);
     selector.wakeup();
+  }
+
+  /**
+   * Graceful stop, from any thread: accept no more, let every connection finish the request it is
+   * answering (its response says Connection: close), close idle ones, end when none is left.
+   */
+  void drain() {
+    post(
+        () -> {
+          draining = true;
+          SelectionKey k = listener.keyFor(selector);
+          if (k != null) {
+            k.cancel();
+          }
+        });
+  }
+
+  boolean draining() {
+    return draining;
   }
 
   void stop() {

@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
+import net.hydranet.hydraweb.channel.ReplicaChannel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +26,7 @@ public final class HydraWebMain {
   private static final String USAGE =
       """
       Usage: hydraweb --listen ADDRESS:PORT [--root DIR] [--cache-bytes N] [--cache-entries N]
-                      [--threads N] [--access-rules FILE]
+                      [--threads N] [--access-rules FILE] [--channel PATH] [--drain-ms N]
       HydraWeb's replica: an HTTP/1.1 server answering GET and HEAD from its object cache.
         --listen ADDRESS:PORT   where to listen (default 127.0.0.1:8080)
         --root DIR              pre-load every regular file under DIR into the cache: DIR/a/b.html
@@ -34,6 +35,9 @@ public final class HydraWebMain {
         --cache-entries N       cache capacity in objects (default 100000)
         --threads N             event-loop threads (default 1)
         --access-rules FILE     allow/deny rules, one a line: "deny 10.0.0.0/8 /private/"
+        --channel PATH          the replica manager's channel (a Unix socket); default: the
+                                environment's HYDRANET_CHANNEL, as the host server sets it
+        --drain-ms N            on SIGTERM, finish responses in progress for up to N ms (4000)
       Example:
         hydranet vhost --origin 198.18.2.10 -- java -jar hydraweb.jar --listen 0.0.0.0:80 --root site/
       """;
@@ -45,6 +49,9 @@ public final class HydraWebMain {
     config.listen(new InetSocketAddress("127.0.0.1", 8080));
     Path root = null;
     Path rulesFile = null;
+    String channelEnv = System.getenv("HYDRANET_CHANNEL");
+    Path channelPath = channelEnv == null || channelEnv.isEmpty() ? null : Path.of(channelEnv);
+    long drainMillis = 4_000;
     try {
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
@@ -63,10 +70,15 @@ public final class HydraWebMain {
           case "--cache-entries" -> config.cacheEntries(Integer.parseInt(v));
           case "--threads" -> config.threads(Integer.parseInt(v));
           case "--access-rules" -> rulesFile = Path.of(v);
+          case "--channel" -> channelPath = Path.of(v);
+          case "--drain-ms" -> drainMillis = Long.parseLong(v);
           default -> throw new IllegalArgumentException("unknown option " + a);
         }
       }
       config.conclude();
+      if (drainMillis < 0) {
+        throw new IllegalArgumentException("--drain-ms must be ≥ 0");
+      }
     } catch (IllegalArgumentException e) {
       fail(System.err, e.getMessage());
       return;
@@ -80,14 +92,28 @@ public final class HydraWebMain {
       preload(server.cache(), root);
     }
     server.start();
+    ReplicaChannel channel =
+        channelPath == null
+            ? null
+            : new ReplicaChannel(server, ReplicaChannel.Config.of(channelPath)).start();
     CountDownLatch stopped = new CountDownLatch(1);
+    long drain = drainMillis;
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
-                  server.close();
+                  // SIGTERM (a removal, after its drain time): finish what is in progress; the
+                  // channel stays up meanwhile, as pending misses need their answers.
+                  boolean clean = server.drain(drain);
+                  if (channel != null) {
+                    channel.close();
+                  }
                   LOG.info(
-                      "stopped; cache {}; counters {}", server.cache().stats(), nonZero(server));
+                      "stopped ({}); cache {}; counters {}{}",
+                      clean ? "drained" : "drain timed out",
+                      server.cache().stats(),
+                      nonZero(server),
+                      channel == null ? "" : "; channel " + channel.counters());
                   stopped.countDown();
                 },
                 "hydraweb-shutdown"));

@@ -292,6 +292,43 @@ public final class HydraWebServer implements AutoCloseable {
     return n;
   }
 
+  /**
+   * Stops gracefully, for SIGTERM and a replica's removal: stops accepting at once, lets every
+   * connection finish the response it owes (a pending miss too; the last response says {@code
+   * Connection: close}), closes idle keep-alive connections, and waits up to {@code timeoutMillis}
+   * for all of that; then {@link #close}s whatever is left. True if everything finished in time.
+   */
+  public boolean drain(long timeoutMillis) {
+    synchronized (this) {
+      if (listener == null) {
+        return true;
+      }
+      for (EventLoop l : loops) {
+        l.drain();
+      }
+      try {
+        listener.close(); // new connections are refused once every loop has let go of it
+      } catch (IOException ignored) {
+        // closing anyway
+      }
+    }
+    long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+    boolean clean = true;
+    for (Thread t : threads) {
+      long left = (deadline - System.nanoTime()) / 1_000_000L;
+      try {
+        t.join(Math.max(1, left));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        clean = false;
+        break;
+      }
+      clean &= !t.isAlive();
+    }
+    close();
+    return clean;
+  }
+
   /** Stops accepting, closes every connection and waits for the loops to end. */
   @Override
   public synchronized void close() {

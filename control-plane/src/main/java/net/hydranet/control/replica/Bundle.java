@@ -65,6 +65,28 @@ public record Bundle(
     }
   }
 
+  /**
+   * A detached signature file: base64 text (what {@code hydranet bundle sign} writes) or the raw 64
+   * bytes.
+   */
+  public static byte[] readSignature(java.nio.file.Path file) throws IOException {
+    byte[] b = java.nio.file.Files.readAllBytes(file);
+    if (b.length == ReplicaSession.SIGNATURE) {
+      return b;
+    }
+    try {
+      byte[] d =
+          java.util.Base64.getMimeDecoder()
+              .decode(new String(b, StandardCharsets.US_ASCII).strip());
+      if (d.length == ReplicaSession.SIGNATURE) {
+        return d;
+      }
+      throw new IOException(file + ": a signature is 64 bytes, this decodes to " + d.length);
+    } catch (IllegalArgumentException e) {
+      throw new IOException(file + ": neither 64 raw bytes nor base64 (" + e.getMessage() + ")");
+    }
+  }
+
   /** Verifies {@code signature} with {@code originKey}, then reads the manifest. */
   public static Bundle open(byte[] jar, byte[] signature, PublicKey originKey)
       throws BundleException {

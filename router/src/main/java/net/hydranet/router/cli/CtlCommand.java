@@ -23,6 +23,11 @@ import picocli.CommandLine.Parameters;
       "  status    the forwarding plane's table and counters",
       "  replicas  a host server's replicas: state, memory, cpu, pids, oom kills; counters",
       "  all       table, peers, counters and flows",
+      "HydraWeb's replica manager (--socket …/manager.ctl) answers:",
+      "  status    replicas, their host server, state, pushes acknowledged, hits and misses",
+      "  hits      hits per object per replica, as the replicas reported them",
+      "  install [HOST-SERVER]    install a replica now (default: the first host server)",
+      "  remove NAME              drain and remove a replica",
       "",
       "Example:",
       "  hydranet ctl table",
@@ -35,8 +40,8 @@ public final class CtlCommand implements Callable<Integer> {
       description = "the daemon's socket (${DEFAULT-VALUE})")
   Path socket;
 
-  @Parameters(index = "0", arity = "0..1", defaultValue = "all", paramLabel = "WHAT")
-  String what;
+  @Parameters(arity = "0..*", paramLabel = "WHAT", description = "the request and its arguments")
+  java.util.List<String> what = java.util.List.of();
 
   @Override
   public Integer call() {
@@ -44,7 +49,7 @@ public final class CtlCommand implements Callable<Integer> {
       throw new UserError("no daemon socket at " + socket + " (is the daemon running? --socket?)");
     }
     try {
-      System.out.print(CtlServer.request(socket, what));
+      System.out.print(CtlServer.request(socket, what.isEmpty() ? "all" : String.join(" ", what)));
     } catch (IOException e) {
       throw new UserError(socket + ": " + e.getMessage());
     }

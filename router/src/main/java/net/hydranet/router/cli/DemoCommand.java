@@ -21,6 +21,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
+    subcommands = DemoWebCommand.class,
     description = {
       "Builds a demo network in namespaces (names start with 'hnd-'; needs root), shows a",
       "client's HTTP request answered by the origin, then by replicas on host servers that the",
@@ -32,6 +33,8 @@ import picocli.CommandLine.Option;
       "  hs1    .1.20 -+- lan - client0 [r1] core0 -+- origin .2.10 (:80)",
       "                   .1.1              .2.1    +- core0 [r2] far0 -- hs2 .3.20",
       "                                                 .2.2     .3.1",
+      "",
+      "HydraWeb's flash-crowd demo: hydranet demo web.",
       "",
       "Example:",
       "  bin/hydranet demo"

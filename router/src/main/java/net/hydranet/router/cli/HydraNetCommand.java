@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       ReplicaCommand.class,
       CtlCommand.class,
       WanCommand.class,
+      ManagerCommand.class,
       DemoCommand.class
     })
 public final class HydraNetCommand implements Runnable {

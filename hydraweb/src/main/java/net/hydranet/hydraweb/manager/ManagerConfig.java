@@ -1,0 +1,258 @@
+package net.hydranet.hydraweb.manager;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything the replica manager needs, validated once: build it with {@link #builder()}, whose
+ * setters carry the defaults; {@link Builder#build()} names the first wrong field.
+ *
+ * @param managerAddress the origin's manager address, as host servers know it (the HELLO sender)
+ * @param originKey the origin's Ed25519 key (signs the manager's frames)
+ * @param docroot the origin's document root: what is pushed, watched and mapped to URL paths
+ * @param webServer the origin's web server (nginx), where misses are fetched: {@code
+ *     http://198.18.2.10:80}
+ * @param loadStatus nginx's stub_status URL for load-driven placement, or null (none)
+ * @param hostServers where replicas may go, in order of preference
+ * @param bundleJar the signed bundle's jar
+ * @param bundleSignature its detached signature (64 bytes)
+ * @param preheat globs relative to the docroot (a leading '/' is ignored); empty: every file
+ * @param preheatBytes at most this many bytes are pushed at installation (in path order)
+ * @param maxObjectBytes larger files are never pushed, and larger fetched objects are 502
+ * @param accessRules AccessRules text pushed to every replica, or null (the replica's own)
+ * @param slots template slot values pushed to every replica
+ * @param placement when to install and remove replicas
+ * @param namePrefix replicas are named {@code prefix-1}, {@code prefix-2} …
+ * @param drainMillis drain time of a REMOVE
+ * @param fetchTimeout how long a miss may take at the origin's web server
+ * @param removeOnClose whether {@link ReplicaManager#close()} removes the replicas it installed
+ */
+public record ManagerConfig(
+    InetAddress managerAddress,
+    PrivateKey originKey,
+    Path docroot,
+    URI webServer,
+    URI loadStatus,
+    List<HostServer> hostServers,
+    Path bundleJar,
+    Path bundleSignature,
+    List<String> preheat,
+    long preheatBytes,
+    long maxObjectBytes,
+    String accessRules,
+    Map<String, List<String>> slots,
+    PlacementPolicy.Settings placement,
+    String namePrefix,
+    long drainMillis,
+    Duration fetchTimeout,
+    boolean removeOnClose) {
+
+  public static final long DEFAULT_PREHEAT_BYTES = 64L << 20;
+  public static final long DEFAULT_MAX_OBJECT_BYTES = 8L << 20;
+  public static final String DEFAULT_NAME_PREFIX = "hydraweb";
+  public static final long DEFAULT_DRAIN_MS = 5_000;
+  public static final Duration DEFAULT_FETCH_TIMEOUT = Duration.ofSeconds(5);
+
+  /** A host server: its replica management address (port 6227) and its key. */
+  public record HostServer(InetSocketAddress address, PublicKey key) {
+    public HostServer {
+      Objects.requireNonNull(address, "host server address");
+    }
+
+    @Override
+    public String toString() {
+      return address.getAddress().getHostAddress();
+    }
+  }
+
+  public ManagerConfig {
+    hostServers = List.copyOf(hostServers);
+    preheat = List.copyOf(preheat);
+    Map<String, List<String>> s = new LinkedHashMap<>();
+    slots.forEach((k, v) -> s.put(k, List.copyOf(v)));
+    slots = java.util.Collections.unmodifiableMap(s);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Fluent settings; {@link #build()} validates. */
+  public static final class Builder {
+    private InetAddress managerAddress;
+    private PrivateKey originKey;
+    private Path docroot;
+    private URI webServer;
+    private URI loadStatus;
+    private final List<HostServer> hostServers = new ArrayList<>();
+    private Path bundleJar;
+    private Path bundleSignature;
+    private final List<String> preheat = new ArrayList<>();
+    private long preheatBytes = DEFAULT_PREHEAT_BYTES;
+    private long maxObjectBytes = DEFAULT_MAX_OBJECT_BYTES;
+    private String accessRules;
+    private final Map<String, List<String>> slots = new LinkedHashMap<>();
+    private PlacementPolicy.Settings placement = PlacementPolicy.Settings.DEFAULT;
+    private String namePrefix = DEFAULT_NAME_PREFIX;
+    private long drainMillis = DEFAULT_DRAIN_MS;
+    private Duration fetchTimeout = DEFAULT_FETCH_TIMEOUT;
+    private boolean removeOnClose = true;
+
+    public Builder managerAddress(InetAddress v) {
+      managerAddress = v;
+      return this;
+    }
+
+    public Builder originKey(PrivateKey v) {
+      originKey = v;
+      return this;
+    }
+
+    public Builder docroot(Path v) {
+      docroot = v;
+      return this;
+    }
+
+    public Builder webServer(URI v) {
+      webServer = v;
+      return this;
+    }
+
+    public Builder loadStatus(URI v) {
+      loadStatus = v;
+      return this;
+    }
+
+    public Builder hostServer(InetSocketAddress address, PublicKey key) {
+      hostServers.add(new HostServer(address, key));
+      return this;
+    }
+
+    public Builder bundle(Path jar, Path signature) {
+      bundleJar = jar;
+      bundleSignature = signature;
+      return this;
+    }
+
+    public Builder preheat(String glob) {
+      preheat.add(glob);
+      return this;
+    }
+
+    public Builder preheatBytes(long v) {
+      preheatBytes = v;
+      return this;
+    }
+
+    public Builder maxObjectBytes(long v) {
+      maxObjectBytes = v;
+      return this;
+    }
+
+    public Builder accessRules(String v) {
+      accessRules = v;
+      return this;
+    }
+
+    public Builder slot(String name, List<String> values) {
+      slots.put(name, values);
+      return this;
+    }
+
+    public Builder placement(PlacementPolicy.Settings v) {
+      placement = v;
+      return this;
+    }
+
+    public Builder namePrefix(String v) {
+      namePrefix = v;
+      return this;
+    }
+
+    public Builder drainMillis(long v) {
+      drainMillis = v;
+      return this;
+    }
+
+    public Builder fetchTimeout(Duration v) {
+      fetchTimeout = v;
+      return this;
+    }
+
+    public Builder removeOnClose(boolean v) {
+      removeOnClose = v;
+      return this;
+    }
+
+    public ManagerConfig build() {
+      check(managerAddress instanceof Inet4Address, "managerAddress must be an IPv4 address");
+      check(
+          docroot != null && Files.isDirectory(docroot), "docroot is not a directory: " + docroot);
+      check(
+          webServer != null && "http".equals(webServer.getScheme()) && webServer.getHost() != null,
+          "webServer must be an http:// URL: " + webServer);
+      check(
+          loadStatus == null || "http".equals(loadStatus.getScheme()),
+          "loadStatus must be an http:// URL: " + loadStatus);
+      check(!hostServers.isEmpty(), "at least one host server is needed");
+      check(
+          bundleJar != null && Files.isRegularFile(bundleJar), "bundle jar missing: " + bundleJar);
+      check(
+          bundleSignature != null && Files.isRegularFile(bundleSignature),
+          "bundle signature missing: " + bundleSignature);
+      check(preheatBytes >= 0, "preheatBytes must be ≥ 0");
+      check(
+          maxObjectBytes > 0 && maxObjectBytes <= (15L << 20),
+          "maxObjectBytes must be 1..15 MiB (a channel payload is at most 16 MiB): "
+              + maxObjectBytes);
+      check(
+          namePrefix != null && namePrefix.matches("[a-z0-9][a-z0-9-]{0,20}"),
+          "namePrefix must be [a-z0-9][a-z0-9-]{0,20}: " + namePrefix);
+      check(drainMillis >= 0 && drainMillis <= 0xffffffffL, "drainMillis out of range");
+      check(
+          fetchTimeout != null && !fetchTimeout.isNegative() && !fetchTimeout.isZero(),
+          "fetchTimeout must be > 0");
+      Objects.requireNonNull(placement, "placement");
+      if (accessRules != null) {
+        net.hydranet.hydraweb.AccessRules.parse(accessRules); // says which line is wrong
+      }
+      return new ManagerConfig(
+          managerAddress,
+          originKey,
+          docroot,
+          webServer,
+          loadStatus,
+          hostServers,
+          bundleJar,
+          bundleSignature,
+          preheat,
+          preheatBytes,
+          maxObjectBytes,
+          accessRules,
+          slots,
+          placement,
+          namePrefix,
+          drainMillis,
+          fetchTimeout,
+          removeOnClose);
+    }
+
+    private static void check(boolean ok, String message) {
+      if (!ok) {
+        throw new IllegalArgumentException(message);
+      }
+    }
+  }
+}

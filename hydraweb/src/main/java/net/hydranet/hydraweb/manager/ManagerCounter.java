@@ -1,0 +1,31 @@
+package net.hydranet.hydraweb.manager;
+
+/** What the replica manager counts (plain longs; a scrape reads them through counters()). */
+public enum ManagerCounter {
+  SCANS,
+  CHANGES_DETECTED,
+  PUTS_SENT,
+  DELETES_SENT,
+  RETRIES,
+  ACKS_STORED,
+  ACKS_STALE,
+  ACKS_TOO_LARGE,
+  ACKS_ERROR,
+  ACKS_LATE,
+  MISSES,
+  MISSES_COALESCED,
+  ANSWERS_200,
+  ANSWERS_404,
+  ANSWERS_ERROR,
+  FETCHES_REJECTED,
+  HITS_POLLS,
+  HITS_UNMETERED,
+  MALFORMED,
+  SEND_FAILURES,
+  READ_ERRORS,
+  INSTALLS,
+  INSTALL_FAILURES,
+  REMOVES,
+  REMOVE_FAILURES,
+  REPLICAS_LOST
+}

@@ -1,0 +1,96 @@
+package net.hydranet.hydraweb.manager;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+
+/**
+ * Fetches a missed path from the origin's web server: only {@code GET} of the path, over kept-alive
+ * HTTP/1.1, within a bounded time and size. 200 and 404 are relayed; a timeout is 504; anything
+ * else (refused, reset, another status, too large) is 502.
+ */
+final class OriginFetcher {
+  /** What the origin said. {@code body} and {@code contentType} are set when 200. */
+  record Result(int status, byte[] body, String contentType, long lastModifiedMillis) {}
+
+  private final HttpClient http;
+  private final URI base;
+  private final Duration timeout;
+  private final long maxBytes;
+
+  OriginFetcher(URI base, Duration timeout, long maxBytes) {
+    this.base = base;
+    this.timeout = timeout;
+    this.maxBytes = maxBytes;
+    Duration connect =
+        timeout.compareTo(Duration.ofSeconds(2)) < 0 ? timeout : Duration.ofSeconds(2);
+    this.http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(connect)
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build();
+  }
+
+  Result fetch(String path) {
+    URI uri;
+    try {
+      uri = new URI(base.getScheme(), null, base.getHost(), base.getPort(), path, null, null);
+    } catch (URISyntaxException e) {
+      return new Result(502, null, null, 0);
+    }
+    HttpRequest req = HttpRequest.newBuilder(uri).timeout(timeout).GET().build();
+    try {
+      HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+      try (InputStream in = r.body()) {
+        if (r.statusCode() == 404) {
+          return new Result(404, null, null, 0);
+        }
+        if (r.statusCode() != 200) {
+          return new Result(502, null, null, 0);
+        }
+        long declared = r.headers().firstValueAsLong("Content-Length").orElse(-1);
+        if (declared > maxBytes) {
+          return new Result(502, null, null, 0);
+        }
+        byte[] body = in.readNBytes((int) maxBytes + 1);
+        if (body.length > maxBytes) {
+          return new Result(502, null, null, 0);
+        }
+        String type = r.headers().firstValue("Content-Type").orElse("application/octet-stream");
+        long modified =
+            r.headers()
+                .firstValue("Last-Modified")
+                .map(OriginFetcher::httpDate)
+                .orElse(System.currentTimeMillis());
+        return new Result(200, body, type, modified);
+      }
+    } catch (HttpTimeoutException e) {
+      return new Result(504, null, null, 0);
+    } catch (IOException e) {
+      return new Result(502, null, null, 0);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Result(503, null, null, 0);
+    }
+  }
+
+  private static long httpDate(String v) {
+    try {
+      return ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME)
+          .toInstant()
+          .toEpochMilli();
+    } catch (DateTimeParseException e) {
+      return System.currentTimeMillis();
+    }
+  }
+}

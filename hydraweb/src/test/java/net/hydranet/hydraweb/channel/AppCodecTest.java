@@ -1,0 +1,183 @@
+package net.hydranet.hydraweb.channel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import net.hydranet.control.replica.Body;
+import net.hydranet.control.replica.ProtocolException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class AppCodecTest {
+  private static final AppMessage.Content PAGE =
+      new AppMessage.Content(
+          "/a/b.html",
+          "text/html",
+          1_700_000_000_123L,
+          42,
+          "<p>hi</p>".getBytes(StandardCharsets.UTF_8));
+
+  static Stream<AppMessage> messages() {
+    Map<String, Long> hits = new LinkedHashMap<>();
+    hits.put("/a", 3L);
+    hits.put("/b/ü", 0L);
+    return Stream.of(
+        new AppMessage.Put(1, PAGE),
+        new AppMessage.Put(2, new AppMessage.Content("/", "", 0, 0, new byte[0])),
+        new AppMessage.Delete(3, "/gone"),
+        new AppMessage.Rules(4, "deny 10.0.0.0/8 /private/\n"),
+        new AppMessage.Slot(5, "banner", List.of("a", "", "ç")),
+        new AppMessage.Slot(6, "banner", List.of()),
+        new AppMessage.HitsQuery(7),
+        new AppMessage.Ack(8, AppMessage.STALE),
+        new AppMessage.Miss(9, "/x", true),
+        new AppMessage.Answer(10, 200, PAGE, true),
+        new AppMessage.Answer(11, 404, null, false),
+        new AppMessage.Hits(12, hits, 5, 9),
+        new AppMessage.Hits(13, Map.of(), 0, 0),
+        new AppMessage.Ready("0.1.0"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("messages")
+  void shouldRoundTrip(AppMessage m) throws ProtocolException {
+    byte[] wire = AppCodec.encode(m);
+    assertEquals(m.type(), wire[0]);
+    assertEquals(m, AppCodec.decode(wire));
+  }
+
+  @Test
+  void shouldEncodePutAsTheSpecSays() {
+    byte[] wire = AppCodec.encode(new AppMessage.Put(1, PAGE));
+    byte[] expected =
+        new Body.Writer()
+            .u8(1)
+            .u64(1)
+            .str("/a/b.html")
+            .str("text/html")
+            .u64(1_700_000_000_123L)
+            .u64(42)
+            .bytes(PAGE.body())
+            .toByteArray();
+    assertArrayEquals(expected, wire);
+  }
+
+  @ParameterizedTest
+  @MethodSource("messages")
+  void shouldRefuseEveryTruncationAndTrailingByte(AppMessage m) {
+    byte[] wire = AppCodec.encode(m);
+    for (int n = 0; n < wire.length; n++) {
+      byte[] cut = Arrays.copyOf(wire, n);
+      assertThrows(ProtocolException.class, () -> AppCodec.decode(cut), "cut at " + n);
+    }
+    byte[] longer = Arrays.copyOf(wire, wire.length + 1);
+    assertThrows(ProtocolException.class, () -> AppCodec.decode(longer));
+  }
+
+  @Test
+  void shouldRefuseLyingCountsWithoutAllocating() {
+    byte[] hits = new Body.Writer().u8(19).u64(1).u32(0xffffffffL).toByteArray();
+    ProtocolException e = assertThrows(ProtocolException.class, () -> AppCodec.decode(hits));
+    assertTrue(e.getMessage().contains("HITS claims"), e.getMessage());
+    byte[] slot = new Body.Writer().u8(4).u64(1).str("s").u16(0xffff).toByteArray();
+    assertThrows(ProtocolException.class, () -> AppCodec.decode(slot));
+    byte[] put =
+        new Body.Writer()
+            .u8(1)
+            .u64(1)
+            .str("/p")
+            .str("t")
+            .u64(0)
+            .u64(0)
+            .u32(0x7fffffffL)
+            .toByteArray();
+    assertThrows(ProtocolException.class, () -> AppCodec.decode(put));
+  }
+
+  @Test
+  void shouldRefuseOutOfRangeFields() {
+    assertThrows(
+        ProtocolException.class,
+        () -> AppCodec.decode(new Body.Writer().u8(99).u64(1).toByteArray()));
+    assertThrows(
+        ProtocolException.class,
+        () -> AppCodec.decode(new Body.Writer().u8(16).u64(1).u8(4).toByteArray()));
+    assertThrows(
+        ProtocolException.class,
+        () -> AppCodec.decode(new Body.Writer().u8(17).u64(1).str("/x").u8(2).toByteArray()));
+    assertThrows(
+        ProtocolException.class,
+        () -> AppCodec.decode(new Body.Writer().u8(2).u64(1).str("relative").toByteArray()));
+    assertThrows(
+        ProtocolException.class,
+        () -> AppCodec.decode(new Body.Writer().u8(18).u64(1).u16(42).toByteArray()));
+    assertThrows(
+        ProtocolException.class,
+        () ->
+            AppCodec.decode(
+                new Body.Writer()
+                    .u8(1)
+                    .u64(1)
+                    .str("/p")
+                    .str("t")
+                    .u64(-1)
+                    .u64(0)
+                    .u32(0)
+                    .toByteArray()));
+    byte[] twice =
+        new Body.Writer()
+            .u8(19)
+            .u64(1)
+            .u32(2)
+            .str("/a")
+            .u64(1)
+            .str("/a")
+            .u64(2)
+            .u64(0)
+            .u64(0)
+            .toByteArray();
+    assertThrows(ProtocolException.class, () -> AppCodec.decode(twice));
+    assertThrows(ProtocolException.class, () -> AppCodec.decode(new byte[0]));
+  }
+
+  @Test
+  void shouldSurviveRandomAndMutatedPayloads() {
+    Random rnd = new Random(1998);
+    List<byte[]> seeds = messages().map(AppCodec::encode).toList();
+    int decoded = 0;
+    for (int i = 0; i < 50_000; i++) {
+      byte[] b;
+      if (i % 2 == 0) {
+        b = new byte[rnd.nextInt(64)];
+        rnd.nextBytes(b);
+        if (b.length > 0) {
+          b[0] = (byte) (rnd.nextInt(22)); // mostly known types
+        }
+      } else {
+        byte[] s = seeds.get(rnd.nextInt(seeds.size()));
+        b = Arrays.copyOf(s, Math.max(1, s.length + rnd.nextInt(5) - 2));
+        for (int k = rnd.nextInt(4); k >= 0; k--) {
+          b[rnd.nextInt(b.length)] = (byte) rnd.nextInt(256);
+        }
+      }
+      try {
+        AppMessage m = AppCodec.decode(b);
+        decoded++;
+        assertArrayEquals(b, AppCodec.encode(m), "a decoded payload re-encodes to itself");
+      } catch (ProtocolException expected) {
+        // the only failure allowed
+      }
+    }
+    assertTrue(decoded > 0);
+  }
+}

@@ -1,0 +1,148 @@
+package net.hydranet.router.cli;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import net.hydranet.control.ctl.CtlServer;
+import net.hydranet.hydraweb.manager.ManagerConfig;
+import net.hydranet.hydraweb.manager.ReplicaManager;
+import net.hydranet.router.config.ConfigException;
+import net.hydranet.router.config.ManagerConfigLoader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code hydranet manager}: HydraWeb's replica manager, on the origin beside its web server. It
+ * installs signed HydraWeb replicas on host servers (by load, or when asked), pre-heats them,
+ * pushes changed objects, answers their misses from the origin's web server and reads their hit
+ * counts; it removes them (drained) when load falls or when it stops.
+ */
+@Command(
+    name = "manager",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs HydraWeb's replica manager for an origin (see config/hydraweb-manager.yaml and",
+      "control-plane/REPLICAS.md). Ask it with hydranet ctl --socket PATH status|hits|",
+      "install [HOST-SERVER]|remove NAME.",
+      "",
+      "Example:",
+      "  hydranet manager --config config/hydraweb-manager.yaml"
+    })
+public final class ManagerCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger("hydranet.manager");
+
+  @Option(names = "--config", required = true, description = "the manager's YAML config")
+  Path config;
+
+  @Option(
+      names = "--ctl",
+      defaultValue = "/run/hydranet/manager.ctl",
+      description = "local operator socket for 'hydranet ctl' (${DEFAULT-VALUE})")
+  Path ctl;
+
+  @Override
+  public Integer call() throws Exception {
+    ManagerConfig c;
+    try {
+      c = ManagerConfigLoader.load(config);
+    } catch (ConfigException e) {
+      throw new UserError(e.getMessage());
+    }
+    ReplicaManager manager = ReplicaManager.create(c).start();
+    CountDownLatch stopped = new CountDownLatch(1);
+    CtlServer server = CtlServer.start(ctl, command -> answer(manager, c, command));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  server.close();
+                  manager.close();
+                  stopped.countDown();
+                },
+                "hydranet-manager-stop"));
+    LOG.info("replica manager for {} running; ctl at {}", c.managerAddress().getHostAddress(), ctl);
+    stopped.await();
+    return 0;
+  }
+
+  static String answer(ReplicaManager m, ManagerConfig c, String command) {
+    String[] w = command.trim().split("\\s+");
+    try {
+      switch (w[0]) {
+        case "status", "all", "" -> {
+          return m.snapshot() + links(m, c) + counters(m);
+        }
+        case "hits" -> {
+          StringBuilder sb = new StringBuilder();
+          for (String name : m.replicaNames()) {
+            sb.append("replica ").append(name).append('\n');
+            for (Map.Entry<String, Long> e : m.hits(name).entrySet()) {
+              sb.append(String.format(Locale.ROOT, "%s %d%n", e.getKey(), e.getValue()));
+            }
+          }
+          return sb.toString();
+        }
+        case "install" -> {
+          int index = 0;
+          if (w.length > 1) {
+            index = -1;
+            List<ManagerConfig.HostServer> hs = c.hostServers();
+            for (int i = 0; i < hs.size(); i++) {
+              if (hs.get(i).toString().equals(w[1])) {
+                index = i;
+              }
+            }
+            if (index < 0) {
+              return "REFUSED: " + w[1] + " is not a configured host server\n";
+            }
+          }
+          String name = m.install(index);
+          return name != null ? "OK " + name + "\n" : "FAILED: see the manager's log\n";
+        }
+        case "remove" -> {
+          if (w.length < 2) {
+            return "usage: remove NAME\n";
+          }
+          return m.remove(w[1]) ? "OK " + w[1] + " removed\n" : "FAILED: see the manager's log\n";
+        }
+        default -> {
+          return "unknown request '"
+              + w[0]
+              + "': status, hits, install [HOST-SERVER], remove NAME\n";
+        }
+      }
+    } catch (Exception e) {
+      return "error: " + e.getMessage() + "\n";
+    }
+  }
+
+  private static String links(ReplicaManager m, ManagerConfig c) {
+    StringBuilder sb = new StringBuilder("\nhost servers:\n");
+    for (int i = 0; i < c.hostServers().size(); i++) {
+      sb.append("  ")
+          .append(c.hostServers().get(i))
+          .append(m.isConnected(i) ? " connected" : " not connected")
+          .append('\n');
+    }
+    return sb.toString();
+  }
+
+  private static String counters(ReplicaManager m) {
+    StringBuilder sb = new StringBuilder("\ncounters:\n");
+    m.counters()
+        .forEach(
+            (k, v) -> {
+              if (v != 0) {
+                sb.append(
+                    String.format(
+                        Locale.ROOT, "  %-28s %d%n", k.name().toLowerCase(Locale.ROOT), v));
+              }
+            });
+    return sb.toString();
+  }
+}

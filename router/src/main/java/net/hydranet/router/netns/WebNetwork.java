@@ -1,0 +1,411 @@
+package net.hydranet.router.netns;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import net.hydranet.control.auth.Keys;
+import net.hydranet.control.ctl.CtlServer;
+
+/**
+ * HydraWeb's network: the paper's figure 5. A client and a host server on one LAN behind a
+ * redirector; the origin — a real nginx and HydraWeb's replica manager — across a WAN of our own
+ * ({@code hydranet wan}, a delay line) or, with no delay, a plain link.
+ *
+ * <pre>
+ *  client .1.10 ─┐
+ *  hs1    .1.20 ─┼─ lan ─ client0 [r1] core0 ── a0 [wan] b0 ── eth0 origin .2.10
+ *                   .1.1              .2.1                       nginx :80, manager
+ * </pre>
+ *
+ * The redirector has no static redirect: it learns the replica from hs1 through the control plane.
+ * The manager talks to hs1's replica service (TCP 6227) across the WAN. hs1 also runs a second
+ * nginx on its own address, port 8080, serving the same site: the "local web server" that a hit is
+ * compared with. Namespaces are {@code <prefix>-lan, -client, -hs1, -r1, -wan, -origin}.
+ */
+public final class WebNetwork implements AutoCloseable {
+  public static final String CLIENT = "198.18.1.10";
+  public static final String R1 = "198.18.1.1";
+  public static final String R1_CORE = "198.18.2.1";
+  public static final String HS1 = "198.18.1.20";
+  public static final String ORIGIN = "198.18.2.10";
+  public static final int LOCAL_PORT = 8080;
+  private static final Duration WAIT = Duration.ofSeconds(40);
+
+  private final Topology net;
+  private final List<String> hydranet;
+  private final Path work;
+  private final Path site;
+  private final int oneWayDelayMillis;
+  private final Map<String, Process> daemons = new HashMap<>();
+
+  /**
+   * Builds the namespaces; {@code oneWayDelayMillis} 0 joins r1 and the origin directly, anything
+   * else puts {@code hydranet wan} between them with that delay each way.
+   */
+  public WebNetwork(String prefix, List<String> hydranet, int oneWayDelayMillis)
+      throws IOException {
+    this.net = Topology.create(prefix);
+    this.hydranet = List.copyOf(hydranet);
+    this.work = net.workDir();
+    this.oneWayDelayMillis = oneWayDelayMillis;
+    try {
+      build();
+      Files.createDirectories(work.resolve("keys"));
+      for (String node : List.of("r1", "hs1", "origin", "stranger")) {
+        Keys.write(Keys.generate(), work.resolve("keys").resolve(node));
+      }
+      this.site = exampleSite(work.resolve("site"));
+    } catch (RuntimeException | IOException e) {
+      net.close();
+      throw e;
+    }
+  }
+
+  private void build() {
+    for (String ns : List.of("lan", "client", "hs1", "r1", "origin")) {
+      net.namespace(ns);
+    }
+    net.bridge("lan", "br0");
+    net.link("client", "eth0", "lan", "c0");
+    net.link("hs1", "eth0", "lan", "h1");
+    net.link("r1", "client0", "lan", "r1");
+    for (String port : List.of("c0", "h1", "r1")) {
+      net.attach("lan", port, "br0");
+      net.offloadsOff("lan", port);
+    }
+    if (oneWayDelayMillis > 0) {
+      net.namespace("wan");
+      net.link("r1", "core0", "wan", "a0");
+      net.link("wan", "b0", "origin", "eth0");
+      net.offloadsOff("wan", "a0");
+      net.offloadsOff("wan", "b0");
+    } else {
+      net.link("r1", "core0", "origin", "eth0");
+    }
+    for (String[] end :
+        new String[][] {
+          {"client", "eth0"},
+          {"hs1", "eth0"},
+          {"origin", "eth0"},
+          {"r1", "client0"},
+          {"r1", "core0"}
+        }) {
+      net.offloadsOff(end[0], end[1]);
+    }
+    net.address("client", "eth0", CLIENT + "/24");
+    net.address("hs1", "eth0", HS1 + "/24");
+    net.address("r1", "client0", R1 + "/24");
+    net.address("r1", "core0", R1_CORE + "/24");
+    net.address("origin", "eth0", ORIGIN + "/24");
+    net.defaultRoute("client", R1);
+    net.defaultRoute("hs1", R1);
+    net.defaultRoute("origin", R1_CORE);
+    net.sysctl("r1", "net.ipv4.ip_forward", "0");
+  }
+
+  /**
+   * The bundled example origin site: an index, 100 pages of 1200 bytes (the paper's page size), a
+   * page under /nostore/ that nginx marks {@code Cache-Control: no-store} (so every request for it
+   * is a miss that the manager answers), and a /private/ area the access rules keep from the
+   * client's LAN.
+   */
+  public static Path exampleSite(Path dir) throws IOException {
+    Files.createDirectories(dir.resolve("nostore"));
+    Files.createDirectories(dir.resolve("private"));
+    Files.writeString(dir.resolve("index.html"), "ORIGIN " + ORIGIN + "\n");
+    for (int i = 0; i < 100; i++) {
+      Files.writeString(dir.resolve(String.format("page-%03d.html", i)), page(i, 1200));
+    }
+    Files.writeString(dir.resolve("nostore/page.html"), page(999, 1200));
+    Files.writeString(dir.resolve("private/report.html"), "private report\n");
+    readableByAll(dir);
+    return dir;
+  }
+
+  /** A page of exactly {@code size} bytes whose first line names it. */
+  public static String page(int n, int size) {
+    String head = String.format("<html><body><h1>page %03d</h1><p>", n);
+    String tail = "</p></body></html>\n";
+    StringBuilder sb = new StringBuilder(head);
+    String words = "hydranet replica redirector host server origin cache page ";
+    while (sb.length() < size - tail.length()) {
+      sb.append(words);
+    }
+    sb.setLength(size - tail.length());
+    return sb + tail;
+  }
+
+  private static void readableByAll(Path dir) throws IOException {
+    try (var s = Files.walk(dir)) {
+      for (Path p : s.toList()) {
+        Files.setPosixFilePermissions(
+            p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
+      }
+    }
+    for (Path p = dir.getParent(); p != null && !p.equals(Path.of("/tmp")); p = p.getParent()) {
+      if (p.getParent() == null) {
+        break;
+      }
+      Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+  }
+
+  public Topology topology() {
+    return net;
+  }
+
+  public Path work() {
+    return work;
+  }
+
+  public Path site() {
+    return site;
+  }
+
+  public Path keyDir() {
+    return work.resolve("keys");
+  }
+
+  /** Starts the WAN (if any), both nginx, the redirector and the host server; waits for them. */
+  public WebNetwork start(String hostServerReplicas) throws IOException, InterruptedException {
+    if (oneWayDelayMillis > 0) {
+      daemons.put(
+          "wan",
+          net.spawn(
+              "wan",
+              Daemons.args(
+                  hydranet,
+                  "wan",
+                  "--a",
+                  "a0",
+                  "--b",
+                  "b0",
+                  "--delay",
+                  oneWayDelayMillis + "ms",
+                  "--status",
+                  work.resolve("wan.status").toString())));
+    }
+    daemons.put("nginx-origin", nginx("origin", ORIGIN, 80));
+    daemons.put("nginx-local", nginx("hs1", HS1, LOCAL_PORT));
+    write(
+        "r1.yaml",
+        "interfaces:\n  - { name: client0, address: "
+            + R1
+            + "/24 }\n  - { name: core0, address: "
+            + R1_CORE
+            + "/24 }\nroutes: []\nredirects: []\n");
+    write(
+        "r1-control.yaml",
+        "address: "
+            + R1
+            + "\nkey: keys/r1.key\nholdMillis: 1500\n"
+            + "hostServers:\n  - { address: "
+            + HS1
+            + ", key: keys/hs1.pub, cost: 1 }\n"
+            + "authorise:\n  - { origins: "
+            + ORIGIN
+            + "/32, hostServers: ["
+            + HS1
+            + "] }\n");
+    write(
+        "hs1-control.yaml",
+        "address: "
+            + HS1
+            + "\nkey: keys/hs1.key\nholdMillis: 1500\ndrainSeconds: 1\n"
+            + "redirectors:\n  - { address: "
+            + R1
+            + ", key: keys/r1.pub }\n"
+            + hostServerReplicas);
+    daemons.put(
+        "r1",
+        net.spawn(
+            "r1",
+            Daemons.args(
+                hydranet,
+                "redirector",
+                "--config",
+                work.resolve("r1.yaml").toString(),
+                "--control",
+                work.resolve("r1-control.yaml").toString(),
+                "--ctl",
+                ctlPath("r1").toString(),
+                "--metrics",
+                "off")));
+    daemons.put(
+        "hs1",
+        net.spawn(
+            "hs1",
+            Daemons.args(
+                hydranet,
+                "hostserver",
+                "--interface",
+                "eth0",
+                "--address",
+                HS1,
+                "--state-dir",
+                work.resolve("state-hs1").toString(),
+                "--control",
+                work.resolve("hs1-control.yaml").toString(),
+                "--ctl",
+                ctlPath("hs1").toString(),
+                "--metrics",
+                "off")));
+    try {
+      await("the origin's nginx to answer through r1", () -> curl("/index.html", 3).ok());
+      await("the local nginx to answer", () -> curlLocal("/index.html", 3).ok());
+      await("r1 to hear hs1", () -> ctl("r1", "peers").contains(HS1 + " "));
+    } catch (IllegalStateException e) {
+      throw new IllegalStateException(e.getMessage() + "\n" + logs(), e);
+    }
+    return this;
+  }
+
+  /**
+   * A real nginx in {@code ns} on {@code address:port} serving the example site, one worker, no
+   * access log; {@code /nginx_status} (stub_status) answers its own address only.
+   */
+  private Process nginx(String ns, String address, int port) throws IOException {
+    Path dir = work.resolve("nginx-" + ns);
+    Files.createDirectories(dir.resolve("logs"));
+    Path conf = dir.resolve("nginx.conf");
+    Files.writeString(
+        conf,
+        String.join(
+            "\n",
+            "worker_processes 1;",
+            "user nobody nogroup;",
+            "pid " + dir.resolve("nginx.pid") + ";",
+            "error_log " + dir.resolve("logs/error.log") + " warn;",
+            "events { worker_connections 4096; }",
+            "http {",
+            "  access_log off;",
+            "  client_body_temp_path " + dir.resolve("body") + ";",
+            "  proxy_temp_path " + dir.resolve("proxy") + ";",
+            "  fastcgi_temp_path " + dir.resolve("fastcgi") + ";",
+            "  uwsgi_temp_path " + dir.resolve("uwsgi") + ";",
+            "  scgi_temp_path " + dir.resolve("scgi") + ";",
+            "  types { text/html html; application/octet-stream bin; }",
+            "  default_type application/octet-stream;",
+            "  keepalive_requests 100000;",
+            "  server {",
+            "    listen " + address + ":" + port + " backlog=4096;",
+            "    root " + site + ";",
+            "    location /nostore/ { add_header Cache-Control no-store; }",
+            "    location = /nginx_status { stub_status; allow " + address + "; deny all; }",
+            "  }",
+            "}",
+            ""));
+    return net.spawn(ns, "nginx", "-p", dir.toString(), "-c", conf.toString(), "-g", "daemon off;");
+  }
+
+  /** Starts HydraWeb's replica manager on the origin with {@code config} (written to a file). */
+  public Process startManager(String config) throws IOException {
+    write("manager.yaml", config);
+    Process p =
+        net.spawn(
+            "origin",
+            Daemons.args(
+                hydranet,
+                "manager",
+                "--config",
+                work.resolve("manager.yaml").toString(),
+                "--ctl",
+                ctlPath("manager").toString()));
+    daemons.put("manager", p);
+    return p;
+  }
+
+  public Process daemon(String name) {
+    return daemons.get(name);
+  }
+
+  public Path ctlPath(String daemon) {
+    return work.resolve(daemon + ".ctl");
+  }
+
+  /** {@code hydranet ctl WHAT} against a daemon's local socket; why not, if it does not answer. */
+  public String ctl(String daemon, String what) {
+    try {
+      return CtlServer.request(ctlPath(daemon), what);
+    } catch (IOException e) {
+      return "(no answer from " + daemon + ": " + e + ")";
+    }
+  }
+
+  /** A counter's value from {@code hydranet ctl counters} output, or 0. */
+  public long counter(String daemon, String name) {
+    for (String line : ctl(daemon, "counters").split("\n")) {
+      String[] w = line.trim().split("\\s+");
+      if (w.length == 2 && w[0].equals(name)) {
+        return Long.parseLong(w[1]);
+      }
+    }
+    return 0;
+  }
+
+  /** One HTTP GET from the client to the origin's address, {@code -i}: status line and headers. */
+  public ExecResult curl(String path, double maxSeconds) {
+    return curlFrom("client", "http://" + ORIGIN + path, maxSeconds);
+  }
+
+  /** One HTTP GET from the client to the local nginx on hs1. */
+  public ExecResult curlLocal(String path, double maxSeconds) {
+    return curlFrom("client", "http://" + HS1 + ":" + LOCAL_PORT + path, maxSeconds);
+  }
+
+  public ExecResult curlFrom(String ns, String url, double maxSeconds) {
+    return net.exec(
+        ns,
+        Duration.ofMillis((long) (maxSeconds * 1000) + 2000),
+        "curl",
+        "-s",
+        "-i",
+        "--fail-with-body",
+        "-m",
+        Double.toString(maxSeconds),
+        url);
+  }
+
+  public void write(String name, String text) throws IOException {
+    Files.writeString(work.resolve(name), text);
+  }
+
+  public void await(String what, BooleanSupplier condition) throws InterruptedException {
+    Daemons.await(what, condition, WAIT, 50);
+  }
+
+  public String logs() {
+    return Daemons.logs(work);
+  }
+
+  /** Logs of the daemons by name, for a failure report. */
+  public String logsOf(String... names) {
+    StringBuilder sb = new StringBuilder();
+    for (String n : names) {
+      Process p = daemons.get(n);
+      if (p != null) {
+        sb.append("== ").append(n).append('\n').append(net.logOf(p));
+      }
+    }
+    return sb.toString();
+  }
+
+  /** Every argument to {@code hydranet} this network runs, for a caller's own commands. */
+  public List<String> hydranet(String... more) {
+    List<String> all = new ArrayList<>(hydranet);
+    all.addAll(List.of(more));
+    return all;
+  }
+
+  @Override
+  public void close() {
+    net.close();
+  }
+}

@@ -1,0 +1,84 @@
+package net.hydranet.router.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import net.hydranet.control.auth.Keys;
+import net.hydranet.hydraweb.manager.ManagerConfig;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ManagerConfigLoaderTest {
+  @TempDir Path dir;
+
+  @BeforeEach
+  void files() throws Exception {
+    Files.createDirectories(dir.resolve("keys"));
+    Keys.write(Keys.generate(), dir.resolve("keys/origin"));
+    Keys.write(Keys.generate(), dir.resolve("keys/hostserver1"));
+    Files.createDirectories(dir.resolve("site"));
+    Files.write(dir.resolve("hydraweb-bundle.jar"), new byte[] {1});
+    Files.write(dir.resolve("hydraweb-bundle.jar.sig"), new byte[64]);
+  }
+
+  private Path config(String text) throws Exception {
+    Path p = dir.resolve("manager.yaml");
+    Files.writeString(p, text);
+    return p;
+  }
+
+  /** The shipped example, with its document root pointed at the temporary site. */
+  private String example() throws Exception {
+    return Files.readString(Path.of("../config/hydraweb-manager.yaml"))
+        .replace("documentRoot: /var/www/html", "documentRoot: site");
+  }
+
+  @Test
+  void theShippedExampleLoads() throws Exception {
+    ManagerConfig c = ManagerConfigLoader.load(config(example()));
+    assertEquals("198.18.2.10", c.managerAddress().getHostAddress());
+    assertEquals(dir.resolve("site"), c.docroot());
+    assertEquals(1, c.hostServers().size());
+    assertEquals(6227, c.hostServers().get(0).address().getPort());
+    assertEquals("http://198.18.2.10/nginx_status", c.loadStatus().toString());
+    assertEquals(200, c.placement().installAbove());
+    assertEquals(Duration.ofSeconds(3), c.placement().installAfter());
+    assertEquals(5000, c.drainMillis());
+    assertEquals(64L << 20, c.preheatBytes());
+    assertTrue(c.accessRules().contains("deny 198.18.1.0/24 /private/"));
+    assertEquals(2, c.slots().get("banner").size());
+  }
+
+  @Test
+  void withoutPlacementThereIsNoLoadSource() throws Exception {
+    String text = example();
+    text = text.substring(0, text.indexOf("placement:")) + text.substring(text.indexOf("drain"));
+    assertNull(ManagerConfigLoader.load(config(text)).loadStatus());
+  }
+
+  @Test
+  void mistakesAreOneLineNamingTheField() throws Exception {
+    String[][] cases = {
+      {"address: 198.18.2.10", "address: 198.18.2", "address"},
+      {"webServer: http://198.18.2.10:80", "webServer: ftp://x", "webServer"},
+      {"  jar: hydraweb-bundle.jar", "  jar: missing.jar", "bundle"},
+      {"installAbove: 200", "installAbove: -1", "placement.installAbove"},
+      {"drainSeconds: 5", "drainSeconds: 99999", "drainSeconds"},
+      {"namePrefix: hydraweb", "namePrefx: hydraweb", "namePrefx"},
+      {"key: keys/origin.key", "key: keys/nothing.key", "key"},
+    };
+    for (String[] c : cases) {
+      String text = example().replace(c[0], c[1]);
+      ConfigException e =
+          assertThrows(ConfigException.class, () -> ManagerConfigLoader.load(config(text)), c[1]);
+      assertTrue(e.getMessage().contains(c[2]), c[1] + " -> " + e.getMessage());
+      assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,307 @@
+package net.hydranet.harness.live;
+
+import static net.hydranet.router.netns.WebNetwork.HS1;
+import static net.hydranet.router.netns.WebNetwork.ORIGIN;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import net.hydranet.control.replica.BundleBuilder;
+import net.hydranet.control.replica.Resources;
+import net.hydranet.harness.fixture.RedirectorUnderTest;
+import net.hydranet.harness.replica.MemoryHog;
+import net.hydranet.router.netns.ExecResult;
+import net.hydranet.router.netns.WebNetwork;
+import net.hydranet.router.netns.WebReplicas;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer.OrderAnnotation;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * HydraWeb end to end in namespaces ({@link WebNetwork}): the origin's replica manager installs a
+ * signed, confined HydraWeb replica on the host server; the redirector learns it with no static
+ * entry; it is pre-heated, serves misses through the manager, enforces the origin's access rule, is
+ * kept hot by pushes, reports hits the origin can read; hostile bundles are refused or contained
+ * while it serves; and it is removed under load without a failed request. The steps build on each
+ * other and run in order on one topology.
+ */
+@TestMethodOrder(OrderAnnotation.class)
+@Timeout(180)
+class HydraWebIT {
+  private static final Pattern NGINX_REQUESTS = Pattern.compile("\\n\\s*\\d+\\s+\\d+\\s+(\\d+)");
+  private static WebNetwork net;
+  private static WebReplicas replicas;
+
+  @BeforeAll
+  static void start() throws Exception {
+    assumeTrue("root".equals(System.getProperty("user.name")), "needs root for namespaces");
+    Path root = RedirectorUnderTest.repositoryRoot();
+    Path jar = root.resolve("router/target/hydranet.jar");
+    Path hydraweb = root.resolve("hydraweb/target/hydraweb.jar");
+    assumeTrue(Files.exists(jar), "router/target/hydranet.jar is built by mvn package");
+    assumeTrue(Files.exists(hydraweb), "hydraweb/target/hydraweb.jar is built by mvn package");
+    String java = ProcessHandle.current().info().command().orElse("java");
+    net = new WebNetwork("hnweb", List.of(java, "-jar", jar.toString()), 10);
+    replicas = new WebReplicas(net, hydraweb);
+    net.start(replicas.hostServerConfig());
+    replicas.startManager(false);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (net != null) {
+      net.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void beforeAnyReplicaTheOriginsNginxAnswersAcrossTheWan() throws Exception {
+    assertTrue(Files.readString(net.work().resolve("r1.yaml")).contains("redirects: []"));
+    ExecResult r = net.curl("/page-007.html", 5);
+    assertTrue(r.ok(), r.describe());
+    assertTrue(r.stdout().contains("Server: nginx"), r.stdout());
+    assertTrue(r.stdout().contains("page 007"), r.stdout());
+    assertFalse(net.ctl("r1", "table").contains(HS1), net.ctl("r1", "table"));
+  }
+
+  @Test
+  @Order(2)
+  void theManagerInstallsASignedReplicaThatTheRedirectorLearns() throws Exception {
+    Instant asked = Instant.now();
+    replicas.install("hs1");
+    System.out.printf(
+        "install asked -> replica answering through r1: %d ms%n",
+        Duration.between(asked, Instant.now()).toMillis());
+    String table = net.ctl("r1", "table");
+    assertTrue(table.contains(ORIGIN) && table.contains(HS1), table);
+    String hs = net.ctl("hs1", "replicas");
+    assertTrue(hs.contains("web") && hs.contains("running"), hs);
+    // Confined: the replica's processes run as an unprivileged user of their own.
+    ExecResult ps = net.topology().exec("hs1", "ps", "-eo", "uid,args");
+    boolean confined = false;
+    for (String line : ps.stdout().split("\n")) {
+      if (line.contains("HydraWebMain")) {
+        int uid = Integer.parseInt(line.trim().split("\\s+")[0]);
+        confined |= uid >= 61000;
+        assertTrue(uid >= 61000, "the replica runs as " + uid + ": " + line);
+      }
+    }
+    assertTrue(confined, "no replica process seen:\n" + ps.stdout());
+  }
+
+  @Test
+  @Order(3)
+  void theReplicaIsPreHeatedItsFirstRequestIsAHitTheOriginNeverSees() throws Exception {
+    long before = nginxRequests();
+    ExecResult r = net.curl("/page-042.html", 5);
+    assertTrue(r.ok(), r.describe());
+    assertTrue(r.stdout().contains("Server: HydraWeb"), r.stdout());
+    assertTrue(r.stdout().contains("page 042"), r.stdout());
+    // Only our own status request reached the origin's nginx.
+    assertEquals(before + 1, nginxRequests());
+    net.await("the hit to be metered", () -> hits("/page-042.html") >= 1);
+  }
+
+  @Test
+  @Order(4)
+  void aMissIsServedThroughTheManagerFromTheOriginsNginx() throws Exception {
+    long before = nginxRequests();
+    ExecResult r = net.curl("/nostore/page.html", 5);
+    assertTrue(r.ok(), r.describe());
+    assertTrue(r.stdout().contains("Server: HydraWeb"), r.stdout());
+    assertTrue(r.stdout().contains("page 999"), r.stdout());
+    // The manager's fetch and our status request.
+    assertEquals(before + 2, nginxRequests());
+    ExecResult absent = net.curl("/no-such-page.html", 5);
+    assertTrue(absent.stdout().startsWith("HTTP/1.1 404"), absent.stdout());
+  }
+
+  @Test
+  @Order(5)
+  void theOriginsAccessRuleIsEnforcedAtTheReplica() {
+    ExecResult r = net.curl("/private/report.html", 5);
+    assertTrue(r.stdout().startsWith("HTTP/1.1 403"), r.stdout());
+    assertTrue(r.stdout().contains("Server: HydraWeb"), r.stdout());
+  }
+
+  @Test
+  @Order(6)
+  void aChangedPageIsPushedAndServedOnceAcknowledged() throws Exception {
+    Path page = net.site().resolve("page-001.html");
+    Files.writeString(page, WebNetwork.page(1001, 1200));
+    Files.setLastModifiedTime(page, FileTime.from(Instant.now().plusSeconds(2)));
+    Instant changed = Instant.now();
+    net.await(
+        "the replica to serve the new page-001",
+        () -> net.curl("/page-001.html", 2).stdout().contains("page 1001"));
+    System.out.printf(
+        "page changed on the origin -> new version served by the replica: %d ms%n",
+        Duration.between(changed, Instant.now()).toMillis());
+    ExecResult r = net.curl("/page-001.html", 2);
+    assertTrue(r.stdout().contains("Server: HydraWeb"), r.stdout());
+  }
+
+  @Test
+  @Order(7)
+  void theOriginReadsItsReplicasHitCounts() throws Exception {
+    for (int i = 0; i < 5; i++) {
+      assertTrue(net.curl("/page-050.html", 5).ok());
+    }
+    net.await("five hits on /page-050.html to be metered", () -> hits("/page-050.html") == 5);
+    String report = net.ctl("manager", "hits");
+    System.out.println(report);
+    assertTrue(report.contains("/page-042.html"), report);
+  }
+
+  @Test
+  @Order(8)
+  void hostileBundlesAreRefusedOrContainedWhileTheReplicaServes() throws Exception {
+    byte[] hogApp = hogJar();
+    // Another virtual host of the origin's (its grant covers 198.18.2.0/24): one host server
+    // gives each virtual host address one namespace.
+    Resources small = new Resources(64L << 20, 200, 64, 256);
+    byte[] hog =
+        BundleBuilder.build(
+            hogApp,
+            new BundleBuilder.Declaration(
+                MemoryHog.class.getName(),
+                "198.18.2.11",
+                List.of("tcp/8081"),
+                "198.18.2.11 8081",
+                small));
+    Path forged = replicas.signed("forged", hog, "stranger");
+    ExecResult r = replicaCli("install", "forged", forged.toString());
+    assertTrue(
+        r.stdout().contains("bad signature") || r.stderr().contains("bad signature"), r.describe());
+    Path greedy = replicas.bundle("greedy", "origin", new Resources(2L << 30, 500, 128, 1024));
+    r = replicaCli("install", "greedy", greedy.toString());
+    assertTrue(
+        (r.stdout() + r.stderr()).toLowerCase().contains("exceeds")
+            || (r.stdout() + r.stderr()).contains("granted"),
+        r.describe());
+    Path hogBundle = replicas.signed("hog", hog, "origin");
+    r = replicaCli("install", "hog", hogBundle.toString());
+    assertTrue(r.ok(), r.describe());
+    net.await(
+        "the kernel to stop the hog at its memory limit",
+        () -> net.ctl("hs1", "replicas").matches("(?s).*hog\\s+killed.*"));
+    String status = net.ctl("hs1", "replicas");
+    System.out.println(status);
+    assertTrue(status.matches("(?s).*web\\s+running.*"), status);
+    assertTrue(net.daemon("hs1").isAlive(), "the host server survived");
+    ExecResult served = net.curl("/page-042.html", 5);
+    assertTrue(served.stdout().contains("Server: HydraWeb"), served.stdout());
+    replicaCli("remove", "hog");
+  }
+
+  @Test
+  @Order(9)
+  void theReplicaIsRemovedUnderLoadWithoutAFailedRequest() throws Exception {
+    CompletableFuture<ExecResult> load =
+        CompletableFuture.supplyAsync(
+            () ->
+                net.topology()
+                    .exec(
+                        "client",
+                        Duration.ofSeconds(60),
+                        "ab",
+                        "-t",
+                        "10",
+                        "-n",
+                        "1000000",
+                        "-c",
+                        "4",
+                        "-s",
+                        "10",
+                        "http://" + ORIGIN + "/page-042.html"));
+    Thread.sleep(2000);
+    String answer = net.ctl("manager", "remove web-1");
+    assertTrue(answer.startsWith("OK"), answer);
+    ExecResult ab = load.get();
+    System.out.println(ab.stdout());
+    assertTrue(ab.stdout().contains("Failed requests:        0"), ab.describe());
+    assertTrue(ab.stdout().contains("Non-2xx responses") == false, ab.describe());
+    ExecResult after = net.curl("/page-042.html", 5);
+    assertTrue(after.stdout().contains("Server: nginx"), after.stdout());
+    assertFalse(net.ctl("hs1", "replicas").contains("web-1 "), net.ctl("hs1", "replicas"));
+  }
+
+  private static ExecResult replicaCli(String... args) {
+    List<String> argv = new ArrayList<>();
+    argv.addAll(net.hydranet("replica"));
+    argv.add(args[0]);
+    argv.addAll(
+        List.of(
+            "--host-server",
+            HS1,
+            "--host-server-key",
+            net.keyDir().resolve("hs1.pub").toString(),
+            "--key",
+            net.keyDir().resolve("origin.key").toString(),
+            "--address",
+            ORIGIN));
+    argv.addAll(List.of(args).subList(1, args.length));
+    return net.topology().exec("origin", Duration.ofSeconds(30), argv.toArray(new String[0]));
+  }
+
+  /** The origin's nginx: requests handled so far (stub_status, asked from the origin itself). */
+  private static long nginxRequests() {
+    ExecResult r =
+        net.topology()
+            .exec("origin", "curl", "-s", "-m", "5", "http://" + ORIGIN + "/nginx_status");
+    Matcher m = NGINX_REQUESTS.matcher(r.stdout());
+    assertTrue(m.find(), "no stub_status: " + r.describe());
+    return Long.parseLong(m.group(1));
+  }
+
+  /** A path's hits in the manager's report ("PATH HITS" lines), or 0. */
+  private static long hits(String path) {
+    for (String line : net.ctl("manager", "hits").split("\n")) {
+      String[] w = line.trim().split("\\s+");
+      if (w.length >= 2 && w[0].equals(path)) {
+        return Long.parseLong(w[w.length - 1]);
+      }
+    }
+    return 0;
+  }
+
+  /** A jar holding MemoryHog's class, with it as the main class. */
+  private static byte[] hogJar() throws Exception {
+    String entry = MemoryHog.class.getName().replace('.', '/') + ".class";
+    byte[] klass;
+    try (var in = MemoryHog.class.getClassLoader().getResourceAsStream(entry)) {
+      klass = in.readAllBytes();
+    }
+    Manifest m = new Manifest();
+    m.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+    m.getMainAttributes().put(Attributes.Name.MAIN_CLASS, MemoryHog.class.getName());
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (JarOutputStream jar = new JarOutputStream(out, m)) {
+      jar.putNextEntry(new JarEntry(entry));
+      jar.write(klass);
+      jar.closeEntry();
+    }
+    return out.toByteArray();
+  }
+}
