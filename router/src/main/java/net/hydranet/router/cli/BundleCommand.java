@@ -77,17 +77,12 @@ public final class BundleCommand implements Runnable {
     }
   }
 
-  /** Reads JAR.sig (or the given file): base64 of 64 bytes. */
+  /** Reads JAR.sig (or the given file): base64 text or the raw 64 bytes. */
   static byte[] readSignature(Path sig) {
     try {
-      byte[] b =
-          Base64.getMimeDecoder().decode(Files.readString(sig, StandardCharsets.US_ASCII).strip());
-      if (b.length != 64) {
-        throw new UserError(sig + ": a signature is 64 bytes, this is " + b.length);
-      }
-      return b;
-    } catch (IOException | IllegalArgumentException e) {
-      throw new UserError(sig + ": " + e.getMessage());
+      return Bundle.readSignature(sig);
+    } catch (IOException e) {
+      throw new UserError(e.getMessage());
     }
   }
 }

@@ -141,8 +141,14 @@ public final class ReplicaCommand implements Callable<Integer> {
     }
   }
 
+  /** "OK text", or "REFUSED (bad signature) text": the reason in words, for people and scripts. */
   private static int print(ReplicaClient.Reply r) {
-    System.out.println(r);
-    return r.ok() ? 0 : REFUSED;
+    if (r.ok()) {
+      System.out.println("OK " + r.text());
+      return 0;
+    }
+    String why = r.refusal().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
+    System.out.println("REFUSED (" + why + ") " + r.text());
+    return REFUSED;
   }
 }

@@ -122,20 +122,20 @@ class ReplicaCliTest {
       };
       String over =
           run(concat(new String[] {"replica", "install"}, common, "web-1", jar.toString()));
-      assertEquals("3 REFUSED (EXCEEDS_GRANT) memory 512m > granted 256m\n", over);
+      assertEquals("3 REFUSED (exceeds grant) memory 512m > granted 256m\n", over);
       Path forged = jar("198.18.2.10", "128m");
       run("bundle", "sign", "--key", dir.resolve("other.key").toString(), forged.toString());
       String bad =
           run(concat(new String[] {"replica", "install"}, common, "web-1", forged.toString()));
-      assertTrue(bad.startsWith("3 REFUSED (BAD_SIGNATURE)"), bad);
+      assertTrue(bad.startsWith("3 REFUSED (bad signature)"), bad);
       Path elsewhere = jar("198.18.9.10", "128m");
       run("bundle", "sign", "--key", dir.resolve("origin.key").toString(), elsewhere.toString());
       String wrong =
           run(concat(new String[] {"replica", "install"}, common, "web-1", elsewhere.toString()));
-      assertTrue(wrong.startsWith("3 REFUSED (WRONG_ORIGIN)"), wrong);
+      assertTrue(wrong.startsWith("3 REFUSED (wrong origin)"), wrong);
       assertEquals("0 ", run(concat(new String[] {"replica", "status"}, common)));
       String gone = run(concat(new String[] {"replica", "remove"}, common, "web-1"));
-      assertTrue(gone.startsWith("3 REFUSED (NO_SUCH_REPLICA)"), gone);
+      assertTrue(gone.startsWith("3 REFUSED (no such replica)"), gone);
       String stranger =
           run(
               "replica",
