@@ -2,8 +2,10 @@ package net.hydranet.control.agent;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +29,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class HostServerAgent extends ControlAgent {
   private final Map<Long, Entry> services = new TreeMap<>();
+  // Services announced at weight 0 whatever their entry says, even if bound again (a replica
+  // being removed): new flows go elsewhere, pinned ones finish here.
+  private final Set<Long> drained = new HashSet<>();
   private final List<Peer> redirectors = new ArrayList<>();
   private final int weight;
   private final IntSupplier load;
@@ -103,6 +108,34 @@ public final class HostServerAgent extends ControlAgent {
   }
 
   /**
+   * Announce (origin, protocol, port) at weight 0 from now on, bound or not, until {@link
+   * #undrainService}: the replica behind it is being removed. Any thread.
+   */
+  public void drainService(int origin, int protocol, int port) {
+    submit(
+        () -> {
+          if (drained.add(Entry.service(origin, protocol, port))) {
+            log.info(
+                "draining {}:{}/{}: weight 0",
+                Addresses.format(origin),
+                port,
+                Addresses.protocol(protocol));
+            changed = true;
+          }
+        });
+  }
+
+  /** The drained service's replica is gone: a new one may be announced normally. Any thread. */
+  public void undrainService(int origin, int protocol, int port) {
+    submit(
+        () -> {
+          if (drained.remove(Entry.service(origin, protocol, port))) {
+            changed = true;
+          }
+        });
+  }
+
+  /**
    * Graceful shutdown: announce weight 0, wait {@code drainMillis} for established connections,
    * withdraw everything and say goodbye. Blocks the caller (a shutdown hook) for the drain.
    */
@@ -164,7 +197,15 @@ public final class HostServerAgent extends ControlAgent {
     for (Entry e : services.values()) {
       out.add(
           new Entry(
-              e.origin(), e.protocol(), e.port(), e.hostServer(), draining ? 0 : e.weight(), l, 0));
+              e.origin(),
+              e.protocol(),
+              e.port(),
+              e.hostServer(),
+              draining || drained.contains(Entry.service(e.origin(), e.protocol(), e.port()))
+                  ? 0
+                  : e.weight(),
+              l,
+              0));
     }
     return out;
   }

@@ -90,13 +90,13 @@ public record Bundle(
   /** Verifies {@code signature} with {@code originKey}, then reads the manifest. */
   public static Bundle open(byte[] jar, byte[] signature, PublicKey originKey)
       throws BundleException {
-    boolean ok;
+    boolean ok = signature != null && signature.length == ReplicaSession.SIGNATURE;
     try {
       Signature s = Signature.getInstance("Ed25519");
       s.initVerify(originKey);
       s.update(CONTEXT);
       s.update(sha256(jar));
-      ok = signature.length == ReplicaSession.SIGNATURE && s.verify(signature);
+      ok = ok && s.verify(signature);
     } catch (GeneralSecurityException e) {
       ok = false;
     }

@@ -164,13 +164,13 @@ public final class ReplicaClient implements AutoCloseable {
     if (!open) {
       throw new IOException("connection to " + session.remote().getHostAddress() + " is closed");
     }
-    CompletableFuture<Frame> f = new CompletableFuture<>();
+    CompletableFuture<Frame> f;
     long seq;
-    // The sequence number is known only once sent; the reply can't come before it is registered
-    // because the lock on the session covers both.
+    // The sequence number is known only once sent, and the reader may see the reply before this
+    // thread registers it (the reader takes no lock): whichever comes first makes the future.
     synchronized (session) {
       seq = session.send(type, body);
-      pending.put(seq, f);
+      f = pending.computeIfAbsent(seq, k -> new CompletableFuture<>());
     }
     try {
       return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -205,9 +205,8 @@ public final class ReplicaClient implements AutoCloseable {
         switch (f.type()) {
           case OK, REFUSED, STATUS_REPLY -> {
             long seq = f.reader().u64();
-            CompletableFuture<Frame> waiter = pending.get(seq);
-            if (waiter != null) {
-              waiter.complete(f);
+            if (seq <= session.sentCount()) {
+              pending.computeIfAbsent(seq, k -> new CompletableFuture<>()).complete(f);
             }
           }
           case APP -> {

@@ -57,7 +57,8 @@ public final class ReplicaSession implements Closeable {
   private final Signature verifier;
   private final byte[] ownNonce = new byte[NONCE];
   private byte[] peerNonce = new byte[NONCE];
-  private long sent;
+  // Written under the lock by senders; read without it by the receiving thread.
+  private volatile long sent;
   private long received;
   private int peerAddress;
   private int peerRole;
@@ -111,6 +112,11 @@ public final class ReplicaSession implements Closeable {
     if (RmType.of(frame[0] & 0xff) != RmType.HELLO) {
       throw new ProtocolException("first frame is not a HELLO");
     }
+    for (int i = 1; i < 9; i++) {
+      if (frame[i] != 0) {
+        throw new ProtocolException("HELLO with a sequence number other than 0");
+      }
+    }
     byte[] body = java.util.Arrays.copyOfRange(frame, 9, length - SIGNATURE);
     Body.Reader r = new Body.Reader(body);
     int version = r.u8();
@@ -141,6 +147,11 @@ public final class ReplicaSession implements Closeable {
 
   public InetAddress remote() {
     return socket.getInetAddress();
+  }
+
+  /** How many frames this end has sent after HELLO: the last sequence number used. */
+  public long sentCount() {
+    return sent;
   }
 
   /** Signs and sends one frame; returns its sequence number. */

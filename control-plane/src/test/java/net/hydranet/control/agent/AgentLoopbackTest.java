@@ -120,6 +120,27 @@ class AgentLoopbackTest {
   }
 
   @Test
+  void drainedServiceStaysAtWeightZeroEvenWhenBoundAgain() throws Exception {
+    RecordingWriter w1 = new RecordingWriter();
+    try (RedirectorAgent a1 = redirector(r1, Map.of(hs, 1), w1);
+        HostServerAgent h = hostServer()) {
+      h.portBound(origin, 6, 80);
+      h.portBound(origin, 6, 81);
+      await(() -> ("[" + hs + "][100]").equals(w1.get(origin, 6, 80)), 2000);
+      h.drainService(origin, 6, 80);
+      await(() -> ("[" + hs + "][0]").equals(w1.get(origin, 6, 80)), 2000);
+      h.portBound(origin, 6, 80); // the replica being removed binds again: still drained
+      h.portBound(origin, 6, 82);
+      await(() -> w1.get(origin, 6, 82) != null, 2000);
+      assertEquals("[" + hs + "][0]", w1.get(origin, 6, 80));
+      assertEquals("[" + hs + "][100]", w1.get(origin, 6, 81), "other services keep their weight");
+      h.undrainService(origin, 6, 80);
+      await(() -> ("[" + hs + "][100]").equals(w1.get(origin, 6, 80)), 2000);
+      assertTrue(a1.isRunning());
+    }
+  }
+
+  @Test
   void portClosedIsWithdrawnAtOnce() throws Exception {
     RecordingWriter w1 = new RecordingWriter();
     try (RedirectorAgent a1 = redirector(r1, Map.of(hs, 1), w1);

@@ -21,6 +21,7 @@ import picocli.CommandLine.Parameters;
       "  counters  control-plane counters (refused messages by reason, failures, ...)",
       "  flows     live flows in the connection table, per target (origin or host server)",
       "  status    the forwarding plane's table and counters",
+      "  replicas  a host server's replicas: state, memory, cpu, pids, oom kills; counters",
       "  all       table, peers, counters and flows",
       "HydraWeb's replica manager (--socket …/manager.ctl) answers:",
       "  status    replicas, their host server, state, pushes acknowledged, hits and misses",

@@ -5,10 +5,16 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import net.hydranet.control.agent.HostServerAgent;
+import net.hydranet.control.auth.Keys;
 import net.hydranet.control.ctl.CtlServer;
+import net.hydranet.control.replica.ReplicaStatus;
+import net.hydranet.control.replica.Resources;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.io.FrameSource;
 import net.hydranet.forwarding.io.live.KernelChecks;
@@ -21,6 +27,10 @@ import net.hydranet.hostserver.HostServerPath;
 import net.hydranet.hostserver.ProtocolClaim;
 import net.hydranet.hostserver.VirtualHostDirectory;
 import net.hydranet.hostserver.VirtualHostTable;
+import net.hydranet.hostserver.replica.Confinement;
+import net.hydranet.hostserver.replica.Launcher;
+import net.hydranet.hostserver.replica.Origin;
+import net.hydranet.hostserver.replica.ReplicaService;
 import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ControlConfig;
 import net.hydranet.router.config.ControlConfigLoader;
@@ -28,6 +38,7 @@ import net.hydranet.router.control.ControlPlane;
 import net.hydranet.router.metrics.ControlMetrics;
 import net.hydranet.router.metrics.HostServerMetrics;
 import net.hydranet.router.metrics.MetricsEndpoint;
+import net.hydranet.router.metrics.ReplicaMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -95,6 +106,7 @@ public final class HostServerCommand implements Callable<Integer> {
 
   private HostServerAgent agent;
   private Pipeline pipeline;
+  private ReplicaService replicas;
 
   @Override
   public Integer call() throws Exception {
@@ -154,11 +166,25 @@ public final class HostServerCommand implements Callable<Integer> {
             throw new UserError(control + ": " + e.getMessage());
           }
         }
+        if (controlConfig != null && controlConfig.replicas() != null) {
+          try {
+            replicas = startReplicas(controlConfig);
+          } catch (ConfigException | IOException | IllegalArgumentException e) {
+            pipeline.close();
+            if (agent != null) {
+              agent.close();
+            }
+            throw new UserError(control + ": replicas: " + e.getMessage());
+          }
+        }
         long drainMillis = controlConfig == null ? 0 : controlConfig.drainMillis();
         Runtime.getRuntime()
             .addShutdownHook(
                 new Thread(
                     () -> {
+                      if (replicas != null) {
+                        replicas.close(); // no new requests while leaving
+                      }
                       if (agent != null) {
                         // Graceful: weight 0 first, so established connections finish here
                         // while new ones go elsewhere; then withdraw and say goodbye.
@@ -167,6 +193,11 @@ public final class HostServerCommand implements Callable<Integer> {
                         } catch (InterruptedException e) {
                           Thread.currentThread().interrupt();
                         }
+                      }
+                      if (replicas != null) {
+                        replicas.removeAll(); // the drain above covered their services
+                      }
+                      if (agent != null) {
                         agent.close();
                       }
                       pipeline.close();
@@ -190,6 +221,9 @@ public final class HostServerCommand implements Callable<Integer> {
           HostServerMetrics.bind(metrics.registry(), counters, table, source, device);
           LOG.info("metrics on http://{}/metrics", metricsAddress);
         }
+        if (replicas != null && metrics != null) {
+          ReplicaMetrics.bind(metrics.registry(), replicas.counters());
+        }
         if (agent != null) {
           if (metrics != null) {
             ControlMetrics.bind(metrics.registry(), agent.counters());
@@ -203,6 +237,9 @@ public final class HostServerCommand implements Callable<Integer> {
                   String data = statusText(counters, table);
                   if (command.equals("status")) {
                     return data;
+                  }
+                  if (command.equals("replicas")) {
+                    return replicasText();
                   }
                   try {
                     return (agent == null
@@ -236,6 +273,112 @@ public final class HostServerCommand implements Callable<Integer> {
       claim.close();
     }
     return 0;
+  }
+
+  /**
+   * The replica service of the control config's {@code replicas:} section: on the control address
+   * alone, launching each replica in its origin's virtual host with this same {@code hydranet}.
+   */
+  private ReplicaService startReplicas(ControlConfig c) throws ConfigException, IOException {
+    ControlConfig.Replicas r = c.replicas();
+    List<Origin> origins = new ArrayList<>();
+    for (ControlConfig.ReplicaOrigin o : r.origins()) {
+      try {
+        origins.add(
+            new Origin(
+                o.manager(),
+                Keys.readPublic(o.key()),
+                o.prefix(),
+                o.length(),
+                new Resources(o.memoryBytes(), o.milliCpus(), o.pids(), o.files()),
+                o.maxReplicas()));
+      } catch (IOException e) {
+        throw new ConfigException(
+            "key of manager " + Ipv4Header.formatAddress(o.manager()) + ": " + e.getMessage());
+      }
+    }
+    ReplicaService.Context ctx =
+        new ReplicaService.Context()
+            .address(c.address())
+            .port(r.port())
+            .firstUid(r.firstUid())
+            .key(Keys.readPrivate(c.key()))
+            .stateDir(stateDir)
+            .origins(origins)
+            .launcher(Launcher.vhost(hydranet(), stateDir))
+            .drainer(
+                new ReplicaService.Drainer() {
+                  @Override
+                  public void drain(int origin, List<String> ports) {
+                    forEach(
+                        ports,
+                        (p, n) -> {
+                          if (agent != null) {
+                            agent.drainService(origin, p, n);
+                          }
+                        });
+                  }
+
+                  @Override
+                  public void drained(int origin, List<String> ports) {
+                    forEach(
+                        ports,
+                        (p, n) -> {
+                          if (agent != null) {
+                            agent.undrainService(origin, p, n);
+                          }
+                        });
+                  }
+                });
+    return new ReplicaService(ctx).start();
+  }
+
+  private static void forEach(
+      List<String> ports, java.util.function.BiConsumer<Integer, Integer> f) {
+    for (String p : ports) {
+      int slash = p.indexOf('/');
+      int protocol = p.startsWith("tcp") ? Ipv4Header.PROTOCOL_TCP : Ipv4Header.PROTOCOL_UDP;
+      f.accept(protocol, Integer.parseInt(p.substring(slash + 1)));
+    }
+  }
+
+  /** How to run this same {@code hydranet}: this JVM, its class path, the main class. */
+  public static List<String> hydranet() {
+    return List.of(
+        Confinement.java(),
+        "-Dorg.slf4j.simpleLogger.log.org.pcap4j=warn",
+        "-cp",
+        System.getProperty("java.class.path"),
+        HydraNetCommand.class.getName());
+  }
+
+  /** {@code hydranet ctl replicas}: each replica's state and use. */
+  private String replicasText() {
+    if (replicas == null) {
+      return "the replica service is off (no 'replicas:' in the --control file)\n";
+    }
+    StringBuilder sb = new StringBuilder();
+    List<ReplicaStatus> all = replicas.statuses();
+    Map<String, String> origins = replicas.origins();
+    sb.append(all.size()).append(" replica(s)\n");
+    for (ReplicaStatus s : all) {
+      sb.append("  ").append(s).append("  serving ").append(origins.get(s.name())).append('\n');
+    }
+    var n = replicas.counters();
+    for (var c : net.hydranet.hostserver.replica.ReplicaCounter.values()) {
+      if (n.get(c) != 0) {
+        sb.append(String.format("  %-28s %d%n", c.metricName(), n.get(c)));
+      }
+    }
+    for (var r : net.hydranet.control.replica.Refusal.values()) {
+      if (n.refusals(r) != 0) {
+        sb.append(
+            String.format(
+                "  refused %-20s %d%n",
+                r.name().toLowerCase(java.util.Locale.ROOT), n.refusals(r)));
+      }
+    }
+    return sb.toString();
   }
 
   private TunDevice openTun() {

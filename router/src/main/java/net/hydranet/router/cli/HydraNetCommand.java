@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
       HostServerCommand.class,
       VhostCommand.class,
       KeygenCommand.class,
+      BundleCommand.class,
+      ReplicaCommand.class,
       CtlCommand.class,
       WanCommand.class,
       ManagerCommand.class,

@@ -25,10 +25,40 @@ public record ControlConfig(
     int dampingHalfLifeSeconds,
     List<Node> hostServers,
     List<Node> redirectors,
-    List<Authorise> authorise) {
+    List<Authorise> authorise,
+    Replicas replicas) {
 
   /** A trusted node: address, public key (a .pub path or inline base64), link cost. */
   public record Node(int address, String key, int cost) {}
+
+  /**
+   * A host server's replica service (REPLICAS.md), or null when the file has no {@code replicas:}
+   * section.
+   *
+   * @param port the TCP port on the control address
+   * @param firstUid the first of the uids given to replicas (uid = this + slot)
+   */
+  public record Replicas(int port, int firstUid, List<ReplicaOrigin> origins) {}
+
+  /**
+   * An origin whose manager may install replicas here.
+   *
+   * @param manager the manager's address (it connects from it)
+   * @param key its public key (a .pub path or inline base64)
+   * @param prefix with {@code length}: the addresses its bundles may serve as
+   * @param memoryBytes the most memory one replica may ask for
+   * @param milliCpus the most CPU one replica may ask for, in thousandths of a core
+   */
+  public record ReplicaOrigin(
+      int manager,
+      String key,
+      int prefix,
+      int length,
+      long memoryBytes,
+      int milliCpus,
+      int pids,
+      int files,
+      int maxReplicas) {}
 
   /** Origins in {@code prefix/length} may be served by {@code hostServers}. */
   public record Authorise(int prefix, int length, List<Integer> hostServers) {}

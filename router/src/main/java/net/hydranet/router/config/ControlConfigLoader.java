@@ -15,6 +15,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import net.hydranet.control.agent.ControlAgent;
+import net.hydranet.control.replica.ReplicaSession;
+import net.hydranet.control.replica.Resources;
 import net.hydranet.control.rib.Rib;
 import net.hydranet.router.config.YamlFields.FieldException;
 
@@ -38,9 +40,13 @@ public final class ControlConfigLoader {
           "dampingHalfLifeSeconds",
           "hostServers",
           "redirectors",
-          "authorise");
+          "authorise",
+          "replicas");
   private static final Set<String> NODE = Set.of("address", "key", "cost");
   private static final Set<String> AUTHORISE = Set.of("origins", "hostServers");
+  private static final Set<String> REPLICAS = Set.of("port", "firstUid", "origins");
+  private static final Set<String> REPLICA_ORIGIN =
+      Set.of("manager", "key", "addresses", "memory", "cpus", "pids", "files", "maxReplicas");
 
   private ControlConfigLoader() {}
 
@@ -96,6 +102,7 @@ public final class ControlConfigLoader {
       }
       rules.add(new ControlConfig.Authorise(p[0], p[1], addresses));
     }
+    ControlConfig.Replicas replicas = replicas(root.get("replicas"), base, address);
     Path keyPath = base == null ? Path.of(key) : base.resolve(key);
     return new ControlConfig(
         address,
@@ -111,7 +118,73 @@ public final class ControlConfigLoader {
         halfLife,
         hostServers,
         redirectors,
-        rules);
+        rules,
+        replicas);
+  }
+
+  private static ControlConfig.Replicas replicas(JsonNode n, Path base, int self) {
+    if (n == null || n.isNull()) {
+      return null;
+    }
+    object(n, "replicas");
+    known(n, REPLICAS, "replicas");
+    int port = integer(n, "port", "replicas", ReplicaSession.PORT);
+    if (port < 1 || port > 65_535) {
+      throw new FieldException("replicas.port", "must be 1..65535");
+    }
+    int firstUid = integer(n, "firstUid", "replicas", 61_000);
+    if (firstUid < 1000 || firstUid > 2_000_000_000) {
+      throw new FieldException("replicas.firstUid", "must be 1000..2000000000");
+    }
+    JsonNode list = list(n, "origins", true, "replicas");
+    List<ControlConfig.ReplicaOrigin> out = new ArrayList<>();
+    Set<Integer> managers = new HashSet<>();
+    for (int i = 0; i < list.size(); i++) {
+      String at = "replicas.origins[" + i + "]";
+      JsonNode o = list.get(i);
+      object(o, at);
+      known(o, REPLICA_ORIGIN, at);
+      int manager = address(string(o, "manager", at, true), at + ".manager");
+      if (!managers.add(manager)) {
+        throw new FieldException(at + ".manager", "listed twice (one origin per manager)");
+      }
+      if (manager == self) {
+        throw new FieldException(at + ".manager", "is this host server's own address");
+      }
+      String key = string(o, "key", at, true);
+      if (base != null
+          && (key.endsWith(".pub") || java.nio.file.Files.isRegularFile(base.resolve(key)))) {
+        key = base.resolve(key).toString();
+      }
+      int[] p = prefix(string(o, "addresses", at, true), at + ".addresses", true);
+      Resources grant;
+      try {
+        grant =
+            new Resources(
+                Resources.parseSize(string(o, "memory", at, true)),
+                Resources.parseCpus(string(o, "cpus", at, true)),
+                integer(o, "pids", at, 64),
+                integer(o, "files", at, 256));
+      } catch (IllegalArgumentException e) {
+        throw new FieldException(at, e.getMessage());
+      }
+      int max = integer(o, "maxReplicas", at, 1);
+      if (max < 1 || max > 1000) {
+        throw new FieldException(at + ".maxReplicas", "must be 1..1000");
+      }
+      out.add(
+          new ControlConfig.ReplicaOrigin(
+              manager,
+              key,
+              p[0],
+              p[1],
+              grant.memoryBytes(),
+              grant.milliCpus(),
+              grant.pids(),
+              grant.files(),
+              max));
+    }
+    return new ControlConfig.Replicas(port, firstUid, out);
   }
 
   private static List<ControlConfig.Node> nodes(JsonNode root, String field, Path base) {

@@ -41,6 +41,75 @@ class ControlConfigLoaderTest {
     assertEquals(ControlAgent.DEFAULT_HOLD_MILLIS, c.holdMillis());
   }
 
+  private static final String HS = "address: 198.18.1.20\nkey: k\n";
+
+  @Test
+  void shouldLoadTheCommentedReplicasExample() throws Exception {
+    // The sample's commented section, uncommented: it must stay a valid example.
+    StringBuilder yaml = new StringBuilder();
+    for (String line : Files.readAllLines(repo("control-hostserver.yaml"))) {
+      yaml.append(
+              line.startsWith("#replicas:") || line.startsWith("#  ") ? line.substring(1) : line)
+          .append('\n');
+    }
+    Path f = dir.resolve("hs.yaml");
+    Files.writeString(f, yaml.toString());
+    ControlConfig c = ControlConfigLoader.load(f);
+    ControlConfig.Replicas r = c.replicas();
+    assertEquals(6227, r.port());
+    assertEquals(61000, r.firstUid());
+    ControlConfig.ReplicaOrigin o = r.origins().get(0);
+    assertEquals(0xc6120201, o.manager());
+    assertEquals(0xc6120200, o.prefix());
+    assertEquals(24, o.length());
+    assertEquals(256L << 20, o.memoryBytes());
+    assertEquals(500, o.milliCpus());
+    assertEquals(64, o.pids());
+    assertEquals(256, o.files());
+    assertEquals(2, o.maxReplicas());
+    assertEquals(dir.resolve("keys/origin1.pub").toString(), o.key(), "resolved against the file");
+    assertEquals(null, ControlConfigLoader.load(repo("control-hostserver.yaml")).replicas());
+  }
+
+  @Test
+  void shouldNameTheFieldOfEveryReplicasError() throws Exception {
+    String origin = "  origins:\n    - {manager: 198.18.2.1, key: x, addresses: 198.18.2.0/24, ";
+    assertTrue(error(HS + "replicas: {}\n").contains("replicas.origins: missing"));
+    assertTrue(error(HS + "replicas:\n  origins: []\n").contains("must not be empty"));
+    assertTrue(
+        error(HS + "replicas:\n  port: 0\n" + origin + "memory: 1g, cpus: 1}\n")
+            .contains("replicas.port"));
+    assertTrue(
+        error(HS + "replicas:\n" + origin + "memory: 1g}\n")
+            .contains("replicas.origins[0].cpus: missing"));
+    assertTrue(
+        error(HS + "replicas:\n" + origin + "memory: lots, cpus: 1}\n")
+            .contains("replicas.origins[0]: not a size: lots"));
+    assertTrue(
+        error(HS + "replicas:\n" + origin + "memory: 1m, cpus: 1}\n")
+            .contains("memory below 16 MiB"));
+    assertTrue(
+        error(HS + "replicas:\n" + origin + "memory: 1g, cpus: 1, maxReplicas: 0}\n")
+            .contains("maxReplicas"));
+    assertTrue(
+        error(HS + "replicas:\n" + origin + "memory: 1g, cpus: 1, colour: red}\n")
+            .contains("unknown field"));
+    assertTrue(
+        error(
+                HS
+                    + "replicas:\n  origins:\n    - {manager: 198.18.2.1, key: x, addresses: 198.18.2.0,"
+                    + " memory: 1g, cpus: 1}\n")
+            .contains("needs a prefix length"));
+    assertTrue(
+        error(
+                HS
+                    + "replicas:\n"
+                    + origin
+                    + "memory: 1g, cpus: 1}\n    - {manager: 198.18.2.1, key: y, addresses:"
+                    + " 198.18.3.0/24, memory: 1g, cpus: 1}\n")
+            .contains("listed twice"));
+  }
+
   private String error(String yaml) throws Exception {
     Path f = dir.resolve("c.yaml");
     Files.writeString(f, yaml);

@@ -1,0 +1,294 @@
+package net.hydranet.hostserver.replica;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import net.hydranet.control.replica.Resources;
+
+/**
+ * Confines one replica (REPLICAS.md, "Confinement"): cgroup v1 groups {@code <parent>/<name>} of
+ * the memory, cpu (and cpuacct, where it is mounted apart) and pids controllers with the bundle's
+ * limits, and the command line that runs the replica inside them as its own user, in mount, PID,
+ * IPC and UTS namespaces of its own, with RLIMIT_NOFILE set and a cleared environment.
+ *
+ * <p>The command line is a chain of execs, each doing one thing as root before the last drops it:
+ *
+ * <pre>
+ * sh: join the groups (cgroup.procs), cd to the replica's directory
+ *  → prlimit --nofile
+ *  → unshare --mount --pid --fork --ipc --uts --mount-proc   (the replica becomes PID 1)
+ *  → sh: a private /tmp (tmpfs)
+ *  → setpriv: uid/gid 61000+slot, no groups, no new privileges, no capabilities
+ *  → env -i: PATH, HOME, HYDRANET_CHANNEL only
+ *  → java -cp bundle.jar MAIN ARGS
+ * </pre>
+ *
+ * The process joins its groups before anything else runs, so every child inherits them. The groups
+ * are reached through {@code /proc/<host server pid>/root}: {@code ip netns exec} (the virtual
+ * host) mounts a fresh /sys for the namespace, which hides /sys/fs/cgroup.
+ */
+public final class Confinement {
+  /** Processes of the cpu period: quota = cpus × this. */
+  static final long CPU_PERIOD_US = 100_000;
+
+  private final Path cgroupRoot;
+  private final String group;
+  private final String name;
+  private final int uid;
+  private final Path dir;
+  private final Resources resources;
+  private final boolean separateCpuacct;
+
+  /**
+   * @param cgroupRoot where the v1 controllers are mounted (/sys/fs/cgroup)
+   * @param parent the group that holds every replica's group ("hydranet")
+   */
+  public Confinement(
+      Path cgroupRoot, String parent, String name, int uid, Path dir, Resources resources) {
+    this.cgroupRoot = cgroupRoot;
+    this.group = parent + "/" + name;
+    this.name = name;
+    this.uid = uid;
+    this.dir = dir;
+    this.resources = resources;
+    this.separateCpuacct = separateCpuacct(cgroupRoot);
+  }
+
+  /** Whether cpuacct is a hierarchy of its own here (not co-mounted with cpu). */
+  static boolean separateCpuacct(Path root) {
+    Path cpu = root.resolve("cpu");
+    Path acct = root.resolve("cpuacct");
+    try {
+      return Files.isDirectory(acct)
+          && !Files.isSameFile(cpu, acct)
+          && !Files.exists(cpu.resolve("cpuacct.usage"));
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private List<String> controllers() {
+    return separateCpuacct
+        ? List.of("memory", "cpu", "cpuacct", "pids")
+        : List.of("memory", "cpu", "pids");
+  }
+
+  public Path groupDir(String controller) {
+    return cgroupRoot.resolve(controller).resolve(group);
+  }
+
+  /** Makes the groups and writes their limits. */
+  public void createGroups() throws IOException {
+    for (String c : controllers()) {
+      Files.createDirectories(groupDir(c));
+    }
+    Path mem = groupDir("memory");
+    write(mem.resolve("memory.limit_in_bytes"), Long.toString(resources.memoryBytes()));
+    // Without a memsw limit, swap would hold whatever the memory limit pushes out.
+    if (Files.exists(mem.resolve("memory.memsw.limit_in_bytes"))) {
+      write(mem.resolve("memory.memsw.limit_in_bytes"), Long.toString(resources.memoryBytes()));
+    }
+    Path cpu = groupDir("cpu");
+    write(cpu.resolve("cpu.cfs_period_us"), Long.toString(CPU_PERIOD_US));
+    write(
+        cpu.resolve("cpu.cfs_quota_us"),
+        Long.toString(resources.milliCpus() * CPU_PERIOD_US / 1000));
+    write(groupDir("pids").resolve("pids.max"), Integer.toString(resources.pids()));
+  }
+
+  private static void write(Path file, String value) throws IOException {
+    try {
+      Files.writeString(file, value);
+    } catch (IOException e) {
+      throw new IOException("cannot write " + value + " to " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The confined command line for {@code command} (the replica's own argv: java and its arguments).
+   */
+  public List<String> argv(List<String> command, Path channel) {
+    // The host server's view of the cgroup mounts, valid in any mount namespace it starts.
+    Path self = Path.of("/proc", Long.toString(ProcessHandle.current().pid()), "root");
+    List<String> argv = new ArrayList<>();
+    argv.add("/bin/sh");
+    argv.add("-c");
+    argv.add(
+        "d=$1; shift; while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 125; shift; done;"
+            + " shift; cd \"$d\" || exit 125; exec \"$@\"");
+    argv.add("hydranet-replica-" + name);
+    argv.add(dir.toString());
+    for (String c : controllers()) {
+      argv.add(self + groupDir(c).resolve("cgroup.procs").toAbsolutePath().toString());
+    }
+    argv.add("--");
+    argv.addAll(
+        List.of(
+            "prlimit",
+            "--nofile=" + resources.files() + ":" + resources.files(),
+            "--",
+            "unshare",
+            "--mount",
+            "--pid",
+            "--fork",
+            "--ipc",
+            "--uts",
+            "--mount-proc",
+            "--kill-child=SIGTERM",
+            "--",
+            "/bin/sh",
+            "-c",
+            // A private /tmp, unless the replica's own directory is under it (it would vanish).
+            "case \"$PWD/\" in /tmp/*) ;; *) mount -t tmpfs -o mode=1777,size=16m,nosuid,nodev"
+                + " tmpfs /tmp || exit 125;; esac; hostname \"$0\"; exec \"$@\"",
+            name,
+            "setpriv",
+            "--reuid=" + uid,
+            "--regid=" + uid,
+            "--clear-groups",
+            "--no-new-privs",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--",
+            "env",
+            "-i",
+            "PATH=/usr/local/bin:/usr/bin:/bin",
+            "HOME=" + dir,
+            "LANG=C.UTF-8",
+            "HYDRANET_CHANNEL=" + channel));
+    argv.addAll(command);
+    return argv;
+  }
+
+  /** The replica's own command: this JVM's java running the bundle's main class. */
+  public static List<String> javaCommand(String mainClass, List<String> arguments) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(java());
+    cmd.add("-XX:MaxRAMPercentage=60");
+    cmd.add("-XX:-UsePerfData");
+    // HydraNet is IPv4: a wildcard socket must be an IPv4 one, which the virtual host sees in
+    // /proc/PID/net/tcp and publishes (a dual-stack one shows in tcp6 only).
+    cmd.add("-Djava.net.preferIPv4Stack=true");
+    cmd.add("-cp");
+    cmd.add("bundle.jar");
+    cmd.add(mainClass);
+    cmd.addAll(arguments);
+    return cmd;
+  }
+
+  /** This JVM's java executable. */
+  public static String java() {
+    return ProcessHandle.current()
+        .info()
+        .command()
+        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+  }
+
+  /** The processes in the replica's groups. */
+  public List<Long> processes() {
+    List<Long> out = new ArrayList<>();
+    for (String line : lines(groupDir("pids").resolve("cgroup.procs"))) {
+      try {
+        out.add(Long.parseLong(line.strip()));
+      } catch (NumberFormatException e) {
+        // not a pid: skip
+      }
+    }
+    return out;
+  }
+
+  /** Signals every process in the groups; SIGTERM unless {@code kill}. Returns how many. */
+  public int signalAll(boolean kill) {
+    int n = 0;
+    for (long pid : processes()) {
+      var h = ProcessHandle.of(pid);
+      if (h.isPresent()) {
+        boolean sent = kill ? h.get().destroyForcibly() : h.get().destroy();
+        n += sent ? 1 : 0;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Removes the groups, killing what is left in them first; waits up to {@code millis} for the
+   * kernel to let go of them. Returns what could not be removed ("" if all went).
+   */
+  public String removeGroups(long millis) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+    StringBuilder left = new StringBuilder();
+    for (String c : controllers()) {
+      Path g = groupDir(c);
+      while (true) {
+        try {
+          Files.deleteIfExists(g);
+          break;
+        } catch (IOException e) {
+          if (System.nanoTime() > deadline) {
+            left.append(g).append(": ").append(e.getMessage()).append("; ");
+            break;
+          }
+          signalAll(true);
+          Thread.sleep(50);
+        }
+      }
+    }
+    return left.toString();
+  }
+
+  /** Memory, cpu and pids in use, and the memory limit's hits and kills. */
+  public record Usage(
+      long memoryBytes, long memoryLimit, long cpuNanos, int pids, long failcnt, int oomKills) {}
+
+  public Usage usage() {
+    Path mem = groupDir("memory");
+    Path acct = separateCpuacct ? groupDir("cpuacct") : groupDir("cpu");
+    return new Usage(
+        number(mem.resolve("memory.usage_in_bytes")),
+        number(mem.resolve("memory.limit_in_bytes")),
+        number(acct.resolve("cpuacct.usage")),
+        (int) number(groupDir("pids").resolve("pids.current")),
+        // With memsw limited to the same size, the memsw counter is the one that moves.
+        Math.max(
+            number(mem.resolve("memory.failcnt")), number(mem.resolve("memory.memsw.failcnt"))),
+        oomKills());
+  }
+
+  /** The kernel's count of OOM kills in the memory group (the "oom_kill" line, kernel ≥ 4.13). */
+  public int oomKills() {
+    for (String line : lines(groupDir("memory").resolve("memory.oom_control"))) {
+      if (line.startsWith("oom_kill ")) {
+        try {
+          return Integer.parseInt(line.substring(9).strip());
+        } catch (NumberFormatException e) {
+          return 0;
+        }
+      }
+    }
+    return 0;
+  }
+
+  private static long number(Path file) {
+    List<String> l = lines(file);
+    try {
+      return l.isEmpty() ? 0 : Long.parseLong(l.get(0).strip());
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  private static List<String> lines(Path file) {
+    try {
+      return Files.readAllLines(file, StandardCharsets.US_ASCII);
+    } catch (NoSuchFileException e) {
+      return List.of();
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+}

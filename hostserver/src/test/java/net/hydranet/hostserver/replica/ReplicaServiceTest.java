@@ -1,0 +1,321 @@
+package net.hydranet.hostserver.replica;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import net.hydranet.control.auth.Keys;
+import net.hydranet.control.replica.Bundle;
+import net.hydranet.control.replica.Refusal;
+import net.hydranet.control.replica.ReplicaClient;
+import net.hydranet.control.replica.ReplicaStatus;
+import net.hydranet.control.replica.Resources;
+import net.hydranet.hostserver.replica.fixture.ListenerReplica;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The replica service's refusals and its handling of hostile managers, with a launcher that starts
+ * nothing real and a cgroup tree in a temporary directory: no root needed for the refusals, and
+ * nothing of a refused bundle is written.
+ */
+class ReplicaServiceTest {
+  private static final int HOST_SERVER = 0x7f000001; // 127.0.0.1
+  private static final int MANAGER = 0x7f000002; // 127.0.0.2
+  private static final int OTHER_MANAGER = 0x7f000003;
+  private static final Duration T = Duration.ofSeconds(10);
+
+  @TempDir Path tmp;
+  private final KeyPair hostKey = Keys.generate();
+  private final KeyPair originKey = Keys.generate();
+  private final KeyPair otherKey = Keys.generate();
+  private final AtomicInteger launches = new AtomicInteger();
+  private final List<Process> started = new ArrayList<>();
+  private ReplicaService service;
+
+  @BeforeEach
+  void start() throws IOException {
+    Files.createDirectories(tmp.resolve("cgroup"));
+    for (String c : List.of("memory", "cpu", "pids")) {
+      Files.createDirectories(tmp.resolve("cgroup").resolve(c));
+    }
+    service =
+        new ReplicaService(
+                new ReplicaService.Context()
+                    .address(HOST_SERVER)
+                    .port(0)
+                    .key(hostKey.getPrivate())
+                    .stateDir(tmp.resolve("state"))
+                    .cgroupRoot(tmp.resolve("cgroup"))
+                    .helloTimeoutMillis(1000)
+                    .killWaitMillis(1000)
+                    .origins(
+                        List.of(
+                            new Origin(
+                                MANAGER,
+                                originKey.getPublic(),
+                                0xc6120200, // 198.18.2.0/24
+                                24,
+                                new Resources(128L << 20, 1000, 64, 1024),
+                                1),
+                            new Origin(
+                                OTHER_MANAGER,
+                                otherKey.getPublic(),
+                                0xc6120300,
+                                24,
+                                new Resources(128L << 20, 1000, 64, 1024),
+                                2)))
+                    .launcher(
+                        (origin, argv, log) -> {
+                          launches.incrementAndGet();
+                          Process p = new ProcessBuilder("sleep", "30").start();
+                          started.add(p);
+                          return p;
+                        }))
+            .start();
+  }
+
+  @AfterEach
+  void stop() {
+    service.removeAll();
+    service.close();
+    started.forEach(Process::destroyForcibly);
+  }
+
+  private ReplicaClient connect(int self, KeyPair key) throws IOException {
+    return ReplicaClient.connect(
+        new InetSocketAddress("127.0.0.1", service.port()),
+        self,
+        key.getPrivate(),
+        hostKey.getPublic(),
+        (r, p) -> {},
+        (r, s, t) -> {});
+  }
+
+  private static byte[] jar(Map<String, String> m) throws IOException {
+    return TestBundles.jar(m, ListenerReplica.class);
+  }
+
+  private static Map<String, String> good() {
+    return TestBundles.manifest(ListenerReplica.class, "198.18.2.10", "tcp/80", "80");
+  }
+
+  private void assertNothingWritten() throws IOException {
+    try (Stream<Path> s = Files.list(service.replicasDir())) {
+      assertEquals(List.of(), s.toList());
+    }
+    assertEquals(0, launches.get());
+  }
+
+  private void assertRefused(Refusal why, String text, ReplicaClient.Reply reply) {
+    assertFalse(reply.ok(), reply.toString());
+    assertEquals(why, reply.refusal(), reply.toString());
+    assertTrue(reply.text().contains(text), reply.toString());
+  }
+
+  @Test
+  void shouldRefuseBundlesInTheSpecifiedOrder() throws Exception {
+    try (ReplicaClient c = connect(MANAGER, originKey)) {
+      byte[] jar = jar(good());
+      assertRefused(
+          Refusal.BAD_SIGNATURE,
+          "signature",
+          c.install("web", jar, Bundle.sign(jar, otherKey.getPrivate()), T));
+      byte[] tampered = jar.clone();
+      tampered[tampered.length - 30] ^= 1;
+      assertRefused(
+          Refusal.BAD_SIGNATURE,
+          "signature",
+          c.install("web", tampered, Bundle.sign(jar, originKey.getPrivate()), T));
+      Map<String, String> noMemory = good();
+      noMemory.remove("HydraNet-Memory");
+      byte[] j2 = jar(noMemory);
+      assertRefused(
+          Refusal.BAD_MANIFEST,
+          "HydraNet-Memory",
+          c.install("web", j2, Bundle.sign(j2, originKey.getPrivate()), T));
+      Map<String, String> outside = good();
+      outside.put("HydraNet-Origin", "198.18.3.10"); // the other origin's prefix
+      outside.put("HydraNet-Memory", "1g"); // also over the grant: the origin is checked first
+      byte[] j3 = jar(outside);
+      assertRefused(
+          Refusal.WRONG_ORIGIN,
+          "198.18.3.10 is outside 198.18.2.0/24",
+          c.install("web", j3, Bundle.sign(j3, originKey.getPrivate()), T));
+      Map<String, String> big = good();
+      big.put("HydraNet-Memory", "129m");
+      byte[] j4 = jar(big);
+      assertRefused(
+          Refusal.EXCEEDS_GRANT,
+          "memory 129m > granted 128m",
+          c.install("web", j4, Bundle.sign(j4, originKey.getPrivate()), T));
+      Map<String, String> pids = good();
+      pids.put("HydraNet-Pids", "65");
+      byte[] j5 = jar(pids);
+      assertRefused(
+          Refusal.EXCEEDS_GRANT,
+          "pids 65 > granted 64",
+          c.install("web", j5, Bundle.sign(j5, originKey.getPrivate()), T));
+      assertRefused(
+          Refusal.MALFORMED,
+          "name",
+          c.install("../etc", jar, Bundle.sign(jar, originKey.getPrivate()), T));
+      assertRefused(Refusal.NO_SUCH_REPLICA, "web", c.remove("web", 0, T));
+      assertNothingWritten();
+      ReplicaCounters n = service.counters();
+      assertEquals(2, n.refusals(Refusal.BAD_SIGNATURE));
+      assertEquals(1, n.refusals(Refusal.BAD_MANIFEST));
+      assertEquals(1, n.refusals(Refusal.WRONG_ORIGIN));
+      assertEquals(2, n.refusals(Refusal.EXCEEDS_GRANT));
+      assertEquals(1, n.refusals(Refusal.MALFORMED));
+      assertEquals(1, n.refusals(Refusal.NO_SUCH_REPLICA));
+      assertEquals(0, n.get(ReplicaCounter.INSTALLS));
+    }
+  }
+
+  @Test
+  void shouldRefuseTooManyReplicasAndANameInUse() throws Exception {
+    Assumptions.assumeTrue(
+        "root".equals(System.getProperty("user.name")), "chown of the replica's files needs root");
+    try (ReplicaClient c = connect(MANAGER, originKey);
+        ReplicaClient other = connect(OTHER_MANAGER, otherKey)) {
+      byte[] jar = jar(good());
+      byte[] sig = Bundle.sign(jar, originKey.getPrivate());
+      ReplicaClient.Reply first = c.install("web-1", jar, sig, T);
+      assertTrue(first.ok(), first.toString());
+      assertRefused(Refusal.TOO_MANY_REPLICAS, "1 of its 1", c.install("web-2", jar, sig, T));
+      Map<String, String> m = good();
+      m.put("HydraNet-Origin", "198.18.3.10");
+      byte[] j2 = jar(m);
+      assertRefused(
+          Refusal.NAME_IN_USE,
+          "web-1",
+          other.install("web-1", j2, Bundle.sign(j2, otherKey.getPrivate()), T));
+      // Another origin can neither see, remove nor message this origin's replica.
+      assertEquals(List.of(), other.status("", T));
+      assertRefused(Refusal.NO_SUCH_REPLICA, "web-1", other.remove("web-1", 0, T));
+      List<ReplicaStatus> mine = c.status("", T);
+      assertEquals(1, mine.size());
+      assertEquals("web-1", mine.get(0).name());
+      assertEquals("tcp/80", mine.get(0).ports());
+      assertEquals(128L << 20, mine.get(0).memoryLimit());
+      Path dir = service.replicasDir().resolve("web-1");
+      assertTrue(Files.isRegularFile(dir.resolve("bundle.jar")));
+      assertEquals("128m".length(), 4);
+      assertEquals(
+          Long.toString(128L << 20),
+          Files.readString(tmp.resolve("cgroup/memory/hydranet/web-1/memory.limit_in_bytes")));
+      assertEquals(
+          "50000", Files.readString(tmp.resolve("cgroup/cpu/hydranet/web-1/cpu.cfs_quota_us")));
+      assertEquals("64", Files.readString(tmp.resolve("cgroup/pids/hydranet/web-1/pids.max")));
+      ReplicaClient.Reply removed = c.remove("web-1", 0, T);
+      assertTrue(removed.ok(), removed.toString());
+      assertFalse(Files.exists(dir));
+      assertTrue(c.install("web-2", jar, sig, T).ok(), "the slot is free again");
+    }
+  }
+
+  @Test
+  void shouldSurviveHostileConnections() throws Exception {
+    // Garbage, a stranger's HELLO, a silent connection and a lying frame: each is closed and
+    // counted, and a real manager is served afterwards.
+    try (Socket garbage = new Socket("127.0.0.1", service.port())) {
+      garbage.getOutputStream().write(new byte[] {0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff});
+      garbage.setSoTimeout(5000);
+      assertThrows(IOException.class, () -> drain(garbage));
+    }
+    // The host server says HELLO first, so these connect, and then find the connection closed.
+    for (ReplicaClient forged :
+        List.of(connect(MANAGER, Keys.generate()), connect(0x7f000009, originKey))) {
+      try (forged) {
+        assertThrows(IOException.class, () -> forged.status("", T));
+      }
+    }
+    try (Socket silent = new Socket("127.0.0.1", service.port())) {
+      silent.setSoTimeout(5000);
+      assertThrows(IOException.class, () -> drain(silent), "the HELLO timeout closes it");
+    }
+    try (ReplicaClient c = connect(MANAGER, originKey)) {
+      assertEquals(List.of(), c.status("", T));
+      assertRefused(Refusal.NO_SUCH_REPLICA, "nope", c.remove("nope", 0, T));
+    }
+    ReplicaCounters n = service.counters();
+    assertTrue(
+        n.get(ReplicaCounter.HANDSHAKE_FAILURES) >= 4,
+        "" + n.get(ReplicaCounter.HANDSHAKE_FAILURES));
+  }
+
+  @Test
+  void shouldLimitConnectionsPerOrigin() throws Exception {
+    List<ReplicaClient> open = new ArrayList<>();
+    try {
+      for (int i = 0; i < 8; i++) {
+        ReplicaClient c = connect(MANAGER, originKey);
+        open.add(c);
+        assertEquals(List.of(), c.status("", T)); // served
+      }
+      try (ReplicaClient ninth = connect(MANAGER, originKey)) {
+        assertThrows(IOException.class, () -> ninth.status("", T), "the ninth is closed");
+      }
+      try (ReplicaClient other = connect(OTHER_MANAGER, otherKey)) {
+        assertEquals(List.of(), other.status("", T), "another origin is still served");
+      }
+      assertEquals(1, service.counters().get(ReplicaCounter.CONNECTIONS_OVER_LIMIT));
+      open.remove(0).close();
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      boolean served = false;
+      while (!served && System.nanoTime() < deadline) {
+        try (ReplicaClient again = connect(MANAGER, originKey)) {
+          served = again.status("", T).isEmpty();
+        } catch (IOException e) {
+          Thread.sleep(50); // the closed one's slot is freed when its reader sees the close
+        }
+      }
+      assertTrue(served, "a slot freed by a closed connection is used again");
+    } finally {
+      open.forEach(ReplicaClient::close);
+    }
+  }
+
+  /** Reads until the peer closes; an EOF becomes an IOException for assertThrows. */
+  private static void drain(Socket s) throws IOException {
+    var in = s.getInputStream();
+    byte[] b = new byte[4096];
+    while (in.read(b) >= 0) {
+      // the host server's HELLO
+    }
+    throw new IOException("closed by the host server");
+  }
+
+  @Test
+  void shouldBindTheControlAddressOnly() throws Exception {
+    // 127.0.0.2 is on lo too: the service must not answer there.
+    Socket s = new Socket();
+    try (s) {
+      assertThrows(
+          IOException.class,
+          () -> s.connect(new InetSocketAddress("127.0.0.2", service.port()), 2000));
+    }
+    try (Socket ok = new Socket()) {
+      ok.connect(new InetSocketAddress("127.0.0.1", service.port()), 2000);
+      new DataOutputStream(ok.getOutputStream()).writeInt(0);
+    }
+  }
+}

@@ -1,0 +1,154 @@
+package net.hydranet.router.cli;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeoutException;
+import net.hydranet.control.auth.Keys;
+import net.hydranet.control.replica.ReplicaClient;
+import net.hydranet.control.replica.ReplicaSession;
+import net.hydranet.control.replica.ReplicaStatus;
+import net.hydranet.forwarding.wire.Ipv4Header;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code hydranet replica install|remove|status}: an operator acting as an origin's replica manager
+ * against one host server (REPLICAS.md). Exit 0 on OK, 3 on REFUSED (the reason printed).
+ */
+@Command(
+    name = "replica",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Installs, removes or reports replicas on a host server, as the origin's manager.",
+      "",
+      "Examples:",
+      "  hydranet replica install --host-server 198.18.1.20 --host-server-key keys/hs1.pub \\\\",
+      "      --key keys/origin.key --address 198.18.2.1 web-1 hydraweb-replica.jar",
+      "  hydranet replica status  --host-server 198.18.1.20 --host-server-key keys/hs1.pub \\\\",
+      "      --key keys/origin.key --address 198.18.2.1",
+      "  hydranet replica remove  ... --drain-ms 5000 web-1"
+    })
+public final class ReplicaCommand implements Callable<Integer> {
+  static final int REFUSED = 3;
+
+  @Parameters(index = "0", paramLabel = "ACTION", description = "install, remove or status")
+  String action;
+
+  @Parameters(index = "1", arity = "0..1", paramLabel = "NAME", description = "the replica")
+  String name;
+
+  @Parameters(index = "2", arity = "0..1", paramLabel = "JAR", description = "the bundle (install)")
+  Path jar;
+
+  @Option(names = "--host-server", required = true, description = "ADDRESS[:PORT] (port 6227)")
+  String hostServer;
+
+  @Option(names = "--host-server-key", required = true, description = "the host server's .pub")
+  String hostServerKey;
+
+  @Option(names = "--key", required = true, description = "the origin's private key")
+  Path key;
+
+  @Option(
+      names = "--address",
+      required = true,
+      description = "the manager address the host server knows (the socket binds to it)")
+  String address;
+
+  @Option(names = "--signature", description = "the bundle's signature (default: JAR.sig)")
+  Path signature;
+
+  @Option(names = "--drain-ms", defaultValue = "0", description = "remove: drain time")
+  long drainMillis;
+
+  @Option(names = "--timeout", defaultValue = "60", description = "seconds to wait for the answer")
+  int timeoutSeconds;
+
+  @Override
+  public Integer call() {
+    int self;
+    try {
+      self = Ipv4Header.parseAddress(address);
+    } catch (IllegalArgumentException e) {
+      throw new UserError("--address: '" + address + "' is not an IPv4 address");
+    }
+    String host = hostServer;
+    int port = ReplicaSession.PORT;
+    int colon = hostServer.lastIndexOf(':');
+    if (colon > 0) {
+      host = hostServer.substring(0, colon);
+      try {
+        port = Integer.parseInt(hostServer.substring(colon + 1));
+      } catch (NumberFormatException e) {
+        throw new UserError("--host-server: bad port in '" + hostServer + "'");
+      }
+    }
+    PrivateKey originKey;
+    PublicKey hsKey;
+    try {
+      originKey = Keys.readPrivate(key);
+      hsKey = Keys.readPublic(hostServerKey);
+    } catch (IOException e) {
+      throw new UserError(e.getMessage());
+    }
+    Duration timeout = Duration.ofSeconds(timeoutSeconds);
+    try (ReplicaClient c =
+        ReplicaClient.connect(
+            new InetSocketAddress(host, port),
+            self,
+            originKey,
+            hsKey,
+            (r, p) -> {},
+            (r, s, t) -> System.err.println("event: " + r + " " + s + " " + t))) {
+      switch (action) {
+        case "install" -> {
+          if (name == null || jar == null) {
+            throw new UserError("install needs NAME and JAR");
+          }
+          byte[] bytes = Files.readAllBytes(jar);
+          byte[] sig =
+              BundleCommand.readSignature(
+                  signature != null ? signature : jar.resolveSibling(jar.getFileName() + ".sig"));
+          return print(c.install(name, bytes, sig, timeout));
+        }
+        case "remove" -> {
+          if (name == null) {
+            throw new UserError("remove needs NAME");
+          }
+          return print(c.remove(name, drainMillis, timeout.plusMillis(drainMillis)));
+        }
+        case "status" -> {
+          List<ReplicaStatus> all = c.status(name == null ? "" : name, timeout);
+          for (ReplicaStatus s : all) {
+            System.out.println(s);
+          }
+          return 0;
+        }
+        default -> throw new UserError("ACTION is install, remove or status, not '" + action + "'");
+      }
+    } catch (TimeoutException e) {
+      throw new UserError(hostServer + ": no answer within " + timeout.toSeconds() + " s");
+    } catch (IOException e) {
+      throw new UserError(hostServer + ": " + e.getMessage());
+    }
+  }
+
+  /** "OK text", or "REFUSED (bad signature) text": the reason in words, for people and scripts. */
+  private static int print(ReplicaClient.Reply r) {
+    if (r.ok()) {
+      System.out.println("OK " + r.text());
+      return 0;
+    }
+    String why = r.refusal().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
+    System.out.println("REFUSED (" + why + ") " + r.text());
+    return REFUSED;
+  }
+}

@@ -1,0 +1,145 @@
+package net.hydranet.router.replica;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyPair;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import net.hydranet.control.auth.Keys;
+import net.hydranet.control.replica.Bundle;
+import net.hydranet.control.replica.ReplicaClient;
+import net.hydranet.control.replica.Resources;
+import net.hydranet.hostserver.VirtualHostDirectory;
+import net.hydranet.hostserver.replica.Launcher;
+import net.hydranet.hostserver.replica.Origin;
+import net.hydranet.hostserver.replica.ReplicaService;
+import net.hydranet.router.cli.HostServerCommand;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A replica launched the way a host server launches it: {@code hydranet vhost} makes the origin's
+ * network namespace and publishes the ports it listens on, through the confinement's chain of execs
+ * (sh, prlimit, unshare, setpriv, java), and the replica is confined all the same.
+ */
+class ReplicaVhostTest {
+  private static final Duration T = Duration.ofSeconds(30);
+
+  @Test
+  void shouldPublishTheConfinedReplicasPortsThroughTheVirtualHost() throws Exception {
+    Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root");
+    KeyPair hostKey = Keys.generate();
+    KeyPair originKey = Keys.generate();
+    int origin = 0xc612fa00 | ThreadLocalRandom.current().nextInt(2, 250); // 198.18.250.x
+    String dotted = "198.18.250." + (origin & 255);
+    Path state = Files.createTempDirectory(Path.of("/run"), "hn-vhost-");
+    Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwx--x--x"));
+    String name = "vtest-" + Integer.toString(ThreadLocalRandom.current().nextInt(1 << 24), 36);
+    ReplicaService service =
+        new ReplicaService(
+                new ReplicaService.Context()
+                    .address(0x7f000001)
+                    .port(0)
+                    .key(hostKey.getPrivate())
+                    .stateDir(state)
+                    .killWaitMillis(3000)
+                    .origins(
+                        List.of(
+                            new Origin(
+                                0x7f000002,
+                                originKey.getPublic(),
+                                0xc612fa00,
+                                24,
+                                new Resources(256L << 20, 1000, 128, 1024),
+                                1)))
+                    .launcher(Launcher.vhost(HostServerCommand.hydranet(), state)))
+            .start();
+    try (ReplicaClient c =
+        ReplicaClient.connect(
+            new InetSocketAddress("127.0.0.1", service.port()),
+            0x7f000002,
+            originKey.getPrivate(),
+            hostKey.getPublic(),
+            (r, p) -> {},
+            (r, s, t) -> {})) {
+      byte[] jar = jar(dotted);
+      ReplicaClient.Reply ok = c.install(name, jar, Bundle.sign(jar, originKey.getPrivate()), T);
+      assertTrue(ok.ok(), ok.toString());
+      Path published = VirtualHostDirectory.file(state, origin);
+      String ports = "";
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+      while (!ports.contains("tcp 8080") && System.nanoTime() < deadline) {
+        Thread.sleep(200);
+        ports = Files.exists(published) ? Files.readString(published) : "";
+      }
+      Path log = state.resolve("replicas").resolve(name + ".log");
+      assertEquals(
+          "tcp 8080\n",
+          ports,
+          "the vhost publishes the confined replica's port; output: "
+              + (Files.exists(log) ? Files.readString(log) : "none"));
+      String running = c.status(name, T).get(0).state();
+      assertEquals("running", running);
+      ReplicaClient.Reply removed = c.remove(name, 0, T);
+      assertTrue(removed.ok(), removed.toString());
+      long gone = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (Files.exists(published) && System.nanoTime() < gone) {
+        Thread.sleep(100);
+      }
+      assertTrue(!Files.exists(published), "the vhost withdrew when the replica went");
+    } finally {
+      service.removeAll();
+      service.close();
+      deleteTree(state);
+    }
+  }
+
+  private static byte[] jar(String origin) throws IOException {
+    Manifest mf = new Manifest();
+    Attributes a = mf.getMainAttributes();
+    a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
+    a.putValue("Main-Class", VhostListener.class.getName());
+    a.putValue("HydraNet-Origin", origin);
+    a.putValue("HydraNet-Ports", "tcp/8080");
+    a.putValue("HydraNet-Arguments", "8080");
+    a.putValue("HydraNet-Memory", "128m");
+    a.putValue("HydraNet-Cpus", "0.5");
+    a.putValue("HydraNet-Pids", "64");
+    a.putValue("HydraNet-Files", "256");
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    try (JarOutputStream j = new JarOutputStream(b, mf)) {
+      String entry = VhostListener.class.getName().replace('.', '/') + ".class";
+      j.putNextEntry(new JarEntry(entry));
+      try (InputStream in = VhostListener.class.getClassLoader().getResourceAsStream(entry)) {
+        in.transferTo(j);
+      }
+      j.closeEntry();
+    }
+    return b.toByteArray();
+  }
+
+  private static void deleteTree(Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (var s = Files.walk(p)) {
+      for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(x);
+      }
+    }
+  }
+}
