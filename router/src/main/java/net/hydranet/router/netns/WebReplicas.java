@@ -107,9 +107,14 @@ public final class WebReplicas {
 
   public Process startManager(boolean placement) throws IOException, InterruptedException {
     Process p = net.startManager(managerConfig(placement));
-    net.await(
-        "the manager to connect to hs1",
-        () -> net.ctl("manager", "status").contains(WebNetwork.HS1 + " connected"));
+    try {
+      net.await(
+          "the manager to start",
+          () -> net.ctl("manager", "status").startsWith("origin " + WebNetwork.ORIGIN));
+    } catch (IllegalStateException e) {
+      throw new IllegalStateException(
+          e.getMessage() + "\n" + net.ctl("manager", "status") + "\n" + net.logs(), e);
+    }
     return p;
   }
 
