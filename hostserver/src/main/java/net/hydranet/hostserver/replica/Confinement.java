@@ -59,6 +59,66 @@ public final class Confinement {
     this.separateCpuacct = separateCpuacct(cgroupRoot);
   }
 
+  /**
+   * Where the cgroup v1 controllers are seen from here: {@code configured} if the memory controller
+   * is mounted there; otherwise the controllers are mounted (again: v1 gives the same hierarchy)
+   * under {@code fallback}. A host server started with {@code ip netns exec}, as the test networks
+   * start theirs, has a fresh /sys of its namespace's, without /sys/fs/cgroup; the mounts it makes
+   * stay in that mount namespace.
+   */
+  public static Path visibleRoot(Path configured, Path fallback) throws IOException {
+    if (Files.isDirectory(configured.resolve("memory"))) {
+      return configured;
+    }
+    for (String c : List.of("memory", "cpu", "cpuacct", "pids")) {
+      Path dir = fallback.resolve(c);
+      if (Files.exists(dir.resolve("cgroup.procs"))) {
+        continue; // mounted by an earlier start
+      }
+      Files.createDirectories(dir);
+      String error = mount(c, dir);
+      if (error != null && c.equals("cpu")) {
+        error = mount("cpu,cpuacct", dir); // co-mounted on this host
+      }
+      if (error != null && !c.equals("cpuacct")) {
+        throw new IOException(
+            "no cgroup v1 "
+                + c
+                + " at "
+                + configured.resolve(c)
+                + ", and mounting it failed: "
+                + error);
+      }
+    }
+    return fallback;
+  }
+
+  /** Mounts the v1 hierarchy of {@code controllers} at {@code dir}; the error, or null. */
+  private static String mount(String controllers, Path dir) throws IOException {
+    Process p =
+        new ProcessBuilder(
+                "mount",
+                "-t",
+                "cgroup",
+                "-o",
+                controllers,
+                "hydranet-" + controllers,
+                dir.toString())
+            .redirectErrorStream(true)
+            .start();
+    try {
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+      if (!p.waitFor(10, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return "mount timed out";
+      }
+      return p.exitValue() == 0 ? null : out;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "interrupted";
+    }
+  }
+
   /** Whether cpuacct is a hierarchy of its own here (not co-mounted with cpu). */
   static boolean separateCpuacct(Path root) {
     Path cpu = root.resolve("cpu");
@@ -85,6 +145,10 @@ public final class Confinement {
   /** Makes the groups and writes their limits. */
   public void createGroups() throws IOException {
     for (String c : controllers()) {
+      if (!Files.isDirectory(cgroupRoot.resolve(c))) {
+        throw new IOException(
+            "no cgroup v1 " + c + " controller at " + cgroupRoot.resolve(c) + " (not mounted?)");
+      }
       Files.createDirectories(groupDir(c));
     }
     Path mem = groupDir("memory");
@@ -124,7 +188,9 @@ public final class Confinement {
     argv.add("hydranet-replica-" + name);
     argv.add(dir.toString());
     for (String c : controllers()) {
-      argv.add(self + groupDir(c).resolve("cgroup.procs").toAbsolutePath().toString());
+      Path procs = groupDir(c).resolve("cgroup.procs").toAbsolutePath();
+      // Already through /proc/<pid>/root: valid as it is in any mount namespace.
+      argv.add(procs.startsWith("/proc") ? procs.toString() : self + procs.toString());
     }
     argv.add("--");
     argv.addAll(

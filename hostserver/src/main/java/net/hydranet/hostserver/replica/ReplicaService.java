@@ -192,6 +192,11 @@ public final class ReplicaService implements AutoCloseable {
   public ReplicaService start() throws IOException {
     Path root = replicasDir();
     Files.createDirectories(root);
+    Path configured = ctx.cgroupRoot;
+    ctx.cgroupRoot = Confinement.visibleRoot(configured, ctx.stateDir.resolve("cgroup"));
+    if (!ctx.cgroupRoot.equals(configured)) {
+      LOG.info("replica service: cgroup v1 controllers mounted at {}", ctx.cgroupRoot);
+    }
     // Traversable by the replicas' users (each needs its own directory), listable by none.
     Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx--x--x"));
     listener = new ServerSocket();
