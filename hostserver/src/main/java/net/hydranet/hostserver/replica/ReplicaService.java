@@ -273,7 +273,7 @@ public final class ReplicaService implements AutoCloseable {
         LOG.info(
             "replica service: refused {}: {}",
             socket.getInetAddress().getHostAddress(),
-            e.getMessage());
+            e.toString());
         return;
       }
       Origin origin = byManager.get(session.peerAddress());
@@ -446,6 +446,18 @@ public final class ReplicaService implements AutoCloseable {
         refuse(c, f.sequence(), Refusal.NAME_IN_USE, "'" + name + "' is installed");
         return;
       }
+      // One virtual host per address: a second would fail in 'hydranet vhost' (its veth exists).
+      for (Replica x : replicas.values()) {
+        Process p = x.process;
+        if (x.bundle.origin() == bundle.origin() && (p == null || p.isAlive())) {
+          refuse(
+              c,
+              f.sequence(),
+              Refusal.START_FAILED,
+              "virtual host " + format(bundle.origin()) + " is replica '" + x.name + "' here");
+          return;
+        }
+      }
       int slot = -1;
       for (int i = 0; i < slotsUsed.length; i++) {
         if (!slotsUsed[i]) {
@@ -484,13 +496,13 @@ public final class ReplicaService implements AutoCloseable {
           started.process.pid());
       ok(c, f.sequence(), "started pid " + started.process.pid() + " uid " + started.uid);
     } catch (IOException | RuntimeException e) {
-      LOG.warn("replica {}: start failed: {}", name, e.getMessage());
+      LOG.warn("replica {}: start failed: {}", name, e.toString());
       destroy(replica);
       synchronized (lock) {
         replicas.remove(name);
         slotsUsed[replica.slot] = false;
       }
-      refuse(c, f.sequence(), Refusal.START_FAILED, e.getMessage());
+      refuse(c, f.sequence(), Refusal.START_FAILED, e.toString());
     }
   }
 
