@@ -182,9 +182,15 @@ public final class Confinement {
     List<String> argv = new ArrayList<>();
     argv.add("/bin/sh");
     argv.add("-c");
+    // In a network namespace of its own (the virtual host's), the replica may bind the ports its
+    // bundle names, 80 included, without a capability; the host's own namespace is left alone.
     argv.add(
         "d=$1; shift; while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 125; shift; done;"
-            + " shift; cd \"$d\" || exit 125; exec \"$@\"");
+            + " shift; cd \"$d\" || exit 125;"
+            + " if [ \"$(readlink /proc/self/ns/net)\" != \"$(readlink "
+            + self.getParent()
+            + "/ns/net)\" ]; then echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start"
+            + " || exit 125; fi; exec \"$@\"");
     argv.add("hydranet-replica-" + name);
     argv.add(dir.toString());
     for (String c : controllers()) {
