@@ -59,6 +59,66 @@ public final class Confinement {
     this.separateCpuacct = separateCpuacct(cgroupRoot);
   }
 
+  /**
+   * Where the cgroup v1 controllers are seen from here: {@code configured} if the memory controller
+   * is mounted there; otherwise the controllers are mounted (again: v1 gives the same hierarchy)
+   * under {@code fallback}. A host server started with {@code ip netns exec}, as the test networks
+   * start theirs, has a fresh /sys of its namespace's, without /sys/fs/cgroup; the mounts it makes
+   * stay in that mount namespace.
+   */
+  public static Path visibleRoot(Path configured, Path fallback) throws IOException {
+    if (Files.isDirectory(configured.resolve("memory"))) {
+      return configured;
+    }
+    for (String c : List.of("memory", "cpu", "cpuacct", "pids")) {
+      Path dir = fallback.resolve(c);
+      if (Files.exists(dir.resolve("cgroup.procs"))) {
+        continue; // mounted by an earlier start
+      }
+      Files.createDirectories(dir);
+      String error = mount(c, dir);
+      if (error != null && c.equals("cpu")) {
+        error = mount("cpu,cpuacct", dir); // co-mounted on this host
+      }
+      if (error != null && !c.equals("cpuacct")) {
+        throw new IOException(
+            "no cgroup v1 "
+                + c
+                + " at "
+                + configured.resolve(c)
+                + ", and mounting it failed: "
+                + error);
+      }
+    }
+    return fallback;
+  }
+
+  /** Mounts the v1 hierarchy of {@code controllers} at {@code dir}; the error, or null. */
+  private static String mount(String controllers, Path dir) throws IOException {
+    Process p =
+        new ProcessBuilder(
+                "mount",
+                "-t",
+                "cgroup",
+                "-o",
+                controllers,
+                "hydranet-" + controllers,
+                dir.toString())
+            .redirectErrorStream(true)
+            .start();
+    try {
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+      if (!p.waitFor(10, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return "mount timed out";
+      }
+      return p.exitValue() == 0 ? null : out;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "interrupted";
+    }
+  }
+
   /** Whether cpuacct is a hierarchy of its own here (not co-mounted with cpu). */
   static boolean separateCpuacct(Path root) {
     Path cpu = root.resolve("cpu");
@@ -85,6 +145,10 @@ public final class Confinement {
   /** Makes the groups and writes their limits. */
   public void createGroups() throws IOException {
     for (String c : controllers()) {
+      if (!Files.isDirectory(cgroupRoot.resolve(c))) {
+        throw new IOException(
+            "no cgroup v1 " + c + " controller at " + cgroupRoot.resolve(c) + " (not mounted?)");
+      }
       Files.createDirectories(groupDir(c));
     }
     Path mem = groupDir("memory");
@@ -118,13 +182,21 @@ public final class Confinement {
     List<String> argv = new ArrayList<>();
     argv.add("/bin/sh");
     argv.add("-c");
+    // In a network namespace of its own (the virtual host's), the replica may bind the ports its
+    // bundle names, 80 included, without a capability; the host's own namespace is left alone.
     argv.add(
         "d=$1; shift; while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 125; shift; done;"
-            + " shift; cd \"$d\" || exit 125; exec \"$@\"");
+            + " shift; cd \"$d\" || exit 125;"
+            + " if [ \"$(readlink /proc/self/ns/net)\" != \"$(readlink "
+            + self.getParent()
+            + "/ns/net)\" ]; then echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start"
+            + " || exit 125; fi; exec \"$@\"");
     argv.add("hydranet-replica-" + name);
     argv.add(dir.toString());
     for (String c : controllers()) {
-      argv.add(self + groupDir(c).resolve("cgroup.procs").toAbsolutePath().toString());
+      Path procs = groupDir(c).resolve("cgroup.procs").toAbsolutePath();
+      // Already through /proc/<pid>/root: valid as it is in any mount namespace.
+      argv.add(procs.startsWith("/proc") ? procs.toString() : self + procs.toString());
     }
     argv.add("--");
     argv.addAll(

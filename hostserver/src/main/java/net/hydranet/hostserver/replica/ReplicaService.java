@@ -192,6 +192,11 @@ public final class ReplicaService implements AutoCloseable {
   public ReplicaService start() throws IOException {
     Path root = replicasDir();
     Files.createDirectories(root);
+    Path configured = ctx.cgroupRoot;
+    ctx.cgroupRoot = Confinement.visibleRoot(configured, ctx.stateDir.resolve("cgroup"));
+    if (!ctx.cgroupRoot.equals(configured)) {
+      LOG.info("replica service: cgroup v1 controllers mounted at {}", ctx.cgroupRoot);
+    }
     // Traversable by the replicas' users (each needs its own directory), listable by none.
     Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx--x--x"));
     listener = new ServerSocket();
@@ -268,7 +273,7 @@ public final class ReplicaService implements AutoCloseable {
         LOG.info(
             "replica service: refused {}: {}",
             socket.getInetAddress().getHostAddress(),
-            e.getMessage());
+            e.toString());
         return;
       }
       Origin origin = byManager.get(session.peerAddress());
@@ -441,6 +446,18 @@ public final class ReplicaService implements AutoCloseable {
         refuse(c, f.sequence(), Refusal.NAME_IN_USE, "'" + name + "' is installed");
         return;
       }
+      // One virtual host per address: a second would fail in 'hydranet vhost' (its veth exists).
+      for (Replica x : replicas.values()) {
+        Process p = x.process;
+        if (x.bundle.origin() == bundle.origin() && (p == null || p.isAlive())) {
+          refuse(
+              c,
+              f.sequence(),
+              Refusal.START_FAILED,
+              "virtual host " + format(bundle.origin()) + " is replica '" + x.name + "' here");
+          return;
+        }
+      }
       int slot = -1;
       for (int i = 0; i < slotsUsed.length; i++) {
         if (!slotsUsed[i]) {
@@ -479,13 +496,13 @@ public final class ReplicaService implements AutoCloseable {
           started.process.pid());
       ok(c, f.sequence(), "started pid " + started.process.pid() + " uid " + started.uid);
     } catch (IOException | RuntimeException e) {
-      LOG.warn("replica {}: start failed: {}", name, e.getMessage());
+      LOG.warn("replica {}: start failed: {}", name, e.toString());
       destroy(replica);
       synchronized (lock) {
         replicas.remove(name);
         slotsUsed[replica.slot] = false;
       }
-      refuse(c, f.sequence(), Refusal.START_FAILED, e.getMessage());
+      refuse(c, f.sequence(), Refusal.START_FAILED, e.toString());
     }
   }
 

@@ -226,7 +226,7 @@ class ReplicaConfinementTest {
       assertArrayEquals(payload, echoed);
 
       // The hog is killed by the kernel inside its own group; the listener keeps running.
-      Map<String, String> h = TestBundles.manifest(HogReplica.class, "127.0.0.1", "tcp/9", "");
+      Map<String, String> h = TestBundles.manifest(HogReplica.class, "127.0.0.3", "tcp/9", "");
       h.put("HydraNet-Memory", "96m");
       byte[] hj = jar(h, HogReplica.class);
       ReplicaClient.Reply hogOk = c.install(hog, hj, Bundle.sign(hj, originKey.getPrivate()), T);

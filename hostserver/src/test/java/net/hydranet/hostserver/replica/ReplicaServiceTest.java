@@ -201,15 +201,24 @@ class ReplicaServiceTest {
       ReplicaClient.Reply first = c.install("web-1", jar, sig, T);
       assertTrue(first.ok(), first.toString());
       assertRefused(Refusal.TOO_MANY_REPLICAS, "1 of its 1", c.install("web-2", jar, sig, T));
+      Map<String, String> same = good();
+      same.put("HydraNet-Origin", "198.18.3.10");
+      byte[] j0 = jar(same);
+      assertTrue(other.install("other-1", j0, Bundle.sign(j0, otherKey.getPrivate()), T).ok());
+      assertRefused(
+          Refusal.START_FAILED,
+          "virtual host 198.18.3.10 is replica 'other-1' here",
+          other.install("other-2", j0, Bundle.sign(j0, otherKey.getPrivate()), T));
       Map<String, String> m = good();
-      m.put("HydraNet-Origin", "198.18.3.10");
+      m.put("HydraNet-Origin", "198.18.3.11");
       byte[] j2 = jar(m);
       assertRefused(
           Refusal.NAME_IN_USE,
           "web-1",
           other.install("web-1", j2, Bundle.sign(j2, otherKey.getPrivate()), T));
       // Another origin can neither see, remove nor message this origin's replica.
-      assertEquals(List.of(), other.status("", T));
+      assertEquals(
+          List.of("other-1"), other.status("", T).stream().map(ReplicaStatus::name).toList());
       assertRefused(Refusal.NO_SUCH_REPLICA, "web-1", other.remove("web-1", 0, T));
       List<ReplicaStatus> mine = c.status("", T);
       assertEquals(1, mine.size());

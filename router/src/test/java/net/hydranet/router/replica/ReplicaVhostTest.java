@@ -82,13 +82,13 @@ class ReplicaVhostTest {
       Path published = VirtualHostDirectory.file(state, origin);
       String ports = "";
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
-      while (!ports.contains("tcp 8080") && System.nanoTime() < deadline) {
+      while (!ports.contains("tcp 80") && System.nanoTime() < deadline) {
         Thread.sleep(200);
         ports = Files.exists(published) ? Files.readString(published) : "";
       }
       Path log = state.resolve("replicas").resolve(name + ".log");
       assertEquals(
-          "tcp 8080\n",
+          "tcp 80\n",
           ports,
           "the vhost publishes the confined replica's port; output: "
               + (Files.exists(log) ? Files.readString(log) : "none"));
@@ -114,8 +114,8 @@ class ReplicaVhostTest {
     a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
     a.putValue("Main-Class", VhostListener.class.getName());
     a.putValue("HydraNet-Origin", origin);
-    a.putValue("HydraNet-Ports", "tcp/8080");
-    a.putValue("HydraNet-Arguments", "8080");
+    a.putValue("HydraNet-Ports", "tcp/80");
+    a.putValue("HydraNet-Arguments", "80");
     a.putValue("HydraNet-Memory", "128m");
     a.putValue("HydraNet-Cpus", "0.5");
     a.putValue("HydraNet-Pids", "64");
