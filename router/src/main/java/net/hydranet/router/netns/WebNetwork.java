@@ -25,9 +25,10 @@ import net.hydranet.control.ctl.CtlServer;
  * </pre>
  *
  * The redirector has no static redirect: it learns the replica from hs1 through the control plane.
- * The manager talks to hs1's replica service (TCP 6227) across the WAN. hs1 also runs a second
- * nginx on its own address, port 8080, serving the same site: the "local web server" that a hit is
- * compared with. Namespaces are {@code <prefix>-lan, -client, -hs1, -r1, -wan, -origin}.
+ * The manager talks to hs1's replica service (TCP 6227) across the WAN from its own address {@link
+ * #MANAGER}. hs1 also runs a second nginx on its own address, port 8080, serving the same site: the
+ * "local web server" that a hit is compared with. Namespaces are {@code <prefix>-lan, -client,
+ * -hs1, -r1, -wan, -origin}.
  */
 public final class WebNetwork implements AutoCloseable {
   public static final String CLIENT = "198.18.1.10";
@@ -35,6 +36,14 @@ public final class WebNetwork implements AutoCloseable {
   public static final String R1_CORE = "198.18.2.1";
   public static final String HS1 = "198.18.1.20";
   public static final String ORIGIN = "198.18.2.10";
+
+  /**
+   * The origin's replica manager speaks from an address of its own: a host server routes every
+   * address it serves as a virtual host into that virtual host, so a manager on the served address
+   * could not reach a host server running its replica.
+   */
+  public static final String MANAGER = "198.18.2.100";
+
   public static final int LOCAL_PORT = 8080;
   private static final Duration WAIT = Duration.ofSeconds(40);
 
@@ -104,6 +113,7 @@ public final class WebNetwork implements AutoCloseable {
     net.address("r1", "client0", R1 + "/24");
     net.address("r1", "core0", R1_CORE + "/24");
     net.address("origin", "eth0", ORIGIN + "/24");
+    net.address("origin", "eth0", MANAGER + "/24");
     net.defaultRoute("client", R1);
     net.defaultRoute("hs1", R1);
     net.defaultRoute("origin", R1_CORE);

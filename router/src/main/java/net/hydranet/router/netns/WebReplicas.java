@@ -32,8 +32,8 @@ public final class WebReplicas {
     return "replicas:\n"
         + "  origins:\n"
         + "    - { manager: "
-        + WebNetwork.ORIGIN
-        + ", key: keys/origin.pub, addresses: 198.18.2.0/24, "
+        + WebNetwork.MANAGER
+        + ", key: keys/origin.pub, addresses: 198.18.2.0/28, "
         + GRANT
         + ", maxReplicas: 2 }\n";
   }
@@ -74,7 +74,7 @@ public final class WebReplicas {
   public String managerConfig(boolean placement) throws IOException {
     Path bundle = bundle("hydraweb-bundle", "origin", hydrawebAsks());
     return "address: "
-        + WebNetwork.ORIGIN
+        + WebNetwork.MANAGER
         + "\nkey: "
         + net.keyDir().resolve("origin.key")
         + "\ndocumentRoot: "
@@ -108,9 +108,7 @@ public final class WebReplicas {
   public Process startManager(boolean placement) throws IOException, InterruptedException {
     Process p = net.startManager(managerConfig(placement));
     try {
-      net.await(
-          "the manager to start",
-          () -> net.ctl("manager", "status").startsWith("origin " + WebNetwork.ORIGIN));
+      net.await("the manager to start", () -> net.ctl("manager", "status").startsWith("origin "));
     } catch (IllegalStateException e) {
       throw new IllegalStateException(
           e.getMessage() + "\n" + net.ctl("manager", "status") + "\n" + net.logs(), e);

@@ -42,7 +42,7 @@ class ManagerConfigLoaderTest {
   @Test
   void theShippedExampleLoads() throws Exception {
     ManagerConfig c = ManagerConfigLoader.load(config(example()));
-    assertEquals("198.18.2.10", c.managerAddress().getHostAddress());
+    assertEquals("198.18.2.100", c.managerAddress().getHostAddress());
     assertEquals(dir.resolve("site"), c.docroot());
     assertEquals(1, c.hostServers().size());
     assertEquals(6227, c.hostServers().get(0).address().getPort());
@@ -65,7 +65,7 @@ class ManagerConfigLoaderTest {
   @Test
   void mistakesAreOneLineNamingTheField() throws Exception {
     String[][] cases = {
-      {"address: 198.18.2.10", "address: 198.18.2", "address"},
+      {"address: 198.18.2.100", "address: 198.18.2", "address"},
       {"webServer: http://198.18.2.10:80", "webServer: ftp://x", "webServer"},
       {"  jar: hydraweb-bundle.jar", "  jar: missing.jar", "bundle"},
       {"installAbove: 200", "installAbove: -1", "placement.installAbove"},

@@ -178,7 +178,7 @@ class HydraWebIT {
   @Order(8)
   void hostileBundlesAreRefusedOrContainedWhileTheReplicaServes() throws Exception {
     byte[] hogApp = hogJar();
-    // Another virtual host of the origin's (its grant covers 198.18.2.0/24): one host server
+    // Another virtual host of the origin's (its grant covers 198.18.2.0/28): one host server
     // gives each virtual host address one namespace.
     Resources small = new Resources(64L << 20, 200, 64, 256);
     byte[] hog =
@@ -186,9 +186,9 @@ class HydraWebIT {
             hogApp,
             new BundleBuilder.Declaration(
                 MemoryHog.class.getName(),
-                "198.18.2.11",
+                "198.18.2.12",
                 List.of("tcp/8081"),
-                "198.18.2.11 8081",
+                "198.18.2.12 8081",
                 small));
     Path forged = replicas.signed("forged", hog, "stranger");
     ExecResult r = replicaCli("install", "forged", forged.toString());
@@ -208,7 +208,7 @@ class HydraWebIT {
         () -> net.ctl("hs1", "replicas").matches("(?s).*hog\\s+killed.*"));
     String status = net.ctl("hs1", "replicas");
     System.out.println(status);
-    assertTrue(status.matches("(?s).*web\\s+running.*"), status);
+    assertTrue(status.matches("(?s).*web-1\\s+running.*"), status);
     assertTrue(net.daemon("hs1").isAlive(), "the host server survived");
     ExecResult served = net.curl("/page-042.html", 5);
     assertTrue(served.stdout().contains("Server: HydraWeb"), served.stdout());
@@ -260,7 +260,7 @@ class HydraWebIT {
             "--key",
             net.keyDir().resolve("origin.key").toString(),
             "--address",
-            ORIGIN));
+            WebNetwork.MANAGER));
     argv.addAll(List.of(args).subList(1, args.length));
     return net.topology().exec("origin", Duration.ofSeconds(30), argv.toArray(new String[0]));
   }
