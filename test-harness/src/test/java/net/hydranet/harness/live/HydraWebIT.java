@@ -98,10 +98,15 @@ class HydraWebIT {
     String hs = net.ctl("hs1", "replicas");
     assertTrue(hs.contains("web") && hs.contains("running"), hs);
     // Confined: the replica's processes run as an unprivileged user of their own.
-    ExecResult ps = net.topology().exec("hs1", "ps", "-eo", "uid,args");
+    ExecResult ps = net.topology().exec("hs1", "ps", "-eo", "uid,comm,args");
     boolean confined = false;
     for (String line : ps.stdout().split("\n")) {
-      if (line.contains("HydraWebMain")) {
+      // The replica's own JVM, not the vhost and wrappers that started it (they name it too).
+      String[] f = line.trim().split("\\s+", 3);
+      if (f.length == 3
+          && f[1].equals("java")
+          && f[2].contains("-cp bundle.jar")
+          && !f[2].contains("HydraNetCommand")) {
         int uid = Integer.parseInt(line.trim().split("\\s+")[0]);
         confined |= uid >= 61000;
         assertTrue(uid >= 61000, "the replica runs as " + uid + ": " + line);
