@@ -18,13 +18,84 @@ import picocli.CommandLine.Parameters;
     name = "bundle",
     mixinStandardHelpOptions = true,
     description = "Replica bundles (REPLICAS.md, 'Bundles').",
-    subcommands = {BundleCommand.Sign.class})
+    subcommands = {BundleCommand.Build.class, BundleCommand.Sign.class})
 public final class BundleCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {
     spec.commandLine().usage(System.out);
+  }
+
+  /** Makes a bundle from an application jar: its entries, with the declared manifest. */
+  @Command(
+      name = "build",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Makes a replica bundle out of an application jar: the same entries, with the",
+        "manifest attributes a host server reads (what it serves, what it asks for).",
+        "",
+        "Example:",
+        "  hydranet bundle build --app hydraweb/target/hydraweb.jar --origin 198.18.2.10 \\",
+        "      --ports tcp/80 --arguments '--listen 0.0.0.0:80' --memory 256m --cpus 0.5 \\",
+        "      --pids 128 --files 1024 --out hydraweb-bundle.jar"
+      })
+  static final class Build implements Callable<Integer> {
+    @Option(names = "--app", required = true, description = "the application jar")
+    Path app;
+
+    @Option(names = "--main-class", description = "default: the application's Main-Class")
+    String mainClass;
+
+    @Option(names = "--origin", required = true, description = "the address it serves as")
+    String origin;
+
+    @Option(names = "--ports", required = true, split = ",", description = "tcp/80,udp/53")
+    java.util.List<String> ports;
+
+    @Option(names = "--arguments", defaultValue = "", description = "the replica's arguments")
+    String arguments;
+
+    @Option(names = "--memory", defaultValue = "256m", description = "(${DEFAULT-VALUE})")
+    String memory;
+
+    @Option(names = "--cpus", defaultValue = "0.5", description = "(${DEFAULT-VALUE})")
+    String cpus;
+
+    @Option(names = "--pids", defaultValue = "128", description = "(${DEFAULT-VALUE})")
+    int pids;
+
+    @Option(names = "--files", defaultValue = "1024", description = "(${DEFAULT-VALUE})")
+    int files;
+
+    @Option(names = "--out", required = true, description = "the bundle jar to write")
+    Path out;
+
+    @Override
+    public Integer call() {
+      try {
+        var asked =
+            new net.hydranet.control.replica.Resources(
+                net.hydranet.control.replica.Resources.parseSize(memory),
+                net.hydranet.control.replica.Resources.parseCpus(cpus),
+                pids,
+                files);
+        byte[] jar =
+            net.hydranet.control.replica.BundleBuilder.build(
+                Files.readAllBytes(app),
+                new net.hydranet.control.replica.BundleBuilder.Declaration(
+                    mainClass, origin, ports, arguments, asked));
+        Files.write(out, jar);
+        var check = Keys.generate();
+        Bundle b = Bundle.open(jar, Bundle.sign(jar, check.getPrivate()), check.getPublic());
+        System.out.println(out + "  " + b);
+      } catch (IOException | IllegalArgumentException e) {
+        throw new UserError(e.getMessage());
+      } catch (Bundle.BundleException e) {
+        throw new UserError(out + ": " + e.getMessage());
+      }
+      return 0;
+    }
   }
 
   /** Writes JAR.sig: base64 of the origin's Ed25519 signature over "HNBUNDLE1" ‖ SHA-256(jar). */

@@ -66,6 +66,58 @@ class ReplicaCliTest {
   }
 
   @Test
+  void shouldBuildABundleFromAnApplicationJarWithWhatItDeclares() throws Exception {
+    Manifest mf = new Manifest();
+    mf.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+    mf.getMainAttributes().putValue("Main-Class", "net.example.Web");
+    Path app = dir.resolve("app.jar");
+    try (JarOutputStream j = new JarOutputStream(Files.newOutputStream(app), mf)) {
+      j.flush();
+    }
+    Path out = dir.resolve("bundle.jar");
+    String built =
+        run(
+            "bundle",
+            "build",
+            "--app",
+            app.toString(),
+            "--origin",
+            "198.18.2.10",
+            "--ports",
+            "tcp/80,udp/53",
+            "--arguments",
+            "--listen 0.0.0.0:80",
+            "--memory",
+            "128m",
+            "--cpus",
+            "0.25",
+            "--out",
+            out.toString());
+    assertTrue(built.startsWith("0 "), built);
+    KeyPair origin = Keys.generate();
+    byte[] jar = Files.readAllBytes(out);
+    Bundle b = Bundle.open(jar, Bundle.sign(jar, origin.getPrivate()), origin.getPublic());
+    assertEquals("net.example.Web", b.mainClass());
+    assertEquals(java.util.List.of("tcp/80", "udp/53"), b.ports());
+    assertEquals(java.util.List.of("--listen", "0.0.0.0:80"), b.arguments());
+    assertEquals(128L << 20, b.resources().memoryBytes());
+    assertEquals(250, b.resources().milliCpus());
+    String bad =
+        run(
+            "bundle",
+            "build",
+            "--app",
+            app.toString(),
+            "--origin",
+            "198.18.2",
+            "--ports",
+            "tcp/80",
+            "--out",
+            dir.resolve("x.jar").toString());
+    assertTrue(bad.startsWith("2 "), "an origin that is no address is refused: " + bad);
+  }
+
+  @Test
   void shouldSignAndBeRefusedForTheRightReasons() throws Exception {
     KeyPair origin = Keys.generate();
     KeyPair other = Keys.generate();
