@@ -362,6 +362,8 @@ public final class ForwardingPath implements FrameProcessor {
     if (service == RedirectorTable.NOT_FOUND && !(tcp && redirects.isServiceAddress(destination))) {
       if (syn) {
         pinToOrigin(destination);
+      } else if (tcp && (tcpFlags & (TcpHeader.FLAG_FIN | TcpHeader.FLAG_RST)) != 0) {
+        closeOriginPin(destination);
       }
       return 0;
     }
@@ -405,8 +407,31 @@ public final class ForwardingPath implements FrameProcessor {
     long now = egress.now();
     long hi = FlowTable.keyHi(flowSource, destination);
     long lo = FlowTable.keyLo(flowProtocol, flowSourcePort, flowDestinationPort);
-    if (flows.find(hi, lo, now) == FlowTable.NOT_FOUND) {
+    int entry = flows.find(hi, lo, now);
+    if (entry == FlowTable.NOT_FOUND) {
       flows.insert(hi, lo, 0, now, tcpIdleNanos);
+    } else if (flows.closing(entry)) {
+      // A new connection on a 5-tuple whose last one ended: pinned afresh.
+      flows.closing(entry, false);
+      flows.target(entry, 0);
+      flows.touch(entry, now, tcpIdleNanos);
+    }
+  }
+
+  /**
+   * A FIN or RST of a connection pinned to the origin while its address had no service: marked
+   * closing, as a connection to a service is, so that a later SYN reusing the 5-tuple (clients
+   * reuse source ports within minutes) is a new flow, free to go to a replica installed since. One
+   * probe per connection end; other packets to such addresses never touch the table.
+   */
+  private void closeOriginPin(int destination) {
+    long now = egress.now();
+    long hi = FlowTable.keyHi(flowSource, destination);
+    long lo = FlowTable.keyLo(flowProtocol, flowSourcePort, flowDestinationPort);
+    int entry = flows.find(hi, lo, now);
+    if (entry != FlowTable.NOT_FOUND && !flows.closing(entry)) {
+      flows.closing(entry, true);
+      flows.touch(entry, now, tcpClosingNanos);
     }
   }
 

@@ -115,6 +115,40 @@ class FlowAffinityTest {
     assertAccounting(r);
   }
 
+  /**
+   * Found by paper-fig5: connections to an address with no service are pinned to the origin at
+   * their SYN; their FIN must end that pin, or a client reusing the source port after a replica
+   * appeared (Linux reuses them within seconds for the same destination) is sent to the origin.
+   */
+  @Test
+  void shouldLetANewConnectionOnAReusedSourcePortGoToAReplicaInstalledSince() {
+    RedirectorUnderTest r = redirector();
+    int far = Ipv4Addr.of("198.19.7.8");
+    byte[] syn = client().ipv4(CLIENT, far).tcp(43000, 80).flags(TcpHeader.FLAG_SYN).build();
+    byte[] fin = client().ipv4(CLIENT, far).tcp(43000, 80).flags(TcpHeader.FLAG_FIN | 0x10).build();
+    byte[] rst = client().ipv4(CLIENT, far).tcp(43001, 80).flags(TcpHeader.FLAG_RST).build();
+    byte[] syn2 = client().ipv4(CLIENT, far).tcp(43001, 80).flags(TcpHeader.FLAG_SYN).build();
+    assertEquals(ORIGIN_SIDE, where(r.receive(CLIENT0, syn)));
+    assertEquals(ORIGIN_SIDE, where(r.receive(CLIENT0, fin)));
+    assertEquals(ORIGIN_SIDE, where(r.receive(CLIENT0, syn2)));
+    assertEquals(ORIGIN_SIDE, where(r.receive(CLIENT0, rst)));
+    r.plane().addRedirect(far, TCP, 80, new int[] {HOST_SERVER}, new int[] {1});
+    assertEquals(HOST_SERVER, where(r.receive(CLIENT0, syn)), "after FIN, a new flow");
+    assertEquals(HOST_SERVER, where(r.receive(CLIENT0, syn2)), "after RST, a new flow");
+    // A SYN again on an ended origin pin before any replica: pinned afresh, and kept open.
+    int other = Ipv4Addr.of("198.19.7.9");
+    byte[] a = client().ipv4(CLIENT, other).tcp(43002, 80).flags(TcpHeader.FLAG_SYN).build();
+    byte[] aFin =
+        client().ipv4(CLIENT, other).tcp(43002, 80).flags(TcpHeader.FLAG_FIN | 0x10).build();
+    assertEquals(ORIGIN_SIDE, where(r.receive(CLIENT0, a)));
+    assertEquals(ORIGIN_SIDE, where(r.receive(CLIENT0, aFin)));
+    assertEquals(ORIGIN_SIDE, where(r.receive(CLIENT0, a)));
+    r.plane().addRedirect(other, TCP, 80, new int[] {HOST_SERVER}, new int[] {1});
+    byte[] aData = client().ipv4(CLIENT, other).id(5).tcp(43002, 80).seq(5).payload(20).build();
+    assertEquals(ORIGIN_SIDE, where(r.receive(CLIENT0, aData)), "the reopened connection stays");
+    assertAccounting(r);
+  }
+
   @Test
   void shouldKeepOldFlowsOnADrainingHostServerAndMoveNewOnes() {
     RedirectorUnderTest r = redirector();
