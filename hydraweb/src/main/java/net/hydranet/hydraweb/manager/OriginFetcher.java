@@ -20,7 +20,32 @@ import java.time.format.DateTimeParseException;
  */
 final class OriginFetcher {
   /** What the origin said. {@code body} and {@code contentType} are set when 200. */
-  record Result(int status, byte[] body, String contentType, long lastModifiedMillis) {}
+  /**
+   * @param cacheable false when the origin says a copy must not be kept ({@code Cache-Control:
+   *     no-store, no-cache or private}): the replica serves it once and asks again next time
+   */
+  record Result(
+      int status, byte[] body, String contentType, long lastModifiedMillis, boolean cacheable) {
+    Result(int status, byte[] body, String contentType, long lastModifiedMillis) {
+      this(status, body, contentType, lastModifiedMillis, false);
+    }
+  }
+
+  /** What Cache-Control forbids a shared cache to keep (RFC 9111, 5.2.2). */
+  static boolean cacheable(String cacheControl) {
+    if (cacheControl == null) {
+      return true;
+    }
+    for (String d : cacheControl.toLowerCase(java.util.Locale.ROOT).split(",")) {
+      String directive = d.strip();
+      int eq = directive.indexOf('=');
+      String name = eq < 0 ? directive : directive.substring(0, eq).strip();
+      if (name.equals("no-store") || name.equals("no-cache") || name.equals("private")) {
+        return false;
+      }
+    }
+    return true;
+  }
 
   private final HttpClient http;
   private final URI base;
@@ -72,7 +97,8 @@ final class OriginFetcher {
                 .firstValue("Last-Modified")
                 .map(OriginFetcher::httpDate)
                 .orElse(System.currentTimeMillis());
-        return new Result(200, body, type, modified);
+        String control = String.join(",", r.headers().allValues("Cache-Control"));
+        return new Result(200, body, type, modified, cacheable(control.isEmpty() ? null : control));
       }
     } catch (HttpTimeoutException e) {
       return new Result(504, null, null, 0);

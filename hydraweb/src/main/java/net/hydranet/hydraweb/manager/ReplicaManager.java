@@ -605,7 +605,9 @@ public final class ReplicaManager implements AutoCloseable {
       // Keep it only if we can keep it hot: a docroot file whose changes we see and push, and
       // what nginx sent is that file as scanned (a cache in nginx, or a change since the scan,
       // would otherwise be labelled with a version it is not).
-      boolean keep = fs != null && fs.mtimeMillis() / 1000 == f.lastModifiedMillis() / 1000;
+      // And never what the origin says no shared cache may keep (no-store, no-cache, private).
+      boolean keep =
+          f.cacheable() && fs != null && fs.mtimeMillis() / 1000 == f.lastModifiedMillis() / 1000;
       long version = fs != null ? fs.version() : f.lastModifiedMillis();
       a =
           new AppMessage.Answer(
@@ -614,7 +616,7 @@ public final class ReplicaManager implements AutoCloseable {
               new AppMessage.Content(
                   miss.path(), f.contentType(), f.lastModifiedMillis(), version, f.body()),
               keep);
-      if (fs != null) {
+      if (fs != null && f.cacheable()) {
         synchronized (r) {
           r.extra.add(miss.path()); // kept or not, it is asked for: push it, and keep it hot
         }

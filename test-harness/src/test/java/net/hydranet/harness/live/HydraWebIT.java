@@ -138,6 +138,9 @@ class HydraWebIT {
     assertTrue(r.stdout().contains("page 999"), r.stdout());
     // The manager's fetch and our status request.
     assertEquals(before + 2, nginxRequests());
+    // The origin says no-store: the replica kept no copy, so the next request is a miss again.
+    assertTrue(net.curl("/nostore/page.html", 5).stdout().contains("page 999"));
+    assertEquals(before + 4, nginxRequests());
     ExecResult absent = net.curl("/no-such-page.html", 5);
     assertTrue(absent.stdout().startsWith("HTTP/1.1 404"), absent.stdout());
   }
