@@ -132,6 +132,10 @@ public final class WebReplicas {
       net.await(
           "the replica to answer the client",
           () -> net.curl("/index.html", 2).stdout().contains("Server: HydraWeb"));
+      // Pre-heated: every pushed object acknowledged (the manager's status says "hot").
+      net.await(
+          "the replica to be pre-heated",
+          () -> net.ctl("manager", "status").matches("(?s).*\\n\\S+-\\d+\\s+\\S+\\s+hot\\s.*"));
     } catch (IllegalStateException e) {
       throw new IllegalStateException(e.getMessage() + "\n" + net.logs(), e);
     }
