@@ -48,7 +48,7 @@ public final class DemoWebCommand implements Callable<Integer> {
 
   @Option(
       names = "--crowd-seconds",
-      defaultValue = "25",
+      defaultValue = "45",
       description = "how long the crowd lasts (${DEFAULT-VALUE})")
   int crowdSeconds;
 
@@ -73,7 +73,7 @@ public final class DemoWebCommand implements Callable<Integer> {
       net.start(replicas.hostServerConfig());
       out.println("   hs1 grants the origin " + WebReplicas.GRANT + " per replica");
       step(
-          "starting HydraWeb's replica manager on the origin: install above 40 req/s for 2 s,"
+          "starting HydraWeb's replica manager on the origin: install above 20 req/s for 2 s,"
               + " remove below 5 req/s for 8 s");
       replicas.startManager(true);
       request(net, "before the crowd: the origin answers across the WAN");

@@ -68,7 +68,7 @@ public final class WebReplicas {
   }
 
   /**
-   * The manager's config; {@code placement} true lets load decide (install above 40 requests/s for
+   * The manager's config; {@code placement} true lets load decide (install above 20 requests/s for
    * 2 s, remove below 5 for 8 s), false leaves installs to {@code hydranet ctl … install}.
    */
   public String managerConfig(boolean placement) throws IOException {
@@ -100,7 +100,7 @@ public final class WebReplicas {
         + (placement
             ? "placement:\n  loadUrl: http://"
                 + WebNetwork.ORIGIN
-                + "/nginx_status\n  installAbove: 40\n  installAfterSeconds: 2\n"
+                + "/nginx_status\n  installAbove: 20\n  installAfterSeconds: 2\n"
                 + "  removeBelow: 5\n  removeAfterSeconds: 8\n  minimumLifetimeSeconds: 10\n"
             : "");
   }
