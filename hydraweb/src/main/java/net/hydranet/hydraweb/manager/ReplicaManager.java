@@ -974,6 +974,43 @@ public final class ReplicaManager implements AutoCloseable {
     return m;
   }
 
+  /**
+   * One replica's figures as it reports them (summed across its restarts of the count): hits on
+   * metered paths, misses and requests.
+   */
+  public record ReplicaFigures(
+      String name, String hostServer, long hits, long misses, long requests) {}
+
+  /** Every replica this manager runs, with its figures; the set is bounded by the placement. */
+  public List<ReplicaFigures> replicaFigures() {
+    List<ReplicaFigures> out = new ArrayList<>();
+    for (String name : replicaNames()) {
+      Replica r = replicas.get(name);
+      if (r == null) {
+        continue;
+      }
+      synchronized (r) {
+        long hits = 0;
+        for (long[] c : r.hits.values()) {
+          hits += c[1];
+        }
+        out.add(
+            new ReplicaFigures(
+                name, config.hostServers().get(r.host).toString(), hits, r.misses, r.requests));
+      }
+    }
+    return out;
+  }
+
+  /** Host servers this manager has a replica management connection to. */
+  public int hostServersConnected() {
+    int n = 0;
+    for (int i = 0; i < config.hostServers().size(); i++) {
+      n += isConnected(i) ? 1 : 0;
+    }
+    return n;
+  }
+
   /** The last load sample, requests/s (NaN when unknown). */
   public double load() {
     return lastLoad;

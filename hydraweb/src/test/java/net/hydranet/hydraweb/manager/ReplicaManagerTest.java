@@ -148,6 +148,18 @@ class ReplicaManagerTest {
     String table = manager.snapshot();
     assertTrue(table.contains("hydraweb-1") && table.contains("hot"), table);
     assertTrue(manager.counter(ManagerCounter.MISSES) >= 3);
+
+    // The figures a scrape reads: this replica's hits, misses and requests as it reported them.
+    await(
+        "misses metered",
+        () ->
+            manager.replicaFigures().size() == 1 && manager.replicaFigures().get(0).misses() >= 3);
+    ReplicaManager.ReplicaFigures f = manager.replicaFigures().get(0);
+    assertEquals(name, f.name());
+    assertEquals("198.18.1.20", f.hostServer());
+    assertTrue(f.hits() >= 1, f.toString());
+    assertTrue(f.requests() >= f.hits() + f.misses(), f.toString());
+    assertEquals(1, manager.hostServersConnected());
   }
 
   @Test

@@ -223,6 +223,7 @@ public final class HostServerCommand implements Callable<Integer> {
         }
         if (replicas != null && metrics != null) {
           ReplicaMetrics.bind(metrics.registry(), replicas.counters());
+          ReplicaMetrics.bindUsage(metrics.registry(), replicas::statuses);
         }
         if (agent != null) {
           if (metrics != null) {

@@ -11,6 +11,8 @@ import net.hydranet.hydraweb.manager.ManagerConfig;
 import net.hydranet.hydraweb.manager.ReplicaManager;
 import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ManagerConfigLoader;
+import net.hydranet.router.metrics.ManagerMetrics;
+import net.hydranet.router.metrics.MetricsEndpoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -31,7 +33,7 @@ import picocli.CommandLine.Option;
       "install [HOST-SERVER]|remove NAME.",
       "",
       "Example:",
-      "  hydranet manager --config config/hydraweb-manager.yaml"
+      "  hydranet manager --config config/hydraweb-manager.yaml --metrics 127.0.0.1:9466"
     })
 public final class ManagerCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger("hydranet.manager");
@@ -45,6 +47,15 @@ public final class ManagerCommand implements Callable<Integer> {
       description = "local operator socket for 'hydranet ctl' (${DEFAULT-VALUE})")
   Path ctl;
 
+  @Option(
+      names = "--metrics",
+      defaultValue = "127.0.0.1:9466",
+      description = {
+        "serve Prometheus /metrics on HOST:PORT, or 'off' (${DEFAULT-VALUE}): the manager's",
+        "counters, the origin's load and each replica's hits, misses and requests"
+      })
+  String metricsAddress;
+
   @Override
   public Integer call() throws Exception {
     ManagerConfig c;
@@ -53,15 +64,31 @@ public final class ManagerCommand implements Callable<Integer> {
     } catch (ConfigException e) {
       throw new UserError(e.getMessage());
     }
+    MetricsEndpoint metrics = null;
+    if (!metricsAddress.equals("off")) {
+      try {
+        metrics = MetricsEndpoint.start(metricsAddress);
+      } catch (IllegalArgumentException e) {
+        throw new UserError(e.getMessage());
+      }
+    }
     ReplicaManager manager = ReplicaManager.create(c).start();
+    if (metrics != null) {
+      ManagerMetrics.bind(metrics.registry(), manager);
+      LOG.info("metrics on http://{}/metrics", metricsAddress);
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     CtlServer server = CtlServer.start(ctl, command -> answer(manager, c, command));
+    MetricsEndpoint endpoint = metrics;
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   server.close();
                   manager.close();
+                  if (endpoint != null) {
+                    endpoint.close();
+                  }
                   stopped.countDown();
                 },
                 "hydranet-manager-stop"));

@@ -53,6 +53,9 @@ public final class WebNetwork implements AutoCloseable {
   private final Path site;
   private final int oneWayDelayMillis;
   private final Map<String, Process> daemons = new HashMap<>();
+  private String r1Metrics = "off";
+  private String hs1Metrics = "off";
+  private String managerMetrics = "off";
 
   /**
    * Builds the namespaces; {@code oneWayDelayMillis} 0 joins r1 and the origin directly, anything
@@ -167,6 +170,17 @@ public final class WebNetwork implements AutoCloseable {
     }
   }
 
+  /**
+   * Where r1, hs1 and the manager serve {@code /metrics} ("HOST:PORT", each bound in its own
+   * namespace), or "off" (the default) for any of them; before {@link #start}.
+   */
+  public WebNetwork metrics(String r1, String hs1, String manager) {
+    this.r1Metrics = r1;
+    this.hs1Metrics = hs1;
+    this.managerMetrics = manager;
+    return this;
+  }
+
   public Topology topology() {
     return net;
   }
@@ -247,7 +261,7 @@ public final class WebNetwork implements AutoCloseable {
                 "--ctl",
                 ctlPath("r1").toString(),
                 "--metrics",
-                "off")));
+                r1Metrics)));
     daemons.put(
         "hs1",
         net.spawn(
@@ -266,7 +280,7 @@ public final class WebNetwork implements AutoCloseable {
                 "--ctl",
                 ctlPath("hs1").toString(),
                 "--metrics",
-                "off")));
+                hs1Metrics)));
     try {
       await("the origin's nginx to answer through r1", () -> curl("/index.html", 3).ok());
       await("the local nginx to answer", () -> curlLocal("/index.html", 3).ok());
@@ -327,7 +341,9 @@ public final class WebNetwork implements AutoCloseable {
                 "--config",
                 work.resolve("manager.yaml").toString(),
                 "--ctl",
-                ctlPath("manager").toString()));
+                ctlPath("manager").toString(),
+                "--metrics",
+                managerMetrics));
     daemons.put("manager", p);
     return p;
   }

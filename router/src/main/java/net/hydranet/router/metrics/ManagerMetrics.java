@@ -1,0 +1,113 @@
+package net.hydranet.router.metrics;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
+import io.prometheus.client.Collector;
+import io.prometheus.client.CounterMetricFamily;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Supplier;
+import net.hydranet.hydraweb.manager.ManagerCounter;
+import net.hydranet.hydraweb.manager.ReplicaManager;
+
+/**
+ * HydraWeb's replica manager's meters ({@code hydranet_manager_*}) and, through it, its replicas'
+ * ({@code hydranet_hydraweb_replica_*{replica}}): the confined replicas listen on nothing but their
+ * service port, so their hits, misses and requests reach Prometheus as they report them to the
+ * manager.
+ */
+public final class ManagerMetrics {
+  private static final String PREFIX = "hydranet.manager.";
+
+  private ManagerMetrics() {}
+
+  /**
+   * {@code manager} must stay reachable (the daemon holds it): Micrometer keeps a weak one. The
+   * per-replica series are read at scrape time, one per replica the manager runs now.
+   */
+  public static void bind(MeterRegistry registry, ReplicaManager manager) {
+    for (ManagerCounter c : ManagerCounter.values()) {
+      String name = c.name().toLowerCase(Locale.ROOT);
+      FunctionCounter.Builder<ReplicaManager> b;
+      if (name.startsWith("acks_")) {
+        b =
+            FunctionCounter.builder(PREFIX + "acks", manager, m -> m.counter(c))
+                .tag("result", name.substring("acks_".length()))
+                .description("replicas' acknowledgements of pushes, by result");
+      } else if (name.startsWith("answers_")) {
+        b =
+            FunctionCounter.builder(PREFIX + "miss.answers", manager, m -> m.counter(c))
+                .tag("status", name.substring("answers_".length()))
+                .description("replicas' misses answered from the origin's web server, by status");
+      } else if (c == ManagerCounter.PUTS_SENT || c == ManagerCounter.DELETES_SENT) {
+        b =
+            FunctionCounter.builder(PREFIX + "pushes.sent", manager, m -> m.counter(c))
+                .tag("kind", c == ManagerCounter.PUTS_SENT ? "put" : "delete")
+                .description("objects pushed to replicas (changed or removed on the origin)");
+      } else if (c == ManagerCounter.MISSES) {
+        b =
+            FunctionCounter.builder(PREFIX + "misses", manager, m -> m.counter(c))
+                .description("misses replicas asked the manager to answer");
+      } else {
+        b = FunctionCounter.builder(PREFIX + name.replace('_', '.'), manager, m -> m.counter(c));
+      }
+      b.register(registry);
+    }
+    Gauge.builder(PREFIX + "origin.load", manager, ReplicaManager::load)
+        .baseUnit("requests.per.second")
+        .description("requests/s the origin's web server reports (NaN when unknown)")
+        .register(registry);
+    Gauge.builder(PREFIX + "replicas", manager, m -> m.replicaNames().size())
+        .description("replicas this manager runs")
+        .register(registry);
+    Gauge.builder(PREFIX + "host.servers.connected", manager, m -> m.hostServersConnected())
+        .description("host servers the manager holds a replica management connection to")
+        .register(registry);
+    register(registry, new ReplicaCollector(manager::replicaFigures));
+  }
+
+  /**
+   * A collector on the registry's simpleclient registry; a plain Micrometer registry (no
+   * Prometheus) gets none.
+   */
+  @SuppressWarnings("deprecation") // the simpleclient registry MetricsEndpoint uses
+  static void register(MeterRegistry registry, Collector collector) {
+    if (registry instanceof PrometheusMeterRegistry p) {
+      collector.register(p.getPrometheusRegistry());
+    }
+  }
+
+  /** The replicas' own figures, labelled by replica and host server. */
+  static final class ReplicaCollector extends Collector {
+    private final Supplier<List<ReplicaManager.ReplicaFigures>> figures;
+
+    ReplicaCollector(Supplier<List<ReplicaManager.ReplicaFigures>> figures) {
+      this.figures = figures;
+    }
+
+    @Override
+    public List<MetricFamilySamples> collect() {
+      List<String> labels = List.of("replica", "host_server");
+      CounterMetricFamily hits =
+          new CounterMetricFamily(
+              "hydranet_hydraweb_replica_hits", "requests a replica served from its cache", labels);
+      CounterMetricFamily misses =
+          new CounterMetricFamily(
+              "hydranet_hydraweb_replica_misses",
+              "requests a replica could not serve from its cache",
+              labels);
+      CounterMetricFamily requests =
+          new CounterMetricFamily(
+              "hydranet_hydraweb_replica_requests", "requests a replica received", labels);
+      for (ReplicaManager.ReplicaFigures f : figures.get()) {
+        List<String> values = List.of(f.name(), f.hostServer());
+        hits.addMetric(values, f.hits());
+        misses.addMetric(values, f.misses());
+        requests.addMetric(values, f.requests());
+      }
+      return List.of(hits, misses, requests);
+    }
+  }
+}
