@@ -8,7 +8,8 @@
 #   mvn -B -q package -DskipTests      (router/target/hydranet.jar, hydraweb/target/hydraweb.jar,
 #                                       test-harness/target/benchmarks.jar)
 # Environment: REQUESTS (per series, 2000), CONCURRENCY (ab -c, 10), ONE_WAY_MS (195),
-#   PAIRS (curl pairs for the hit-vs-local target, 500), OUT.
+#   PAIRS (curl pairs for the hit-vs-local target, 500), CPUS (the replica bundle's CPU ask, 1.0),
+#   OUT.
 set -euo pipefail
 HERE="$(cd "$(dirname "$(readlink -f "$0")")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"
@@ -16,6 +17,7 @@ REQUESTS=${REQUESTS:-2000}
 CONCURRENCY=${CONCURRENCY:-10}
 ONE_WAY_MS=${ONE_WAY_MS:-195}
 PAIRS=${PAIRS:-500}
+CPUS=${CPUS:-1.0}
 OUT=${OUT:-$HERE/results/$(date -u +%Y%m%dT%H%M%SZ)}
 for f in router/target/hydranet.jar hydraweb/target/hydraweb.jar test-harness/target/benchmarks.jar; do
   [ -f "$ROOT/$f" ] || { echo "needs $ROOT/$f: mvn -B -q package -DskipTests" >&2; exit 1; }
@@ -29,4 +31,4 @@ mkdir -p "$OUT"
 cd "$ROOT"
 exec java -Djava.awt.headless=true -cp test-harness/target/benchmarks.jar \
   net.hydranet.harness.bench.PaperFig5 router/target/hydranet.jar "$OUT" \
-  "$REQUESTS" "$CONCURRENCY" "$ONE_WAY_MS" "$PAIRS"
+  "$REQUESTS" "$CONCURRENCY" "$ONE_WAY_MS" "$PAIRS" "$CPUS"

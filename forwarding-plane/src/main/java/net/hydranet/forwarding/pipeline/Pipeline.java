@@ -140,9 +140,6 @@ public final class Pipeline implements AutoCloseable {
     // core the traffic needs (two cores here), and 20 µs bounds the latency it adds to the first
     // packet after a pause.
     IdleStrategy idle = new BackoffIdleStrategy(64, 16, 1_000, 20_000);
-    if (clock == Clock.LIVE) {
-      TimerSlack.set(1_000); // so that a 20 µs park is not a 70 µs one
-    }
     try {
       while (running && remaining > 0) {
         boolean published = false;

@@ -21,6 +21,7 @@ public final class WebReplicas {
 
   private final WebNetwork net;
   private final Path hydrawebJar;
+  private Resources asked = hydrawebAsks();
 
   public WebReplicas(WebNetwork net, Path hydrawebJar) {
     this.net = net;
@@ -62,6 +63,12 @@ public final class WebReplicas {
     return file;
   }
 
+  /** What the manager's HydraWeb bundle asks for (default {@link #hydrawebAsks()}). */
+  public WebReplicas asking(Resources r) {
+    asked = r;
+    return this;
+  }
+
   /** The bundle HydraWeb asks for: 256 MiB, half a core, 128 tasks, 1024 files. */
   public static Resources hydrawebAsks() {
     return new Resources(256L << 20, 500, 128, 1024);
@@ -72,7 +79,7 @@ public final class WebReplicas {
    * 2 s, remove below 5 for 8 s), false leaves installs to {@code hydranet ctl … install}.
    */
   public String managerConfig(boolean placement) throws IOException {
-    Path bundle = bundle("hydraweb-bundle", "origin", hydrawebAsks());
+    Path bundle = bundle("hydraweb-bundle", "origin", asked);
     return "address: "
         + WebNetwork.MANAGER
         + "\nkey: "

@@ -160,13 +160,12 @@ public final class LatencyHistogram {
         py = y;
       }
       g.drawLine(px, py, px, top + ph);
-      g.fillRect(left + pw - 230, top + 14 + 18 * k, 12, 12);
-      g.setColor(Color.BLACK);
       double median = percentile(series.get(name), 50);
-      g.drawString(
-          String.format(Locale.ROOT, "%s (median %.1f ms)", name, median),
-          left + pw - 212,
-          top + 25 + 18 * k);
+      String label = String.format(Locale.ROOT, "%s (median %.1f ms)", name, median);
+      int lx = left + pw / 2 - 60;
+      g.fillRect(lx, top + 14 + 18 * k, 12, 12);
+      g.setColor(Color.BLACK);
+      g.drawString(label, lx + 18, top + 25 + 18 * k);
       k++;
     }
     g.dispose();

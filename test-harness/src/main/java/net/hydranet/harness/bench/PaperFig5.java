@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import net.hydranet.control.replica.Resources;
 import net.hydranet.router.netns.ExecResult;
 import net.hydranet.router.netns.WebNetwork;
 import net.hydranet.router.netns.WebReplicas;
@@ -20,7 +21,8 @@ import net.hydranet.router.netns.WebReplicas;
  * hit is held against: the same client, the same LAN, no redirector in between.
  *
  * <p>Usage: {@code java -cp benchmarks.jar net.hydranet.harness.bench.PaperFig5 HYDRANET_JAR OUT
- * [REQUESTS] [CONCURRENCY] [ONE_WAY_MS] [PAIRS]}. Writes OUT/results.md, OUT/fig5.png and OUT/raw/.
+ * [REQUESTS] [CONCURRENCY] [ONE_WAY_MS] [PAIRS] [CPUS]}. Writes OUT/results.md, OUT/fig5.png and
+ * OUT/raw/.
  */
 public final class PaperFig5 {
   private PaperFig5() {}
@@ -29,7 +31,7 @@ public final class PaperFig5 {
     if (args.length < 2) {
       System.err.println(
           "usage: PaperFig5 HYDRANET_JAR OUT [REQUESTS=2000] [CONCURRENCY=10] [ONE_WAY_MS=195]"
-              + " [PAIRS=500]");
+              + " [PAIRS=500] [CPUS=1.0]");
       System.exit(2);
     }
     Path jar = Path.of(args[0]).toAbsolutePath();
@@ -38,6 +40,7 @@ public final class PaperFig5 {
     int concurrency = args.length > 3 ? Integer.parseInt(args[3]) : 10;
     int oneWay = args.length > 4 ? Integer.parseInt(args[4]) : 195;
     int pairs = args.length > 5 ? Integer.parseInt(args[5]) : 500;
+    String cpus = args.length > 6 ? args[6] : "1.0";
     Path raw = out.resolve("raw");
     Path hydraweb = jar.getParent().getParent().getParent().resolve("hydraweb/target/hydraweb.jar");
     Files.createDirectories(raw);
@@ -52,14 +55,18 @@ public final class PaperFig5 {
             String.format(
                 Locale.ROOT,
                 "%s; %d requests per series, %d concurrent (ab, a new connection per request);"
-                    + " 1200-byte pages; WAN %d ms each way (hydranet wan).%n%n",
+                    + " 1200-byte pages; WAN %d ms each way (hydranet wan); the replica's bundle"
+                    + " asks for %s CPU.%n%n",
                 started,
                 requests,
                 concurrency,
-                oneWay));
+                oneWay,
+                cpus));
     LatencyHistogram h = new LatencyHistogram();
     try (WebNetwork net = new WebNetwork("hnf5", hydranet, oneWay)) {
-      WebReplicas replicas = new WebReplicas(net, hydraweb);
+      WebReplicas replicas =
+          new WebReplicas(net, hydraweb)
+              .asking(new Resources(256L << 20, Resources.parseCpus(cpus), 128, 1024));
       net.start(replicas.hostServerConfig());
       // Every series warms its path first (ARP, the JIT of both daemons) with a short run.
       String origin = "http://" + WebNetwork.ORIGIN;
