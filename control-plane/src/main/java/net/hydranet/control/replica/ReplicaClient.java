@@ -172,6 +172,12 @@ public final class ReplicaClient implements AutoCloseable {
       seq = session.send(type, body);
       f = pending.computeIfAbsent(seq, k -> new CompletableFuture<>());
     }
+    // The reader may have ended (the host server closed) between the check above and now, after
+    // it failed every pending request: this one would wait its whole timeout for nothing.
+    if (!open) {
+      f.completeExceptionally(
+          new IOException("connection to " + session.remote().getHostAddress() + " closed"));
+    }
     try {
       return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
