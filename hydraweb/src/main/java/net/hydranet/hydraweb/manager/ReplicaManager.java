@@ -648,6 +648,27 @@ public final class ReplicaManager implements AutoCloseable {
 
   // ---- placement: load, decisions, INSTALL, REMOVE (one thread) ----
 
+  private long servedBefore = -1;
+  private long servedAtNanos;
+
+  /** Requests/s the replicas answered from their caches since the last tick (placement thread). */
+  private double replicaServedRate() {
+    long served = 0;
+    for (Replica r : replicas.values()) {
+      synchronized (r) {
+        served += Math.max(0, r.requests - r.misses);
+      }
+    }
+    long now = System.nanoTime();
+    double rate = 0;
+    if (servedBefore >= 0 && now > servedAtNanos && served >= servedBefore) {
+      rate = (served - servedBefore) * 1e9 / (now - servedAtNanos);
+    }
+    servedBefore = served;
+    servedAtNanos = now;
+    return rate;
+  }
+
   private void placementTick() {
     if (closed) {
       return;
@@ -660,6 +681,11 @@ public final class ReplicaManager implements AutoCloseable {
         logOnce("load source failed", e);
         rate = Double.NaN;
       }
+      // The service's demand is what reaches the origin plus what its replicas answer themselves
+      // (a replica's misses reach the origin and are in its count already): judged on the origin's
+      // count alone, a replica that takes the load away looks like the load going away, and is
+      // removed in the middle of the crowd it was installed for (seen in demo web).
+      rate = rate + replicaServedRate();
       lastLoad = rate;
       reconnectLinks();
       List<PlacementPolicy.Running> running = new ArrayList<>();

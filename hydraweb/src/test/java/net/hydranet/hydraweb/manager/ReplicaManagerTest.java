@@ -206,6 +206,49 @@ class ReplicaManagerTest {
     assertEquals(1, manager.counter(ManagerCounter.REMOVES));
   }
 
+  /**
+   * Found in demo web: once the replica serves the crowd, the origin's own count falls to nothing;
+   * judged on it alone the replica was removed in the middle of the crowd. The demand is the
+   * origin's count plus what the replicas answer themselves.
+   */
+  @Test
+  void shouldKeepAReplicaThatServesTheLoadTheOriginNoLongerSees() throws Exception {
+    nginx.requestsPerRead = 1000;
+    manager =
+        new ReplicaManager(
+                config()
+                    .loadStatus(nginx.status())
+                    .placement(
+                        new PlacementPolicy.Settings(
+                            200,
+                            Duration.ofSeconds(1),
+                            50,
+                            Duration.ofSeconds(1),
+                            Duration.ZERO,
+                            0,
+                            1))
+                    .build(),
+                hostServer,
+                new NginxStubStatus(nginx.status()),
+                System::currentTimeMillis)
+            .start();
+    await("installed under load", () -> !manager.replicaNames().isEmpty());
+    String name = manager.replicaNames().get(0);
+    await("pre-heat", () -> manager.isPreheated(name));
+    nginx.requestsPerRead = 0; // the crowd now goes to the replica
+    long until = System.nanoTime() + 4_000_000_000L;
+    int served = 0;
+    while (System.nanoTime() < until) {
+      assertEquals(200, get(name, "/a.html").statusCode());
+      served++;
+      Thread.sleep(2);
+    }
+    assertTrue(served > 4 * 50, "the client made " + served + " requests in 4 s");
+    assertEquals(List.of(name), manager.replicaNames(), "kept while it serves the crowd");
+    assertTrue(manager.load() > 50, "the demand counts the replica's answers: " + manager.load());
+    await("removed once the crowd is gone", () -> manager.replicaNames().isEmpty());
+  }
+
   @Test
   void shouldBackOffWhenTheHostServerRefusesTheBundle() throws Exception {
     HostServerLink.Factory refusing =
