@@ -207,21 +207,9 @@ public final class HydraWebMain {
   }
 
   static long size(String v) {
-    String s = v.trim().toLowerCase(Locale.ROOT);
-    long mul = 1;
-    if (s.endsWith("k")) {
-      mul = 1L << 10;
-    } else if (s.endsWith("m")) {
-      mul = 1L << 20;
-    } else if (s.endsWith("g")) {
-      mul = 1L << 30;
-    }
-    if (mul != 1) {
-      s = s.substring(0, s.length() - 1);
-    }
     try {
-      return Math.multiplyExact(Long.parseLong(s), mul);
-    } catch (NumberFormatException | ArithmeticException e) {
+      return net.hydranet.control.replica.Resources.parseSize(v);
+    } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--cache-bytes: not a size: " + v, e);
     }
   }

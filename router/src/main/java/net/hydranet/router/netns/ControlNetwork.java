@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import net.hydranet.control.auth.Keys;
-import net.hydranet.control.ctl.CtlServer;
 
 /**
  * Two redirectors in a chain and two host servers at different distances, all configured by the
@@ -320,22 +319,12 @@ public final class ControlNetwork implements AutoCloseable {
 
   /** {@code hydranet ctl WHAT} against a daemon's local socket; why not, if it does not answer. */
   public String ctl(String daemon, String what) {
-    try {
-      return CtlServer.request(ctlPath(daemon), what);
-    } catch (IOException e) {
-      return "(no answer from " + daemon + ": " + e + ")";
-    }
+    return Daemons.ctl(ctlPath(daemon), daemon, what);
   }
 
   /** A counter's value from {@code hydranet ctl counters} output, or 0. */
   public long counter(String daemon, String name) {
-    for (String line : ctl(daemon, "counters").split("\n")) {
-      String[] w = line.trim().split("\\s+");
-      if (w.length == 2 && w[0].equals(name)) {
-        return Long.parseLong(w[1]);
-      }
-    }
-    return 0;
+    return Daemons.counter(ctl(daemon, "counters"), name);
   }
 
   /** One HTTP GET from the client to the origin's port 80, with a total time limit. */

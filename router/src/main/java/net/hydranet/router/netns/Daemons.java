@@ -87,6 +87,26 @@ final class Daemons {
     }
   }
 
+  /** {@code hydranet ctl WHAT} against a daemon's socket; why not, if it does not answer. */
+  static String ctl(Path socket, String daemon, String what) {
+    try {
+      return net.hydranet.control.ctl.CtlServer.request(socket, what);
+    } catch (IOException e) {
+      return "(no answer from " + daemon + ": " + e + ")";
+    }
+  }
+
+  /** A counter's value from {@code hydranet ctl counters} output ("NAME VALUE" lines), or 0. */
+  static long counter(String counters, String name) {
+    for (String line : counters.split("\n")) {
+      String[] w = line.trim().split("\\s+");
+      if (w.length == 2 && w[0].equals(name)) {
+        return Long.parseLong(w[1]);
+      }
+    }
+    return 0;
+  }
+
   /** {@code hydranet} (how to run it) followed by {@code more}. */
   static String[] args(List<String> hydranet, String... more) {
     List<String> all = new ArrayList<>(hydranet);

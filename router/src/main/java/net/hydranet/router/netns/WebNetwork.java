@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import net.hydranet.control.auth.Keys;
-import net.hydranet.control.ctl.CtlServer;
 
 /**
  * HydraWeb's network: the paper's figure 5. A client and a host server on one LAN behind a
@@ -358,22 +357,12 @@ public final class WebNetwork implements AutoCloseable {
 
   /** {@code hydranet ctl WHAT} against a daemon's local socket; why not, if it does not answer. */
   public String ctl(String daemon, String what) {
-    try {
-      return CtlServer.request(ctlPath(daemon), what);
-    } catch (IOException e) {
-      return "(no answer from " + daemon + ": " + e + ")";
-    }
+    return Daemons.ctl(ctlPath(daemon), daemon, what);
   }
 
   /** A counter's value from {@code hydranet ctl counters} output, or 0. */
   public long counter(String daemon, String name) {
-    for (String line : ctl(daemon, "counters").split("\n")) {
-      String[] w = line.trim().split("\\s+");
-      if (w.length == 2 && w[0].equals(name)) {
-        return Long.parseLong(w[1]);
-      }
-    }
-    return 0;
+    return Daemons.counter(ctl(daemon, "counters"), name);
   }
 
   /** One HTTP GET from the client to the origin's address, {@code -i}: status line and headers. */
