@@ -123,8 +123,10 @@ public final class WebReplicas {
     return p;
   }
 
-  /** Asks the manager to install the replica on {@code hs}; waits until clients reach it. */
-  public void install(String hs) throws InterruptedException {
+  /**
+   * Asks the manager to install the replica on hs1 (the only host server); waits until it is hot.
+   */
+  public void install() throws InterruptedException {
     String answer = net.ctl("manager", "install " + WebNetwork.HS1);
     if (!answer.startsWith("OK")) {
       throw new IllegalStateException("install: " + answer + "\n" + net.logs());

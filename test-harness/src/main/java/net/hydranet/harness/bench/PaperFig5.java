@@ -81,7 +81,7 @@ public final class PaperFig5 {
           ab(net, raw, "no-replica", origin + "/page-000.html", requests, concurrency));
       replicas.startManager(false);
       Instant asked = Instant.now();
-      replicas.install("hs1");
+      replicas.install();
       Duration installed = Duration.between(asked, Instant.now());
       md.append(
           String.format(

@@ -47,7 +47,7 @@ class HydraWebPrometheusIT {
       WebReplicas replicas = new WebReplicas(net, hydraweb);
       net.start(replicas.hostServerConfig());
       replicas.startManager(false);
-      replicas.install("hs1");
+      replicas.install();
 
       Path work = net.work();
       Path config = work.resolve("prometheus.yml");
