@@ -311,6 +311,7 @@ public final class HostServerCommand implements Callable<Integer> {
             .address(c.address())
             .port(r.port())
             .firstUid(r.firstUid())
+            .cgroupParent(r.cgroupParent())
             .key(Keys.readPrivate(c.key()))
             .stateDir(stateDir)
             .origins(origins)

@@ -38,7 +38,8 @@ public record ControlConfig(
    * @param port the TCP port on the control address
    * @param firstUid the first of the uids given to replicas (uid = this + slot)
    */
-  public record Replicas(int port, int firstUid, List<ReplicaOrigin> origins) {}
+  public record Replicas(
+      int port, int firstUid, String cgroupParent, List<ReplicaOrigin> origins) {}
 
   /**
    * An origin whose manager may install replicas here.

@@ -44,7 +44,7 @@ public final class ControlConfigLoader {
           "replicas");
   private static final Set<String> NODE = Set.of("address", "key", "cost");
   private static final Set<String> AUTHORISE = Set.of("origins", "hostServers");
-  private static final Set<String> REPLICAS = Set.of("port", "firstUid", "origins");
+  private static final Set<String> REPLICAS = Set.of("port", "firstUid", "cgroupParent", "origins");
   private static final Set<String> REPLICA_ORIGIN =
       Set.of("manager", "key", "addresses", "memory", "cpus", "pids", "files", "maxReplicas");
 
@@ -136,6 +136,13 @@ public final class ControlConfigLoader {
     if (firstUid < 1000 || firstUid > 2_000_000_000) {
       throw new FieldException("replicas.firstUid", "must be 1000..2000000000");
     }
+    String cgroupParent = string(n, "cgroupParent", "replicas", false);
+    if (cgroupParent == null) {
+      cgroupParent = "hydranet";
+    } else if (!cgroupParent.matches("[A-Za-z0-9_.-]{1,64}")) {
+      throw new FieldException(
+          "replicas.cgroupParent", "must be a plain name (letters, digits, '_', '.', '-')");
+    }
     JsonNode list = list(n, "origins", true, "replicas");
     List<ControlConfig.ReplicaOrigin> out = new ArrayList<>();
     Set<Integer> managers = new HashSet<>();
@@ -184,7 +191,7 @@ public final class ControlConfigLoader {
               grant.files(),
               max));
     }
-    return new ControlConfig.Replicas(port, firstUid, out);
+    return new ControlConfig.Replicas(port, firstUid, cgroupParent, out);
   }
 
   private static List<ControlConfig.Node> nodes(JsonNode root, String field, Path base) {

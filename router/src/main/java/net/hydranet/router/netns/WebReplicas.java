@@ -30,7 +30,13 @@ public final class WebReplicas {
 
   /** The {@code replicas:} section of hs1's control config. */
   public String hostServerConfig() {
+    // Its own cgroup parent: test networks side by side on one machine (and one kernel's v1
+    // hierarchies) must not share replica groups, or removing one network's "web-1" signals the
+    // processes of every other's.
     return "replicas:\n"
+        + "  cgroupParent: hydranet-"
+        + net.topology().prefix()
+        + "\n"
         + "  origins:\n"
         + "    - { manager: "
         + WebNetwork.MANAGER

@@ -58,6 +58,7 @@ class ControlConfigLoaderTest {
     ControlConfig.Replicas r = c.replicas();
     assertEquals(6227, r.port());
     assertEquals(61000, r.firstUid());
+    assertEquals("hydranet", r.cgroupParent());
     ControlConfig.ReplicaOrigin o = r.origins().get(0);
     assertEquals(0xc6120201, o.manager());
     assertEquals(0xc6120200, o.prefix());
@@ -79,6 +80,9 @@ class ControlConfigLoaderTest {
     assertTrue(
         error(HS + "replicas:\n  port: 0\n" + origin + "memory: 1g, cpus: 1}\n")
             .contains("replicas.port"));
+    assertTrue(
+        error(HS + "replicas:\n  cgroupParent: ../x\n" + origin + "memory: 1g, cpus: 1}\n")
+            .contains("replicas.cgroupParent: must be a plain name"));
     assertTrue(
         error(HS + "replicas:\n" + origin + "memory: 1g}\n")
             .contains("replicas.origins[0].cpus: missing"));
