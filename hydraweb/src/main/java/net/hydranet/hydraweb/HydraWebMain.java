@@ -170,7 +170,7 @@ public final class HydraWebMain {
     int dot = name.lastIndexOf('.');
     String ext = dot < 0 ? "" : name.substring(dot + 1).toLowerCase(Locale.ROOT);
     return switch (ext) {
-      case "html", "htm" -> "text/html; charset=utf-8";
+      case "html", "htm", "shtml" -> "text/html; charset=utf-8";
       case "txt" -> "text/plain; charset=utf-8";
       case "css" -> "text/css; charset=utf-8";
       case "js" -> "text/javascript; charset=utf-8";

@@ -28,6 +28,12 @@ public final class AppCodec {
   /** Smallest encoding of one SLOT value: an empty string. */
   private static final int MIN_SLOT_VALUE = 2;
 
+  /** The flags byte of an object (PUT, 200 ANSWER): its body is a template. */
+  public static final int FLAG_TEMPLATE = 0x01;
+
+  /** Every flag this version knows; any other bit set is a malformed message, not ignored. */
+  static final int KNOWN_FLAGS = FLAG_TEMPLATE;
+
   private AppCodec() {}
 
   public static byte[] encode(AppMessage m) {
@@ -66,7 +72,8 @@ public final class AppCodec {
   }
 
   private static Body.Writer content(Body.Writer w, AppMessage.Content c) {
-    return w.str(c.path())
+    return w.u8(c.template() ? FLAG_TEMPLATE : 0)
+        .str(c.path())
         .str(c.contentType())
         .u64(c.lastModifiedMillis())
         .u64(c.version())
@@ -99,12 +106,23 @@ public final class AppCodec {
   }
 
   private static AppMessage.Content content(Body.Reader r) throws ProtocolException {
+    int flags = r.u8();
+    if ((flags & ~KNOWN_FLAGS) != 0) {
+      // A bit this replica does not know changes how the object must be served: serving it as if
+      // the bit were clear would be wrong, so the message is refused, never half understood.
+      throw new ProtocolException(
+          "object flags 0x"
+              + Integer.toHexString(flags)
+              + " have unknown bits 0x"
+              + Integer.toHexString(flags & ~KNOWN_FLAGS));
+    }
     String path = path(r);
     String type = str(r);
     long modified = nonNegative(r.u64(), "last-modified");
     long version = nonNegative(r.u64(), "version");
     byte[] body = r.bytes();
-    return new AppMessage.Content(path, type, modified, version, body);
+    return new AppMessage.Content(
+        path, type, modified, version, body, (flags & FLAG_TEMPLATE) != 0);
   }
 
   private static AppMessage.Slot slot(Body.Reader r) throws ProtocolException {

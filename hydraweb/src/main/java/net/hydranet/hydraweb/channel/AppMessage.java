@@ -31,13 +31,28 @@ public sealed interface AppMessage {
   int TOO_LARGE = 2;
   int ERROR = 3;
 
-  /** An object as PUT and a 200 ANSWER carry it; {@code lastModifiedMillis} since the epoch. */
+  /**
+   * An object as PUT and a 200 ANSWER carry it; {@code lastModifiedMillis} since the epoch. A
+   * {@code template}'s body has {@code {{slot}}}s the replica fills per request (its SLOT values);
+   * otherwise the body is served as it is.
+   */
   record Content(
-      String path, String contentType, long lastModifiedMillis, long version, byte[] body) {
+      String path,
+      String contentType,
+      long lastModifiedMillis,
+      long version,
+      byte[] body,
+      boolean template) {
     public Content {
       Objects.requireNonNull(path, "path");
       Objects.requireNonNull(contentType, "contentType");
       Objects.requireNonNull(body, "body");
+    }
+
+    /** A static object. */
+    public Content(
+        String path, String contentType, long lastModifiedMillis, long version, byte[] body) {
+      this(path, contentType, lastModifiedMillis, version, body, false);
     }
 
     @Override
@@ -47,17 +62,26 @@ public sealed interface AppMessage {
           && contentType.equals(c.contentType)
           && lastModifiedMillis == c.lastModifiedMillis
           && version == c.version
-          && Arrays.equals(body, c.body);
+          && Arrays.equals(body, c.body)
+          && template == c.template;
     }
 
     @Override
     public int hashCode() {
-      return Objects.hash(path, version, Arrays.hashCode(body));
+      return Objects.hash(path, version, Arrays.hashCode(body), template);
     }
 
     @Override
     public String toString() {
-      return path + " v" + version + " (" + body.length + " B, " + contentType + ")";
+      return path
+          + " v"
+          + version
+          + " ("
+          + body.length
+          + " B, "
+          + contentType
+          + (template ? ", template" : "")
+          + ")";
     }
   }
 

@@ -309,8 +309,10 @@ public final class ReplicaChannel implements MissHandler, AutoCloseable {
   }
 
   private static WebObject object(AppMessage.Content c) {
-    return WebObject.of(
-        c.path(), c.body(), c.contentType(), c.lastModifiedMillis() / 1000, c.version());
+    long modified = c.lastModifiedMillis() / 1000;
+    return c.template()
+        ? WebObject.template(c.path(), c.body(), c.contentType(), modified, c.version())
+        : WebObject.of(c.path(), c.body(), c.contentType(), modified, c.version());
   }
 
   private AppMessage.Hits hits(long id) {

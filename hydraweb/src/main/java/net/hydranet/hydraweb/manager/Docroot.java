@@ -2,11 +2,9 @@ package net.hydranet.hydraweb.manager;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.PathMatcher;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -21,33 +19,38 @@ import java.util.stream.Stream;
  * followed) as URL paths — {@code a/b.html} is {@code /a/b.html}, and {@code a/index.html} is also
  * {@code /a/} — each with a version that grows whenever the file's mtime or size changes (its mtime
  * in ms, or one more than the last version if that is not larger, so a version never goes back,
- * even for a file deleted and re-created older). Rescanned by polling; a scan publishes a new
- * immutable snapshot.
+ * even for a file deleted and re-created older), and whether it is a template (its file matches the
+ * {@code templates} globs; both URL paths of an index file are). Rescanned by polling; a scan
+ * publishes a new immutable snapshot.
  */
 final class Docroot {
   /** One URL path of one file. */
-  record FileState(String path, Path file, long mtimeMillis, long size, long version) {}
+  record FileState(
+      String path, Path file, long mtimeMillis, long size, long version, boolean template) {}
 
   /** At most this many files are looked at (a docroot is not meant to be a file system). */
   static final int MAX_FILES = 200_000;
 
   private final Path root;
-  private final List<PathMatcher> preheat;
+  private final DocrootGlobs preheat;
+  private final DocrootGlobs templates;
   private final long preheatBytes;
   private final long maxObjectBytes;
   private final Map<String, FileState> byFile = new HashMap<>(); // scanning thread only
   private final Map<String, Long> lastVersion = new HashMap<>(); // scanning thread only
   private volatile Map<String, FileState> all = Map.of();
   private volatile Map<String, FileState> preheatSet = Map.of();
+  private volatile int templateCount;
 
-  Docroot(Path root, List<String> globs, long preheatBytes, long maxObjectBytes) {
+  Docroot(
+      Path root,
+      List<String> preheat,
+      List<String> templates,
+      long preheatBytes,
+      long maxObjectBytes) {
     this.root = root.toAbsolutePath().normalize();
-    List<PathMatcher> m = new ArrayList<>();
-    for (String g : globs) {
-      String glob = g.startsWith("/") ? g.substring(1) : g;
-      m.add(FileSystems.getDefault().getPathMatcher("glob:" + glob));
-    }
-    this.preheat = m;
+    this.preheat = DocrootGlobs.compile(preheat, "preheat");
+    this.templates = DocrootGlobs.compile(templates, "templates");
     this.preheatBytes = preheatBytes;
     this.maxObjectBytes = maxObjectBytes;
   }
@@ -81,12 +84,13 @@ final class Docroot {
         version = Math.max(mtime, lastVersion.getOrDefault(rel, 0L) + 1);
         lastVersion.put(rel, version);
       }
-      FileState fs = new FileState("/" + rel, f, mtime, a.size(), version);
+      boolean template = templates.matches(root.relativize(f));
+      FileState fs = new FileState("/" + rel, f, mtime, a.size(), version, template);
       seen.put(rel, fs);
       urls.put(fs.path(), fs);
       if (rel.equals("index.html") || rel.endsWith("/index.html")) {
         String dir = "/" + rel.substring(0, rel.length() - "index.html".length());
-        urls.put(dir, new FileState(dir, f, mtime, a.size(), version));
+        urls.put(dir, new FileState(dir, f, mtime, a.size(), version, template));
       }
     }
     Map<String, FileState> old = all;
@@ -105,6 +109,7 @@ final class Docroot {
     byFile.clear();
     byFile.putAll(seen);
     all = Collections.unmodifiableMap(urls);
+    templateCount = (int) urls.values().stream().filter(FileState::template).count();
     preheatSet = Collections.unmodifiableMap(select(urls));
     return changes;
   }
@@ -126,21 +131,17 @@ final class Docroot {
   }
 
   private boolean matches(FileState fs) {
-    if (preheat.isEmpty()) {
-      return true;
-    }
-    Path rel = root.relativize(fs.file());
-    for (PathMatcher m : preheat) {
-      if (m.matches(rel)) {
-        return true;
-      }
-    }
-    return false;
+    return preheat.isEmpty() || preheat.matches(root.relativize(fs.file()));
   }
 
   /** Every URL path the docroot serves, by path. */
   Map<String, FileState> all() {
     return all;
+  }
+
+  /** How many URL paths are templates. */
+  int templateCount() {
+    return templateCount;
   }
 
   /** The URL paths pushed to every replica. */

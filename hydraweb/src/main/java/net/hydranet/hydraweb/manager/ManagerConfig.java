@@ -4,6 +4,7 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PrivateKey;
@@ -28,7 +29,10 @@ import java.util.Objects;
  * @param hostServers where replicas may go, in order of preference
  * @param bundleJar the signed bundle's jar
  * @param bundleSignature its detached signature (64 bytes)
- * @param preheat globs relative to the docroot (a leading '/' is ignored); empty: every file
+ * @param preheat globs relative to the docroot ({@link DocrootGlobs}: a leading '/' is optional, a
+ *     leading {@code **}{@code /} matches at the top too); empty: every file
+ * @param templates globs (as {@code preheat}) of the docroot files that are templates: pushed and
+ *     answered with the template flag, so replicas fill their {@code {{slot}}}s per response
  * @param preheatBytes at most this many bytes are pushed at installation (in path order)
  * @param maxObjectBytes larger files are never pushed, and larger fetched objects are 502
  * @param accessRules AccessRules text pushed to every replica, or null (the replica's own)
@@ -49,6 +53,7 @@ public record ManagerConfig(
     Path bundleJar,
     Path bundleSignature,
     List<String> preheat,
+    List<String> templates,
     long preheatBytes,
     long maxObjectBytes,
     String accessRules,
@@ -80,6 +85,7 @@ public record ManagerConfig(
   public ManagerConfig {
     hostServers = List.copyOf(hostServers);
     preheat = List.copyOf(preheat);
+    templates = List.copyOf(templates);
     Map<String, List<String>> s = new LinkedHashMap<>();
     slots.forEach((k, v) -> s.put(k, List.copyOf(v)));
     slots = java.util.Collections.unmodifiableMap(s);
@@ -100,6 +106,7 @@ public record ManagerConfig(
     private Path bundleJar;
     private Path bundleSignature;
     private final List<String> preheat = new ArrayList<>();
+    private final List<String> templates = new ArrayList<>();
     private long preheatBytes = DEFAULT_PREHEAT_BYTES;
     private long maxObjectBytes = DEFAULT_MAX_OBJECT_BYTES;
     private String accessRules;
@@ -148,6 +155,12 @@ public record ManagerConfig(
 
     public Builder preheat(String glob) {
       preheat.add(glob);
+      return this;
+    }
+
+    /** Files matching {@code glob} are templates (see {@link DocrootGlobs}). */
+    public Builder template(String glob) {
+      templates.add(glob);
       return this;
     }
 
@@ -225,6 +238,9 @@ public record ManagerConfig(
           fetchTimeout != null && !fetchTimeout.isNegative() && !fetchTimeout.isZero(),
           "fetchTimeout must be > 0");
       Objects.requireNonNull(placement, "placement");
+      DocrootGlobs.compile(preheat, "preheat"); // each says which glob is wrong, and why
+      DocrootGlobs.compile(templates, "templates");
+      slots.forEach(Builder::checkSlot);
       if (accessRules != null) {
         net.hydranet.hydraweb.AccessRules.parse(accessRules); // says which line is wrong
       }
@@ -238,6 +254,7 @@ public record ManagerConfig(
           bundleJar,
           bundleSignature,
           preheat,
+          templates,
           preheatBytes,
           maxObjectBytes,
           accessRules,
@@ -247,6 +264,21 @@ public record ManagerConfig(
           drainMillis,
           fetchTimeout,
           removeOnClose);
+    }
+
+    /** What a SLOT can carry, and a name a template can name ({@code WebObject.template}). */
+    private static void checkSlot(String name, List<String> values) {
+      check(
+          name != null && name.matches("[A-Za-z0-9._-]+"),
+          "slots: '"
+              + name
+              + "' is not a slot name: a template's {{name}} has letters, digits, '-', '_', '.'");
+      check(values != null && values.size() <= 0xffff, "slots." + name + ": at most 65535 values");
+      for (String v : values) {
+        check(
+            v != null && v.getBytes(StandardCharsets.UTF_8).length <= 0xffff,
+            "slots." + name + ": a value is at most 65535 bytes of UTF-8");
+      }
     }
 
     private static void check(boolean ok, String message) {

@@ -183,7 +183,11 @@ public final class ReplicaManager implements AutoCloseable {
     this.clock = clockMillis;
     this.docroot =
         new Docroot(
-            config.docroot(), config.preheat(), config.preheatBytes(), config.maxObjectBytes());
+            config.docroot(),
+            config.preheat(),
+            config.templates(),
+            config.preheatBytes(),
+            config.maxObjectBytes());
     this.fetcher =
         new OriginFetcher(config.webServer(), config.fetchTimeout(), config.maxObjectBytes());
     List<String> hosts = new ArrayList<>();
@@ -232,12 +236,13 @@ public final class ReplicaManager implements AutoCloseable {
     signature = net.hydranet.control.replica.Bundle.readSignature(config.bundleSignature());
     docroot.scan();
     LOG.info(
-        "replica manager for {} started: docroot {} ({} paths, {} to pre-heat), web server {},"
-            + " {} host server(s) {}, placement {}",
+        "replica manager for {} started: docroot {} ({} paths, {} to pre-heat, {} templates),"
+            + " web server {}, {} host server(s) {}, placement {}",
         config.managerAddress().getHostAddress(),
         docroot.root(),
         docroot.all().size(),
         docroot.preheat().size(),
+        docroot.templateCount(),
         config.webServer(),
         config.hostServers().size(),
         config.hostServers(),
@@ -346,7 +351,12 @@ public final class ReplicaManager implements AutoCloseable {
       }
       AppMessage.Content c =
           new AppMessage.Content(
-              fs.path(), contentType(fs.path()), fs.mtimeMillis(), fs.version(), body);
+              fs.path(),
+              contentType(fs.path()),
+              fs.mtimeMillis(),
+              fs.version(),
+              body,
+              fs.template());
       out.add(push(r, now, Kind.PUT, key, fs.path(), fs.version(), new AppMessage.Put(0, c)));
       count(ManagerCounter.PUTS_SENT);
       planned++;
@@ -609,12 +619,20 @@ public final class ReplicaManager implements AutoCloseable {
       boolean keep =
           f.cacheable() && fs != null && fs.mtimeMillis() / 1000 == f.lastModifiedMillis() / 1000;
       long version = fs != null ? fs.version() : f.lastModifiedMillis();
+      // A template file's text, as the web server sends it, is rendered by the replica like the
+      // pushed one: the same page whichever way it reached the replica.
+      boolean template = fs != null && fs.template();
       a =
           new AppMessage.Answer(
               miss.missId(),
               200,
               new AppMessage.Content(
-                  miss.path(), f.contentType(), f.lastModifiedMillis(), version, f.body()),
+                  miss.path(),
+                  f.contentType(),
+                  f.lastModifiedMillis(),
+                  version,
+                  f.body(),
+                  template),
               keep);
       if (fs != null && f.cacheable()) {
         synchronized (r) {
@@ -1060,11 +1078,12 @@ public final class ReplicaManager implements AutoCloseable {
     b.append(
         String.format(
             Locale.ROOT,
-            "origin %s  load %s req/s  docroot %d paths (%d pre-heated)%n",
+            "origin %s  load %s req/s  docroot %d paths (%d pre-heated, %d templates)%n",
             config.managerAddress().getHostAddress(),
             Double.isNaN(lastLoad) ? "?" : String.format(Locale.ROOT, "%.0f", lastLoad),
             docroot.all().size(),
-            docroot.preheat().size()));
+            docroot.preheat().size(),
+            docroot.templateCount()));
     b.append(
         String.format(
             Locale.ROOT,

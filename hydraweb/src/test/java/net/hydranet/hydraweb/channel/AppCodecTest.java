@@ -2,6 +2,7 @@ package net.hydranet.hydraweb.channel;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,6 +18,7 @@ import net.hydranet.control.replica.ProtocolException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class AppCodecTest {
   private static final AppMessage.Content PAGE =
@@ -26,6 +28,14 @@ class AppCodecTest {
           1_700_000_000_123L,
           42,
           "<p>hi</p>".getBytes(StandardCharsets.UTF_8));
+  private static final AppMessage.Content TEMPLATE =
+      new AppMessage.Content(
+          "/ads/offer.shtml",
+          "text/html",
+          1_700_000_000_456L,
+          43,
+          "<p>{{banner}}</p>".getBytes(StandardCharsets.UTF_8),
+          true);
 
   static Stream<AppMessage> messages() {
     Map<String, Long> hits = new LinkedHashMap<>();
@@ -34,6 +44,8 @@ class AppCodecTest {
     return Stream.of(
         new AppMessage.Put(1, PAGE),
         new AppMessage.Put(2, new AppMessage.Content("/", "", 0, 0, new byte[0])),
+        new AppMessage.Put(14, TEMPLATE),
+        new AppMessage.Answer(15, 200, TEMPLATE, false),
         new AppMessage.Delete(3, "/gone"),
         new AppMessage.Rules(4, "deny 10.0.0.0/8 /private/\n"),
         new AppMessage.Slot(5, "banner", List.of("a", "", "ç")),
@@ -63,6 +75,7 @@ class AppCodecTest {
         new Body.Writer()
             .u8(1)
             .u64(1)
+            .u8(0)
             .str("/a/b.html")
             .str("text/html")
             .u64(1_700_000_000_123L)
@@ -70,6 +83,40 @@ class AppCodecTest {
             .bytes(PAGE.body())
             .toByteArray();
     assertArrayEquals(expected, wire);
+  }
+
+  @Test
+  void shouldEncodeATemplateAsFlagBitZero() throws ProtocolException {
+    byte[] wire = AppCodec.encode(new AppMessage.Put(7, TEMPLATE));
+    assertEquals(AppCodec.FLAG_TEMPLATE, wire[1 + 8], "the flags byte follows the id");
+    byte[] expected =
+        new Body.Writer()
+            .u8(1)
+            .u64(7)
+            .u8(1)
+            .str("/ads/offer.shtml")
+            .str("text/html")
+            .u64(1_700_000_000_456L)
+            .u64(43)
+            .bytes(TEMPLATE.body())
+            .toByteArray();
+    assertArrayEquals(expected, wire);
+    assertTrue(((AppMessage.Put) AppCodec.decode(wire)).content().template());
+    wire[1 + 8] = 0;
+    assertFalse(((AppMessage.Put) AppCodec.decode(wire)).content().template());
+  }
+
+  /** A flag this version does not know is refused, in PUT and in a 200 ANSWER alike. */
+  @ParameterizedTest
+  @ValueSource(ints = {0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0x03, 0xff})
+  void shouldRefuseUnknownFlagBits(int flags) {
+    byte[] put = AppCodec.encode(new AppMessage.Put(7, TEMPLATE));
+    put[1 + 8] = (byte) flags;
+    ProtocolException e = assertThrows(ProtocolException.class, () -> AppCodec.decode(put));
+    assertTrue(e.getMessage().contains("unknown bits"), e.getMessage());
+    byte[] answer = AppCodec.encode(new AppMessage.Answer(8, 200, PAGE, true));
+    answer[1 + 8 + 2] = (byte) flags;
+    assertThrows(ProtocolException.class, () -> AppCodec.decode(answer));
   }
 
   @ParameterizedTest
@@ -95,6 +142,7 @@ class AppCodecTest {
         new Body.Writer()
             .u8(1)
             .u64(1)
+            .u8(0)
             .str("/p")
             .str("t")
             .u64(0)
@@ -128,6 +176,7 @@ class AppCodecTest {
                 new Body.Writer()
                     .u8(1)
                     .u64(1)
+                    .u8(0)
                     .str("/p")
                     .str("t")
                     .u64(-1)

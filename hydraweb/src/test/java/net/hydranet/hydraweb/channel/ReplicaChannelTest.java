@@ -152,4 +152,64 @@ class ReplicaChannelTest {
     assertEquals(new AppMessage.Ack(5, AppMessage.STORED), manager.receive());
     assertEquals(2, channel.counter(ReplicaChannel.Counter.MALFORMED));
   }
+
+  private static AppMessage.Content template(String path, long version, String text) {
+    return new AppMessage.Content(
+        path,
+        "text/html",
+        1_700_000_000_000L,
+        version,
+        text.getBytes(StandardCharsets.UTF_8),
+        true);
+  }
+
+  @Test
+  void shouldRenderAPushedTemplateWithRotatingSlotsAndItsNewTextOnceAcked() throws Exception {
+    manager.send(new AppMessage.Slot(1, "banner", List.of("red", "blue")));
+    assertEquals(new AppMessage.Ack(1, AppMessage.STORED), manager.receive());
+    manager.send(new AppMessage.Put(2, template("/offer.html", 10, "<p>{{banner}}</p>")));
+    assertEquals(new AppMessage.Ack(2, AppMessage.STORED), manager.receive());
+    assertTrue(server.cache().get("/offer.html").isTemplate());
+    HttpResponse<String> first = get("/offer.html");
+    assertEquals("<p>red</p>", first.body());
+    assertTrue(first.headers().firstValue("ETag").isEmpty(), "a template has no strong ETag");
+    assertEquals("no-store", first.headers().firstValue("Cache-Control").orElse(""));
+    assertEquals("<p>blue</p>", get("/offer.html").body());
+
+    manager.send(new AppMessage.Put(3, template("/offer.html", 11, "<b>{{banner}}</b>")));
+    assertEquals(new AppMessage.Ack(3, AppMessage.STORED), manager.receive());
+    assertEquals("<b>red</b>", get("/offer.html").body(), "after the ACK the new text");
+
+    // The same text pushed as a static object is served as it is.
+    manager.send(new AppMessage.Put(4, page("/offer.html", 12, "<b>{{banner}}</b>")));
+    assertEquals(new AppMessage.Ack(4, AppMessage.STORED), manager.receive());
+    assertEquals("<b>{{banner}}</b>", get("/offer.html").body());
+  }
+
+  @Test
+  void shouldServeAndKeepATemplateAnsweredForAMiss() throws Exception {
+    manager.send(new AppMessage.Slot(1, "banner", List.of("one", "two")));
+    assertEquals(new AppMessage.Ack(1, AppMessage.STORED), manager.receive());
+    CompletableFuture<HttpResponse<String>> r = CompletableFuture.supplyAsync(this::quietGet);
+    AppMessage.Miss miss = (AppMessage.Miss) manager.receive();
+    manager.send(
+        new AppMessage.Answer(
+            miss.missId(), 200, template("/index.html", 5, "[{{banner}}]"), true));
+    assertEquals("[one]", r.get(10, TimeUnit.SECONDS).body());
+    assertEquals("[two]", get("/index.html").body(), "kept as a template: a hit, rendered again");
+  }
+
+  @Test
+  void shouldDropAPutWithUnknownFlagsAndKeepWhatItHad() throws Exception {
+    manager.send(new AppMessage.Put(1, page("/a.html", 1, "static")));
+    assertEquals(new AppMessage.Ack(1, AppMessage.STORED), manager.receive());
+    byte[] wire = AppCodec.encode(new AppMessage.Put(2, template("/a.html", 2, "{{x}}")));
+    wire[1 + 8] = (byte) 0x81; // template and a flag from the future
+    manager.sendRaw(wire);
+    manager.send(new AppMessage.HitsQuery(3));
+    assertInstanceOf(AppMessage.Hits.class, manager.receive(), "no ACK for the refused PUT");
+    assertEquals(1, channel.counter(ReplicaChannel.Counter.MALFORMED));
+    assertEquals("static", get("/a.html").body());
+    assertTrue(channel.isConnected(), "a malformed message does not cost the channel");
+  }
 }

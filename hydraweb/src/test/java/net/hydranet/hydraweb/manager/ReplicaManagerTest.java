@@ -1,7 +1,9 @@
 package net.hydranet.hydraweb.manager;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
@@ -170,6 +172,73 @@ class ReplicaManagerTest {
             config().accessRules("deny 127.0.0.0/8 /private/\n").slot("banner", List.of("a")));
     assertEquals(403, get(name, "/private/x.html").statusCode());
     assertEquals(200, get(name, "/a.html").statusCode());
+  }
+
+  @Test
+  void shouldPushTemplatesRenderedWithRotatingSlotsAndKeepThemHot() throws Exception {
+    write("offer.shtml", "<p>{{banner}}</p>");
+    write("sub/deep.shtml", "deep {{banner}}");
+    write("ads/x.html", "ad {{banner}}");
+    write("plain.html", "{{banner}}");
+    List<String> banners = List.of("red", "blue");
+    String name =
+        startWithOneReplica(
+            config()
+                .preheat("**/*.shtml")
+                .preheat("plain.html")
+                .template("**/*.shtml")
+                .template("/ads/**")
+                .slot("banner", banners));
+    // Pushed as templates: two requests, two banners from the pushed values; no strong ETag.
+    HttpResponse<String> first = get(name, "/offer.shtml");
+    HttpResponse<String> second = get(name, "/offer.shtml");
+    assertTrue(first.headers().firstValue("ETag").isEmpty(), first.headers().toString());
+    assertEquals("text/html; charset=utf-8", first.headers().firstValue("Content-Type").get());
+    String b1 = between(first.body(), "<p>", "</p>");
+    String b2 = between(second.body(), "<p>", "</p>");
+    assertTrue(banners.contains(b1) && banners.contains(b2), b1 + " " + b2);
+    assertNotEquals(b1, b2, "the slot's values rotate per response");
+    assertTrue(banners.contains(get(name, "/sub/deep.shtml").body().substring(5)), "**/ at depth");
+    // Not a template: served as the origin wrote it.
+    assertEquals("{{banner}}", get(name, "/plain.html").body());
+    assertEquals(0, nginx.fetches.get());
+
+    // A template that was not pushed: the miss is answered as a template, then kept hot.
+    assertTrue(banners.contains(get(name, "/ads/x.html").body().substring(3)));
+    assertEquals(1, nginx.fetches.get());
+    await("/ads/x.html pushed", () -> manager.ackedVersion(name, "/ads/x.html") > 0);
+    assertTrue(banners.contains(get(name, "/ads/x.html").body().substring(3)));
+    assertEquals(1, nginx.fetches.get(), "kept: a hit");
+
+    // The origin edits the template: once the push is ACKed the new text is rendered.
+    long before = manager.ackedVersion(name, "/offer.shtml");
+    write("offer.shtml", "<b>{{banner}}</b>");
+    Files.setLastModifiedTime(
+        docroot.resolve("offer.shtml"), FileTime.fromMillis(System.currentTimeMillis() + 5000));
+    await("offer.shtml v2 ACKed", () -> manager.ackedVersion(name, "/offer.shtml") > before);
+    assertEquals(
+        manager.docrootVersion("/offer.shtml"), manager.ackedVersion(name, "/offer.shtml"));
+    assertTrue(banners.contains(between(get(name, "/offer.shtml").body(), "<b>", "</b>")));
+    assertTrue(manager.snapshot().contains("3 templates"), manager.snapshot());
+  }
+
+  /** The text between {@code open} and {@code close}, which {@code s} must be made of. */
+  private static String between(String s, String open, String close) {
+    assertTrue(s.startsWith(open) && s.endsWith(close), s);
+    return s.substring(open.length(), s.length() - close.length());
+  }
+
+  @Test
+  void shouldNameAWrongTemplateGlobOrSlot() throws Exception {
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> config().template("[a-").build());
+    assertTrue(e.getMessage().startsWith("templates[0]: '[a-' is not a glob"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> config().template(" ").build());
+    assertTrue(e.getMessage().startsWith("templates[0]:"), e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class, () -> config().slot("ban ner", List.of("x")).build());
+    assertTrue(e.getMessage().contains("'ban ner' is not a slot name"), e.getMessage());
   }
 
   @Test

@@ -120,6 +120,7 @@ public final class DemoWebCommand implements Callable<Integer> {
       step("the host server: the replica, confined (its own user, namespaces, cgroups)");
       out.print(indent(net.ctl("hs1", "replicas")));
       request(net, "after the crowd, still from the replica's cache");
+      template(net);
 
       step("the crowd is gone: below 5 req/s for 8 s, the manager drains and removes the replica");
       long quiet = System.currentTimeMillis();
@@ -179,6 +180,19 @@ public final class DemoWebCommand implements Callable<Integer> {
         r.stdout().isEmpty() ? "FAILED" : r.stdout().lines().findFirst().orElse(""),
         server,
         ms);
+  }
+
+  /** The origin's template page twice: the replica renders each with the next banner. */
+  private void template(WebNetwork net) {
+    step("a template the origin pushed: the replica fills its banner slot per response");
+    for (int i = 0; i < 2; i++) {
+      ExecResult r = net.curl(WebNetwork.TEMPLATE_PAGE, 5);
+      String body =
+          r.stdout().lines().filter(l -> l.contains("banner")).findFirst().orElse("FAILED");
+      out.printf(
+          "   client$ curl http://%s%s -> %s%n",
+          WebNetwork.ORIGIN, WebNetwork.TEMPLATE_PAGE, body.strip());
+    }
   }
 
   private static String summary(String ab) {

@@ -1,6 +1,7 @@
 package net.hydranet.router.cli;
 
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -30,7 +31,7 @@ import picocli.CommandLine.Option;
     description = {
       "Runs HydraWeb's replica manager for an origin (see config/hydraweb-manager.yaml and",
       "control-plane/REPLICAS.md). Ask it with hydranet ctl --socket PATH status|hits|",
-      "install [HOST-SERVER]|remove NAME.",
+      "acked URL-PATH|install [HOST-SERVER]|remove NAME.",
       "",
       "Example:",
       "  hydranet manager --config config/hydraweb-manager.yaml --metrics 127.0.0.1:9466"
@@ -114,6 +115,12 @@ public final class ManagerCommand implements Callable<Integer> {
           }
           return sb.toString();
         }
+        case "acked" -> {
+          if (w.length < 2) {
+            return "usage: acked URL-PATH\n";
+          }
+          return acked(m, w[1]);
+        }
         case "install" -> {
           int index = 0;
           if (w.length > 1) {
@@ -140,12 +147,35 @@ public final class ManagerCommand implements Callable<Integer> {
         default -> {
           return "unknown request '"
               + w[0]
-              + "': status, hits, install [HOST-SERVER], remove NAME\n";
+              + "': status, hits, acked URL-PATH, install [HOST-SERVER], remove NAME\n";
         }
       }
     } catch (Exception e) {
       return "error: " + e.getMessage() + "\n";
     }
+  }
+
+  /**
+   * The consistency point of one path (REPLICAS.md): the docroot's version, and per replica the
+   * version it ACKed and when; from then on it serves that version or a newer one.
+   */
+  private static String acked(ReplicaManager m, String path) {
+    long v = m.docrootVersion(path);
+    StringBuilder sb = new StringBuilder("docroot ").append(v < 0 ? "none" : "v" + v).append('\n');
+    for (String name : m.replicaNames()) {
+      long a = m.ackedVersion(name, path);
+      sb.append(name).append(' ');
+      if (a < 0) {
+        sb.append("none\n");
+      } else {
+        sb.append('v')
+            .append(a)
+            .append(" acked at ")
+            .append(Instant.ofEpochMilli(m.ackedAtMillis(name, path)))
+            .append('\n');
+      }
+    }
+    return sb.toString();
   }
 
   private static String links(ReplicaManager m, ManagerConfig c) {

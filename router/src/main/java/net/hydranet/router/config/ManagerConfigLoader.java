@@ -44,6 +44,7 @@ public final class ManagerConfigLoader {
           "namePrefix",
           "hostServers",
           "preheat",
+          "templates",
           "preheatBytes",
           "maxObjectBytes",
           "accessRules",
@@ -131,12 +132,8 @@ public final class ManagerConfigLoader {
         throw new FieldException(at + ".key", e.getMessage());
       }
     }
-    JsonNode preheat = list(root, "preheat", false);
-    if (preheat != null) {
-      for (JsonNode g : preheat) {
-        b.preheat(g.asText());
-      }
-    }
+    globs(root, "preheat").forEach(b::preheat);
+    globs(root, "templates").forEach(b::template);
     String preheatBytes = string(root, "preheatBytes", "", false);
     if (preheatBytes != null) {
       b.preheatBytes(size(preheatBytes, "preheatBytes"));
@@ -194,6 +191,21 @@ public final class ManagerConfigLoader {
     b.fetchTimeout(Duration.ofMillis(fetch));
     b.removeOnClose(bool(root, "removeOnExit", "", true));
     return b.build();
+  }
+
+  /** A list of glob strings, or none; the builder checks each glob. */
+  private static List<String> globs(JsonNode root, String field) {
+    JsonNode l = list(root, field, false);
+    List<String> globs = new ArrayList<>();
+    if (l != null) {
+      for (int i = 0; i < l.size(); i++) {
+        if (!l.get(i).isTextual()) {
+          throw new FieldException(field + "[" + i + "]", "expected a glob in quotes");
+        }
+        globs.add(l.get(i).asText());
+      }
+    }
+    return globs;
   }
 
   private static double number(JsonNode n, String field, double dflt) {

@@ -44,6 +44,10 @@ public final class WebNetwork implements AutoCloseable {
   public static final String MANAGER = "198.18.2.100";
 
   public static final int LOCAL_PORT = 8080;
+
+  /** The example site's template page: a banner slot the replicas fill per response. */
+  public static final String TEMPLATE_PAGE = "/offers.shtml";
+
   private static final Duration WAIT = Duration.ofSeconds(40);
 
   private final Topology net;
@@ -125,8 +129,9 @@ public final class WebNetwork implements AutoCloseable {
   /**
    * The bundled example origin site: an index, 100 pages of 1200 bytes (the paper's page size), a
    * page under /nostore/ that nginx marks {@code Cache-Control: no-store} (so every request for it
-   * is a miss that the manager answers), and a /private/ area the access rules keep from the
-   * client's LAN.
+   * is a miss that the manager answers), a /private/ area the access rules keep from the client's
+   * LAN, and {@link #TEMPLATE_PAGE}, a template with a {@code {{banner}}} slot (the paper's
+   * advertising banner) that the replicas render.
    */
   public static Path exampleSite(Path dir) throws IOException {
     Files.createDirectories(dir.resolve("nostore"));
@@ -137,8 +142,16 @@ public final class WebNetwork implements AutoCloseable {
     }
     Files.writeString(dir.resolve("nostore/page.html"), page(999, 1200));
     Files.writeString(dir.resolve("private/report.html"), "private report\n");
+    Files.writeString(dir.resolve(TEMPLATE_PAGE.substring(1)), offers("offers of the day"));
     readableByAll(dir);
     return dir;
+  }
+
+  /** The template page's text: {@code headline}, and a banner slot. */
+  public static String offers(String headline) {
+    return "<html><body><h1>"
+        + headline
+        + "</h1><p class=\"banner\">{{banner}}</p></body></html>\n";
   }
 
   /** A page of exactly {@code size} bytes whose first line names it. */
@@ -314,7 +327,7 @@ public final class WebNetwork implements AutoCloseable {
             "  fastcgi_temp_path " + dir.resolve("fastcgi") + ";",
             "  uwsgi_temp_path " + dir.resolve("uwsgi") + ";",
             "  scgi_temp_path " + dir.resolve("scgi") + ";",
-            "  types { text/html html; application/octet-stream bin; }",
+            "  types { text/html html shtml; application/octet-stream bin; }",
             "  default_type application/octet-stream;",
             "  keepalive_requests 100000;",
             "  server {",

@@ -19,6 +19,9 @@ public final class WebReplicas {
 
   public static final String ACCESS_RULES = "deny 198.18.1.0/24 /private/\n";
 
+  /** The banner slot's values, rotated per response by the replicas. */
+  public static final List<String> BANNERS = List.of("BANNER-ONE", "BANNER-TWO", "BANNER-THREE");
+
   private final WebNetwork net;
   private final Path hydrawebJar;
   private Resources asked = hydrawebAsks();
@@ -106,7 +109,11 @@ public final class WebReplicas {
         + ", key: "
         + net.keyDir().resolve("hs1.pub")
         + " }\n"
-        + "preheat: [\"/*.html\", \"/index.html\"]\n"
+        + "preheat: [\"/*.html\", \"/index.html\", \"**/*.shtml\"]\n"
+        + "templates: [\"**/*.shtml\"]\n"
+        + "slots:\n  banner: [\""
+        + String.join("\", \"", BANNERS)
+        + "\"]\n"
         + "accessRules: |\n  "
         + ACCESS_RULES.strip().replace("\n", "\n  ")
         + "\n"

@@ -53,6 +53,7 @@ class ManagerConfigLoaderTest {
     assertEquals(64L << 20, c.preheatBytes());
     assertTrue(c.accessRules().contains("deny 198.18.1.0/24 /private/"));
     assertEquals(2, c.slots().get("banner").size());
+    assertEquals(java.util.List.of("**/*.shtml", "/ads/**"), c.templates());
   }
 
   @Test
@@ -72,6 +73,9 @@ class ManagerConfigLoaderTest {
       {"drainSeconds: 5", "drainSeconds: 99999", "drainSeconds"},
       {"namePrefix: hydraweb", "namePrefx: hydraweb", "namePrefx"},
       {"key: keys/origin.key", "key: keys/nothing.key", "key"},
+      {"templates: [\"**/*.shtml\"", "templates: [\"[a-\"", "templates[0]: '[a-' is not a glob"},
+      {"templates: [\"**/*.shtml\"", "templates: [3", "templates[0]"},
+      {"  banner: [", "  ban ner: [", "'ban ner' is not a slot name"},
     };
     for (String[] c : cases) {
       String text = example().replace(c[0], c[1]);

@@ -4,6 +4,7 @@ import static net.hydranet.router.netns.WebNetwork.HS1;
 import static net.hydranet.router.netns.WebNetwork.ORIGIN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -41,14 +42,19 @@ import org.junit.jupiter.api.Timeout;
  * HydraWeb end to end in namespaces ({@link WebNetwork}): the origin's replica manager installs a
  * signed, confined HydraWeb replica on the host server; the redirector learns it with no static
  * entry; it is pre-heated, serves misses through the manager, enforces the origin's access rule, is
- * kept hot by pushes, reports hits the origin can read; hostile bundles are refused or contained
- * while it serves; and it is removed under load without a failed request. The steps build on each
- * other and run in order on one topology.
+ * kept hot by pushes, renders the origin's template with rotating banners, reports hits the origin
+ * can read; hostile bundles are refused or contained while it serves; and it is removed under load
+ * without a failed request. The steps build on each other and run in order on one topology.
  */
 @TestMethodOrder(OrderAnnotation.class)
 @Timeout(180)
 class HydraWebIT {
   private static final Pattern NGINX_REQUESTS = Pattern.compile("\\n\\s*\\d+\\s+\\d+\\s+(\\d+)");
+  private static final Pattern BANNER = Pattern.compile("<p class=\"banner\">([^<]*)</p>");
+
+  /** The manager's {@code acked PATH}: the docroot's version, then web-1's. */
+  private static final Pattern ACKED = Pattern.compile("docroot v(\\d+)\\nweb-1 v(\\d+) acked");
+
   private static WebNetwork net;
   private static WebReplicas replicas;
 
@@ -170,8 +176,62 @@ class HydraWebIT {
     assertTrue(r.stdout().contains("Server: HydraWeb"), r.stdout());
   }
 
+  /**
+   * Issue 11, the paper's banners: the origin's template page is pushed as a template; each
+   * response carries the next of the slot values the manager pushed; an edit of the template is
+   * rendered from the moment the replica ACKs it.
+   */
   @Test
   @Order(7)
+  void aPushedTemplateIsRenderedWithRotatingBannersAndItsEditOnceAcked() throws Exception {
+    String page = WebNetwork.TEMPLATE_PAGE;
+    List<String> seen = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      seen.add(banner(net.curl(page, 5), "offers of the day"));
+    }
+    assertTrue(WebReplicas.BANNERS.containsAll(seen), seen.toString());
+    assertNotEquals(seen.get(0), seen.get(1), "two responses, two banners");
+
+    String before = net.ctl("manager", "acked " + page);
+    Matcher was = ACKED.matcher(before);
+    assertTrue(was.find() && was.group(1).equals(was.group(2)), "pushed and ACKed: " + before);
+    Path file = net.site().resolve(page.substring(1));
+    Files.writeString(file, WebNetwork.offers("offers of the week"));
+    Files.setLastModifiedTime(file, FileTime.from(Instant.now().plusSeconds(2)));
+    Instant changed = Instant.now();
+    net.await(
+        "web-1 to ACK the edited template",
+        () -> {
+          Matcher m = ACKED.matcher(net.ctl("manager", "acked " + page));
+          return m.find() && m.group(1).equals(m.group(2)) && !m.group(1).equals(was.group(1));
+        });
+    System.out.printf(
+        "template edited on the origin -> new version ACKed by the replica: %d ms%n",
+        Duration.between(changed, Instant.now()).toMillis());
+    // ACKed: from now on every response renders the new text, with the banners still rotating.
+    seen.clear();
+    for (int i = 0; i < 3; i++) {
+      seen.add(banner(net.curl(page, 5), "offers of the week"));
+    }
+    assertTrue(WebReplicas.BANNERS.containsAll(seen), seen.toString());
+    assertEquals(3, new java.util.HashSet<>(seen).size(), "three responses, three banners");
+  }
+
+  /** The banner of a template response from the replica whose headline is {@code headline}. */
+  private static String banner(ExecResult r, String headline) {
+    assertTrue(r.ok(), r.describe());
+    String out = r.stdout();
+    assertTrue(out.contains("Server: HydraWeb"), out);
+    assertTrue(out.contains("Cache-Control: no-store"), out);
+    assertFalse(out.contains("ETag:"), "a template has no strong ETag: " + out);
+    assertTrue(out.contains("<h1>" + headline + "</h1>"), out);
+    Matcher m = BANNER.matcher(out);
+    assertTrue(m.find(), out);
+    return m.group(1);
+  }
+
+  @Test
+  @Order(8)
   void theOriginReadsItsReplicasHitCounts() throws Exception {
     for (int i = 0; i < 5; i++) {
       assertTrue(net.curl("/page-050.html", 5).ok());
@@ -183,7 +243,7 @@ class HydraWebIT {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void hostileBundlesAreRefusedOrContainedWhileTheReplicaServes() throws Exception {
     byte[] hogApp = hogJar();
     // Another virtual host of the origin's (its grant covers 198.18.2.0/28): one host server
@@ -224,7 +284,7 @@ class HydraWebIT {
   }
 
   @Test
-  @Order(9)
+  @Order(10)
   void theReplicaIsRemovedUnderLoadWithoutAFailedRequest() throws Exception {
     CompletableFuture<ExecResult> load =
         CompletableFuture.supplyAsync(
