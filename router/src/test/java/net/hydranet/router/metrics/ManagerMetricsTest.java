@@ -41,6 +41,14 @@ class ManagerMetricsTest {
   private static final Pattern SERIES =
       Pattern.compile("(?m)^(hydranet_[a-z_]+)(?:\\{([^}]*)\\})? (\\S+)$");
 
+  /** Hits: 2 within 10 µs, 1 more within 20 µs; 3.5 µs + 2 × 4 µs + 15 µs in all. */
+  private static final AppMessage.Latency HIT_LATENCY =
+      new AppMessage.Latency(new long[] {10_000, 20_000}, new long[] {2, 3}, 3, 26_500);
+
+  /** Misses: none within 1 ms, 2 within 5 ms. */
+  private static final AppMessage.Latency MISS_LATENCY =
+      new AppMessage.Latency(new long[] {1_000_000, 5_000_000}, new long[] {0, 2}, 2, 7_000_000);
+
   @TempDir Path tmp;
   private final ExecutorService replicaThread = Executors.newSingleThreadExecutor();
   private HttpServer origin;
@@ -97,7 +105,7 @@ class ManagerMetricsTest {
       }
       AppMessage reply = null;
       if (m instanceof AppMessage.HitsQuery q) {
-        reply = new AppMessage.Hits(q.id(), Map.of("/a.html", 3L), 2, 5);
+        reply = new AppMessage.Hits(q.id(), Map.of("/a.html", 3L), 2, 5, HIT_LATENCY, MISS_LATENCY);
       } else if (m instanceof AppMessage.Put p) {
         reply = new AppMessage.Ack(p.id(), AppMessage.STORED);
       } else if (m instanceof AppMessage.Delete d) {
