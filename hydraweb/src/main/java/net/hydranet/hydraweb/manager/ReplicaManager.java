@@ -104,6 +104,8 @@ public final class ReplicaManager implements AutoCloseable {
     long requests;
     long missesSeen;
     long requestsSeen;
+    final LatencyTotals hitLatency = new LatencyTotals();
+    final LatencyTotals missLatency = new LatencyTotals();
 
     Replica(String name, int host, long installedAt) {
       this.name = name;
@@ -541,6 +543,8 @@ public final class ReplicaManager implements AutoCloseable {
       r.missesSeen = h.misses();
       r.requests += h.requests() >= r.requestsSeen ? h.requests() - r.requestsSeen : h.requests();
       r.requestsSeen = h.requests();
+      r.hitLatency.add(h.hitLatency());
+      r.missLatency.add(h.missLatency());
     }
     if (woke) {
       LOG.info("{} answered a probe: its channel is up, pushing", r.name);
@@ -1002,10 +1006,17 @@ public final class ReplicaManager implements AutoCloseable {
 
   /**
    * One replica's figures as it reports them (summed across its restarts of the count): hits on
-   * metered paths, misses and requests.
+   * metered paths, misses and requests, and the service time of its hits and of its misses (null
+   * until its first report).
    */
   public record ReplicaFigures(
-      String name, String hostServer, long hits, long misses, long requests) {}
+      String name,
+      String hostServer,
+      long hits,
+      long misses,
+      long requests,
+      AppMessage.Latency hitLatency,
+      AppMessage.Latency missLatency) {}
 
   /** Every replica this manager runs, with its figures; the set is bounded by the placement. */
   public List<ReplicaFigures> replicaFigures() {
@@ -1022,7 +1033,13 @@ public final class ReplicaManager implements AutoCloseable {
         }
         out.add(
             new ReplicaFigures(
-                name, config.hostServers().get(r.host).toString(), hits, r.misses, r.requests));
+                name,
+                config.hostServers().get(r.host).toString(),
+                hits,
+                r.misses,
+                r.requests,
+                r.hitLatency.snapshot(),
+                r.missLatency.snapshot()));
       }
     }
     return out;

@@ -159,6 +159,11 @@ class ReplicaManagerTest {
     assertEquals("198.18.1.20", f.hostServer());
     assertTrue(f.hits() >= 1, f.toString());
     assertTrue(f.requests() >= f.hits() + f.misses(), f.toString());
+    // Their service times: the real replica's histograms, as it reported them.
+    assertTrue(f.hitLatency().count() >= 1, f.toString());
+    assertTrue(f.missLatency().count() >= 3, f.toString());
+    assertEquals(19, f.hitLatency().bounds());
+    assertEquals(f.missLatency().count(), f.missLatency().cumulative(18), "all within 10 s");
     assertEquals(1, manager.hostServersConnected());
   }
 
