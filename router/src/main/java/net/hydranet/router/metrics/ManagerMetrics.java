@@ -6,17 +6,19 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.prometheus.client.Collector;
 import io.prometheus.client.CounterMetricFamily;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Supplier;
+import net.hydranet.hydraweb.channel.AppMessage;
 import net.hydranet.hydraweb.manager.ManagerCounter;
 import net.hydranet.hydraweb.manager.ReplicaManager;
 
 /**
  * HydraWeb's replica manager's meters ({@code hydranet_manager_*}) and, through it, its replicas'
  * ({@code hydranet_hydraweb_replica_*{replica}}): the confined replicas listen on nothing but their
- * service port, so their hits, misses and requests reach Prometheus as they report them to the
- * manager.
+ * service port, so their hits, misses, requests and latency histograms reach Prometheus as they
+ * report them to the manager.
  */
 public final class ManagerMetrics {
   private static final String PREFIX = "hydranet.manager.";
@@ -79,8 +81,16 @@ public final class ManagerMetrics {
     }
   }
 
-  /** The replicas' own figures, labelled by replica and host server. */
+  /**
+   * The replicas' own figures, labelled by replica and host server: counters, and their service
+   * time as a histogram per result ({@code hit}, {@code miss}) in the bounds the replica reports.
+   */
   static final class ReplicaCollector extends Collector {
+    static final String DURATION = "hydranet_hydraweb_replica_request_duration_seconds";
+    private static final List<String> LABELS = List.of("replica", "host_server", "result");
+    private static final List<String> BUCKET_LABELS =
+        List.of("replica", "host_server", "result", "le");
+
     private final Supplier<List<ReplicaManager.ReplicaFigures>> figures;
 
     ReplicaCollector(Supplier<List<ReplicaManager.ReplicaFigures>> figures) {
@@ -101,13 +111,60 @@ public final class ManagerMetrics {
       CounterMetricFamily requests =
           new CounterMetricFamily(
               "hydranet_hydraweb_replica_requests", "requests a replica received", labels);
+      List<MetricFamilySamples.Sample> durations = new ArrayList<>();
       for (ReplicaManager.ReplicaFigures f : figures.get()) {
         List<String> values = List.of(f.name(), f.hostServer());
         hits.addMetric(values, f.hits());
         misses.addMetric(values, f.misses());
         requests.addMetric(values, f.requests());
+        histogram(durations, f.name(), f.hostServer(), "hit", f.hitLatency());
+        histogram(durations, f.name(), f.hostServer(), "miss", f.missLatency());
       }
-      return List.of(hits, misses, requests);
+      return List.of(
+          hits,
+          misses,
+          requests,
+          new MetricFamilySamples(
+              DURATION,
+              Type.HISTOGRAM,
+              "a replica's service time per request, from the request parsed to its response"
+                  + " queued; a miss's includes its wait for the manager's answer",
+              durations));
+    }
+
+    /** A histogram's samples: a bucket per bound, +Inf, count and sum, in seconds. */
+    private static void histogram(
+        List<MetricFamilySamples.Sample> out,
+        String replica,
+        String hostServer,
+        String result,
+        AppMessage.Latency l) {
+      if (l == null) {
+        return; // not reported yet
+      }
+      List<String> values = List.of(replica, hostServer, result);
+      for (int i = 0; i < l.bounds(); i++) {
+        out.add(
+            new MetricFamilySamples.Sample(
+                DURATION + "_bucket",
+                BUCKET_LABELS,
+                List.of(
+                    replica,
+                    hostServer,
+                    result,
+                    Collector.doubleToGoString(l.boundNanos(i) / Collector.NANOSECONDS_PER_SECOND)),
+                l.cumulative(i)));
+      }
+      out.add(
+          new MetricFamilySamples.Sample(
+              DURATION + "_bucket",
+              BUCKET_LABELS,
+              List.of(replica, hostServer, result, "+Inf"),
+              l.count()));
+      out.add(new MetricFamilySamples.Sample(DURATION + "_count", LABELS, values, l.count()));
+      out.add(
+          new MetricFamilySamples.Sample(
+              DURATION + "_sum", LABELS, values, l.sumNanos() / Collector.NANOSECONDS_PER_SECOND));
     }
   }
 }
