@@ -3,13 +3,17 @@ package net.hydranet.router.metrics;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.prometheus.client.Collector;
 import io.prometheus.client.CounterMetricFamily;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import net.hydranet.hydraweb.LatencyHistogram;
 import net.hydranet.hydraweb.channel.AppMessage;
 import net.hydranet.hydraweb.manager.ManagerCounter;
 import net.hydranet.hydraweb.manager.ReplicaManager;
@@ -68,6 +72,43 @@ public final class ManagerMetrics {
         .description("host servers the manager holds a replica management connection to")
         .register(registry);
     register(registry, new ReplicaCollector(manager::replicaFigures));
+    Timer fetch =
+        timer(
+                PREFIX + "origin.fetch.duration",
+                "a miss's fetch from the origin's web server, whatever it answered")
+            .register(registry);
+    Timer put =
+        timer(PREFIX + "push.duration", "a push from planned to acknowledged by the replica")
+            .tag("kind", "put")
+            .register(registry);
+    Timer delete =
+        timer(PREFIX + "push.duration", "a push from planned to acknowledged by the replica")
+            .tag("kind", "delete")
+            .register(registry);
+    manager.timings(
+        new ReplicaManager.Timings() {
+          @Override
+          public void originFetch(long nanos) {
+            fetch.record(nanos, TimeUnit.NANOSECONDS);
+          }
+
+          @Override
+          public void push(boolean isPut, long nanos) {
+            (isPut ? put : delete).record(nanos, TimeUnit.NANOSECONDS);
+          }
+        });
+  }
+
+  /**
+   * A timer whose histogram has the replica's buckets (1-2-5 from 10 µs to 10 s): bounded, and the
+   * same {@code le} values on every HydraWeb latency series.
+   */
+  private static Timer.Builder timer(String name, String description) {
+    Duration[] slos = new Duration[LatencyHistogram.BOUNDS];
+    for (int i = 0; i < slos.length; i++) {
+      slos[i] = Duration.ofNanos(LatencyHistogram.boundNanos(i));
+    }
+    return Timer.builder(name).description(description).serviceLevelObjectives(slos);
   }
 
   /**

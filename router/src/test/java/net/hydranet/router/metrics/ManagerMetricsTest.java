@@ -211,6 +211,21 @@ class ManagerMetricsTest {
     assertEquals(0.007, h.get("web-1/miss").sum(), 1e-12);
     assertTrue(
         text.contains("# TYPE " + DURATION + " histogram"), "declared a histogram:\n" + text);
+    // The manager's own times: the miss's fetch, and each PUT until ACKed, in the same buckets.
+    assertEquals(1, value(text, "hydranet_manager_origin_fetch_duration_seconds_count", ""));
+    double puts = value(text, "hydranet_manager_push_duration_seconds_count", "kind=\"put\"");
+    assertTrue(puts >= 3, text);
+    assertEquals(
+        puts,
+        value(text, "hydranet_manager_push_duration_seconds_bucket", "kind=\"put\",le=\"10.0\""),
+        "every push within 10 s");
+    assertEquals(0, value(text, "hydranet_manager_push_duration_seconds_count", "kind=\"delete\""));
+    assertEquals(
+        20,
+        text.lines()
+            .filter(l -> l.startsWith("hydranet_manager_origin_fetch_duration_seconds_bucket{"))
+            .count(),
+        "19 bounds and +Inf");
     assertEquals(1, value(text, "hydranet_manager_installs_total", ""));
     // The answered miss is cached, and from then on kept hot: pushed too.
     assertTrue(value(text, "hydranet_manager_pushes_sent_total", "kind=\"put\"") >= 3, text);
