@@ -53,6 +53,8 @@ final class Connection {
   private long lastWriteProgress;
   private long missSince;
   private long lingerSince;
+  // System.nanoTime() when the request being answered was parsed: its service time starts there.
+  private long parsedAt;
 
   Connection(EventLoop loop, HydraWebServer server, SocketChannel channel, SelectionKey key) {
     this.loop = loop;
@@ -190,6 +192,7 @@ final class Connection {
         writeError(out, -r, false, false);
         return;
       }
+      parsedAt = System.nanoTime();
       consumed += r;
       partialSince = 0;
       lastActivity = loop.now();
@@ -245,6 +248,7 @@ final class Connection {
     WebObject o = server.cache().lookup(req.path);
     if (o != null) {
       writeObject(out, o, keep);
+      loop.hitLatency.record(System.nanoTime() - parsedAt);
       return;
     }
     Miss m = new Miss(req.path.toString(), req.isHead(), clientText(), loop, this);
@@ -272,6 +276,7 @@ final class Connection {
     } else {
       writeError(out, m.status(), req.isHead(), keep);
     }
+    loop.missLatency.record(System.nanoTime() - parsedAt);
   }
 
   private void writeObject(ByteBuffer out, WebObject o, boolean keep) {

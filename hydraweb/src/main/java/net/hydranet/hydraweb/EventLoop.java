@@ -37,6 +37,11 @@ final class EventLoop implements Runnable {
   private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
   private final ArrayList<Connection> connections = new ArrayList<>();
   private final AtomicLongArray counters = new AtomicLongArray(ServerCounter.values().length);
+
+  /** Service time of hits and of misses (a miss's includes the wait for its answer). */
+  final LatencyHistogram hitLatency = new LatencyHistogram();
+
+  final LatencyHistogram missLatency = new LatencyHistogram();
   private final Set<String> loggedCauses = ConcurrentHashMap.newKeySet();
   private final Consumer<SelectionKey> onKey = this::onKey;
   private volatile boolean running = true;

@@ -278,6 +278,27 @@ public final class HydraWebServer implements AutoCloseable {
     return sum;
   }
 
+  /**
+   * Service time of the requests answered from the cache, summed over the loops: from the request
+   * parsed to its whole response queued for the client (conditions and ranges included; the
+   * client's own reading is not).
+   */
+  public LatencyHistogram.Snapshot hitLatency() {
+    List<LatencyHistogram> h = new ArrayList<>();
+    loops.forEach(l -> h.add(l.hitLatency));
+    return LatencyHistogram.snapshot(h);
+  }
+
+  /**
+   * Service time of the requests that missed the cache, as {@link #hitLatency}: it includes the
+   * wait for the miss handler's answer (the manager's ANSWER, or the timeout's 504).
+   */
+  public LatencyHistogram.Snapshot missLatency() {
+    List<LatencyHistogram> h = new ArrayList<>();
+    loops.forEach(l -> h.add(l.missLatency));
+    return LatencyHistogram.snapshot(h);
+  }
+
   /** The event-loop threads (tests measure their allocation). */
   List<Thread> loopThreads() {
     return List.copyOf(threads);

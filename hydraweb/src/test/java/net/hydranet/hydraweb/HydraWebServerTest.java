@@ -273,6 +273,32 @@ class HydraWebServerTest {
   }
 
   @Test
+  void shouldTimeHitsAndMissesApartAMissIncludingItsWaitForTheAnswer() throws IOException {
+    server.setMissHandler(
+        miss ->
+            CompletableFuture.delayedExecutor(60, TimeUnit.MILLISECONDS).execute(miss::notFound));
+    server.setAccessRules(AccessRules.parse("deny 127.0.0.0/8 /private/\n"));
+    try (RawClient c = client()) {
+      for (int i = 0; i < 3; i++) {
+        assertEquals(200, c.send(RawClient.get("/page.html")).read().status());
+      }
+      assertEquals(304, c.send(RawClient.get("/page.html", "If-None-Match: *")).read().status());
+      assertEquals(404, c.send(RawClient.get("/a")).read().status());
+      assertEquals(404, c.send(RawClient.get("/b")).read().status());
+      assertEquals(403, c.send(RawClient.get("/private/x")).read().status());
+    }
+    LatencyHistogram.Snapshot hits = server.hitLatency();
+    LatencyHistogram.Snapshot misses = server.missLatency();
+    assertEquals(4, hits.count(), "200s and the 304; not the 403, which is neither");
+    assertEquals(4, hits.cumulative()[15], "every hit within 1 s");
+    assertEquals(2, misses.count());
+    // Each miss waited 60 ms for its answer: none is at or under the 50 ms bound.
+    assertEquals(50_000_000L, LatencyHistogram.boundNanos(11));
+    assertEquals(0, misses.cumulative()[11]);
+    assertTrue(misses.sumNanos() >= 120_000_000L, misses.sumNanos() + " ns");
+  }
+
+  @Test
   void shouldRefuseMalformedRequestsAndClose() throws IOException {
     String[][] cases = {
       {"GARBAGE\r\n\r\n", "400"},

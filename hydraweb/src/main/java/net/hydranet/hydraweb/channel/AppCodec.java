@@ -65,10 +65,24 @@ public final class AppCodec {
       w.u64(h.id()).u32(h.hits().size());
       h.hits().forEach((path, n) -> w.str(path).u64(n));
       w.u64(h.misses()).u64(h.requests());
+      latency(w, h.hitLatency());
+      latency(w, h.missLatency());
     } else if (m instanceof AppMessage.Ready r) {
       w.str(r.version());
     }
     return w.toByteArray();
+  }
+
+  private static void latency(Body.Writer w, AppMessage.Latency l) {
+    int n = l.bounds();
+    w.u8(n);
+    for (int i = 0; i < n; i++) {
+      w.u64(l.boundNanos(i));
+    }
+    for (int i = 0; i < n; i++) {
+      w.u64(l.cumulative(i));
+    }
+    w.u64(l.count()).u64(l.sumNanos());
   }
 
   private static Body.Writer content(Body.Writer w, AppMessage.Content c) {
@@ -166,7 +180,42 @@ public final class AppCodec {
     }
     long misses = nonNegative(r.u64(), "misses");
     long requests = nonNegative(r.u64(), "requests");
-    return new AppMessage.Hits(id, hits, misses, requests);
+    AppMessage.Latency hitLatency = latency(r, "hit");
+    AppMessage.Latency missLatency = latency(r, "miss");
+    return new AppMessage.Hits(id, hits, misses, requests, hitLatency, missLatency);
+  }
+
+  /** {@code u8 n, n × u64 bound, n × u64 cumulative count, u64 count, u64 sum}, checked. */
+  private static AppMessage.Latency latency(Body.Reader r, String which) throws ProtocolException {
+    int n = r.u8();
+    if (n < 1 || n > AppMessage.Latency.MAX_BOUNDS) {
+      throw new ProtocolException(
+          "HITS "
+              + which
+              + " histogram has "
+              + n
+              + " bounds, not 1.."
+              + AppMessage.Latency.MAX_BOUNDS);
+    }
+    if (n * 16L + 16 > r.remaining()) {
+      throw new ProtocolException(
+          "HITS " + which + " histogram claims " + n + " bounds, " + r.remaining() + " bytes left");
+    }
+    long[] bounds = new long[n];
+    long[] cumulative = new long[n];
+    for (int i = 0; i < n; i++) {
+      bounds[i] = r.u64();
+    }
+    for (int i = 0; i < n; i++) {
+      cumulative[i] = nonNegative(r.u64(), "HITS " + which + " histogram count");
+    }
+    long count = nonNegative(r.u64(), "HITS " + which + " histogram count");
+    long sum = r.u64();
+    String wrong = AppMessage.Latency.wrong(bounds, cumulative, count, sum);
+    if (wrong != null) {
+      throw new ProtocolException("HITS " + which + " histogram: " + wrong);
+    }
+    return new AppMessage.Latency(bounds, cumulative, count, sum);
   }
 
   /** A string whose bytes must be well-formed UTF-8 (the lenient decoder would hide garbage). */

@@ -165,10 +165,123 @@ public sealed interface AppMessage {
     }
   }
 
-  /** Hits per cached path, and the replica's total misses and requests. */
-  record Hits(long id, Map<String, Long> hits, long misses, long requests) implements AppMessage {
+  /**
+   * A latency histogram as HITS carries it: the finite upper bounds in nanoseconds (1 to {@link
+   * #MAX_BOUNDS} of them, positive, strictly increasing), the cumulative count of durations at or
+   * under each, the total count (the {@code +Inf} bucket) and the sum of the durations in
+   * nanoseconds. Counts are since the replica started.
+   */
+  record Latency(long[] boundsNanos, long[] cumulative, long count, long sumNanos) {
+    public static final int MAX_BOUNDS = 64;
+
+    public Latency {
+      boundsNanos = boundsNanos.clone();
+      cumulative = cumulative.clone();
+      String wrong = wrong(boundsNanos, cumulative, count, sumNanos);
+      if (wrong != null) {
+        throw new IllegalArgumentException(wrong);
+      }
+    }
+
+    /** What breaks the rules above, or null. */
+    static String wrong(long[] bounds, long[] cumulative, long count, long sumNanos) {
+      if (bounds.length < 1 || bounds.length > MAX_BOUNDS) {
+        return "a histogram has 1.." + MAX_BOUNDS + " bounds, not " + bounds.length;
+      }
+      if (cumulative.length != bounds.length) {
+        return cumulative.length + " counts for " + bounds.length + " bounds";
+      }
+      for (int i = 0; i < bounds.length; i++) {
+        if (bounds[i] <= (i == 0 ? 0 : bounds[i - 1])) {
+          return "bound "
+              + i
+              + " ("
+              + Long.toUnsignedString(bounds[i])
+              + " ns) is not above the last";
+        }
+        if (cumulative[i] < (i == 0 ? 0 : cumulative[i - 1])) {
+          return "count at bound "
+              + i
+              + " ("
+              + Long.toUnsignedString(cumulative[i])
+              + ") is below the last";
+        }
+      }
+      if (count < cumulative[cumulative.length - 1]) {
+        return "total count " + Long.toUnsignedString(count) + " is below the last bucket's";
+      }
+      if (sumNanos < 0) {
+        return "sum out of range: " + Long.toUnsignedString(sumNanos);
+      }
+      return null;
+    }
+
+    @Override
+    public long[] boundsNanos() {
+      return boundsNanos.clone();
+    }
+
+    @Override
+    public long[] cumulative() {
+      return cumulative.clone();
+    }
+
+    /** Bound {@code i}, without a copy. */
+    public long boundNanos(int i) {
+      return boundsNanos[i];
+    }
+
+    /** The cumulative count at bound {@code i}, without a copy. */
+    public long cumulative(int i) {
+      return cumulative[i];
+    }
+
+    public int bounds() {
+      return boundsNanos.length;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Latency l
+          && Arrays.equals(boundsNanos, l.boundsNanos)
+          && Arrays.equals(cumulative, l.cumulative)
+          && count == l.count
+          && sumNanos == l.sumNanos;
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(Arrays.hashCode(boundsNanos), Arrays.hashCode(cumulative), count);
+    }
+
+    @Override
+    public String toString() {
+      return count
+          + " in "
+          + sumNanos
+          + " ns, le "
+          + Arrays.toString(boundsNanos)
+          + " ns: "
+          + Arrays.toString(cumulative);
+    }
+  }
+
+  /**
+   * Hits per cached path, the replica's total misses and requests, and the service time of its hits
+   * and of its misses.
+   */
+  record Hits(
+      long id,
+      Map<String, Long> hits,
+      long misses,
+      long requests,
+      Latency hitLatency,
+      Latency missLatency)
+      implements AppMessage {
     public Hits {
       hits = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(hits));
+      Objects.requireNonNull(hitLatency, "hitLatency");
+      Objects.requireNonNull(missLatency, "missLatency");
     }
 
     @Override

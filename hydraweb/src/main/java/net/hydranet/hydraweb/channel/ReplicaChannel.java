@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import net.hydranet.control.replica.ProtocolException;
 import net.hydranet.hydraweb.AccessRules;
 import net.hydranet.hydraweb.HydraWebServer;
+import net.hydranet.hydraweb.LatencyHistogram;
 import net.hydranet.hydraweb.Miss;
 import net.hydranet.hydraweb.MissHandler;
 import net.hydranet.hydraweb.ObjectCache;
@@ -328,7 +329,17 @@ public final class ReplicaChannel implements MissHandler, AutoCloseable {
       sent.put(e.getKey(), e.getValue());
     }
     return new AppMessage.Hits(
-        id, sent, server.cache().stats().misses(), server.counter(ServerCounter.REQUESTS));
+        id,
+        sent,
+        server.cache().stats().misses(),
+        server.counter(ServerCounter.REQUESTS),
+        latency(server.hitLatency()),
+        latency(server.missLatency()));
+  }
+
+  private static AppMessage.Latency latency(LatencyHistogram.Snapshot s) {
+    return new AppMessage.Latency(
+        LatencyHistogram.boundsNanos(), s.cumulative(), s.count(), s.sumNanos());
   }
 
   private void answer(AppMessage.Answer a) {

@@ -78,7 +78,32 @@ public final class ReplicaManager implements AutoCloseable {
     SLOT,
   }
 
-  private record Push(long id, String key, Kind kind, String path, long version, long sentAt) {}
+  private record Push(
+      long id, String key, Kind kind, String path, long version, long sentAt, long sentNanos) {}
+
+  /**
+   * Where the manager reports how long its own work took (the router binds it to Micrometer timers;
+   * this module uses nothing but the JDK). Called on the manager's threads, never on a replica's.
+   */
+  public interface Timings {
+    Timings NONE =
+        new Timings() {
+          @Override
+          public void originFetch(long nanos) {}
+
+          @Override
+          public void push(boolean put, long nanos) {}
+        };
+
+    /** One fetch of a miss from the origin's web server, whatever it answered. */
+    void originFetch(long nanos);
+
+    /**
+     * A PUT ({@code put}) or DELETE from planned (the file read, the message made for sending) to
+     * ACKed, whatever the result; a re-sent one from its last sending.
+     */
+    void push(boolean put, long nanos);
+  }
 
   /** One replica we installed; every field guarded by the object's lock. */
   private static final class Replica {
@@ -104,6 +129,8 @@ public final class ReplicaManager implements AutoCloseable {
     long requests;
     long missesSeen;
     long requestsSeen;
+    final LatencyTotals hitLatency = new LatencyTotals();
+    final LatencyTotals missLatency = new LatencyTotals();
 
     Replica(String name, int host, long installedAt) {
       this.name = name;
@@ -153,6 +180,7 @@ public final class ReplicaManager implements AutoCloseable {
   private byte[] signature;
   private int nameCounter;
   private volatile double lastLoad = Double.NaN;
+  private volatile Timings timings = Timings.NONE;
   private volatile boolean closed;
 
   /** The real thing: replica management connections and nginx's stub_status. */
@@ -408,7 +436,7 @@ public final class ReplicaManager implements AutoCloseable {
   private byte[] push(
       Replica r, long now, Kind kind, String key, String path, long version, AppMessage m) {
     long id = ids.incrementAndGet();
-    Push p = new Push(id, key, kind, path, version, now);
+    Push p = new Push(id, key, kind, path, version, now, System.nanoTime());
     r.inflight.put(id, p);
     r.inflightByKey.put(key, p);
     AppMessage withId;
@@ -483,8 +511,10 @@ public final class ReplicaManager implements AutoCloseable {
   }
 
   private void onAck(Replica r, AppMessage.Ack a, long now) {
+    long ackedNanos = System.nanoTime();
+    Push p;
     synchronized (r) {
-      Push p = r.inflight.remove(a.id());
+      p = r.inflight.remove(a.id());
       if (p == null) {
         count(ManagerCounter.ACKS_LATE);
         return;
@@ -517,6 +547,9 @@ public final class ReplicaManager implements AutoCloseable {
         case RULES -> r.rulesDone = true;
         case SLOT -> r.slotsDone.add(p.path());
       }
+    }
+    if (p.kind() == Kind.PUT || p.kind() == Kind.DELETE) {
+      timings.push(p.kind() == Kind.PUT, ackedNanos - p.sentNanos());
     }
   }
 
@@ -551,6 +584,8 @@ public final class ReplicaManager implements AutoCloseable {
       r.missesSeen = h.misses();
       r.requests += h.requests() >= r.requestsSeen ? h.requests() - r.requestsSeen : h.requests();
       r.requestsSeen = h.requests();
+      r.hitLatency.add(h.hitLatency());
+      r.missLatency.add(h.missLatency());
     }
     if (woke) {
       LOG.info("{} answered a probe: its channel is up, pushing", r.name);
@@ -590,7 +625,9 @@ public final class ReplicaManager implements AutoCloseable {
   private void answer(Replica r, String key, String path) {
     List<Long> ids;
     try {
+      long started = System.nanoTime();
       OriginFetcher.Result f = fetcher.fetch(path);
+      timings.originFetch(System.nanoTime() - started);
       synchronized (fetching) {
         ids = fetching.remove(key);
       }
@@ -962,6 +999,11 @@ public final class ReplicaManager implements AutoCloseable {
     }
   }
 
+  /** Where to report fetch and push times from now on. */
+  public void timings(Timings t) {
+    timings = java.util.Objects.requireNonNull(t, "timings");
+  }
+
   /** Names of the replicas this manager runs. */
   public List<String> replicaNames() {
     return new ArrayList<>(new TreeMap<>(replicas).keySet());
@@ -1020,10 +1062,17 @@ public final class ReplicaManager implements AutoCloseable {
 
   /**
    * One replica's figures as it reports them (summed across its restarts of the count): hits on
-   * metered paths, misses and requests.
+   * metered paths, misses and requests, and the service time of its hits and of its misses (null
+   * until its first report).
    */
   public record ReplicaFigures(
-      String name, String hostServer, long hits, long misses, long requests) {}
+      String name,
+      String hostServer,
+      long hits,
+      long misses,
+      long requests,
+      AppMessage.Latency hitLatency,
+      AppMessage.Latency missLatency) {}
 
   /** Every replica this manager runs, with its figures; the set is bounded by the placement. */
   public List<ReplicaFigures> replicaFigures() {
@@ -1040,7 +1089,13 @@ public final class ReplicaManager implements AutoCloseable {
         }
         out.add(
             new ReplicaFigures(
-                name, config.hostServers().get(r.host).toString(), hits, r.misses, r.requests));
+                name,
+                config.hostServers().get(r.host).toString(),
+                hits,
+                r.misses,
+                r.requests,
+                r.hitLatency.snapshot(),
+                r.missLatency.snapshot()));
       }
     }
     return out;

@@ -17,6 +17,7 @@ import net.hydranet.control.replica.Body;
 import net.hydranet.control.replica.ProtocolException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -37,6 +38,12 @@ class AppCodecTest {
           "<p>{{banner}}</p>".getBytes(StandardCharsets.UTF_8),
           true);
 
+  private static final AppMessage.Latency LATENCY =
+      new AppMessage.Latency(
+          new long[] {10_000, 20_000, 50_000}, new long[] {2, 5, 5}, 7, 3_000_000_000L);
+  private static final AppMessage.Latency ONE_BOUND =
+      new AppMessage.Latency(new long[] {1}, new long[] {0}, 0, 0);
+
   static Stream<AppMessage> messages() {
     Map<String, Long> hits = new LinkedHashMap<>();
     hits.put("/a", 3L);
@@ -55,8 +62,8 @@ class AppCodecTest {
         new AppMessage.Miss(9, "/x", true),
         new AppMessage.Answer(10, 200, PAGE, true),
         new AppMessage.Answer(11, 404, null, false),
-        new AppMessage.Hits(12, hits, 5, 9),
-        new AppMessage.Hits(13, Map.of(), 0, 0),
+        new AppMessage.Hits(12, hits, 5, 9, LATENCY, ONE_BOUND),
+        new AppMessage.Hits(13, Map.of(), 0, 0, ONE_BOUND, ONE_BOUND),
         new AppMessage.Ready("0.1.0"));
   }
 
@@ -117,6 +124,107 @@ class AppCodecTest {
     byte[] answer = AppCodec.encode(new AppMessage.Answer(8, 200, PAGE, true));
     answer[1 + 8 + 2] = (byte) flags;
     assertThrows(ProtocolException.class, () -> AppCodec.decode(answer));
+  }
+
+  @Test
+  void shouldEncodeHitsWithTheirHistogramsAsTheSpecSays() throws ProtocolException {
+    byte[] wire =
+        AppCodec.encode(new AppMessage.Hits(12, Map.of("/a", 3L), 5, 9, LATENCY, ONE_BOUND));
+    byte[] expected =
+        new Body.Writer()
+            .u8(19)
+            .u64(12)
+            .u32(1)
+            .str("/a")
+            .u64(3)
+            .u64(5)
+            .u64(9)
+            // hits: 3 bounds, their cumulative counts, count, sum
+            .u8(3)
+            .u64(10_000)
+            .u64(20_000)
+            .u64(50_000)
+            .u64(2)
+            .u64(5)
+            .u64(5)
+            .u64(7)
+            .u64(3_000_000_000L)
+            // misses
+            .u8(1)
+            .u64(1)
+            .u64(0)
+            .u64(0)
+            .u64(0)
+            .toByteArray();
+    assertArrayEquals(expected, wire);
+    AppMessage.Hits h = (AppMessage.Hits) AppCodec.decode(wire);
+    assertEquals(7, h.hitLatency().count());
+    assertArrayEquals(new long[] {2, 5, 5}, h.hitLatency().cumulative());
+  }
+
+  /** A HITS with no paths whose hit histogram is {@code histogram} and miss histogram is fine. */
+  private static byte[] hitsWith(Body.Writer histogram) {
+    byte[] h = histogram.toByteArray();
+    Body.Writer w = new Body.Writer().u8(19).u64(1).u32(0).u64(0).u64(0);
+    for (byte b : h) {
+      w.u8(b & 0xff);
+    }
+    return w.u8(1).u64(1).u64(0).u64(0).u64(0).toByteArray();
+  }
+
+  static Stream<Arguments> badHistograms() {
+    return Stream.of(
+        Arguments.of("no bounds", new Body.Writer().u8(0).u64(0).u64(0), "0 bounds"),
+        Arguments.of("65 bounds", new Body.Writer().u8(65), "65 bounds"),
+        Arguments.of(
+            "more bounds than bytes", new Body.Writer().u8(64).u64(1).u64(1), "claims 64 bounds"),
+        Arguments.of(
+            "bounds not increasing",
+            new Body.Writer().u8(2).u64(5).u64(5).u64(0).u64(0).u64(0).u64(0),
+            "not above"),
+        Arguments.of("bound 0", new Body.Writer().u8(1).u64(0).u64(0).u64(0).u64(0), "not above"),
+        Arguments.of(
+            "bound with its top bit set",
+            new Body.Writer().u8(2).u64(5).u64(-1).u64(0).u64(0).u64(0).u64(0),
+            "not above"),
+        Arguments.of(
+            "cumulative counts falling",
+            new Body.Writer().u8(2).u64(5).u64(6).u64(3).u64(2).u64(3).u64(0),
+            "below the last"),
+        Arguments.of(
+            "count below the last bucket",
+            new Body.Writer().u8(2).u64(5).u64(6).u64(1).u64(4).u64(3).u64(0),
+            "total count"),
+        Arguments.of(
+            "count with its top bit set",
+            new Body.Writer().u8(1).u64(5).u64(-2).u64(-1).u64(0),
+            "out of range"),
+        Arguments.of(
+            "sum with its top bit set",
+            new Body.Writer().u8(1).u64(5).u64(1).u64(1).u64(-1),
+            "sum out of range"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badHistograms")
+  void shouldRefuseAHistogramThatBreaksItsRules(String what, Body.Writer h, String message) {
+    ProtocolException e =
+        assertThrows(ProtocolException.class, () -> AppCodec.decode(hitsWith(h)), what);
+    assertTrue(e.getMessage().contains(message), what + ": " + e.getMessage());
+    assertTrue(e.getMessage().contains("hit histogram"), e.getMessage());
+  }
+
+  @Test
+  void shouldRefuseToBuildAHistogramThatBreaksItsRules() {
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new AppMessage.Latency(new long[] {2, 1}, new long[] {0, 0}, 0, 0));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new AppMessage.Latency(new long[] {1}, new long[] {0, 0}, 0, 0));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new AppMessage.Latency(new long[65], new long[65], 0, 0));
   }
 
   @ParameterizedTest
@@ -194,8 +302,19 @@ class AppCodecTest {
             .u64(2)
             .u64(0)
             .u64(0)
+            .u8(1)
+            .u64(1)
+            .u64(0)
+            .u64(0)
+            .u64(0)
+            .u8(1)
+            .u64(1)
+            .u64(0)
+            .u64(0)
+            .u64(0)
             .toByteArray();
-    assertThrows(ProtocolException.class, () -> AppCodec.decode(twice));
+    ProtocolException e = assertThrows(ProtocolException.class, () -> AppCodec.decode(twice));
+    assertTrue(e.getMessage().contains("twice"), e.getMessage());
     assertThrows(ProtocolException.class, () -> AppCodec.decode(new byte[0]));
   }
 

@@ -131,6 +131,14 @@ class ReplicaChannelTest {
     assertEquals(1L, h.hits().get("/hit.html"));
     assertEquals(2, h.misses());
     assertEquals(3, h.requests());
+    // The hit, and both misses: the one answered 504 after waiting for the manager, the one
+    // answered 503 at once.
+    assertEquals(1, h.hitLatency().count());
+    assertEquals(2, h.missLatency().count());
+    assertEquals(19, h.missLatency().bounds());
+    assertEquals(1_000_000_000L, h.missLatency().boundNanos(15));
+    assertEquals(1, h.missLatency().cumulative(15), "one miss waited for the 1.5 s timeout");
+    assertTrue(h.missLatency().sumNanos() >= 1_500_000_000L, h.missLatency().toString());
   }
 
   @Test

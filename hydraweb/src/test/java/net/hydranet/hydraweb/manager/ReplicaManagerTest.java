@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -94,14 +95,31 @@ class ReplicaManagerTest {
     }
   }
 
+  /** What the manager timed: fetches, and PUTs and DELETEs until ACKed, in nanoseconds. */
+  private static final class RecordedTimings implements ReplicaManager.Timings {
+    final List<Long> fetches = new CopyOnWriteArrayList<>();
+    final List<Long> puts = new CopyOnWriteArrayList<>();
+    final List<Long> deletes = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void originFetch(long nanos) {
+      fetches.add(nanos);
+    }
+
+    @Override
+    public void push(boolean put, long nanos) {
+      (put ? puts : deletes).add(nanos);
+    }
+  }
+
+  private final RecordedTimings timings = new RecordedTimings();
+
   private String startWithOneReplica(ManagerConfig.Builder b) throws Exception {
     manager =
         new ReplicaManager(
-                b.placement(always()).build(),
-                hostServer,
-                LoadSource.NONE,
-                System::currentTimeMillis)
-            .start();
+            b.placement(always()).build(), hostServer, LoadSource.NONE, System::currentTimeMillis);
+    manager.timings(timings);
+    manager.start();
     await("an installed replica", () -> !manager.replicaNames().isEmpty());
     String name = manager.replicaNames().get(0);
     assertEquals("hydraweb-1", name);
@@ -116,12 +134,23 @@ class ReplicaManagerTest {
     assertEquals("home", get(name, "/").body());
     assertEquals("A", get(name, "/a.html").body());
     assertEquals(0, nginx.fetches.get(), "pre-heated objects never reach the origin");
+    assertEquals(List.of(), timings.fetches);
+    // Every PUT ACKed is timed once (a re-sent one from its last sending; its first ACK is late).
+    await(
+        "every PUT timed",
+        () ->
+            timings.puts.size()
+                == manager.counter(ManagerCounter.PUTS_SENT)
+                    - manager.counter(ManagerCounter.RETRIES));
+    assertTrue(timings.puts.size() >= 3, "" + timings.puts);
 
     // Not pre-heated: a miss, fetched from the origin's web server, kept, and then kept hot.
     assertEquals("B", get(name, "/sub/b.html").body());
     assertEquals(1, nginx.fetches.get());
     assertEquals("B", get(name, "/sub/b.html").body());
     assertEquals(1, nginx.fetches.get(), "the answer was cached");
+    assertEquals(1, timings.fetches.size());
+    assertTrue(timings.fetches.get(0) > 0);
     await("/sub/b.html tracked", () -> manager.ackedVersion(name, "/sub/b.html") > 0);
 
     // A change: once ACKed, the replica serves the new version.
@@ -142,6 +171,9 @@ class ReplicaManagerTest {
     // A removal: DELETEd; the next request misses and the origin says 404.
     Files.delete(docroot.resolve("a.html"));
     await("a.html deleted", () -> manager.ackedVersion(name, "/a.html") < 0);
+    await("the DELETE timed", () -> timings.deletes.size() == 1);
+    assertTrue(
+        timings.puts.stream().allMatch(n -> n > 0 && n < 15_000_000_000L), "" + timings.puts);
     assertEquals(404, get(name, "/a.html").statusCode());
     assertEquals(404, get(name, "/nowhere.html").statusCode());
 
@@ -161,6 +193,11 @@ class ReplicaManagerTest {
     assertEquals("198.18.1.20", f.hostServer());
     assertTrue(f.hits() >= 1, f.toString());
     assertTrue(f.requests() >= f.hits() + f.misses(), f.toString());
+    // Their service times: the real replica's histograms, as it reported them.
+    assertTrue(f.hitLatency().count() >= 1, f.toString());
+    assertTrue(f.missLatency().count() >= 3, f.toString());
+    assertEquals(19, f.hitLatency().bounds());
+    assertEquals(f.missLatency().count(), f.missLatency().cumulative(18), "all within 10 s");
     assertEquals(1, manager.hostServersConnected());
   }
 

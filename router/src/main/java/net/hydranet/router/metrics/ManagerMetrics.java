@@ -3,20 +3,26 @@ package net.hydranet.router.metrics;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.prometheus.client.Collector;
 import io.prometheus.client.CounterMetricFamily;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import net.hydranet.hydraweb.LatencyHistogram;
+import net.hydranet.hydraweb.channel.AppMessage;
 import net.hydranet.hydraweb.manager.ManagerCounter;
 import net.hydranet.hydraweb.manager.ReplicaManager;
 
 /**
  * HydraWeb's replica manager's meters ({@code hydranet_manager_*}) and, through it, its replicas'
  * ({@code hydranet_hydraweb_replica_*{replica}}): the confined replicas listen on nothing but their
- * service port, so their hits, misses and requests reach Prometheus as they report them to the
- * manager.
+ * service port, so their hits, misses, requests and latency histograms reach Prometheus as they
+ * report them to the manager.
  */
 public final class ManagerMetrics {
   private static final String PREFIX = "hydranet.manager.";
@@ -66,6 +72,43 @@ public final class ManagerMetrics {
         .description("host servers the manager holds a replica management connection to")
         .register(registry);
     register(registry, new ReplicaCollector(manager::replicaFigures));
+    Timer fetch =
+        timer(
+                PREFIX + "origin.fetch.duration",
+                "a miss's fetch from the origin's web server, whatever it answered")
+            .register(registry);
+    Timer put =
+        timer(PREFIX + "push.duration", "a push from planned to acknowledged by the replica")
+            .tag("kind", "put")
+            .register(registry);
+    Timer delete =
+        timer(PREFIX + "push.duration", "a push from planned to acknowledged by the replica")
+            .tag("kind", "delete")
+            .register(registry);
+    manager.timings(
+        new ReplicaManager.Timings() {
+          @Override
+          public void originFetch(long nanos) {
+            fetch.record(nanos, TimeUnit.NANOSECONDS);
+          }
+
+          @Override
+          public void push(boolean isPut, long nanos) {
+            (isPut ? put : delete).record(nanos, TimeUnit.NANOSECONDS);
+          }
+        });
+  }
+
+  /**
+   * A timer whose histogram has the replica's buckets (1-2-5 from 10 µs to 10 s): bounded, and the
+   * same {@code le} values on every HydraWeb latency series.
+   */
+  private static Timer.Builder timer(String name, String description) {
+    Duration[] slos = new Duration[LatencyHistogram.BOUNDS];
+    for (int i = 0; i < slos.length; i++) {
+      slos[i] = Duration.ofNanos(LatencyHistogram.boundNanos(i));
+    }
+    return Timer.builder(name).description(description).serviceLevelObjectives(slos);
   }
 
   /**
@@ -79,8 +122,16 @@ public final class ManagerMetrics {
     }
   }
 
-  /** The replicas' own figures, labelled by replica and host server. */
+  /**
+   * The replicas' own figures, labelled by replica and host server: counters, and their service
+   * time as a histogram per result ({@code hit}, {@code miss}) in the bounds the replica reports.
+   */
   static final class ReplicaCollector extends Collector {
+    static final String DURATION = "hydranet_hydraweb_replica_request_duration_seconds";
+    private static final List<String> LABELS = List.of("replica", "host_server", "result");
+    private static final List<String> BUCKET_LABELS =
+        List.of("replica", "host_server", "result", "le");
+
     private final Supplier<List<ReplicaManager.ReplicaFigures>> figures;
 
     ReplicaCollector(Supplier<List<ReplicaManager.ReplicaFigures>> figures) {
@@ -101,13 +152,60 @@ public final class ManagerMetrics {
       CounterMetricFamily requests =
           new CounterMetricFamily(
               "hydranet_hydraweb_replica_requests", "requests a replica received", labels);
+      List<MetricFamilySamples.Sample> durations = new ArrayList<>();
       for (ReplicaManager.ReplicaFigures f : figures.get()) {
         List<String> values = List.of(f.name(), f.hostServer());
         hits.addMetric(values, f.hits());
         misses.addMetric(values, f.misses());
         requests.addMetric(values, f.requests());
+        histogram(durations, f.name(), f.hostServer(), "hit", f.hitLatency());
+        histogram(durations, f.name(), f.hostServer(), "miss", f.missLatency());
       }
-      return List.of(hits, misses, requests);
+      return List.of(
+          hits,
+          misses,
+          requests,
+          new MetricFamilySamples(
+              DURATION,
+              Type.HISTOGRAM,
+              "a replica's service time per request, from the request parsed to its response"
+                  + " queued; a miss's includes its wait for the manager's answer",
+              durations));
+    }
+
+    /** A histogram's samples: a bucket per bound, +Inf, count and sum, in seconds. */
+    private static void histogram(
+        List<MetricFamilySamples.Sample> out,
+        String replica,
+        String hostServer,
+        String result,
+        AppMessage.Latency l) {
+      if (l == null) {
+        return; // not reported yet
+      }
+      List<String> values = List.of(replica, hostServer, result);
+      for (int i = 0; i < l.bounds(); i++) {
+        out.add(
+            new MetricFamilySamples.Sample(
+                DURATION + "_bucket",
+                BUCKET_LABELS,
+                List.of(
+                    replica,
+                    hostServer,
+                    result,
+                    Collector.doubleToGoString(l.boundNanos(i) / Collector.NANOSECONDS_PER_SECOND)),
+                l.cumulative(i)));
+      }
+      out.add(
+          new MetricFamilySamples.Sample(
+              DURATION + "_bucket",
+              BUCKET_LABELS,
+              List.of(replica, hostServer, result, "+Inf"),
+              l.count()));
+      out.add(new MetricFamilySamples.Sample(DURATION + "_count", LABELS, values, l.count()));
+      out.add(
+          new MetricFamilySamples.Sample(
+              DURATION + "_sum", LABELS, values, l.sumNanos() / Collector.NANOSECONDS_PER_SECOND));
     }
   }
 }

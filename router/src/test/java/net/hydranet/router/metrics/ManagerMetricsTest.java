@@ -16,14 +16,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import net.hydranet.hydraweb.LatencyHistogram;
 import net.hydranet.hydraweb.channel.AppCodec;
 import net.hydranet.hydraweb.channel.AppMessage;
 import net.hydranet.hydraweb.manager.HostServerLink;
@@ -40,6 +44,14 @@ import org.junit.jupiter.api.io.TempDir;
 class ManagerMetricsTest {
   private static final Pattern SERIES =
       Pattern.compile("(?m)^(hydranet_[a-z_]+)(?:\\{([^}]*)\\})? (\\S+)$");
+
+  /** Hits: 2 within 10 µs, 1 more within 20 µs; 3.5 µs + 2 × 4 µs + 15 µs in all. */
+  private static final AppMessage.Latency HIT_LATENCY =
+      new AppMessage.Latency(new long[] {10_000, 20_000}, new long[] {2, 3}, 3, 26_500);
+
+  /** Misses: none within 1 ms, 2 within 5 ms. */
+  private static final AppMessage.Latency MISS_LATENCY =
+      new AppMessage.Latency(new long[] {1_000_000, 5_000_000}, new long[] {0, 2}, 2, 7_000_000);
 
   @TempDir Path tmp;
   private final ExecutorService replicaThread = Executors.newSingleThreadExecutor();
@@ -97,7 +109,7 @@ class ManagerMetricsTest {
       }
       AppMessage reply = null;
       if (m instanceof AppMessage.HitsQuery q) {
-        reply = new AppMessage.Hits(q.id(), Map.of("/a.html", 3L), 2, 5);
+        reply = new AppMessage.Hits(q.id(), Map.of("/a.html", 3L), 2, 5, HIT_LATENCY, MISS_LATENCY);
       } else if (m instanceof AppMessage.Put p) {
         reply = new AppMessage.Ack(p.id(), AppMessage.STORED);
       } else if (m instanceof AppMessage.Delete d) {
@@ -178,7 +190,42 @@ class ManagerMetricsTest {
     String replica = "replica=\"web-1\",host_server=\"198.18.1.20\"";
     await("hits reported", () -> value("hydranet_hydraweb_replica_hits_total", replica) == 3);
 
+    await(
+        "latency reported",
+        () ->
+            value(
+                    "hydranet_hydraweb_replica_request_duration_seconds_count",
+                    replica + ",result=\"miss\"")
+                == 2);
+
     String text = scrapeOverHttp();
+    // The replica's histograms, as real Prometheus histograms: its bounds in seconds.
+    Map<String, Histogram> h = histograms(text, DURATION);
+    assertEquals(Set.of("web-1/hit", "web-1/miss"), h.keySet(), text);
+    assertEquals(List.of(1e-5, 2e-5, Double.POSITIVE_INFINITY), h.get("web-1/hit").le());
+    assertEquals(List.of(2.0, 3.0, 3.0), h.get("web-1/hit").counts());
+    assertEquals(3, h.get("web-1/hit").count());
+    assertEquals(26.5e-6, h.get("web-1/hit").sum(), 1e-12);
+    assertEquals(List.of(0.001, 0.005, Double.POSITIVE_INFINITY), h.get("web-1/miss").le());
+    assertEquals(List.of(0.0, 2.0, 2.0), h.get("web-1/miss").counts());
+    assertEquals(0.007, h.get("web-1/miss").sum(), 1e-12);
+    assertTrue(
+        text.contains("# TYPE " + DURATION + " histogram"), "declared a histogram:\n" + text);
+    // The manager's own times: the miss's fetch, and each PUT until ACKed, in the same buckets.
+    assertEquals(1, value(text, "hydranet_manager_origin_fetch_duration_seconds_count", ""));
+    double puts = value(text, "hydranet_manager_push_duration_seconds_count", "kind=\"put\"");
+    assertTrue(puts >= 3, text);
+    assertEquals(
+        puts,
+        value(text, "hydranet_manager_push_duration_seconds_bucket", "kind=\"put\",le=\"10.0\""),
+        "every push within 10 s");
+    assertEquals(0, value(text, "hydranet_manager_push_duration_seconds_count", "kind=\"delete\""));
+    assertEquals(
+        20,
+        text.lines()
+            .filter(l -> l.startsWith("hydranet_manager_origin_fetch_duration_seconds_bucket{"))
+            .count(),
+        "19 bounds and +Inf");
     assertEquals(1, value(text, "hydranet_manager_installs_total", ""));
     // The answered miss is cached, and from then on kept hot: pushed too.
     assertTrue(value(text, "hydranet_manager_pushes_sent_total", "kind=\"put\"") >= 3, text);
@@ -193,7 +240,7 @@ class ManagerMetricsTest {
         "a load sample", () -> value("hydranet_manager_origin_load_requests_per_second", "") == 42);
 
     // Bounded labels only: never a client address, a path or a replica's own figure as a label.
-    Set<String> allowed = Set.of("result", "status", "kind", "replica", "host_server");
+    Set<String> allowed = Set.of("result", "status", "kind", "replica", "host_server", "le");
     Matcher m = SERIES.matcher(text);
     int series = 0;
     while (m.find()) {
@@ -211,6 +258,117 @@ class ManagerMetricsTest {
     assertTrue(manager.remove(name));
     assertEquals(-1, value(endpoint.scrape(), "hydranet_hydraweb_replica_hits_total", replica));
     assertEquals(1, value(endpoint.scrape(), "hydranet_manager_removes_total", ""));
+  }
+
+  @Test
+  void shouldExportEachReplicasLatencyAsAValidPrometheusHistogram() throws Exception {
+    long[] bounds = LatencyHistogram.boundsNanos();
+    long[] hits = new long[bounds.length];
+    long[] misses = new long[bounds.length];
+    for (int i = 0; i < bounds.length; i++) {
+      hits[i] = 100 + 10L * i; // 100 at or under 10 µs, 10 more in each bucket above
+      misses[i] = i < 10 ? 0 : 1 + i;
+    }
+    AppMessage.Latency hit = new AppMessage.Latency(bounds, hits, hits[18] + 4, 3_000_000_000L);
+    AppMessage.Latency miss = new AppMessage.Latency(bounds, misses, misses[18], 900_000_000_000L);
+    List<ReplicaManager.ReplicaFigures> figures =
+        List.of(
+            new ReplicaManager.ReplicaFigures("web-1", "198.18.1.20", 1, 2, 3, hit, miss),
+            new ReplicaManager.ReplicaFigures("web-2", "198.18.1.21", 0, 0, 0, null, null));
+    endpoint = MetricsEndpoint.start("127.0.0.1:0");
+    ManagerMetrics.register(
+        endpoint.registry(), new ManagerMetrics.ReplicaCollector(() -> figures));
+    String text = scrapeOverHttp();
+
+    Map<String, Histogram> h = histograms(text, DURATION);
+    assertEquals(Set.of("web-1/hit", "web-1/miss"), h.keySet(), "web-2 has not reported yet");
+    for (Map.Entry<String, Histogram> e : h.entrySet()) {
+      Histogram x = e.getValue();
+      assertEquals(20, x.le().size(), e.getKey());
+      for (int i = 0; i < 19; i++) {
+        assertEquals(bounds[i] / 1e9, x.le().get(i), bounds[i] * 1e-15, e.getKey());
+      }
+      assertEquals(Double.POSITIVE_INFINITY, x.le().get(19));
+      for (int i = 1; i < 20; i++) {
+        assertTrue(x.counts().get(i) >= x.counts().get(i - 1), e.getKey() + " falls at " + i);
+      }
+      assertEquals(x.count(), x.counts().get(19), e.getKey() + ": +Inf equals the count");
+    }
+    assertEquals(284, h.get("web-1/hit").count(), "280 within 10 s and 4 above");
+    assertEquals(3.0, h.get("web-1/hit").sum(), 1e-9);
+    assertEquals(10 + 1, h.get("web-1/miss").counts().get(10), "le 0.02: " + h.get("web-1/miss"));
+    assertEquals(900.0, h.get("web-1/miss").sum(), 1e-6);
+    promtoolAccepts(text);
+  }
+
+  /**
+   * {@code promtool check metrics} lints our part of the exposition (names, units, histogram
+   * suffixes); Micrometer's JVM meters have findings of their own and are left out.
+   */
+  private void promtoolAccepts(String text) throws Exception {
+    StringBuilder ours = new StringBuilder();
+    text.lines()
+        .filter(l -> l.replaceFirst("^# (HELP|TYPE) ", "").startsWith("hydranet_"))
+        .forEach(l -> ours.append(l).append('\n'));
+    assertTrue(ours.toString().contains(DURATION + "_bucket"), ours.toString());
+    Process p =
+        new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
+    p.getOutputStream().write(ours.toString().getBytes(StandardCharsets.UTF_8));
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS), "promtool timed out");
+    assertEquals(0, p.exitValue(), "promtool check metrics:\n" + out);
+  }
+
+  private static final String DURATION = "hydranet_hydraweb_replica_request_duration_seconds";
+
+  /** One replica's histogram for one result, read back from a scrape. */
+  record Histogram(List<Double> le, List<Double> counts, double count, double sum) {}
+
+  private static final Pattern HISTOGRAM_SAMPLE =
+      Pattern.compile(
+          "(?m)^(hydranet_[a-z_]+?)(_bucket|_count|_sum)\\{replica=\"([^\"]+)\","
+              + "host_server=\"[^\"]+\",result=\"([a-z]+)\",(?:le=\"([^\"]+)\",)?\\} (\\S+)$");
+
+  /** Every histogram named {@code name} in a scrape, by "replica/result", buckets in order. */
+  static Map<String, Histogram> histograms(String scrape, String name) {
+    Map<String, TreeMap<Double, Double>> buckets = new TreeMap<>();
+    Map<String, Double> counts = new TreeMap<>();
+    Map<String, Double> sums = new TreeMap<>();
+    Matcher m = HISTOGRAM_SAMPLE.matcher(scrape);
+    while (m.find()) {
+      if (!m.group(1).equals(name)) {
+        continue;
+      }
+      String key = m.group(3) + "/" + m.group(4);
+      double v = Double.parseDouble(m.group(6));
+      switch (m.group(2)) {
+        case "_bucket" -> {
+          double le =
+              m.group(5).equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(m.group(5));
+          assertEquals(
+              null,
+              buckets.computeIfAbsent(key, k -> new TreeMap<>()).put(le, v),
+              "le " + le + " twice for " + key);
+        }
+        case "_count" -> counts.put(key, v);
+        default -> sums.put(key, v);
+      }
+    }
+    Map<String, Histogram> out = new TreeMap<>();
+    buckets.forEach(
+        (key, b) -> {
+          assertTrue(counts.containsKey(key) && sums.containsKey(key), key + " lacks count or sum");
+          out.put(
+              key,
+              new Histogram(
+                  new ArrayList<>(b.keySet()),
+                  new ArrayList<>(b.values()),
+                  counts.get(key),
+                  sums.get(key)));
+        });
+    assertEquals(counts.keySet(), out.keySet(), "a count without buckets");
+    return out;
   }
 
   private String scrapeOverHttp() throws Exception {

@@ -90,9 +90,38 @@ class HydraWebPrometheusIT {
         assertTrue(miss.stdout().contains("page 999"), miss.describe());
       }
       assertTrue(net.curlLocal("/index.html", 5).ok());
+      // A change on the origin: the manager pushes it (a PUT timed until its ACK) while
+      // Prometheus watches; the pre-heat's pushes were all before Prometheus started.
+      Files.writeString(
+          net.site().resolve("page-007.html"),
+          WebNetwork.page(7, 1200).replace("page 007", "page 007 v2"));
       net.await(
           "the replica's hits to reach Prometheus through the manager",
           () -> number(scalar(net, "sum(hydranet_hydraweb_replica_hits_total)")) >= 5);
+      net.await(
+          "the changed page's push to reach Prometheus",
+          () ->
+              number(
+                      scalar(
+                          net,
+                          "sum(increase(hydranet_manager_push_duration_seconds_count"
+                              + "{kind=\"put\"}[1m]))"))
+                  > 0);
+      net.await(
+          "the replica's timed hits and misses to reach Prometheus",
+          () ->
+              number(
+                          scalar(
+                              net,
+                              "sum(increase(hydranet_hydraweb_replica_request_duration_seconds_count"
+                                  + "{result=\"hit\"}[1m]))"))
+                      > 0
+                  && number(
+                          scalar(
+                              net,
+                              "sum(increase(hydranet_hydraweb_replica_request_duration_seconds_count"
+                                  + "{result=\"miss\"}[1m]))"))
+                      > 0);
       try {
         net.await(
             "the miss answered through the manager to reach Prometheus",
@@ -113,11 +142,33 @@ class HydraWebPrometheusIT {
       List<String> expressions = expressions(root);
       assertTrue(expressions.size() >= 40, "expressions: " + expressions.size());
       for (String expr : expressions) {
-        if (query(net, expr).isEmpty()) {
+        JsonNode result = query(net, expr);
+        // A quantile of a histogram that saw nothing in its window is NaN: that is no data.
+        if (result.isEmpty() || expr.contains("histogram_quantile") && !anyNumber(result)) {
           missing.add(expr);
         }
       }
       assertEquals(List.of(), missing, "expressions with no data");
+
+      // The latency quantiles an operator would read: a hit is served well within a second, a
+      // miss waits for the manager's fetch from nginx across the WAN (10 ms each way here).
+      double hitP99 =
+          number(
+              scalar(
+                  net,
+                  "histogram_quantile(0.99, sum by (le) (rate("
+                      + "hydranet_hydraweb_replica_request_duration_seconds_bucket"
+                      + "{replica=\"web-1\",result=\"hit\"}[1m])))"));
+      double missP50 =
+          number(
+              scalar(
+                  net,
+                  "histogram_quantile(0.5, sum by (le) (rate("
+                      + "hydranet_hydraweb_replica_request_duration_seconds_bucket"
+                      + "{replica=\"web-1\",result=\"miss\"}[1m])))"));
+      assertTrue(hitP99 > 0 && hitP99 < 1, "hit p99 " + hitP99 + " s");
+      assertTrue(missP50 > 0.01 && missP50 < 10, "miss p50 " + missP50 + " s");
+      System.out.printf("replica web-1: hit p99 %.6f s, miss p50 %.6f s%n", hitP99, missP50);
 
       // A few figures an operator would read off the HydraWeb row.
       assertTrue(
@@ -171,6 +222,16 @@ class HydraWebPrometheusIT {
       }
     }
     return out;
+  }
+
+  /** True if some sample of a query's result is a number (not NaN). */
+  private static boolean anyNumber(JsonNode result) {
+    for (JsonNode sample : result) {
+      if (!Double.isNaN(number(sample.path("value").path(1).asText()))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static double number(String s) {
