@@ -38,7 +38,6 @@ public final class Pipeline implements AutoCloseable {
   private final Runnable commandDrain;
   private final Clock clock;
   private final Counters counters;
-  private final ReceiveWait receiveWait;
   private final CountDownLatch ended = new CountDownLatch(1);
   private volatile boolean running = true;
   private volatile RuntimeException receiveError;
@@ -63,7 +62,6 @@ public final class Pipeline implements AutoCloseable {
     this.commandDrain = commandDrain;
     this.clock = clock;
     this.counters = counters;
-    this.receiveWait = waitStrategy instanceof ReceiveWait r ? r : null;
     ByteBuffer memory = BufferUtil.allocateDirectAligned(ringSize * FrameSlot.SLOT_SIZE, 64);
     AtomicInteger next = new AtomicInteger();
     this.disruptor =
@@ -138,13 +136,10 @@ public final class Pipeline implements AutoCloseable {
     int remaining = sources.length;
     long lastPublish = System.nanoTime();
     long sequence = ring.next();
-    // Idle: spin briefly, then yield, then sleep — an idle router must not burn a core the traffic
-    // needs (two cores here). With a ReceiveWait the sleep ends when a frame arrives (or at the
-    // next tick); without one (captures, tests) it is a park of up to 20 µs.
-    IdleStrategy idle =
-        receiveWait == null
-            ? new BackoffIdleStrategy(64, 16, 1_000, 20_000)
-            : new ReceiveIdle(receiveWait);
+    // Idle: spin briefly, then yield, then park up to 20 µs — an idle router must not burn a
+    // core the traffic needs (two cores here), and 20 µs bounds the latency it adds to the first
+    // packet after a pause.
+    IdleStrategy idle = new BackoffIdleStrategy(64, 16, 1_000, 20_000);
     try {
       while (running && remaining > 0) {
         boolean published = false;
@@ -193,48 +188,6 @@ public final class Pipeline implements AutoCloseable {
       slot.kind = FrameSlot.KIND_END;
       slot.timestampNanos = clock == Clock.LIVE ? System.nanoTime() : meta.timestampNanos;
       ring.publish(sequence);
-    }
-  }
-
-  /**
-   * Spins, yields, then blocks in the wait strategy until a frame may be there or a tick is due.
-   */
-  private static final class ReceiveIdle implements IdleStrategy {
-    private static final int SPINS = 64;
-    private static final int YIELDS = 4;
-    private static final int TICK_MILLIS = (int) (TICK_NANOS / 1_000_000L);
-    private final ReceiveWait wait;
-    private int idle;
-
-    ReceiveIdle(ReceiveWait wait) {
-      this.wait = wait;
-    }
-
-    @Override
-    public void idle(int workCount) {
-      if (workCount > 0) {
-        reset();
-      } else {
-        idle();
-      }
-    }
-
-    @Override
-    public void idle() {
-      if (idle < SPINS) {
-        idle++;
-        Thread.onSpinWait();
-      } else if (idle < SPINS + YIELDS) {
-        idle++;
-        Thread.yield();
-      } else {
-        wait.awaitFrames(TICK_MILLIS);
-      }
-    }
-
-    @Override
-    public void reset() {
-      idle = 0;
     }
   }
 

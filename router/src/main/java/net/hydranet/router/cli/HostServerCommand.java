@@ -1,5 +1,6 @@
 package net.hydranet.router.cli;
 
+import com.lmax.disruptor.LiteBlockingWaitStrategy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +19,6 @@ import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.io.FrameSource;
 import net.hydranet.forwarding.io.live.KernelChecks;
 import net.hydranet.forwarding.io.live.LivePcapSource;
-import net.hydranet.forwarding.io.live.PollWaitStrategy;
 import net.hydranet.forwarding.io.live.TunDevice;
 import net.hydranet.forwarding.pipeline.Pipeline;
 import net.hydranet.forwarding.wire.Ipv4Header;
@@ -148,13 +148,6 @@ public final class HostServerCommand implements Callable<Integer> {
       } catch (IOException e) {
         throw new UserError(e.getMessage());
       }
-      PollWaitStrategy wait;
-      try {
-        wait = PollWaitStrategy.over(List.of(source));
-      } catch (IOException e) {
-        source.close();
-        throw new UserError(e.getMessage());
-      }
       try {
         pipeline =
             new Pipeline(
@@ -164,7 +157,7 @@ public final class HostServerCommand implements Callable<Integer> {
                 () -> {},
                 new Counters(),
                 Pipeline.Clock.LIVE,
-                wait);
+                new LiteBlockingWaitStrategy());
         if (controlConfig != null) {
           try {
             agent = ControlPlane.hostServer(controlConfig, ControlPlane::hostLoad);
@@ -276,7 +269,6 @@ public final class HostServerCommand implements Callable<Integer> {
         }
       } finally {
         source.close();
-        wait.close();
       }
     } finally {
       claim.close();

@@ -1,5 +1,6 @@
 package net.hydranet.router.cli;
 
+import com.lmax.disruptor.LiteBlockingWaitStrategy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +23,6 @@ import net.hydranet.forwarding.io.FrameSource;
 import net.hydranet.forwarding.io.TxPort;
 import net.hydranet.forwarding.io.live.KernelChecks;
 import net.hydranet.forwarding.io.live.LivePcapSource;
-import net.hydranet.forwarding.io.live.PollWaitStrategy;
 import net.hydranet.forwarding.pipeline.Pipeline;
 import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
@@ -119,7 +119,6 @@ public final class RedirectorCommand implements Callable<Integer> {
 
     List<LivePcapSource> sources = new ArrayList<>();
     TxPort[] ports = new TxPort[names.size()];
-    PollWaitStrategy wait = null;
     try {
       for (RouterInterface i : cfg.context().interfaces()) {
         try {
@@ -134,12 +133,8 @@ public final class RedirectorCommand implements Callable<Integer> {
       ForwardingPlane plane = new ForwardingPlane(cfg.context(), ports);
       cfg.applyTo(plane);
       logStartup(cfg);
-      try {
-        wait = PollWaitStrategy.over(sources);
-      } catch (IOException e) {
-        throw new UserError(e.getMessage());
-      }
-      plane.start(sources.toArray(new FrameSource[0]), Pipeline.Clock.LIVE, wait);
+      plane.start(
+          sources.toArray(new FrameSource[0]), Pipeline.Clock.LIVE, new LiteBlockingWaitStrategy());
       if (!metricsAddress.equals("off")) {
         try {
           metrics = MetricsEndpoint.start(metricsAddress);
@@ -173,9 +168,6 @@ public final class RedirectorCommand implements Callable<Integer> {
       }
       for (LivePcapSource s : sources) {
         s.close();
-      }
-      if (wait != null) {
-        wait.close();
       }
     }
   }

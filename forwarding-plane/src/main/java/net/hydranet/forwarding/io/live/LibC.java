@@ -4,8 +4,8 @@ import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 
 /**
- * Direct-mapped libc calls for the TUN device and for waiting on descriptors: buffers are passed as
- * native addresses so a packet crosses into the kernel without a Java array copy.
+ * Direct-mapped libc calls for the TUN device: buffers are passed as native addresses so a packet
+ * crosses into the kernel without a Java array copy.
  */
 final class LibC {
   static final int O_RDWR = 0x2;
@@ -37,13 +37,4 @@ final class LibC {
   static native long write(int fd, long buf, long count);
 
   static native String strerror(int errnum);
-
-  static final short POLLIN = 0x1;
-  static final int EFD_NONBLOCK = 0x800;
-  static final int EFD_CLOEXEC = 0x80000;
-
-  /** {@code fds} points at {@code nfds} struct pollfd (int fd, short events, short revents). */
-  static native int poll(long fds, long nfds, int timeoutMillis);
-
-  static native int eventfd(int initval, int flags);
 }

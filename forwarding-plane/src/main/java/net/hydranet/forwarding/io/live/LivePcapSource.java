@@ -256,15 +256,6 @@ public final class LivePcapSource implements FrameSource {
     return txPort;
   }
 
-  /**
-   * The descriptor that polls readable when the ring holds a frame ({@code
-   * pcap_get_selectable_fd}), for {@link PollWaitStrategy}; -1 if there is none or the handle is
-   * closed.
-   */
-  public int selectableFd() {
-    return closed ? -1 : PcapNative.pcap_get_selectable_fd(pcap);
-  }
-
   public String interfaceName() {
     return interfaceName;
   }

@@ -116,8 +116,6 @@ final class PcapNative {
 
   static native void pcap_freecode(long program);
 
-  static native int pcap_get_selectable_fd(long p);
-
   static native int pcap_next_ex(long p, long headerOut, long dataOut);
 
   static native int pcap_sendpacket(long p, long buf, int size);
