@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * and is counted; nothing a manager sends can stop the service or touch another origin's replicas.
  */
 public final class ReplicaService implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger("hydranet.replica");
+  private static final Logger LOG = LoggerFactory.getLogger(ReplicaService.class);
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
 
   /** Tells the routing protocol to send no new flows to an origin's services here. */

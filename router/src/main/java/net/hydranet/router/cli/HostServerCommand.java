@@ -59,7 +59,7 @@ import picocli.CommandLine.Option;
       "  hydranet hostserver --interface eth0 --address 198.18.1.20"
     })
 public final class HostServerCommand implements Callable<Integer> {
-  private static final Logger LOG = LoggerFactory.getLogger("hydranet.hostserver");
+  private static final Logger LOG = LoggerFactory.getLogger(HostServerCommand.class);
 
   @Option(names = "--interface", required = true, description = "the uplink to capture on")
   String iface;

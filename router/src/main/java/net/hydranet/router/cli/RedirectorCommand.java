@@ -55,7 +55,7 @@ import picocli.CommandLine.Option;
       "  hydranet redirector --config /etc/hydranet/redirector.yaml --status /run/hydranet/status"
     })
 public final class RedirectorCommand implements Callable<Integer> {
-  private static final Logger LOG = LoggerFactory.getLogger("hydranet.redirector");
+  private static final Logger LOG = LoggerFactory.getLogger(RedirectorCommand.class);
 
   @Option(names = "--config", required = true, description = "redirector YAML configuration")
   Path config;

@@ -15,11 +15,14 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
@@ -198,6 +201,29 @@ class LogFormatTest {
     }
     assertEquals(2, code, b.toString(StandardCharsets.UTF_8));
     assertFalse(HydraNetCommand.execute("--log-format", "json", "--help") != 0);
+  }
+
+  @Test
+  void shouldNameEveryHydraNetLoggerAfterItsClass() throws IOException {
+    // logback.xml sets the level of net.hydranet.*: a logger named otherwise ("hydranet.replica")
+    // would fall under the libraries' warn and lose its info lines without a word.
+    Path root = Path.of("").toAbsolutePath().getParent();
+    assertTrue(Files.exists(root.resolve("logging/src/main/resources/logback.xml")), root + "");
+    List<String> named = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(root)) {
+      for (Path f :
+          files
+              .filter(p -> p.toString().endsWith(".java"))
+              .filter(p -> p.toString().contains("/src/main/java/"))
+              .toList()) {
+        for (String line : Files.readAllLines(f)) {
+          if (line.contains("getLogger(\"")) {
+            named.add(root.relativize(f) + ": " + line.strip());
+          }
+        }
+      }
+    }
+    assertEquals(List.of(), named, "use LoggerFactory.getLogger(TheClass.class)");
   }
 
   /**
