@@ -386,12 +386,14 @@ public final class ReplicaService implements AutoCloseable {
   /**
    * Refuses request {@code seq}; {@code field} names what was wrong (a manifest attribute, a
    * resource, "name"), or is null. Logged with reason (the refusal's name, as in {@code hydranet
-   * ctl replicas} and the metrics), code (the REFUSED frame's), field and manager as keys.
+   * ctl replicas} and the metrics), code (the REFUSED frame's), field and manager as keys; at info,
+   * but NO_CHANNEL at debug: the manager probes a starting replica every second until its channel
+   * is up, and each probe is refused so (counted all the same).
    */
   private void refuse(Connection c, long seq, Refusal why, String field, String text) {
     counters.refused(why);
     var event =
-        LOG.atInfo()
+        (why == Refusal.NO_CHANNEL ? LOG.atDebug() : LOG.atInfo())
             .addKeyValue("reason", why.name().toLowerCase(Locale.ROOT))
             .addKeyValue("code", why.code);
     if (field != null) {

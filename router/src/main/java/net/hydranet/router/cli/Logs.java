@@ -3,24 +3,26 @@ package net.hydranet.router.cli;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import net.hydranet.logging.DefaultConfigurator;
 
 /**
  * The log settings of the command line ({@code -v}, {@code --log-format}) as the system properties
- * that logback.xml (the logging module) reads when the first logger is made, and how they reach the
- * processes a daemon starts (a virtual host's {@code hydranet vhost}).
+ * that the logging module's {@link DefaultConfigurator} (and logback.xml) read when the first
+ * logger is made, and how they reach the processes a daemon starts (a virtual host's {@code
+ * hydranet vhost}).
  */
 final class Logs {
   /** logfmt or json; environment HYDRANET_LOG_FORMAT when unset. */
-  static final String FORMAT = "hydranet.log.format";
+  static final String FORMAT = DefaultConfigurator.FORMAT;
 
   /** HydraNet's own loggers' level; environment HYDRANET_LOG_LEVEL when unset. */
-  static final String LEVEL = "hydranet.log.level";
+  static final String LEVEL = DefaultConfigurator.LEVEL;
 
   /** Every other logger's level; environment HYDRANET_LOG_LIBRARIES when unset. */
-  static final String LIBRARIES = "hydranet.log.libraries";
+  static final String LIBRARIES = DefaultConfigurator.LIBRARIES;
 
   /** A configuration file of the operator's own, logback's property. */
-  static final String CONFIGURATION_FILE = "logback.configurationFile";
+  static final String CONFIGURATION_FILE = DefaultConfigurator.CONFIGURATION_FILE;
 
   private Logs() {}
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.joran.JoranConfigurator;
+import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.util.LogbackMDCAdapter;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -23,14 +24,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
+import net.hydranet.logging.DefaultConfigurator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 
 /**
  * The logs as an operator's tools read them: loggers run through the real configuration (the
- * logback.xml that hydranet.jar carries, with the properties {@code -v} and {@code --log-format}
- * set) and each line is parsed as logfmt or JSON.
+ * logging module's DefaultConfigurator, which hydranet.jar's logback applies, and its logback.xml,
+ * with the properties {@code -v} and {@code --log-format} set) and each line is parsed as logfmt or
+ * JSON.
  */
 class LogFormatTest {
   private static final String TIME = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z";
@@ -217,7 +220,7 @@ class LogFormatTest {
               .filter(p -> p.toString().contains("/src/main/java/"))
               .toList()) {
         for (String line : Files.readAllLines(f)) {
-          if (line.contains("getLogger(\"")) {
+          if (line.contains("LoggerFactory.getLogger(\"")) {
             named.add(root.relativize(f) + ": " + line.strip());
           }
         }
@@ -226,12 +229,67 @@ class LogFormatTest {
     assertEquals(List.of(), named, "use LoggerFactory.getLogger(TheClass.class)");
   }
 
+  @Test
+  void shouldWriteTheSameLinesFromLogbackXmlAsFromTheDefaultConfigurator() {
+    IOException boom = new IOException("boom"); // one stack trace for both
+    Consumer<LoggerContext> events =
+        c -> {
+          Logger ours = c.getLogger("net.hydranet.hydraweb.manager.ReplicaManager");
+          ours.debug("not shown by default");
+          ours.atInfo().addKeyValue("action", "install").addKeyValue("rps", 412).log(TRICKY);
+          c.getLogger("org.pcap4j.core.Pcaps").info("not shown by default");
+          c.getLogger("org.pcap4j.core.Pcaps").warn("shown");
+          ours.error("failed", boom);
+        };
+    for (String[] args : List.of(new String[0], new String[] {"--log-format=json", "-v"})) {
+      clearProperties();
+      Logs.configure(args);
+      List<String> code = run(false, events);
+      List<String> file = run(true, events);
+      assertEquals(List.of(args).contains("-v") ? 5 : 3, code.size(), code.toString());
+      assertEquals(withoutTime(code), withoutTime(file), "logback.xml says what the code does");
+    }
+  }
+
+  @Test
+  void shouldStepAsideForTheOperatorsOwnFile() {
+    System.setProperty(Logs.CONFIGURATION_FILE, "/etc/hydranet/logback.xml");
+    try {
+      DefaultConfigurator d = new DefaultConfigurator();
+      LoggerContext c = new LoggerContext();
+      d.setContext(c);
+      assertEquals(Configurator.ExecutionStatus.INVOKE_NEXT_IF_ANY, d.configure(c));
+      assertTrue(
+          c.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).iteratorForAppenders().hasNext() == false,
+          "nothing configured: logback's own configurator reads the file");
+    } finally {
+      System.clearProperty(Logs.CONFIGURATION_FILE);
+    }
+  }
+
+  @Test
+  void shouldBeWhatLogbackFindsAsAService() {
+    List<String> found = new ArrayList<>();
+    java.util.ServiceLoader.load(Configurator.class)
+        .forEach(c -> found.add(c.getClass().getName()));
+    assertEquals(List.of(DefaultConfigurator.class.getName()), found);
+  }
+
+  private static List<String> withoutTime(List<String> lines) {
+    return lines.stream().map(l -> l.replaceAll(TIME, "T")).toList();
+  }
+
+  private static List<String> run(Consumer<LoggerContext> body) {
+    return run(false, body);
+  }
+
   /**
-   * Configures a fresh logback context from the real logback.xml (system properties as {@link
-   * Logs#configure} left them), runs {@code body} against it, and returns what it wrote to stderr,
+   * Configures a fresh logback context as the jars do (the logging module's {@link
+   * DefaultConfigurator}) or from its logback.xml, with the system properties as {@link
+   * Logs#configure} left them; runs {@code body} against it, and returns what it wrote to stderr,
    * line by line.
    */
-  private static List<String> run(Consumer<LoggerContext> body) {
+  private static List<String> run(boolean xml, Consumer<LoggerContext> body) {
     URL config = LogFormatTest.class.getClassLoader().getResource("logback.xml");
     assertNotNull(config, "logback.xml on the class path (the logging module)");
     assertTrue(config.toString().contains("logging"), "the logging module's: " + config);
@@ -241,9 +299,15 @@ class LogFormatTest {
     c.setMDCAdapter(new LogbackMDCAdapter()); // as SLF4J's provider does for its own context
     System.setErr(new PrintStream(b, true, StandardCharsets.UTF_8));
     try {
-      JoranConfigurator j = new JoranConfigurator();
-      j.setContext(c);
-      j.doConfigure(config);
+      if (xml) {
+        JoranConfigurator j = new JoranConfigurator();
+        j.setContext(c);
+        j.doConfigure(config);
+      } else {
+        DefaultConfigurator d = new DefaultConfigurator();
+        d.setContext(c);
+        assertEquals(Configurator.ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY, d.configure(c));
+      }
       body.accept(c);
     } catch (ch.qos.logback.core.joran.spi.JoranException e) {
       throw new AssertionError(e);
