@@ -48,7 +48,7 @@ public final class HostServerAgent extends ControlAgent {
         settings,
         signer,
         gatekeeper,
-        LoggerFactory.getLogger("hydranet.control"));
+        LoggerFactory.getLogger(HostServerAgent.class));
     if (weight < 0 || weight > Codec.MAX_WEIGHT) {
       throw new IllegalArgumentException(
           "weight " + weight + " is outside [0, " + Codec.MAX_WEIGHT + "]");
@@ -115,11 +115,12 @@ public final class HostServerAgent extends ControlAgent {
     submit(
         () -> {
           if (drained.add(Entry.service(origin, protocol, port))) {
-            log.info(
-                "draining {}:{}/{}: weight 0",
-                Addresses.format(origin),
-                port,
-                Addresses.protocol(protocol));
+            String service =
+                Addresses.format(origin) + ":" + port + "/" + Addresses.protocol(protocol);
+            log.atInfo()
+                .addKeyValue("event", "drain")
+                .addKeyValue("service", service)
+                .log("draining {}: weight 0", service);
             changed = true;
           }
         });
@@ -145,7 +146,10 @@ public final class HostServerAgent extends ControlAgent {
         () -> {
           draining = true;
           changed = true;
-          log.info("draining: weight 0 announced; leaving in {} ms", drainMillis);
+          log.atInfo()
+              .addKeyValue("event", "leave")
+              .addKeyValue("drain_ms", drainMillis)
+              .log("draining: weight 0 announced; leaving in {} ms", drainMillis);
           drained.countDown();
         });
     drained.await(2, TimeUnit.SECONDS);

@@ -46,7 +46,7 @@ public final class RedirectorAgent extends ControlAgent {
         settings,
         signer,
         gatekeeper,
-        LoggerFactory.getLogger("hydranet.control"));
+        LoggerFactory.getLogger(RedirectorAgent.class));
     this.trusted = gatekeeper.trusted();
     this.rib = new Rib(ribSettings, countingWriter(writer));
   }
@@ -56,26 +56,41 @@ public final class RedirectorAgent extends ControlAgent {
       @Override
       public void put(int origin, int protocol, int port, int[] hostServers, int[] weights) {
         counters.increment(ControlCounter.TABLE_WRITES);
-        log.info(
-            "table: {}:{}/{} -> {}",
-            Addresses.format(origin),
-            port,
-            Addresses.protocol(protocol),
-            describe(hostServers, weights));
+        String to = describe(hostServers, weights);
+        log.atInfo()
+            .addKeyValue("table", "put")
+            .addKeyValue("service", service(origin, protocol, port))
+            .addKeyValue("host_servers", join(hostServers, true))
+            .addKeyValue("weights", join(weights, false))
+            .log("table: {} -> {}", service(origin, protocol, port), to);
         writer.put(origin, protocol, port, hostServers, weights);
       }
 
       @Override
       public void remove(int origin, int protocol, int port) {
         counters.increment(ControlCounter.TABLE_WRITES);
-        log.info(
-            "table: {}:{}/{} -> origin (no replica left)",
-            Addresses.format(origin),
-            port,
-            Addresses.protocol(protocol));
+        log.atInfo()
+            .addKeyValue("table", "remove")
+            .addKeyValue("service", service(origin, protocol, port))
+            .log("table: {} -> origin (no replica left)", service(origin, protocol, port));
         writer.remove(origin, protocol, port);
       }
     };
+  }
+
+  /** 198.18.2.10:80/tcp, as the metrics' service label has it. */
+  private static String service(int origin, int protocol, int port) {
+    return Addresses.format(origin) + ":" + port + "/" + Addresses.protocol(protocol);
+  }
+
+  /** "198.18.1.20,198.18.1.21" (addresses) or "1,2" (numbers). */
+  private static String join(int[] values, boolean addresses) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < values.length; i++) {
+      sb.append(i == 0 ? "" : ",")
+          .append(addresses ? Addresses.format(values[i]) : Integer.toString(values[i]));
+    }
+    return sb.toString();
   }
 
   private static String describe(int[] hs, int[] w) {
@@ -188,7 +203,12 @@ public final class RedirectorAgent extends ControlAgent {
         } else if (e.kind().equals("peer-lost")) {
           counters.increment(ControlCounter.PEERS_LOST);
         }
-        log.info("{} {}: {}", e.kind(), Addresses.format(e.node()), e.detail());
+        // Adjacency changes (host-server-up/left/lost, peer-up/left/lost): "lost" is a failover.
+        log.atInfo()
+            .addKeyValue("event", e.kind())
+            .addKeyValue("node", Addresses.format(e.node()))
+            .addKeyValue("detail", e.detail())
+            .log("{} {}: {}", e.kind(), Addresses.format(e.node()), e.detail());
       }
       if (!changed.isEmpty()) {
         for (Peer p : trusted.values()) {

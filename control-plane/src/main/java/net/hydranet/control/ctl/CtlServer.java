@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * host can reach it.
  */
 public final class CtlServer implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger("hydranet.ctl");
+  private static final Logger LOG = LoggerFactory.getLogger(CtlServer.class);
   private static final int MAX_COMMAND = 256;
 
   private final Path path;

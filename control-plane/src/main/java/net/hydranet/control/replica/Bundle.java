@@ -41,14 +41,26 @@ public record Bundle(
   public static final class BundleException extends Exception {
     private static final long serialVersionUID = 1L;
     private final Refusal refusal;
+    private final String field;
 
     public BundleException(Refusal refusal, String message) {
+      this(refusal, null, message);
+    }
+
+    /** {@code field}: the manifest attribute (or "signature", "jar") at fault, or null. */
+    public BundleException(Refusal refusal, String field, String message) {
       super(message);
       this.refusal = refusal;
+      this.field = field;
     }
 
     public Refusal refusal() {
       return refusal;
+    }
+
+    /** What was at fault (a manifest attribute, "signature", "jar"), or null if not known. */
+    public String field() {
+      return field;
     }
   }
 
@@ -101,26 +113,29 @@ public record Bundle(
       ok = false;
     }
     if (!ok) {
-      throw new BundleException(Refusal.BAD_SIGNATURE, Refusal.BAD_SIGNATURE.meaning);
+      throw new BundleException(Refusal.BAD_SIGNATURE, "signature", Refusal.BAD_SIGNATURE.meaning);
     }
     Manifest manifest;
     try (JarInputStream in = new JarInputStream(new ByteArrayInputStream(jar))) {
       manifest = in.getManifest();
     } catch (IOException | RuntimeException e) {
-      throw new BundleException(Refusal.BAD_MANIFEST, "not a jar: " + e.getMessage());
+      throw new BundleException(Refusal.BAD_MANIFEST, "jar", "not a jar: " + e.getMessage());
     }
     if (manifest == null) {
-      throw new BundleException(Refusal.BAD_MANIFEST, "jar has no manifest");
+      throw new BundleException(Refusal.BAD_MANIFEST, "manifest", "jar has no manifest");
     }
     Attributes a = manifest.getMainAttributes();
+    String field = "Main-Class"; // the attribute being read, for the refusal
     try {
-      String main = required(a, "Main-Class");
+      String main = required(a, field);
       if (!CLASS.matcher(main).matches()) {
         throw new IllegalArgumentException("Main-Class is not a class name: " + main);
       }
-      int origin = parseAddress(required(a, "HydraNet-Origin"));
+      field = "HydraNet-Origin";
+      int origin = parseAddress(required(a, field));
+      field = "HydraNet-Ports";
       List<String> ports = new ArrayList<>();
-      for (String p : required(a, "HydraNet-Ports").trim().split("\\s+")) {
+      for (String p : required(a, field).trim().split("\\s+")) {
         var m = PORT.matcher(p);
         if (!m.matches()
             || Integer.parseInt(m.group(2)) < 1
@@ -132,16 +147,35 @@ public record Bundle(
       String args = a.getValue("HydraNet-Arguments");
       List<String> arguments =
           args == null || args.isBlank() ? List.of() : List.of(args.trim().split("\\s+"));
-      Resources r =
-          new Resources(
-              Resources.parseSize(required(a, "HydraNet-Memory")),
-              Resources.parseCpus(required(a, "HydraNet-Cpus")),
-              Integer.parseInt(required(a, "HydraNet-Pids").trim()),
-              Integer.parseInt(required(a, "HydraNet-Files").trim()));
+      field = "HydraNet-Memory";
+      long memory = Resources.parseSize(required(a, field));
+      field = "HydraNet-Cpus";
+      int cpus = Resources.parseCpus(required(a, field));
+      field = "HydraNet-Pids";
+      int pids = Integer.parseInt(required(a, field).trim());
+      field = "HydraNet-Files";
+      int files = Integer.parseInt(required(a, field).trim());
+      field = null; // out of range: Resources names the limit first in its message
+      Resources r = new Resources(memory, cpus, pids, files);
       return new Bundle(main, origin, List.copyOf(ports), arguments, r, jar);
     } catch (IllegalArgumentException e) {
-      throw new BundleException(Refusal.BAD_MANIFEST, e.getMessage());
+      throw new BundleException(
+          Refusal.BAD_MANIFEST,
+          field != null ? field : limitAttribute(e.getMessage()),
+          e.getMessage());
     }
+  }
+
+  /** "cpus outside 0.01..64: 99.0" → HydraNet-Cpus: the attribute of the limit named first. */
+  private static String limitAttribute(String message) {
+    String word = message == null ? "" : message.split(" ", 2)[0];
+    return switch (word) {
+      case "memory" -> "HydraNet-Memory";
+      case "cpus" -> "HydraNet-Cpus";
+      case "pids" -> "HydraNet-Pids";
+      case "files" -> "HydraNet-Files";
+      default -> null;
+    };
   }
 
   private static String required(Attributes a, String name) {

@@ -82,6 +82,10 @@ class BundleTest {
     byte[] jar = jar(good());
     byte[] sig = Bundle.sign(jar, Keys.generate().getPrivate());
     assertRefused(Refusal.BAD_SIGNATURE, () -> Bundle.open(jar, sig, origin.getPublic()));
+    assertEquals(
+        "signature",
+        assertThrows(Bundle.BundleException.class, () -> Bundle.open(jar, sig, origin.getPublic()))
+            .field());
   }
 
   @Test
@@ -149,6 +153,7 @@ class BundleTest {
         assertThrows(Bundle.BundleException.class, () -> Bundle.open(jar, sig, origin.getPublic()));
     assertEquals(Refusal.BAD_MANIFEST, e.refusal());
     assertTrue(e.getMessage().contains(said), e.getMessage());
+    assertEquals(field, e.field(), "the attribute at fault, for the log: " + e.getMessage());
   }
 
   @Test

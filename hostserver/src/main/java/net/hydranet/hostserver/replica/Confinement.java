@@ -24,7 +24,7 @@ import net.hydranet.control.replica.Resources;
  *  → unshare --mount --pid --fork --ipc --uts --mount-proc   (the replica becomes PID 1)
  *  → sh: a private /tmp (tmpfs)
  *  → setpriv: uid/gid 61000+slot, no groups, no new privileges, no capabilities
- *  → env -i: PATH, HOME, HYDRANET_CHANNEL only
+ *  → env -i: PATH, HOME, LANG, HYDRANET_CHANNEL, and the host server's HYDRANET_LOG_* only
  *  → java -cp bundle.jar MAIN ARGS
  * </pre>
  *
@@ -233,8 +233,33 @@ public final class Confinement {
             "HOME=" + dir,
             "LANG=C.UTF-8",
             "HYDRANET_CHANNEL=" + channel));
+    argv.addAll(logEnvironment());
     argv.addAll(command);
     return argv;
+  }
+
+  /**
+   * The host server's log format and level (README.md, "Logs") for the replica's cleared
+   * environment, as HYDRANET_LOG_FORMAT and HYDRANET_LOG_LEVEL: a HydraWeb replica then logs as its
+   * host server does. Each is the host server's system property (set by {@code --log-format} and
+   * {@code -v}) or, failing that, its own environment's; a value that is not a plain word is left
+   * out.
+   */
+  static List<String> logEnvironment() {
+    List<String> out = new ArrayList<>();
+    String[][] settings = {
+      {"hydranet.log.format", "HYDRANET_LOG_FORMAT"}, {"hydranet.log.level", "HYDRANET_LOG_LEVEL"}
+    };
+    for (String[] s : settings) {
+      String v = System.getProperty(s[0]);
+      if (v == null) {
+        v = System.getenv(s[1]);
+      }
+      if (v != null && v.matches("[A-Za-z]{1,16}")) {
+        out.add(s[1] + "=" + v);
+      }
+    }
+    return out;
   }
 
   /** The replica's own command: this JVM's java running the bundle's main class. */

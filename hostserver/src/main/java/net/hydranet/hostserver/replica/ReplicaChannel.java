@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * frame over the limit ends that connection (counted) and the replica may connect again.
  */
 final class ReplicaChannel implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger("hydranet.replica");
+  private static final Logger LOG = LoggerFactory.getLogger(ReplicaChannel.class);
   static final int MAX_PAYLOAD = 16 << 20;
 
   /** Where a payload from the replica goes. */

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -42,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * and is counted; nothing a manager sends can stop the service or touch another origin's replicas.
  */
 public final class ReplicaService implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger("hydranet.replica");
+  private static final Logger LOG = LoggerFactory.getLogger(ReplicaService.class);
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
 
   /** Tells the routing protocol to send no new flows to an origin's services here. */
@@ -379,8 +380,28 @@ public final class ReplicaService implements AutoCloseable {
   }
 
   private void refuse(Connection c, long seq, Refusal why, String text) {
+    refuse(c, seq, why, null, text);
+  }
+
+  /**
+   * Refuses request {@code seq}; {@code field} names what was wrong (a manifest attribute, a
+   * resource, "name"), or is null. Logged with reason (the refusal's name, as in {@code hydranet
+   * ctl replicas} and the metrics), code (the REFUSED frame's), field and manager as keys; at info,
+   * but NO_CHANNEL at debug: the manager probes a starting replica every second until its channel
+   * is up, and each probe is refused so (counted all the same).
+   */
+  private void refuse(Connection c, long seq, Refusal why, String field, String text) {
     counters.refused(why);
-    LOG.info("replica service: refused {} from {}: {}", why, format(c.origin.manager()), text);
+    var event =
+        (why == Refusal.NO_CHANNEL ? LOG.atDebug() : LOG.atInfo())
+            .addKeyValue("reason", why.name().toLowerCase(Locale.ROOT))
+            .addKeyValue("code", why.code);
+    if (field != null) {
+      event = event.addKeyValue("field", field);
+    }
+    event
+        .addKeyValue("manager", format(c.origin.manager()))
+        .log("replica service: refused a request: {}", text);
     c.send(RmType.REFUSED, new Body.Writer().u64(seq).u8(why.code).str(clip(text)).toByteArray());
   }
 
@@ -403,14 +424,18 @@ public final class ReplicaService implements AutoCloseable {
     Origin origin = c.origin;
     if (!NAME.matcher(name).matches()) {
       refuse(
-          c, f.sequence(), Refusal.MALFORMED, "name '" + name + "' is not [a-z0-9][a-z0-9-]{0,31}");
+          c,
+          f.sequence(),
+          Refusal.MALFORMED,
+          "name",
+          "name '" + name + "' is not [a-z0-9][a-z0-9-]{0,31}");
       return;
     }
     Bundle bundle;
     try {
       bundle = Bundle.open(jar, signature, origin.key());
     } catch (Bundle.BundleException e) {
-      refuse(c, f.sequence(), e.refusal(), e.getMessage());
+      refuse(c, f.sequence(), e.refusal(), e.field(), e.getMessage());
       return;
     }
     if (!origin.authorises(bundle.origin())) {
@@ -418,6 +443,7 @@ public final class ReplicaService implements AutoCloseable {
           c,
           f.sequence(),
           Refusal.WRONG_ORIGIN,
+          "HydraNet-Origin",
           "HydraNet-Origin "
               + format(bundle.origin())
               + " is outside "
@@ -428,7 +454,8 @@ public final class ReplicaService implements AutoCloseable {
     }
     String over = bundle.resources().exceeding(origin.grant());
     if (over != null) {
-      refuse(c, f.sequence(), Refusal.EXCEEDS_GRANT, over);
+      // "memory 2g > granted 512m": the resource is the first word.
+      refuse(c, f.sequence(), Refusal.EXCEEDS_GRANT, over.split(" ", 2)[0], over);
       return;
     }
     Replica replica;
@@ -443,7 +470,7 @@ public final class ReplicaService implements AutoCloseable {
         return;
       }
       if (replicas.containsKey(name)) {
-        refuse(c, f.sequence(), Refusal.NAME_IN_USE, "'" + name + "' is installed");
+        refuse(c, f.sequence(), Refusal.NAME_IN_USE, "name", "'" + name + "' is installed");
         return;
       }
       // One virtual host per address: a second would fail in 'hydranet vhost' (its veth exists).
@@ -454,6 +481,7 @@ public final class ReplicaService implements AutoCloseable {
               c,
               f.sequence(),
               Refusal.START_FAILED,
+              "HydraNet-Origin",
               "virtual host " + format(bundle.origin()) + " is replica '" + x.name + "' here");
           return;
         }
@@ -487,16 +515,18 @@ public final class ReplicaService implements AutoCloseable {
     try {
       Replica started = start(replica);
       counters.add(ReplicaCounter.INSTALLS);
-      LOG.info(
-          "replica {} installed for {}: {} as uid {}, pid {}",
-          name,
-          format(origin.manager()),
-          bundle,
-          started.uid,
-          started.process.pid());
+      LOG.atInfo()
+          .addKeyValue("replica", name)
+          .addKeyValue("manager", format(origin.manager()))
+          .addKeyValue("origin", format(bundle.origin()))
+          .addKeyValue("uid", started.uid)
+          .addKeyValue("pid", started.process.pid())
+          .log("replica {} installed: {}", name, bundle);
       ok(c, f.sequence(), "started pid " + started.process.pid() + " uid " + started.uid);
     } catch (IOException | RuntimeException e) {
-      LOG.warn("replica {}: start failed: {}", name, e.toString());
+      LOG.atWarn()
+          .addKeyValue("replica", name)
+          .log("replica {}: start failed: {}", name, e.toString());
       destroy(replica);
       synchronized (lock) {
         replicas.remove(name);
@@ -567,7 +597,12 @@ public final class ReplicaService implements AutoCloseable {
       return;
     }
     counters.add(state.equals("killed") ? ReplicaCounter.KILLS : ReplicaCounter.EXITS);
-    LOG.warn("replica {} {}: {}; its output ends: {}", r.name, state, text, tail(logFile(r.name)));
+    LOG.atWarn()
+        .addKeyValue("replica", r.name)
+        .addKeyValue("state", state)
+        .addKeyValue("detail", text)
+        .addKeyValue("output", tail(logFile(r.name)))
+        .log("replica {} {}: {}", r.name, state, text);
     Connection c = managerOf(r.origin);
     if (c != null) {
       c.send(RmType.EVENT, new Body.Writer().str(r.name).str(state).str(text).toByteArray());
@@ -647,7 +682,7 @@ public final class ReplicaService implements AutoCloseable {
       replicas.remove(r.name);
       slotsUsed[r.slot] = false;
     }
-    LOG.info("replica {} removed", r.name);
+    LOG.atInfo().addKeyValue("replica", r.name).log("replica {} removed", r.name);
   }
 
   /** Deletes the replica's channel, groups, directory and log. */
@@ -756,6 +791,7 @@ public final class ReplicaService implements AutoCloseable {
           c,
           f.sequence(),
           Refusal.MALFORMED,
+          "payload",
           "payload of " + payload.length + " bytes (limit 16 MiB)");
       return;
     }

@@ -65,10 +65,30 @@ public final class PlacementPolicy {
     REMOVE
   }
 
-  /** What to do, where, and why (logged as it is). */
-  public record Decision(Action action, int hostIndex, String replica, String reason) {
-    static final Decision NONE = new Decision(Action.NONE, -1, null, "");
+  /**
+   * What to do, where, and why: {@code reason} in words (the log line's message), and the same as
+   * data for the log's keys: {@code cause} ({@link #MIN_REPLICAS}, {@link #LOAD_ABOVE}, {@link
+   * #LOAD_BELOW}), the {@code load} in requests/s (NaN: unknown), the {@code threshold} it crossed
+   * (NaN for the minimum) and for how long ({@code sustainedMillis}).
+   */
+  public record Decision(
+      Action action,
+      int hostIndex,
+      String replica,
+      String reason,
+      String cause,
+      double load,
+      double threshold,
+      long sustainedMillis) {
+    static final Decision NONE =
+        new Decision(Action.NONE, -1, null, "", "", Double.NaN, Double.NaN, 0);
   }
+
+  /** Decision causes: fewer replicas than the minimum, load above, load below. */
+  public static final String MIN_REPLICAS = "min_replicas";
+
+  public static final String LOAD_ABOVE = "load_above";
+  public static final String LOAD_BELOW = "load_below";
 
   private final Settings settings;
   private final List<String> hosts;
@@ -104,21 +124,28 @@ public final class PlacementPolicy {
     int n = running.size();
     if (n < settings.minReplicas() && free >= 0) {
       return install(
-          free, nextName, "fewer than the minimum of " + settings.minReplicas() + " replica(s)");
+          free,
+          nextName,
+          "fewer than the minimum of " + settings.minReplicas() + " replica(s)",
+          MIN_REPLICAS,
+          load,
+          Double.NaN,
+          0);
     }
     if (aboveSince >= 0
         && nowMillis - aboveSince >= settings.installAfter().toMillis()
         && n < settings.maxReplicas()
         && free >= 0) {
+      long sustained = nowMillis - aboveSince;
       String why =
           String.format(
               Locale.ROOT,
               "%.0f req/s > %.0f for %s",
               load,
               settings.installAbove(),
-              seconds(nowMillis - aboveSince));
+              seconds(sustained));
       aboveSince = nowMillis;
-      return install(free, nextName, why);
+      return install(free, nextName, why, LOAD_ABOVE, load, settings.installAbove(), sustained);
     }
     if (belowSince >= 0
         && nowMillis - belowSince >= settings.removeAfter().toMillis()
@@ -131,6 +158,7 @@ public final class PlacementPolicy {
         }
       }
       if (victim != null) {
+        long sustained = nowMillis - belowSince;
         String why =
             String.format(
                 Locale.ROOT,
@@ -139,17 +167,39 @@ public final class PlacementPolicy {
                 hosts.get(victim.hostIndex()),
                 load,
                 settings.removeBelow(),
-                seconds(nowMillis - belowSince));
+                seconds(sustained));
         belowSince = nowMillis;
-        return new Decision(Action.REMOVE, victim.hostIndex(), victim.name(), why);
+        return new Decision(
+            Action.REMOVE,
+            victim.hostIndex(),
+            victim.name(),
+            why,
+            LOAD_BELOW,
+            load,
+            settings.removeBelow(),
+            sustained);
       }
     }
     return Decision.NONE;
   }
 
-  private Decision install(int host, String name, String why) {
+  private Decision install(
+      int host,
+      String name,
+      String why,
+      String cause,
+      double load,
+      double threshold,
+      long sustained) {
     return new Decision(
-        Action.INSTALL, host, name, "installing " + name + " on " + hosts.get(host) + ": " + why);
+        Action.INSTALL,
+        host,
+        name,
+        "installing " + name + " on " + hosts.get(host) + ": " + why,
+        cause,
+        load,
+        threshold,
+        sustained);
   }
 
   private int freeHost(List<Running> running) {

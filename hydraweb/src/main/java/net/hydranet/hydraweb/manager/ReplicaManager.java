@@ -695,7 +695,12 @@ public final class ReplicaManager implements AutoCloseable {
         if (!expected) {
           replicas.remove(name);
           count(ManagerCounter.REPLICAS_LOST);
-          LOG.warn("{} lost: {} ({}); placement may install another", name, state, text);
+          LOG.atWarn()
+              .addKeyValue("action", "lost")
+              .addKeyValue("replica", name)
+              .addKeyValue("state", state)
+              .addKeyValue("detail", text)
+              .log("{} lost: {} ({}); placement may install another", name, state, text);
         }
       }
     }
@@ -756,22 +761,26 @@ public final class ReplicaManager implements AutoCloseable {
         case INSTALL -> {
           int h = d.hostIndex();
           if (System.nanoTime() - noInstallBefore[h] >= 0) {
-            LOG.info("{}", d.reason());
+            logDecision(d);
             if (installNow(h, d.replica())) {
               installBackoff[h] = 0;
             } else {
               // A refused bundle would be refused again: do not upload it every second.
               installBackoff[h] = Math.min(300_000, Math.max(5_000, installBackoff[h] * 2));
               noInstallBefore[h] = System.nanoTime() + installBackoff[h] * 1_000_000L;
-              LOG.warn(
-                  "no install on {} for {} s",
-                  config.hostServers().get(h),
-                  installBackoff[h] / 1000);
+              LOG.atWarn()
+                  .addKeyValue("action", "backoff")
+                  .addKeyValue("host", config.hostServers().get(h).toString())
+                  .addKeyValue("backoff_s", installBackoff[h] / 1000)
+                  .log(
+                      "no install on {} for {} s",
+                      config.hostServers().get(h),
+                      installBackoff[h] / 1000);
             }
           }
         }
         case REMOVE -> {
-          LOG.info("{}", d.reason());
+          logDecision(d);
           removeNow(d.replica());
         }
         case NONE -> {
@@ -781,6 +790,42 @@ public final class ReplicaManager implements AutoCloseable {
     } catch (RuntimeException e) {
       logOnce("placement failed", e);
     }
+  }
+
+  /**
+   * A placement decision as one line: the reason in words, and as keys action (install, remove),
+   * replica, host, reason (PlacementPolicy's cause), rps (the demand it was judged on), threshold
+   * and for_s (how long the demand stayed past it).
+   */
+  private void logDecision(PlacementPolicy.Decision d) {
+    var event =
+        LOG.atInfo()
+            .addKeyValue("action", d.action().name().toLowerCase(Locale.ROOT))
+            .addKeyValue("replica", d.replica())
+            .addKeyValue("host", config.hostServers().get(d.hostIndex()).toString())
+            .addKeyValue("reason", d.cause());
+    if (Double.isFinite(d.load())) {
+      event = event.addKeyValue("rps", Math.round(d.load() * 10) / 10.0);
+    }
+    if (Double.isFinite(d.threshold())) {
+      event = event.addKeyValue("threshold", d.threshold());
+    }
+    if (d.sustainedMillis() > 0) {
+      event = event.addKeyValue("for_s", d.sustainedMillis() / 1000.0);
+    }
+    event.log(d.reason());
+  }
+
+  /** The outcome of an install or remove: action, replica, host, result and the reply's text. */
+  private static void logOutcome(
+      boolean warn, String action, String name, Object host, String result, String detail) {
+    (warn ? LOG.atWarn() : LOG.atInfo())
+        .addKeyValue("action", action)
+        .addKeyValue("replica", name)
+        .addKeyValue("host", String.valueOf(host))
+        .addKeyValue("result", result)
+        .addKeyValue("detail", detail)
+        .log("{} of {} on {}: {}: {}", action, name, host, result, detail);
   }
 
   private String nextName() {
@@ -797,8 +842,13 @@ public final class ReplicaManager implements AutoCloseable {
     HostServerLink link = connect(host);
     if (link == null) {
       count(ManagerCounter.INSTALL_FAILURES);
-      LOG.warn(
-          "cannot install {}: host server {} unreachable", name, config.hostServers().get(host));
+      logOutcome(
+          true,
+          "install",
+          name,
+          config.hostServers().get(host),
+          "failed",
+          "host server unreachable");
       return false;
     }
     nameCounter++;
@@ -813,12 +863,11 @@ public final class ReplicaManager implements AutoCloseable {
     if (!reply.ok()) {
       replicas.remove(name);
       count(ManagerCounter.INSTALL_FAILURES);
-      LOG.warn(
-          "install of {} on {} failed: {}", name, config.hostServers().get(host), reply.text());
+      logOutcome(true, "install", name, config.hostServers().get(host), "failed", reply.text());
       return false;
     }
     count(ManagerCounter.INSTALLS);
-    LOG.info("{} installed on {}: {}", name, config.hostServers().get(host), reply.text());
+    logOutcome(false, "install", name, config.hostServers().get(host), "ok", reply.text());
     return true;
   }
 
@@ -849,11 +898,11 @@ public final class ReplicaManager implements AutoCloseable {
     replicas.remove(name);
     if (!reply.ok()) {
       count(ManagerCounter.REMOVE_FAILURES);
-      LOG.warn("remove of {} failed: {}", name, reply.text());
+      logOutcome(true, "remove", name, config.hostServers().get(r.host), "failed", reply.text());
       return false;
     }
     count(ManagerCounter.REMOVES);
-    LOG.info("{} removed from {}: {}", name, config.hostServers().get(r.host), reply.text());
+    logOutcome(false, "remove", name, config.hostServers().get(r.host), "ok", reply.text());
     return true;
   }
 
@@ -966,10 +1015,15 @@ public final class ReplicaManager implements AutoCloseable {
     return onPlacementThread(
         () -> {
           String name = nextName();
-          LOG.info(
-              "installing {} on {}: asked by the operator",
-              name,
-              config.hostServers().get(hostIndex));
+          LOG.atInfo()
+              .addKeyValue("action", "install")
+              .addKeyValue("replica", name)
+              .addKeyValue("host", config.hostServers().get(hostIndex).toString())
+              .addKeyValue("reason", "operator")
+              .log(
+                  "installing {} on {}: asked by the operator",
+                  name,
+                  config.hostServers().get(hostIndex));
           return installNow(hostIndex, name) ? name : null;
         },
         INSTALL_TIMEOUT.plusSeconds(10));
@@ -980,7 +1034,11 @@ public final class ReplicaManager implements AutoCloseable {
     Boolean ok =
         onPlacementThread(
             () -> {
-              LOG.info("removing {}: asked by the operator", name);
+              LOG.atInfo()
+                  .addKeyValue("action", "remove")
+                  .addKeyValue("replica", name)
+                  .addKeyValue("reason", "operator")
+                  .log("removing {}: asked by the operator", name);
               return removeNow(name);
             },
             Duration.ofMillis(config.drainMillis()).plusSeconds(40));

@@ -1,6 +1,7 @@
 package net.hydranet.hydraweb.manager;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,6 +44,11 @@ class PlacementPolicyTest {
     assertEquals(
         "installing hydraweb-1 on 198.18.1.20: 412 req/s > 200 for 3 s", d.get(0).reason());
     assertEquals(0, d.get(0).hostIndex());
+    // The same, as the log's keys.
+    assertEquals(PlacementPolicy.LOAD_ABOVE, d.get(0).cause());
+    assertEquals(412.0, d.get(0).load());
+    assertEquals(200.0, d.get(0).threshold());
+    assertEquals(3000, d.get(0).sustainedMillis());
   }
 
   @Test
@@ -74,6 +80,9 @@ class PlacementPolicyTest {
     assertEquals(1, d.size());
     assertEquals(PlacementPolicy.Action.REMOVE, d.get(0).action());
     assertEquals("removing hydraweb-1 from 198.18.1.20: 10 req/s < 50 for 59 s", d.get(0).reason());
+    assertEquals(PlacementPolicy.LOAD_BELOW, d.get(0).cause());
+    assertEquals(50.0, d.get(0).threshold());
+    assertEquals(59_000, d.get(0).sustainedMillis());
   }
 
   @Test
@@ -86,6 +95,8 @@ class PlacementPolicyTest {
     PlacementPolicy.Decision d = p.decide(0, Double.NaN, List.of(), "hydraweb-1");
     assertEquals(PlacementPolicy.Action.INSTALL, d.action());
     assertEquals("installing hydraweb-1 on h: fewer than the minimum of 1 replica(s)", d.reason());
+    assertEquals(PlacementPolicy.MIN_REPLICAS, d.cause());
+    assertTrue(Double.isNaN(d.load()) && Double.isNaN(d.threshold()));
     List<PlacementPolicy.Running> one = List.of(new PlacementPolicy.Running("hydraweb-1", 0, 0));
     assertEquals(PlacementPolicy.Action.NONE, p.decide(100_000, 0, one, "x").action());
   }

@@ -59,7 +59,7 @@ import picocli.CommandLine.Option;
       "  hydranet hostserver --interface eth0 --address 198.18.1.20"
     })
 public final class HostServerCommand implements Callable<Integer> {
-  private static final Logger LOG = LoggerFactory.getLogger("hydranet.hostserver");
+  private static final Logger LOG = LoggerFactory.getLogger(HostServerCommand.class);
 
   @Option(names = "--interface", required = true, description = "the uplink to capture on")
   String iface;
@@ -344,14 +344,17 @@ public final class HostServerCommand implements Callable<Integer> {
     }
   }
 
-  /** How to run this same {@code hydranet}: this JVM, its class path, the main class. */
+  /**
+   * How to run this same {@code hydranet}: this JVM, its log settings, its class path, the main
+   * class.
+   */
   public static List<String> hydranet() {
-    return List.of(
-        Confinement.java(),
-        "-Dorg.slf4j.simpleLogger.log.org.pcap4j=warn",
-        "-cp",
-        System.getProperty("java.class.path"),
-        HydraNetCommand.class.getName());
+    List<String> argv = new java.util.ArrayList<>();
+    argv.add(Confinement.java());
+    argv.addAll(Logs.jvmArguments());
+    argv.addAll(
+        List.of("-cp", System.getProperty("java.class.path"), HydraNetCommand.class.getName()));
+    return List.copyOf(argv);
   }
 
   /** {@code hydranet ctl replicas}: each replica's state and use. */

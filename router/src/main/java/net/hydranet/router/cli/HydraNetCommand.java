@@ -29,8 +29,20 @@ public final class HydraNetCommand implements Runnable {
   @CommandLine.Option(
       names = {"-v", "--verbose"},
       scope = CommandLine.ScopeType.INHERIT,
-      description = "log at debug level (quiet by default: start-up, changes and errors)")
+      description =
+          "log at debug level, libraries at info (quiet by default: start-up, changes and"
+              + " errors at info, libraries at warn)")
   boolean verbose;
+
+  // Read before parsing, by Logs.configure; declared here for help and validation.
+  @CommandLine.Option(
+      names = "--log-format",
+      scope = CommandLine.ScopeType.INHERIT,
+      paramLabel = "FORMAT",
+      description =
+          "logfmt (default) or json: one line per event on stderr (environment"
+              + " HYDRANET_LOG_FORMAT when not given)")
+  Logs.Format logFormat;
 
   @Override
   public void run() {
@@ -43,17 +55,10 @@ public final class HydraNetCommand implements Runnable {
 
   /** Runs the command line and returns its exit code (tests call this). */
   public static int execute(String... args) {
-    // Loggers are made when command classes load, before picocli parses: set the level first.
-    for (String a : args) {
-      if (a.equals("-v") || a.equals("--verbose")) {
-        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "debug");
-        System.setProperty("org.slf4j.simpleLogger.log.org.pcap4j", "info");
-      }
-      if (a.equals("--")) {
-        break; // what follows belongs to a virtual host's own command
-      }
-    }
+    // Loggers are made when command classes load, before picocli parses: set the logs up first.
+    Logs.configure(args);
     CommandLine cl = new CommandLine(new HydraNetCommand());
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           // Expected failures are phrased for the operator; only bugs get a stack trace.

@@ -37,7 +37,7 @@ import picocli.CommandLine.Option;
       "  hydranet manager --config config/hydraweb-manager.yaml --metrics 127.0.0.1:9466"
     })
 public final class ManagerCommand implements Callable<Integer> {
-  private static final Logger LOG = LoggerFactory.getLogger("hydranet.manager");
+  private static final Logger LOG = LoggerFactory.getLogger(ManagerCommand.class);
 
   @Option(names = "--config", required = true, description = "the manager's YAML config")
   Path config;

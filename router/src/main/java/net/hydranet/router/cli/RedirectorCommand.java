@@ -55,7 +55,7 @@ import picocli.CommandLine.Option;
       "  hydranet redirector --config /etc/hydranet/redirector.yaml --status /run/hydranet/status"
     })
 public final class RedirectorCommand implements Callable<Integer> {
-  private static final Logger LOG = LoggerFactory.getLogger("hydranet.redirector");
+  private static final Logger LOG = LoggerFactory.getLogger(RedirectorCommand.class);
 
   @Option(names = "--config", required = true, description = "redirector YAML configuration")
   Path config;
@@ -371,14 +371,19 @@ public final class RedirectorCommand implements Callable<Integer> {
     try {
       next = ConfigLoader.load(config, RedirectorCommand::osMac);
     } catch (ConfigException e) {
-      LOG.error("config changed but is not valid, keeping the running one: {}", e.getMessage());
+      LOG.atError()
+          .addKeyValue("event", "config-invalid")
+          .log("config changed but is not valid, keeping the running one: {}", e.getMessage());
       return current;
     }
     if (agent != null) {
       agent.setStatic(statics(next));
-      LOG.info(
-          "config changed: {} static redirects handed to the control plane",
-          next.redirects().size());
+      LOG.atInfo()
+          .addKeyValue("event", "config-changed")
+          .addKeyValue("redirects", next.redirects().size())
+          .log(
+              "config changed: {} static redirects handed to the control plane",
+              next.redirects().size());
       servicesChanged(next);
       return next;
     }
@@ -394,7 +399,11 @@ public final class RedirectorCommand implements Callable<Integer> {
         removed++;
       }
     }
-    LOG.info("config changed: {} redirects applied, {} removed", next.redirects().size(), removed);
+    LOG.atInfo()
+        .addKeyValue("event", "config-changed")
+        .addKeyValue("redirects", next.redirects().size())
+        .addKeyValue("removed", removed)
+        .log("config changed: {} redirects applied, {} removed", next.redirects().size(), removed);
     if (meters != null) {
       meters.services(services(next));
     }
@@ -457,12 +466,17 @@ public final class RedirectorCommand implements Callable<Integer> {
           EthernetHeader.formatMac(n.mac()));
     }
     for (RedirectorConfig.Redirect r : cfg.redirects()) {
-      LOG.info(
-          "redirect {}:{}/{} to {} host server(s)",
-          Ipv4Header.formatAddress(r.address()),
-          r.port(),
-          r.protocol() == Ipv4Header.PROTOCOL_TCP ? "tcp" : "udp",
-          r.hostServers().length);
+      String service =
+          Ipv4Header.formatAddress(r.address())
+              + ":"
+              + r.port()
+              + "/"
+              + (r.protocol() == Ipv4Header.PROTOCOL_TCP ? "tcp" : "udp");
+      LOG.atInfo()
+          .addKeyValue("table", "put")
+          .addKeyValue("service", service)
+          .addKeyValue("host_servers", r.hostServers().length)
+          .log("redirect {} to {} host server(s)", service, r.hostServers().length);
     }
   }
 }

@@ -41,7 +41,7 @@ import picocli.CommandLine.Parameters;
       "  hydranet vhost --origin 198.18.2.10 -- python3 -m http.server 80 --bind 198.18.2.10"
     })
 public final class VhostCommand implements Callable<Integer> {
-  private static final Logger LOG = LoggerFactory.getLogger("hydranet.vhost");
+  private static final Logger LOG = LoggerFactory.getLogger(VhostCommand.class);
 
   @Option(names = "--origin", required = true, description = "the origin's IPv4 address")
   String origin;

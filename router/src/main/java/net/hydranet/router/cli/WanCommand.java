@@ -38,7 +38,7 @@ import picocli.CommandLine.TypeConversionException;
       "  hydranet wan --a eth0 --b eth1 --delay 195ms"
     })
 public final class WanCommand implements Callable<Integer> {
-  private static final Logger LOG = LoggerFactory.getLogger("hydranet.wan");
+  private static final Logger LOG = LoggerFactory.getLogger(WanCommand.class);
 
   @Option(names = "--a", required = true, paramLabel = "IF", description = "one end of the link")
   String a;

@@ -356,7 +356,7 @@ class ControlPlaneIT {
         f.format(java.time.Instant.ofEpochMilli(served)));
     net.logs()
         .lines()
-        .filter(l -> l.contains("host-server-lost") || l.contains("table: "))
+        .filter(l -> l.contains(" event=host-server-lost") || l.contains(" table="))
         .forEach(l -> System.out.println("    " + l));
     return served - start;
   }
