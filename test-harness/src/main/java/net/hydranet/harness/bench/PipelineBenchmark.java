@@ -154,11 +154,16 @@ public class PipelineBenchmark {
     }
   }
 
-  private void startScraping() {
+  /** Serves the plane's metrics as the redirector does; returns the scrape URL. */
+  URI startEndpoint() {
     metrics = MetricsEndpoint.start("127.0.0.1:0");
     new ForwardingMetrics(metrics.registry(), plane)
         .services(List.of(new int[] {SampleTopology.ORIGIN, 6, SampleTopology.HTTP}));
-    URI uri = URI.create("http://127.0.0.1:" + metrics.address().getPort() + "/metrics");
+    return URI.create("http://127.0.0.1:" + metrics.address().getPort() + "/metrics");
+  }
+
+  private void startScraping() {
+    URI uri = startEndpoint();
     HttpClient client = HttpClient.newHttpClient();
     scraper =
         new Thread(
@@ -256,6 +261,8 @@ public class PipelineBenchmark {
   public void tearDown() {
     if (scraper != null) {
       scraper.interrupt();
+    }
+    if (metrics != null) {
       metrics.close();
     }
     if (plane.counters().drops() != 0) {
