@@ -262,11 +262,24 @@ public final class Confinement {
     return out;
   }
 
-  /** The replica's own command: this JVM's java running the bundle's main class. */
-  public static List<String> javaCommand(String mainClass, List<String> arguments) {
+  /**
+   * The replica's own command: this JVM's java running the bundle's main class, sized by the
+   * resources it was granted. The JVM is told its memory and CPUs rather than left to find them in
+   * its cgroups: inside the replica's mount namespace (and under a host server whose cgroup
+   * hierarchies are mounted elsewhere) it finds none, and then sized its heap from the whole
+   * machine's memory — 12 GiB of heap in a 256 MiB group, killed by the kernel within a minute of a
+   * flash crowd.
+   */
+  public static List<String> javaCommand(
+      String mainClass, List<String> arguments, Resources resources) {
     List<String> cmd = new ArrayList<>();
     cmd.add(java());
-    cmd.add("-XX:MaxRAMPercentage=60");
+    cmd.add("-XX:MaxRAM=" + resources.memoryBytes());
+    // Half of it for the heap, and a bound on compiled code: the rest is for what the JVM keeps
+    // outside the heap (classes, compiled code, thread stacks, malloc arenas, direct buffers).
+    cmd.add("-XX:MaxRAMPercentage=50");
+    cmd.add("-XX:ReservedCodeCacheSize=48m");
+    cmd.add("-XX:ActiveProcessorCount=" + Math.max(1, (resources.milliCpus() + 999) / 1000));
     cmd.add("-XX:-UsePerfData");
     // HydraNet is IPv4: a wildcard socket must be an IPv4 one, which the virtual host sees in
     // /proc/PID/net/tcp and publishes (a dual-stack one shows in tcp6 only).

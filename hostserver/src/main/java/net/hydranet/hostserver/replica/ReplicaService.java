@@ -553,7 +553,9 @@ public final class ReplicaService implements AutoCloseable {
     channel.start(payload -> toManager(r, payload));
     List<String> argv =
         r.confinement.argv(
-            Confinement.javaCommand(r.bundle.mainClass(), r.bundle.arguments()), sock);
+            Confinement.javaCommand(
+                r.bundle.mainClass(), r.bundle.arguments(), r.bundle.resources()),
+            sock);
     // The output is the host server's to read: root-only, like the replicas' own directories.
     Path log = logFile(r.name);
     Files.deleteIfExists(log);
