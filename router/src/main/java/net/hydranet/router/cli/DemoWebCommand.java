@@ -113,6 +113,10 @@ public final class DemoWebCommand implements Callable<Integer> {
           (System.currentTimeMillis() - start) / 1000.0);
       out.print(indent(net.ctl("r1", "table")));
       ExecResult ab = crowd.join();
+      if (!java.nio.file.Files.exists(tsv)) {
+        // ab stops early and writes no -g file on a socket error or a 10 s timeout: say so.
+        throw new IllegalStateException("the crowd's ab ended early:\n" + ab.describe());
+      }
       out.print(indent(summary(ab.stdout())));
       out.print(indent(timeline(tsv)));
       step("the manager (replicas, pushes acknowledged, hits reported by the replica)");
