@@ -17,7 +17,15 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "bundle",
     mixinStandardHelpOptions = true,
-    description = "Replica bundles (REPLICAS.md, 'Bundles').",
+    description = {
+      "Replica bundles (REPLICAS.md, 'Bundles'): build one from an application jar, then sign",
+      "it with the origin's key; host servers run only bundles their origin signed.",
+      "",
+      "Example:",
+      "  hydranet bundle build --app hydraweb.jar --origin 198.18.2.10 --ports tcp/80 \\",
+      "      --out web.jar",
+      "  hydranet bundle sign --key keys/origin.key web.jar      # writes web.jar.sig"
+    },
     subcommands = {BundleCommand.Build.class, BundleCommand.Sign.class})
 public final class BundleCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
