@@ -1132,6 +1132,15 @@ public final class ReplicaManager implements AutoCloseable {
       AppMessage.Latency hitLatency,
       AppMessage.Latency missLatency) {}
 
+  /** The hits a replica reported, over every path; the caller holds its lock. */
+  private static long totalHits(Replica r) {
+    long hits = 0;
+    for (long[] c : r.hits.values()) {
+      hits += c[1];
+    }
+    return hits;
+  }
+
   /** Every replica this manager runs, with its figures; the set is bounded by the placement. */
   public List<ReplicaFigures> replicaFigures() {
     List<ReplicaFigures> out = new ArrayList<>();
@@ -1141,10 +1150,7 @@ public final class ReplicaManager implements AutoCloseable {
         continue;
       }
       synchronized (r) {
-        long hits = 0;
-        for (long[] c : r.hits.values()) {
-          hits += c[1];
-        }
+        long hits = totalHits(r);
         out.add(
             new ReplicaFigures(
                 name,
@@ -1216,10 +1222,7 @@ public final class ReplicaManager implements AutoCloseable {
         continue;
       }
       synchronized (r) {
-        long hits = 0;
-        for (long[] c : r.hits.values()) {
-          hits += c[1];
-        }
+        long hits = totalHits(r);
         String state =
             r.state == State.READY ? (r.preheatedAt >= 0 ? "hot" : "heating") : r.state.name();
         b.append(
