@@ -76,10 +76,16 @@ public final class ForwardingPlane implements AutoCloseable {
     this.path = new ForwardingPath(context, counters, redirects, routes, neighbours, ports);
   }
 
-  /** Starts the pipeline over {@code sources}. */
+  /**
+   * Starts the pipeline over {@code sources}; live ({@link Pipeline.Clock#LIVE}) the receive thread
+   * runs frames itself while the forwarding thread is idle, up to the context's {@code
+   * inlineBurst}.
+   */
   public ForwardingPlane start(FrameSource[] sources, Pipeline.Clock clock, WaitStrategy wait) {
+    int inline = clock == Pipeline.Clock.LIVE ? context.inlineBurst() : 0;
     pipeline =
-        new Pipeline(context.ringSize(), sources, path, this::drainCommands, counters, clock, wait);
+        new Pipeline(
+            context.ringSize(), sources, path, this::drainCommands, counters, clock, wait, inline);
     pipeline.start();
     return this;
   }

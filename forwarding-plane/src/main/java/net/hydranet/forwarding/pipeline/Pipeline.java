@@ -26,6 +26,18 @@ import org.agrona.concurrent.IdleStrategy;
  * <p>Two stages, not more: with two cores shared by the router and the traffic it forwards, a third
  * thread (a separate transmit stage) would only add a cross-core hand-off per frame; receive is the
  * one stage that must not wait on processing, so it alone gets its own thread.
+ *
+ * <p>When idle, not even two: a frame that finds the forwarding thread with nothing left to do is
+ * run by the receive thread itself ({@code inlineBurst} frames in a row at most, then the ring
+ * takes over again), the way NAPI runs a quiet interface's packets straight from the interrupt and
+ * polls only under load. A hand-off costs a thread wake-up, 40–150 µs on the VMs measured
+ * (BENCHMARKS.md, "Where a hit's time goes"), far more than the frame's own work; under load the
+ * forwarding thread is awake anyway and the hand-off is cheap. It is safe without a lock because
+ * only the receive thread publishes: once the forwarding thread's sequence has reached the last
+ * published slot it cannot touch the path again until the next publish, and the Disruptor's
+ * sequences (a release store after each batch, an acquire load here; the cursor's release on
+ * publish, the forwarding thread's acquire in waitFor) order everything one thread wrote to the
+ * path before the other reads it.
  */
 public final class Pipeline implements AutoCloseable {
   /** How long the receive thread may find nothing before it publishes a tick, for the timers. */
@@ -38,10 +50,13 @@ public final class Pipeline implements AutoCloseable {
   private final Runnable commandDrain;
   private final Clock clock;
   private final Counters counters;
+  private final int inlineBurst;
   private final CountDownLatch ended = new CountDownLatch(1);
   private volatile boolean running = true;
   private volatile RuntimeException receiveError;
   private Thread receiveThread;
+  // Written by the receive thread only; metrics read it slightly stale.
+  private volatile long inlineFrames;
 
   /** Where time comes from: the wall clock live, the capture's timestamps in replay. */
   public enum Clock {
@@ -57,6 +72,26 @@ public final class Pipeline implements AutoCloseable {
       Counters counters,
       Clock clock,
       WaitStrategy waitStrategy) {
+    this(ringSize, sources, path, commandDrain, counters, clock, waitStrategy, 0);
+  }
+
+  /**
+   * @param inlineBurst how many frames in a row the receive thread may run itself while the
+   *     forwarding thread is idle; 0 hands every frame over (replay, and tests of the ring itself)
+   */
+  public Pipeline(
+      int ringSize,
+      FrameSource[] sources,
+      FrameProcessor path,
+      Runnable commandDrain,
+      Counters counters,
+      Clock clock,
+      WaitStrategy waitStrategy,
+      int inlineBurst) {
+    if (inlineBurst < 0) {
+      throw new IllegalArgumentException("inlineBurst " + inlineBurst + " is negative");
+    }
+    this.inlineBurst = inlineBurst;
     this.sources = sources;
     this.path = path;
     this.commandDrain = commandDrain;
@@ -106,6 +141,11 @@ public final class Pipeline implements AutoCloseable {
     return ring.getBufferSize();
   }
 
+  /** Frames the receive thread ran itself because the forwarding thread was idle. */
+  public long inlineFrames() {
+    return inlineFrames;
+  }
+
   /** Why the receive thread stopped early, or null. */
   public RuntimeException receiveError() {
     return receiveError;
@@ -134,15 +174,17 @@ public final class Pipeline implements AutoCloseable {
     FrameSource.FrameMeta meta = new FrameSource.FrameMeta();
     boolean[] done = new boolean[sources.length];
     int remaining = sources.length;
-    long lastPublish = System.nanoTime();
+    long lastEvent = System.nanoTime();
     long sequence = ring.next();
+    long inline = 0;
+    int inlineLeft = inlineBurst;
     // Idle: spin briefly, then yield, then park up to 20 µs — an idle router must not burn a
     // core the traffic needs (two cores here), and 20 µs bounds the latency it adds to the first
     // packet after a pause.
     IdleStrategy idle = new BackoffIdleStrategy(64, 16, 1_000, 20_000);
     try {
       while (running && remaining > 0) {
-        boolean published = false;
+        boolean received = false;
         for (int i = 0; i < sources.length; i++) {
           if (done[i]) {
             continue;
@@ -156,25 +198,41 @@ public final class Pipeline implements AutoCloseable {
             slot.length = length;
             slot.ingress = meta.ingress;
             slot.timestampNanos = clock == Clock.LIVE ? System.nanoTime() : meta.timestampNanos;
-            ring.publish(sequence);
-            sequence = ring.next();
-            published = true;
+            if (inlineLeft > 0 && ring.getMinimumGatingSequence() == sequence - 1) {
+              // The forwarding thread has done everything published: run the frame here and
+              // keep the slot for the next one.
+              inlineLeft--;
+              runInline(slot);
+              inlineFrames = ++inline;
+            } else {
+              ring.publish(sequence);
+              sequence = ring.next();
+            }
+            received = true;
           } else if (length == FrameSource.END) {
             done[i] = true;
             remaining--;
           }
         }
         long now = System.nanoTime();
-        if (published) {
+        if (received) {
           idle.reset();
-          lastPublish = now;
-        } else if (now - lastPublish >= TICK_NANOS) {
+          lastEvent = now;
+        } else if (inlineLeft < inlineBurst) {
+          // A poll round found nothing: the burst is over, the next frame may run here again.
+          inlineLeft = inlineBurst;
+        } else if (now - lastEvent >= TICK_NANOS) {
           FrameSlot slot = ring.get(sequence);
           slot.kind = FrameSlot.KIND_TICK;
           slot.timestampNanos = clock == Clock.LIVE ? now : meta.timestampNanos;
-          ring.publish(sequence);
-          sequence = ring.next();
-          lastPublish = now;
+          if (inlineBurst > 0 && ring.getMinimumGatingSequence() == sequence - 1) {
+            // Idle timers too: an idle router need not wake its forwarding thread every tick.
+            runInline(slot);
+          } else {
+            ring.publish(sequence);
+            sequence = ring.next();
+          }
+          lastEvent = now;
         } else {
           idle.idle();
         }
@@ -189,6 +247,20 @@ public final class Pipeline implements AutoCloseable {
       slot.timestampNanos = clock == Clock.LIVE ? System.nanoTime() : meta.timestampNanos;
       ring.publish(sequence);
     }
+  }
+
+  /** One frame or tick on the receive thread, as {@link Handler} would run a batch of one. */
+  private void runInline(FrameSlot slot) {
+    commandDrain.run();
+    try {
+      path.tick(slot.timestampNanos);
+      if (slot.kind == FrameSlot.KIND_FRAME) {
+        path.process(slot.buffer, slot.offset, slot.length, slot.ingress);
+      }
+    } catch (RuntimeException e) {
+      counters.increment(Counter.DROP_ERROR);
+    }
+    path.flush();
   }
 
   private final class Handler implements EventHandler<FrameSlot> {

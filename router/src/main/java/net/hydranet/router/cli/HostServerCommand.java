@@ -15,6 +15,7 @@ import net.hydranet.control.auth.Keys;
 import net.hydranet.control.ctl.CtlServer;
 import net.hydranet.control.replica.ReplicaStatus;
 import net.hydranet.control.replica.Resources;
+import net.hydranet.forwarding.config.ForwardingContext;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.io.FrameSource;
 import net.hydranet.forwarding.io.live.KernelChecks;
@@ -157,7 +158,8 @@ public final class HostServerCommand implements Callable<Integer> {
                 () -> {},
                 new Counters(),
                 Pipeline.Clock.LIVE,
-                new LiteBlockingWaitStrategy());
+                new LiteBlockingWaitStrategy(),
+                ForwardingContext.DEFAULT_INLINE_BURST);
         if (controlConfig != null) {
           try {
             agent = ControlPlane.hostServer(controlConfig, ControlPlane::hostLoad);

@@ -46,6 +46,7 @@ public final class ConfigLoader {
           "neighbourCapacity",
           "arpQueueFrames",
           "ringSize",
+          "inlineBurst",
           "maglevTableSize",
           "flowCapacity",
           "tcpIdleSeconds",
@@ -156,6 +157,8 @@ public final class ConfigLoader {
       context.arpQueueFrames(
           integer(limits, "arpQueueFrames", "limits", ForwardingContext.DEFAULT_ARP_QUEUE_FRAMES));
       context.ringSize(integer(limits, "ringSize", "limits", ForwardingContext.DEFAULT_RING_SIZE));
+      context.inlineBurst(
+          integer(limits, "inlineBurst", "limits", ForwardingContext.DEFAULT_INLINE_BURST));
       context.maglevTableSize(
           integer(
               limits, "maglevTableSize", "limits", ForwardingContext.DEFAULT_MAGLEV_TABLE_SIZE));

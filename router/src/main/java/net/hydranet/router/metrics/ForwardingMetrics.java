@@ -109,6 +109,9 @@ public final class ForwardingMetrics {
         .description("ring slots holding frames not yet processed")
         .register(registry);
     Gauge.builder(PREFIX + "ring.slots", pipeline, Pipeline::slots).register(registry);
+    FunctionCounter.builder(PREFIX + "pipeline.inline.frames", pipeline, Pipeline::inlineFrames)
+        .description("frames the receive thread ran itself because the forwarding thread was idle")
+        .register(registry);
     Gauge.builder(PREFIX + "services", plane, p -> p.redirects().size())
         .description("entries in the redirector table")
         .register(registry);

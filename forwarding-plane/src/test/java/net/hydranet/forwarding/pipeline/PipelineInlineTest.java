@@ -1,0 +1,171 @@
+package net.hydranet.forwarding.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.lmax.disruptor.LiteBlockingWaitStrategy;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import net.hydranet.forwarding.counter.Counters;
+import net.hydranet.forwarding.io.FrameSource;
+import org.agrona.MutableDirectBuffer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The receive thread runs a frame itself when the forwarding thread is idle, at most {@code
+ * inlineBurst} in a row, and every frame still goes through the path once and in order.
+ */
+class PipelineInlineTest {
+  private static final long WAIT_MILLIS = 10_000;
+
+  /** Frames handed out in bursts the test releases; each frame's first int is its number. */
+  private static final class BurstSource implements FrameSource {
+    private final AtomicInteger released = new AtomicInteger();
+    private volatile boolean finished;
+    private int next;
+
+    void release(int frames) {
+      released.addAndGet(frames);
+    }
+
+    void finish() {
+      finished = true;
+    }
+
+    @Override
+    public int poll(MutableDirectBuffer buffer, int offset, int capacity, FrameMeta meta) {
+      if (next < released.get()) {
+        buffer.putInt(offset, next++);
+        meta.ingress = 0;
+        return 64;
+      }
+      return finished ? END : NONE;
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  /** Records which frame ran on which thread; counts the commands drained before each frame. */
+  private static final class Recorder implements FrameProcessor {
+    final List<Integer> order = new ArrayList<>();
+    final List<String> threads = new ArrayList<>();
+    final AtomicInteger processed = new AtomicInteger();
+
+    @Override
+    public void tick(long nowNanos) {}
+
+    @Override
+    public void process(MutableDirectBuffer buffer, int offset, int length, int ingress) {
+      // Plain lists on purpose: the pipeline must order the two threads' writes itself.
+      order.add(buffer.getInt(offset));
+      threads.add(Thread.currentThread().getName());
+      processed.incrementAndGet();
+    }
+
+    @Override
+    public void flush() {}
+  }
+
+  private static void awaitProcessed(Recorder path, int frames) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + WAIT_MILLIS;
+    while (path.processed.get() < frames && System.currentTimeMillis() < deadline) {
+      Thread.sleep(1);
+    }
+    assertEquals(frames, path.processed.get(), "frames processed before the deadline");
+  }
+
+  private static Pipeline pipeline(BurstSource source, Recorder path, Runnable drain, int inline) {
+    return new Pipeline(
+        64,
+        new FrameSource[] {source},
+        path,
+        drain,
+        new Counters(),
+        Pipeline.Clock.LIVE,
+        new LiteBlockingWaitStrategy(),
+        inline);
+  }
+
+  @Test
+  void shouldRunALoneFrameOnTheReceiveThreadAndCommandsBeforeIt() throws Exception {
+    BurstSource source = new BurstSource();
+    Recorder path = new Recorder();
+    ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
+    List<String> applied = new ArrayList<>();
+    Runnable drain =
+        () -> {
+          for (Runnable c; (c = commands.poll()) != null; ) {
+            c.run();
+          }
+        };
+    Pipeline pipeline = pipeline(source, path, drain, 4).start();
+    try {
+      for (int i = 0; i < 5; i++) {
+        int n = i;
+        commands.add(() -> applied.add("command " + n));
+        source.release(1);
+        awaitProcessed(path, i + 1);
+        Thread.sleep(5); // a pause: the next frame starts a new burst
+      }
+      source.finish();
+      assertTrue(pipeline.awaitEnd(WAIT_MILLIS), "pipeline ended");
+    } finally {
+      pipeline.close();
+    }
+    assertEquals(List.of(0, 1, 2, 3, 4), path.order);
+    assertEquals(List.of("hydranet-receive"), path.threads.stream().distinct().toList());
+    assertEquals(5, pipeline.inlineFrames());
+    assertEquals(5, applied.size(), "each command applied before its frame");
+  }
+
+  @Test
+  void shouldHandABurstOverToTheRingAfterInlineBurstFramesAndKeepTheOrder() throws Exception {
+    BurstSource source = new BurstSource();
+    Recorder path = new Recorder();
+    Pipeline pipeline = pipeline(source, path, () -> {}, 4).start();
+    int frames = 10_000;
+    try {
+      source.release(frames);
+      awaitProcessed(path, frames);
+      source.finish();
+      assertTrue(pipeline.awaitEnd(WAIT_MILLIS), "pipeline ended");
+    } finally {
+      pipeline.close();
+    }
+    List<Integer> expected = new ArrayList<>();
+    for (int i = 0; i < frames; i++) {
+      expected.add(i);
+    }
+    assertEquals(expected, path.order);
+    // The burst's first frames ran inline; the stream behind them went through the ring.
+    assertEquals(
+        List.of("hydranet-receive"), path.threads.subList(0, 4).stream().distinct().toList());
+    assertEquals("hydranet-forwarding", path.threads.get(4));
+    long inline = path.threads.stream().filter("hydranet-receive"::equals).count();
+    assertEquals(pipeline.inlineFrames(), inline);
+    assertTrue(inline < frames, "the forwarding thread took part: " + inline + " inline");
+  }
+
+  @Test
+  void shouldHandEveryFrameOverWhenInlineIsOff() throws Exception {
+    BurstSource source = new BurstSource();
+    Recorder path = new Recorder();
+    Pipeline pipeline = pipeline(source, path, () -> {}, 0).start();
+    try {
+      for (int i = 0; i < 3; i++) {
+        source.release(1);
+        awaitProcessed(path, i + 1);
+      }
+      source.finish();
+      assertTrue(pipeline.awaitEnd(WAIT_MILLIS), "pipeline ended");
+    } finally {
+      pipeline.close();
+    }
+    assertEquals(List.of(0, 1, 2), path.order);
+    assertEquals(List.of("hydranet-forwarding"), path.threads.stream().distinct().toList());
+    assertEquals(0, pipeline.inlineFrames());
+  }
+}
