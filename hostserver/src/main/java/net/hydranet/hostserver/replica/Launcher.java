@@ -15,13 +15,14 @@ public interface Launcher {
   /**
    * @param origin the replica's {@code HydraNet-Origin}, dotted
    * @param confined the confined command ({@link Confinement#argv})
-   * @param log where the replica's output goes
+   * @return the process, its output and error merged into the pipe {@link Process#getInputStream()}
+   *     reads, which the service copies into a bounded log
    */
-  Process launch(String origin, List<String> confined, Path log) throws IOException;
+  Process launch(String origin, List<String> confined) throws IOException;
 
   /** Runs the command as it is, in the host server's own network namespace. */
   static Launcher direct() {
-    return (origin, confined, log) -> start(confined, log);
+    return (origin, confined) -> start(confined);
   }
 
   /**
@@ -33,19 +34,18 @@ public interface Launcher {
    */
   static Launcher vhost(List<String> hydranet, Path stateDir) {
     List<String> prefix = List.copyOf(hydranet);
-    return (origin, confined, log) -> {
+    return (origin, confined) -> {
       List<String> argv = new ArrayList<>(prefix);
       argv.addAll(List.of("vhost", "--origin", origin, "--state-dir", stateDir.toString(), "--"));
       argv.addAll(confined);
-      return start(argv, log);
+      return start(argv);
     };
   }
 
-  private static Process start(List<String> argv, Path log) throws IOException {
+  private static Process start(List<String> argv) throws IOException {
     return new ProcessBuilder(argv)
         .redirectInput(Redirect.from(Path.of("/dev/null").toFile()))
         .redirectErrorStream(true)
-        .redirectOutput(Redirect.appendTo(log.toFile()))
         .start();
   }
 }

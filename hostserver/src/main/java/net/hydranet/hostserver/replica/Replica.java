@@ -14,6 +14,7 @@ final class Replica {
   final Confinement confinement;
   volatile ReplicaChannel channel;
   volatile Process process;
+  volatile ReplicaLog log;
   volatile String state = "starting";
   volatile String text = "";
   volatile boolean removing;

@@ -75,6 +75,7 @@ public final class ReplicaService implements AutoCloseable {
     int helloTimeoutMillis = 5000;
     int maxFrameBytes = 64 << 20;
     long killWaitMillis = 5000;
+    long logBytes = ReplicaLog.DEFAULT_MAX_BYTES;
 
     /** The control address: the only address the service listens on, and its HELLO address. */
     public Context address(int a) {
@@ -128,6 +129,12 @@ public final class ReplicaService implements AutoCloseable {
       return this;
     }
 
+    /** The most a replica's output may take on disk (its log and the rotated one together). */
+    public Context logBytes(long b) {
+      logBytes = b;
+      return this;
+    }
+
     public Context killWaitMillis(long m) {
       killWaitMillis = m;
       return this;
@@ -163,6 +170,9 @@ public final class ReplicaService implements AutoCloseable {
       }
       if (firstUid < 1000) {
         throw new IllegalArgumentException("replicas: firstUid below 1000");
+      }
+      if (logBytes < 1024) {
+        throw new IllegalArgumentException("replicas: logBytes below 1024");
       }
       return this;
     }
@@ -556,12 +566,15 @@ public final class ReplicaService implements AutoCloseable {
             Confinement.javaCommand(
                 r.bundle.mainClass(), r.bundle.arguments(), r.bundle.resources()),
             sock);
-    // The output is the host server's to read: root-only, like the replicas' own directories.
+    // The output is the host server's to read: root-only, like the replicas' own directories,
+    // and bounded, since the replica decides how much it writes.
     Path log = logFile(r.name);
     Files.deleteIfExists(log);
+    Files.deleteIfExists(previousLog(r.name));
     Files.createFile(
         log, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Process p = ctx.launcher.launch(format(r.bundle.origin()), argv, log);
+    Process p = ctx.launcher.launch(format(r.bundle.origin()), argv);
+    r.log = ReplicaLog.follow(r.name, p.getInputStream(), log, ctx.logBytes);
     r.process = p;
     r.state = "running";
     p.onExit().thenRun(() -> exited(r));
@@ -570,6 +583,10 @@ public final class ReplicaService implements AutoCloseable {
 
   private Path logFile(String name) {
     return replicasDir().resolve(name + ".log");
+  }
+
+  private Path previousLog(String name) {
+    return replicasDir().resolve(name + ".log.1");
   }
 
   private void exited(Replica r) {
@@ -597,6 +614,11 @@ public final class ReplicaService implements AutoCloseable {
     r.confinement.signalAll(true);
     if (r.removing) {
       return;
+    }
+    try {
+      r.log.awaitEnd(1000); // its last words, for the line below
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     counters.add(state.equals("killed") ? ReplicaCounter.KILLS : ReplicaCounter.EXITS);
     LOG.atWarn()
@@ -704,6 +726,7 @@ public final class ReplicaService implements AutoCloseable {
     try {
       deleteTree(r.dir);
       Files.deleteIfExists(logFile(r.name));
+      Files.deleteIfExists(previousLog(r.name));
     } catch (IOException e) {
       LOG.warn("replica {}: cannot delete {}: {}", r.name, r.dir, e.getMessage());
     }

@@ -83,7 +83,7 @@ class ReplicaServiceTest {
                                 new Resources(128L << 20, 1000, 64, 1024),
                                 2)))
                     .launcher(
-                        (origin, argv, log) -> {
+                        (origin, argv) -> {
                           launches.incrementAndGet();
                           Process p = new ProcessBuilder("sleep", "30").start();
                           started.add(p);

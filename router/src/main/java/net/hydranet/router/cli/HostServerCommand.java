@@ -306,6 +306,7 @@ public final class HostServerCommand implements Callable<Integer> {
             .port(r.port())
             .firstUid(r.firstUid())
             .cgroupParent(r.cgroupParent())
+            .logBytes(r.logBytes())
             .key(Keys.readPrivate(c.key()))
             .stateDir(stateDir)
             .origins(origins)

@@ -37,9 +37,10 @@ public record ControlConfig(
    *
    * @param port the TCP port on the control address
    * @param firstUid the first of the uids given to replicas (uid = this + slot)
+   * @param logBytes the most one replica's output may take on disk
    */
   public record Replicas(
-      int port, int firstUid, String cgroupParent, List<ReplicaOrigin> origins) {}
+      int port, int firstUid, String cgroupParent, long logBytes, List<ReplicaOrigin> origins) {}
 
   /**
    * An origin whose manager may install replicas here.

@@ -44,7 +44,8 @@ public final class ControlConfigLoader {
           "replicas");
   private static final Set<String> NODE = Set.of("address", "key", "cost");
   private static final Set<String> AUTHORISE = Set.of("origins", "hostServers");
-  private static final Set<String> REPLICAS = Set.of("port", "firstUid", "cgroupParent", "origins");
+  private static final Set<String> REPLICAS =
+      Set.of("port", "firstUid", "cgroupParent", "logBytes", "origins");
   private static final Set<String> REPLICA_ORIGIN =
       Set.of("manager", "key", "addresses", "memory", "cpus", "pids", "files", "maxReplicas");
 
@@ -143,6 +144,18 @@ public final class ControlConfigLoader {
       throw new FieldException(
           "replicas.cgroupParent", "must be a plain name (letters, digits, '_', '.', '-')");
     }
+    long logBytes = 8L << 20;
+    String logSize = string(n, "logBytes", "replicas", false);
+    if (logSize != null) {
+      try {
+        logBytes = Resources.parseSize(logSize);
+      } catch (IllegalArgumentException e) {
+        throw new FieldException("replicas.logBytes", e.getMessage());
+      }
+      if (logBytes < 1024) {
+        throw new FieldException("replicas.logBytes", "must be at least 1k");
+      }
+    }
     JsonNode list = list(n, "origins", true, "replicas");
     List<ControlConfig.ReplicaOrigin> out = new ArrayList<>();
     Set<Integer> managers = new HashSet<>();
@@ -191,7 +204,7 @@ public final class ControlConfigLoader {
               grant.files(),
               max));
     }
-    return new ControlConfig.Replicas(port, firstUid, cgroupParent, out);
+    return new ControlConfig.Replicas(port, firstUid, cgroupParent, logBytes, out);
   }
 
   private static List<ControlConfig.Node> nodes(JsonNode root, String field, Path base) {

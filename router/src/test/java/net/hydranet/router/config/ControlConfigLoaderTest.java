@@ -59,6 +59,7 @@ class ControlConfigLoaderTest {
     assertEquals(6227, r.port());
     assertEquals(61000, r.firstUid());
     assertEquals("hydranet", r.cgroupParent());
+    assertEquals(8L << 20, r.logBytes());
     ControlConfig.ReplicaOrigin o = r.origins().get(0);
     assertEquals(0xc6120201, o.manager());
     assertEquals(0xc6120200, o.prefix());
@@ -83,6 +84,12 @@ class ControlConfigLoaderTest {
     assertTrue(
         error(HS + "replicas:\n  cgroupParent: ../x\n" + origin + "memory: 1g, cpus: 1}\n")
             .contains("replicas.cgroupParent: must be a plain name"));
+    assertTrue(
+        error(HS + "replicas:\n  logBytes: 10\n" + origin + "memory: 1g, cpus: 1}\n")
+            .contains("replicas.logBytes: must be at least 1k"));
+    assertTrue(
+        error(HS + "replicas:\n  logBytes: much\n" + origin + "memory: 1g, cpus: 1}\n")
+            .contains("replicas.logBytes: not a size: much"));
     assertTrue(
         error(HS + "replicas:\n" + origin + "memory: 1g}\n")
             .contains("replicas.origins[0].cpus: missing"));

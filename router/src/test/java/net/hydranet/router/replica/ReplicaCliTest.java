@@ -155,7 +155,7 @@ class ReplicaCliTest {
                                 new Resources(256L << 20, 1000, 64, 1024),
                                 1)))
                     .launcher(
-                        (o, argv, log) -> {
+                        (o, argv) -> {
                           throw new AssertionError("nothing is started");
                         }))
             .start();
