@@ -10,6 +10,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayDeque;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,10 +18,18 @@ import org.slf4j.LoggerFactory;
  * A replica's channel (REPLICAS.md): a Unix stream socket in its directory, mode 0600 and owned by
  * the replica's user, carrying {@code u32 length, payload} frames. One connection at a time; a
  * frame over the limit ends that connection (counted) and the replica may connect again.
+ *
+ * <p>{@link #send} never blocks its caller (the thread serving an origin's manager): payloads wait
+ * in a queue of at most {@link #MAX_QUEUED} bytes that a writer thread drains. A replica that stops
+ * reading fills it, and the next send closes the connection (counted as a stall) rather than wait,
+ * so one stuck replica cannot hold up its origin's other replicas or the host server's memory.
  */
 final class ReplicaChannel implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ReplicaChannel.class);
   static final int MAX_PAYLOAD = 16 << 20;
+
+  /** Bytes waiting for a replica before it counts as stalled: two of the largest payloads. */
+  static final long MAX_QUEUED = 2L * (MAX_PAYLOAD + 4);
 
   /** Where a payload from the replica goes. */
   @FunctionalInterface
@@ -33,8 +42,12 @@ final class ReplicaChannel implements AutoCloseable {
   private final ServerSocketChannel server;
   private final ReplicaCounters counters;
   private final Object writeLock = new Object();
+  // Guarded by writeLock: frames for the current connection, oldest first, and their size.
+  private final ArrayDeque<ByteBuffer> queue = new ArrayDeque<>();
+  private long queuedBytes;
   private volatile SocketChannel connection;
   private Thread thread;
+  private Thread writer;
 
   private ReplicaChannel(
       String name, Path path, ServerSocketChannel server, ReplicaCounters counters) {
@@ -69,12 +82,60 @@ final class ReplicaChannel implements AutoCloseable {
     thread = new Thread(() -> serve(sink), "hydranet-replica-channel-" + name);
     thread.setDaemon(true);
     thread.start();
+    writer = new Thread(this::drain, "hydranet-replica-writer-" + name);
+    writer.setDaemon(true);
+    writer.start();
+  }
+
+  private void use(SocketChannel c) {
+    synchronized (writeLock) {
+      queue.clear(); // anything queued was for the connection before
+      queuedBytes = 0;
+      connection = c;
+    }
+  }
+
+  /** The writer thread: blocking writes of the queue's head, one connection at a time. */
+  private void drain() {
+    while (server.isOpen()) {
+      ByteBuffer frame;
+      SocketChannel c;
+      synchronized (writeLock) {
+        while (queue.isEmpty() && server.isOpen()) {
+          try {
+            writeLock.wait(1000);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        frame = queue.peek();
+        c = connection;
+      }
+      if (frame == null) {
+        continue;
+      }
+      try {
+        while (frame.hasRemaining()) {
+          c.write(frame);
+        }
+      } catch (IOException | RuntimeException e) {
+        // Closed under us: by the replica, by a stall below, or by close(). The queue goes with
+        // the connection (use() clears it when the connection changes).
+        LOG.debug("replica {}: channel write: {}", name, e.toString());
+      }
+      synchronized (writeLock) {
+        if (queue.peek() == frame) {
+          queue.poll();
+          queuedBytes -= frame.capacity();
+        }
+      }
+    }
   }
 
   private void serve(Sink sink) {
     while (server.isOpen()) {
       try (SocketChannel c = server.accept()) {
-        connection = c;
+        use(c);
         ByteBuffer head = ByteBuffer.allocate(4);
         while (true) {
           head.clear();
@@ -101,7 +162,7 @@ final class ReplicaChannel implements AutoCloseable {
           LOG.warn("replica {}: channel: {}", name, e.toString());
         }
       } finally {
-        connection = null;
+        use(null);
       }
     }
   }
@@ -114,19 +175,41 @@ final class ReplicaChannel implements AutoCloseable {
     }
   }
 
-  /** Writes one payload to the replica; false when it has no connection open. */
+  /**
+   * Queues one payload for the replica; false when it has no connection open, or when it has
+   * stopped reading (then the connection is closed and counted).
+   */
   boolean send(byte[] payload) throws IOException {
     synchronized (writeLock) {
       SocketChannel c = connection;
       if (c == null || !c.isOpen()) {
         return false;
       }
-      ByteBuffer b = ByteBuffer.allocate(4 + payload.length);
-      b.putInt(payload.length).put(payload).flip();
-      while (b.hasRemaining()) {
-        c.write(b);
+      int size = 4 + payload.length;
+      if (queuedBytes > 0 && queuedBytes + size > MAX_QUEUED) {
+        counters.add(ReplicaCounter.CHANNEL_STALLS);
+        LOG.warn(
+            "replica {}: channel not read ({} bytes waiting): connection closed",
+            name,
+            queuedBytes);
+        queue.clear();
+        queuedBytes = 0;
+        c.close();
+        return false;
       }
+      ByteBuffer b = ByteBuffer.allocate(size);
+      b.putInt(payload.length).put(payload).flip();
+      queue.add(b);
+      queuedBytes += size;
+      writeLock.notifyAll();
       return true;
+    }
+  }
+
+  /** Bytes queued for the replica and not yet written. */
+  long queuedBytes() {
+    synchronized (writeLock) {
+      return queuedBytes;
     }
   }
 
@@ -139,6 +222,9 @@ final class ReplicaChannel implements AutoCloseable {
   public void close() {
     try {
       server.close();
+      synchronized (writeLock) {
+        writeLock.notifyAll();
+      }
       SocketChannel c = connection;
       if (c != null) {
         c.close();

@@ -13,7 +13,9 @@ public enum ReplicaCounter {
   APP_TO_REPLICA("app_to_replica"),
   APP_TO_MANAGER("app_to_manager"),
   APP_DROPPED("app_dropped"),
-  CHANNEL_ERRORS("channel_errors");
+  CHANNEL_ERRORS("channel_errors"),
+  /** A replica that stopped reading its channel: the connection was closed, not waited on. */
+  CHANNEL_STALLS("channel_stalls");
 
   private final String metricName;
 
