@@ -60,6 +60,14 @@ public final class Confinement {
   }
 
   /**
+   * The groups of a replica a host server started before it last ended without removing it (a
+   * crash, SIGKILL): good for {@link #signalAll} and {@link #removeGroups}, not for starting one.
+   */
+  static Confinement leftover(Path cgroupRoot, String parent, String name) {
+    return new Confinement(cgroupRoot, parent, name, -1, null, null);
+  }
+
+  /**
    * Where the cgroup v1 controllers are seen from here: {@code configured} if the memory controller
    * is mounted there; otherwise the controllers are mounted (again: v1 gives the same hierarchy)
    * under {@code fallback}. A host server started with {@code ip netns exec}, as the test networks

@@ -15,7 +15,9 @@ public enum ReplicaCounter {
   APP_DROPPED("app_dropped"),
   CHANNEL_ERRORS("channel_errors"),
   /** A replica that stopped reading its channel: the connection was closed, not waited on. */
-  CHANNEL_STALLS("channel_stalls");
+  CHANNEL_STALLS("channel_stalls"),
+  /** Replicas found running or left on disk from before the host server's last start. */
+  LEFTOVERS_REMOVED("leftovers_removed");
 
   private final String metricName;
 

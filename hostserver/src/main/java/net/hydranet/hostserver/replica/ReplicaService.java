@@ -210,6 +210,7 @@ public final class ReplicaService implements AutoCloseable {
     }
     // Traversable by the replicas' users (each needs its own directory), listable by none.
     Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx--x--x"));
+    removeLeftovers(root);
     listener = new ServerSocket();
     listener.setReuseAddress(true);
     listener.bind(new InetSocketAddress(inet(ctx.address), ctx.port), 64);
@@ -222,6 +223,46 @@ public final class ReplicaService implements AutoCloseable {
         listener.getLocalPort(),
         ctx.origins.size());
     return this;
+  }
+
+  /**
+   * Removes what this host server left when it last ended without removing its replicas (killed,
+   * crashed, the machine's power): each replica directory in its state directory, with its logs,
+   * the cgroups of that name and the processes still in them — a replica still serving would
+   * otherwise answer for an origin with nobody managing it, and its slot and uid would be taken
+   * twice. Nothing is adopted: an origin's manager installs again as its load says. Only names in
+   * this host server's own state directory are touched, never another host server's groups.
+   */
+  private void removeLeftovers(Path root) throws IOException {
+    List<Path> dirs;
+    try (Stream<Path> s = Files.list(root)) {
+      dirs = s.filter(Files::isDirectory).sorted().toList();
+    }
+    for (Path dir : dirs) {
+      String name = dir.getFileName().toString();
+      Confinement groups = Confinement.leftover(ctx.cgroupRoot, ctx.cgroupParent, name);
+      int killed = groups.signalAll(true);
+      String left;
+      try {
+        left = groups.removeGroups(ctx.killWaitMillis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted removing replica " + name + " left from before");
+      }
+      deleteTree(dir);
+      Files.deleteIfExists(logFile(name));
+      Files.deleteIfExists(previousLog(name));
+      counters.add(ReplicaCounter.LEFTOVERS_REMOVED);
+      LOG.atWarn()
+          .addKeyValue("replica", name)
+          .addKeyValue("killed", killed)
+          .addKeyValue("left", left)
+          .log(
+              "replica {} left from an earlier run removed ({} processes killed){}",
+              name,
+              killed,
+              left.isEmpty() ? "" : "; could not remove: " + left);
+    }
   }
 
   public int port() {

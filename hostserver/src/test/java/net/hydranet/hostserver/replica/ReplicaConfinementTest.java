@@ -125,6 +125,61 @@ class ReplicaConfinementTest {
   }
 
   @Test
+  void shouldRemoveAReplicaAnEarlierRunLeftRunning() throws Exception {
+    // What a host server killed with SIGKILL leaves: the replica's directory and log, its groups,
+    // and its process still running in them.
+    String name = tag + "-old";
+    Path dir = state.resolve("replicas").resolve(name);
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("bundle.jar"), "an old bundle");
+    Files.writeString(state.resolve("replicas").resolve(name + ".log"), "old output\n");
+    Confinement groups =
+        new Confinement(
+            CGROUP, "hydranet", name, 61_999, dir, new Resources(64L << 20, 500, 16, 64));
+    groups.createGroups();
+    Process old = new ProcessBuilder("sleep", "600").start();
+    try {
+      for (String c : List.of("memory", "cpu", "pids")) {
+        Files.writeString(groups.groupDir(c).resolve("cgroup.procs"), Long.toString(old.pid()));
+      }
+      assertEquals(List.of(old.pid()), groups.processes());
+
+      ReplicaService restarted =
+          new ReplicaService(
+                  new ReplicaService.Context()
+                      .address(HOST_SERVER)
+                      .port(0)
+                      .key(hostKey.getPrivate())
+                      .stateDir(state)
+                      .killWaitMillis(3000)
+                      .origins(
+                          List.of(
+                              new Origin(
+                                  MANAGER,
+                                  originKey.getPublic(),
+                                  0x7f000000,
+                                  8,
+                                  new Resources(256L << 20, 1000, 128, 1024),
+                                  4)))
+                      .launcher(Launcher.direct()))
+              .start();
+      try {
+        assertTrue(old.waitFor(10, TimeUnit.SECONDS), "the old replica's process was killed");
+        for (String c : List.of("memory", "cpu", "pids")) {
+          assertFalse(Files.exists(groups.groupDir(c)), "group removed: " + groups.groupDir(c));
+        }
+        assertFalse(Files.exists(dir), "directory removed");
+        assertFalse(Files.exists(state.resolve("replicas").resolve(name + ".log")), "log removed");
+        assertEquals(1, restarted.counters().get(ReplicaCounter.LEFTOVERS_REMOVED));
+      } finally {
+        restarted.close();
+      }
+    } finally {
+      old.destroyForcibly();
+    }
+  }
+
+  @Test
   void shouldConfineReplicasAndKillTheMemoryHogAlone() throws Exception {
     int port;
     try (ServerSocket probe = new ServerSocket(0)) {
