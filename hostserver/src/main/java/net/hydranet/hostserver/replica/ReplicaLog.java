@@ -11,6 +11,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A replica's output, copied from its pipe into {@code NAME.log} and rotated to {@code NAME.log.1}
@@ -24,6 +26,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * on its full pipe. The files stay root-only (mode 600), like the replicas' directories.
  */
 final class ReplicaLog implements Runnable {
+  private static final Logger LOG = LoggerFactory.getLogger(ReplicaLog.class);
+
   /** The default bound on a replica's two log files together. */
   static final long DEFAULT_MAX_BYTES = 8L << 20;
 
@@ -69,11 +73,20 @@ final class ReplicaLog implements Runnable {
   @Override
   public void run() {
     byte[] buffer = new byte[8192];
+    OutputStream out = null;
     try (InputStream source = in) {
-      OutputStream out = open(false);
-      long written = Files.size(file);
+      long written = 0;
       try {
-        for (int n; (n = source.read(buffer)) >= 0; ) {
+        out = open(false);
+        written = Files.size(file);
+      } catch (IOException e) {
+        out = failed(out, e);
+      }
+      for (int n; (n = source.read(buffer)) >= 0; ) {
+        if (out == null) {
+          continue; // nowhere to write: keep the pipe flowing so the replica never blocks on it
+        }
+        try {
           int at = 0;
           while (at < n) {
             if (written >= fileBytes) {
@@ -89,16 +102,31 @@ final class ReplicaLog implements Runnable {
             written += chunk;
           }
           out.flush();
+        } catch (IOException e) {
+          out = failed(out, e);
         }
-      } finally {
-        out.close();
       }
     } catch (IOException e) {
-      // The replica's end closed, or the state directory went away with the replica: its output
-      // has nowhere to go. Nothing to report beyond the replica's own exit, which is logged.
+      // The replica's end of the pipe failed: it has exited or been killed, which is logged.
     } finally {
+      failed(out, null);
       ended.countDown();
     }
+  }
+
+  /** Closes {@code out}; after a write error (a full disk) the output is read and dropped. */
+  private OutputStream failed(OutputStream out, IOException cause) {
+    if (cause != null) {
+      LOG.warn("replica log {}: {}; the rest of its output is dropped", file, cause.toString());
+    }
+    if (out != null) {
+      try {
+        out.close();
+      } catch (IOException e) {
+        // already failing: nothing more to say
+      }
+    }
+    return null;
   }
 
   private OutputStream open(boolean fresh) throws IOException {

@@ -56,6 +56,18 @@ class ReplicaLogTest {
     assertEquals(0, log.rotations());
   }
 
+  @Test
+  void shouldKeepReadingWhenTheLogCannotBeWritten() throws Exception {
+    // The log's directory is gone (or the disk is full): the replica must still be able to write
+    // its output, so the host server reads it to the end and drops it.
+    Path file = dir.resolve("gone").resolve("web-3.log");
+    ByteArrayInputStream output = new ByteArrayInputStream(lines(5_000));
+    ReplicaLog log = ReplicaLog.follow("web-3", output, file, 8L << 20);
+    assertTrue(log.awaitEnd(10_000), "the copy ended");
+    assertEquals(0, output.available(), "every byte the replica wrote was read");
+    assertFalse(Files.exists(file));
+  }
+
   private static byte[] concat(byte[] a, byte[] b) {
     byte[] out = Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, out, a.length, b.length);
