@@ -257,10 +257,12 @@ public final class Pipeline implements AutoCloseable {
       if (slot.kind == FrameSlot.KIND_FRAME) {
         path.process(slot.buffer, slot.offset, slot.length, slot.ingress);
       }
+      path.flush();
     } catch (RuntimeException e) {
+      // A bug, never bad input: count it and keep receiving (the receive loop treats an
+      // exception as its source failing).
       counters.increment(Counter.DROP_ERROR);
     }
-    path.flush();
   }
 
   private final class Handler implements EventHandler<FrameSlot> {
