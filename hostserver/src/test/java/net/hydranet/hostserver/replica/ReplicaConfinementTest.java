@@ -68,25 +68,29 @@ class ReplicaConfinementTest {
     state = Files.createTempDirectory(Path.of("/run"), "hn-replica-");
     // The replicas' users must traverse to their own directories.
     Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwx--x--x"));
-    service =
-        new ReplicaService(
-                new ReplicaService.Context()
-                    .address(HOST_SERVER)
-                    .port(0)
-                    .key(hostKey.getPrivate())
-                    .stateDir(state)
-                    .killWaitMillis(3000)
-                    .origins(
-                        List.of(
-                            new Origin(
-                                MANAGER,
-                                originKey.getPublic(),
-                                0x7f000000,
-                                8,
-                                new Resources(256L << 20, 1000, 128, 1024),
-                                4)))
-                    .launcher(Launcher.direct()))
-            .start();
+    service = startService();
+  }
+
+  /** A replica service on this test's state directory, as a host server starts one. */
+  private ReplicaService startService() throws IOException {
+    return new ReplicaService(
+            new ReplicaService.Context()
+                .address(HOST_SERVER)
+                .port(0)
+                .key(hostKey.getPrivate())
+                .stateDir(state)
+                .killWaitMillis(3000)
+                .origins(
+                    List.of(
+                        new Origin(
+                            MANAGER,
+                            originKey.getPublic(),
+                            0x7f000000,
+                            8,
+                            new Resources(256L << 20, 1000, 128, 1024),
+                            4)))
+                .launcher(Launcher.direct()))
+        .start();
   }
 
   @AfterEach
@@ -144,25 +148,7 @@ class ReplicaConfinementTest {
       }
       assertEquals(List.of(old.pid()), groups.processes());
 
-      ReplicaService restarted =
-          new ReplicaService(
-                  new ReplicaService.Context()
-                      .address(HOST_SERVER)
-                      .port(0)
-                      .key(hostKey.getPrivate())
-                      .stateDir(state)
-                      .killWaitMillis(3000)
-                      .origins(
-                          List.of(
-                              new Origin(
-                                  MANAGER,
-                                  originKey.getPublic(),
-                                  0x7f000000,
-                                  8,
-                                  new Resources(256L << 20, 1000, 128, 1024),
-                                  4)))
-                      .launcher(Launcher.direct()))
-              .start();
+      ReplicaService restarted = startService();
       try {
         assertTrue(old.waitFor(10, TimeUnit.SECONDS), "the old replica's process was killed");
         for (String c : List.of("memory", "cpu", "pids")) {
