@@ -64,17 +64,6 @@ public final class Pipeline implements AutoCloseable {
     FRAME
   }
 
-  public Pipeline(
-      int ringSize,
-      FrameSource[] sources,
-      FrameProcessor path,
-      Runnable commandDrain,
-      Counters counters,
-      Clock clock,
-      WaitStrategy waitStrategy) {
-    this(ringSize, sources, path, commandDrain, counters, clock, waitStrategy, 0);
-  }
-
   /**
    * @param inlineBurst how many frames in a row the receive thread may run itself while the
    *     forwarding thread is idle; 0 hands every frame over (replay, and tests of the ring itself)
