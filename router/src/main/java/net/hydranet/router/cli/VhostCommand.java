@@ -142,7 +142,9 @@ public final class VhostCommand implements Callable<Integer> {
           "eth0",
           "advmss",
           Integer.toString(tunnelMtu - 40));
-      Files.writeString(published, "");
+      if (!publish(published, new TreeSet<>(), cleaned)) {
+        return 1; // terminated while setting up
+      }
       LOG.info("virtual host {} ready in namespace {}; starting {}", origin, ns, command);
 
       List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", ns));
@@ -164,16 +166,38 @@ public final class VhostCommand implements Callable<Integer> {
             }
           }
           ports = now;
-          Path tmp = published.resolveSibling(published.getFileName() + ".tmp");
-          Files.writeString(tmp, String.join("\n", ports) + (ports.isEmpty() ? "" : "\n"));
-          Files.move(
-              tmp, published, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+          if (!publish(published, ports, cleaned)) {
+            break;
+          }
         }
       }
       LOG.info("virtual host {}: command exited with {}", origin, running.exitValue());
       return running.exitValue();
     } finally {
       cleanup.run();
+    }
+  }
+
+  /**
+   * Writes the ports the virtual host serves where the host server reads them, unless it has
+   * withdrawn: on SIGTERM the shutdown hook deletes the file while this thread may still be
+   * publishing the last change it saw (the replica's socket closing before its process is reaped),
+   * and a write after that delete would leave the origin published with nothing behind it. The hook
+   * deletes under the same lock, so a write lands before the delete or not at all.
+   *
+   * @return false if the virtual host has withdrawn and nothing was written
+   */
+  static boolean publish(Path published, TreeSet<String> ports, AtomicBoolean cleaned)
+      throws IOException {
+    synchronized (cleaned) {
+      if (cleaned.get()) {
+        return false;
+      }
+      Path tmp = published.resolveSibling(published.getFileName() + ".tmp");
+      Files.writeString(tmp, String.join("\n", ports) + (ports.isEmpty() ? "" : "\n"));
+      Files.move(
+          tmp, published, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      return true;
     }
   }
 

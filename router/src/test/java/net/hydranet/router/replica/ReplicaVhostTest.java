@@ -1,6 +1,7 @@
 package net.hydranet.router.replica;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -100,7 +101,11 @@ class ReplicaVhostTest {
       while (Files.exists(published) && System.nanoTime() < gone) {
         Thread.sleep(100);
       }
-      assertTrue(!Files.exists(published), "the vhost withdrew when the replica went");
+      // Empty content left behind would mean the vhost published after withdrawing; "tcp 80"
+      // that it was killed and nobody withdrew for it.
+      assertFalse(
+          Files.exists(published),
+          () -> "the vhost withdrew when the replica went; left: " + readQuietly(published));
     } finally {
       service.removeAll();
       service.close();
@@ -140,6 +145,14 @@ class ReplicaVhostTest {
       for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(x);
       }
+    }
+  }
+
+  private static String readQuietly(Path f) {
+    try {
+      return "'" + Files.readString(f) + "'";
+    } catch (IOException e) {
+      return e.toString();
     }
   }
 }
