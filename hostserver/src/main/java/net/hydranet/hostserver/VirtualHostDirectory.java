@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import net.hydranet.forwarding.wire.Ipv4Header;
@@ -44,6 +45,23 @@ public final class VirtualHostDirectory {
   /** The file a virtual host of {@code origin} publishes. */
   public static Path file(Path stateDirectory, int origin) {
     return stateDirectory.resolve("vhosts").resolve(Ipv4Header.formatAddress(origin) + ".vhost");
+  }
+
+  /**
+   * The network namespace {@code hydranet vhost} (process {@code pid}) makes for {@code origin}:
+   * unique per process, since two host servers on one machine may hold the same origin.
+   */
+  public static String namespace(int origin, long pid) {
+    return "hydranet-vh-" + hex(origin) + "-" + pid;
+  }
+
+  /** The host server's side of the virtual host's link, routed to the origin's address. */
+  public static String hostLink(int origin) {
+    return "hv" + hex(origin);
+  }
+
+  private static String hex(int origin) {
+    return String.format(Locale.ROOT, "%08x", origin);
   }
 
   /** Reads the directory and reports what changed since the last scan. */

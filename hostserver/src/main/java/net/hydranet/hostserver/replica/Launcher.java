@@ -3,7 +3,6 @@ package net.hydranet.hostserver.replica;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -20,6 +19,15 @@ public interface Launcher {
    */
   Process launch(String origin, List<String> confined) throws IOException;
 
+  /**
+   * Removes what a launched process leaves when it had to be killed ({@code SIGKILL} skips its own
+   * clean-up): nothing for a command run as it is.
+   *
+   * @param origin as given to {@link #launch}
+   * @param killed the process {@link #launch} returned, dead
+   */
+  default void killed(String origin, Process killed) {}
+
   /** Runs the command as it is, in the host server's own network namespace. */
   static Launcher direct() {
     return (origin, confined) -> start(confined);
@@ -33,16 +41,10 @@ public interface Launcher {
    * @param hydranet how to run the {@code hydranet} command (java, class path, main class)
    */
   static Launcher vhost(List<String> hydranet, Path stateDir) {
-    List<String> prefix = List.copyOf(hydranet);
-    return (origin, confined) -> {
-      List<String> argv = new ArrayList<>(prefix);
-      argv.addAll(List.of("vhost", "--origin", origin, "--state-dir", stateDir.toString(), "--"));
-      argv.addAll(confined);
-      return start(argv);
-    };
+    return new VhostLauncher(hydranet, stateDir);
   }
 
-  private static Process start(List<String> argv) throws IOException {
+  static Process start(List<String> argv) throws IOException {
     return new ProcessBuilder(argv)
         .redirectInput(Redirect.from(Path.of("/dev/null").toFile()))
         .redirectErrorStream(true)

@@ -739,6 +739,8 @@ public final class ReplicaService implements AutoCloseable {
         r.confinement.signalAll(true);
         p.destroyForcibly();
         p.waitFor(ctx.killWaitMillis, TimeUnit.MILLISECONDS);
+        LOG.warn("replica {}: killed after {} ms", r.name, ctx.killWaitMillis);
+        ctx.launcher.killed(format(r.bundle.origin()), p);
       }
       ctx.drainer.drained(r.bundle.origin(), r.bundle.ports());
     }

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -70,10 +69,8 @@ public final class VhostCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new UserError("--origin: '" + origin + "' is not an IPv4 address");
     }
-    String hex = String.format(Locale.ROOT, "%08x", address);
-    // Unique per process: two host servers on one machine may hold the same origin.
-    String ns = "hydranet-vh-" + hex + "-" + ProcessHandle.current().pid();
-    String hostSide = "hv" + hex;
+    String ns = VirtualHostDirectory.namespace(address, ProcessHandle.current().pid());
+    String hostSide = VirtualHostDirectory.hostLink(address);
     Path published = VirtualHostDirectory.file(stateDir, address);
     Files.createDirectories(published.getParent());
     List<String> undo = new ArrayList<>();

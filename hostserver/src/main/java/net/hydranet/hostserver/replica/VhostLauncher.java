@@ -1,0 +1,72 @@
+package net.hydranet.hostserver.replica;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.hostserver.VirtualHostDirectory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Runs each replica inside its origin's virtual host ({@link Launcher#vhost}). */
+final class VhostLauncher implements Launcher {
+  private static final Logger LOG = LoggerFactory.getLogger(VhostLauncher.class);
+
+  private final List<String> hydranet;
+  private final Path stateDir;
+
+  VhostLauncher(List<String> hydranet, Path stateDir) {
+    this.hydranet = List.copyOf(hydranet);
+    this.stateDir = stateDir;
+  }
+
+  @Override
+  public Process launch(String origin, List<String> confined) throws IOException {
+    List<String> argv = new ArrayList<>(hydranet);
+    argv.addAll(List.of("vhost", "--origin", origin, "--state-dir", stateDir.toString(), "--"));
+    argv.addAll(confined);
+    return Launcher.start(argv);
+  }
+
+  /**
+   * A killed virtual host still publishes its ports, and its namespace and link would keep the next
+   * replica of the origin from making its own: withdraw and delete them here.
+   */
+  @Override
+  public void killed(String origin, Process killed) {
+    int address = Ipv4Header.parseAddress(origin);
+    try {
+      if (Files.deleteIfExists(VirtualHostDirectory.file(stateDir, address))) {
+        LOG.info("virtual host {}: withdrawn for its killed process {}", origin, killed.pid());
+      }
+    } catch (IOException e) {
+      LOG.warn("virtual host {}: cannot withdraw: {}", origin, e.getMessage());
+    }
+    run("ip", "link", "del", VirtualHostDirectory.hostLink(address));
+    run("ip", "netns", "del", VirtualHostDirectory.namespace(address, killed.pid()));
+  }
+
+  /** Runs a clean-up command, bounded; what it could not remove is only logged. */
+  private static void run(String... argv) {
+    try {
+      Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+      if (!p.waitFor(5, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        LOG.warn("{}: no answer in 5 s", String.join(" ", argv));
+        return;
+      }
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (p.exitValue() != 0) {
+        LOG.warn("{}: {}", String.join(" ", argv), out.strip());
+      }
+    } catch (IOException e) {
+      LOG.warn("{}: {}", String.join(" ", argv), e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
