@@ -119,6 +119,7 @@ public final class ForwardingContext {
   private long fragmentTimeoutNanos = DEFAULT_FRAGMENT_TIMEOUT_NANOS;
   private boolean mssClamp = true;
   private boolean clearDontFragment = false;
+  private boolean dropTransit = true;
 
   /** Adds an interface; its index is its position. */
   public ForwardingContext addInterface(String name, long mac, int address, int prefix, int mtu) {
@@ -364,6 +365,19 @@ public final class ForwardingContext {
 
   public ForwardingContext clearDontFragment(boolean value) {
     this.clearDontFragment = value;
+    return this;
+  }
+
+  /**
+   * Live only: has the box's own kernel drop, at ingress and after capture, the IPv4 frames not
+   * addressed to it ({@code TransitDrop}), sparing it an IP input per forwarded frame.
+   */
+  public boolean dropTransit() {
+    return dropTransit;
+  }
+
+  public ForwardingContext dropTransit(boolean value) {
+    this.dropTransit = value;
     return this;
   }
 

@@ -23,6 +23,7 @@ import net.hydranet.forwarding.io.FrameSource;
 import net.hydranet.forwarding.io.TxPort;
 import net.hydranet.forwarding.io.live.KernelChecks;
 import net.hydranet.forwarding.io.live.LivePcapSource;
+import net.hydranet.forwarding.io.live.TransitDrop;
 import net.hydranet.forwarding.pipeline.Pipeline;
 import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
@@ -119,7 +120,22 @@ public final class RedirectorCommand implements Callable<Integer> {
 
     List<LivePcapSource> sources = new ArrayList<>();
     TxPort[] ports = new TxPort[names.size()];
+    TransitDrop transitDrop = null;
     try {
+      if (cfg.context().dropTransit()) {
+        try {
+          transitDrop = TransitDrop.install(List.of("nft"), names);
+          LOG.info(
+              "the kernel drops transit frames at ingress on {} after capture (nft table netdev"
+                  + " {})",
+              names,
+              TransitDrop.TABLE);
+        } catch (IOException e) {
+          LOG.warn(
+              "transit frames not dropped at ingress, the kernel runs IP input on each: {}",
+              e.getMessage());
+        }
+      }
       for (RouterInterface i : cfg.context().interfaces()) {
         try {
           LivePcapSource source =
@@ -168,6 +184,13 @@ public final class RedirectorCommand implements Callable<Integer> {
       }
       for (LivePcapSource s : sources) {
         s.close();
+      }
+      if (transitDrop != null) {
+        try {
+          transitDrop.close();
+        } catch (IOException e) {
+          LOG.warn("cannot remove nft table netdev {}: {}", TransitDrop.TABLE, e.getMessage());
+        }
       }
     }
   }

@@ -37,7 +37,13 @@ public final class ConfigLoader {
   private static final Set<String> REDIRECT = Set.of("service", "hostServers");
   private static final Set<String> HOST_SERVER = Set.of("address", "weight");
   private static final Set<String> OPTIONS =
-      Set.of("mssClamp", "clearDontFragment", "outerTtl", "icmpRatePerSecond", "icmpBurst");
+      Set.of(
+          "mssClamp",
+          "clearDontFragment",
+          "outerTtl",
+          "icmpRatePerSecond",
+          "icmpBurst",
+          "dropTransit");
   private static final Set<String> LIMITS =
       Set.of(
           "redirectCapacity",
@@ -133,6 +139,7 @@ public final class ConfigLoader {
       known(options, OPTIONS, "options");
       context.mssClamp(bool(options, "mssClamp", "options", true));
       context.clearDontFragment(bool(options, "clearDontFragment", "options", false));
+      context.dropTransit(bool(options, "dropTransit", "options", true));
       context.outerTtl(
           integer(options, "outerTtl", "options", ForwardingContext.DEFAULT_OUTER_TTL));
       context.icmpRate(

@@ -1,6 +1,7 @@
 package net.hydranet.router.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -29,6 +30,15 @@ class ConfigLoaderTest {
         ConfigLoader.load(root.resolve("config/redirector.yaml"), name -> 0x0200_0000_0000L);
     assertEquals(2, twoNics.context().interfaces().size());
     assertEquals(1, twoNics.redirects().size());
+    assertTrue(twoNics.context().dropTransit());
+  }
+
+  @Test
+  void transitDropCanBeTurnedOff() throws Exception {
+    String off = GOOD + "options:\n  dropTransit: false\n";
+
+    assertFalse(ConfigLoader.parse("t.yaml", off, null).context().dropTransit());
+    assertTrue(ConfigLoader.parse("t.yaml", GOOD, null).context().dropTransit(), "on by default");
   }
 
   @Test

@@ -2,6 +2,7 @@ package net.hydranet.forwarding.io.live;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -204,11 +205,25 @@ public final class KernelChecks {
   }
 
   private static String run(String... command) throws IOException {
+    return run(new byte[0], List.of(command));
+  }
+
+  /**
+   * Runs {@code command} with {@code input} on its standard input, bounded to 5 s.
+   *
+   * @return its output and error, merged
+   * @throws IOException if it cannot start, times out or fails, with its output
+   */
+  static String run(byte[] input, List<String> command) throws IOException {
     final Process process;
     try {
       process = new ProcessBuilder(command).redirectErrorStream(true).start();
     } catch (IOException e) {
-      throw new IOException(command[0] + " is not installed or cannot run: " + e.getMessage(), e);
+      throw new IOException(
+          command.get(0) + " is not installed or cannot run: " + e.getMessage(), e);
+    }
+    try (OutputStream stdin = process.getOutputStream()) {
+      stdin.write(input);
     }
     try (InputStream in = process.getInputStream()) {
       final String output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
