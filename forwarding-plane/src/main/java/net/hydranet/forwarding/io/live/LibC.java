@@ -4,8 +4,8 @@ import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 
 /**
- * Direct-mapped libc calls for the TUN device: buffers are passed as native addresses so a packet
- * crosses into the kernel without a Java array copy.
+ * Direct-mapped libc calls for the TUN device and the captures' filters: buffers are passed as
+ * native addresses so a packet crosses into the kernel without a Java array copy.
  */
 final class LibC {
   static final int O_RDWR = 0x2;
@@ -13,6 +13,8 @@ final class LibC {
   static final int O_CLOEXEC = 0x80000;
   static final int EAGAIN = 11;
   static final int EINTR = 4;
+  static final int SOL_SOCKET = 1;
+  static final int SO_ATTACH_FILTER = 26;
 
   static {
     if (Native.POINTER_SIZE != 8) {
@@ -35,6 +37,8 @@ final class LibC {
   static native long read(int fd, long buf, long count);
 
   static native long write(int fd, long buf, long count);
+
+  static native int setsockopt(int fd, int level, int optname, long optval, int optlen);
 
   static native String strerror(int errnum);
 }

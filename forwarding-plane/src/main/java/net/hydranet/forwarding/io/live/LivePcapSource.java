@@ -1,5 +1,6 @@
 package net.hydranet.forwarding.io.live;
 
+import com.sun.jna.Native;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -161,20 +162,50 @@ public final class LivePcapSource implements FrameSource {
     }
   }
 
+  /**
+   * Compiles {@code expression} with libpcap and attaches it to the capture's socket ourselves.
+   *
+   * <p>Not through {@code pcap_setfilter}: after it, libpcap 1.10 runs the old ring's frames — at
+   * least one, even when the ring is empty — through its user-space copy of the filter, which
+   * cannot evaluate the kernel's packet-type load behind {@code inbound} and so rejects them: the
+   * first frame to arrive after start was lost (seen here; {@code LivePcapVethTest}). Attached
+   * directly, the kernel filters every frame and libpcap filters none. Frames captured between
+   * activation and this call are few and unfiltered; the router handles what it is sent.
+   */
   private static void setFilter(long p, String expression) throws IOException {
     final ByteBuffer program = ByteBuffer.allocateDirect(PcapNative.BPF_PROGRAM_SIZE);
-    final long programAddress = new UnsafeBuffer(program).addressOffset();
-    if (PcapNative.pcap_compile(p, programAddress, expression, 1, PcapNative.PCAP_NETMASK_UNKNOWN)
+    final UnsafeBuffer bpf = new UnsafeBuffer(program);
+    if (PcapNative.pcap_compile(
+            p, bpf.addressOffset(), expression, 1, PcapNative.PCAP_NETMASK_UNKNOWN)
         != 0) {
       throw new IOException("pcap_compile('" + expression + "'): " + PcapNative.pcap_geterr(p));
     }
     try {
+      // struct bpf_program { u_int bf_len; struct bpf_insn *bf_insns; } to the kernel's
+      // struct sock_fprog { unsigned short len; struct sock_filter *filter; }: same instructions.
+      final int instructions = bpf.getInt(0);
+      if (instructions > 0xFFFF) {
+        throw new IOException("filter '" + expression + "': " + instructions + " instructions");
+      }
+      final UnsafeBuffer fprog =
+          new UnsafeBuffer(ByteBuffer.allocateDirect(PcapNative.BPF_PROGRAM_SIZE));
+      fprog.putShort(0, (short) instructions);
+      fprog.putLong(8, bpf.getLong(8));
+      final int fd = PcapNative.pcap_get_selectable_fd(p);
       // The kernel keeps its own copy of the program: frames it rejects never take a ring slot.
-      if (PcapNative.pcap_setfilter(p, programAddress) != 0) {
-        throw new IOException("pcap_setfilter('" + expression + "'): " + PcapNative.pcap_geterr(p));
+      if (fd < 0
+          || LibC.setsockopt(
+                  fd,
+                  LibC.SOL_SOCKET,
+                  LibC.SO_ATTACH_FILTER,
+                  fprog.addressOffset(),
+                  PcapNative.BPF_PROGRAM_SIZE)
+              != 0) {
+        throw new IOException(
+            "attaching filter '" + expression + "': " + LibC.strerror(Native.getLastError()));
       }
     } finally {
-      PcapNative.pcap_freecode(programAddress);
+      PcapNative.pcap_freecode(bpf.addressOffset());
     }
   }
 

@@ -118,6 +118,8 @@ final class PcapNative {
 
   static native int pcap_next_ex(long p, long headerOut, long dataOut);
 
+  static native int pcap_get_selectable_fd(long p);
+
   static native int pcap_sendpacket(long p, long buf, int size);
 
   static native int pcap_stats(long p, long stats);

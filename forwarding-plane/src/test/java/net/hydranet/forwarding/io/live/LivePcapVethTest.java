@@ -167,6 +167,25 @@ class LivePcapVethTest {
   }
 
   @Test
+  void shouldDeliverTheFirstFrameAfterOpening() throws Exception {
+    // One datagram only: libpcap's own pcap_setfilter lost it (see LivePcapSource.setFilter).
+    try (LivePcapSource source = LivePcapSource.open(A)) {
+      final UnsafeBuffer slot = Net.direct(FrameSlot.SLOT_SIZE);
+      final FrameSource.FrameMeta meta = new FrameSource.FrameMeta();
+      Net.shNs(NS, "bash", "-c", "printf hydranet-first > /dev/udp/198.19.77.1/40005");
+      final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+      int n = 0;
+      while (n <= 0 && System.nanoTime() < deadline) {
+        n = source.poll(slot, FrameSlot.HEADROOM, FrameSlot.frameCapacity(), meta);
+      }
+      assertTrue(n > 0, "the first frame arrived; received " + source.framesReceived());
+      assertTrue(
+          Net.contains(
+              slot, FrameSlot.HEADROOM, n, "hydranet-first".getBytes(StandardCharsets.US_ASCII)));
+    }
+  }
+
+  @Test
   void shouldNotReceiveOwnOrSiblingTransmissions() throws Exception {
     final byte[] magic = "hydranet-echo-c".getBytes(StandardCharsets.US_ASCII);
     final UnsafeBuffer frame = Net.direct(FrameSlot.SLOT_SIZE);
