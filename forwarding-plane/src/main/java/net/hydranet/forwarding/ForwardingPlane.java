@@ -9,6 +9,7 @@ import net.hydranet.forwarding.config.RouterInterface;
 import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.io.FrameSource;
+import net.hydranet.forwarding.io.FrameWait;
 import net.hydranet.forwarding.io.TxPort;
 import net.hydranet.forwarding.neighbour.NeighbourTable;
 import net.hydranet.forwarding.pipeline.ForwardingPath;
@@ -82,10 +83,22 @@ public final class ForwardingPlane implements AutoCloseable {
    * inlineBurst}.
    */
   public ForwardingPlane start(FrameSource[] sources, Pipeline.Clock clock, WaitStrategy wait) {
+    return start(sources, clock, wait, null);
+  }
+
+  /**
+   * @param frameWait where the receive thread sleeps when long idle ({@link Pipeline#deepIdle});
+   *     null to keep polling
+   */
+  public ForwardingPlane start(
+      FrameSource[] sources, Pipeline.Clock clock, WaitStrategy wait, FrameWait frameWait) {
     int inline = clock == Pipeline.Clock.LIVE ? context.inlineBurst() : 0;
     pipeline =
         new Pipeline(
             context.ringSize(), sources, path, this::drainCommands, counters, clock, wait, inline);
+    if (frameWait != null) {
+      pipeline.deepIdle(frameWait, Pipeline.DEEP_IDLE_NANOS);
+    }
     pipeline.start();
     return this;
   }

@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.io.FrameSource;
+import net.hydranet.forwarding.io.FrameWait;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
@@ -43,6 +44,13 @@ public final class Pipeline implements AutoCloseable {
   /** How long the receive thread may find nothing before it publishes a tick, for the timers. */
   public static final long TICK_NANOS = 1_000_000L;
 
+  /**
+   * How long the receive thread finds nothing before it sleeps in the kernel ({@link #deepIdle})
+   * rather than parking 20 µs at a time: far longer than the gaps within any exchange, so a busy
+   * path never pays the wake-up, and short enough that an idle daemon gives its core back at once.
+   */
+  public static final long DEEP_IDLE_NANOS = 50_000_000L;
+
   private final Disruptor<FrameSlot> disruptor;
   private final RingBuffer<FrameSlot> ring;
   private final FrameSource[] sources;
@@ -55,6 +63,8 @@ public final class Pipeline implements AutoCloseable {
   private volatile boolean running = true;
   private volatile RuntimeException receiveError;
   private Thread receiveThread;
+  private FrameWait deepWait;
+  private long deepIdleNanos;
   // Written by the receive thread only; metrics read it slightly stale.
   private volatile long inlineFrames;
 
@@ -101,6 +111,21 @@ public final class Pipeline implements AutoCloseable {
             waitStrategy == null ? new BlockingWaitStrategy() : waitStrategy);
     disruptor.handleEventsWith(new Handler());
     this.ring = disruptor.start();
+  }
+
+  /**
+   * Lets the receive thread, once it has found no frame for {@code afterNanos}, wait in {@code
+   * wait} (the kernel) until one comes, waking for each tick. Parking 20 µs at a time costs an idle
+   * daemon about a sixth of a core on the VMs measured (BENCHMARKS.md); this costs nothing but the
+   * first frame's wake-up. Before {@link #start}.
+   */
+  public Pipeline deepIdle(FrameWait wait, long afterNanos) {
+    if (receiveThread != null) {
+      throw new IllegalStateException("started");
+    }
+    this.deepWait = wait;
+    this.deepIdleNanos = afterNanos;
+    return this;
   }
 
   /** Starts the receive thread. */
@@ -164,6 +189,7 @@ public final class Pipeline implements AutoCloseable {
     boolean[] done = new boolean[sources.length];
     int remaining = sources.length;
     long lastEvent = System.nanoTime();
+    long lastFrame = lastEvent;
     long sequence = ring.next();
     long inline = 0;
     int inlineLeft = inlineBurst;
@@ -207,6 +233,7 @@ public final class Pipeline implements AutoCloseable {
         if (received) {
           idle.reset();
           lastEvent = now;
+          lastFrame = now;
         } else if (inlineLeft < inlineBurst) {
           // A poll round found nothing: the burst is over, the next frame may run here again.
           inlineLeft = inlineBurst;
@@ -222,6 +249,9 @@ public final class Pipeline implements AutoCloseable {
             sequence = ring.next();
           }
           lastEvent = now;
+        } else if (deepWait != null && now - lastFrame >= deepIdleNanos) {
+          // Long idle: sleep until a frame comes, or until the next tick is due.
+          deepWait.await(1);
         } else {
           idle.idle();
         }

@@ -10,12 +10,14 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.io.FrameSource;
+import net.hydranet.forwarding.io.FrameWait;
 import org.agrona.MutableDirectBuffer;
 import org.junit.jupiter.api.Test;
 
 /**
- * The receive thread runs a frame itself when the forwarding thread is idle, at most {@code
- * inlineBurst} in a row, and every frame still goes through the path once and in order.
+ * The receive thread's own work when the path is quiet: it runs a frame itself when the forwarding
+ * thread is idle, at most {@code inlineBurst} in a row, and every frame still goes through the path
+ * once and in order; when long idle it sleeps in its {@code FrameWait}.
  */
 class PipelineInlineTest {
   private static final long WAIT_MILLIS = 10_000;
@@ -167,5 +169,49 @@ class PipelineInlineTest {
     assertEquals(List.of(0, 1, 2), path.order);
     assertEquals(List.of("hydranet-forwarding"), path.threads.stream().distinct().toList());
     assertEquals(0, pipeline.inlineFrames());
+  }
+
+  @Test
+  void shouldSleepInTheFrameWaitOnlyWhenLongIdleAndStillRunTheNextFrame() throws Exception {
+    BurstSource source = new BurstSource();
+    Recorder path = new Recorder();
+    AtomicInteger waits = new AtomicInteger();
+    FrameWait kernel =
+        timeoutMillis -> {
+          waits.incrementAndGet();
+          try {
+            Thread.sleep(timeoutMillis);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        };
+    long afterMillis = 200;
+    Pipeline pipeline =
+        pipeline(source, path, () -> {}, 4096).deepIdle(kernel, afterMillis * 1_000_000L).start();
+    long started = System.currentTimeMillis();
+    try {
+      Thread.sleep(20);
+      if (System.currentTimeMillis() - started < afterMillis) {
+        assertEquals(0, waits.get(), "no deep wait before the idle time is up");
+      }
+      long deadline = System.currentTimeMillis() + WAIT_MILLIS;
+      while (waits.get() < 10 && System.currentTimeMillis() < deadline) {
+        Thread.sleep(10);
+      }
+      assertTrue(waits.get() >= 10, "long idle: waits in the kernel, " + waits.get());
+
+      source.release(1);
+      awaitProcessed(path, 1);
+      int afterFrame = waits.get();
+      long frameSeen = System.currentTimeMillis();
+      Thread.sleep(20);
+      if (System.currentTimeMillis() - frameSeen < afterMillis) {
+        assertEquals(afterFrame, waits.get(), "a frame ends the deep idle");
+      }
+      source.finish();
+      assertTrue(pipeline.awaitEnd(WAIT_MILLIS), "pipeline ended");
+    } finally {
+      pipeline.close();
+    }
   }
 }

@@ -20,6 +20,7 @@ import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.io.FrameSource;
 import net.hydranet.forwarding.io.live.KernelChecks;
 import net.hydranet.forwarding.io.live.LivePcapSource;
+import net.hydranet.forwarding.io.live.PcapWait;
 import net.hydranet.forwarding.io.live.TunDevice;
 import net.hydranet.forwarding.pipeline.Pipeline;
 import net.hydranet.forwarding.wire.Ipv4Header;
@@ -160,6 +161,11 @@ public final class HostServerCommand implements Callable<Integer> {
                 Pipeline.Clock.LIVE,
                 new LiteBlockingWaitStrategy(),
                 ForwardingContext.DEFAULT_INLINE_BURST);
+        try {
+          pipeline.deepIdle(PcapWait.of(List.of(source)), Pipeline.DEEP_IDLE_NANOS);
+        } catch (IOException e) {
+          LOG.warn("the receive thread will poll even when idle: {}", e.getMessage());
+        }
         if (controlConfig != null) {
           try {
             agent = ControlPlane.hostServer(controlConfig, ControlPlane::hostLoad);

@@ -20,9 +20,11 @@ import net.hydranet.control.wire.Entry;
 import net.hydranet.forwarding.ForwardingPlane;
 import net.hydranet.forwarding.config.RouterInterface;
 import net.hydranet.forwarding.io.FrameSource;
+import net.hydranet.forwarding.io.FrameWait;
 import net.hydranet.forwarding.io.TxPort;
 import net.hydranet.forwarding.io.live.KernelChecks;
 import net.hydranet.forwarding.io.live.LivePcapSource;
+import net.hydranet.forwarding.io.live.PcapWait;
 import net.hydranet.forwarding.io.live.TransitDrop;
 import net.hydranet.forwarding.pipeline.Pipeline;
 import net.hydranet.forwarding.wire.EthernetHeader;
@@ -149,8 +151,18 @@ public final class RedirectorCommand implements Callable<Integer> {
       ForwardingPlane plane = new ForwardingPlane(cfg.context(), ports);
       cfg.applyTo(plane);
       logStartup(cfg);
+      FrameWait frameWait;
+      try {
+        frameWait = PcapWait.of(sources);
+      } catch (IOException e) {
+        frameWait = null;
+        LOG.warn("the receive thread will poll even when idle: {}", e.getMessage());
+      }
       plane.start(
-          sources.toArray(new FrameSource[0]), Pipeline.Clock.LIVE, new LiteBlockingWaitStrategy());
+          sources.toArray(new FrameSource[0]),
+          Pipeline.Clock.LIVE,
+          new LiteBlockingWaitStrategy(),
+          frameWait);
       if (!metricsAddress.equals("off")) {
         try {
           metrics = MetricsEndpoint.start(metricsAddress);

@@ -4,7 +4,7 @@ import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 
 /**
- * Direct-mapped libc calls for the TUN device and the captures' filters: buffers are passed as
+ * Direct-mapped libc calls for the TUN device and for waiting on captures: buffers are passed as
  * native addresses so a packet crosses into the kernel without a Java array copy.
  */
 final class LibC {
@@ -39,6 +39,9 @@ final class LibC {
   static native long write(int fd, long buf, long count);
 
   static native int setsockopt(int fd, int level, int optname, long optval, int optlen);
+
+  /** {@code fds} points at {@code nfds} {@code struct pollfd}s. */
+  static native int poll(long fds, long nfds, int timeout);
 
   static native String strerror(int errnum);
 }

@@ -282,6 +282,11 @@ public final class LivePcapSource implements FrameSource {
     }
   }
 
+  /** The descriptor {@code poll(2)} reports readable when a frame waits; -1 if none. */
+  public int selectableFd() {
+    return PcapNative.pcap_get_selectable_fd(pcap);
+  }
+
   /** The port that sends on this same handle; closing it leaves the capture open. */
   public LivePcapTxPort txPort() {
     return txPort;

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import net.hydranet.forwarding.io.FrameSource;
 import net.hydranet.forwarding.pipeline.FrameSlot;
@@ -182,6 +183,37 @@ class LivePcapVethTest {
       assertTrue(
           Net.contains(
               slot, FrameSlot.HEADROOM, n, "hydranet-first".getBytes(StandardCharsets.US_ASCII)));
+    }
+  }
+
+  @Test
+  void shouldWakeFromAWaitOnTheCaptureWhenAFrameComes() throws Exception {
+    try (LivePcapSource source = LivePcapSource.open(A)) {
+      final PcapWait wait = PcapWait.of(List.of(source));
+      final UnsafeBuffer slot = Net.direct(FrameSlot.SLOT_SIZE);
+      final FrameSource.FrameMeta meta = new FrameSource.FrameMeta();
+      long started = System.nanoTime();
+      wait.await(200);
+      long idleMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+      assertTrue(idleMillis >= 150, "nothing came: waited the timeout, " + idleMillis + " ms");
+      assertEquals(FrameSource.NONE, source.poll(slot, 0, FrameSlot.frameCapacity(), meta));
+
+      final Thread sender =
+          new Thread(
+              () ->
+                  Net.shNs(
+                      NS,
+                      "bash",
+                      "-c",
+                      "sleep 0.3; printf hydranet-wake > /dev/udp/198.19.77.1/40004"));
+      sender.start();
+      started = System.nanoTime();
+      wait.await(10_000);
+      final long wokeMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+      sender.join(10_000);
+      assertTrue(wokeMillis < 5_000, "woken by the frame, not the timeout: " + wokeMillis + " ms");
+      final int n = source.poll(slot, FrameSlot.HEADROOM, FrameSlot.frameCapacity(), meta);
+      assertTrue(n > 0, "the frame that woke it is there; received " + source.framesReceived());
     }
   }
 
