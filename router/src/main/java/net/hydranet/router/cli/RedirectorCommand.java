@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import net.hydranet.control.agent.RedirectorAgent;
 import net.hydranet.control.ctl.CtlServer;
 import net.hydranet.control.rib.Rib;
@@ -197,15 +198,25 @@ public final class RedirectorCommand implements Callable<Integer> {
       for (LivePcapSource s : sources) {
         s.close();
       }
-      if (transitDrop != null) {
-        try {
+      try {
+        if (transitDrop != null) {
           transitDrop.close();
-        } catch (IOException e) {
-          LOG.warn("cannot remove nft table netdev {}: {}", TransitDrop.TABLE, e.getMessage());
         }
+      } catch (IOException e) {
+        LOG.warn("cannot remove nft table netdev {}: {}", TransitDrop.TABLE, e.getMessage());
+      } finally {
+        cleanedUp.countDown();
       }
     }
   }
+
+  /**
+   * Counted down when {@link #call} has released everything. On SIGTERM the JVM halts as soon as
+   * its shutdown hooks end, so the hook waits for this: without it the halt raced the clean-up here
+   * and left, for one, the transit drop installed (seen in paper-fig3, whose next point, the
+   * kernel's own forwarding, then saw every frame dropped).
+   */
+  private final CountDownLatch cleanedUp = new CountDownLatch(1);
 
   private MetricsEndpoint metrics;
   private ForwardingMetrics meters;
@@ -377,6 +388,13 @@ public final class RedirectorCommand implements Callable<Integer> {
               LOG.info("stopping: draining the ring");
               plane.close();
               stopped.countDown();
+              try {
+                if (!cleanedUp.await(10, TimeUnit.SECONDS)) {
+                  LOG.warn("stopping: clean-up not done after 10 s, exiting anyway");
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
             },
             "hydranet-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
