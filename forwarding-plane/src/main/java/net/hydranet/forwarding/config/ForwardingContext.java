@@ -45,13 +45,15 @@ public final class ForwardingContext {
 
   /**
    * Frames in a row the receive thread may run itself while the forwarding thread is idle (see
-   * {@code Pipeline}); 0 hands every frame to the forwarding thread. 4,096 rather than a few: on
-   * two cores shared with the traffic, one thread doing everything forwarded TCP about a fifth
-   * faster than two handing frames over (BENCHMARKS.md, "One thread per crossing when idle"); the
-   * ring still takes over when 4,096 frames come without a pause, i.e. when one thread cannot keep
-   * up.
+   * {@code Pipeline}); 0 hands every frame to the forwarding thread. 32: a request's few frames run
+   * on one thread, and a stream is split between capture on the receive thread and the path and
+   * transmit on the forwarding thread. Measured on session 6's machine (BENCHMARKS.md, "Where the
+   * burst goes"): forwarded TCP 1613 and 1384 Mb/s with 32 against 1144 and 1163 with 4,096, where
+   * one thread doing everything was saturated (80 % of it the next namespace's receive, run inside
+   * our {@code sendto}) while the other core idled. On the slower, saturated machine before it,
+   * 4,096 had been a fifth faster: where both cores are busy, a hand-off only adds work.
    */
-  public static final int DEFAULT_INLINE_BURST = 4_096;
+  public static final int DEFAULT_INLINE_BURST = 32;
 
   /**
    * Entries of each service's Maglev lookup table; a prime. 4,093 rather than the paper's 65,537:
