@@ -97,7 +97,9 @@ public final class HostServerAgent extends ControlAgent {
   public void portClosed(int origin, int protocol, int port) {
     submit(
         () -> {
-          Entry e = services.remove(Entry.service(origin, protocol, port));
+          long key = Entry.service(origin, protocol, port);
+          Entry e = services.remove(key);
+          drained.remove(key); // a replica binding it later is announced normally
           if (e != null) {
             for (Peer r : redirectors) {
               send(r, MessageType.WITHDRAW, settings.holdMillis(), 0, List.of(e));
@@ -126,11 +128,19 @@ public final class HostServerAgent extends ControlAgent {
         });
   }
 
-  /** The drained service's replica is gone: a new one may be announced normally. Any thread. */
+  /**
+   * The drained service's replica is gone: a new one may be announced normally. Any thread.
+   *
+   * <p>While the port is still announced, its virtual host has not withdrawn it yet (the host
+   * server learns that from its next scan): the mark stays, and {@link #portClosed} clears it.
+   * Announcing the port at full weight in between sent new connections to a virtual host that no
+   * longer existed, and the client saw "No route to host" (HydraWebIT, removal under load).
+   */
   public void undrainService(int origin, int protocol, int port) {
     submit(
         () -> {
-          if (drained.remove(Entry.service(origin, protocol, port))) {
+          long key = Entry.service(origin, protocol, port);
+          if (!services.containsKey(key) && drained.remove(key)) {
             changed = true;
           }
         });

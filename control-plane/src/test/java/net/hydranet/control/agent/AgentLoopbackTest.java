@@ -134,7 +134,15 @@ class AgentLoopbackTest {
       await(() -> w1.get(origin, 6, 82) != null, 2000);
       assertEquals("[" + hs + "][0]", w1.get(origin, 6, 80));
       assertEquals("[" + hs + "][100]", w1.get(origin, 6, 81), "other services keep their weight");
+      // The replica is gone but its port not yet withdrawn: still weight 0, never full weight
+      // for a virtual host that is going away.
       h.undrainService(origin, 6, 80);
+      h.portBound(origin, 6, 83);
+      await(() -> w1.get(origin, 6, 83) != null, 2000);
+      assertEquals("[" + hs + "][0]", w1.get(origin, 6, 80), "undrained while still bound");
+      h.portClosed(origin, 6, 80);
+      await(() -> w1.get(origin, 6, 80) == null, 2000);
+      h.portBound(origin, 6, 80); // a new replica of the service
       await(() -> ("[" + hs + "][100]").equals(w1.get(origin, 6, 80)), 2000);
       assertTrue(a1.isRunning());
     }
