@@ -1,12 +1,11 @@
 package net.hydranet.hostserver.replica;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import net.hydranet.forwarding.io.live.KernelChecks;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.hostserver.VirtualHostDirectory;
 import org.slf4j.Logger;
@@ -53,20 +52,9 @@ final class VhostLauncher implements Launcher {
   /** Runs a clean-up command, bounded; what it could not remove is only logged. */
   private static void run(String... argv) {
     try {
-      Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
-      if (!p.waitFor(5, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        LOG.warn("{}: no answer in 5 s", String.join(" ", argv));
-        return;
-      }
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (p.exitValue() != 0) {
-        LOG.warn("{}: {}", String.join(" ", argv), out.strip());
-      }
+      KernelChecks.run(new byte[0], List.of(argv));
     } catch (IOException e) {
-      LOG.warn("{}: {}", String.join(" ", argv), e.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      LOG.warn("{}", e.getMessage());
     }
   }
 }

@@ -1,7 +1,6 @@
 package net.hydranet.forwarding.io.live;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -209,35 +208,44 @@ public final class KernelChecks {
   }
 
   /**
-   * Runs {@code command} with {@code input} on its standard input, bounded to 5 s.
+   * Runs {@code command} with {@code input} on its standard input, bounded to 5 s: its output goes
+   * to a file, so a command that hangs with its output open cannot hold the caller past the bound,
+   * and one that writes much cannot block on a full pipe.
    *
    * @return its output and error, merged
    * @throws IOException if it cannot start, times out or fails, with its output
    */
-  static String run(byte[] input, List<String> command) throws IOException {
-    final Process process;
+  public static String run(byte[] input, List<String> command) throws IOException {
+    final Path output = Files.createTempFile("hydranet-run", ".out");
     try {
-      process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    } catch (IOException e) {
-      throw new IOException(
-          command.get(0) + " is not installed or cannot run: " + e.getMessage(), e);
-    }
-    try (OutputStream stdin = process.getOutputStream()) {
-      stdin.write(input);
-    }
-    try (InputStream in = process.getInputStream()) {
-      final String output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      final Process process;
+      try {
+        process =
+            new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(output.toFile())
+                .start();
+      } catch (IOException e) {
+        throw new IOException(
+            command.get(0) + " is not installed or cannot run: " + e.getMessage(), e);
+      }
+      try (OutputStream stdin = process.getOutputStream()) {
+        stdin.write(input);
+      }
       if (!process.waitFor(5, TimeUnit.SECONDS)) {
         process.destroyForcibly();
         throw new IOException(String.join(" ", command) + " timed out");
       }
+      final String text = Files.readString(output, StandardCharsets.UTF_8);
       if (process.exitValue() != 0) {
-        throw new IOException(String.join(" ", command) + ": " + output.trim());
+        throw new IOException(String.join(" ", command) + ": " + text.trim());
       }
-      return output;
+      return text;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted", e);
+    } finally {
+      Files.deleteIfExists(output);
     }
   }
 }

@@ -3,9 +3,11 @@ package net.hydranet.forwarding.io.live;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -118,5 +120,22 @@ class KernelChecksTest {
     } finally {
       Net.quiet("ip", "link", "del", a);
     }
+  }
+
+  @Test
+  void aCommandThatHangsIsGivenUpAfterTheBound() {
+    // Its output stays open while it runs: reading it to the end would wait the full 30 s.
+    long started = System.nanoTime();
+    IOException e =
+        assertThrows(
+            IOException.class, () -> KernelChecks.run(new byte[0], List.of("sleep", "30")));
+    long seconds = (System.nanoTime() - started) / 1_000_000_000L;
+    assertTrue(e.getMessage().contains("timed out"), e.getMessage());
+    assertTrue(seconds < 15, "gave up after " + seconds + " s");
+  }
+
+  @Test
+  void aCommandsOutputAndInputAreCarried() throws Exception {
+    assertEquals("piped\n", KernelChecks.run("piped\n".getBytes(), List.of("cat")));
   }
 }
