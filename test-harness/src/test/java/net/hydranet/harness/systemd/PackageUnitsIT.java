@@ -38,6 +38,7 @@ import org.junit.jupiter.api.Timeout;
 class PackageUnitsIT {
   private static final String REDIRECTOR = "hydranet-redirector.service";
   private static final String HOSTSERVER = "hydranet-hostserver.service";
+  private static final String MANAGER = "hydranet-manager.service";
   private static Nspawn box;
 
   @BeforeAll
@@ -206,6 +207,22 @@ class PackageUnitsIT {
 
   @Test
   @Order(9)
+  void shouldRefuseToStartTheManagerWithoutItsKeyAndNotRetry() throws Exception {
+    // The shipped config names /etc/hydranet/keys/origin.key, which no one has made yet.
+    Nspawn.Result r = box.exec("systemctl start " + MANAGER, 120);
+    assertNotEquals(0, r.code());
+    Thread.sleep(5_000); // RestartSec=2s: a retry would have come by now
+    assertEquals("failed", box.property(MANAGER, "ActiveState"));
+    assertEquals("2", box.property(MANAGER, "ExecMainStatus"));
+    assertEquals("0", box.property(MANAGER, "NRestarts"), "exit 2 is not retried");
+    String journal = box.journal(MANAGER);
+    assertTrue(journal.contains("hydranet: /etc/hydranet/hydraweb-manager.yaml"), journal);
+    assertFalse(journal.contains("\tat "), "no stack trace: " + journal);
+    box.exec("systemctl reset-failed " + MANAGER, 30);
+  }
+
+  @Test
+  @Order(10)
   void shouldPurgeWithoutLeavingAnythingBehind() throws Exception {
     box.sh("systemctl enable " + REDIRECTOR);
     box.sh("DEBIAN_FRONTEND=noninteractive apt-get purge -y hydranet");
