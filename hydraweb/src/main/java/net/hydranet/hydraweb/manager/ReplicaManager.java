@@ -25,9 +25,9 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.LongSupplier;
-import net.hydranet.control.replica.ProtocolException;
 import net.hydranet.hydraweb.channel.AppCodec;
 import net.hydranet.hydraweb.channel.AppMessage;
+import net.hydranet.replica.ProtocolException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -261,7 +261,7 @@ public final class ReplicaManager implements AutoCloseable {
   /** Reads the bundle, scans the docroot, and starts the duty cycles. */
   public synchronized ReplicaManager start() throws IOException {
     jar = Files.readAllBytes(config.bundleJar());
-    signature = net.hydranet.control.replica.Bundle.readSignature(config.bundleSignature());
+    signature = net.hydranet.replica.Bundle.readSignature(config.bundleSignature());
     docroot.scan();
     LOG.info(
         "replica manager for {} started: docroot {} ({} paths, {} to pre-heat, {} templates),"

@@ -1,4 +1,4 @@
-package net.hydranet.control.replica;
+package net.hydranet.replica;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,7 +22,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import net.hydranet.control.auth.Keys;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,8 +37,8 @@ class ReplicaSessionTest {
   private static final int LIMIT = 1 << 20;
   private static final Duration BOUND = Duration.ofSeconds(10);
 
-  private final KeyPair manager = Keys.generate();
-  private final KeyPair hostServer = Keys.generate();
+  private final KeyPair manager = TestKeys.generate();
+  private final KeyPair hostServer = TestKeys.generate();
   private ServerSocket listener;
   private ExecutorService pool;
 
@@ -339,7 +338,7 @@ class ReplicaSessionTest {
 
   @Test
   void shouldRefuseAnUnknownSenderKey() {
-    PrivateKey stranger = Keys.generate().getPrivate();
+    PrivateKey stranger = TestKeys.generate().getPrivate();
     ProtocolException e =
         refusedHandshake(
             stranger,
