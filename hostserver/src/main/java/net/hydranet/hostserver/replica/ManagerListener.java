@@ -1,0 +1,186 @@
+package net.hydranet.hostserver.replica;
+
+import static net.hydranet.hostserver.replica.ReplicaService.LOG;
+import static net.hydranet.hostserver.replica.ReplicaService.format;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.security.PublicKey;
+import java.util.HashMap;
+import java.util.Map;
+import net.hydranet.replica.ProtocolException;
+import net.hydranet.replica.ReplicaSession;
+
+/**
+ * The service's TCP listener and its admission: the acceptor thread takes each connection within
+ * the limits, and a reader thread per connection runs the HELLO exchange, admits the origin's
+ * manager within its own limit and then serves its requests ({@link ManagerConnection}).
+ */
+final class ManagerListener implements Closeable {
+  private final ReplicaService.Context ctx;
+  private final ReplicaCounters counters;
+  private final Managers managers;
+  private final ManagerConnection.Handlers handlers;
+  private final Map<Integer, Origin> byManager = new HashMap<>();
+  private final Object lock = new Object();
+  // Guarded by lock: connections accepted and not yet closed.
+  private int connectionCount;
+  private ServerSocket listener;
+  private volatile boolean open = true;
+
+  ManagerListener(
+      ReplicaService.Context ctx,
+      ReplicaCounters counters,
+      Managers managers,
+      ManagerConnection.Handlers handlers) {
+    this.ctx = ctx;
+    this.counters = counters;
+    this.managers = managers;
+    this.handlers = handlers;
+    for (Origin o : ctx.origins) {
+      byManager.put(o.manager(), o);
+    }
+  }
+
+  /** Binds the control address and starts the acceptor thread. */
+  void start() throws IOException {
+    listener = new ServerSocket();
+    listener.setReuseAddress(true);
+    listener.bind(new InetSocketAddress(ReplicaService.inet(ctx.address), ctx.port), 64);
+    Thread acceptor = new Thread(this::accept, "hydranet-replica-accept");
+    acceptor.setDaemon(true);
+    acceptor.start();
+  }
+
+  int port() {
+    return listener.getLocalPort();
+  }
+
+  private void accept() {
+    while (open) {
+      Socket s;
+      try {
+        s = listener.accept();
+      } catch (IOException e) {
+        if (open) {
+          LOG.warn("replica service: accept: {}", e.getMessage());
+        }
+        continue;
+      }
+      synchronized (lock) {
+        if (connectionCount >= ctx.maxConnections) {
+          counters.add(ReplicaCounter.CONNECTIONS_OVER_LIMIT);
+          closeQuietly(s);
+          continue;
+        }
+        connectionCount++;
+      }
+      counters.add(ReplicaCounter.CONNECTIONS);
+      Thread t =
+          new Thread(() -> serve(s), "hydranet-replica-" + s.getInetAddress().getHostAddress());
+      t.setDaemon(true);
+      t.start();
+    }
+  }
+
+  /** One manager connection: handshake, then requests until it ends. */
+  private void serve(Socket socket) {
+    ManagerConnection c = null;
+    try {
+      socket.setSoTimeout(ctx.helloTimeoutMillis);
+      socket.setTcpNoDelay(true);
+      ReplicaSession session;
+      try {
+        session =
+            ReplicaSession.open(
+                socket,
+                ReplicaSession.ROLE_HOST_SERVER,
+                ctx.address,
+                ctx.key,
+                this::managerKey,
+                ctx.maxFrameBytes);
+      } catch (IOException e) {
+        counters.add(ReplicaCounter.HANDSHAKE_FAILURES);
+        LOG.info(
+            "replica service: refused {}: {}",
+            socket.getInetAddress().getHostAddress(),
+            e.toString());
+        return;
+      }
+      Origin origin = byManager.get(session.peerAddress());
+      c = new ManagerConnection(session, origin, counters);
+      int had = managers.add(c, ctx.maxPerOrigin);
+      if (had >= ctx.maxPerOrigin) {
+        counters.add(ReplicaCounter.CONNECTIONS_OVER_LIMIT);
+        LOG.info(
+            "replica service: manager {} already has {} connections",
+            format(origin.manager()),
+            had);
+        c = null;
+        return;
+      }
+      socket.setSoTimeout(0);
+      LOG.info("replica service: manager {} connected", format(origin.manager()));
+      c.run(handlers, () -> open);
+    } catch (IOException | RuntimeException e) {
+      counters.add(ReplicaCounter.PROTOCOL_ERRORS);
+      LOG.warn(
+          "replica service: connection from {}: {}",
+          socket.getInetAddress().getHostAddress(),
+          e.toString());
+    } finally {
+      closeQuietly(socket);
+      synchronized (lock) {
+        connectionCount--;
+      }
+      if (c != null) {
+        managers.remove(c);
+      }
+    }
+  }
+
+  private PublicKey managerKey(int address, int role, InetAddress remote) throws ProtocolException {
+    if (role != ReplicaSession.ROLE_MANAGER) {
+      throw new ProtocolException("role " + role + " is not a manager");
+    }
+    Origin o = byManager.get(address);
+    if (o == null) {
+      throw new ProtocolException(format(address) + " is no origin's manager here");
+    }
+    if (!(remote instanceof Inet4Address) || toInt(remote) != address) {
+      throw new ProtocolException(
+          "says it is " + format(address) + " but connects from " + remote.getHostAddress());
+    }
+    return o.key();
+  }
+
+  /** Stops accepting and closes every manager connection. */
+  @Override
+  public void close() {
+    open = false;
+    if (listener != null) {
+      closeQuietly(listener);
+    }
+    for (ManagerConnection c : managers.all()) {
+      c.close();
+    }
+  }
+
+  static void closeQuietly(Closeable c) {
+    try {
+      c.close();
+    } catch (IOException e) {
+      // closing
+    }
+  }
+
+  static int toInt(InetAddress a) {
+    byte[] b = a.getAddress();
+    return ((b[0] & 255) << 24) | ((b[1] & 255) << 16) | ((b[2] & 255) << 8) | (b[3] & 255);
+  }
+}
