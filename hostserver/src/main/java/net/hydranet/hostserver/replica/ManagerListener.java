@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.security.PublicKey;
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import net.hydranet.replica.ProtocolException;
@@ -20,6 +21,15 @@ import net.hydranet.replica.ReplicaSession;
  * The service's TCP listener and its admission: the acceptor thread takes each connection within
  * the limits, and a reader thread per connection runs the HELLO exchange, admits the origin's
  * manager within its own limit and then serves its requests ({@link ManagerConnection}).
+ *
+ * <p>Admission (REPLICAS.md, "Limits"), decided on the acceptor thread before a byte is read or
+ * signed: a connection from an address that is no configured manager's is closed at once (it could
+ * never pass HELLO, which must come from the manager's own address); from a manager's address, at
+ * most {@link ReplicaService.Context#maxHandshakesPerSource} may be in their HELLO at once — one
+ * more closes the oldest of them, so idle or slow connections cannot keep the manager out, only
+ * make it race connections it completes in a round trip — and {@link
+ * ReplicaService.Context#maxHandshakes} in all. The whole HELLO must arrive within {@link
+ * ReplicaService.Context#helloTimeoutMillis} of the accept. Every refusal is counted by reason.
  */
 final class ManagerListener implements Closeable {
   private final ReplicaService.Context ctx;
@@ -28,8 +38,11 @@ final class ManagerListener implements Closeable {
   private final ManagerConnection.Handlers handlers;
   private final Map<Integer, Origin> byManager = new HashMap<>();
   private final Object lock = new Object();
-  // Guarded by lock: connections accepted and not yet closed.
+  // Guarded by lock: connections accepted and not yet closed; of them, those still in their
+  // HELLO, oldest first per source address, and their number.
   private int connectionCount;
+  private final Map<Integer, ArrayDeque<Socket>> handshaking = new HashMap<>();
+  private int handshakeCount;
   private ServerSocket listener;
   private volatile boolean open = true;
 
@@ -72,27 +85,73 @@ final class ManagerListener implements Closeable {
         }
         continue;
       }
-      synchronized (lock) {
-        if (connectionCount >= ctx.maxConnections) {
-          counters.add(ReplicaCounter.CONNECTIONS_OVER_LIMIT);
-          closeQuietly(s);
-          continue;
-        }
-        connectionCount++;
+      long deadline = System.nanoTime() + ctx.helloTimeoutMillis * 1_000_000L;
+      ReplicaCounter refused = admit(s);
+      if (refused != null) {
+        counters.add(refused);
+        closeQuietly(s);
+        continue;
       }
       counters.add(ReplicaCounter.CONNECTIONS);
       Thread t =
-          new Thread(() -> serve(s), "hydranet-replica-" + s.getInetAddress().getHostAddress());
+          new Thread(
+              () -> serve(s, deadline), "hydranet-replica-" + s.getInetAddress().getHostAddress());
       t.setDaemon(true);
       t.start();
     }
   }
 
-  /** One manager connection: handshake, then requests until it ends. */
-  private void serve(Socket socket) {
+  /**
+   * Admits {@code s} into its HELLO, or returns the reason it is refused; may close the oldest
+   * HELLO in progress from the same address to make room (counted as evicted).
+   */
+  private ReplicaCounter admit(Socket s) {
+    InetAddress from = s.getInetAddress();
+    if (!(from instanceof Inet4Address) || !byManager.containsKey(toInt(from))) {
+      return ReplicaCounter.REFUSED_UNKNOWN_SOURCE;
+    }
+    int source = toInt(from);
+    Socket evicted = null;
+    synchronized (lock) {
+      if (connectionCount >= ctx.maxConnections) {
+        return ReplicaCounter.CONNECTIONS_OVER_LIMIT;
+      }
+      ArrayDeque<Socket> mine = handshaking.computeIfAbsent(source, a -> new ArrayDeque<>());
+      if (mine.size() >= ctx.maxHandshakesPerSource) {
+        evicted = mine.pollFirst();
+        handshakeCount--;
+      } else if (handshakeCount >= ctx.maxHandshakes) {
+        return ReplicaCounter.HANDSHAKES_OVER_LIMIT;
+      }
+      mine.addLast(s);
+      handshakeCount++;
+      connectionCount++;
+    }
+    if (evicted != null) {
+      // Its reader sees the close at once and ends; its connection slot is freed there.
+      counters.add(ReplicaCounter.HANDSHAKES_EVICTED);
+      closeQuietly(evicted);
+    }
+    return null;
+  }
+
+  /** {@code s} has left its HELLO (done, failed or evicted): it no longer counts as in one. */
+  private void handshakeOver(Socket s) {
+    synchronized (lock) {
+      ArrayDeque<Socket> mine = handshaking.get(toInt(s.getInetAddress()));
+      if (mine != null && mine.remove(s)) {
+        handshakeCount--;
+        if (mine.isEmpty()) {
+          handshaking.remove(toInt(s.getInetAddress()));
+        }
+      }
+    }
+  }
+
+  /** One manager connection: handshake by {@code deadline}, then requests until it ends. */
+  private void serve(Socket socket, long deadline) {
     ManagerConnection c = null;
     try {
-      socket.setSoTimeout(ctx.helloTimeoutMillis);
       socket.setTcpNoDelay(true);
       ReplicaSession session;
       try {
@@ -103,20 +162,29 @@ final class ManagerListener implements Closeable {
                 ctx.address,
                 ctx.key,
                 this::managerKey,
-                ctx.maxFrameBytes);
+                ctx.maxFrameBytes,
+                deadline);
       } catch (IOException e) {
-        counters.add(ReplicaCounter.HANDSHAKE_FAILURES);
+        if (socket.isClosed()) {
+          return; // evicted, and counted so
+        }
+        counters.add(
+            e instanceof ReplicaSession.HelloTimeoutException
+                ? ReplicaCounter.HANDSHAKE_TIMEOUTS
+                : ReplicaCounter.HANDSHAKE_FAILURES);
         LOG.info(
             "replica service: refused {}: {}",
             socket.getInetAddress().getHostAddress(),
             e.toString());
         return;
+      } finally {
+        handshakeOver(socket);
       }
       Origin origin = byManager.get(session.peerAddress());
       c = new ManagerConnection(session, origin, counters);
       int had = managers.add(c, ctx.maxPerOrigin);
       if (had >= ctx.maxPerOrigin) {
-        counters.add(ReplicaCounter.CONNECTIONS_OVER_LIMIT);
+        counters.add(ReplicaCounter.ORIGIN_OVER_LIMIT);
         LOG.info(
             "replica service: manager {} already has {} connections",
             format(origin.manager()),

@@ -58,6 +58,8 @@ public final class ReplicaService implements AutoCloseable {
     int slots = 1000;
     int maxConnections = 64;
     int maxPerOrigin = 8;
+    int maxHandshakes = 32;
+    int maxHandshakesPerSource = 4;
     int helloTimeoutMillis = 5000;
     int maxFrameBytes = 64 << 20;
     long killWaitMillis = 5000;
@@ -126,8 +128,23 @@ public final class ReplicaService implements AutoCloseable {
       return this;
     }
 
+    /** The whole HELLO must have arrived this long after the connection was accepted. */
     public Context helloTimeoutMillis(int m) {
       helloTimeoutMillis = m;
+      return this;
+    }
+
+    /** Connections in their HELLO at once, in all. */
+    public Context maxHandshakes(int n) {
+      maxHandshakes = n;
+      return this;
+    }
+
+    /**
+     * Connections in their HELLO at once from one manager's address; one more evicts the oldest.
+     */
+    public Context maxHandshakesPerSource(int n) {
+      maxHandshakesPerSource = n;
       return this;
     }
 
@@ -156,6 +173,10 @@ public final class ReplicaService implements AutoCloseable {
       }
       if (firstUid < 1000) {
         throw new IllegalArgumentException("replicas: firstUid below 1000");
+      }
+      if (helloTimeoutMillis < 1 || maxHandshakes < 1 || maxHandshakesPerSource < 1) {
+        throw new IllegalArgumentException(
+            "replicas: helloTimeoutMillis, maxHandshakes and maxHandshakesPerSource must be ≥ 1");
       }
       if (logBytes < 1024) {
         throw new IllegalArgumentException("replicas: logBytes below 1024");
