@@ -60,25 +60,43 @@ final class Installer {
     byte[] signature = r.raw(ReplicaSession.SIGNATURE);
     byte[] jar = r.bytes();
     r.end();
+    Bundle bundle = checked(c, f.sequence(), name, jar, signature);
+    if (bundle == null) {
+      return;
+    }
+    Origin origin = c.origin;
+    ReplicaTable.Reservation reserved =
+        table.reserve(name, origin, bundle, slot -> replicaOf(name, origin, bundle, slot));
+    if (reserved.refused() != null) {
+      ReplicaTable.Refused no = reserved.refused();
+      c.refuse(f.sequence(), no.why(), no.field(), no.text());
+      return;
+    }
+    launch(c, f.sequence(), reserved.replica());
+  }
+
+  /**
+   * The bundle, after REPLICAS.md's checks in its order — the name, the signature (before the jar
+   * is read), the origin's prefix, its grant — or null, with the request refused.
+   */
+  private static Bundle checked(
+      ManagerConnection c, long seq, String name, byte[] jar, byte[] signature) {
     Origin origin = c.origin;
     if (!NAME.matcher(name).matches()) {
       c.refuse(
-          f.sequence(),
-          Refusal.MALFORMED,
-          "name",
-          "name '" + name + "' is not [a-z0-9][a-z0-9-]{0,31}");
-      return;
+          seq, Refusal.MALFORMED, "name", "name '" + name + "' is not [a-z0-9][a-z0-9-]{0,31}");
+      return null;
     }
     Bundle bundle;
     try {
       bundle = Bundle.open(jar, signature, origin.key());
     } catch (Bundle.BundleException e) {
-      c.refuse(f.sequence(), e.refusal(), e.field(), e.getMessage());
-      return;
+      c.refuse(seq, e.refusal(), e.field(), e.getMessage());
+      return null;
     }
     if (!origin.authorises(bundle.origin())) {
       c.refuse(
-          f.sequence(),
+          seq,
           Refusal.WRONG_ORIGIN,
           "HydraNet-Origin",
           "HydraNet-Origin "
@@ -87,56 +105,52 @@ final class Installer {
               + format(origin.prefix())
               + "/"
               + origin.length());
-      return;
+      return null;
     }
     String over = bundle.resources().exceeding(origin.grant());
     if (over != null) {
       // "memory 2g > granted 512m": the resource is the first word.
-      c.refuse(f.sequence(), Refusal.EXCEEDS_GRANT, over.split(" ", 2)[0], over);
-      return;
+      c.refuse(seq, Refusal.EXCEEDS_GRANT, over.split(" ", 2)[0], over);
+      return null;
     }
-    ReplicaTable.Reservation reserved =
-        table.reserve(
-            name,
-            origin,
-            bundle,
-            slot -> {
-              int uid = ctx.firstUid + slot;
-              Path dir = files.dir(name);
-              return new Replica(
-                  name,
-                  origin,
-                  bundle,
-                  slot,
-                  uid,
-                  dir,
-                  new Confinement(
-                      ctx.cgroupRoot, ctx.cgroupParent, name, uid, dir, bundle.resources()));
-            });
-    if (reserved.refused() != null) {
-      ReplicaTable.Refused no = reserved.refused();
-      c.refuse(f.sequence(), no.why(), no.field(), no.text());
-      return;
-    }
-    Replica replica = reserved.replica();
+    return bundle;
+  }
+
+  /** The replica {@code name} would be in {@code slot}: its uid, directory and groups. */
+  private Replica replicaOf(String name, Origin origin, Bundle bundle, int slot) {
+    int uid = ctx.firstUid + slot;
+    Path dir = files.dir(name);
+    return new Replica(
+        name,
+        origin,
+        bundle,
+        slot,
+        uid,
+        dir,
+        new Confinement(ctx.cgroupRoot, ctx.cgroupParent, name, uid, dir, bundle.resources()));
+  }
+
+  /** Starts the reserved replica and answers OK; or undoes everything and refuses. */
+  private void launch(ManagerConnection c, long seq, Replica replica) {
+    String name = replica.name;
     try {
       Replica started = start(replica);
       counters.add(ReplicaCounter.INSTALLS);
       LOG.atInfo()
           .addKeyValue("replica", name)
-          .addKeyValue("manager", format(origin.manager()))
-          .addKeyValue("origin", format(bundle.origin()))
+          .addKeyValue("manager", format(replica.origin.manager()))
+          .addKeyValue("origin", format(replica.bundle.origin()))
           .addKeyValue("uid", started.uid)
           .addKeyValue("pid", started.process.pid())
-          .log("replica {} installed: {}", name, bundle);
-      c.ok(f.sequence(), "started pid " + started.process.pid() + " uid " + started.uid);
+          .log("replica {} installed: {}", name, replica.bundle);
+      c.ok(seq, "started pid " + started.process.pid() + " uid " + started.uid);
     } catch (IOException | RuntimeException e) {
       LOG.atWarn()
           .addKeyValue("replica", name)
           .log("replica {}: start failed: {}", name, e.toString());
       remover.destroy(replica);
       table.release(replica);
-      c.refuse(f.sequence(), Refusal.START_FAILED, e.toString());
+      c.refuse(seq, Refusal.START_FAILED, e.toString());
     }
   }
 

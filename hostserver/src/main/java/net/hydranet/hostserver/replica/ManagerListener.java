@@ -153,32 +153,9 @@ final class ManagerListener implements Closeable {
     ManagerConnection c = null;
     try {
       socket.setTcpNoDelay(true);
-      ReplicaSession session;
-      try {
-        session =
-            ReplicaSession.open(
-                socket,
-                ReplicaSession.ROLE_HOST_SERVER,
-                ctx.address,
-                ctx.key,
-                this::managerKey,
-                ctx.maxFrameBytes,
-                deadline);
-      } catch (IOException e) {
-        if (socket.isClosed()) {
-          return; // evicted, and counted so
-        }
-        counters.add(
-            e instanceof ReplicaSession.HelloTimeoutException
-                ? ReplicaCounter.HANDSHAKE_TIMEOUTS
-                : ReplicaCounter.HANDSHAKE_FAILURES);
-        LOG.info(
-            "replica service: refused {}: {}",
-            socket.getInetAddress().getHostAddress(),
-            e.toString());
+      ReplicaSession session = handshake(socket, deadline);
+      if (session == null) {
         return;
-      } finally {
-        handshakeOver(socket);
       }
       Origin origin = byManager.get(session.peerAddress());
       c = new ManagerConnection(session, origin, counters);
@@ -209,6 +186,35 @@ final class ManagerListener implements Closeable {
       if (c != null) {
         managers.remove(c);
       }
+    }
+  }
+
+  /** The authenticated session, or null with the failure counted by its reason. */
+  private ReplicaSession handshake(Socket socket, long deadline) {
+    try {
+      return ReplicaSession.open(
+          socket,
+          ReplicaSession.ROLE_HOST_SERVER,
+          ctx.address,
+          ctx.key,
+          this::managerKey,
+          ctx.maxFrameBytes,
+          deadline);
+    } catch (IOException e) {
+      if (socket.isClosed()) {
+        return null; // evicted, and counted so
+      }
+      counters.add(
+          e instanceof ReplicaSession.HelloTimeoutException
+              ? ReplicaCounter.HANDSHAKE_TIMEOUTS
+              : ReplicaCounter.HANDSHAKE_FAILURES);
+      LOG.info(
+          "replica service: refused {}: {}",
+          socket.getInetAddress().getHostAddress(),
+          e.toString());
+      return null;
+    } finally {
+      handshakeOver(socket);
     }
   }
 
