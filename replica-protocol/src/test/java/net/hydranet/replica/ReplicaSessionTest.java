@@ -102,6 +102,48 @@ class ReplicaSessionTest {
     return (ProtocolException) e.getCause();
   }
 
+  /**
+   * A peer that sends its HELLO a byte every 100 ms never lets one read wait its 3 s timeout; with
+   * a deadline for the whole HELLO the handshake ends when it passes, whatever still trickles in.
+   */
+  @Test
+  void shouldEndATricklingHelloAtItsDeadline() throws Exception {
+    Future<Long> server =
+        pool.submit(
+            () -> {
+              try (Socket s = listener.accept()) {
+                s.setSoTimeout(3000);
+                long t0 = System.nanoTime();
+                assertThrows(
+                    ReplicaSession.HelloTimeoutException.class,
+                    () ->
+                        ReplicaSession.open(
+                            s,
+                            ReplicaSession.ROLE_HOST_SERVER,
+                            HOST_SERVER,
+                            hostServer.getPrivate(),
+                            (address, role, remote) -> manager.getPublic(),
+                            LIMIT,
+                            t0 + 500_000_000L));
+                return (System.nanoTime() - t0) / 1_000_000;
+              }
+            });
+    try (Socket peer = new Socket(listener.getInetAddress(), listener.getLocalPort())) {
+      byte[] hello = new byte[4 + ReplicaSession.MAX_HELLO_FRAME];
+      hello[3] = (byte) ReplicaSession.MAX_HELLO_FRAME;
+      try {
+        for (int i = 0; i < hello.length && !server.isDone(); i++) {
+          peer.getOutputStream().write(hello[i]);
+          Thread.sleep(100);
+        }
+      } catch (IOException e) {
+        // the host server's side closed it
+      }
+      long ms = server.get(5, TimeUnit.SECONDS);
+      assertTrue(ms >= 450 && ms < 1500, "ended after " + ms + " ms");
+    }
+  }
+
   @Test
   void shouldHandshakeBothWaysAndCarryFramesInOrder() {
     assertTimeoutPreemptively(
