@@ -1,6 +1,6 @@
 package net.hydranet.harness.live;
 
-import static net.hydranet.router.netns.PaperNetwork.ORIGIN;
+import static net.hydranet.lab.netns.PaperNetwork.ORIGIN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -15,8 +15,8 @@ import net.hydranet.harness.fixture.RedirectorUnderTest;
 import net.hydranet.harness.packet.Ipv4Addr;
 import net.hydranet.harness.packet.PacketBuilder;
 import net.hydranet.harness.trace.Trace;
-import net.hydranet.router.netns.ExecResult;
-import net.hydranet.router.netns.PaperNetwork;
+import net.hydranet.lab.netns.ExecResult;
+import net.hydranet.lab.netns.PaperNetwork;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;

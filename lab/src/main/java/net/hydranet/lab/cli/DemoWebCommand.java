@@ -1,4 +1,4 @@
-package net.hydranet.router.cli;
+package net.hydranet.lab.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -11,9 +11,10 @@ import java.util.Locale;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import net.hydranet.router.netns.ExecResult;
-import net.hydranet.router.netns.WebNetwork;
-import net.hydranet.router.netns.WebReplicas;
+import net.hydranet.lab.netns.ExecResult;
+import net.hydranet.lab.netns.WebNetwork;
+import net.hydranet.lab.netns.WebReplicas;
+import net.hydranet.router.cli.UserError;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -1,15 +1,16 @@
-package net.hydranet.router.cli;
+package net.hydranet.lab.cli;
 
-import static net.hydranet.router.netns.ControlNetwork.HS1;
-import static net.hydranet.router.netns.ControlNetwork.HS2;
+import static net.hydranet.lab.netns.ControlNetwork.HS1;
+import static net.hydranet.lab.netns.ControlNetwork.HS2;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import net.hydranet.router.netns.ControlNetwork;
-import net.hydranet.router.netns.ExecResult;
-import net.hydranet.router.netns.PaperNetwork;
+import net.hydranet.lab.netns.ControlNetwork;
+import net.hydranet.lab.netns.ExecResult;
+import net.hydranet.lab.netns.PaperNetwork;
+import net.hydranet.router.cli.UserError;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
