@@ -143,9 +143,9 @@ public final class PaperFig5 {
           .append("```\n\n## Redirector table\n\n```\n")
           .append(net.ctl("r1", "table"))
           .append("```\n");
-      if (Files.exists(net.work().resolve("wan.status"))) {
+      if (Files.exists(net.workDir().resolve("wan.status"))) {
         md.append("\n## WAN counters\n\n```\n")
-            .append(Files.readString(net.work().resolve("wan.status")))
+            .append(Files.readString(net.workDir().resolve("wan.status")))
             .append("```\n");
       }
     }

@@ -84,7 +84,7 @@ class HydraWebIT {
   @Test
   @Order(1)
   void beforeAnyReplicaTheOriginsNginxAnswersAcrossTheWan() throws Exception {
-    assertTrue(Files.readString(net.work().resolve("r1.yaml")).contains("redirects: []"));
+    assertTrue(Files.readString(net.workDir().resolve("r1.yaml")).contains("redirects: []"));
     ExecResult r = net.curl("/page-007.html", 5);
     assertTrue(r.ok(), r.describe());
     assertTrue(r.stdout().contains("Server: nginx"), r.stdout());

@@ -50,7 +50,7 @@ class HydraWebPrometheusIT {
       replicas.startManager(false);
       replicas.install();
 
-      Path work = net.work();
+      Path work = net.workDir();
       Path config = work.resolve("prometheus.yml");
       Files.writeString(
           config,
