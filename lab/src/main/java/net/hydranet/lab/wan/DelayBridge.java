@@ -1,10 +1,9 @@
-package net.hydranet.forwarding.pipeline;
+package net.hydranet.lab.wan;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
-import net.hydranet.forwarding.element.DelayLine;
 import net.hydranet.forwarding.io.FrameSource;
 import net.hydranet.forwarding.io.TxPort;
 import org.agrona.concurrent.UnsafeBuffer;

@@ -1,4 +1,4 @@
-package net.hydranet.router.cli;
+package net.hydranet.lab.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -11,9 +11,10 @@ import java.util.Locale;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import net.hydranet.router.netns.ExecResult;
-import net.hydranet.router.netns.WebNetwork;
-import net.hydranet.router.netns.WebReplicas;
+import net.hydranet.lab.netns.ExecResult;
+import net.hydranet.lab.netns.WebNetwork;
+import net.hydranet.lab.netns.WebReplicas;
+import net.hydranet.router.cli.UserError;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -77,13 +78,13 @@ public final class DemoWebCommand implements Callable<Integer> {
               + " remove below 5 req/s for 8 s");
       replicas.startManager(true);
       request(net, "before the crowd: the origin answers across the WAN");
-      out.print(indent(net.ctl("r1", "table")));
+      out.print(DemoCommand.indent(net.ctl("r1", "table")));
 
       step(
           "a flash crowd: ab, 20 clients, a new connection per request, for "
               + crowdSeconds
               + " s");
-      Path tsv = net.work().resolve("crowd.tsv");
+      Path tsv = net.workDir().resolve("crowd.tsv");
       long start = System.currentTimeMillis();
       CompletableFuture<ExecResult> crowd =
           CompletableFuture.supplyAsync(
@@ -111,18 +112,18 @@ public final class DemoWebCommand implements Callable<Integer> {
       out.printf(
           "   %.1f s into the crowd the redirector learned the replica:%n",
           (System.currentTimeMillis() - start) / 1000.0);
-      out.print(indent(net.ctl("r1", "table")));
+      out.print(DemoCommand.indent(net.ctl("r1", "table")));
       ExecResult ab = crowd.join();
       if (!java.nio.file.Files.exists(tsv)) {
         // ab stops early and writes no -g file on a socket error or a 10 s timeout: say so.
         throw new IllegalStateException("the crowd's ab ended early:\n" + ab.describe());
       }
-      out.print(indent(summary(ab.stdout())));
-      out.print(indent(timeline(tsv)));
+      out.print(DemoCommand.indent(summary(ab.stdout())));
+      out.print(DemoCommand.indent(timeline(tsv)));
       step("the manager (replicas, pushes acknowledged, hits reported by the replica)");
-      out.print(indent(net.ctl("manager", "status")));
+      out.print(DemoCommand.indent(net.ctl("manager", "status")));
       step("the host server: the replica, confined (its own user, namespaces, cgroups)");
-      out.print(indent(net.ctl("hs1", "replicas")));
+      out.print(DemoCommand.indent(net.ctl("hs1", "replicas")));
       request(net, "after the crowd, still from the replica's cache");
       template(net);
 
@@ -241,13 +242,5 @@ public final class DemoWebCommand implements Callable<Integer> {
 
   private void step(String text) {
     out.println("== " + text);
-  }
-
-  private static String indent(String text) {
-    StringBuilder sb = new StringBuilder();
-    for (String line : text.split("\n")) {
-      sb.append("   ").append(line).append('\n');
-    }
-    return sb.toString();
   }
 }

@@ -1,4 +1,4 @@
-package net.hydranet.router.netns;
+package net.hydranet.lab.netns;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -64,7 +64,7 @@ public final class WebReplicas {
 
   /** {@code jar} written as {@code name.jar} with {@code name.jar.sig} by {@code keyName}. */
   public Path signed(String name, byte[] jar, String keyName) throws IOException {
-    Path file = net.work().resolve(name + ".jar");
+    Path file = net.workDir().resolve(name + ".jar");
     Files.write(file, jar);
     byte[] sig = Bundle.sign(jar, Keys.readPrivate(net.keyDir().resolve(keyName + ".key")));
     Files.writeString(

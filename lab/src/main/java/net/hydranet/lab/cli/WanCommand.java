@@ -1,4 +1,4 @@
-package net.hydranet.router.cli;
+package net.hydranet.lab.cli;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,10 +11,11 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import net.hydranet.forwarding.element.DelayLine;
 import net.hydranet.forwarding.io.live.KernelChecks;
 import net.hydranet.forwarding.io.live.LivePcapSource;
-import net.hydranet.forwarding.pipeline.DelayBridge;
+import net.hydranet.lab.wan.DelayBridge;
+import net.hydranet.lab.wan.DelayLine;
+import net.hydranet.router.cli.UserError;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;

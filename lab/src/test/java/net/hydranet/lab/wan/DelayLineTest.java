@@ -1,4 +1,4 @@
-package net.hydranet.forwarding.element;
+package net.hydranet.lab.wan;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import net.hydranet.forwarding.element.Verdict;
 import net.hydranet.forwarding.io.TxPort;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;

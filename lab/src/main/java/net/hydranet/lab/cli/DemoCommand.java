@@ -1,22 +1,24 @@
-package net.hydranet.router.cli;
+package net.hydranet.lab.cli;
 
-import static net.hydranet.router.netns.ControlNetwork.HS1;
-import static net.hydranet.router.netns.ControlNetwork.HS2;
+import static net.hydranet.lab.netns.ControlNetwork.HS1;
+import static net.hydranet.lab.netns.ControlNetwork.HS2;
+import static net.hydranet.lab.netns.NamespaceNetwork.counterIn;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import net.hydranet.router.netns.ControlNetwork;
-import net.hydranet.router.netns.ExecResult;
-import net.hydranet.router.netns.PaperNetwork;
+import net.hydranet.lab.netns.ControlNetwork;
+import net.hydranet.lab.netns.ExecResult;
+import net.hydranet.router.cli.UserError;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code hydranet demo}: the whole path on one machine, in the {@link PaperNetwork}: a client's
- * HTTP request answered by the origin, then by a replica on a host server once the redirector's
- * table says so, with the table, the path each request took and the counters.
+ * {@code hydranet demo}: the whole path on one machine, in the {@link ControlNetwork}: a client's
+ * HTTP request answered by the origin, then by replicas on host servers that the redirectors learn
+ * over the control plane, the nearer first, the farther after the nearer is killed; with the
+ * tables, the path each request took and the counters.
  */
 @Command(
     name = "demo",
@@ -124,8 +126,8 @@ public final class DemoCommand implements Callable<Integer> {
     ExecResult r = net.curl(3);
     Thread.sleep(300);
     String after = net.ctl("r1", "status");
-    long forwarded = counter(after, "forwarded") - counter(before, "forwarded");
-    long redirected = counter(after, "redirected") - counter(before, "redirected");
+    long forwarded = counterIn(after, "forwarded") - counterIn(before, "forwarded");
+    long redirected = counterIn(after, "redirected") - counterIn(before, "redirected");
     out.println(
         "   client$ curl http://"
             + ControlNetwork.ORIGIN
@@ -145,15 +147,12 @@ public final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private static long counter(String status, String name) {
-    return PaperNetwork.counter(status, name);
-  }
-
   private void step(String text) {
     out.println("== " + text);
   }
 
-  private static String indent(String text) {
+  /** Each line of {@code text} indented by three spaces, as the demos print what they quote. */
+  static String indent(String text) {
     StringBuilder sb = new StringBuilder();
     for (String line : text.split("\n")) {
       sb.append("   ").append(line).append('\n');

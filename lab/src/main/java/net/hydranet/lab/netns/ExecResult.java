@@ -1,4 +1,4 @@
-package net.hydranet.router.netns;
+package net.hydranet.lab.netns;
 
 /**
  * What one bounded command run by {@link Topology#exec} produced.

@@ -1,16 +1,11 @@
-package net.hydranet.router.netns;
+package net.hydranet.lab.netns;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.function.BooleanSupplier;
-import net.hydranet.control.auth.Keys;
 
 /**
  * HydraWeb's network: the paper's figure 5. A client and a host server on one LAN behind a
@@ -29,7 +24,7 @@ import net.hydranet.control.auth.Keys;
  * "local web server" that a hit is compared with. Namespaces are {@code <prefix>-lan, -client,
  * -hs1, -r1, -wan, -origin}.
  */
-public final class WebNetwork implements AutoCloseable {
+public final class WebNetwork extends NamespaceNetwork {
   public static final String CLIENT = "198.18.1.10";
   public static final String R1 = "198.18.1.1";
   public static final String R1_CORE = "198.18.2.1";
@@ -48,14 +43,8 @@ public final class WebNetwork implements AutoCloseable {
   /** The example site's template page: a banner slot the replicas fill per response. */
   public static final String TEMPLATE_PAGE = "/offers.shtml";
 
-  private static final Duration WAIT = Duration.ofSeconds(40);
-
-  private final Topology net;
-  private final List<String> hydranet;
-  private final Path work;
   private final Path site;
   private final int oneWayDelayMillis;
-  private final Map<String, Process> daemons = new HashMap<>();
   private String r1Metrics = "off";
   private String hs1Metrics = "off";
   private String managerMetrics = "off";
@@ -66,64 +55,36 @@ public final class WebNetwork implements AutoCloseable {
    */
   public WebNetwork(String prefix, List<String> hydranet, int oneWayDelayMillis)
       throws IOException {
-    this.net = Topology.create(prefix);
-    this.hydranet = List.copyOf(hydranet);
-    this.work = net.workDir();
+    super(prefix, hydranet, Duration.ofSeconds(40), 50);
     this.oneWayDelayMillis = oneWayDelayMillis;
-    try {
-      build();
-      Files.createDirectories(work.resolve("keys"));
-      for (String node : List.of("r1", "hs1", "origin", "stranger")) {
-        Keys.write(Keys.generate(), work.resolve("keys").resolve(node));
-      }
-      this.site = exampleSite(work.resolve("site"));
-    } catch (RuntimeException | IOException e) {
-      net.close();
-      throw e;
-    }
+    this.site = work.resolve("site");
+    build(
+        () -> {
+          wiring();
+          keys("r1", "hs1", "origin", "stranger");
+          exampleSite(site);
+        });
   }
 
-  private void build() {
-    for (String ns : List.of("lan", "client", "hs1", "r1", "origin")) {
-      net.namespace(ns);
-    }
-    net.bridge("lan", "br0");
-    net.link("client", "eth0", "lan", "c0");
-    net.link("hs1", "eth0", "lan", "h1");
-    net.link("r1", "client0", "lan", "r1");
-    for (String port : List.of("c0", "h1", "r1")) {
-      net.attach("lan", port, "br0");
-      net.offloadsOff("lan", port);
-    }
+  private void wiring() {
+    namespaces("lan", "client", "hs1", "r1", "origin");
+    segment(
+        "lan",
+        port("client", "eth0", "c0"),
+        port("hs1", "eth0", "h1"),
+        port("r1", "client0", "r1"));
     if (oneWayDelayMillis > 0) {
       net.namespace("wan");
-      net.link("r1", "core0", "wan", "a0");
-      net.link("wan", "b0", "origin", "eth0");
-      net.offloadsOff("wan", "a0");
-      net.offloadsOff("wan", "b0");
+      wire("r1", "core0", "wan", "a0");
+      wire("wan", "b0", "origin", "eth0");
     } else {
-      net.link("r1", "core0", "origin", "eth0");
+      wire("r1", "core0", "origin", "eth0");
     }
-    for (String[] end :
-        new String[][] {
-          {"client", "eth0"},
-          {"hs1", "eth0"},
-          {"origin", "eth0"},
-          {"r1", "client0"},
-          {"r1", "core0"}
-        }) {
-      net.offloadsOff(end[0], end[1]);
-    }
-    net.address("client", "eth0", CLIENT + "/24");
-    net.address("hs1", "eth0", HS1 + "/24");
-    net.address("r1", "client0", R1 + "/24");
-    net.address("r1", "core0", R1_CORE + "/24");
-    net.address("origin", "eth0", ORIGIN + "/24");
+    host("client", CLIENT, R1);
+    host("hs1", HS1, R1);
+    host("origin", ORIGIN, R1_CORE);
     net.address("origin", "eth0", MANAGER + "/24");
-    net.defaultRoute("client", R1);
-    net.defaultRoute("hs1", R1);
-    net.defaultRoute("origin", R1_CORE);
-    net.sysctl("r1", "net.ipv4.ip_forward", "0");
+    redirector("r1", "client0", R1, "core0", R1_CORE);
   }
 
   /**
@@ -193,113 +154,47 @@ public final class WebNetwork implements AutoCloseable {
     return this;
   }
 
-  public Topology topology() {
-    return net;
-  }
-
-  public Path work() {
-    return work;
-  }
-
   public Path site() {
     return site;
-  }
-
-  public Path keyDir() {
-    return work.resolve("keys");
   }
 
   /** Starts the WAN (if any), both nginx, the redirector and the host server; waits for them. */
   public WebNetwork start(String hostServerReplicas) throws IOException, InterruptedException {
     if (oneWayDelayMillis > 0) {
+      String status = work.resolve("wan.status").toString();
+      String delay = oneWayDelayMillis + "ms";
       daemons.put(
           "wan",
-          net.spawn(
-              "wan",
-              Daemons.args(
-                  hydranet,
-                  "wan",
-                  "--a",
-                  "a0",
-                  "--b",
-                  "b0",
-                  "--delay",
-                  oneWayDelayMillis + "ms",
-                  "--status",
-                  work.resolve("wan.status").toString())));
+          spawnHydranet(
+              "wan", "wan", "--a", "a0", "--b", "b0", "--delay", delay, "--status", status));
     }
     daemons.put("nginx-origin", nginx("origin", ORIGIN, 80));
     daemons.put("nginx-local", nginx("hs1", HS1, LOCAL_PORT));
     write(
         "r1.yaml",
-        "interfaces:\n  - { name: client0, address: "
-            + R1
-            + "/24 }\n  - { name: core0, address: "
-            + R1_CORE
-            + "/24 }\nroutes: []\nredirects: []\n");
+        String.format(
+            "interfaces:%n  - { name: client0, address: %s/24 }%n"
+                + "  - { name: core0, address: %s/24 }%nroutes: []%nredirects: []%n",
+            R1, R1_CORE));
     write(
         "r1-control.yaml",
-        "address: "
-            + R1
-            + "\nkey: keys/r1.key\nholdMillis: 1500\n"
-            + "hostServers:\n  - { address: "
-            + HS1
-            + ", key: keys/hs1.pub, cost: 1 }\n"
-            + "authorise:\n  - { origins: "
-            + ORIGIN
-            + "/32, hostServers: ["
-            + HS1
-            + "] }\n");
+        String.format(
+            "address: %s%nkey: keys/r1.key%nholdMillis: 1500%n"
+                + "hostServers:%n  - { address: %s, key: keys/hs1.pub, cost: 1 }%n"
+                + "authorise:%n  - { origins: %s/32, hostServers: [%s] }%n",
+            R1, HS1, ORIGIN, HS1));
     write(
         "hs1-control.yaml",
-        "address: "
-            + HS1
-            + "\nkey: keys/hs1.key\nholdMillis: 1500\ndrainSeconds: 1\n"
-            + "redirectors:\n  - { address: "
-            + R1
-            + ", key: keys/r1.pub }\n"
+        String.format(
+                "address: %s%nkey: keys/hs1.key%nholdMillis: 1500%ndrainSeconds: 1%n"
+                    + "redirectors:%n  - { address: %s, key: keys/r1.pub }%n",
+                HS1, R1)
             + hostServerReplicas);
-    daemons.put(
-        "r1",
-        net.spawn(
-            "r1",
-            Daemons.args(
-                hydranet,
-                "redirector",
-                "--config",
-                work.resolve("r1.yaml").toString(),
-                "--control",
-                work.resolve("r1-control.yaml").toString(),
-                "--ctl",
-                ctlPath("r1").toString(),
-                "--metrics",
-                r1Metrics)));
-    daemons.put(
-        "hs1",
-        net.spawn(
-            "hs1",
-            Daemons.args(
-                hydranet,
-                "hostserver",
-                "--interface",
-                "eth0",
-                "--address",
-                HS1,
-                "--state-dir",
-                work.resolve("state-hs1").toString(),
-                "--control",
-                work.resolve("hs1-control.yaml").toString(),
-                "--ctl",
-                ctlPath("hs1").toString(),
-                "--metrics",
-                hs1Metrics)));
-    try {
-      await("the origin's nginx to answer through r1", () -> curl("/index.html", 3).ok());
-      await("the local nginx to answer", () -> curlLocal("/index.html", 3).ok());
-      await("r1 to hear hs1", () -> ctl("r1", "peers").contains(HS1 + " "));
-    } catch (IllegalStateException e) {
-      throw new IllegalStateException(e.getMessage() + "\n" + logs(), e);
-    }
+    startControlledRedirector("r1", r1Metrics);
+    startControlledHostServer("hs1", HS1, work.resolve("state-hs1"), hs1Metrics);
+    awaitStart("the origin's nginx to answer through r1", () -> curl("/index.html", 3).ok());
+    awaitStart("the local nginx to answer", () -> curlLocal("/index.html", 3).ok());
+    awaitStart("r1 to hear hs1", () -> ctl("r1", "peers").contains(HS1 + " "));
     return this;
   }
 
@@ -344,38 +239,19 @@ public final class WebNetwork implements AutoCloseable {
   /** Starts HydraWeb's replica manager on the origin with {@code config} (written to a file). */
   public Process startManager(String config) throws IOException {
     write("manager.yaml", config);
+    String file = work.resolve("manager.yaml").toString();
     Process p =
-        net.spawn(
+        spawnHydranet(
             "origin",
-            Daemons.args(
-                hydranet,
-                "manager",
-                "--config",
-                work.resolve("manager.yaml").toString(),
-                "--ctl",
-                ctlPath("manager").toString(),
-                "--metrics",
-                managerMetrics));
+            "manager",
+            "--config",
+            file,
+            "--ctl",
+            ctlPath("manager").toString(),
+            "--metrics",
+            managerMetrics);
     daemons.put("manager", p);
     return p;
-  }
-
-  public Process daemon(String name) {
-    return daemons.get(name);
-  }
-
-  public Path ctlPath(String daemon) {
-    return work.resolve(daemon + ".ctl");
-  }
-
-  /** {@code hydranet ctl WHAT} against a daemon's local socket; why not, if it does not answer. */
-  public String ctl(String daemon, String what) {
-    return Daemons.ctl(ctlPath(daemon), daemon, what);
-  }
-
-  /** A counter's value from {@code hydranet ctl counters} output, or 0. */
-  public long counter(String daemon, String name) {
-    return Daemons.counter(ctl(daemon, "counters"), name);
   }
 
   /** One HTTP GET from the client to the origin's address, {@code -i}: status line and headers. */
@@ -399,41 +275,5 @@ public final class WebNetwork implements AutoCloseable {
         "-m",
         Double.toString(maxSeconds),
         url);
-  }
-
-  public void write(String name, String text) throws IOException {
-    Files.writeString(work.resolve(name), text);
-  }
-
-  public void await(String what, BooleanSupplier condition) throws InterruptedException {
-    Daemons.await(what, condition, WAIT, 50);
-  }
-
-  public String logs() {
-    return Daemons.logs(work);
-  }
-
-  /** Logs of the daemons by name, for a failure report. */
-  public String logsOf(String... names) {
-    StringBuilder sb = new StringBuilder();
-    for (String n : names) {
-      Process p = daemons.get(n);
-      if (p != null) {
-        sb.append("== ").append(n).append('\n').append(net.logOf(p));
-      }
-    }
-    return sb.toString();
-  }
-
-  /** Every argument to {@code hydranet} this network runs, for a caller's own commands. */
-  public List<String> hydranet(String... more) {
-    List<String> all = new ArrayList<>(hydranet);
-    all.addAll(List.of(more));
-    return all;
-  }
-
-  @Override
-  public void close() {
-    net.close();
   }
 }

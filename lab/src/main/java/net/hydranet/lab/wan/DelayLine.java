@@ -1,6 +1,7 @@
-package net.hydranet.forwarding.element;
+package net.hydranet.lab.wan;
 
 import java.util.SplittableRandom;
+import net.hydranet.forwarding.element.Verdict;
 import net.hydranet.forwarding.io.TxPort;
 import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;

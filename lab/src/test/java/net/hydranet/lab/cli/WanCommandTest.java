@@ -1,4 +1,4 @@
-package net.hydranet.router.cli;
+package net.hydranet.lab.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -31,6 +31,6 @@ class WanCommandTest {
 
   @Test
   void shouldRefuseAWireWithBothEndsOnOneInterface() {
-    assertEquals(2, HydraNetCommand.execute("wan", "--a", "eth0", "--b", "eth0"));
+    assertEquals(2, HydraNetLab.execute("wan", "--a", "eth0", "--b", "eth0"));
   }
 }

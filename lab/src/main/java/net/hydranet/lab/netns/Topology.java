@@ -1,4 +1,4 @@
-package net.hydranet.router.netns;
+package net.hydranet.lab.netns;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,10 +1,9 @@
-package net.hydranet.harness.netns;
+package net.hydranet.lab.netns;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import net.hydranet.router.netns.Topology;
 import org.junit.jupiter.api.Test;
 
 /** Address and name checks that need no privileges and touch no namespace. */

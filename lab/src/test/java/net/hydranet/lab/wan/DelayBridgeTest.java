@@ -1,4 +1,4 @@
-package net.hydranet.forwarding.pipeline;
+package net.hydranet.lab.wan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,7 +7,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
-import net.hydranet.forwarding.element.DelayLine;
 import net.hydranet.forwarding.io.FrameSource;
 import net.hydranet.forwarding.io.TxPort;
 import org.agrona.DirectBuffer;
