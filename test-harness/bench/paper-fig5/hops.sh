@@ -14,4 +14,4 @@ done
 [ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)" >&2; exit 1; }
 cd "$ROOT"
 exec java -cp test-harness/target/benchmarks.jar net.hydranet.harness.bench.HitHops \
-  router/target/hydranet.jar "$OUT" "$PAIRS"
+  lab/target/hydranet-lab.jar "$OUT" "$PAIRS"

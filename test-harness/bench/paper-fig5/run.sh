@@ -5,7 +5,7 @@
 # the client's host server (hits), and through that replica to the manager (misses: a page the
 # origin marks no-store). A local nginx on the host server is the reference for hits.
 # Writes results/<UTC time>/{results.md,fig5.png,raw/}. Needs root and the built jars:
-#   mvn -B -q package -DskipTests      (router/target/hydranet.jar, hydraweb/target/hydraweb.jar,
+#   mvn -B -q package -DskipTests      (lab/target/hydranet-lab.jar, hydraweb/target/hydraweb.jar,
 #                                       test-harness/target/benchmarks.jar)
 # Environment: REQUESTS (per series, 2000), CONCURRENCY (ab -c, 10), ONE_WAY_MS (195),
 #   PAIRS (curl pairs for the hit-vs-local target, 500), CPUS (the replica bundle's CPU ask, 1.0),
@@ -19,7 +19,7 @@ ONE_WAY_MS=${ONE_WAY_MS:-195}
 PAIRS=${PAIRS:-500}
 CPUS=${CPUS:-1.0}
 OUT=${OUT:-$HERE/results/$(date -u +%Y%m%dT%H%M%SZ)}
-for f in router/target/hydranet.jar hydraweb/target/hydraweb.jar test-harness/target/benchmarks.jar; do
+for f in lab/target/hydranet-lab.jar hydraweb/target/hydraweb.jar test-harness/target/benchmarks.jar; do
   [ -f "$ROOT/$f" ] || { echo "needs $ROOT/$f: mvn -B -q package -DskipTests" >&2; exit 1; }
 done
 for tool in ab curl nginx; do
@@ -30,5 +30,5 @@ done
 mkdir -p "$OUT"
 cd "$ROOT"
 exec java -Djava.awt.headless=true -cp test-harness/target/benchmarks.jar \
-  net.hydranet.harness.bench.PaperFig5 router/target/hydranet.jar "$OUT" \
+  net.hydranet.harness.bench.PaperFig5 lab/target/hydranet-lab.jar "$OUT" \
   "$REQUESTS" "$CONCURRENCY" "$ONE_WAY_MS" "$PAIRS" "$CPUS"

@@ -1,5 +1,6 @@
 package net.hydranet.router.cli;
 
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -19,9 +20,7 @@ import picocli.CommandLine.Command;
       BundleCommand.class,
       ReplicaCommand.class,
       CtlCommand.class,
-      WanCommand.class,
-      ManagerCommand.class,
-      DemoCommand.class
+      ManagerCommand.class
     })
 public final class HydraNetCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -55,9 +54,18 @@ public final class HydraNetCommand implements Runnable {
 
   /** Runs the command line and returns its exit code (tests call this). */
   public static int execute(String... args) {
+    return execute(List.of(), args);
+  }
+
+  /**
+   * Runs the command line with {@code more} subcommands (picocli {@code @Command} classes) after
+   * the router's own: the lab's {@code demo} and {@code wan}, which the operator's jar leaves out.
+   */
+  public static int execute(List<Class<?>> more, String... args) {
     // Loggers are made when command classes load, before picocli parses: set the logs up first.
     Logs.configure(args);
     CommandLine cl = new CommandLine(new HydraNetCommand());
+    more.forEach(cl::addSubcommand);
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {

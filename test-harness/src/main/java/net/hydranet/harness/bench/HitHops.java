@@ -8,10 +8,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import net.hydranet.control.replica.Resources;
-import net.hydranet.router.netns.ExecResult;
-import net.hydranet.router.netns.WebNetwork;
-import net.hydranet.router.netns.WebReplicas;
+import net.hydranet.lab.netns.ExecResult;
+import net.hydranet.lab.netns.WebNetwork;
+import net.hydranet.lab.netns.WebReplicas;
+import net.hydranet.replica.Resources;
 
 /**
  * Where a replica hit's time goes, hop by hop: the fig5 network with a replica installed, tcpdump

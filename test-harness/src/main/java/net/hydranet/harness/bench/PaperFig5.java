@@ -8,10 +8,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import net.hydranet.control.replica.Resources;
-import net.hydranet.router.netns.ExecResult;
-import net.hydranet.router.netns.WebNetwork;
-import net.hydranet.router.netns.WebReplicas;
+import net.hydranet.lab.netns.ExecResult;
+import net.hydranet.lab.netns.WebNetwork;
+import net.hydranet.lab.netns.WebReplicas;
+import net.hydranet.replica.Resources;
 
 /**
  * The paper's figure 5, reproduced: 1200-byte pages fetched by a real HTTP load tool (ApacheBench,
@@ -143,9 +143,9 @@ public final class PaperFig5 {
           .append("```\n\n## Redirector table\n\n```\n")
           .append(net.ctl("r1", "table"))
           .append("```\n");
-      if (Files.exists(net.work().resolve("wan.status"))) {
+      if (Files.exists(net.workDir().resolve("wan.status"))) {
         md.append("\n## WAN counters\n\n```\n")
-            .append(Files.readString(net.work().resolve("wan.status")))
+            .append(Files.readString(net.workDir().resolve("wan.status")))
             .append("```\n");
       }
     }

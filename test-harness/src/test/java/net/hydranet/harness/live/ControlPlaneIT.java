@@ -1,10 +1,10 @@
 package net.hydranet.harness.live;
 
-import static net.hydranet.router.netns.ControlNetwork.HS1;
-import static net.hydranet.router.netns.ControlNetwork.HS2;
-import static net.hydranet.router.netns.ControlNetwork.ORIGIN;
-import static net.hydranet.router.netns.ControlNetwork.R1;
-import static net.hydranet.router.netns.ControlNetwork.R2;
+import static net.hydranet.lab.netns.ControlNetwork.HS1;
+import static net.hydranet.lab.netns.ControlNetwork.HS2;
+import static net.hydranet.lab.netns.ControlNetwork.ORIGIN;
+import static net.hydranet.lab.netns.ControlNetwork.R1;
+import static net.hydranet.lab.netns.ControlNetwork.R2;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -24,8 +24,8 @@ import net.hydranet.control.wire.Entry;
 import net.hydranet.control.wire.Message;
 import net.hydranet.control.wire.MessageType;
 import net.hydranet.harness.fixture.RedirectorUnderTest;
-import net.hydranet.router.netns.ControlNetwork;
-import net.hydranet.router.netns.ExecResult;
+import net.hydranet.lab.netns.ControlNetwork;
+import net.hydranet.lab.netns.ExecResult;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer.OrderAnnotation;

@@ -1,7 +1,7 @@
 package net.hydranet.harness.live;
 
-import static net.hydranet.router.netns.WebNetwork.HS1;
-import static net.hydranet.router.netns.WebNetwork.ORIGIN;
+import static net.hydranet.lab.netns.WebNetwork.HS1;
+import static net.hydranet.lab.netns.WebNetwork.ORIGIN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -23,13 +23,13 @@ import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import net.hydranet.control.replica.BundleBuilder;
-import net.hydranet.control.replica.Resources;
 import net.hydranet.harness.fixture.RedirectorUnderTest;
 import net.hydranet.harness.replica.MemoryHog;
-import net.hydranet.router.netns.ExecResult;
-import net.hydranet.router.netns.WebNetwork;
-import net.hydranet.router.netns.WebReplicas;
+import net.hydranet.lab.netns.ExecResult;
+import net.hydranet.lab.netns.WebNetwork;
+import net.hydranet.lab.netns.WebReplicas;
+import net.hydranet.replica.BundleBuilder;
+import net.hydranet.replica.Resources;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer.OrderAnnotation;
@@ -62,9 +62,10 @@ class HydraWebIT {
   static void start() throws Exception {
     assumeTrue("root".equals(System.getProperty("user.name")), "needs root for namespaces");
     Path root = RedirectorUnderTest.repositoryRoot();
-    Path jar = root.resolve("router/target/hydranet.jar");
+    Path jar = root.resolve("lab/target/hydranet-lab.jar");
     Path hydraweb = root.resolve("hydraweb/target/hydraweb.jar");
-    assumeTrue(Files.exists(jar), "router/target/hydranet.jar is built by mvn package");
+    assumeTrue(
+        Files.exists(jar), "lab/target/hydranet-lab.jar (hydranet wan) is built by mvn package");
     assumeTrue(Files.exists(hydraweb), "hydraweb/target/hydraweb.jar is built by mvn package");
     String java = ProcessHandle.current().info().command().orElse("java");
     net = new WebNetwork("hnweb", List.of(java, "-jar", jar.toString()), 10);
@@ -83,7 +84,7 @@ class HydraWebIT {
   @Test
   @Order(1)
   void beforeAnyReplicaTheOriginsNginxAnswersAcrossTheWan() throws Exception {
-    assertTrue(Files.readString(net.work().resolve("r1.yaml")).contains("redirects: []"));
+    assertTrue(Files.readString(net.workDir().resolve("r1.yaml")).contains("redirects: []"));
     ExecResult r = net.curl("/page-007.html", 5);
     assertTrue(r.ok(), r.describe());
     assertTrue(r.stdout().contains("Server: nginx"), r.stdout());

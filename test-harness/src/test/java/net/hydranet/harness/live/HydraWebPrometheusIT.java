@@ -13,9 +13,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import net.hydranet.harness.fixture.RedirectorUnderTest;
-import net.hydranet.router.netns.ExecResult;
-import net.hydranet.router.netns.WebNetwork;
-import net.hydranet.router.netns.WebReplicas;
+import net.hydranet.lab.netns.ExecResult;
+import net.hydranet.lab.netns.WebNetwork;
+import net.hydranet.lab.netns.WebReplicas;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -35,9 +35,10 @@ class HydraWebPrometheusIT {
   void shouldAnswerEveryDashboardAndAlertExpressionFromARealPrometheus() throws Exception {
     assumeTrue("root".equals(System.getProperty("user.name")), "needs root for namespaces");
     Path root = RedirectorUnderTest.repositoryRoot();
-    Path jar = root.resolve("router/target/hydranet.jar");
+    Path jar = root.resolve("lab/target/hydranet-lab.jar");
     Path hydraweb = root.resolve("hydraweb/target/hydraweb.jar");
-    assumeTrue(Files.exists(jar), "router/target/hydranet.jar is built by mvn package");
+    assumeTrue(
+        Files.exists(jar), "lab/target/hydranet-lab.jar (hydranet wan) is built by mvn package");
     assumeTrue(Files.exists(hydraweb), "hydraweb/target/hydraweb.jar is built by mvn package");
     String java = ProcessHandle.current().info().command().orElse("java");
     try (WebNetwork net = new WebNetwork("hnwpm", List.of(java, "-jar", jar.toString()), 10)) {
@@ -49,7 +50,7 @@ class HydraWebPrometheusIT {
       replicas.startManager(false);
       replicas.install();
 
-      Path work = net.work();
+      Path work = net.workDir();
       Path config = work.resolve("prometheus.yml");
       Files.writeString(
           config,

@@ -1,6 +1,6 @@
 package net.hydranet.harness.live;
 
-import static net.hydranet.router.netns.PaperNetwork.ORIGIN;
+import static net.hydranet.lab.netns.PaperNetwork.ORIGIN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -15,8 +15,8 @@ import net.hydranet.harness.fixture.RedirectorUnderTest;
 import net.hydranet.harness.packet.Ipv4Addr;
 import net.hydranet.harness.packet.PacketBuilder;
 import net.hydranet.harness.trace.Trace;
-import net.hydranet.router.netns.ExecResult;
-import net.hydranet.router.netns.PaperNetwork;
+import net.hydranet.lab.netns.ExecResult;
+import net.hydranet.lab.netns.PaperNetwork;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -96,7 +96,7 @@ class LivePathIT {
     // The status files are rewritten every second: wait for the host server's to show it.
     net.await(
         "the host server to count injected packets",
-        () -> PaperNetwork.counter(net.hostServerStatus(), "injected") > 0);
+        () -> PaperNetwork.counterIn(net.hostServerStatus(), "injected") > 0);
   }
 
   @Test
@@ -145,8 +145,8 @@ class LivePathIT {
   void shouldGetA1400ByteRequestWithDfThroughWithoutFragmentationOrFragNeeded() throws IOException {
     Path body = net.workDir().resolve("body1400");
     Files.write(body, new byte[1400]);
-    long fragNeededBefore = PaperNetwork.counter(net.redirectorStatus(), "icmp_sent_frag_needed");
-    long clampedBefore = PaperNetwork.counter(net.redirectorStatus(), "mss_clamped");
+    long fragNeededBefore = PaperNetwork.counterIn(net.redirectorStatus(), "icmp_sent_frag_needed");
+    long clampedBefore = PaperNetwork.counterIn(net.redirectorStatus(), "mss_clamped");
     ExecResult r =
         net.topology()
             .exec(
@@ -170,8 +170,8 @@ class LivePathIT {
     // ...and the redirector says which: the replica, through the tunnel. The client's SYN was
     // clamped (its MSS bounds the replica's segments); the replica advertised a tunnel-safe MSS
     // (vhost's advmss), so the client's 1400-byte body needed neither fragments nor frag-needed.
-    assertTrue(PaperNetwork.counter(status, "mss_clamped") > clampedBefore, status);
-    assertEquals(fragNeededBefore, PaperNetwork.counter(status, "icmp_sent_frag_needed"), status);
+    assertTrue(PaperNetwork.counterIn(status, "mss_clamped") > clampedBefore, status);
+    assertEquals(fragNeededBefore, PaperNetwork.counterIn(status, "icmp_sent_frag_needed"), status);
     assertTrue(
         status.matches("(?s).*198\\.18\\.2\\.10:80/tcp -> \\S+ w=1 +packets=\\d+ bytes=\\d+.*"),
         status);
@@ -195,8 +195,8 @@ class LivePathIT {
         r.stdout().strip(),
         r.describe() + "\n" + net.redirectorStatus() + "\n" + net.hostServerStatus());
     sleep(1_200);
-    assertTrue(PaperNetwork.counter(net.redirectorStatus(), "fragments_sent") >= 2);
-    assertTrue(PaperNetwork.counter(net.hostServerStatus(), "outer_reassembled") >= 1);
+    assertTrue(PaperNetwork.counterIn(net.redirectorStatus(), "fragments_sent") >= 2);
+    assertTrue(PaperNetwork.counterIn(net.hostServerStatus(), "outer_reassembled") >= 1);
   }
 
   @Test

@@ -13,8 +13,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import net.hydranet.harness.fixture.RedirectorUnderTest;
-import net.hydranet.router.netns.ExecResult;
-import net.hydranet.router.netns.PaperNetwork;
+import net.hydranet.lab.netns.ExecResult;
+import net.hydranet.lab.netns.PaperNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

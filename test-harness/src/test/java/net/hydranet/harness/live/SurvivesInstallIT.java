@@ -1,6 +1,6 @@
 package net.hydranet.harness.live;
 
-import static net.hydranet.router.netns.PaperNetwork.ORIGIN;
+import static net.hydranet.lab.netns.PaperNetwork.ORIGIN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -15,7 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import net.hydranet.harness.fixture.RedirectorUnderTest;
-import net.hydranet.router.netns.PaperNetwork;
+import net.hydranet.lab.netns.PaperNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

@@ -18,8 +18,8 @@ import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import net.hydranet.harness.fixture.RedirectorUnderTest;
-import net.hydranet.router.netns.ExecResult;
-import net.hydranet.router.netns.Topology;
+import net.hydranet.lab.netns.ExecResult;
+import net.hydranet.lab.netns.Topology;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -49,8 +49,9 @@ class WanIT {
   @BeforeAll
   static void jar() {
     assumeTrue("root".equals(System.getProperty("user.name")), "needs root for namespaces");
-    Path jar = RedirectorUnderTest.repositoryRoot().resolve("router/target/hydranet.jar");
-    assumeTrue(Files.exists(jar), "router/target/hydranet.jar is built by mvn package");
+    Path jar = RedirectorUnderTest.repositoryRoot().resolve("lab/target/hydranet-lab.jar");
+    assumeTrue(
+        Files.exists(jar), "lab/target/hydranet-lab.jar (hydranet wan) is built by mvn package");
     String java = ProcessHandle.current().info().command().orElse("java");
     hydranet = List.of(java, "-jar", jar.toString());
   }

@@ -1,0 +1,267 @@
+package net.hydranet.lab.netns;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Two redirectors in a chain and two host servers at different distances, all configured by the
+ * control plane alone (no static redirect anywhere): the topology of the control-plane system tests
+ * and of {@code hydranet demo}'s failover step.
+ *
+ * <pre>
+ *  client .1.10 ─┐                          core 198.18.2.0/24
+ *  hs1    .1.20 ─┼─ lan ─ client0 [r1] core0 ─┬─ origin .2.10 (:80)
+ *                   .1.1              .2.1    └─ core0 [r2] far0 ── hs2 .3.20
+ *                                                 .2.2     .3.1
+ * </pre>
+ *
+ * r1 hears hs1 directly (distance 1) and hs2 through r2 (distance 1 + 1); so hs1 is nearer for r1.
+ * Namespaces are {@code <prefix>-lan, -core, -client, -r1, -r2, -origin, -hs1, -hs2}.
+ */
+public final class ControlNetwork extends NamespaceNetwork {
+  public static final String CLIENT = "198.18.1.10";
+  public static final String R1 = "198.18.1.1";
+  public static final String R1_CORE = "198.18.2.1";
+  public static final String R2 = "198.18.2.2";
+  public static final String R2_FAR = "198.18.3.1";
+  public static final String HS1 = "198.18.1.20";
+  public static final String HS2 = "198.18.3.20";
+  public static final String ORIGIN = "198.18.2.10";
+
+  public ControlNetwork(String prefix, List<String> hydranet) throws IOException {
+    super(prefix, hydranet, Duration.ofSeconds(30), 50);
+    build(
+        () -> {
+          wiring();
+          keys("r1", "r2", "hs1", "hs2", "stranger");
+        });
+  }
+
+  private void wiring() {
+    namespaces("lan", "core", "client", "r1", "r2", "origin", "hs1", "hs2");
+    segment(
+        "lan",
+        port("client", "eth0", "c0"),
+        port("hs1", "eth0", "h1"),
+        port("r1", "client0", "r1"));
+    segment(
+        "core", port("r1", "core0", "r1"), port("r2", "core0", "r2"), port("origin", "eth0", "o0"));
+    wire("r2", "far0", "hs2", "eth0");
+    host("client", CLIENT, R1);
+    host("hs1", HS1, R1);
+    host("hs2", HS2, R2_FAR);
+    host("origin", ORIGIN, R1_CORE);
+    redirector("r1", "client0", R1, "core0", R1_CORE);
+    redirector("r2", "core0", R2, "far0", R2_FAR);
+    net.route("r1", "198.18.3.0/24", R2);
+    net.route("r2", "198.18.1.0/24", R1_CORE);
+  }
+
+  /** Writes the configs, starts the origin's web server and both redirectors. */
+  public ControlNetwork start(int hostServerHoldMillis) throws IOException, InterruptedException {
+    webServer("origin", ORIGIN, 80, "origin", "ORIGIN " + ORIGIN + "\n");
+    writeRedirectorConfigs();
+    startRedirector("r1");
+    startRedirector("r2");
+    startHostServer("hs1", hostServerHoldMillis);
+    startHostServer("hs2", hostServerHoldMillis);
+    awaitStart("the origin to answer through r1", () -> curl(2).ok());
+    awaitStart("r1 to hear hs1", () -> ctl("r1", "peers").contains(HS1 + " "));
+    awaitStart("r2 to hear hs2", () -> ctl("r2", "peers").contains(HS2 + " "));
+    awaitStart("r1 and r2 to hear each other", () -> ctl("r1", "peers").contains(R2 + " "));
+    return this;
+  }
+
+  private void writeRedirectorConfigs() throws IOException {
+    write("r1.yaml", redirectorConfig("client0", R1, "core0", R1_CORE, "198.18.3.0/24", R2));
+    write("r2.yaml", redirectorConfig("core0", R2, "far0", R2_FAR, "198.18.1.0/24", R1_CORE));
+    write("r1-control.yaml", redirectorControl(R1, "r1", HS1, "hs1", R2, "r2"));
+    write("r2-control.yaml", redirectorControl(R2, "r2", HS2, "hs2", R1, "r1"));
+  }
+
+  private static String redirectorConfig(
+      String ifA, String addressA, String ifB, String addressB, String prefix, String via) {
+    return String.format(
+        "interfaces:%n  - { name: %s, address: %s/24 }%n  - { name: %s, address: %s/24 }%n"
+            + "routes:%n  - { prefix: %s, via: %s }%nredirects: []%n",
+        ifA, addressA, ifB, addressB, prefix, via);
+  }
+
+  /** A redirector that hears one host server and one other redirector, each at cost 1. */
+  private static String redirectorControl(
+      String self, String key, String hs, String hsKey, String peer, String peerKey) {
+    return String.format(
+        "address: %s%nkey: keys/%s.key%nholdMillis: 1500%ndampingHalfLifeSeconds: 2%n"
+            + "hostServers:%n  - { address: %s, key: keys/%s.pub, cost: 1 }%n"
+            + "redirectors:%n  - { address: %s, key: keys/%s.pub, cost: 1 }%n"
+            + "authorise:%n  - { origins: %s/32, hostServers: [%s, %s] }%n",
+        self, key, hs, hsKey, peer, peerKey, ORIGIN, HS1, HS2);
+  }
+
+  /**
+   * One node, one id: r1 is 198.18.1.1 and r2 is 198.18.2.2 to everyone, and each binds its control
+   * socket to that address alone; r1's datagrams to r2 leave by core0 with source 198.18.1.1.
+   */
+  private void writeHostServerConfig(String hs, int holdMillis) throws IOException {
+    String redirector = hs.equals("hs1") ? "r1" : "r2";
+    write(
+        hs + "-control.yaml",
+        String.format(
+            "address: %s%nkey: keys/%s.key%nholdMillis: %d%ndrainSeconds: 1%n"
+                + "redirectors:%n  - { address: %s, key: keys/%s.pub }%n",
+            address(hs), hs, holdMillis, hs.equals("hs1") ? R1 : R2, redirector));
+  }
+
+  public void startRedirector(String r) {
+    startControlledRedirector(r, "off");
+  }
+
+  /** Starts (or restarts) a host server whose messages carry {@code holdMillis}. */
+  public void startHostServer(String hs, int holdMillis) throws IOException {
+    writeHostServerConfig(hs, holdMillis);
+    startControlledHostServer(hs, address(hs), state(hs), "off");
+  }
+
+  /** SIGTERM: a graceful stop (a host server drains first); returns the process to wait for. */
+  public Process terminate(String daemon) {
+    Process p = daemons.remove(daemon);
+    if (p != null) {
+      p.destroy();
+    }
+    return p;
+  }
+
+  /** SIGKILL: no drain, no goodbye — a crash. */
+  public void kill(String daemon) throws InterruptedException {
+    Process p = daemons.remove(daemon);
+    if (p != null) {
+      p.destroyForcibly();
+      p.waitFor();
+    }
+    try {
+      Files.deleteIfExists(ctlPath(daemon));
+    } catch (IOException e) {
+      // a stale socket path is replaced on the next start
+    }
+  }
+
+  /** Sets a host server's only link down or up. */
+  public void link(String hs, boolean up) {
+    net.exec(hs, "ip", "link", "set", "eth0", up ? "up" : "down");
+    if (up) {
+      net.exec(hs, "ip", "route", "replace", "default", "via", hs.equals("hs1") ? R1 : R2_FAR);
+    }
+  }
+
+  /** Runs a web server replica of the origin on {@code hs} under {@code hydranet vhost}. */
+  public Process installWebReplica(String hs, String origin, String body)
+      throws IOException, InterruptedException {
+    Path site = site(hs + "-" + origin, body);
+    return vhost(hs, state(hs), origin, "tcp 80", webServerCommand(origin, 80, site));
+  }
+
+  /** One HTTP GET from the client to the origin's port 80, with a total time limit. */
+  public ExecResult curl(double maxSeconds) {
+    return net.exec(
+        "client",
+        Duration.ofMillis((long) (maxSeconds * 1000) + 2000),
+        "curl",
+        "-s",
+        "--connect-timeout",
+        Double.toString(Math.min(maxSeconds, 0.3)),
+        "-m",
+        Double.toString(maxSeconds),
+        "http://" + ORIGIN + "/");
+  }
+
+  /**
+   * Starts a client that keeps one HTTP/1.1 connection to the origin's port 80 open and sends a
+   * request on it every 100 ms, logging each answer's first line, until {@code stop} exists.
+   */
+  public Process keepAliveClient(Path stop) throws IOException {
+    Path script =
+        script(
+            "keepalive.py",
+            "import http.client, os, sys, time",
+            "c = http.client.HTTPConnection(sys.argv[1], 80, timeout=5)",
+            "n = 0",
+            "while not os.path.exists(sys.argv[2]) and n < 6000:",
+            "    try:",
+            "        c.request('GET', '/')",
+            "        r = c.getresponse()",
+            "        print('OK', r.read().decode().splitlines()[0], flush=True)",
+            "    except Exception as e:",
+            "        print('ERROR', repr(e), flush=True)",
+            "        sys.exit(1)",
+            "    n += 1",
+            "    time.sleep(0.1)",
+            "print('DONE', n, flush=True)");
+    return net.spawn("client", "python3", "-u", script.toString(), ORIGIN, stop.toString());
+  }
+
+  /**
+   * Starts a probe on the client: a fresh connection to the origin's port 80 every 10 ms, each in
+   * its own thread (1 s timeout), so an attempt stuck on a dead host server never delays the next;
+   * the first answered with {@code expected} as its first line prints "SERVED <epoch ms>" and the
+   * probe exits. One process, so its own start-up is not in the measurement; each attempt uses a
+   * new source port, so a new flow.
+   */
+  public Process probeUntil(String expected) throws IOException {
+    Path script =
+        script(
+            "probe.py",
+            "import os, socket, sys, threading, time",
+            "done = threading.Event()",
+            "def attempt():",
+            "    try:",
+            "        c = socket.create_connection((sys.argv[1], 80), timeout=1.0)",
+            "        c.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')",
+            "        data = b''",
+            "        while True:",
+            "            b = c.recv(4096)",
+            "            if not b:",
+            "                break",
+            "            data += b",
+            "        c.close()",
+            "        body = data.split(b'\\r\\n\\r\\n', 1)[-1].decode().splitlines()",
+            "        if body and body[0] == sys.argv[2] and not done.is_set():",
+            "            done.set()",
+            "            print('SERVED', int(time.time() * 1000), flush=True)",
+            "            os._exit(0)",
+            "    except OSError:",
+            "        pass",
+            "deadline = time.time() + 20",
+            "print('READY', flush=True)",
+            "while time.time() < deadline and not done.is_set():",
+            "    threading.Thread(target=attempt, daemon=True).start()",
+            "    time.sleep(0.01)",
+            "print('TIMEOUT', flush=True)",
+            "os._exit(1)");
+    return net.spawn("client", "python3", "-u", script.toString(), ORIGIN, expected);
+  }
+
+  /** Sends {@code payload} as one UDP datagram from {@code ns} to host:port (198.18/15 only). */
+  public ExecResult sendUdp(String ns, String host, int port, byte[] payload) {
+    Topology.checkTestAddress(host);
+    return net.exec(
+        ns,
+        "python3",
+        "-c",
+        "import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM);"
+            + " s.sendto(bytes.fromhex(sys.argv[1]), (sys.argv[2], int(sys.argv[3])))",
+        java.util.HexFormat.of().formatHex(payload),
+        host,
+        Integer.toString(port));
+  }
+
+  private static String address(String hs) {
+    return hs.equals("hs1") ? HS1 : HS2;
+  }
+
+  private Path state(String hs) {
+    return work.resolve(hs + "-state");
+  }
+}

@@ -1,0 +1,168 @@
+package net.hydranet.lab.netns;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The paper's topology in namespaces, with our own processes running in it: used by the system
+ * tests of the data path.
+ *
+ * <pre>
+ *  client 198.18.1.10 ─┐                                   ┌─ origin 198.18.2.10 (:80, :8080)
+ *                      ├─ lan bridge ─ client0 [redirector] core0
+ *  host server .1.20 ──┘   198.18.1.0/24   198.18.1.1   198.18.2.1
+ *    └─ virtual host 198.18.2.10 (replica)
+ * </pre>
+ *
+ * The host server sits on the client's segment (the paper's ISP-side placement), so the replica's
+ * replies go straight to the client and never back through the redirector. Namespace names are
+ * {@code <prefix>-lan, -client, -redir, -origin, -hs}. The redirector has a static config (no
+ * control plane), rewritten by {@link #redirect}.
+ */
+public final class PaperNetwork extends NamespaceNetwork {
+  public static final String CLIENT = "198.18.1.10";
+  public static final String ROUTER_CLIENT_SIDE = "198.18.1.1";
+  public static final String HOST_SERVER = "198.18.1.20";
+  public static final String ROUTER_CORE_SIDE = "198.18.2.1";
+  public static final String ORIGIN = "198.18.2.10";
+
+  private final Path redirectorStatus;
+  private final Path hostStatus;
+  private final Path state;
+  private final List<String> redirects = new ArrayList<>();
+  private String hostServerMetrics = "127.0.0.1:9465";
+
+  /**
+   * Builds the namespaces and links; {@link #start} starts the processes.
+   *
+   * @param hydranet how to run this hydranet (e.g. java -jar hydranet.jar)
+   */
+  public PaperNetwork(String prefix, List<String> hydranet) throws IOException {
+    super(prefix, hydranet, Duration.ofSeconds(30), 200);
+    this.redirectorStatus = work.resolve("redirector.status");
+    this.hostStatus = work.resolve("hostserver.status");
+    this.state = work.resolve("hs-state");
+    build(this::wiring);
+  }
+
+  private void wiring() {
+    namespaces("lan", "client", "redir", "origin", "hs");
+    segment(
+        "lan",
+        port("client", "eth0", "c0"),
+        port("redir", "client0", "r0"),
+        port("hs", "eth0", "h0"));
+    wire("redir", "core0", "origin", "eth0");
+    host("client", CLIENT, ROUTER_CLIENT_SIDE);
+    host("hs", HOST_SERVER, ROUTER_CLIENT_SIDE);
+    host("origin", ORIGIN, ROUTER_CORE_SIDE);
+    redirector("redir", "client0", ROUTER_CLIENT_SIDE, "core0", ROUTER_CORE_SIDE);
+  }
+
+  /**
+   * Where the host server serves metrics (loopback by default); a system test may bind it to the
+   * LAN address so a Prometheus beside the redirector can scrape both daemons.
+   */
+  public PaperNetwork hostServerMetrics(String hostPort) {
+    this.hostServerMetrics = hostPort;
+    return this;
+  }
+
+  /** Starts the origin's web servers (:80, :8080), the redirector and the host server. */
+  public PaperNetwork start() throws IOException, InterruptedException {
+    writeConfig();
+    webServer("origin", ORIGIN, 80, "origin", "served by the ORIGIN " + ORIGIN + "\n");
+    webServer("origin", ORIGIN, 8080, "origin8080", "port 8080, served by the ORIGIN\n");
+    String config = work.resolve("redirector.yaml").toString();
+    spawnHydranet(
+        "redir", "redirector", "--config", config, "--status", redirectorStatus.toString());
+    spawnHydranet(
+        "hs",
+        "hostserver",
+        "--interface",
+        "eth0",
+        "--address",
+        HOST_SERVER,
+        "--state-dir",
+        state.toString(),
+        "--status",
+        hostStatus.toString(),
+        "--metrics",
+        hostServerMetrics);
+    awaitStart(
+        "the redirector and host server to start",
+        () -> Files.exists(redirectorStatus) && Files.exists(hostStatus));
+    awaitStart("the origin to answer", () -> curl(80).ok());
+    return this;
+  }
+
+  /** Runs the DNS-free web server as a replica of the origin on the host server ({@code vhost}). */
+  public Process installWebReplica(String body) throws IOException, InterruptedException {
+    return installReplica("tcp 80", webServerCommand(ORIGIN, 80, site("replica", body)));
+  }
+
+  /**
+   * Runs {@code command} under {@code hydranet vhost --origin ORIGIN} on the host server and waits
+   * until the published ports contain {@code awaitPort} (like "tcp 80").
+   */
+  public Process installReplica(String awaitPort, String... command) throws InterruptedException {
+    return vhost("hs", state, ORIGIN, awaitPort, command);
+  }
+
+  /** Adds a redirect of ORIGIN:port/protocol to the host server and waits until it is loaded. */
+  public void redirect(int port, String protocol) throws IOException, InterruptedException {
+    redirects.add(ORIGIN + ":" + port + "/" + protocol);
+    writeConfig();
+    String line = ORIGIN + ":" + port + "/" + protocol + " -> " + HOST_SERVER;
+    await("the redirector to load " + line, () -> read(redirectorStatus).contains(line));
+  }
+
+  private void writeConfig() throws IOException {
+    StringBuilder sb = new StringBuilder();
+    sb.append("# written by PaperNetwork; MACs are read from the interfaces\n")
+        .append("interfaces:\n")
+        .append("  - { name: client0, address: ")
+        .append(ROUTER_CLIENT_SIDE)
+        .append("/24, mtu: 1500 }\n")
+        .append("  - { name: core0, address: ")
+        .append(ROUTER_CORE_SIDE)
+        .append("/24, mtu: 1500 }\n");
+    if (redirects.isEmpty()) {
+      sb.append("redirects: []\n");
+    } else {
+      sb.append("redirects:\n");
+      for (String r : redirects) {
+        sb.append("  - service: ")
+            .append(r)
+            .append("\n    hostServers: [ { address: ")
+            .append(HOST_SERVER)
+            .append(", weight: 1 } ]\n");
+      }
+    }
+    write("redirector.yaml", sb.toString());
+  }
+
+  /** curl from the client to http://ORIGIN:port/. */
+  public ExecResult curl(int port) {
+    return net.exec(
+        "client",
+        Duration.ofSeconds(8),
+        "curl",
+        "-s",
+        "-m",
+        "5",
+        "http://" + ORIGIN + ":" + port + "/");
+  }
+
+  public String redirectorStatus() {
+    return read(redirectorStatus);
+  }
+
+  public String hostServerStatus() {
+    return read(hostStatus);
+  }
+}
