@@ -11,10 +11,27 @@ import java.util.concurrent.TimeUnit;
 import net.hydranet.replica.Resources;
 
 /**
- * Confines one replica (REPLICAS.md, "Confinement"): cgroup v1 groups {@code <parent>/<name>} of
- * the memory, cpu (and cpuacct, where it is mounted apart) and pids controllers with the bundle's
- * limits, and the command line that runs the replica inside them as its own user, in mount, PID,
- * IPC and UTS namespaces of its own, with RLIMIT_NOFILE set and a cleared environment.
+ * Confines one replica (REPLICAS.md, "Confinement"): a cgroup with the bundle's limits, and the
+ * command line that runs the replica inside it as its own user, in mount, PID, IPC and UTS
+ * namespaces of its own, with RLIMIT_NOFILE set and a cleared environment.
+ *
+ * <p>The cgroup hierarchy is detected at {@code cgroupRoot}:
+ *
+ * <ul>
+ *   <li><b>v2</b> (unified: {@code cgroup.controllers} at the root; Debian 12, Ubuntu 22.04+, RHEL
+ *       9): one group {@code <base>/<parent>/<name>} with {@code memory.max}, {@code
+ *       memory.swap.max}, {@code cpu.max} and {@code pids.max}. The base is the host server's own
+ *       cgroup when systemd delegated it ({@code Delegate=yes}: the unit's subtree is ours to
+ *       divide), else the root. A cgroup that hands controllers to its children must hold no
+ *       process itself, so under a delegated unit the host server first moves itself into the leaf
+ *       {@code <base>/hostserver}; then {@code +memory +cpu +pids} are enabled down the path in
+ *       each {@code cgroup.subtree_control}.
+ *   <li><b>v1</b>: groups {@code <parent>/<name>} of the memory, cpu (and cpuacct, where it is
+ *       mounted apart) and pids controllers.
+ * </ul>
+ *
+ * Where neither offers memory, cpu and pids, starting a replica is refused and the reason says
+ * which controllers are missing and why.
  *
  * <p>The command line is a chain of execs, each doing one thing as root before the last drops it:
  *
@@ -36,6 +53,35 @@ public final class Confinement {
   /** Processes of the cpu period: quota = cpus × this. */
   static final long CPU_PERIOD_US = 100_000;
 
+  /** The controllers a replica's limits need. */
+  static final List<String> V2_CONTROLLERS = List.of("memory", "cpu", "pids");
+
+  /** The leaf a delegated host server moves itself into (no process may sit in an inner node). */
+  static final String V2_SELF_LEAF = "hostserver";
+
+  /** Which cgroup hierarchy a root holds. */
+  public enum Hierarchy {
+    V1,
+    V2;
+
+    /**
+     * v2 if {@code root} is a cgroup2 mount (it has cgroup.controllers), v1 if it holds memory/.
+     */
+    public static Hierarchy at(Path root) throws IOException {
+      if (Files.exists(root.resolve("cgroup.controllers"))) {
+        return V2;
+      }
+      if (Files.isDirectory(root.resolve("memory"))) {
+        return V1;
+      }
+      throw new IOException(
+          "no cgroup hierarchy at "
+              + root
+              + ": neither cgroup v2 (no cgroup.controllers) nor the v1 memory controller"
+              + " (no memory/)");
+    }
+  }
+
   private final Path cgroupRoot;
   private final String group;
   private final String name;
@@ -43,20 +89,74 @@ public final class Confinement {
   private final Path dir;
   private final Resources resources;
   private final boolean separateCpuacct;
+  private final boolean v2;
+
+  /** On v2: the cgroup under which {@code <parent>/<name>} is made (delegated, or the root). */
+  private final Path v2Base;
 
   /**
-   * @param cgroupRoot where the v1 controllers are mounted (/sys/fs/cgroup)
+   * @param cgroupRoot where the cgroup v2 hierarchy or the v1 controllers are mounted
+   *     (/sys/fs/cgroup)
    * @param parent the group that holds every replica's group ("hydranet")
    */
   public Confinement(
       Path cgroupRoot, String parent, String name, int uid, Path dir, Resources resources) {
+    this(cgroupRoot, ownCgroup(), parent, name, uid, dir, resources);
+  }
+
+  /**
+   * @param ownCgroup this process's cgroup v2 path ("/system.slice/x.service"), from
+   *     /proc/self/cgroup
+   */
+  Confinement(
+      Path cgroupRoot,
+      String ownCgroup,
+      String parent,
+      String name,
+      int uid,
+      Path dir,
+      Resources resources) {
     this.cgroupRoot = cgroupRoot;
     this.group = parent + "/" + name;
     this.name = name;
     this.uid = uid;
     this.dir = dir;
     this.resources = resources;
-    this.separateCpuacct = separateCpuacct(cgroupRoot);
+    this.v2 = Files.exists(cgroupRoot.resolve("cgroup.controllers"));
+    this.separateCpuacct = !v2 && separateCpuacct(cgroupRoot);
+    this.v2Base = v2 ? v2Base(cgroupRoot, ownCgroup) : null;
+  }
+
+  /** This process's cgroup v2 path (the "0::" line of /proc/self/cgroup), or "/" if none. */
+  static String ownCgroup() {
+    for (String line : lines(Path.of("/proc/self/cgroup"))) {
+      if (line.startsWith("0::")) {
+        return line.substring(3).strip();
+      }
+    }
+    return "/";
+  }
+
+  /**
+   * The delegated subtree: the host server's own cgroup, or its parent if it already sits in the
+   * {@link #V2_SELF_LEAF} leaf (a second start in the same unit), or the root if it is at the root
+   * or the group is not ours to write (not delegated).
+   */
+  static Path v2Base(Path root, String ownCgroup) {
+    String rel = ownCgroup.replaceFirst("^/+", "");
+    if (rel.isEmpty()) {
+      return root;
+    }
+    Path own = root.resolve(rel);
+    if (own.getFileName().toString().equals(V2_SELF_LEAF)) {
+      own = own.getParent();
+    }
+    return Files.isWritable(own.resolve("cgroup.subtree_control")) ? own : root;
+  }
+
+  /** Whether this confinement uses the cgroup v2 hierarchy. */
+  public boolean v2() {
+    return v2;
   }
 
   /**
@@ -75,18 +175,38 @@ public final class Confinement {
    * stay in that mount namespace.
    */
   public static Path visibleRoot(Path configured, Path fallback) throws IOException {
-    if (Files.isDirectory(configured.resolve("memory"))) {
-      return configured;
+    if (Files.isDirectory(configured.resolve("memory"))
+        || Files.exists(configured.resolve("cgroup.controllers"))) {
+      return configured; // v1 controllers, or the v2 hierarchy
     }
+    try {
+      mountV1(configured, fallback);
+    } catch (IOException v1) {
+      // A v2-only host: the unified hierarchy, mounted again where this mount namespace sees it.
+      Path unified = fallback.resolve("unified");
+      if (Files.exists(unified.resolve("cgroup.controllers"))) {
+        return unified;
+      }
+      Files.createDirectories(unified);
+      String error = mount("cgroup2", null, unified);
+      if (error == null) {
+        return unified;
+      }
+      throw new IOException(v1.getMessage() + "; nor could cgroup2 be mounted: " + error, v1);
+    }
+    return fallback;
+  }
+
+  private static void mountV1(Path configured, Path fallback) throws IOException {
     for (String c : List.of("memory", "cpu", "cpuacct", "pids")) {
       Path dir = fallback.resolve(c);
       if (Files.exists(dir.resolve("cgroup.procs"))) {
         continue; // mounted by an earlier start
       }
       Files.createDirectories(dir);
-      String error = mount(c, dir);
+      String error = mount("cgroup", c, dir);
       if (error != null && c.equals("cpu")) {
-        error = mount("cpu,cpuacct", dir); // co-mounted on this host
+        error = mount("cgroup", "cpu,cpuacct", dir); // co-mounted on this host
       }
       if (error != null && !c.equals("cpuacct")) {
         throw new IOException(
@@ -98,22 +218,20 @@ public final class Confinement {
                 + error);
       }
     }
-    return fallback;
   }
 
-  /** Mounts the v1 hierarchy of {@code controllers} at {@code dir}; the error, or null. */
-  private static String mount(String controllers, Path dir) throws IOException {
-    Process p =
-        new ProcessBuilder(
-                "mount",
-                "-t",
-                "cgroup",
-                "-o",
-                controllers,
-                "hydranet-" + controllers,
-                dir.toString())
-            .redirectErrorStream(true)
-            .start();
+  /**
+   * Mounts a cgroup hierarchy: v1 ({@code type} cgroup) of {@code controllers}, or v2 ({@code
+   * cgroup2}, controllers null) at {@code dir}; the error, or null.
+   */
+  private static String mount(String type, String controllers, Path dir) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of("mount", "-t", type));
+    if (controllers != null) {
+      cmd.addAll(List.of("-o", controllers));
+    }
+    cmd.add("hydranet-" + (controllers == null ? type : controllers));
+    cmd.add(dir.toString());
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     try {
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
       if (!p.waitFor(10, TimeUnit.SECONDS)) {
@@ -141,17 +259,28 @@ public final class Confinement {
   }
 
   private List<String> controllers() {
+    if (v2) {
+      return List.of("unified"); // one group for every controller
+    }
     return separateCpuacct
         ? List.of("memory", "cpu", "cpuacct", "pids")
         : List.of("memory", "cpu", "pids");
   }
 
+  /** The group of {@code controller} (v1), or the replica's one group whatever is asked (v2). */
   public Path groupDir(String controller) {
+    if (v2) {
+      return v2Base.resolve(group);
+    }
     return cgroupRoot.resolve(controller).resolve(group);
   }
 
   /** Makes the groups and writes their limits. */
   public void createGroups() throws IOException {
+    if (v2) {
+      createV2Group();
+      return;
+    }
     for (String c : controllers()) {
       if (!Files.isDirectory(cgroupRoot.resolve(c))) {
         throw new IOException(
@@ -171,6 +300,83 @@ public final class Confinement {
         cpu.resolve("cpu.cfs_quota_us"),
         Long.toString(resources.milliCpus() * CPU_PERIOD_US / 1000));
     write(groupDir("pids").resolve("pids.max"), Integer.toString(resources.pids()));
+  }
+
+  /**
+   * v2: moves a delegated host server into its leaf, enables the controllers down to {@code
+   * <base>/<parent>} and writes the replica group's limits.
+   */
+  private void createV2Group() throws IOException {
+    List<String> offered = words(v2Base.resolve("cgroup.controllers"));
+    List<String> missing = new ArrayList<>(V2_CONTROLLERS);
+    missing.removeAll(offered);
+    if (!missing.isEmpty()) {
+      throw new IOException(
+          "cgroup v2 at "
+              + v2Base
+              + " offers "
+              + (offered.isEmpty() ? "no controllers" : "only " + String.join(" ", offered))
+              + ", not "
+              + String.join(" ", missing)
+              + (v2Base.equals(cgroupRoot)
+                  ? " (bound to cgroup v1 hierarchies on this host?)"
+                  : " (the unit needs Delegate=yes, or its slice does not pass them down)"));
+    }
+    if (!v2Base.equals(cgroupRoot)) {
+      // An inner node may not hold processes: the host server leaves its unit's cgroup for a leaf.
+      Path leaf = v2Base.resolve(V2_SELF_LEAF);
+      Files.createDirectories(leaf);
+      if (!words(v2Base.resolve("cgroup.procs")).isEmpty()) {
+        for (String pid : words(v2Base.resolve("cgroup.procs"))) {
+          try {
+            write(leaf.resolve("cgroup.procs"), pid);
+          } catch (IOException e) {
+            // a process that ended meanwhile
+          }
+        }
+      }
+    }
+    enableControllers(v2Base);
+    Path parent = groupDir("unified").getParent();
+    Files.createDirectories(parent);
+    enableControllers(parent);
+    Path g = groupDir("unified");
+    Files.createDirectories(g);
+    write(g.resolve("memory.max"), Long.toString(resources.memoryBytes()));
+    // As memsw on v1: swap must not hold what the memory limit pushes out.
+    if (Files.exists(g.resolve("memory.swap.max"))) {
+      write(g.resolve("memory.swap.max"), "0");
+    }
+    write(
+        g.resolve("cpu.max"), (resources.milliCpus() * CPU_PERIOD_US / 1000) + " " + CPU_PERIOD_US);
+    write(g.resolve("pids.max"), Integer.toString(resources.pids()));
+  }
+
+  /** Writes {@code +memory +cpu +pids} to {@code dir}'s cgroup.subtree_control if not there yet. */
+  private static void enableControllers(Path dir) throws IOException {
+    Path control = dir.resolve("cgroup.subtree_control");
+    List<String> on = words(control);
+    StringBuilder add = new StringBuilder();
+    for (String c : V2_CONTROLLERS) {
+      if (!on.contains(c)) {
+        add.append(add.length() == 0 ? "" : " ").append('+').append(c);
+      }
+    }
+    if (add.length() > 0) {
+      write(control, add.toString());
+    }
+  }
+
+  private static List<String> words(Path file) {
+    List<String> out = new ArrayList<>();
+    for (String line : lines(file)) {
+      for (String w : line.strip().split("\\s+")) {
+        if (!w.isEmpty()) {
+          out.add(w);
+        }
+      }
+    }
+    return out;
   }
 
   private static void write(Path file, String value) throws IOException {
@@ -364,6 +570,18 @@ public final class Confinement {
       long memoryBytes, long memoryLimit, long cpuNanos, int pids, long failcnt, int oomKills) {}
 
   public Usage usage() {
+    if (v2) {
+      Path g = groupDir("unified");
+      String max =
+          lines(g.resolve("memory.max")).isEmpty() ? "" : lines(g.resolve("memory.max")).get(0);
+      return new Usage(
+          number(g.resolve("memory.current")),
+          max.strip().equals("max") ? Long.MAX_VALUE : number(g.resolve("memory.max")),
+          keyed(g.resolve("cpu.stat"), "usage_usec") * 1000,
+          (int) number(g.resolve("pids.current")),
+          keyed(g.resolve("memory.events"), "max"),
+          (int) keyed(g.resolve("memory.events"), "oom_kill"));
+    }
     Path mem = groupDir("memory");
     Path acct = separateCpuacct ? groupDir("cpuacct") : groupDir("cpu");
     return new Usage(
@@ -379,10 +597,27 @@ public final class Confinement {
 
   /** The kernel's count of OOM kills in the memory group (the "oom_kill" line, kernel ≥ 4.13). */
   public int oomKills() {
+    if (v2) {
+      return (int) keyed(groupDir("unified").resolve("memory.events"), "oom_kill");
+    }
     for (String line : lines(groupDir("memory").resolve("memory.oom_control"))) {
       if (line.startsWith("oom_kill ")) {
         try {
           return Integer.parseInt(line.substring(9).strip());
+        } catch (NumberFormatException e) {
+          return 0;
+        }
+      }
+    }
+    return 0;
+  }
+
+  /** The value of the "KEY VALUE" line {@code key} of a flat-keyed file (cpu.stat), or 0. */
+  private static long keyed(Path file, String key) {
+    for (String line : lines(file)) {
+      if (line.startsWith(key + " ")) {
+        try {
+          return Long.parseLong(line.substring(key.length() + 1).strip());
         } catch (NumberFormatException e) {
           return 0;
         }

@@ -41,6 +41,7 @@ import net.hydranet.router.metrics.ControlMetrics;
 import net.hydranet.router.metrics.HostServerMetrics;
 import net.hydranet.router.metrics.MetricsEndpoint;
 import net.hydranet.router.metrics.ReplicaMetrics;
+import net.hydranet.router.systemd.SdNotify;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -190,6 +191,7 @@ public final class HostServerCommand implements Callable<Integer> {
             .addShutdownHook(
                 new Thread(
                     () -> {
+                      SdNotify.stopping("draining");
                       if (replicas != null) {
                         replicas.close(); // no new requests while leaving
                       }
@@ -261,6 +263,7 @@ public final class HostServerCommand implements Callable<Integer> {
                   }
                 });
         VirtualHostDirectory.Listener listener = listener(path, table);
+        SdNotify.ready("decapsulating for " + address, path::command, pipeline::receiveError);
         while (!pipeline.awaitEnd(100)) { // a new port is announced within ~0.1 s
           if (pipeline.receiveError() != null) {
             LOG.error("receive failed: {}", pipeline.receiveError().getMessage());

@@ -14,6 +14,7 @@ import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ManagerConfigLoader;
 import net.hydranet.router.metrics.ManagerMetrics;
 import net.hydranet.router.metrics.MetricsEndpoint;
+import net.hydranet.router.systemd.SdNotify;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -85,6 +86,7 @@ public final class ManagerCommand implements Callable<Integer> {
         .addShutdownHook(
             new Thread(
                 () -> {
+                  SdNotify.stopping("removing replicas");
                   server.close();
                   manager.close();
                   if (endpoint != null) {
@@ -94,6 +96,7 @@ public final class ManagerCommand implements Callable<Integer> {
                 },
                 "hydranet-manager-stop"));
     LOG.info("replica manager for {} running; ctl at {}", c.managerAddress().getHostAddress(), ctl);
+    SdNotify.ready("managing replicas", Runnable::run, () -> null);
     stopped.await();
     return 0;
   }

@@ -39,6 +39,7 @@ import net.hydranet.router.control.ControlPlane;
 import net.hydranet.router.metrics.ControlMetrics;
 import net.hydranet.router.metrics.ForwardingMetrics;
 import net.hydranet.router.metrics.MetricsEndpoint;
+import net.hydranet.router.systemd.SdNotify;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -385,6 +386,7 @@ public final class RedirectorCommand implements Callable<Integer> {
     Thread hook =
         new Thread(
             () -> {
+              SdNotify.stopping("draining the ring");
               LOG.info("stopping: draining the ring");
               plane.close();
               stopped.countDown();
@@ -399,13 +401,16 @@ public final class RedirectorCommand implements Callable<Integer> {
             "hydranet-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     LOG.info("forwarding");
+    SdNotify.ready("forwarding", r -> plane.snapshot(p -> r.run()), plane.pipeline()::receiveError);
     RedirectorConfig current = initial;
     FileTime seen = modified(config);
     while (!plane.pipeline().awaitEnd(1_000)) {
       FileTime now = modified(config);
       if (now != null && !now.equals(seen)) {
         seen = now;
+        SdNotify.reloading();
         current = reload(plane, current);
+        SdNotify.reloaded("forwarding");
       }
       if (status != null) {
         writeStatus(plane, current);

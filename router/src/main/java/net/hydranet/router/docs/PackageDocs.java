@@ -1,0 +1,216 @@
+package net.hydranet.router.docs;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.GZIPOutputStream;
+import net.hydranet.router.cli.HydraNetCommand;
+import picocli.AutoComplete;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
+
+/**
+ * Writes the package's man pages (troff, gzipped: {@code hydranet(1)} and {@code hydranet-SUB(1)}
+ * for every registered subcommand) and its bash completion from the picocli model of {@code
+ * hydranet}: the help an operator reads with {@code --help} and in {@code man} is one text. Run by
+ * the build (exec-maven-plugin, prepare-package) with the output directory.
+ *
+ * <p>picocli-codegen's ManPageGenerator writes AsciiDoc, which needs asciidoctor (a Ruby toolchain)
+ * to become a man page; the troff subset a man page uses is small enough to write here.
+ */
+public final class PackageDocs {
+  private PackageDocs() {}
+
+  public static void main(String[] args) throws IOException {
+    if (args.length != 3) {
+      System.err.println("usage: PackageDocs MAN-DIR COMPLETION-FILE VERSION");
+      System.exit(2);
+    }
+    CommandLine root = new CommandLine(new HydraNetCommand());
+    String version = "hydranet " + args[2];
+    Path manDir = Path.of(args[0]);
+    Files.createDirectories(manDir);
+    List<CommandLine> all = new ArrayList<>();
+    all.add(root);
+    all.addAll(root.getSubcommands().values());
+    List<String> names = new ArrayList<>();
+    for (CommandLine c : all) {
+      names.add(pageName(c.getCommandSpec()));
+    }
+    for (CommandLine c : all) {
+      String page = manPage(c.getCommandSpec(), version, names);
+      gzip(manDir.resolve(pageName(c.getCommandSpec()) + ".1.gz"), page);
+    }
+    Path completion = Path.of(args[1]);
+    Files.createDirectories(completion.toAbsolutePath().getParent());
+    Files.writeString(completion, AutoComplete.bash("hydranet", root));
+  }
+
+  /** hydranet, hydranet-redirector, … */
+  static String pageName(CommandSpec spec) {
+    return spec.qualifiedName("-");
+  }
+
+  /** The man page of one command, in the man(7) macros. */
+  static String manPage(CommandSpec spec, String version, List<String> allPages) {
+    StringBuilder sb = new StringBuilder();
+    String name = pageName(spec);
+    String[] description = spec.usageMessage().description();
+    String summary = summary(description);
+    sb.append(".TH ")
+        .append(name.toUpperCase(java.util.Locale.ROOT))
+        .append(" 1 \"\" \"")
+        .append(escape(version))
+        .append("\" \"HydraNet Manual\"\n");
+    sb.append(".SH NAME\n").append(escape(name)).append(" \\- ").append(escape(summary));
+    sb.append("\n.SH SYNOPSIS\n.nf\n");
+    String synopsis = new CommandLine.Help(spec, plain()).synopsis(0).strip();
+    if (synopsis.startsWith("Usage: ")) {
+      synopsis = synopsis.substring(7);
+    }
+    sb.append(escape(synopsis)).append("\n.fi\n");
+    sb.append(".SH DESCRIPTION\n");
+    boolean literal = false;
+    for (String line : description) {
+      boolean indented = line.startsWith("  ");
+      if (indented && !literal) {
+        sb.append(".nf\n.RS 4\n");
+        literal = true;
+      } else if (!indented && literal) {
+        sb.append(".RE\n.fi\n");
+        literal = false;
+      }
+      sb.append(line.isEmpty() ? ".PP" : escape(literal ? line.substring(2) : line)).append('\n');
+    }
+    if (literal) {
+      sb.append(".RE\n.fi\n");
+    }
+    if (!spec.positionalParameters().isEmpty()) {
+      sb.append(".SH ARGUMENTS\n");
+      for (PositionalParamSpec p : spec.positionalParameters()) {
+        sb.append(".TP\n\\fI").append(escape(p.paramLabel())).append("\\fR\n");
+        sb.append(escape(String.join(" ", p.description()))).append('\n');
+      }
+    }
+    if (!spec.options().isEmpty()) {
+      sb.append(".SH OPTIONS\n");
+      for (OptionSpec o : spec.options()) {
+        if (o.hidden()) {
+          continue;
+        }
+        sb.append(".TP\n");
+        List<String> names = new ArrayList<>();
+        for (String n : o.names()) {
+          names.add("\\fB" + escape(n) + "\\fR");
+        }
+        sb.append(String.join(", ", names));
+        if (o.arity().max() > 0) {
+          sb.append(" \\fI").append(escape(o.paramLabel())).append("\\fR");
+        }
+        sb.append('\n').append(escape(optionText(o))).append('\n');
+      }
+    }
+    if (!spec.subcommands().isEmpty()) {
+      sb.append(".SH COMMANDS\n");
+      spec.subcommands()
+          .forEach(
+              (n, c) -> {
+                String[] d = c.getCommandSpec().usageMessage().description();
+                sb.append(".TP\n\\fB")
+                    .append(escape(n))
+                    .append("\\fR\n")
+                    .append(escape(summary(d)))
+                    .append("\nSee \\fB")
+                    .append(escape(pageName(c.getCommandSpec())))
+                    .append("\\fR(1).\n");
+              });
+    }
+    sb.append(".SH SEE ALSO\n");
+    List<String> see = new ArrayList<>();
+    for (String p : allPages) {
+      if (!p.equals(name)) {
+        see.add("\\fB" + escape(p) + "\\fR(1)");
+      }
+    }
+    see.add("\\fBsystemctl\\fR(1)");
+    sb.append(String.join(", ", see)).append('\n');
+    return sb.toString();
+  }
+
+  /** The first sentence (or clause before a colon) of a description, for NAME and COMMANDS. */
+  static String summary(String[] description) {
+    StringBuilder text = new StringBuilder();
+    for (String line : description) {
+      if (line.isBlank()) {
+        break;
+      }
+      text.append(text.length() == 0 ? "" : " ").append(line.strip());
+    }
+    String t = text.toString();
+    int end = t.length();
+    for (String stop : List.of(": ", ". ", "; ")) {
+      int i = t.indexOf(stop);
+      if (i > 0 && i < end) {
+        end = i;
+      }
+    }
+    t = t.substring(0, end);
+    return t.endsWith(".") || t.endsWith(":") ? t.substring(0, t.length() - 1) : t;
+  }
+
+  /** An option's description with picocli's variables as --help shows them. */
+  private static String optionText(OptionSpec o) {
+    String text = String.join(" ", o.description());
+    String def = o.defaultValue() == null ? "" : o.defaultValue();
+    return text.replace("${DEFAULT-VALUE}", def).replace("${COMPLETION-CANDIDATES}", candidates(o));
+  }
+
+  private static String candidates(OptionSpec o) {
+    List<String> out = new ArrayList<>();
+    if (o.completionCandidates() != null) {
+      o.completionCandidates().forEach(out::add);
+    }
+    return String.join(", ", out);
+  }
+
+  private static CommandLine.Help.ColorScheme plain() {
+    return CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF);
+  }
+
+  /** Escapes text for troff: backslashes, and a control character at the start of a line. */
+  static String escape(String s) {
+    StringBuilder sb = new StringBuilder();
+    boolean lineStart = true;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (lineStart && (c == '.' || c == '\'')) {
+        sb.append("\\&");
+      }
+      if (c == '\\') {
+        sb.append("\\e");
+      } else if (c == '-') {
+        sb.append("\\-");
+      } else {
+        sb.append(c);
+      }
+      lineStart = c == '\n';
+    }
+    return sb.toString();
+  }
+
+  private static void gzip(Path file, String text) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    // No name or time in the header: the same sources give the same package bytes.
+    try (OutputStream out = new GZIPOutputStream(bytes)) {
+      out.write(text.getBytes(StandardCharsets.UTF_8));
+    }
+    Files.write(file, bytes.toByteArray());
+  }
+}
