@@ -138,7 +138,9 @@ public final class Ipv6HeaderChain {
       }
       seen |= bit;
       if (at + 8 > end) {
-        problemPointer = at - ipOffset;
+        // The header named is not there at all: blame the field that names it (it may sit at
+        // the very end of the packet, where no byte of it was captured).
+        problemPointer = nextFieldPointer;
         return TRUNCATED;
       }
       headerCount++;
