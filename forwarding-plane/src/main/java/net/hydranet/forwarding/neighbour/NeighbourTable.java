@@ -64,6 +64,7 @@ public final class NeighbourTable {
 
   private long nextDeadline = Long.MAX_VALUE;
   private long resolvedMac;
+  private RemovalListener removalListener;
 
   public NeighbourTable(
       int capacity,
@@ -128,7 +129,18 @@ public final class NeighbourTable {
     index.remove(ip);
     state[entry] = FREE;
     freeEntries[freeEntryCount++] = entry;
+    if (removalListener != null) {
+      removalListener.removed(ip);
+    }
     return dropped;
+  }
+
+  /**
+   * Is told of every key that leaves the table, removed or expired: for a table keyed by handles of
+   * wider addresses ({@link Ipv6NeighbourTable}) to free the handle. Set once, before use.
+   */
+  public void removalListener(RemovalListener listener) {
+    this.removalListener = listener;
   }
 
   /**
@@ -208,6 +220,22 @@ public final class NeighbourTable {
    */
   public int learn(
       int ip, long macAddress, int ifIndex, boolean create, long now, PendingSink sink) {
+    return learn(ip, macAddress, ifIndex, create, now, lifetimeNanos, sink);
+  }
+
+  /**
+   * {@link #learn(int, long, int, boolean, long, PendingSink)} with the entry's lifetime given: 0
+   * makes it usable but due for a refresh on its next use (neighbour discovery's STALE state, RFC
+   * 4861 §7.3.2, for an address learned without proof of two-way reachability).
+   */
+  public int learn(
+      int ip,
+      long macAddress,
+      int ifIndex,
+      boolean create,
+      long now,
+      long lifetimeNanos,
+      PendingSink sink) {
     int entry = index.get(ip);
     if (entry == NOT_FOUND) {
       if (!create) {
@@ -362,6 +390,12 @@ public final class NeighbourTable {
   @FunctionalInterface
   public interface RequestSink {
     void request(int ip, int ifIndex);
+  }
+
+  /** Told of a key that left the table. */
+  @FunctionalInterface
+  public interface RemovalListener {
+    void removed(int key);
   }
 
   /** Visits a table entry. */

@@ -5,8 +5,11 @@ import java.util.Arrays;
 import net.hydranet.forwarding.wire.ArpPacket;
 import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.IcmpHeader;
+import net.hydranet.forwarding.wire.Icmpv6Header;
 import net.hydranet.forwarding.wire.InternetChecksum;
 import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.forwarding.wire.Ipv6FragmentHeader;
+import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.forwarding.wire.TcpHeader;
 import net.hydranet.forwarding.wire.UdpHeader;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -15,10 +18,10 @@ import org.agrona.concurrent.UnsafeBuffer;
  * Fluent builder of whole Ethernet frames for unit tests and golden traces.
  *
  * <p>One mutable builder for every layer: choose the link ({@link #ethernet}, {@link #vlan}), then
- * the network layer ({@link #ipv4} or an ARP message), then at most one transport ({@link #udp},
- * {@link #tcp}, {@link #icmpEcho}, {@link #icmpError}, {@link #ipPayload}). Setters that belong to
- * a layer not chosen throw {@link IllegalStateException}, so a fixture cannot silently build
- * something other than what it reads as.
+ * the network layer ({@link #ipv4}, {@link #ipv6} or an ARP message), then at most one transport
+ * ({@link #udp}, {@link #tcp}, {@link #icmpEcho}, {@link #icmpError}, {@link #icmpv6Echo}, {@link
+ * #icmpv6Error}, {@link #ipPayload}). Setters that belong to a layer not chosen throw {@link
+ * IllegalStateException}, so a fixture cannot silently build something other than what it reads as.
  *
  * <p>{@link #build()} fills every length and checksum (IPv4 header per RFC 791 §3.1; UDP and TCP
  * over the RFC 768 / RFC 793 §3.1 pseudo-header; ICMP per RFC 792). The escape hatches — {@link
@@ -30,7 +33,8 @@ public final class PacketBuilder {
   private enum L3 {
     NONE,
     IPV4,
-    ARP
+    ARP,
+    IPV6
   }
 
   private enum L4 {
@@ -39,7 +43,9 @@ public final class PacketBuilder {
     TCP,
     ICMP_ECHO,
     ICMP_ERROR,
-    RAW
+    RAW,
+    ICMPV6_ECHO,
+    ICMPV6_ERROR
   }
 
   private final long srcMac;
@@ -83,6 +89,18 @@ public final class PacketBuilder {
   private byte[] icmpQuoted = new byte[0];
   private byte[] ipPayload = new byte[0];
   private boolean badL4Checksum;
+
+  private long ip6SrcHigh;
+  private long ip6SrcLow;
+  private long ip6DstHigh;
+  private long ip6DstLow;
+  private int hopLimit = 64;
+  private int flowLabel;
+  private int trafficClass;
+  private final java.util.List<byte[]> extensionHeaders = new java.util.ArrayList<>();
+  private final java.util.List<Integer> extensionKinds = new java.util.ArrayList<>();
+  private int nextHeaderOverride = -1;
+  private int payloadLengthOverride = -1;
 
   private byte[] payload = new byte[0];
   private int truncateTo = -1;
@@ -187,6 +205,137 @@ public final class PacketBuilder {
     return this;
   }
 
+  // ---- IPv6 (RFC 8200) ----
+
+  public PacketBuilder ipv6(long srcHigh, long srcLow, long dstHigh, long dstLow) {
+    requireL3(L3.NONE, "ipv6");
+    this.l3 = L3.IPV6;
+    this.ip6SrcHigh = srcHigh;
+    this.ip6SrcLow = srcLow;
+    this.ip6DstHigh = dstHigh;
+    this.ip6DstLow = dstLow;
+    return this;
+  }
+
+  public PacketBuilder ipv6(String src, String dst) {
+    long[] s = Ipv6Header.parseAddress(src);
+    long[] d = Ipv6Header.parseAddress(dst);
+    return ipv6(s[0], s[1], d[0], d[1]);
+  }
+
+  public PacketBuilder hopLimit(int hopLimit) {
+    requireL3(L3.IPV6, "hopLimit");
+    this.hopLimit = range("hopLimit", hopLimit, 0xFF);
+    return this;
+  }
+
+  public PacketBuilder flowLabel(int flowLabel) {
+    requireL3(L3.IPV6, "flowLabel");
+    this.flowLabel = range("flowLabel", flowLabel, 0xF_FFFF);
+    return this;
+  }
+
+  public PacketBuilder trafficClass(int trafficClass) {
+    requireL3(L3.IPV6, "trafficClass");
+    this.trafficClass = range("trafficClass", trafficClass, 0xFF);
+    return this;
+  }
+
+  /**
+   * Appends an extension header of this kind (hop-by-hop 0, routing 43, destination options 60) and
+   * {@code length} bytes, a multiple of 8: options headers are filled with one PadN option, a
+   * routing header is type 4 with no segments left. Headers go in the order added; the next-header
+   * fields are chained by {@link #build()}.
+   */
+  public PacketBuilder extensionHeader(int kind, int length) {
+    requireL3(L3.IPV6, "extensionHeader");
+    if (kind != Ipv6Header.NEXT_HEADER_HOP_BY_HOP
+        && kind != Ipv6Header.NEXT_HEADER_ROUTING
+        && kind != Ipv6Header.NEXT_HEADER_DESTINATION_OPTIONS) {
+      throw new IllegalArgumentException("not an options or routing header: " + kind);
+    }
+    if (length < 8 || length % 8 != 0 || length > 2048) {
+      throw new IllegalArgumentException("extension header length must be 8..2048, ×8: " + length);
+    }
+    byte[] h = new byte[length];
+    h[1] = (byte) (length / 8 - 1);
+    if (kind == Ipv6Header.NEXT_HEADER_ROUTING) {
+      h[2] = 4;
+    } else {
+      h[2] = 1; // PadN over the remaining length - 4 bytes
+      h[3] = (byte) (length - 4);
+    }
+    extensionKinds.add(kind);
+    extensionHeaders.add(h);
+    return this;
+  }
+
+  /** Appends a fragment header (RFC 8200 §4.5); the offset in bytes, a multiple of 8. */
+  public PacketBuilder ipv6Fragment(int offsetBytes, boolean more, int identification) {
+    requireL3(L3.IPV6, "ipv6Fragment");
+    if (offsetBytes < 0 || offsetBytes % 8 != 0 || offsetBytes > 0xFFF8) {
+      throw new IllegalArgumentException("fragment offset must be a multiple of 8: " + offsetBytes);
+    }
+    UnsafeBuffer h = new UnsafeBuffer(new byte[Ipv6FragmentHeader.LENGTH]);
+    Ipv6FragmentHeader.write(h, 0, 0, offsetBytes, more, identification);
+    extensionKinds.add(Ipv6Header.NEXT_HEADER_FRAGMENT);
+    extensionHeaders.add(h.byteArray());
+    return this;
+  }
+
+  /** Overrides the next-header value that names the upper layer (after the last extension). */
+  public PacketBuilder nextHeader(int nextHeader) {
+    requireL3(L3.IPV6, "nextHeader");
+    this.nextHeaderOverride = range("nextHeader", nextHeader, 0xFF);
+    return this;
+  }
+
+  /** Writes this payload length instead of the true one. */
+  public PacketBuilder payloadLength(int length) {
+    requireL3(L3.IPV6, "payloadLength");
+    this.payloadLengthOverride = range("payloadLength", length, 0xFFFF);
+    return this;
+  }
+
+  /** ICMPv6 echo request (RFC 4443 §4.1); {@link #payload} becomes the echo data. */
+  public PacketBuilder icmpv6Echo(int id, int seq) {
+    return icmpv6(
+        L4.ICMPV6_ECHO,
+        Icmpv6Header.TYPE_ECHO_REQUEST,
+        0,
+        (range("id", id, 0xFFFF) << 16) | range("seq", seq, 0xFFFF));
+  }
+
+  public PacketBuilder icmpv6EchoReply(int id, int seq) {
+    return icmpv6(
+        L4.ICMPV6_ECHO,
+        Icmpv6Header.TYPE_ECHO_REPLY,
+        0,
+        (range("id", id, 0xFFFF) << 16) | range("seq", seq, 0xFFFF));
+  }
+
+  /**
+   * An ICMPv6 message with a body given whole: an error quoting a packet (RFC 4443 §3), or any type
+   * — the checksum over the pseudo-header is computed by {@link #build()}.
+   *
+   * @param restWord the 32-bit word after the checksum: MTU, pointer, or 0
+   */
+  public PacketBuilder icmpv6Error(int type, int code, int restWord, byte[] quoted) {
+    icmpv6(L4.ICMPV6_ERROR, range("type", type, 0xFF), range("code", code, 0xFF), restWord);
+    this.icmpQuoted = quoted.clone();
+    return this;
+  }
+
+  private PacketBuilder icmpv6(L4 kind, int type, int code, int rest) {
+    requireL3(L3.IPV6, "icmpv6");
+    requireL4(L4.NONE, "icmpv6");
+    this.l4 = kind;
+    this.icmpType = type;
+    this.icmpCode = code;
+    this.icmpRest = rest;
+    return this;
+  }
+
   // ---- transports ----
 
   public PacketBuilder udp(int srcPort, int dstPort) {
@@ -268,7 +417,9 @@ public final class PacketBuilder {
 
   /** A raw IP payload with no transport built around it, e.g. an inner datagram for IP-in-IP. */
   public PacketBuilder ipPayload(byte[] raw) {
-    requireL3(L3.IPV4, "ipPayload");
+    if (l3 != L3.IPV6) {
+      requireL3(L3.IPV4, "ipPayload");
+    }
     requireL4(L4.NONE, "ipPayload");
     this.l4 = L4.RAW;
     this.ipPayload = raw.clone();
@@ -277,7 +428,7 @@ public final class PacketBuilder {
 
   /** Application bytes after the transport header (or after the Ethernet header if no L3). */
   public PacketBuilder payload(byte[] bytes) {
-    if (l4 == L4.ICMP_ERROR || l4 == L4.RAW || l3 == L3.ARP) {
+    if (l4 == L4.ICMP_ERROR || l4 == L4.ICMPV6_ERROR || l4 == L4.RAW || l3 == L3.ARP) {
       throw new IllegalStateException(
           "payload() does not apply after " + (l4 == L4.NONE ? l3 : l4));
     }
@@ -363,6 +514,7 @@ public final class PacketBuilder {
     byte[] l3Bytes =
         switch (l3) {
           case IPV4 -> ipv4Datagram();
+          case IPV6 -> ipv6Packet();
           case ARP -> arpMessage();
           case NONE -> payload;
         };
@@ -371,7 +523,9 @@ public final class PacketBuilder {
     int innerType =
         etherTypeOverride >= 0
             ? etherTypeOverride
-            : l3 == L3.ARP ? EthernetHeader.TYPE_ARP : EthernetHeader.TYPE_IPV4;
+            : l3 == L3.ARP
+                ? EthernetHeader.TYPE_ARP
+                : l3 == L3.IPV6 ? EthernetHeader.TYPE_IPV6 : EthernetHeader.TYPE_IPV4;
     if (vlan >= 0) {
       EthernetHeader.write(frame, 0, dstMac, srcMac, EthernetHeader.TYPE_VLAN);
       frame.putShort(EthernetHeader.VLAN_TCI_OFFSET, (short) vlan, ByteOrder.BIG_ENDIAN);
@@ -418,6 +572,70 @@ public final class PacketBuilder {
     return ip.byteArray();
   }
 
+  /**
+   * The IPv6 packet: fixed header, the extension headers chained in the order added, and the
+   * transport, whose checksum is computed over the IPv6 pseudo-header (RFC 8200 §8.1).
+   */
+  private byte[] ipv6Packet() {
+    byte[] l4Bytes = transport();
+    int extensionLength = 0;
+    for (byte[] h : extensionHeaders) {
+      extensionLength += h.length;
+    }
+    int payloadLength = extensionLength + l4Bytes.length;
+    if (payloadLength > 0xFFFF) {
+      throw new IllegalStateException("IPv6 payload longer than 65535 bytes: " + payloadLength);
+    }
+    int upperProtocol =
+        switch (l4) {
+          case UDP -> Ipv6Header.NEXT_HEADER_UDP;
+          case TCP -> Ipv6Header.NEXT_HEADER_TCP;
+          case ICMPV6_ECHO, ICMPV6_ERROR -> Ipv6Header.NEXT_HEADER_ICMPV6;
+          default -> Ipv6Header.NEXT_HEADER_NONE;
+        };
+    int upper = nextHeaderOverride >= 0 ? nextHeaderOverride : upperProtocol;
+    UnsafeBuffer ip = new UnsafeBuffer(new byte[Ipv6Header.LENGTH + payloadLength]);
+    Ipv6Header.write(
+        ip,
+        0,
+        trafficClass,
+        flowLabel,
+        payloadLengthOverride >= 0 ? payloadLengthOverride : payloadLength,
+        extensionKinds.isEmpty() ? upper : extensionKinds.get(0),
+        hopLimit,
+        ip6SrcHigh,
+        ip6SrcLow,
+        ip6DstHigh,
+        ip6DstLow);
+    int at = Ipv6Header.LENGTH;
+    for (int i = 0; i < extensionHeaders.size(); i++) {
+      byte[] h = extensionHeaders.get(i).clone();
+      h[0] = (byte) (i + 1 < extensionKinds.size() ? extensionKinds.get(i + 1) : upper);
+      ip.putBytes(at, h);
+      at += h.length;
+    }
+    ip.putBytes(at, l4Bytes);
+    int checksumOffset =
+        switch (l4) {
+          case UDP -> UdpHeader.CHECKSUM_OFFSET;
+          case TCP -> TcpHeader.CHECKSUM_OFFSET;
+          case ICMPV6_ECHO, ICMPV6_ERROR -> Icmpv6Header.CHECKSUM_OFFSET;
+          default -> -1;
+        };
+    if (checksumOffset >= 0) {
+      ip.putShort(at + checksumOffset, (short) 0);
+      int checksum = Ipv6Header.upperLayerChecksum(ip, 0, at, l4Bytes.length, upperProtocol);
+      if (l4 == L4.UDP && checksum == 0) {
+        checksum = 0xFFFF; // zero means "no checksum", which IPv6 forbids (RFC 8200 §8.1)
+      }
+      ip.putShort(
+          at + checksumOffset,
+          (short) (badL4Checksum ? checksum ^ 0xFFFF : checksum),
+          ByteOrder.BIG_ENDIAN);
+    }
+    return ip.byteArray();
+  }
+
   private int ipProtocol() {
     if (protocolOverride >= 0) {
       return protocolOverride;
@@ -426,6 +644,7 @@ public final class PacketBuilder {
       case UDP -> Ipv4Header.PROTOCOL_UDP;
       case TCP -> Ipv4Header.PROTOCOL_TCP;
       case ICMP_ECHO, ICMP_ERROR -> Ipv4Header.PROTOCOL_ICMP;
+      case ICMPV6_ECHO, ICMPV6_ERROR -> Ipv6Header.NEXT_HEADER_ICMPV6;
       case RAW, NONE -> Ipv4Header.PROTOCOL_IPIP;
     };
   }
@@ -436,6 +655,8 @@ public final class PacketBuilder {
       case TCP -> tcpSegment();
       case ICMP_ECHO -> icmpMessage(payload);
       case ICMP_ERROR -> icmpMessage(icmpQuoted);
+      case ICMPV6_ECHO -> icmpMessage(payload);
+      case ICMPV6_ERROR -> icmpMessage(icmpQuoted);
       case RAW -> ipPayload;
       case NONE -> payload;
     };
@@ -529,7 +750,9 @@ public final class PacketBuilder {
   // ---- helpers ----
 
   private PacketBuilder ports(L4 kind, int srcPort, int dstPort) {
-    requireL3(L3.IPV4, kind.name().toLowerCase(java.util.Locale.ROOT));
+    if (l3 != L3.IPV6) {
+      requireL3(L3.IPV4, kind.name().toLowerCase(java.util.Locale.ROOT));
+    }
     requireL4(L4.NONE, kind.name().toLowerCase(java.util.Locale.ROOT));
     this.l4 = kind;
     this.srcPort = range("srcPort", srcPort, 0xFFFF);
