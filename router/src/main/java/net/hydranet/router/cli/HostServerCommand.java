@@ -112,27 +112,10 @@ public final class HostServerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Optional<String> libpcap = KernelChecks.libpcapProblem();
-    if (libpcap.isPresent()) {
-      throw new UserError(libpcap.get());
-    }
-    if (!KernelChecks.interfaceExists(iface)) {
-      throw new UserError("--interface: no interface '" + iface + "' on this host");
-    }
-    int self;
-    try {
-      self = Ipv4Header.parseAddress(address);
-    } catch (IllegalArgumentException e) {
-      throw new UserError("--address: '" + address + "' is not an IPv4 address");
-    }
-    ControlConfig controlConfig = null;
-    if (control != null) {
-      try {
-        controlConfig = ControlConfigLoader.load(control);
-      } catch (ConfigException e) {
-        throw new UserError(e.getMessage());
-      }
-    }
+    checkLibpcap();
+    checkInterface();
+    int self = parseAddress();
+    ControlConfig controlConfig = loadControl();
     Counters counters = new Counters(HostServerCounter.count());
     VirtualHostTable table = new VirtualHostTable();
     VirtualHostDirectory directory = new VirtualHostDirectory(stateDir);
@@ -143,134 +126,22 @@ public final class HostServerCommand implements Callable<Integer> {
       prepareStack();
       HostServerPath path =
           new HostServerPath(self, counters, table, device::write, 64, 5_000_000_000L);
-      String filter = "inbound and ip proto 4 and dst host " + address;
-      LivePcapSource source;
+      LivePcapSource source = openCapture();
       try {
-        source = LivePcapSource.open(iface, new LivePcapSource.Options().ingress(0).filter(filter));
-      } catch (IOException e) {
-        throw new UserError(e.getMessage());
-      }
-      try {
-        pipeline =
-            new Pipeline(
-                1024,
-                new FrameSource[] {source},
-                path,
-                () -> {},
-                new Counters(),
-                Pipeline.Clock.LIVE,
-                new LiteBlockingWaitStrategy(),
-                ForwardingContext.DEFAULT_INLINE_BURST);
-        try {
-          pipeline.deepIdle(PcapWait.of(List.of(source)), Pipeline.DEEP_IDLE_NANOS);
-        } catch (IOException e) {
-          LOG.warn("the receive thread will poll even when idle: {}", e.getMessage());
-        }
-        if (controlConfig != null) {
-          try {
-            agent = ControlPlane.hostServer(controlConfig, ControlPlane::hostLoad);
-          } catch (ConfigException e) {
-            pipeline.close();
-            throw new UserError(control + ": " + e.getMessage());
-          }
-        }
-        if (controlConfig != null && controlConfig.replicas() != null) {
-          try {
-            replicas = startReplicas(controlConfig);
-          } catch (ConfigException | IOException | IllegalArgumentException e) {
-            pipeline.close();
-            if (agent != null) {
-              agent.close();
-            }
-            throw new UserError(control + ": replicas: " + e.getMessage());
-          }
-        }
-        long drainMillis = controlConfig == null ? 0 : controlConfig.drainMillis();
-        Runtime.getRuntime()
-            .addShutdownHook(
-                new Thread(
-                    () -> {
-                      if (replicas != null) {
-                        replicas.close(); // no new requests while leaving
-                      }
-                      if (agent != null) {
-                        // Graceful: weight 0 first, so established connections finish here
-                        // while new ones go elsewhere; then withdraw and say goodbye.
-                        try {
-                          agent.drainAndLeave(drainMillis);
-                        } catch (InterruptedException e) {
-                          Thread.currentThread().interrupt();
-                        }
-                      }
-                      if (replicas != null) {
-                        replicas.removeAll(); // the drain above covered their services
-                      }
-                      if (agent != null) {
-                        agent.close();
-                      }
-                      pipeline.close();
-                    },
-                    "hydranet-shutdown"));
+        pipeline = newPipeline(source, path);
+        startControlPlane(controlConfig);
+        addShutdownHook(controlConfig == null ? 0 : controlConfig.drainMillis());
         LOG.info(
             "host server {} on {}: capturing '{}', injecting through {}",
             address,
             iface,
-            filter,
+            captureFilter(),
             tun);
         pipeline.start();
-        MetricsEndpoint metrics = null;
-        if (!metricsAddress.equals("off")) {
-          try {
-            metrics = MetricsEndpoint.start(metricsAddress);
-          } catch (IllegalArgumentException e) {
-            pipeline.close();
-            throw new UserError(e.getMessage());
-          }
-          HostServerMetrics.bind(metrics.registry(), counters, table, source, device);
-          LOG.info("metrics on http://{}/metrics", metricsAddress);
-        }
-        if (replicas != null && metrics != null) {
-          ReplicaMetrics.bind(metrics.registry(), replicas.counters());
-          ReplicaMetrics.bindUsage(metrics.registry(), replicas::statuses);
-        }
-        if (agent != null) {
-          if (metrics != null) {
-            ControlMetrics.bind(metrics.registry(), agent.counters());
-          }
-          agent.start();
-        }
-        CtlServer ctlServer =
-            CtlServer.start(
-                ctl != null ? ctl : stateDir.resolve("hostserver.ctl"),
-                command -> {
-                  String data = statusText(counters, table);
-                  if (command.equals("status")) {
-                    return data;
-                  }
-                  if (command.equals("replicas")) {
-                    return replicasText();
-                  }
-                  try {
-                    return (agent == null
-                            ? "the control plane is off (no --control)\n"
-                            : agent.show())
-                        + "\n"
-                        + data;
-                  } catch (Exception e) {
-                    return "error: " + e.getMessage() + "\n";
-                  }
-                });
-        VirtualHostDirectory.Listener listener = listener(path, table);
-        while (!pipeline.awaitEnd(100)) { // a new port is announced within ~0.1 s
-          if (pipeline.receiveError() != null) {
-            LOG.error("receive failed: {}", pipeline.receiveError().getMessage());
-            break;
-          }
-          directory.scan(listener);
-          if (status != null) {
-            writeStatus(counters, table);
-          }
-        }
+        MetricsEndpoint metrics = startMetrics(counters, table, source, device);
+        startAgent(metrics);
+        CtlServer ctlServer = startCtl(counters, table);
+        serve(directory, listener(path, table), counters, table);
         ctlServer.close();
         if (metrics != null) {
           metrics.close();
@@ -282,6 +153,192 @@ public final class HostServerCommand implements Callable<Integer> {
       claim.close();
     }
     return 0;
+  }
+
+  private static void checkLibpcap() {
+    Optional<String> libpcap = KernelChecks.libpcapProblem();
+    if (libpcap.isPresent()) {
+      throw new UserError(libpcap.get());
+    }
+  }
+
+  private void checkInterface() {
+    if (!KernelChecks.interfaceExists(iface)) {
+      throw new UserError("--interface: no interface '" + iface + "' on this host");
+    }
+  }
+
+  private int parseAddress() {
+    try {
+      return Ipv4Header.parseAddress(address);
+    } catch (IllegalArgumentException e) {
+      throw new UserError("--address: '" + address + "' is not an IPv4 address");
+    }
+  }
+
+  private ControlConfig loadControl() {
+    if (control == null) {
+      return null;
+    }
+    try {
+      return ControlConfigLoader.load(control);
+    } catch (ConfigException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+
+  private String captureFilter() {
+    return "inbound and ip proto 4 and dst host " + address;
+  }
+
+  private LivePcapSource openCapture() {
+    try {
+      return LivePcapSource.open(
+          iface, new LivePcapSource.Options().ingress(0).filter(captureFilter()));
+    } catch (IOException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+
+  private Pipeline newPipeline(LivePcapSource source, HostServerPath path) {
+    Pipeline p =
+        new Pipeline(
+            1024,
+            new FrameSource[] {source},
+            path,
+            () -> {},
+            new Counters(),
+            Pipeline.Clock.LIVE,
+            new LiteBlockingWaitStrategy(),
+            ForwardingContext.DEFAULT_INLINE_BURST);
+    try {
+      p.deepIdle(PcapWait.of(List.of(source)), Pipeline.DEEP_IDLE_NANOS);
+    } catch (IOException e) {
+      LOG.warn("the receive thread will poll even when idle: {}", e.getMessage());
+    }
+    return p;
+  }
+
+  /** The routing agent and the replica service of the control config, not started yet. */
+  private void startControlPlane(ControlConfig controlConfig) throws IOException {
+    if (controlConfig == null) {
+      return;
+    }
+    try {
+      agent = ControlPlane.hostServer(controlConfig, ControlPlane::hostLoad);
+    } catch (ConfigException e) {
+      pipeline.close();
+      throw new UserError(control + ": " + e.getMessage());
+    }
+    if (controlConfig.replicas() != null) {
+      try {
+        replicas = startReplicas(controlConfig);
+      } catch (ConfigException | IOException | IllegalArgumentException e) {
+        pipeline.close();
+        agent.close();
+        throw new UserError(control + ": replicas: " + e.getMessage());
+      }
+    }
+  }
+
+  /** On SIGTERM: no new replica requests, drain, withdraw and say goodbye, then stop. */
+  private void addShutdownHook(long drainMillis) {
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  if (replicas != null) {
+                    replicas.close(); // no new requests while leaving
+                  }
+                  if (agent != null) {
+                    // Graceful: weight 0 first, so established connections finish here
+                    // while new ones go elsewhere; then withdraw and say goodbye.
+                    try {
+                      agent.drainAndLeave(drainMillis);
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  }
+                  if (replicas != null) {
+                    replicas.removeAll(); // the drain above covered their services
+                  }
+                  if (agent != null) {
+                    agent.close();
+                  }
+                  pipeline.close();
+                },
+                "hydranet-shutdown"));
+  }
+
+  private MetricsEndpoint startMetrics(
+      Counters counters, VirtualHostTable table, LivePcapSource source, TunDevice device) {
+    if (metricsAddress.equals("off")) {
+      return null;
+    }
+    MetricsEndpoint metrics;
+    try {
+      metrics = MetricsEndpoint.start(metricsAddress);
+    } catch (IllegalArgumentException e) {
+      pipeline.close();
+      throw new UserError(e.getMessage());
+    }
+    HostServerMetrics.bind(metrics.registry(), counters, table, source, device);
+    LOG.info("metrics on http://{}/metrics", metricsAddress);
+    if (replicas != null) {
+      ReplicaMetrics.bind(metrics.registry(), replicas.counters());
+      ReplicaMetrics.bindUsage(metrics.registry(), replicas::statuses);
+    }
+    return metrics;
+  }
+
+  private void startAgent(MetricsEndpoint metrics) {
+    if (agent == null) {
+      return;
+    }
+    if (metrics != null) {
+      ControlMetrics.bind(metrics.registry(), agent.counters());
+    }
+    agent.start();
+  }
+
+  private CtlServer startCtl(Counters counters, VirtualHostTable table) throws IOException {
+    return CtlServer.start(
+        ctl != null ? ctl : stateDir.resolve("hostserver.ctl"),
+        command -> {
+          String data = statusText(counters, table);
+          if (command.equals("status")) {
+            return data;
+          }
+          if (command.equals("replicas")) {
+            return replicasText();
+          }
+          try {
+            return (agent == null ? "the control plane is off (no --control)\n" : agent.show())
+                + "\n"
+                + data;
+          } catch (Exception e) {
+            return "error: " + e.getMessage() + "\n";
+          }
+        });
+  }
+
+  /** Until the pipeline ends: new virtual hosts and ports announced within ~0.1 s, the status. */
+  private void serve(
+      VirtualHostDirectory directory,
+      VirtualHostDirectory.Listener listener,
+      Counters counters,
+      VirtualHostTable table)
+      throws IOException, InterruptedException {
+    while (!pipeline.awaitEnd(100)) {
+      if (pipeline.receiveError() != null) {
+        LOG.error("receive failed: {}", pipeline.receiveError().getMessage());
+        break;
+      }
+      directory.scan(listener);
+      if (status != null) {
+        writeStatus(counters, table);
+      }
+    }
   }
 
   /**

@@ -96,88 +96,15 @@ public final class RedirectorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Optional<String> libpcap = KernelChecks.libpcapProblem();
-    if (libpcap.isPresent()) {
-      throw new UserError(libpcap.get());
-    }
+    checkLibpcap();
     RedirectorConfig cfg = load();
-    ControlConfig controlConfig = null;
-    if (control != null) {
-      try {
-        controlConfig = ControlConfigLoader.load(control);
-      } catch (ConfigException e) {
-        throw new UserError(e.getMessage());
-      }
-    }
-    List<String> names = new ArrayList<>();
-    for (RouterInterface i : cfg.context().interfaces()) {
-      names.add(i.name());
-    }
-    List<String> problems = KernelChecks.check(names);
-    if (!problems.isEmpty()) {
-      if (!skipKernelChecks) {
-        throw new UserError(String.join("; ", problems));
-      }
-      problems.forEach(p -> LOG.warn("kernel check ignored: {}", p));
-    }
-
-    List<LivePcapSource> sources = new ArrayList<>();
-    TxPort[] ports = new TxPort[names.size()];
-    TransitDrop transitDrop = null;
+    ControlConfig controlConfig = loadControl();
+    checkKernel(cfg);
     try {
-      if (cfg.context().dropTransit()) {
-        try {
-          transitDrop = TransitDrop.install(List.of("nft"), names);
-          LOG.info(
-              "the kernel drops transit frames at ingress on {} after capture (nft table netdev"
-                  + " {})",
-              names,
-              TransitDrop.TABLE);
-        } catch (IOException e) {
-          LOG.warn(
-              "transit frames not dropped at ingress, the kernel runs IP input on each: {}",
-              e.getMessage());
-        }
-      }
-      for (RouterInterface i : cfg.context().interfaces()) {
-        try {
-          LivePcapSource source =
-              LivePcapSource.open(i.name(), new LivePcapSource.Options().ingress(i.index()));
-          sources.add(source);
-          ports[i.index()] = source.txPort();
-        } catch (IOException e) {
-          throw new UserError(e.getMessage());
-        }
-      }
-      ForwardingPlane plane = new ForwardingPlane(cfg.context(), ports);
-      cfg.applyTo(plane);
-      logStartup(cfg);
-      FrameWait frameWait;
-      try {
-        frameWait = PcapWait.of(sources);
-      } catch (IOException e) {
-        frameWait = null;
-        LOG.warn("the receive thread will poll even when idle: {}", e.getMessage());
-      }
-      plane.start(
-          sources.toArray(new FrameSource[0]),
-          Pipeline.Clock.LIVE,
-          new LiteBlockingWaitStrategy(),
-          frameWait);
-      if (!metricsAddress.equals("off")) {
-        try {
-          metrics = MetricsEndpoint.start(metricsAddress);
-        } catch (IllegalArgumentException e) {
-          plane.close();
-          throw new UserError(e.getMessage());
-        }
-        meters =
-            new ForwardingMetrics(metrics.registry(), plane)
-                .interfaces(sources)
-                .ring(plane.pipeline());
-        meters.services(services(cfg));
-        LOG.info("metrics on http://{}/metrics", metricsAddress);
-      }
+      installTransitDrop(cfg);
+      openInterfaces(cfg);
+      ForwardingPlane plane = startPlane(cfg);
+      startMetrics(plane, cfg);
       if (controlConfig != null) {
         agent = startControl(controlConfig, plane, cfg);
       }
@@ -189,24 +116,134 @@ public final class RedirectorCommand implements Callable<Integer> {
       }
       return 0;
     } finally {
-      if (agent != null) {
-        agent.close();
+      release();
+    }
+  }
+
+  private static void checkLibpcap() {
+    Optional<String> libpcap = KernelChecks.libpcapProblem();
+    if (libpcap.isPresent()) {
+      throw new UserError(libpcap.get());
+    }
+  }
+
+  private ControlConfig loadControl() {
+    if (control == null) {
+      return null;
+    }
+    try {
+      return ControlConfigLoader.load(control);
+    } catch (ConfigException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+
+  private static List<String> interfaceNames(RedirectorConfig cfg) {
+    List<String> names = new ArrayList<>();
+    for (RouterInterface i : cfg.context().interfaces()) {
+      names.add(i.name());
+    }
+    return names;
+  }
+
+  /** ip_forward off and offloads off on every interface, or a refusal naming what is wrong. */
+  private void checkKernel(RedirectorConfig cfg) {
+    List<String> problems = KernelChecks.check(interfaceNames(cfg));
+    if (!problems.isEmpty()) {
+      if (!skipKernelChecks) {
+        throw new UserError(String.join("; ", problems));
       }
-      if (metrics != null) {
-        metrics.close();
-      }
-      for (LivePcapSource s : sources) {
-        s.close();
-      }
+      problems.forEach(p -> LOG.warn("kernel check ignored: {}", p));
+    }
+  }
+
+  private void installTransitDrop(RedirectorConfig cfg) {
+    if (!cfg.context().dropTransit()) {
+      return;
+    }
+    List<String> names = interfaceNames(cfg);
+    try {
+      transitDrop = TransitDrop.install(List.of("nft"), names);
+      LOG.info(
+          "the kernel drops transit frames at ingress on {} after capture (nft table netdev {})",
+          names,
+          TransitDrop.TABLE);
+    } catch (IOException e) {
+      LOG.warn(
+          "transit frames not dropped at ingress, the kernel runs IP input on each: {}",
+          e.getMessage());
+    }
+  }
+
+  private void openInterfaces(RedirectorConfig cfg) {
+    ports = new TxPort[cfg.context().interfaces().size()];
+    for (RouterInterface i : cfg.context().interfaces()) {
       try {
-        if (transitDrop != null) {
-          transitDrop.close();
-        }
+        LivePcapSource source =
+            LivePcapSource.open(i.name(), new LivePcapSource.Options().ingress(i.index()));
+        sources.add(source);
+        ports[i.index()] = source.txPort();
       } catch (IOException e) {
-        LOG.warn("cannot remove nft table netdev {}: {}", TransitDrop.TABLE, e.getMessage());
-      } finally {
-        cleanedUp.countDown();
+        throw new UserError(e.getMessage());
       }
+    }
+  }
+
+  /** The forwarding plane over the open interfaces, filled from the config and started. */
+  private ForwardingPlane startPlane(RedirectorConfig cfg) {
+    ForwardingPlane plane = new ForwardingPlane(cfg.context(), ports);
+    cfg.applyTo(plane);
+    logStartup(cfg);
+    FrameWait frameWait;
+    try {
+      frameWait = PcapWait.of(sources);
+    } catch (IOException e) {
+      frameWait = null;
+      LOG.warn("the receive thread will poll even when idle: {}", e.getMessage());
+    }
+    plane.start(
+        sources.toArray(new FrameSource[0]),
+        Pipeline.Clock.LIVE,
+        new LiteBlockingWaitStrategy(),
+        frameWait);
+    return plane;
+  }
+
+  private void startMetrics(ForwardingPlane plane, RedirectorConfig cfg) {
+    if (metricsAddress.equals("off")) {
+      return;
+    }
+    try {
+      metrics = MetricsEndpoint.start(metricsAddress);
+    } catch (IllegalArgumentException e) {
+      plane.close();
+      throw new UserError(e.getMessage());
+    }
+    meters =
+        new ForwardingMetrics(metrics.registry(), plane).interfaces(sources).ring(plane.pipeline());
+    meters.services(services(cfg));
+    LOG.info("metrics on http://{}/metrics", metricsAddress);
+  }
+
+  /** Stops what {@link #call} started, in reverse order; the shutdown hook waits for this. */
+  private void release() {
+    if (agent != null) {
+      agent.close();
+    }
+    if (metrics != null) {
+      metrics.close();
+    }
+    for (LivePcapSource s : sources) {
+      s.close();
+    }
+    try {
+      if (transitDrop != null) {
+        transitDrop.close();
+      }
+    } catch (IOException e) {
+      LOG.warn("cannot remove nft table netdev {}: {}", TransitDrop.TABLE, e.getMessage());
+    } finally {
+      cleanedUp.countDown();
     }
   }
 
@@ -218,6 +255,9 @@ public final class RedirectorCommand implements Callable<Integer> {
    */
   private final CountDownLatch cleanedUp = new CountDownLatch(1);
 
+  private final List<LivePcapSource> sources = new ArrayList<>();
+  private TxPort[] ports;
+  private TransitDrop transitDrop;
   private MetricsEndpoint metrics;
   private ForwardingMetrics meters;
   private RedirectorAgent agent;
