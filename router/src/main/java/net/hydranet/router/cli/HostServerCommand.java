@@ -1,5 +1,7 @@
 package net.hydranet.router.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.lmax.disruptor.LiteBlockingWaitStrategy;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -38,6 +40,7 @@ import net.hydranet.router.config.ControlConfig;
 import net.hydranet.router.config.ControlConfigLoader;
 import net.hydranet.router.control.ControlPlane;
 import net.hydranet.router.metrics.ControlMetrics;
+import net.hydranet.router.metrics.ForwardingMetrics;
 import net.hydranet.router.metrics.HostServerMetrics;
 import net.hydranet.router.metrics.MetricsEndpoint;
 import net.hydranet.router.metrics.ReplicaMetrics;
@@ -102,9 +105,15 @@ public final class HostServerCommand implements Callable<Integer> {
   Path control;
 
   @Option(
-      names = "--ctl",
+      names = "--ctl-socket",
       description = "local operator socket for 'hydranet ctl' (default: STATE-DIR/hostserver.ctl)")
   Path ctl;
+
+  @Option(names = "--ctl", hidden = true, description = "deprecated: --ctl-socket")
+  void deprecatedCtl(Path path) {
+    LOG.warn("--ctl is deprecated, use --ctl-socket");
+    ctl = path;
+  }
 
   private HostServerAgent agent;
   private Pipeline pipeline;
@@ -304,22 +313,87 @@ public final class HostServerCommand implements Callable<Integer> {
   private CtlServer startCtl(Counters counters, VirtualHostTable table) throws IOException {
     return CtlServer.start(
         ctl != null ? ctl : stateDir.resolve("hostserver.ctl"),
-        command -> {
-          String data = statusText(counters, table);
-          if (command.equals("status")) {
-            return data;
+        line -> answer(CtlRequest.parse(line), counters, table));
+  }
+
+  /** {@code hydranet ctl} against a host server: status, replicas, announced, all. */
+  private String answer(CtlRequest r, Counters counters, VirtualHostTable table) {
+    try {
+      if (r.json()) {
+        ObjectNode o = CtlRequest.JSON.createObjectNode();
+        switch (r.verb()) {
+          case "status" -> statusJson(o, counters, table);
+          case "replicas" -> replicasJson(o);
+          case "announced" -> announcedJson(o);
+          case "all" -> {
+            announcedJson(o);
+            statusJson(o, counters, table);
           }
-          if (command.equals("replicas")) {
-            return replicasText();
+          default -> {
+            return r.unknown(REQUESTS);
           }
-          try {
-            return (agent == null ? "the control plane is off (no --control)\n" : agent.show())
-                + "\n"
-                + data;
-          } catch (Exception e) {
-            return "error: " + e.getMessage() + "\n";
-          }
-        });
+        }
+        return CtlRequest.answer(o);
+      }
+      return switch (r.verb()) {
+        case "status" -> statusText(counters, table);
+        case "replicas" -> replicasText();
+        case "announced", "all" ->
+            (agent == null ? "the control plane is off (no --control)\n" : agent.show())
+                + (r.verb().equals("all") ? "\n" + statusText(counters, table) : "");
+        default -> r.unknown(REQUESTS);
+      };
+    } catch (Exception e) {
+      return r.error(String.valueOf(e.getMessage()));
+    }
+  }
+
+  private static final String[] REQUESTS = {"status", "replicas", "announced", "all"};
+
+  private void statusJson(ObjectNode o, Counters counters, VirtualHostTable table) {
+    o.put("host_server", address)
+        .put("virtual_hosts", table.virtualHosts())
+        .put("ports", table.boundPorts());
+    if (pipeline != null && pipeline.receiveError() != null) {
+      o.put("receive_error", pipeline.receiveError().getMessage());
+    }
+    ObjectNode c = o.putObject("counters");
+    for (int i = 0; i < HostServerCounter.count(); i++) {
+      c.put(HostServerCounter.of(i).metricName(), counters.get(i));
+    }
+  }
+
+  private void replicasJson(ObjectNode o) {
+    if (replicas == null) {
+      o.put("error", "the replica service is off (no 'replicas:' in the --control file)");
+      return;
+    }
+    ArrayNode list = o.putArray("replicas");
+    Map<String, String> origins = replicas.origins();
+    for (ReplicaStatus s : replicas.statuses()) {
+      ObjectNode n = CtlRequest.JSON.valueToTree(s);
+      list.add(n.put("serving", origins.get(s.name())));
+    }
+  }
+
+  private void announcedJson(ObjectNode o) throws Exception {
+    if (agent == null) {
+      o.putNull("announced");
+      return;
+    }
+    HostServerAgent.Announced a = agent.announced();
+    o.put("draining", a.draining());
+    ArrayNode list = o.putArray("announced");
+    for (var e : a.entries()) {
+      list.addObject()
+          .put("service", ForwardingMetrics.label(e.origin(), e.protocol(), e.port()))
+          .put("weight", e.weight())
+          .put("load", e.load());
+    }
+    ArrayNode to = o.putArray("redirectors");
+    a.redirectors().forEach(x -> to.add(Ipv4Header.formatAddress(x)));
+    ObjectNode c = o.putObject("control_counters");
+    a.counters().forEach(c::put);
   }
 
   /** Until the pipeline ends: new virtual hosts and ports announced within ~0.1 s, the status. */

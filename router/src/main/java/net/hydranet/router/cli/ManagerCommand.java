@@ -1,5 +1,7 @@
 package net.hydranet.router.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -30,7 +32,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Runs HydraWeb's replica manager for an origin (see config/hydraweb-manager.yaml and",
-      "control-plane/REPLICAS.md). Ask it with hydranet ctl --socket PATH status|hits|",
+      "control-plane/REPLICAS.md). Ask it with hydranet ctl --ctl-socket PATH status|hits|",
       "acked URL-PATH|install [HOST-SERVER]|remove NAME.",
       "",
       "Example:",
@@ -43,10 +45,15 @@ public final class ManagerCommand implements Callable<Integer> {
   Path config;
 
   @Option(
-      names = "--ctl",
-      defaultValue = "/run/hydranet/manager.ctl",
-      description = "local operator socket for 'hydranet ctl' (${DEFAULT-VALUE})")
-  Path ctl;
+      names = "--ctl-socket",
+      description = "local operator socket for 'hydranet ctl' (/run/hydranet/manager.ctl)")
+  Path ctl = Path.of("/run/hydranet/manager.ctl");
+
+  @Option(names = "--ctl", hidden = true, description = "deprecated: --ctl-socket")
+  void deprecatedCtl(Path path) {
+    LOG.warn("--ctl is deprecated, use --ctl-socket");
+    ctl = path;
+  }
 
   @Option(
       names = "--metrics",
@@ -99,10 +106,14 @@ public final class ManagerCommand implements Callable<Integer> {
   }
 
   static String answer(ReplicaManager m, ManagerConfig c, String command) {
-    String[] w = command.trim().split("\\s+");
+    CtlRequest r = CtlRequest.parse(command);
+    String[] w = r.words().isEmpty() ? new String[] {"all"} : r.words().toArray(new String[0]);
     try {
+      if (r.json()) {
+        return json(m, c, r);
+      }
       switch (w[0]) {
-        case "status", "all", "" -> {
+        case "status", "all" -> {
           return m.snapshot() + links(m, c) + counters(m);
         }
         case "hits" -> {
@@ -145,14 +156,52 @@ public final class ManagerCommand implements Callable<Integer> {
           return m.remove(w[1]) ? "OK " + w[1] + " removed\n" : "FAILED: see the manager's log\n";
         }
         default -> {
-          return "unknown request '"
-              + w[0]
-              + "': status, hits, acked URL-PATH, install [HOST-SERVER], remove NAME\n";
+          return r.unknown(REQUESTS);
         }
       }
     } catch (Exception e) {
-      return "error: " + e.getMessage() + "\n";
+      return r.error(String.valueOf(e.getMessage()));
     }
+  }
+
+  private static final String[] REQUESTS = {
+    "status", "hits", "acked URL-PATH", "install [HOST-SERVER]", "remove NAME", "all"
+  };
+
+  /**
+   * The views as JSON: status (replicas, host-server links, counters) and hits; the actions (acked,
+   * install, remove) answer in text only and say so.
+   */
+  private static String json(ReplicaManager m, ManagerConfig c, CtlRequest r) {
+    ObjectNode o = CtlRequest.JSON.createObjectNode();
+    switch (r.verb()) {
+      case "status", "all" -> {
+        o.put("snapshot", m.snapshot());
+        ArrayNode links = o.putArray("host_servers");
+        for (int i = 0; i < c.hostServers().size(); i++) {
+          links
+              .addObject()
+              .put("host_server", c.hostServers().get(i).toString())
+              .put("connected", m.isConnected(i));
+        }
+        ObjectNode counters = o.putObject("counters");
+        m.counters().forEach((k, v) -> counters.put(k.name().toLowerCase(Locale.ROOT), v));
+      }
+      case "hits" -> {
+        ObjectNode hits = o.putObject("hits");
+        for (String name : m.replicaNames()) {
+          ObjectNode per = hits.putObject(name);
+          m.hits(name).forEach(per::put);
+        }
+      }
+      case "acked", "install", "remove" -> {
+        return r.error("usage: '" + r.verb() + "' answers in text only (leave out --json)");
+      }
+      default -> {
+        return r.unknown(REQUESTS);
+      }
+    }
+    return CtlRequest.answer(o);
   }
 
   /**

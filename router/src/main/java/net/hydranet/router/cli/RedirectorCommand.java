@@ -84,10 +84,15 @@ public final class RedirectorCommand implements Callable<Integer> {
   Path control;
 
   @Option(
-      names = "--ctl",
-      defaultValue = "/run/hydranet/redirector.ctl",
-      description = "local operator socket for 'hydranet ctl' (${DEFAULT-VALUE})")
-  Path ctl;
+      names = "--ctl-socket",
+      description = "local operator socket for 'hydranet ctl' (/run/hydranet/redirector.ctl)")
+  Path ctl = Path.of("/run/hydranet/redirector.ctl");
+
+  @Option(names = "--ctl", hidden = true, description = "deprecated: --ctl-socket")
+  void deprecatedCtl(Path path) {
+    LOG.warn("--ctl is deprecated, use --ctl-socket");
+    ctl = path;
+  }
 
   @Option(
       names = "--skip-kernel-checks",
@@ -108,7 +113,7 @@ public final class RedirectorCommand implements Callable<Integer> {
       if (controlConfig != null) {
         agent = startControl(controlConfig, plane, cfg);
       }
-      CtlServer ctlServer = startCtl(plane, cfg);
+      CtlServer ctlServer = startCtl(plane);
       try {
         run(plane, cfg);
       } finally {
@@ -324,66 +329,9 @@ public final class RedirectorCommand implements Callable<Integer> {
     meters.services(list);
   }
 
-  private CtlServer startCtl(ForwardingPlane plane, RedirectorConfig cfg) throws IOException {
-    return CtlServer.start(
-        ctl,
-        command -> {
-          try {
-            if (command.equals("status")) {
-              return status(plane, cfg);
-            }
-            if (command.equals("flows")) {
-              return flows(plane);
-            }
-            if (agent == null) {
-              return "the control plane is off (no --control); the table is the config file's\n\n"
-                  + status(plane, cfg);
-            }
-            return agent.show(command) + (command.equals("all") ? "\n" + flows(plane) : "");
-          } catch (Exception e) {
-            return "error: " + e.getMessage() + "\n";
-          }
-        });
-  }
-
-  /** Live flows in the connection table per target, counted on the forwarding thread. */
-  private static String flows(ForwardingPlane plane) throws Exception {
-    java.util.concurrent.CompletableFuture<String> f =
-        new java.util.concurrent.CompletableFuture<>();
-    plane.snapshot(
-        p -> {
-          java.util.Map<Integer, Integer> byTarget =
-              new java.util.TreeMap<>(Integer::compareUnsigned);
-          p.path()
-              .flows()
-              .forEachLiveTarget(System.nanoTime(), t -> byTarget.merge(t, 1, Integer::sum));
-          StringBuilder sb = new StringBuilder("flows per target (connection table)\n");
-          if (byTarget.isEmpty()) {
-            sb.append("  (none)\n");
-          }
-          byTarget.forEach(
-              (t, n) ->
-                  sb.append(
-                      String.format(
-                          "  %-15s %d%n", t == 0 ? "origin" : Ipv4Header.formatAddress(t), n)));
-          f.complete(sb.toString());
-        });
-    return f.get(5, java.util.concurrent.TimeUnit.SECONDS);
-  }
-
-  private static String status(ForwardingPlane plane, RedirectorConfig cfg) throws Exception {
-    java.util.concurrent.CompletableFuture<String> f =
-        new java.util.concurrent.CompletableFuture<>();
-    plane.snapshot(
-        p -> {
-          java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-          try (java.io.PrintStream ps =
-              new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8)) {
-            Summary.print(ps, p);
-          }
-          f.complete(bytes.toString(java.nio.charset.StandardCharsets.UTF_8));
-        });
-    return f.get(2, java.util.concurrent.TimeUnit.SECONDS);
+  private CtlServer startCtl(ForwardingPlane plane) throws IOException {
+    RedirectorViews views = new RedirectorViews(plane, () -> agent);
+    return CtlServer.start(ctl, views::answer);
   }
 
   private static List<int[]> services(RedirectorConfig cfg) {
