@@ -39,6 +39,7 @@ import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ControlConfig;
 import net.hydranet.router.config.ControlConfigLoader;
 import net.hydranet.router.control.ControlPlane;
+import net.hydranet.router.metrics.ConfigReloads;
 import net.hydranet.router.metrics.ControlMetrics;
 import net.hydranet.router.metrics.ForwardingMetrics;
 import net.hydranet.router.metrics.HostServerMetrics;
@@ -59,9 +60,14 @@ import picocli.CommandLine.Option;
       "into this host's stack, where the virtual host (see 'hydranet vhost') answers under the",
       "origin's address. It sets what that needs: the TUN up, rp_filter off for it,",
       "ip_forward on (packets are routed from the TUN to each virtual host's namespace).",
+      "--check only validates the address and the --control file and exits 0 or 2. On",
+      "SIGHUP the --control file is checked again: a valid change is logged as needing a",
+      "restart (nothing is applied live), an invalid one is refused.",
       "",
       "Example:",
-      "  hydranet hostserver --interface eth0 --address 198.18.1.20"
+      "  hydranet hostserver --interface eth0 --address 198.18.1.20",
+      "  hydranet hostserver --check --interface eth0 --address 198.18.1.20 \\",
+      "      --control /etc/hydranet/control-hostserver.yaml"
     })
 public final class HostServerCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(HostServerCommand.class);
@@ -115,12 +121,25 @@ public final class HostServerCommand implements Callable<Integer> {
     ctl = path;
   }
 
+  @Option(
+      names = "--check",
+      description = "check --address and the --control file and exit: 0 valid, 2 not")
+  boolean check;
+
+  private final ConfigReloads reloads = new ConfigReloads();
   private HostServerAgent agent;
   private Pipeline pipeline;
   private ReplicaService replicas;
 
   @Override
   public Integer call() throws Exception {
+    if (check) {
+      parseAddress();
+      loadControl();
+      System.out.printf(
+          "host server %s: valid%s%n", address, control == null ? "" : " (" + control + ")");
+      return 0;
+    }
     checkLibpcap();
     checkInterface();
     int self = parseAddress();
@@ -292,6 +311,7 @@ public final class HostServerCommand implements Callable<Integer> {
       throw new UserError(e.getMessage());
     }
     HostServerMetrics.bind(metrics.registry(), counters, table, source, device);
+    reloads.bind(metrics.registry());
     LOG.info("metrics on http://{}/metrics", metricsAddress);
     if (replicas != null) {
       ReplicaMetrics.bind(metrics.registry(), replicas.counters());
@@ -403,7 +423,12 @@ public final class HostServerCommand implements Callable<Integer> {
       Counters counters,
       VirtualHostTable table)
       throws IOException, InterruptedException {
+    Hangup hangup = Hangup.install();
+    UnappliedReload reload = new UnappliedReload(control, ControlConfigLoader::load, reloads);
     while (!pipeline.awaitEnd(100)) {
+      if (hangup.take()) {
+        reload.reload();
+      }
       if (pipeline.receiveError() != null) {
         LOG.error("receive failed: {}", pipeline.receiveError().getMessage());
         break;

@@ -14,6 +14,7 @@ import net.hydranet.hydraweb.manager.ManagerConfig;
 import net.hydranet.hydraweb.manager.ReplicaManager;
 import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ManagerConfigLoader;
+import net.hydranet.router.metrics.ConfigReloads;
 import net.hydranet.router.metrics.ManagerMetrics;
 import net.hydranet.router.metrics.MetricsEndpoint;
 import org.slf4j.Logger;
@@ -33,9 +34,12 @@ import picocli.CommandLine.Option;
     description = {
       "Runs HydraWeb's replica manager for an origin (see config/hydraweb-manager.yaml and",
       "control-plane/REPLICAS.md). Ask it with hydranet ctl --ctl-socket PATH status|hits|",
-      "acked URL-PATH|install [HOST-SERVER]|remove NAME.",
+      "acked URL-PATH|install [HOST-SERVER]|remove NAME. --check only validates the config",
+      "and exits 0 or 2; on SIGHUP it is checked again and a valid change is logged as",
+      "needing a restart.",
       "",
       "Example:",
+      "  hydranet manager --check --config config/hydraweb-manager.yaml",
       "  hydranet manager --config config/hydraweb-manager.yaml --metrics 127.0.0.1:9466"
     })
 public final class ManagerCommand implements Callable<Integer> {
@@ -64,6 +68,9 @@ public final class ManagerCommand implements Callable<Integer> {
       })
   String metricsAddress;
 
+  @Option(names = "--check", description = "check the config and exit: 0 valid, 2 not")
+  boolean check;
+
   @Override
   public Integer call() throws Exception {
     ManagerConfig c;
@@ -72,6 +79,11 @@ public final class ManagerCommand implements Callable<Integer> {
     } catch (ConfigException e) {
       throw new UserError(e.getMessage());
     }
+    if (check) {
+      System.out.printf("%s: valid (%d host servers)%n", config, c.hostServers().size());
+      return 0;
+    }
+    ConfigReloads reloads = new ConfigReloads();
     MetricsEndpoint metrics = null;
     if (!metricsAddress.equals("off")) {
       try {
@@ -83,6 +95,7 @@ public final class ManagerCommand implements Callable<Integer> {
     ReplicaManager manager = ReplicaManager.create(c).start();
     if (metrics != null) {
       ManagerMetrics.bind(metrics.registry(), manager);
+      reloads.bind(metrics.registry());
       LOG.info("metrics on http://{}/metrics", metricsAddress);
     }
     CountDownLatch stopped = new CountDownLatch(1);
@@ -101,7 +114,13 @@ public final class ManagerCommand implements Callable<Integer> {
                 },
                 "hydranet-manager-stop"));
     LOG.info("replica manager for {} running; ctl at {}", c.managerAddress().getHostAddress(), ctl);
-    stopped.await();
+    Hangup hangup = Hangup.install();
+    UnappliedReload reload = new UnappliedReload(config, ManagerConfigLoader::load, reloads);
+    while (!stopped.await(200, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+      if (hangup.take()) {
+        reload.reload();
+      }
+    }
     return 0;
   }
 

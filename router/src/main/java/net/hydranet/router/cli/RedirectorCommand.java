@@ -36,6 +36,7 @@ import net.hydranet.router.config.ControlConfig;
 import net.hydranet.router.config.ControlConfigLoader;
 import net.hydranet.router.config.RedirectorConfig;
 import net.hydranet.router.control.ControlPlane;
+import net.hydranet.router.metrics.ConfigReloads;
 import net.hydranet.router.metrics.ControlMetrics;
 import net.hydranet.router.metrics.ForwardingMetrics;
 import net.hydranet.router.metrics.MetricsEndpoint;
@@ -52,10 +53,13 @@ import picocli.CommandLine.Option;
       "Runs a redirector on the interfaces of its config: frames are captured with pcap,",
       "replicated services are tunnelled (IP-in-IP) to host servers, the rest is routed.",
       "The box's kernel must not forward too: net.ipv4.ip_forward=0 and GRO/LRO/GSO/TSO off",
-      "on every interface named (checked at start). The config is re-read when it changes;",
-      "redirects are then updated in place. SIGTERM drains the ring and exits.",
+      "on every interface named (checked at start). The config is re-read on SIGHUP and when",
+      "the file changes: redirects are updated in place; changed interfaces, routes or",
+      "neighbours are logged as needing a restart. --check only validates the config(s) and",
+      "exits 0 or 2. SIGTERM drains the ring and exits.",
       "",
       "Example:",
+      "  hydranet redirector --check --config /etc/hydranet/redirector.yaml",
       "  hydranet redirector --config /etc/hydranet/redirector.yaml --status /run/hydranet/status"
     })
 public final class RedirectorCommand implements Callable<Integer> {
@@ -95,12 +99,20 @@ public final class RedirectorCommand implements Callable<Integer> {
   }
 
   @Option(
+      names = "--check",
+      description = "check the config (and --control file) and exit: 0 valid, 2 not")
+  boolean check;
+
+  @Option(
       names = "--skip-kernel-checks",
       description = "start even if ip_forward or offloads are wrong (for experiments only)")
   boolean skipKernelChecks;
 
   @Override
   public Integer call() throws Exception {
+    if (check) {
+      return checkOnly();
+    }
     checkLibpcap();
     RedirectorConfig cfg = load();
     ControlConfig controlConfig = loadControl();
@@ -123,6 +135,20 @@ public final class RedirectorCommand implements Callable<Integer> {
     } finally {
       release();
     }
+  }
+
+  /** {@code --check}: one line, exit 0; or the first problem through UserError, exit 2. */
+  private int checkOnly() {
+    RedirectorConfig cfg = load();
+    loadControl();
+    System.out.printf(
+        "%s: valid (%d interfaces, %d routes, %d redirects%s)%n",
+        config,
+        cfg.context().interfaces().size(),
+        cfg.routes().size(),
+        cfg.redirects().size(),
+        control == null ? "" : "; control " + control + " valid");
+    return 0;
   }
 
   private static void checkLibpcap() {
@@ -227,6 +253,7 @@ public final class RedirectorCommand implements Callable<Integer> {
     meters =
         new ForwardingMetrics(metrics.registry(), plane).interfaces(sources).ring(plane.pipeline());
     meters.services(services(cfg));
+    reloads.bind(metrics.registry());
     LOG.info("metrics on http://{}/metrics", metricsAddress);
   }
 
@@ -265,6 +292,9 @@ public final class RedirectorCommand implements Callable<Integer> {
   private TransitDrop transitDrop;
   private MetricsEndpoint metrics;
   private ForwardingMetrics meters;
+  private final ConfigReloads reloads = new ConfigReloads();
+  // The config the redirector started with: interfaces, routes and neighbours stay as in it.
+  private RedirectorConfig startedWith;
   private RedirectorAgent agent;
   private final Set<Long> learned = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -386,16 +416,23 @@ public final class RedirectorCommand implements Callable<Integer> {
             },
             "hydranet-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
+    Hangup hangup = Hangup.install();
     LOG.info("forwarding");
+    startedWith = initial;
     RedirectorConfig current = initial;
+    long nextStatus = System.nanoTime();
     FileTime seen = modified(config);
-    while (!plane.pipeline().awaitEnd(1_000)) {
+    while (!plane.pipeline().awaitEnd(200)) {
       FileTime now = modified(config);
-      if (now != null && !now.equals(seen)) {
+      boolean changed = now != null && !now.equals(seen);
+      boolean hup = hangup.take();
+      if (hup || changed) {
+        LOG.info("reloading {} ({})", config, hup ? "SIGHUP" : "the file changed");
         seen = now;
         current = reload(plane, current);
       }
-      if (status != null) {
+      if (status != null && System.nanoTime() - nextStatus >= 0) {
+        nextStatus = System.nanoTime() + 1_000_000_000L;
         writeStatus(plane, current);
       }
       if (plane.pipeline().receiveError() != null) {
@@ -412,11 +449,23 @@ public final class RedirectorCommand implements Callable<Integer> {
     try {
       next = ConfigLoader.load(config, RedirectorCommand::osMac);
     } catch (ConfigException e) {
+      reloads.failed();
       LOG.atError()
           .addKeyValue("event", "config-invalid")
           .log("config changed but is not valid, keeping the running one: {}", e.getMessage());
       return current;
     }
+    List<String> restart = needRestart(startedWith, next);
+    if (!restart.isEmpty()) {
+      reloads.restartNeeded(restart);
+      LOG.atWarn()
+          .addKeyValue("event", "config-restart-needed")
+          .addKeyValue("sections", String.join(",", restart))
+          .log(
+              "config changed in {}: applies only after a restart; the running ones stay",
+              String.join(", ", restart));
+    }
+    reloads.succeeded();
     if (agent != null) {
       agent.setStatic(statics(next));
       LOG.atInfo()
@@ -449,6 +498,24 @@ public final class RedirectorCommand implements Callable<Integer> {
       meters.services(services(next));
     }
     return next;
+  }
+
+  /** The sections a running redirector cannot change: they take a restart. */
+  static List<String> needRestart(RedirectorConfig running, RedirectorConfig next) {
+    List<String> out = new ArrayList<>();
+    if (!running.context().interfaces().equals(next.context().interfaces())) {
+      out.add("interfaces");
+    }
+    if (!running.routes().equals(next.routes())) {
+      out.add("routes");
+    }
+    if (!running.neighbours().equals(next.neighbours())) {
+      out.add("neighbours");
+    }
+    if (running.context().dropTransit() != next.context().dropTransit()) {
+      out.add("dropTransit");
+    }
+    return out;
   }
 
   private static String key(RedirectorConfig.Redirect r) {
