@@ -40,6 +40,8 @@ import net.hydranet.router.metrics.ConfigReloads;
 import net.hydranet.router.metrics.ControlMetrics;
 import net.hydranet.router.metrics.ForwardingMetrics;
 import net.hydranet.router.metrics.MetricsEndpoint;
+import net.hydranet.router.metrics.Sampler;
+import net.hydranet.router.status.StatusPage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -76,7 +78,9 @@ public final class RedirectorCommand implements Callable<Integer> {
   @Option(
       names = "--metrics",
       defaultValue = "127.0.0.1:9464",
-      description = "serve Prometheus /metrics on HOST:PORT, or 'off' (${DEFAULT-VALUE})")
+      description =
+          "serve Prometheus /metrics and the status page /status on HOST:PORT, or 'off'"
+              + " (${DEFAULT-VALUE})")
   String metricsAddress;
 
   @Option(
@@ -254,11 +258,19 @@ public final class RedirectorCommand implements Callable<Integer> {
         new ForwardingMetrics(metrics.registry(), plane).interfaces(sources).ring(plane.pipeline());
     meters.services(services(cfg));
     reloads.bind(metrics.registry());
-    LOG.info("metrics on http://{}/metrics", metricsAddress);
+    sampler = new Sampler(plane, 1_000);
+    meters.targets(sampler);
+    sampler.start();
+    StatusPage page = new StatusPage(sampler, () -> agent, metricsAddress);
+    metrics.page("/status", "text/html; charset=utf-8", page::render);
+    LOG.info("metrics on http://{}/metrics, status page on /status", metricsAddress);
   }
 
   /** Stops what {@link #call} started, in reverse order; the shutdown hook waits for this. */
   private void release() {
+    if (sampler != null) {
+      sampler.close();
+    }
     if (agent != null) {
       agent.close();
     }
@@ -292,6 +304,7 @@ public final class RedirectorCommand implements Callable<Integer> {
   private TransitDrop transitDrop;
   private MetricsEndpoint metrics;
   private ForwardingMetrics meters;
+  private Sampler sampler;
   private final ConfigReloads reloads = new ConfigReloads();
   // The config the redirector started with: interfaces, routes and neighbours stay as in it.
   private RedirectorConfig startedWith;

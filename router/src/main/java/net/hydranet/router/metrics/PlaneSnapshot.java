@@ -2,6 +2,7 @@ package net.hydranet.router.metrics;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -42,8 +43,11 @@ public record PlaneSnapshot(
     }
   }
 
-  /** One host server of a service, its weight and what was sent to it. */
-  public record Target(int hostServer, int weight, long packets, long bytes) {}
+  /**
+   * One host server of a service, its weight, what was sent to it and its live flows (-1 when the
+   * snapshot did not walk the connection table).
+   */
+  public record Target(int hostServer, int weight, long packets, long bytes, int flows) {}
 
   /**
    * Takes a snapshot; with {@code flows}, walks the connection table too (one pass over its live
@@ -61,6 +65,21 @@ public record PlaneSnapshot(
   /** The read itself; only on the forwarding thread, or on a plane that is not running. */
   public static PlaneSnapshot read(ForwardingPlane p, boolean flows) {
     RedirectorTable table = p.redirects();
+    Map<Integer, Integer> byTarget = new TreeMap<>(Integer::compareUnsigned);
+    Map<Long, Integer> byServiceTarget = new HashMap<>();
+    if (flows) {
+      p.path()
+          .flows()
+          .forEachLiveFlow(
+              System.nanoTime(),
+              (destination, protocol, port, target) -> {
+                byTarget.merge(target, 1, Integer::sum);
+                int s = table.lookup(destination, protocol, port);
+                if (s != RedirectorTable.NOT_FOUND && target != 0) {
+                  byServiceTarget.merge(((long) s << 32) | (target & 0xFFFFFFFFL), 1, Integer::sum);
+                }
+              });
+    }
     List<Service> services = new ArrayList<>();
     table.forEach(
         s -> {
@@ -71,7 +90,11 @@ public record PlaneSnapshot(
                     table.hostServer(s, i),
                     table.weight(s, i),
                     table.packets(s, i),
-                    table.bytes(s, i)));
+                    table.bytes(s, i),
+                    flows
+                        ? byServiceTarget.getOrDefault(
+                            ((long) s << 32) | (table.hostServer(s, i) & 0xFFFFFFFFL), 0)
+                        : -1));
           }
           services.add(
               new Service(
@@ -86,12 +109,6 @@ public record PlaneSnapshot(
     Counters c = p.counters();
     for (int i = 0; i < Counter.count(); i++) {
       counters.put(Counter.of(i).metricName(), c.get(i));
-    }
-    Map<Integer, Integer> byTarget = new TreeMap<>(Integer::compareUnsigned);
-    if (flows) {
-      p.path()
-          .flows()
-          .forEachLiveTarget(System.nanoTime(), t -> byTarget.merge(t, 1, Integer::sum));
     }
     return new PlaneSnapshot(
         System.currentTimeMillis(),
