@@ -1,7 +1,5 @@
 package net.hydranet.router.cli;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.lmax.disruptor.LiteBlockingWaitStrategy;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,13 +7,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import net.hydranet.control.agent.HostServerAgent;
 import net.hydranet.control.auth.Keys;
 import net.hydranet.control.ctl.CtlServer;
-import net.hydranet.control.replica.ReplicaStatus;
 import net.hydranet.control.replica.Resources;
 import net.hydranet.forwarding.config.ForwardingContext;
 import net.hydranet.forwarding.counter.Counters;
@@ -41,7 +37,6 @@ import net.hydranet.router.config.ControlConfigLoader;
 import net.hydranet.router.control.ControlPlane;
 import net.hydranet.router.metrics.ConfigReloads;
 import net.hydranet.router.metrics.ControlMetrics;
-import net.hydranet.router.metrics.ForwardingMetrics;
 import net.hydranet.router.metrics.HostServerMetrics;
 import net.hydranet.router.metrics.MetricsEndpoint;
 import net.hydranet.router.metrics.ReplicaMetrics;
@@ -331,89 +326,13 @@ public final class HostServerCommand implements Callable<Integer> {
   }
 
   private CtlServer startCtl(Counters counters, VirtualHostTable table) throws IOException {
-    return CtlServer.start(
-        ctl != null ? ctl : stateDir.resolve("hostserver.ctl"),
-        line -> answer(CtlRequest.parse(line), counters, table));
+    HostServerViews views = views(counters, table);
+    return CtlServer.start(ctl != null ? ctl : stateDir.resolve("hostserver.ctl"), views::answer);
   }
 
-  /** {@code hydranet ctl} against a host server: status, replicas, announced, all. */
-  private String answer(CtlRequest r, Counters counters, VirtualHostTable table) {
-    try {
-      if (r.json()) {
-        ObjectNode o = CtlRequest.JSON.createObjectNode();
-        switch (r.verb()) {
-          case "status" -> statusJson(o, counters, table);
-          case "replicas" -> replicasJson(o);
-          case "announced" -> announcedJson(o);
-          case "all" -> {
-            announcedJson(o);
-            statusJson(o, counters, table);
-          }
-          default -> {
-            return r.unknown(REQUESTS);
-          }
-        }
-        return CtlRequest.answer(o);
-      }
-      return switch (r.verb()) {
-        case "status" -> statusText(counters, table);
-        case "replicas" -> replicasText();
-        case "announced", "all" ->
-            (agent == null ? "the control plane is off (no --control)\n" : agent.show())
-                + (r.verb().equals("all") ? "\n" + statusText(counters, table) : "");
-        default -> r.unknown(REQUESTS);
-      };
-    } catch (Exception e) {
-      return r.error(String.valueOf(e.getMessage()));
-    }
-  }
-
-  private static final String[] REQUESTS = {"status", "replicas", "announced", "all"};
-
-  private void statusJson(ObjectNode o, Counters counters, VirtualHostTable table) {
-    o.put("host_server", address)
-        .put("virtual_hosts", table.virtualHosts())
-        .put("ports", table.boundPorts());
-    if (pipeline != null && pipeline.receiveError() != null) {
-      o.put("receive_error", pipeline.receiveError().getMessage());
-    }
-    ObjectNode c = o.putObject("counters");
-    for (int i = 0; i < HostServerCounter.count(); i++) {
-      c.put(HostServerCounter.of(i).metricName(), counters.get(i));
-    }
-  }
-
-  private void replicasJson(ObjectNode o) {
-    if (replicas == null) {
-      o.put("error", "the replica service is off (no 'replicas:' in the --control file)");
-      return;
-    }
-    ArrayNode list = o.putArray("replicas");
-    Map<String, String> origins = replicas.origins();
-    for (ReplicaStatus s : replicas.statuses()) {
-      ObjectNode n = CtlRequest.JSON.valueToTree(s);
-      list.add(n.put("serving", origins.get(s.name())));
-    }
-  }
-
-  private void announcedJson(ObjectNode o) throws Exception {
-    if (agent == null) {
-      o.putNull("announced");
-      return;
-    }
-    HostServerAgent.Announced a = agent.announced();
-    o.put("draining", a.draining());
-    ArrayNode list = o.putArray("announced");
-    for (var e : a.entries()) {
-      list.addObject()
-          .put("service", ForwardingMetrics.label(e.origin(), e.protocol(), e.port()))
-          .put("weight", e.weight())
-          .put("load", e.load());
-    }
-    ArrayNode to = o.putArray("redirectors");
-    a.redirectors().forEach(x -> to.add(Ipv4Header.formatAddress(x)));
-    ObjectNode c = o.putObject("control_counters");
-    a.counters().forEach(c::put);
+  private HostServerViews views(Counters counters, VirtualHostTable table) {
+    return new HostServerViews(
+        address, counters, table, () -> pipeline, () -> agent, () -> replicas);
   }
 
   /** Until the pipeline ends: new virtual hosts and ports announced within ~0.1 s, the status. */
@@ -522,35 +441,6 @@ public final class HostServerCommand implements Callable<Integer> {
     return List.copyOf(argv);
   }
 
-  /** {@code hydranet ctl replicas}: each replica's state and use. */
-  private String replicasText() {
-    if (replicas == null) {
-      return "the replica service is off (no 'replicas:' in the --control file)\n";
-    }
-    StringBuilder sb = new StringBuilder();
-    List<ReplicaStatus> all = replicas.statuses();
-    Map<String, String> origins = replicas.origins();
-    sb.append(all.size()).append(" replica(s)\n");
-    for (ReplicaStatus s : all) {
-      sb.append("  ").append(s).append("  serving ").append(origins.get(s.name())).append('\n');
-    }
-    var n = replicas.counters();
-    for (var c : net.hydranet.hostserver.replica.ReplicaCounter.values()) {
-      if (n.get(c) != 0) {
-        sb.append(String.format("  %-28s %d%n", c.metricName(), n.get(c)));
-      }
-    }
-    for (var r : net.hydranet.control.replica.Refusal.values()) {
-      if (n.refusals(r) != 0) {
-        sb.append(
-            String.format(
-                "  refused %-20s %d%n",
-                r.name().toLowerCase(java.util.Locale.ROOT), n.refusals(r)));
-      }
-    }
-    return sb.toString();
-  }
-
   private TunDevice openTun() {
     try {
       return TunDevice.open(tun);
@@ -635,7 +525,7 @@ public final class HostServerCommand implements Callable<Integer> {
   }
 
   private void writeStatus(Counters counters, VirtualHostTable table) {
-    String sb = statusText(counters, table);
+    String sb = views(counters, table).statusText();
     try {
       Path tmp = status.resolveSibling(status.getFileName() + ".tmp");
       Files.writeString(tmp, sb);
@@ -643,27 +533,5 @@ public final class HostServerCommand implements Callable<Integer> {
     } catch (IOException e) {
       LOG.warn("cannot write status file {}: {}", status, e.getMessage());
     }
-  }
-
-  /** Virtual hosts, ports and the data path's non-zero counters. */
-  private String statusText(Counters counters, VirtualHostTable table) {
-    StringBuilder sb = new StringBuilder();
-    if (pipeline != null && pipeline.receiveError() != null) {
-      sb.append("RECEIVE FAILED: ").append(pipeline.receiveError().getMessage()).append('\n');
-    }
-    sb.append("host server ")
-        .append(address)
-        .append(": ")
-        .append(table.virtualHosts())
-        .append(" virtual host(s), ")
-        .append(table.boundPorts())
-        .append(" port(s)\n");
-    for (int i = 0; i < HostServerCounter.count(); i++) {
-      long v = counters.get(i);
-      if (v != 0) {
-        sb.append(String.format("  %-28s %d%n", HostServerCounter.of(i).metricName(), v));
-      }
-    }
-    return sb.toString();
   }
 }
