@@ -244,6 +244,29 @@ public final class HostServerAgent extends ControlAgent {
     }
   }
 
+  /** What this host server announces, to whom, and its counters: {@code hydranet ctl --json}. */
+  public record Announced(
+      List<Entry> entries,
+      boolean draining,
+      List<Integer> redirectors,
+      Map<String, Long> counters) {}
+
+  /** {@link #show()} as data, built on the control thread. */
+  public Announced announced() throws Exception {
+    return query(
+        () -> {
+          List<Integer> to = new ArrayList<>();
+          for (Peer r : redirectors) {
+            to.add(r.address());
+          }
+          Map<String, Long> c = new java.util.LinkedHashMap<>();
+          for (ControlCounter k : ControlCounter.values()) {
+            c.put(k.metricName(), counters.get(k));
+          }
+          return new Announced(List.copyOf(current()), draining, List.copyOf(to), c);
+        });
+  }
+
   /** What this host server announces, for {@code hydranet ctl}. */
   public String show() throws Exception {
     return query(

@@ -258,6 +258,29 @@ public final class RedirectorAgent extends ControlAgent {
     return services;
   }
 
+  /**
+   * The table with each candidate's source, the host servers and peers heard with their state, and
+   * every counter: what {@code hydranet ctl --json} and the status page show.
+   */
+  public record Snapshot(
+      Map<Long, List<Rib.Candidate>> table,
+      Map<Integer, String> hostServers,
+      Map<Integer, String> peers,
+      Map<String, Long> counters) {}
+
+  /** The operator's view as data, built on the control thread. */
+  public Snapshot snapshot() throws Exception {
+    return query(
+        () -> {
+          long now = clock.getAsLong();
+          Map<String, Long> c = new java.util.LinkedHashMap<>();
+          for (ControlCounter k : ControlCounter.values()) {
+            c.put(k.metricName(), counters.get(k));
+          }
+          return new Snapshot(rib.view(), rib.hostServers(now), rib.peers(now), c);
+        });
+  }
+
   /** The operator's view, built on the control thread. */
   public String show(String what) throws Exception {
     return query(() -> View.render(what, rib, counters, clock.getAsLong()));

@@ -627,7 +627,7 @@ public final class ForwardingPath implements FrameProcessor {
       egress.send(buffer, outer, outerLength, ifIndex, nextHop);
     }
     if (service != RedirectorTable.NOT_FOUND) {
-      redirects.count(service, innerLength);
+      redirects.count(service, hostServer, innerLength);
     }
     counters.increment(Counter.REDIRECTED);
   }

@@ -241,6 +241,34 @@ public final class FlowTable {
     }
   }
 
+  /** One live flow's service side and target, for {@link #forEachLiveFlow}. */
+  @FunctionalInterface
+  public interface LiveFlowVisitor {
+    void visit(int destination, int protocol, int destinationPort, int target);
+  }
+
+  /**
+   * Calls {@code visitor} with the destination, protocol, destination port and target of every live
+   * flow: the per-service, per-host-server flow counts of the metrics and the status page. Walks
+   * every slot like {@link #forEachLiveTarget}; never on the hot path.
+   */
+  public void forEachLiveFlow(long now, LiveFlowVisitor visitor) {
+    if (capacity == 0) {
+      return;
+    }
+    for (int e = 0; e <= mask; e++) {
+      int r = record(e);
+      long lo = records[r + 1];
+      if ((lo & OCCUPIED) != 0 && records[r + 2] - now > 0) {
+        visitor.visit(
+            (int) records[r],
+            (int) ((lo >>> 32) & 0xFF),
+            (int) (lo & 0xFFFF),
+            (int) records[r + 3]);
+      }
+    }
+  }
+
   /** Forgets a flow. */
   public void remove(int e) {
     unlink(e);

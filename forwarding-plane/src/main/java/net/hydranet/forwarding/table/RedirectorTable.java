@@ -53,6 +53,14 @@ public final class RedirectorTable {
   /** Largest capacity: keeps the counters' direct buffer and the map's array within int indices. */
   public static final int MAX_CAPACITY = 1 << 26;
 
+  /**
+   * Services whose host servers are also counted one by one (IPVS's per-real-server stats): the
+   * first this many service indices, which is every service of a table this small or smaller. More
+   * (service, host server) series than 4,096 × {@code maxHostServers} would be more than a
+   * Prometheus should scrape from one redirector; the per-service counters cover every service.
+   */
+  public static final int TARGET_COUNTED_SERVICES = 4_096;
+
   private static final long FREE = -1L;
   private static final int COUNTER_SHIFT = 4; // 16 bytes per service: packets, then bytes
   private static final int BYTES_OFFSET = 8;
@@ -69,6 +77,11 @@ public final class RedirectorTable {
   private final int recordLength;
   private final int[] records;
   private final UnsafeBuffer counters;
+  // Per (service < targetCounted, host-server slot): packets, then bytes; 16 bytes a slot.
+  private final int targetCounted;
+  private final UnsafeBuffer targetCounters;
+  // Scratch for put: the counters each new slot carries over from the same host's old slot.
+  private final long[] carry;
   private final int[] freeServices;
   private final int maglevSize;
   // Per service: its Maglev lookup table of host-server slot indices, built off the hot path.
@@ -119,6 +132,12 @@ public final class RedirectorTable {
     this.counters =
         new UnsafeBuffer(
             BufferUtil.allocateDirectAligned(capacity << COUNTER_SHIFT, BitUtil.CACHE_LINE_LENGTH));
+    this.targetCounted = Math.min(capacity, TARGET_COUNTED_SERVICES);
+    this.targetCounters =
+        new UnsafeBuffer(
+            BufferUtil.allocateDirectAligned(
+                (targetCounted * maxHostServers) << COUNTER_SHIFT, BitUtil.CACHE_LINE_LENGTH));
+    this.carry = new long[2 * maxHostServers];
     this.freeServices = new int[capacity];
     this.maglevSize = maglevSize;
     this.lookups = new byte[capacity][];
@@ -252,6 +271,55 @@ public final class RedirectorTable {
     counters.addLongOrdered(offset + BYTES_OFFSET, bytes);
   }
 
+  /**
+   * Counts one packet of {@code bytes} bytes for {@code service} and, when the service is among the
+   * first {@link #TARGET_COUNTED_SERVICES}, for the host server it went to. The forwarding path
+   * calls this once per redirected packet, after the send. The host server's slot is found by a
+   * scan of the service's record, the one or two cache lines {@link #select} has just read; a host
+   * server no longer in the record (a flow pinned to it) is counted for the service only.
+   */
+  public void count(int service, int hostServer, int bytes) {
+    count(service, bytes);
+    if (service >= targetCounted) {
+      return;
+    }
+    final int record = service * recordLength;
+    final int end = record + HOSTS + 2 * records[record + COUNT];
+    for (int i = record + HOSTS, slot = 0; i < end; i += 2, slot++) {
+      if (records[i] == hostServer) {
+        final int offset = (service * maxHostServers + slot) << COUNTER_SHIFT;
+        targetCounters.addLongOrdered(offset, 1);
+        targetCounters.addLongOrdered(offset + BYTES_OFFSET, bytes);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Packets counted for host server {@code slot} (as in {@link #hostServer}) of {@code service}; 0
+   * past {@link #TARGET_COUNTED_SERVICES}. Safe to call from any thread.
+   */
+  public long packets(int service, int slot) {
+    return service < targetCounted
+        ? targetCounters.getLongVolatile((service * maxHostServers + slot) << COUNTER_SHIFT)
+        : 0;
+  }
+
+  /**
+   * Bytes counted for host server {@code slot} of {@code service}; see {@link #packets(int, int)}.
+   */
+  public long bytes(int service, int slot) {
+    return service < targetCounted
+        ? targetCounters.getLongVolatile(
+            ((service * maxHostServers + slot) << COUNTER_SHIFT) + BYTES_OFFSET)
+        : 0;
+  }
+
+  /** Whether {@link #count(int, int, int)} counts {@code service} per host server. */
+  public boolean countsHostServers(int service) {
+    return service < targetCounted;
+  }
+
   /** Packets counted for {@code service}; safe to call from any thread. */
   public long packets(int service) {
     return counters.getLongVolatile(service << COUNTER_SHIFT);
@@ -325,7 +393,8 @@ public final class RedirectorTable {
 
     final long key = key(address, protocol, port);
     int service = (int) index.get(key);
-    if (service == NOT_FOUND) {
+    final boolean added = service == NOT_FOUND;
+    if (added) {
       if (index.size() == capacity) {
         throw new IllegalStateException("redirector table is full: capacity " + capacity);
       }
@@ -336,6 +405,7 @@ public final class RedirectorTable {
       index.put(key, service);
       addresses.put(address, addresses.get(address) + 1);
     }
+    carryTargetCounters(service, added, hostServers, count);
     final int record = service * recordLength;
     records[record + COUNT] = count;
     records[record + TOTAL_WEIGHT] = (int) total;
@@ -345,6 +415,34 @@ public final class RedirectorTable {
     }
     lookups[service] = lookup;
     return service;
+  }
+
+  /**
+   * Before a put rewrites the service's record: each host server keeps its per-host counters
+   * wherever its slot moves; a host server new to the service, or a new service, starts at 0.
+   */
+  private void carryTargetCounters(int service, boolean added, int[] hostServers, int count) {
+    if (service >= targetCounted) {
+      return;
+    }
+    final int record = service * recordLength;
+    final int oldCount = added ? 0 : records[record + COUNT];
+    for (int i = 0; i < count; i++) {
+      carry[2 * i] = 0;
+      carry[2 * i + 1] = 0;
+      for (int j = 0; j < oldCount; j++) {
+        if (records[record + HOSTS + 2 * j] == hostServers[i]) {
+          carry[2 * i] = packets(service, j);
+          carry[2 * i + 1] = bytes(service, j);
+        }
+      }
+    }
+    final int base = (service * maxHostServers) << COUNTER_SHIFT;
+    for (int i = 0; i < maxHostServers; i++) {
+      final int offset = base + (i << COUNTER_SHIFT);
+      targetCounters.putLongOrdered(offset, i < count ? carry[2 * i] : 0L);
+      targetCounters.putLongOrdered(offset + BYTES_OFFSET, i < count ? carry[2 * i + 1] : 0L);
+    }
   }
 
   /** Removes a service and frees its index for reuse. Forwarding thread only. */
@@ -448,6 +546,8 @@ public final class RedirectorTable {
         + (long) keys.length * Long.BYTES
         + ((long) records.length + freeServices.length) * Integer.BYTES
         + counters.capacity()
+        + targetCounters.capacity()
+        + (long) carry.length * Long.BYTES
         + (long) lookups.length * 8;
   }
 

@@ -72,6 +72,19 @@ class FlowTableTest {
   }
 
   @Test
+  void shouldVisitTheServiceSideOfEveryLiveFlowOnly() {
+    FlowTable t = new FlowTable(8, counters);
+    t.insert(FlowTable.keyHi(1, 99), FlowTable.keyLo(6, 1000, 80), 7, 0, 1_000);
+    t.insert(FlowTable.keyHi(2, 99), FlowTable.keyLo(17, 1000, 53), 7, 0, 1_000);
+    t.insert(FlowTable.keyHi(3, 98), FlowTable.keyLo(6, 1000, 443), 9, 0, 10); // expired at 500
+    java.util.List<String> seen = new java.util.ArrayList<>();
+    t.forEachLiveFlow(
+        500, (d, p, port, target) -> seen.add(d + "/" + p + "/" + port + ">" + target));
+    java.util.Collections.sort(seen);
+    assertEquals(java.util.List.of("99/17/53>7", "99/6/80>7"), seen);
+  }
+
+  @Test
   void shouldRecordNothingWithCapacityZero() {
     FlowTable t = new FlowTable(0, counters);
     long hi = FlowTable.keyHi(1, 2);

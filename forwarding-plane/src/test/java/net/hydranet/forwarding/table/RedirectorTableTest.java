@@ -254,8 +254,9 @@ class RedirectorTableTest {
       for (int i = 0; i < 200_000; i++) {
         final int s = table.lookup(SERVICE, TCP, 80 + (i & 1));
         if (s != RedirectorTable.NOT_FOUND) {
-          sink += table.select(s, i);
-          table.count(s, 64);
+          final int host = table.select(s, i);
+          sink += host;
+          table.count(s, host, 64);
         }
       }
       final long allocated = threads.getCurrentThreadAllocatedBytes() - before;
@@ -263,6 +264,64 @@ class RedirectorTableTest {
     }
     assertNotEquals(0, sink);
     assertEquals(200_000, table.packets(service));
+  }
+
+  @Test
+  void shouldCountEachHostServerOfAService() {
+    final int service =
+        table.put(SERVICE, TCP, 80, new int[] {HOST_A, HOST_B}, new int[] {1, 1}, 2);
+
+    table.count(service, HOST_A, 100);
+    table.count(service, HOST_B, 40);
+    table.count(service, HOST_B, 60);
+    table.count(service, HOST_C, 7); // pinned to a host server the service no longer has
+
+    assertEquals(4, table.packets(service));
+    assertEquals(207, table.bytes(service));
+    assertEquals(1, table.packets(service, 0));
+    assertEquals(100, table.bytes(service, 0));
+    assertEquals(2, table.packets(service, 1));
+    assertEquals(100, table.bytes(service, 1));
+    assertTrue(table.countsHostServers(service));
+  }
+
+  @Test
+  void shouldKeepAHostServersCountsWhenItsSlotMovesAndStartANewOneAtZero() {
+    final int service =
+        table.put(SERVICE, TCP, 80, new int[] {HOST_A, HOST_B}, new int[] {1, 1}, 2);
+    table.count(service, HOST_A, 10);
+    table.count(service, HOST_B, 20);
+    table.count(service, HOST_B, 20);
+
+    table.put(SERVICE, TCP, 80, new int[] {HOST_C, HOST_B}, new int[] {1, 1}, 2);
+    assertEquals(HOST_C, table.hostServer(service, 0));
+    assertEquals(0, table.packets(service, 0), "a new host server starts at 0");
+    assertEquals(2, table.packets(service, 1));
+    table.put(SERVICE, TCP, 80, new int[] {HOST_B}, new int[] {1}, 1);
+    assertEquals(2, table.packets(service, 0), "B moved from slot 1 to slot 0");
+    assertEquals(40, table.bytes(service, 0));
+    assertEquals(0, table.packets(service, 1), "an unused slot reads 0");
+
+    table.remove(SERVICE, TCP, 80);
+    final int again = table.put(SERVICE, TCP, 80, new int[] {HOST_B}, new int[] {1}, 1);
+    assertEquals(service, again, "the freed index is reused");
+    assertEquals(0, table.packets(again, 0), "a re-added service starts at 0");
+  }
+
+  @Test
+  void shouldCountHostServersOfTheFirstServicesOnly() {
+    final RedirectorTable wide =
+        new RedirectorTable(RedirectorTable.TARGET_COUNTED_SERVICES + 1, 1);
+    int last = RedirectorTable.NOT_FOUND;
+    for (int port = 0; port <= RedirectorTable.TARGET_COUNTED_SERVICES; port++) {
+      last = wide.put(SERVICE, TCP, port, new int[] {HOST_A}, new int[] {1}, 1);
+    }
+
+    wide.count(last, HOST_A, 64);
+
+    assertFalse(wide.countsHostServers(last));
+    assertEquals(1, wide.packets(last));
+    assertEquals(0, wide.packets(last, 0));
   }
 
   @Test

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import net.hydranet.control.agent.HostServerAgent;
@@ -31,12 +30,12 @@ import net.hydranet.hostserver.replica.Confinement;
 import net.hydranet.hostserver.replica.Launcher;
 import net.hydranet.hostserver.replica.Origin;
 import net.hydranet.hostserver.replica.ReplicaService;
-import net.hydranet.replica.ReplicaStatus;
 import net.hydranet.replica.Resources;
 import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ControlConfig;
 import net.hydranet.router.config.ControlConfigLoader;
 import net.hydranet.router.control.ControlPlane;
+import net.hydranet.router.metrics.ConfigReloads;
 import net.hydranet.router.metrics.ControlMetrics;
 import net.hydranet.router.metrics.HostServerMetrics;
 import net.hydranet.router.metrics.MetricsEndpoint;
@@ -57,9 +56,14 @@ import picocli.CommandLine.Option;
       "into this host's stack, where the virtual host (see 'hydranet vhost') answers under the",
       "origin's address. It sets what that needs: the TUN up, rp_filter off for it,",
       "ip_forward on (packets are routed from the TUN to each virtual host's namespace).",
+      "--check only validates the address and the --control file and exits 0 or 2. On",
+      "SIGHUP the --control file is checked again: a valid change is logged as needing a",
+      "restart (nothing is applied live), an invalid one is refused.",
       "",
       "Example:",
-      "  hydranet hostserver --interface eth0 --address 198.18.1.20"
+      "  hydranet hostserver --interface eth0 --address 198.18.1.20",
+      "  hydranet hostserver --check --interface eth0 --address 198.18.1.20 \\",
+      "      --control /etc/hydranet/control-hostserver.yaml"
     })
 public final class HostServerCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(HostServerCommand.class);
@@ -103,37 +107,39 @@ public final class HostServerCommand implements Callable<Integer> {
   Path control;
 
   @Option(
-      names = "--ctl",
+      names = "--ctl-socket",
       description = "local operator socket for 'hydranet ctl' (default: STATE-DIR/hostserver.ctl)")
   Path ctl;
 
+  @Option(names = "--ctl", hidden = true, description = "deprecated: --ctl-socket")
+  void deprecatedCtl(Path path) {
+    LOG.warn("--ctl is deprecated, use --ctl-socket");
+    ctl = path;
+  }
+
+  @Option(
+      names = "--check",
+      description = "check --address and the --control file and exit: 0 valid, 2 not")
+  boolean check;
+
+  private final ConfigReloads reloads = new ConfigReloads();
   private HostServerAgent agent;
   private Pipeline pipeline;
   private ReplicaService replicas;
 
   @Override
   public Integer call() throws Exception {
-    Optional<String> libpcap = KernelChecks.libpcapProblem();
-    if (libpcap.isPresent()) {
-      throw new UserError(libpcap.get());
+    if (check) {
+      parseAddress();
+      loadControl();
+      System.out.printf(
+          "host server %s: valid%s%n", address, control == null ? "" : " (" + control + ")");
+      return 0;
     }
-    if (!KernelChecks.interfaceExists(iface)) {
-      throw new UserError("--interface: no interface '" + iface + "' on this host");
-    }
-    int self;
-    try {
-      self = Ipv4Header.parseAddress(address);
-    } catch (IllegalArgumentException e) {
-      throw new UserError("--address: '" + address + "' is not an IPv4 address");
-    }
-    ControlConfig controlConfig = null;
-    if (control != null) {
-      try {
-        controlConfig = ControlConfigLoader.load(control);
-      } catch (ConfigException e) {
-        throw new UserError(e.getMessage());
-      }
-    }
+    checkLibpcap();
+    checkInterface();
+    int self = parseAddress();
+    ControlConfig controlConfig = loadControl();
     Counters counters = new Counters(HostServerCounter.count());
     VirtualHostTable table = new VirtualHostTable();
     VirtualHostDirectory directory = new VirtualHostDirectory(stateDir);
@@ -144,136 +150,23 @@ public final class HostServerCommand implements Callable<Integer> {
       prepareStack();
       HostServerPath path =
           new HostServerPath(self, counters, table, device::write, 64, 5_000_000_000L);
-      String filter = "inbound and ip proto 4 and dst host " + address;
-      LivePcapSource source;
+      LivePcapSource source = openCapture();
       try {
-        source = LivePcapSource.open(iface, new LivePcapSource.Options().ingress(0).filter(filter));
-      } catch (IOException e) {
-        throw new UserError(e.getMessage());
-      }
-      try {
-        pipeline =
-            new Pipeline(
-                1024,
-                new FrameSource[] {source},
-                path,
-                () -> {},
-                new Counters(),
-                Pipeline.Clock.LIVE,
-                new LiteBlockingWaitStrategy(),
-                ForwardingContext.DEFAULT_INLINE_BURST);
-        try {
-          pipeline.deepIdle(PcapWait.of(List.of(source)), Pipeline.DEEP_IDLE_NANOS);
-        } catch (IOException e) {
-          LOG.warn("the receive thread will poll even when idle: {}", e.getMessage());
-        }
-        if (controlConfig != null) {
-          try {
-            agent = ControlPlane.hostServer(controlConfig, ControlPlane::hostLoad);
-          } catch (ConfigException e) {
-            pipeline.close();
-            throw new UserError(control + ": " + e.getMessage());
-          }
-        }
-        if (controlConfig != null && controlConfig.replicas() != null) {
-          try {
-            replicas = startReplicas(controlConfig);
-          } catch (ConfigException | IOException | IllegalArgumentException e) {
-            pipeline.close();
-            if (agent != null) {
-              agent.close();
-            }
-            throw new UserError(control + ": replicas: " + e.getMessage());
-          }
-        }
-        long drainMillis = controlConfig == null ? 0 : controlConfig.drainMillis();
-        Runtime.getRuntime()
-            .addShutdownHook(
-                new Thread(
-                    () -> {
-                      SdNotify.stopping("draining");
-                      if (replicas != null) {
-                        replicas.close(); // no new requests while leaving
-                      }
-                      if (agent != null) {
-                        // Graceful: weight 0 first, so established connections finish here
-                        // while new ones go elsewhere; then withdraw and say goodbye.
-                        try {
-                          agent.drainAndLeave(drainMillis);
-                        } catch (InterruptedException e) {
-                          Thread.currentThread().interrupt();
-                        }
-                      }
-                      if (replicas != null) {
-                        replicas.removeAll(); // the drain above covered their services
-                      }
-                      if (agent != null) {
-                        agent.close();
-                      }
-                      pipeline.close();
-                    },
-                    "hydranet-shutdown"));
+        pipeline = newPipeline(source, path);
+        startControlPlane(controlConfig);
+        addShutdownHook(controlConfig == null ? 0 : controlConfig.drainMillis());
         LOG.info(
             "host server {} on {}: capturing '{}', injecting through {}",
             address,
             iface,
-            filter,
+            captureFilter(),
             tun);
         pipeline.start();
-        MetricsEndpoint metrics = null;
-        if (!metricsAddress.equals("off")) {
-          try {
-            metrics = MetricsEndpoint.start(metricsAddress);
-          } catch (IllegalArgumentException e) {
-            pipeline.close();
-            throw new UserError(e.getMessage());
-          }
-          HostServerMetrics.bind(metrics.registry(), counters, table, source, device);
-          LOG.info("metrics on http://{}/metrics", metricsAddress);
-        }
-        if (replicas != null && metrics != null) {
-          ReplicaMetrics.bind(metrics.registry(), replicas.counters());
-          ReplicaMetrics.bindUsage(metrics.registry(), replicas::statuses);
-        }
-        if (agent != null) {
-          if (metrics != null) {
-            ControlMetrics.bind(metrics.registry(), agent.counters());
-          }
-          agent.start();
-        }
-        CtlServer ctlServer =
-            CtlServer.start(
-                ctl != null ? ctl : stateDir.resolve("hostserver.ctl"),
-                command -> {
-                  String data = statusText(counters, table);
-                  if (command.equals("status")) {
-                    return data;
-                  }
-                  if (command.equals("replicas")) {
-                    return replicasText();
-                  }
-                  try {
-                    return (agent == null
-                            ? "the control plane is off (no --control)\n"
-                            : agent.show())
-                        + "\n"
-                        + data;
-                  } catch (Exception e) {
-                    return "error: " + e.getMessage() + "\n";
-                  }
-                });
-        VirtualHostDirectory.Listener listener = listener(path, table);
+        MetricsEndpoint metrics = startMetrics(counters, table, source, device);
+        startAgent(metrics);
+        CtlServer ctlServer = startCtl(counters, table);
         SdNotify.ready("decapsulating for " + address, path::command, pipeline::receiveError);
-        while (!pipeline.awaitEnd(100)) { // a new port is announced within ~0.1 s
-          if (pipeline.receiveError() != null) {
-            LOG.error("receive failed: {}", pipeline.receiveError().getMessage());
-            break;
-          }
-          directory.scan(listener);
-          if (status != null) {
-            writeStatus(counters, table);
-          }
-        }
+        serve(directory, listener(path, table), counters, table);
         ctlServer.close();
         if (metrics != null) {
           metrics.close();
@@ -285,6 +178,188 @@ public final class HostServerCommand implements Callable<Integer> {
       claim.close();
     }
     return 0;
+  }
+
+  private static void checkLibpcap() {
+    Optional<String> libpcap = KernelChecks.libpcapProblem();
+    if (libpcap.isPresent()) {
+      throw new UserError(libpcap.get());
+    }
+  }
+
+  private void checkInterface() {
+    if (!KernelChecks.interfaceExists(iface)) {
+      throw new UserError("--interface: no interface '" + iface + "' on this host");
+    }
+  }
+
+  private int parseAddress() {
+    try {
+      return Ipv4Header.parseAddress(address);
+    } catch (IllegalArgumentException e) {
+      throw new UserError("--address: '" + address + "' is not an IPv4 address");
+    }
+  }
+
+  private ControlConfig loadControl() {
+    if (control == null) {
+      return null;
+    }
+    try {
+      return ControlConfigLoader.load(control);
+    } catch (ConfigException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+
+  private String captureFilter() {
+    return "inbound and ip proto 4 and dst host " + address;
+  }
+
+  private LivePcapSource openCapture() {
+    try {
+      return LivePcapSource.open(
+          iface, new LivePcapSource.Options().ingress(0).filter(captureFilter()));
+    } catch (IOException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+
+  private Pipeline newPipeline(LivePcapSource source, HostServerPath path) {
+    Pipeline p =
+        new Pipeline(
+            1024,
+            new FrameSource[] {source},
+            path,
+            () -> {},
+            new Counters(),
+            Pipeline.Clock.LIVE,
+            new LiteBlockingWaitStrategy(),
+            ForwardingContext.DEFAULT_INLINE_BURST);
+    try {
+      p.deepIdle(PcapWait.of(List.of(source)), Pipeline.DEEP_IDLE_NANOS);
+    } catch (IOException e) {
+      LOG.warn("the receive thread will poll even when idle: {}", e.getMessage());
+    }
+    return p;
+  }
+
+  /** The routing agent and the replica service of the control config, not started yet. */
+  private void startControlPlane(ControlConfig controlConfig) throws IOException {
+    if (controlConfig == null) {
+      return;
+    }
+    try {
+      agent = ControlPlane.hostServer(controlConfig, ControlPlane::hostLoad);
+    } catch (ConfigException e) {
+      pipeline.close();
+      throw new UserError(control + ": " + e.getMessage());
+    }
+    if (controlConfig.replicas() != null) {
+      try {
+        replicas = startReplicas(controlConfig);
+      } catch (ConfigException | IOException | IllegalArgumentException e) {
+        pipeline.close();
+        agent.close();
+        throw new UserError(control + ": replicas: " + e.getMessage());
+      }
+    }
+  }
+
+  /** On SIGTERM: no new replica requests, drain, withdraw and say goodbye, then stop. */
+  private void addShutdownHook(long drainMillis) {
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  SdNotify.stopping("draining");
+                  if (replicas != null) {
+                    replicas.close(); // no new requests while leaving
+                  }
+                  if (agent != null) {
+                    // Graceful: weight 0 first, so established connections finish here
+                    // while new ones go elsewhere; then withdraw and say goodbye.
+                    try {
+                      agent.drainAndLeave(drainMillis);
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  }
+                  if (replicas != null) {
+                    replicas.removeAll(); // the drain above covered their services
+                  }
+                  if (agent != null) {
+                    agent.close();
+                  }
+                  pipeline.close();
+                },
+                "hydranet-shutdown"));
+  }
+
+  private MetricsEndpoint startMetrics(
+      Counters counters, VirtualHostTable table, LivePcapSource source, TunDevice device) {
+    if (metricsAddress.equals("off")) {
+      return null;
+    }
+    MetricsEndpoint metrics;
+    try {
+      metrics = MetricsEndpoint.start(metricsAddress);
+    } catch (IllegalArgumentException e) {
+      pipeline.close();
+      throw new UserError(e.getMessage());
+    }
+    HostServerMetrics.bind(metrics.registry(), counters, table, source, device);
+    reloads.bind(metrics.registry());
+    LOG.info("metrics on http://{}/metrics", metricsAddress);
+    if (replicas != null) {
+      ReplicaMetrics.bind(metrics.registry(), replicas.counters());
+      ReplicaMetrics.bindUsage(metrics.registry(), replicas::statuses);
+    }
+    return metrics;
+  }
+
+  private void startAgent(MetricsEndpoint metrics) {
+    if (agent == null) {
+      return;
+    }
+    if (metrics != null) {
+      ControlMetrics.bind(metrics.registry(), agent.counters());
+    }
+    agent.start();
+  }
+
+  private CtlServer startCtl(Counters counters, VirtualHostTable table) throws IOException {
+    HostServerViews views = views(counters, table);
+    return CtlServer.start(ctl != null ? ctl : stateDir.resolve("hostserver.ctl"), views::answer);
+  }
+
+  private HostServerViews views(Counters counters, VirtualHostTable table) {
+    return new HostServerViews(
+        address, counters, table, () -> pipeline, () -> agent, () -> replicas);
+  }
+
+  /** Until the pipeline ends: new virtual hosts and ports announced within ~0.1 s, the status. */
+  private void serve(
+      VirtualHostDirectory directory,
+      VirtualHostDirectory.Listener listener,
+      Counters counters,
+      VirtualHostTable table)
+      throws IOException, InterruptedException {
+    Hangup hangup = Hangup.install();
+    UnappliedReload reload = new UnappliedReload(control, ControlConfigLoader::load, reloads);
+    while (!pipeline.awaitEnd(100)) {
+      if (hangup.take()) {
+        reload.reload();
+      }
+      if (pipeline.receiveError() != null) {
+        LOG.error("receive failed: {}", pipeline.receiveError().getMessage());
+        break;
+      }
+      directory.scan(listener);
+      if (status != null) {
+        writeStatus(counters, table);
+      }
+    }
   }
 
   /**
@@ -367,35 +442,6 @@ public final class HostServerCommand implements Callable<Integer> {
     argv.addAll(
         List.of("-cp", System.getProperty("java.class.path"), HydraNetCommand.class.getName()));
     return List.copyOf(argv);
-  }
-
-  /** {@code hydranet ctl replicas}: each replica's state and use. */
-  private String replicasText() {
-    if (replicas == null) {
-      return "the replica service is off (no 'replicas:' in the --control file)\n";
-    }
-    StringBuilder sb = new StringBuilder();
-    List<ReplicaStatus> all = replicas.statuses();
-    Map<String, String> origins = replicas.origins();
-    sb.append(all.size()).append(" replica(s)\n");
-    for (ReplicaStatus s : all) {
-      sb.append("  ").append(s).append("  serving ").append(origins.get(s.name())).append('\n');
-    }
-    var n = replicas.counters();
-    for (var c : net.hydranet.hostserver.replica.ReplicaCounter.values()) {
-      if (n.get(c) != 0) {
-        sb.append(String.format("  %-28s %d%n", c.metricName(), n.get(c)));
-      }
-    }
-    for (var r : net.hydranet.replica.Refusal.values()) {
-      if (n.refusals(r) != 0) {
-        sb.append(
-            String.format(
-                "  refused %-20s %d%n",
-                r.name().toLowerCase(java.util.Locale.ROOT), n.refusals(r)));
-      }
-    }
-    return sb.toString();
   }
 
   private TunDevice openTun() {
@@ -482,7 +528,7 @@ public final class HostServerCommand implements Callable<Integer> {
   }
 
   private void writeStatus(Counters counters, VirtualHostTable table) {
-    String sb = statusText(counters, table);
+    String sb = views(counters, table).statusText();
     try {
       Path tmp = status.resolveSibling(status.getFileName() + ".tmp");
       Files.writeString(tmp, sb);
@@ -490,27 +536,5 @@ public final class HostServerCommand implements Callable<Integer> {
     } catch (IOException e) {
       LOG.warn("cannot write status file {}: {}", status, e.getMessage());
     }
-  }
-
-  /** Virtual hosts, ports and the data path's non-zero counters. */
-  private String statusText(Counters counters, VirtualHostTable table) {
-    StringBuilder sb = new StringBuilder();
-    if (pipeline != null && pipeline.receiveError() != null) {
-      sb.append("RECEIVE FAILED: ").append(pipeline.receiveError().getMessage()).append('\n');
-    }
-    sb.append("host server ")
-        .append(address)
-        .append(": ")
-        .append(table.virtualHosts())
-        .append(" virtual host(s), ")
-        .append(table.boundPorts())
-        .append(" port(s)\n");
-    for (int i = 0; i < HostServerCounter.count(); i++) {
-      long v = counters.get(i);
-      if (v != 0) {
-        sb.append(String.format("  %-28s %d%n", HostServerCounter.of(i).metricName(), v));
-      }
-    }
-    return sb.toString();
   }
 }

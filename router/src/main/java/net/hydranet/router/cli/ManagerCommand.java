@@ -1,5 +1,7 @@
 package net.hydranet.router.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -12,6 +14,7 @@ import net.hydranet.hydraweb.manager.ManagerConfig;
 import net.hydranet.hydraweb.manager.ReplicaManager;
 import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ManagerConfigLoader;
+import net.hydranet.router.metrics.ConfigReloads;
 import net.hydranet.router.metrics.ManagerMetrics;
 import net.hydranet.router.metrics.MetricsEndpoint;
 import net.hydranet.router.systemd.SdNotify;
@@ -31,10 +34,13 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Runs HydraWeb's replica manager for an origin (see config/hydraweb-manager.yaml and",
-      "replica-protocol/REPLICAS.md). Ask it with hydranet ctl --socket PATH status|hits|",
-      "acked URL-PATH|install [HOST-SERVER]|remove NAME.",
+      "replica-protocol/REPLICAS.md). Ask it with hydranet ctl --ctl-socket PATH status|hits|",
+      "acked URL-PATH|install [HOST-SERVER]|remove NAME. --check only validates the config",
+      "and exits 0 or 2; on SIGHUP it is checked again and a valid change is logged as",
+      "needing a restart.",
       "",
       "Example:",
+      "  hydranet manager --check --config config/hydraweb-manager.yaml",
       "  hydranet manager --config config/hydraweb-manager.yaml --metrics 127.0.0.1:9466"
     })
 public final class ManagerCommand implements Callable<Integer> {
@@ -44,10 +50,15 @@ public final class ManagerCommand implements Callable<Integer> {
   Path config;
 
   @Option(
-      names = "--ctl",
-      defaultValue = "/run/hydranet/manager.ctl",
-      description = "local operator socket for 'hydranet ctl' (${DEFAULT-VALUE})")
-  Path ctl;
+      names = "--ctl-socket",
+      description = "local operator socket for 'hydranet ctl' (/run/hydranet/manager/ctl)")
+  Path ctl = Path.of("/run/hydranet/manager/ctl");
+
+  @Option(names = "--ctl", hidden = true, description = "deprecated: --ctl-socket")
+  void deprecatedCtl(Path path) {
+    LOG.warn("--ctl is deprecated, use --ctl-socket");
+    ctl = path;
+  }
 
   @Option(
       names = "--metrics",
@@ -58,6 +69,9 @@ public final class ManagerCommand implements Callable<Integer> {
       })
   String metricsAddress;
 
+  @Option(names = "--check", description = "check the config and exit: 0 valid, 2 not")
+  boolean check;
+
   @Override
   public Integer call() throws Exception {
     ManagerConfig c;
@@ -66,6 +80,11 @@ public final class ManagerCommand implements Callable<Integer> {
     } catch (ConfigException e) {
       throw new UserError(e.getMessage());
     }
+    if (check) {
+      System.out.printf("%s: valid (%d host servers)%n", config, c.hostServers().size());
+      return 0;
+    }
+    ConfigReloads reloads = new ConfigReloads();
     MetricsEndpoint metrics = null;
     if (!metricsAddress.equals("off")) {
       try {
@@ -77,6 +96,7 @@ public final class ManagerCommand implements Callable<Integer> {
     ReplicaManager manager = ReplicaManager.create(c).start();
     if (metrics != null) {
       ManagerMetrics.bind(metrics.registry(), manager);
+      reloads.bind(metrics.registry());
       LOG.info("metrics on http://{}/metrics", metricsAddress);
     }
     CountDownLatch stopped = new CountDownLatch(1);
@@ -97,15 +117,25 @@ public final class ManagerCommand implements Callable<Integer> {
                 "hydranet-manager-stop"));
     LOG.info("replica manager for {} running; ctl at {}", c.managerAddress().getHostAddress(), ctl);
     SdNotify.ready("managing replicas", Runnable::run, () -> null);
-    stopped.await();
+    Hangup hangup = Hangup.install();
+    UnappliedReload reload = new UnappliedReload(config, ManagerConfigLoader::load, reloads);
+    while (!stopped.await(200, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+      if (hangup.take()) {
+        reload.reload();
+      }
+    }
     return 0;
   }
 
   static String answer(ReplicaManager m, ManagerConfig c, String command) {
-    String[] w = command.trim().split("\\s+");
+    CtlRequest r = CtlRequest.parse(command);
+    String[] w = r.words().isEmpty() ? new String[] {"all"} : r.words().toArray(new String[0]);
     try {
+      if (r.json()) {
+        return json(m, c, r);
+      }
       switch (w[0]) {
-        case "status", "all", "" -> {
+        case "status", "all" -> {
           return m.snapshot() + links(m, c) + counters(m);
         }
         case "hits" -> {
@@ -148,14 +178,52 @@ public final class ManagerCommand implements Callable<Integer> {
           return m.remove(w[1]) ? "OK " + w[1] + " removed\n" : "FAILED: see the manager's log\n";
         }
         default -> {
-          return "unknown request '"
-              + w[0]
-              + "': status, hits, acked URL-PATH, install [HOST-SERVER], remove NAME\n";
+          return r.unknown(REQUESTS);
         }
       }
     } catch (Exception e) {
-      return "error: " + e.getMessage() + "\n";
+      return r.error(String.valueOf(e.getMessage()));
     }
+  }
+
+  private static final String[] REQUESTS = {
+    "status", "hits", "acked URL-PATH", "install [HOST-SERVER]", "remove NAME", "all"
+  };
+
+  /**
+   * The views as JSON: status (replicas, host-server links, counters) and hits; the actions (acked,
+   * install, remove) answer in text only and say so.
+   */
+  private static String json(ReplicaManager m, ManagerConfig c, CtlRequest r) {
+    ObjectNode o = CtlRequest.JSON.createObjectNode();
+    switch (r.verb()) {
+      case "status", "all" -> {
+        o.put("snapshot", m.snapshot());
+        ArrayNode links = o.putArray("host_servers");
+        for (int i = 0; i < c.hostServers().size(); i++) {
+          links
+              .addObject()
+              .put("host_server", c.hostServers().get(i).toString())
+              .put("connected", m.isConnected(i));
+        }
+        ObjectNode counters = o.putObject("counters");
+        m.counters().forEach((k, v) -> counters.put(k.name().toLowerCase(Locale.ROOT), v));
+      }
+      case "hits" -> {
+        ObjectNode hits = o.putObject("hits");
+        for (String name : m.replicaNames()) {
+          ObjectNode per = hits.putObject(name);
+          m.hits(name).forEach(per::put);
+        }
+      }
+      case "acked", "install", "remove" -> {
+        return r.error("usage: '" + r.verb() + "' answers in text only (leave out --json)");
+      }
+      default -> {
+        return r.unknown(REQUESTS);
+      }
+    }
+    return CtlRequest.answer(o);
   }
 
   /**

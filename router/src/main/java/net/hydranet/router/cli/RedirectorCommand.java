@@ -36,9 +36,12 @@ import net.hydranet.router.config.ControlConfig;
 import net.hydranet.router.config.ControlConfigLoader;
 import net.hydranet.router.config.RedirectorConfig;
 import net.hydranet.router.control.ControlPlane;
+import net.hydranet.router.metrics.ConfigReloads;
 import net.hydranet.router.metrics.ControlMetrics;
 import net.hydranet.router.metrics.ForwardingMetrics;
 import net.hydranet.router.metrics.MetricsEndpoint;
+import net.hydranet.router.metrics.Sampler;
+import net.hydranet.router.status.StatusPage;
 import net.hydranet.router.systemd.SdNotify;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,10 +56,13 @@ import picocli.CommandLine.Option;
       "Runs a redirector on the interfaces of its config: frames are captured with pcap,",
       "replicated services are tunnelled (IP-in-IP) to host servers, the rest is routed.",
       "The box's kernel must not forward too: net.ipv4.ip_forward=0 and GRO/LRO/GSO/TSO off",
-      "on every interface named (checked at start). The config is re-read when it changes;",
-      "redirects are then updated in place. SIGTERM drains the ring and exits.",
+      "on every interface named (checked at start). The config is re-read on SIGHUP and when",
+      "the file changes: redirects are updated in place; changed interfaces, routes or",
+      "neighbours are logged as needing a restart. --check only validates the config(s) and",
+      "exits 0 or 2. SIGTERM drains the ring and exits.",
       "",
       "Example:",
+      "  hydranet redirector --check --config /etc/hydranet/redirector.yaml",
       "  hydranet redirector --config /etc/hydranet/redirector.yaml --status /run/hydranet/status"
     })
 public final class RedirectorCommand implements Callable<Integer> {
@@ -73,7 +79,9 @@ public final class RedirectorCommand implements Callable<Integer> {
   @Option(
       names = "--metrics",
       defaultValue = "127.0.0.1:9464",
-      description = "serve Prometheus /metrics on HOST:PORT, or 'off' (${DEFAULT-VALUE})")
+      description =
+          "serve Prometheus /metrics and the status page /status on HOST:PORT, or 'off'"
+              + " (${DEFAULT-VALUE})")
   String metricsAddress;
 
   @Option(
@@ -85,10 +93,20 @@ public final class RedirectorCommand implements Callable<Integer> {
   Path control;
 
   @Option(
-      names = "--ctl",
-      defaultValue = "/run/hydranet/redirector.ctl",
-      description = "local operator socket for 'hydranet ctl' (${DEFAULT-VALUE})")
-  Path ctl;
+      names = "--ctl-socket",
+      description = "local operator socket for 'hydranet ctl' (/run/hydranet/redirector/ctl)")
+  Path ctl = Path.of("/run/hydranet/redirector/ctl");
+
+  @Option(names = "--ctl", hidden = true, description = "deprecated: --ctl-socket")
+  void deprecatedCtl(Path path) {
+    LOG.warn("--ctl is deprecated, use --ctl-socket");
+    ctl = path;
+  }
+
+  @Option(
+      names = "--check",
+      description = "check the config (and --control file) and exit: 0 valid, 2 not")
+  boolean check;
 
   @Option(
       names = "--skip-kernel-checks",
@@ -97,92 +115,22 @@ public final class RedirectorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Optional<String> libpcap = KernelChecks.libpcapProblem();
-    if (libpcap.isPresent()) {
-      throw new UserError(libpcap.get());
+    if (check) {
+      return checkOnly();
     }
+    checkLibpcap();
     RedirectorConfig cfg = load();
-    ControlConfig controlConfig = null;
-    if (control != null) {
-      try {
-        controlConfig = ControlConfigLoader.load(control);
-      } catch (ConfigException e) {
-        throw new UserError(e.getMessage());
-      }
-    }
-    List<String> names = new ArrayList<>();
-    for (RouterInterface i : cfg.context().interfaces()) {
-      names.add(i.name());
-    }
-    List<String> problems = KernelChecks.check(names);
-    if (!problems.isEmpty()) {
-      if (!skipKernelChecks) {
-        throw new UserError(String.join("; ", problems));
-      }
-      problems.forEach(p -> LOG.warn("kernel check ignored: {}", p));
-    }
-
-    List<LivePcapSource> sources = new ArrayList<>();
-    TxPort[] ports = new TxPort[names.size()];
-    TransitDrop transitDrop = null;
+    ControlConfig controlConfig = loadControl();
+    checkKernel(cfg);
     try {
-      if (cfg.context().dropTransit()) {
-        try {
-          transitDrop = TransitDrop.install(List.of("nft"), names);
-          LOG.info(
-              "the kernel drops transit frames at ingress on {} after capture (nft table netdev"
-                  + " {})",
-              names,
-              TransitDrop.TABLE);
-        } catch (IOException e) {
-          LOG.warn(
-              "transit frames not dropped at ingress, the kernel runs IP input on each: {}",
-              e.getMessage());
-        }
-      }
-      for (RouterInterface i : cfg.context().interfaces()) {
-        try {
-          LivePcapSource source =
-              LivePcapSource.open(i.name(), new LivePcapSource.Options().ingress(i.index()));
-          sources.add(source);
-          ports[i.index()] = source.txPort();
-        } catch (IOException e) {
-          throw new UserError(e.getMessage());
-        }
-      }
-      ForwardingPlane plane = new ForwardingPlane(cfg.context(), ports);
-      cfg.applyTo(plane);
-      logStartup(cfg);
-      FrameWait frameWait;
-      try {
-        frameWait = PcapWait.of(sources);
-      } catch (IOException e) {
-        frameWait = null;
-        LOG.warn("the receive thread will poll even when idle: {}", e.getMessage());
-      }
-      plane.start(
-          sources.toArray(new FrameSource[0]),
-          Pipeline.Clock.LIVE,
-          new LiteBlockingWaitStrategy(),
-          frameWait);
-      if (!metricsAddress.equals("off")) {
-        try {
-          metrics = MetricsEndpoint.start(metricsAddress);
-        } catch (IllegalArgumentException e) {
-          plane.close();
-          throw new UserError(e.getMessage());
-        }
-        meters =
-            new ForwardingMetrics(metrics.registry(), plane)
-                .interfaces(sources)
-                .ring(plane.pipeline());
-        meters.services(services(cfg));
-        LOG.info("metrics on http://{}/metrics", metricsAddress);
-      }
+      installTransitDrop(cfg);
+      openInterfaces(cfg);
+      ForwardingPlane plane = startPlane(cfg);
+      startMetrics(plane, cfg);
       if (controlConfig != null) {
         agent = startControl(controlConfig, plane, cfg);
       }
-      CtlServer ctlServer = startCtl(plane, cfg);
+      CtlServer ctlServer = startCtl(plane);
       try {
         run(plane, cfg);
       } finally {
@@ -190,24 +138,157 @@ public final class RedirectorCommand implements Callable<Integer> {
       }
       return 0;
     } finally {
-      if (agent != null) {
-        agent.close();
+      release();
+    }
+  }
+
+  /** {@code --check}: one line, exit 0; or the first problem through UserError, exit 2. */
+  private int checkOnly() {
+    RedirectorConfig cfg = load();
+    loadControl();
+    System.out.printf(
+        "%s: valid (%d interfaces, %d routes, %d redirects%s)%n",
+        config,
+        cfg.context().interfaces().size(),
+        cfg.routes().size(),
+        cfg.redirects().size(),
+        control == null ? "" : "; control " + control + " valid");
+    return 0;
+  }
+
+  private static void checkLibpcap() {
+    Optional<String> libpcap = KernelChecks.libpcapProblem();
+    if (libpcap.isPresent()) {
+      throw new UserError(libpcap.get());
+    }
+  }
+
+  private ControlConfig loadControl() {
+    if (control == null) {
+      return null;
+    }
+    try {
+      return ControlConfigLoader.load(control);
+    } catch (ConfigException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+
+  private static List<String> interfaceNames(RedirectorConfig cfg) {
+    List<String> names = new ArrayList<>();
+    for (RouterInterface i : cfg.context().interfaces()) {
+      names.add(i.name());
+    }
+    return names;
+  }
+
+  /** ip_forward off and offloads off on every interface, or a refusal naming what is wrong. */
+  private void checkKernel(RedirectorConfig cfg) {
+    List<String> problems = KernelChecks.check(interfaceNames(cfg));
+    if (!problems.isEmpty()) {
+      if (!skipKernelChecks) {
+        throw new UserError(String.join("; ", problems));
       }
-      if (metrics != null) {
-        metrics.close();
-      }
-      for (LivePcapSource s : sources) {
-        s.close();
-      }
+      problems.forEach(p -> LOG.warn("kernel check ignored: {}", p));
+    }
+  }
+
+  private void installTransitDrop(RedirectorConfig cfg) {
+    if (!cfg.context().dropTransit()) {
+      return;
+    }
+    List<String> names = interfaceNames(cfg);
+    try {
+      transitDrop = TransitDrop.install(List.of("nft"), names);
+      LOG.info(
+          "the kernel drops transit frames at ingress on {} after capture (nft table netdev {})",
+          names,
+          TransitDrop.TABLE);
+    } catch (IOException e) {
+      LOG.warn(
+          "transit frames not dropped at ingress, the kernel runs IP input on each: {}",
+          e.getMessage());
+    }
+  }
+
+  private void openInterfaces(RedirectorConfig cfg) {
+    ports = new TxPort[cfg.context().interfaces().size()];
+    for (RouterInterface i : cfg.context().interfaces()) {
       try {
-        if (transitDrop != null) {
-          transitDrop.close();
-        }
+        LivePcapSource source =
+            LivePcapSource.open(i.name(), new LivePcapSource.Options().ingress(i.index()));
+        sources.add(source);
+        ports[i.index()] = source.txPort();
       } catch (IOException e) {
-        LOG.warn("cannot remove nft table netdev {}: {}", TransitDrop.TABLE, e.getMessage());
-      } finally {
-        cleanedUp.countDown();
+        throw new UserError(e.getMessage());
       }
+    }
+  }
+
+  /** The forwarding plane over the open interfaces, filled from the config and started. */
+  private ForwardingPlane startPlane(RedirectorConfig cfg) {
+    ForwardingPlane plane = new ForwardingPlane(cfg.context(), ports);
+    cfg.applyTo(plane);
+    logStartup(cfg);
+    FrameWait frameWait;
+    try {
+      frameWait = PcapWait.of(sources);
+    } catch (IOException e) {
+      frameWait = null;
+      LOG.warn("the receive thread will poll even when idle: {}", e.getMessage());
+    }
+    plane.start(
+        sources.toArray(new FrameSource[0]),
+        Pipeline.Clock.LIVE,
+        new LiteBlockingWaitStrategy(),
+        frameWait);
+    return plane;
+  }
+
+  private void startMetrics(ForwardingPlane plane, RedirectorConfig cfg) {
+    if (metricsAddress.equals("off")) {
+      return;
+    }
+    try {
+      metrics = MetricsEndpoint.start(metricsAddress);
+    } catch (IllegalArgumentException e) {
+      plane.close();
+      throw new UserError(e.getMessage());
+    }
+    meters =
+        new ForwardingMetrics(metrics.registry(), plane).interfaces(sources).ring(plane.pipeline());
+    meters.services(services(cfg));
+    reloads.bind(metrics.registry());
+    sampler = new Sampler(plane, 1_000);
+    meters.targets(sampler);
+    sampler.start();
+    StatusPage page = new StatusPage(sampler, () -> agent, metricsAddress);
+    metrics.page("/status", "text/html; charset=utf-8", page::render);
+    LOG.info("metrics on http://{}/metrics, status page on /status", metricsAddress);
+  }
+
+  /** Stops what {@link #call} started, in reverse order; the shutdown hook waits for this. */
+  private void release() {
+    if (sampler != null) {
+      sampler.close();
+    }
+    if (agent != null) {
+      agent.close();
+    }
+    if (metrics != null) {
+      metrics.close();
+    }
+    for (LivePcapSource s : sources) {
+      s.close();
+    }
+    try {
+      if (transitDrop != null) {
+        transitDrop.close();
+      }
+    } catch (IOException e) {
+      LOG.warn("cannot remove nft table netdev {}: {}", TransitDrop.TABLE, e.getMessage());
+    } finally {
+      cleanedUp.countDown();
     }
   }
 
@@ -219,8 +300,15 @@ public final class RedirectorCommand implements Callable<Integer> {
    */
   private final CountDownLatch cleanedUp = new CountDownLatch(1);
 
+  private final List<LivePcapSource> sources = new ArrayList<>();
+  private TxPort[] ports;
+  private TransitDrop transitDrop;
   private MetricsEndpoint metrics;
   private ForwardingMetrics meters;
+  private Sampler sampler;
+  private final ConfigReloads reloads = new ConfigReloads();
+  // The config the redirector started with: interfaces, routes and neighbours stay as in it.
+  private RedirectorConfig startedWith;
   private RedirectorAgent agent;
   private final Set<Long> learned = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -285,66 +373,9 @@ public final class RedirectorCommand implements Callable<Integer> {
     meters.services(list);
   }
 
-  private CtlServer startCtl(ForwardingPlane plane, RedirectorConfig cfg) throws IOException {
-    return CtlServer.start(
-        ctl,
-        command -> {
-          try {
-            if (command.equals("status")) {
-              return status(plane, cfg);
-            }
-            if (command.equals("flows")) {
-              return flows(plane);
-            }
-            if (agent == null) {
-              return "the control plane is off (no --control); the table is the config file's\n\n"
-                  + status(plane, cfg);
-            }
-            return agent.show(command) + (command.equals("all") ? "\n" + flows(plane) : "");
-          } catch (Exception e) {
-            return "error: " + e.getMessage() + "\n";
-          }
-        });
-  }
-
-  /** Live flows in the connection table per target, counted on the forwarding thread. */
-  private static String flows(ForwardingPlane plane) throws Exception {
-    java.util.concurrent.CompletableFuture<String> f =
-        new java.util.concurrent.CompletableFuture<>();
-    plane.snapshot(
-        p -> {
-          java.util.Map<Integer, Integer> byTarget =
-              new java.util.TreeMap<>(Integer::compareUnsigned);
-          p.path()
-              .flows()
-              .forEachLiveTarget(System.nanoTime(), t -> byTarget.merge(t, 1, Integer::sum));
-          StringBuilder sb = new StringBuilder("flows per target (connection table)\n");
-          if (byTarget.isEmpty()) {
-            sb.append("  (none)\n");
-          }
-          byTarget.forEach(
-              (t, n) ->
-                  sb.append(
-                      String.format(
-                          "  %-15s %d%n", t == 0 ? "origin" : Ipv4Header.formatAddress(t), n)));
-          f.complete(sb.toString());
-        });
-    return f.get(5, java.util.concurrent.TimeUnit.SECONDS);
-  }
-
-  private static String status(ForwardingPlane plane, RedirectorConfig cfg) throws Exception {
-    java.util.concurrent.CompletableFuture<String> f =
-        new java.util.concurrent.CompletableFuture<>();
-    plane.snapshot(
-        p -> {
-          java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-          try (java.io.PrintStream ps =
-              new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8)) {
-            Summary.print(ps, p);
-          }
-          f.complete(bytes.toString(java.nio.charset.StandardCharsets.UTF_8));
-        });
-    return f.get(2, java.util.concurrent.TimeUnit.SECONDS);
+  private CtlServer startCtl(ForwardingPlane plane) throws IOException {
+    RedirectorViews views = new RedirectorViews(plane, () -> agent);
+    return CtlServer.start(ctl, views::answer);
   }
 
   private static List<int[]> services(RedirectorConfig cfg) {
@@ -386,8 +417,8 @@ public final class RedirectorCommand implements Callable<Integer> {
     Thread hook =
         new Thread(
             () -> {
-              SdNotify.stopping("draining the ring");
               LOG.info("stopping: draining the ring");
+              SdNotify.stopping("draining the ring");
               plane.close();
               stopped.countDown();
               try {
@@ -400,19 +431,26 @@ public final class RedirectorCommand implements Callable<Integer> {
             },
             "hydranet-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
+    Hangup hangup = Hangup.install();
     LOG.info("forwarding");
     SdNotify.ready("forwarding", r -> plane.snapshot(p -> r.run()), plane.pipeline()::receiveError);
+    startedWith = initial;
     RedirectorConfig current = initial;
+    long nextStatus = System.nanoTime();
     FileTime seen = modified(config);
-    while (!plane.pipeline().awaitEnd(1_000)) {
+    while (!plane.pipeline().awaitEnd(200)) {
       FileTime now = modified(config);
-      if (now != null && !now.equals(seen)) {
+      boolean changed = now != null && !now.equals(seen);
+      boolean hup = hangup.take();
+      if (hup || changed) {
+        LOG.info("reloading {} ({})", config, hup ? "SIGHUP" : "the file changed");
         seen = now;
         SdNotify.reloading();
         current = reload(plane, current);
         SdNotify.reloaded("forwarding");
       }
-      if (status != null) {
+      if (status != null && System.nanoTime() - nextStatus >= 0) {
+        nextStatus = System.nanoTime() + 1_000_000_000L;
         writeStatus(plane, current);
       }
       if (plane.pipeline().receiveError() != null) {
@@ -429,11 +467,23 @@ public final class RedirectorCommand implements Callable<Integer> {
     try {
       next = ConfigLoader.load(config, RedirectorCommand::osMac);
     } catch (ConfigException e) {
+      reloads.failed();
       LOG.atError()
           .addKeyValue("event", "config-invalid")
           .log("config changed but is not valid, keeping the running one: {}", e.getMessage());
       return current;
     }
+    List<String> restart = needRestart(startedWith, next);
+    if (!restart.isEmpty()) {
+      reloads.restartNeeded(restart);
+      LOG.atWarn()
+          .addKeyValue("event", "config-restart-needed")
+          .addKeyValue("sections", String.join(",", restart))
+          .log(
+              "config changed in {}: applies only after a restart; the running ones stay",
+              String.join(", ", restart));
+    }
+    reloads.succeeded();
     if (agent != null) {
       agent.setStatic(statics(next));
       LOG.atInfo()
@@ -466,6 +516,24 @@ public final class RedirectorCommand implements Callable<Integer> {
       meters.services(services(next));
     }
     return next;
+  }
+
+  /** The sections a running redirector cannot change: they take a restart. */
+  static List<String> needRestart(RedirectorConfig running, RedirectorConfig next) {
+    List<String> out = new ArrayList<>();
+    if (!running.context().interfaces().equals(next.context().interfaces())) {
+      out.add("interfaces");
+    }
+    if (!running.routes().equals(next.routes())) {
+      out.add("routes");
+    }
+    if (!running.neighbours().equals(next.neighbours())) {
+      out.add("neighbours");
+    }
+    if (running.context().dropTransit() != next.context().dropTransit()) {
+      out.add("dropTransit");
+    }
+    return out;
   }
 
   private static String key(RedirectorConfig.Redirect r) {

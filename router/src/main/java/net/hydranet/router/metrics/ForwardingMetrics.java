@@ -4,11 +4,13 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import net.hydranet.forwarding.ForwardingPlane;
 import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.counter.Counters;
@@ -157,6 +159,85 @@ public final class ForwardingMetrics {
       services.put(e.getKey(), new ServiceMeters(index, meters));
     }
     return this;
+  }
+
+  /**
+   * Per service and host server, shaped like node_exporter's IPVS collector (labels address, port,
+   * protocol, host_server; one series per table entry, never per client): weight, packets and bytes
+   * sent, and live flows in the connection table; plus the live flows in all. Read from the
+   * sampler's latest snapshot, so up to a sample period old; flows up to {@link Sampler#FLOW_EVERY}
+   * periods old.
+   */
+  public ForwardingMetrics targets(Sampler sampler) {
+    Gauge.builder(
+            PREFIX + "active.flows",
+            sampler,
+            s -> s.latest() == null ? Double.NaN : s.latest().flows())
+        .description("live flows in the connection table")
+        .register(registry);
+    sampler.onFlows(this::syncTargets);
+    return this;
+  }
+
+  private record TargetMeters(AtomicReference<PlaneSnapshot.Target> now, List<Meter> meters) {}
+
+  private final Map<String, TargetMeters> targets = new HashMap<>();
+
+  private synchronized void syncTargets(PlaneSnapshot snapshot) {
+    Map<String, PlaneSnapshot.Target> now = new HashMap<>();
+    Map<String, Tags> tags = new HashMap<>();
+    for (PlaneSnapshot.Service s : snapshot.services()) {
+      for (PlaneSnapshot.Target t : s.targets()) {
+        String key = s.label() + ">" + t.hostServer();
+        now.put(key, t);
+        tags.put(
+            key,
+            Tags.of(
+                "address", Ipv4Header.formatAddress(s.address()),
+                "port", Integer.toString(s.port()),
+                "protocol", s.protocol() == Ipv4Header.PROTOCOL_TCP ? "tcp" : "udp",
+                "host_server", Ipv4Header.formatAddress(t.hostServer())));
+      }
+    }
+    for (String gone : new ArrayList<>(targets.keySet())) {
+      if (!now.containsKey(gone)) {
+        targets.remove(gone).meters().forEach(registry::remove);
+      }
+    }
+    for (Map.Entry<String, PlaneSnapshot.Target> e : now.entrySet()) {
+      TargetMeters m = targets.get(e.getKey());
+      if (m != null) {
+        m.now().set(e.getValue());
+        continue;
+      }
+      AtomicReference<PlaneSnapshot.Target> ref = new AtomicReference<>(e.getValue());
+      Tags t = tags.get(e.getKey());
+      List<Meter> meters = new ArrayList<>();
+      meters.add(
+          Gauge.builder(PREFIX + "target.weight", ref, x -> x.get().weight())
+              .tags(t)
+              .description("a host server's weight in a service (0: drained)")
+              .register(registry));
+      meters.add(
+          FunctionCounter.builder(PREFIX + "target.packets", ref, x -> x.get().packets())
+              .tags(t)
+              .description("packets tunnelled to a host server for a service")
+              .register(registry));
+      meters.add(
+          FunctionCounter.builder(PREFIX + "target", ref, x -> x.get().bytes())
+              .tags(t)
+              .baseUnit("bytes")
+              .register(registry));
+      meters.add(
+          Gauge.builder(
+                  PREFIX + "target.active.flows",
+                  ref,
+                  x -> x.get().flows() < 0 ? Double.NaN : x.get().flows())
+              .tags(t)
+              .description("live flows of a service pinned to a host server")
+              .register(registry));
+      targets.put(e.getKey(), new TargetMeters(ref, meters));
+    }
   }
 
   /** "198.18.2.10:80/tcp". */

@@ -1,5 +1,6 @@
 package net.hydranet.router.metrics;
 
+import com.sun.net.httpserver.HttpServer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -11,6 +12,8 @@ import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.prometheus.client.exporter.HTTPServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Supplier;
 
 /**
  * A daemon's {@code /metrics} endpoint: a Micrometer registry on the Prometheus simpleclient,
@@ -27,6 +30,7 @@ public final class MetricsEndpoint implements AutoCloseable {
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final JvmGcMetrics gc = new JvmGcMetrics();
+  private final HttpServer http;
   private final HTTPServer server;
   private final InetSocketAddress address;
 
@@ -36,8 +40,50 @@ public final class MetricsEndpoint implements AutoCloseable {
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
-    this.server = new HTTPServer(address, registry.getPrometheusRegistry(), true);
+    BuildInfo.bind(registry);
+    this.http = HttpServer.create(address, 3);
+    this.server =
+        new HTTPServer.Builder()
+            .withHttpServer(http)
+            .withRegistry(registry.getPrometheusRegistry())
+            .withDaemonThreads(true)
+            .build();
     this.address = new InetSocketAddress(address.getAddress(), server.getPort());
+  }
+
+  /**
+   * Serves a read-only page at {@code path} beside /metrics, on the same address: each GET calls
+   * {@code body} for the page; anything but GET or HEAD is refused with 405.
+   */
+  public void page(String path, String contentType, Supplier<String> body) {
+    http.createContext(
+        path,
+        exchange -> {
+          try (exchange) {
+            String method = exchange.getRequestMethod();
+            if (!method.equals("GET") && !method.equals("HEAD")) {
+              exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+              exchange.sendResponseHeaders(405, -1);
+              return;
+            }
+            byte[] bytes;
+            int code = 200;
+            try {
+              bytes = body.get().getBytes(StandardCharsets.UTF_8);
+            } catch (RuntimeException e) {
+              bytes = ("error: " + e.getMessage() + "\n").getBytes(StandardCharsets.UTF_8);
+              code = 500;
+            }
+            exchange.getResponseHeaders().set("Content-Type", contentType);
+            exchange.getResponseHeaders().set("Cache-Control", "no-store");
+            if (method.equals("HEAD")) {
+              exchange.sendResponseHeaders(code, -1);
+              return;
+            }
+            exchange.sendResponseHeaders(code, bytes.length);
+            exchange.getResponseBody().write(bytes);
+          }
+        });
   }
 
   /**

@@ -23,11 +23,13 @@ import net.hydranet.hostserver.HostServerCounter;
 import net.hydranet.hostserver.VirtualHostTable;
 import net.hydranet.hostserver.replica.ReplicaCounters;
 import net.hydranet.replica.ReplicaStatus;
+import net.hydranet.router.metrics.ConfigReloads;
 import net.hydranet.router.metrics.ControlMetrics;
 import net.hydranet.router.metrics.ForwardingMetrics;
 import net.hydranet.router.metrics.HostServerMetrics;
 import net.hydranet.router.metrics.MetricsEndpoint;
 import net.hydranet.router.metrics.ReplicaMetrics;
+import net.hydranet.router.metrics.Sampler;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -46,9 +48,13 @@ class DashboardsTest {
       RedirectorUnderTest router = new RedirectorUnderTest();
       // No pipeline runs here: the ring gauges are registered and read NaN, which is all a
       // name check needs.
+      Sampler sampler = new Sampler(router.plane(), 60_000);
       new ForwardingMetrics(endpoint.registry(), router.plane())
           .ring(null)
-          .services(List.of(new int[] {SampleTopology.ORIGIN, 6, SampleTopology.HTTP}));
+          .services(List.of(new int[] {SampleTopology.ORIGIN, 6, SampleTopology.HTTP}))
+          .targets(sampler);
+      sampler.start().close(); // one sample: the per-host-server series exist
+      new ConfigReloads().bind(endpoint.registry());
       HostServerMetrics.bind(
           endpoint.registry(),
           new Counters(HostServerCounter.count()),

@@ -1,0 +1,212 @@
+package net.hydranet.router.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import net.hydranet.control.agent.RedirectorAgent;
+import net.hydranet.control.rib.Rib;
+import net.hydranet.control.wire.Addresses;
+import net.hydranet.control.wire.Entry;
+import net.hydranet.forwarding.ForwardingPlane;
+import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.router.metrics.PlaneSnapshot;
+
+/**
+ * The redirector's answers on its ctl socket: {@code table}, {@code peers}, {@code counters} (the
+ * control plane's), {@code flows}, {@code status} (the forwarding plane's) and {@code all}, as text
+ * or, with {@code --json}, as one JSON object.
+ */
+public final class RedirectorViews {
+  public static final String[] REQUESTS = {"table", "peers", "counters", "flows", "status", "all"};
+
+  private final ForwardingPlane plane;
+  private final Supplier<RedirectorAgent> agent;
+
+  public RedirectorViews(ForwardingPlane plane, Supplier<RedirectorAgent> agent) {
+    this.plane = plane;
+    this.agent = agent;
+  }
+
+  public String answer(String line) {
+    CtlRequest r = CtlRequest.parse(line);
+    try {
+      return r.json() ? json(r) : text(r);
+    } catch (Exception e) {
+      return r.error(String.valueOf(e.getMessage()));
+    }
+  }
+
+  private String text(CtlRequest r) throws Exception {
+    RedirectorAgent a = agent.get();
+    return switch (r.verb()) {
+      case "status" -> status(plane);
+      case "flows" -> flows(PlaneSnapshot.take(plane, true));
+      case "table", "peers", "counters", "all" ->
+          a == null
+              ? "the control plane is off (no --control); the table is the config file's\n\n"
+                  + status(plane)
+              : a.show(r.verb())
+                  + (r.verb().equals("all") ? "\n" + flows(PlaneSnapshot.take(plane, true)) : "");
+      default -> r.unknown(REQUESTS);
+    };
+  }
+
+  private String json(CtlRequest r) throws Exception {
+    RedirectorAgent a = agent.get();
+    RedirectorAgent.Snapshot control = a == null ? null : a.snapshot();
+    ObjectNode o = CtlRequest.JSON.createObjectNode();
+    switch (r.verb()) {
+      case "status" -> status(o, PlaneSnapshot.take(plane, false));
+      case "flows" -> flows(o, PlaneSnapshot.take(plane, true));
+      case "table" -> table(o, control, PlaneSnapshot.take(plane, false));
+      case "peers" -> peers(o, control);
+      case "counters" -> counters(o, control);
+      case "all" -> {
+        PlaneSnapshot p = PlaneSnapshot.take(plane, true);
+        table(o, control, p);
+        peers(o, control);
+        counters(o, control);
+        flows(o, p);
+        status(o, p);
+      }
+      default -> {
+        return r.unknown(REQUESTS);
+      }
+    }
+    return CtlRequest.answer(o);
+  }
+
+  /** "table": each service's candidates with where each came from; the config's without control. */
+  static void table(ObjectNode o, RedirectorAgent.Snapshot control, PlaneSnapshot plane) {
+    ArrayNode table = o.putArray("table");
+    if (control == null) {
+      for (PlaneSnapshot.Service s : plane.services()) {
+        ArrayNode c = service(table, s.address(), s.protocol(), s.port());
+        for (PlaneSnapshot.Target t : s.targets()) {
+          c.addObject()
+              .put("host_server", Ipv4Header.formatAddress(t.hostServer()))
+              .put("source", "static")
+              .put("weight", t.weight())
+              .put("selected", t.weight() > 0);
+        }
+      }
+      return;
+    }
+    for (Map.Entry<Long, List<Rib.Candidate>> e : control.table().entrySet()) {
+      long s = e.getKey();
+      ArrayNode c =
+          service(table, Entry.serviceOrigin(s), Entry.serviceProtocol(s), Entry.servicePort(s));
+      for (Rib.Candidate k : e.getValue()) {
+        c.addObject()
+            .put("host_server", Addresses.format(k.hostServer()))
+            .put("distance", k.distance())
+            .put("source", source(k.via()))
+            .put("weight", k.weight())
+            .put("load", k.load())
+            .put("selected", k.selected());
+      }
+    }
+  }
+
+  /** Where a candidate came from, as the text table says it. */
+  static String source(int via) {
+    return via == -1 ? "static" : via == 0 ? "direct" : "via " + Addresses.format(via);
+  }
+
+  private static ArrayNode service(ArrayNode table, int address, int protocol, int port) {
+    return table
+        .addObject()
+        .put(
+            "service", net.hydranet.router.metrics.ForwardingMetrics.label(address, protocol, port))
+        .put("address", Ipv4Header.formatAddress(address))
+        .put("port", port)
+        .put("protocol", protocol == Ipv4Header.PROTOCOL_TCP ? "tcp" : "udp")
+        .putArray("candidates");
+  }
+
+  private static void peers(ObjectNode o, RedirectorAgent.Snapshot control) {
+    ArrayNode hs = o.putArray("host_servers");
+    ArrayNode peers = o.putArray("peers");
+    if (control != null) {
+      control.hostServers().forEach((a, d) -> state(hs, a, d));
+      control.peers().forEach((a, d) -> state(peers, a, d));
+    }
+  }
+
+  private static void state(ArrayNode to, int address, String state) {
+    to.addObject().put("address", Addresses.format(address)).put("state", state);
+  }
+
+  private static void counters(ObjectNode o, RedirectorAgent.Snapshot control) {
+    ObjectNode c = o.putObject("control_counters");
+    if (control != null) {
+      control.counters().forEach(c::put);
+    }
+  }
+
+  private static void flows(ObjectNode o, PlaneSnapshot p) {
+    ObjectNode f = o.putObject("flows");
+    f.put("live", p.flows());
+    ObjectNode by = f.putObject("per_target");
+    p.flowsPerTarget()
+        .forEach((t, n) -> by.put(t == 0 ? "origin" : Ipv4Header.formatAddress(t), n));
+  }
+
+  private static void status(ObjectNode o, PlaneSnapshot p) {
+    ArrayNode services = o.putArray("redirects");
+    for (PlaneSnapshot.Service s : p.services()) {
+      ObjectNode n =
+          services
+              .addObject()
+              .put("service", s.label())
+              .put("packets", s.packets())
+              .put("bytes", s.bytes());
+      ArrayNode t = n.putArray("host_servers");
+      for (PlaneSnapshot.Target x : s.targets()) {
+        t.addObject()
+            .put("address", Ipv4Header.formatAddress(x.hostServer()))
+            .put("weight", x.weight())
+            .put("packets", x.packets())
+            .put("bytes", x.bytes());
+      }
+    }
+    ObjectNode c = o.putObject("counters");
+    p.counters().forEach(c::put);
+  }
+
+  /** Live flows in the connection table per target, counted on the forwarding thread. */
+  static String flows(PlaneSnapshot p) {
+    StringBuilder sb = new StringBuilder("flows per target (connection table)\n");
+    if (p.flowsPerTarget().isEmpty()) {
+      sb.append("  (none)\n");
+    }
+    p.flowsPerTarget()
+        .forEach(
+            (t, n) ->
+                sb.append(
+                    String.format(
+                        "  %-15s %d%n", t == 0 ? "origin" : Ipv4Header.formatAddress(t), n)));
+    return sb.toString();
+  }
+
+  /** The forwarding plane's table and counters as text, read on the forwarding thread. */
+  static String status(ForwardingPlane plane) throws Exception {
+    CompletableFuture<String> f = new CompletableFuture<>();
+    plane.snapshot(
+        p -> {
+          ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+          try (PrintStream ps = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+            Summary.print(ps, p);
+          }
+          f.complete(bytes.toString(StandardCharsets.UTF_8));
+        });
+    return f.get(2, TimeUnit.SECONDS);
+  }
+}

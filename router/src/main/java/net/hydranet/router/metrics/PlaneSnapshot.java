@@ -1,0 +1,121 @@
+package net.hydranet.router.metrics;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import net.hydranet.forwarding.ForwardingPlane;
+import net.hydranet.forwarding.counter.Counter;
+import net.hydranet.forwarding.counter.Counters;
+import net.hydranet.forwarding.table.RedirectorTable;
+
+/**
+ * The forwarding plane's table, counters and (optionally) live flows per target as of one moment,
+ * read on the forwarding thread as a queued command: the views of {@code hydranet ctl}, the status
+ * page and the per-host-server meters all read this copy rather than the thread's own arrays.
+ *
+ * @param services every service in the table, in index order
+ * @param counters every counter of {@link Counter}, by metric name, zero or not
+ * @param flowsPerTarget live connection-table flows by target (0 = the origin), unsigned order;
+ *     empty when not asked for
+ * @param flows live flows in the connection table
+ * @param evictedFlows flows forgotten because the table was full
+ */
+public record PlaneSnapshot(
+    long takenMillis,
+    List<Service> services,
+    Map<String, Long> counters,
+    Map<Integer, Integer> flowsPerTarget,
+    int flows,
+    long evictedFlows) {
+
+  /** One service and its host servers. */
+  public record Service(
+      int address, int protocol, int port, long packets, long bytes, List<Target> targets) {
+    public String label() {
+      return ForwardingMetrics.label(address, protocol, port);
+    }
+  }
+
+  /**
+   * One host server of a service, its weight, what was sent to it and its live flows (-1 when the
+   * snapshot did not walk the connection table).
+   */
+  public record Target(int hostServer, int weight, long packets, long bytes, int flows) {}
+
+  /**
+   * Takes a snapshot; with {@code flows}, walks the connection table too (one pass over its live
+   * entries, on the forwarding thread: keep it to seconds apart, not per request).
+   *
+   * @throws TimeoutException when the forwarding thread did not answer within 2 s
+   */
+  public static PlaneSnapshot take(ForwardingPlane plane, boolean flows)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    CompletableFuture<PlaneSnapshot> f = new CompletableFuture<>();
+    plane.snapshot(p -> f.complete(read(p, flows)));
+    return f.get(2, TimeUnit.SECONDS);
+  }
+
+  /** The read itself; only on the forwarding thread, or on a plane that is not running. */
+  public static PlaneSnapshot read(ForwardingPlane p, boolean flows) {
+    RedirectorTable table = p.redirects();
+    Map<Integer, Integer> byTarget = new TreeMap<>(Integer::compareUnsigned);
+    Map<Long, Integer> byServiceTarget = new HashMap<>();
+    if (flows) {
+      p.path()
+          .flows()
+          .forEachLiveFlow(
+              System.nanoTime(),
+              (destination, protocol, port, target) -> {
+                byTarget.merge(target, 1, Integer::sum);
+                int s = table.lookup(destination, protocol, port);
+                if (s != RedirectorTable.NOT_FOUND && target != 0) {
+                  byServiceTarget.merge(((long) s << 32) | (target & 0xFFFFFFFFL), 1, Integer::sum);
+                }
+              });
+    }
+    List<Service> services = new ArrayList<>();
+    table.forEach(
+        s -> {
+          List<Target> targets = new ArrayList<>();
+          for (int i = 0; i < table.hostServerCount(s); i++) {
+            targets.add(
+                new Target(
+                    table.hostServer(s, i),
+                    table.weight(s, i),
+                    table.packets(s, i),
+                    table.bytes(s, i),
+                    flows
+                        ? byServiceTarget.getOrDefault(
+                            ((long) s << 32) | (table.hostServer(s, i) & 0xFFFFFFFFL), 0)
+                        : -1));
+          }
+          services.add(
+              new Service(
+                  table.address(s),
+                  table.protocol(s),
+                  table.port(s),
+                  table.packets(s),
+                  table.bytes(s),
+                  List.copyOf(targets)));
+        });
+    Map<String, Long> counters = new TreeMap<>();
+    Counters c = p.counters();
+    for (int i = 0; i < Counter.count(); i++) {
+      counters.put(Counter.of(i).metricName(), c.get(i));
+    }
+    return new PlaneSnapshot(
+        System.currentTimeMillis(),
+        List.copyOf(services),
+        Collections.unmodifiableMap(counters),
+        Collections.unmodifiableMap(byTarget),
+        p.path().flows().size(),
+        p.path().flows().evicted());
+  }
+}
