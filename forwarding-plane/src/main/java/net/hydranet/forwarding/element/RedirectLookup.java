@@ -16,6 +16,16 @@ import org.agrona.MutableDirectBuffer;
  * table that keeps a flow where its first packet went: service lookup, flow pinning and release,
  * the consistent choice for new flows, and the steering of ICMP errors about redirected flows. It
  * owns the {@link FlowTable}; the redirector table is the control plane's, read here.
+ *
+ * <p><b>Floods.</b> A SYN is a claim, not a connection: a flood of SYNs from random sources would
+ * otherwise fill the table and, once it is full, evict the least recently used flows — idle
+ * established connections first. So a SYN never evicts: when the table is full, a SYN's flow is not
+ * recorded (counted {@code flows_syn_not_recorded}) and follows the consistent hash, which chooses
+ * as the table would have while the host-server set stands; its connection is recorded by its first
+ * packet without SYN, evidence that the handshake completed, which evicts as before (IPVS's {@code
+ * drop_entry} idea of sparing established entries, in its simplest form; Katran stops inserting
+ * above a rate of new flows instead). What a flood can still do is fill the room the table has
+ * left, and UDP, having no handshake, is recorded as it comes.
  */
 public final class RedirectLookup implements Element {
   /** To the origin: forward as addressed ({@link PacketContext#target} 0). */
@@ -201,10 +211,22 @@ public final class RedirectLookup implements Element {
     }
     int target =
         service == RedirectorTable.NOT_FOUND ? 0 : redirects.select(service, packet.flowHash);
-    if (!ending && (syn || service != RedirectorTable.NOT_FOUND)) {
+    if (!ending && (syn || service != RedirectorTable.NOT_FOUND) && !(syn && fullForSyn())) {
       flows.insert(hi, lo, target, now, tcp ? tcpIdleNanos : udpIdleNanos);
     }
     return target;
+  }
+
+  /**
+   * True when the table is full, so a SYN's flow is not recorded (and counted): a SYN never evicts.
+   * A table that is off (capacity 0) records nothing and counts nothing.
+   */
+  private boolean fullForSyn() {
+    if (flows.capacity() == 0 || flows.size() < flows.capacity()) {
+      return false;
+    }
+    counters.increment(Counter.FLOWS_SYN_NOT_RECORDED);
+    return true;
   }
 
   /**
@@ -218,7 +240,9 @@ public final class RedirectLookup implements Element {
     long lo = FlowTable.keyLo(packet.protocol, packet.sourcePort, packet.destinationPort);
     int entry = flows.find(hi, lo, now);
     if (entry == FlowTable.NOT_FOUND) {
-      flows.insert(hi, lo, 0, now, tcpIdleNanos);
+      if (!fullForSyn()) {
+        flows.insert(hi, lo, 0, now, tcpIdleNanos);
+      }
     } else if (flows.closing(entry)) {
       // A new connection on a 5-tuple whose last one ended: pinned afresh.
       flows.closing(entry, false);

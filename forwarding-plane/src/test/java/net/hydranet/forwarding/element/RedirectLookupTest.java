@@ -143,4 +143,56 @@ class RedirectLookupTest {
     assertEquals(RedirectLookup.ORIGIN, lookup.steerIcmpError(slot, packet(length)));
     assertEquals(0, counters.get(Counter.ICMP_ERRORS_STEERED));
   }
+
+  @Test
+  void shouldNotLetASynFloodFromRandomSourcesEvictEstablishedFlows() {
+    RedirectLookup small =
+        new RedirectLookup(
+            TestFrames.context(1500).flowCapacity(16).conclude(), counters, redirects);
+    small.tick(1_000_000_000L);
+    serve(HOST_SERVER, HS2);
+    int established = 8;
+    int[] pinned = new int[established];
+    for (int i = 0; i < established; i++) {
+      small.process(slot, packet(tcp(slot, ORIGIN, 20_000 + i, HTTP, TcpHeader.FLAG_SYN, 0)));
+      pinned[i] = packet.target;
+      small.process(slot, packet(tcp(slot, ORIGIN, 20_000 + i, HTTP, TcpHeader.FLAG_ACK, 0)));
+    }
+    java.util.Random random = new java.util.Random(23);
+    int flood = 10_000;
+    for (int i = 0; i < flood; i++) {
+      tcp(slot, ORIGIN, random.nextInt(65_536), HTTP, TcpHeader.FLAG_SYN, 0);
+      Ipv4Header.source(slot, ipOffset(), ip(198, 18, 100 + random.nextInt(50), 1 + i % 250));
+      Ipv4Header.updateChecksum(slot, ipOffset());
+      small.process(slot, packet(EthernetHeader.LENGTH + 40));
+    }
+    assertEquals(16, small.flows().size());
+    assertEquals(0, counters.get(Counter.FLOWS_EVICTED));
+    assertEquals(flood - (16 - established), counters.get(Counter.FLOWS_SYN_NOT_RECORDED));
+
+    // The set changes: every established connection still finds its own host server.
+    serve(HOST_SERVER, HS2, HS3);
+    for (int i = 0; i < established; i++) {
+      small.process(slot, packet(tcp(slot, ORIGIN, 20_000 + i, HTTP, TcpHeader.FLAG_ACK, 10)));
+      assertEquals(pinned[i], packet.target, "established flow " + i);
+    }
+  }
+
+  @Test
+  void shouldRecordAFullTablesUnrecordedSynByItsFirstAckEvictingAsBefore() {
+    RedirectLookup small =
+        new RedirectLookup(
+            TestFrames.context(1500).flowCapacity(2).conclude(), counters, redirects);
+    small.tick(1_000_000_000L);
+    serve(HOST_SERVER);
+    for (int port = 1; port <= 3; port++) {
+      small.process(slot, packet(tcp(slot, ORIGIN, port, HTTP, TcpHeader.FLAG_SYN, 0)));
+    }
+    assertEquals(1, counters.get(Counter.FLOWS_SYN_NOT_RECORDED));
+    assertEquals(0, counters.get(Counter.FLOWS_EVICTED));
+    small.process(slot, packet(tcp(slot, ORIGIN, 3, HTTP, TcpHeader.FLAG_ACK, 0)));
+    assertEquals(HOST_SERVER, packet.target);
+    assertEquals(1, counters.get(Counter.FLOWS_EVICTED));
+    assertEquals(2, small.flows().size());
+  }
 }
