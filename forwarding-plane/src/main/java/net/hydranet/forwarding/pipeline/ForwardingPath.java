@@ -43,8 +43,8 @@ import org.agrona.MutableDirectBuffer;
  *      TCP/UDP → RedirectLookup (service, FlowTable, Maglev) ─┬─ host server → redirect
  *                                                             └─ origin → forward
  *      other → forward
- *   redirect: IpOutput.route(host server) → DecIpTtl → MssClamp → IpipEncap → IpOutput
- *   forward:  IpOutput.route(destination) → DF and too big? → DecIpTtl → MssClamp (SYN-ACK) → IpOutput
+ *   redirect: IpOutput.route(host server) → TTL − 1 → MssClamp → IpipEncap → IpOutput
+ *   forward:  IpOutput.route(destination) → DF and too big? → TTL − 1 → MssClamp (SYN-ACK) → IpOutput
  *   IpOutput: MTU? whole : DF ? frag-needed : IpFragmenter → Egress (ARP, Ethernet, TX)
  * </pre>
  *
@@ -91,7 +91,8 @@ public final class ForwardingPath implements FrameProcessor {
     this.neighbours = neighbours;
     this.classifier = new EtherClassifier(counters, Counter.DROP_TRUNCATED_ETHERNET.id(), true);
     this.mssClamp = new MssClamp(counters);
-    this.encap = new IpipEncap(counters, context.outerTtl(), context.clearDontFragment(), 1);
+    this.encap =
+        new IpipEncap(counters, interfaces, context.outerTtl(), context.clearDontFragment(), 1);
     this.egress = new Egress(counters, interfaces, ports, neighbours);
     this.output =
         new IpOutput(routes, interfaces, new IpFragmenter(counters, FrameSlot.MAX_FRAME), egress);
@@ -257,24 +258,16 @@ public final class ForwardingPath implements FrameProcessor {
   /** To {@link PacketContext#target}, a host server, in IP-in-IP (RFC 2003). */
   private void redirect(MutableDirectBuffer buffer, PacketContext p) {
     int ip = p.l3;
-    int hostServer = p.target;
-    if (output.route(hostServer, p) == IpOutput.NO_ROUTE) {
+    if (output.route(p.target, p) == IpOutput.NO_ROUTE) {
       counters.increment(Counter.DROP_NO_HOST_SERVER_ROUTE);
       return;
     }
-    RouterInterface out = output.egressInterface(p);
     int innerLength = Ipv4Header.totalLength(buffer, ip);
     Ipv4Header.decrementTtl(buffer, ip);
     if (clampMss) {
-      mssClamp.clamp(
-          buffer,
-          ip,
-          p.mtu
-              - Ipv4Header.MIN_LENGTH
-              - Ipv4Header.headerLength(buffer, ip)
-              - TcpHeader.MIN_LENGTH);
+      mssClamp.process(buffer, p);
     }
-    p.l3 = encap.encapsulate(buffer, ip, out.address(), hostServer);
+    encap.process(buffer, p);
     if (output.process(buffer, p) == IpOutput.TOO_BIG) {
       // RFC 1191 §4: tell the source the MTU it must use, which is ours less the tunnel header.
       restoreTtl(buffer, ip);
@@ -329,35 +322,35 @@ public final class ForwardingPath implements FrameProcessor {
       return;
     }
     Ipv4Header.decrementTtl(buffer, ip);
-    if (fits && clampMss) {
-      clampSynAckOfService(buffer, ip, p.mtu);
+    if (fits && clampMss && isSynFromService(buffer, ip)) {
+      mssClamp.process(buffer, p);
     }
     output.process(buffer, p);
     counters.increment(Counter.FORWARDED);
   }
 
   /**
-   * A SYN-ACK from a replicated service's address and port (the origin answering a flow the table
-   * did not redirect) gets the same clamp as redirected SYNs: its MSS bounds what the client sends
-   * on that flow, and a tunnel may carry the service's flows. A cheap test first — only SYNs reach
-   * the table lookup — so plain forwarding pays one flag read.
+   * Whether this is a SYN-ACK from a replicated service's address and port (the origin answering a
+   * flow the table did not redirect): it gets the same clamp as redirected SYNs: its MSS bounds
+   * what the client sends on that flow, and a tunnel may carry the service's flows. A cheap test
+   * first — only SYNs reach the table lookup — so plain forwarding pays one flag read.
    */
-  private void clampSynAckOfService(MutableDirectBuffer buffer, int ip, int mtu) {
+  private boolean isSynFromService(MutableDirectBuffer buffer, int ip) {
     if (Ipv4Header.protocol(buffer, ip) != Ipv4Header.PROTOCOL_TCP
         || Ipv4Header.isFragment(buffer, ip)) {
-      return;
+      return false;
     }
     int headerLength = Ipv4Header.headerLength(buffer, ip);
     int tcp = ip + headerLength;
     if (Ipv4Header.totalLength(buffer, ip) - headerLength < TcpHeader.MIN_LENGTH
         || (TcpHeader.flags(buffer, tcp) & TcpHeader.FLAG_SYN) == 0) {
-      return;
+      return false;
     }
-    int source = Ipv4Header.source(buffer, ip);
-    if (redirects.lookup(source, Ipv4Header.PROTOCOL_TCP, TcpHeader.sourcePort(buffer, tcp))
-        != RedirectorTable.NOT_FOUND) {
-      mssClamp.clamp(buffer, ip, mtu - Ipv4Header.MIN_LENGTH - headerLength - TcpHeader.MIN_LENGTH);
-    }
+    return redirects.lookup(
+            Ipv4Header.source(buffer, ip),
+            Ipv4Header.PROTOCOL_TCP,
+            TcpHeader.sourcePort(buffer, tcp))
+        != RedirectorTable.NOT_FOUND;
   }
 
   /** Undoes {@link Ipv4Header#decrementTtl} so an ICMP error quotes the datagram as received. */
