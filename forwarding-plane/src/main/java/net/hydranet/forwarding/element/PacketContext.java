@@ -61,7 +61,11 @@ public final class PacketContext {
 
   /** Starts a new frame: every field another frame may have set is cleared. */
   public void reset(RouterInterface ingress, int frame, int length) {
-    this.ingress = ingress;
+    if (this.ingress != ingress) {
+      // Stored only when it changes: a reference store into this long-lived object costs a G1
+      // post-write barrier (a StoreLoad fence when the card is not young), per frame.
+      this.ingress = ingress;
+    }
     this.frame = frame;
     this.length = length;
     destinationMac = 0;
