@@ -59,7 +59,11 @@ public final class PacketContext {
   public int nextHop;
   public int mtu;
 
-  /** Starts a new frame: every field another frame may have set is cleared. */
+  /**
+   * Starts a new frame. The decision — service and target — is cleared, so a frame can never go
+   * where the previous one went; every other field is written by the element named beside it before
+   * any later element reads it, and is left as it is (each store is a store per packet).
+   */
   public void reset(RouterInterface ingress, int frame, int length) {
     if (this.ingress != ingress) {
       // Stored only when it changes: a reference store into this long-lived object costs a G1
@@ -68,20 +72,7 @@ public final class PacketContext {
     }
     this.frame = frame;
     this.length = length;
-    destinationMac = 0;
-    l3 = 0;
-    available = 0;
-    source = 0;
-    destination = 0;
-    protocol = 0;
-    sourcePort = 0;
-    destinationPort = 0;
-    tcpFlags = 0;
-    flowHash = 0;
     service = -1;
     target = 0;
-    egressInterface = -1;
-    nextHop = 0;
-    mtu = 0;
   }
 }
