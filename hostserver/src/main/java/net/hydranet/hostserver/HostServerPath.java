@@ -1,12 +1,12 @@
 package net.hydranet.hostserver;
 
-import java.nio.ByteOrder;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.element.CheckIpHeader;
+import net.hydranet.forwarding.element.EtherClassifier;
 import net.hydranet.forwarding.element.IpReassembler;
+import net.hydranet.forwarding.element.PacketContext;
 import net.hydranet.forwarding.element.Verdict;
 import net.hydranet.forwarding.pipeline.FrameProcessor;
-import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -24,6 +24,8 @@ public final class HostServerPath implements FrameProcessor {
   private final int address;
   private final Counters counters;
   private final Counters outerChecks;
+  private final PacketContext packet = new PacketContext();
+  private final EtherClassifier classifier;
   private final CheckIpHeader checkOuter;
   private final CheckIpHeader checkInner;
   private final IpReassembler reassembler;
@@ -47,6 +49,9 @@ public final class HostServerPath implements FrameProcessor {
     this.address = address;
     this.counters = counters;
     this.outerChecks = new Counters();
+    // The redirector's classifier, without its MAC filter: the capture's kernel filter already
+    // took only IP-in-IP to this host, and the kernel has its own copy of every frame anyway.
+    this.classifier = new EtherClassifier(counters, HostServerCounter.DROP_BAD_OUTER.id(), false);
     this.checkOuter = new CheckIpHeader(outerChecks);
     this.checkInner = new CheckIpHeader(outerChecks);
     this.reassembler = new IpReassembler(reassemblyContexts, 9_100, reassemblyTimeoutNanos);
@@ -82,19 +87,14 @@ public final class HostServerPath implements FrameProcessor {
   @Override
   public void process(MutableDirectBuffer buffer, int offset, int length, int ingress) {
     count(HostServerCounter.RX_FRAMES);
-    if (length < EthernetHeader.LENGTH) {
-      count(HostServerCounter.DROP_BAD_OUTER);
-      return;
+    packet.reset(null, offset, length);
+    int port = classifier.process(buffer, packet);
+    if (port == EtherClassifier.DROP) {
+      return; // shorter than its link header: counted as a bad outer frame
     }
-    int type = EthernetHeader.type(buffer, offset);
-    int ip = offset + EthernetHeader.LENGTH;
-    if (type == EthernetHeader.TYPE_VLAN && length >= EthernetHeader.VLAN_LENGTH) {
-      type =
-          buffer.getShort(offset + EthernetHeader.VLAN_TYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-      ip = offset + EthernetHeader.VLAN_LENGTH;
-    }
-    int available = offset + length - ip;
-    if (type != EthernetHeader.TYPE_IPV4
+    int ip = packet.l3;
+    int available = packet.available;
+    if (port != EtherClassifier.IPV4
         || available < Ipv4Header.MIN_LENGTH
         || Ipv4Header.protocol(buffer, ip) != Ipv4Header.PROTOCOL_IPIP
         || Ipv4Header.destination(buffer, ip) != address) {

@@ -45,6 +45,11 @@ public enum Counter {
   FLOWS_CREATED("flows_created", Kind.WORK),
   FLOWS_EXPIRED("flows_expired", Kind.WORK),
   FLOWS_EVICTED("flows_evicted", Kind.WORK),
+  /**
+   * A SYN whose new flow was not recorded because the connection table was full: a SYN never
+   * evicts, so a SYN flood cannot push established flows out (RedirectLookup).
+   */
+  FLOWS_SYN_NOT_RECORDED("flows_syn_not_recorded", Kind.WORK),
   FRAGMENTS_HELD("fragments_held", Kind.WORK),
   FRAGMENTS_MATCHED("fragments_matched", Kind.WORK),
   FRAGMENTS_TIMED_OUT("fragments_timed_out", Kind.WORK),

@@ -107,6 +107,19 @@ public final class IcmpErrorSender {
     return true;
   }
 
+  /**
+   * The tail every "cannot deliver" shares: the error (when the rules above allow one) and the
+   * datagram's drop, counted as {@code drop}.
+   *
+   * @return {@link Verdict#DROP}
+   */
+  public int reject(
+      DirectBuffer buffer, int offset, int type, int code, int rest, Counter sent, Counter drop) {
+    send(buffer, offset, type, code, rest, sent);
+    counters.increment(drop);
+    return Verdict.DROP;
+  }
+
   private static boolean isNonFirstFragment(DirectBuffer buffer, int offset) {
     return Ipv4Header.fragmentOffset(buffer, offset) != 0;
   }

@@ -1,5 +1,6 @@
 package net.hydranet.forwarding.element;
 
+import net.hydranet.forwarding.config.RouterInterface;
 import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.wire.Ipv4Header;
@@ -11,17 +12,41 @@ import org.agrona.MutableDirectBuffer;
  * server, protocol 4, TOS copied, DF copied from the inner header (unless the paper's clear-DF mode
  * is on), a fresh identification, and the configured TTL.
  */
-public final class IpipEncap {
+public final class IpipEncap implements Element {
   private final Counters counters;
+  private final RouterInterface[] interfaces;
   private final int outerTtl;
   private final boolean clearDontFragment;
   private int nextId;
 
-  public IpipEncap(Counters counters, int outerTtl, boolean clearDontFragment, int firstId) {
+  /**
+   * @param interfaces the router's, by index: the outer source is the egress interface's address
+   */
+  public IpipEncap(
+      Counters counters,
+      RouterInterface[] interfaces,
+      int outerTtl,
+      boolean clearDontFragment,
+      int firstId) {
     this.counters = counters;
+    this.interfaces = interfaces;
     this.outerTtl = outerTtl;
     this.clearDontFragment = clearDontFragment;
     this.nextId = firstId;
+  }
+
+  /**
+   * As an element: wraps the datagram at {@link PacketContext#l3} for the host server {@link
+   * PacketContext#target}, from the address of the interface {@link IpOutput#route} chose, and
+   * moves {@code l3} to the outer header.
+   *
+   * @return {@link Verdict#CONTINUE}
+   */
+  @Override
+  public int process(MutableDirectBuffer buffer, PacketContext packet) {
+    packet.l3 =
+        encapsulate(buffer, packet.l3, interfaces[packet.egressInterface].address(), packet.target);
+    return Verdict.CONTINUE;
   }
 
   /**

@@ -14,11 +14,31 @@ import org.agrona.MutableDirectBuffer;
  * fragile). The TCP checksum is patched incrementally (RFC 1624), so the payload is never
  * re-summed.
  */
-public final class MssClamp {
+public final class MssClamp implements Element {
   private final Counters counters;
 
   public MssClamp(Counters counters) {
     this.counters = counters;
+  }
+
+  /**
+   * As an element: clamps a SYN at {@link PacketContext#l3} to the largest segment that fits a
+   * tunnel over the route's {@link PacketContext#mtu} (the MTU less an outer header, the IP header
+   * and a minimal TCP header).
+   *
+   * @return {@link Verdict#CONTINUE}: the datagram goes on, clamped or not
+   */
+  @Override
+  public int process(MutableDirectBuffer buffer, PacketContext packet) {
+    int ip = packet.l3;
+    clamp(
+        buffer,
+        ip,
+        packet.mtu
+            - Ipv4Header.MIN_LENGTH
+            - Ipv4Header.headerLength(buffer, ip)
+            - TcpHeader.MIN_LENGTH);
+    return Verdict.CONTINUE;
   }
 
   /**

@@ -1,0 +1,97 @@
+package net.hydranet.forwarding.element;
+
+import net.hydranet.forwarding.config.RouterInterface;
+import net.hydranet.forwarding.table.RouteTable;
+import net.hydranet.forwarding.wire.Ipv4Header;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * Every datagram the redirector sends leaves through here: route → next hop → MTU → DF? the
+ * caller's frag-needed : {@link IpFragmenter} → {@link Egress}. Forwarding, redirection (with the
+ * outer header) and the echo reply share it; what each does when there is no route or the datagram
+ * is too big differs (which ICMP error, which TTL the quote shows), so those are ports the caller
+ * answers, with {@link IcmpErrorSender#reject}.
+ */
+public final class IpOutput implements Element {
+  /** On its way: sent, queued for ARP, or sent as fragments. */
+  public static final int SENT = 0;
+
+  /** {@link #route}: no route to the address. */
+  public static final int NO_ROUTE = 1;
+
+  /** {@link #route}: {@link PacketContext#egressInterface}, next hop and MTU are set. */
+  public static final int ROUTED = 2;
+
+  /** Larger than the MTU with DF set: nothing was sent. */
+  public static final int TOO_BIG = 3;
+
+  private final RouteTable routes;
+  private final RouterInterface[] interfaces;
+  private final IpFragmenter fragmenter;
+  private final Egress egress;
+
+  // Where the fragmenter's pieces go: set just before fragment(), read by the sink it calls.
+  private int fragmentInterface;
+  private int fragmentNextHop;
+  private final IpFragmenter.FragmentSink fragmentSink = this::sendFragment;
+
+  public IpOutput(
+      RouteTable routes, RouterInterface[] interfaces, IpFragmenter fragmenter, Egress egress) {
+    this.routes = routes;
+    this.interfaces = interfaces;
+    this.fragmenter = fragmenter;
+    this.egress = egress;
+  }
+
+  /**
+   * Looks up the route to {@code address}; the next hop is the route's gateway, or the address
+   * itself on a connected network.
+   *
+   * @return {@link #ROUTED} or {@link #NO_ROUTE}
+   */
+  public int route(int address, PacketContext packet) {
+    int route = routes.lookup(address);
+    if (route == RouteTable.NOT_FOUND) {
+      return NO_ROUTE;
+    }
+    int ifIndex = routes.interfaceIndex(route);
+    int gateway = routes.nextHop(route);
+    packet.egressInterface = ifIndex;
+    packet.nextHop = gateway == 0 ? address : gateway;
+    packet.mtu = interfaces[ifIndex].mtu();
+    return ROUTED;
+  }
+
+  /** The interface {@link #route} chose. */
+  public RouterInterface egressInterface(PacketContext packet) {
+    return interfaces[packet.egressInterface];
+  }
+
+  /**
+   * Sends the datagram at {@link PacketContext#l3} along the route {@link #route} set: whole if it
+   * fits the MTU, else in fragments unless DF forbids it.
+   *
+   * @return {@link #SENT} or {@link #TOO_BIG}
+   */
+  @Override
+  public int process(MutableDirectBuffer buffer, PacketContext packet) {
+    int ip = packet.l3;
+    int length = Ipv4Header.totalLength(buffer, ip);
+    if (length <= packet.mtu) {
+      egress.send(buffer, ip, length, packet.egressInterface, packet.nextHop);
+      return SENT;
+    }
+    if (Ipv4Header.dontFragment(buffer, ip)) {
+      return TOO_BIG;
+    }
+    fragmentInterface = packet.egressInterface;
+    fragmentNextHop = packet.nextHop;
+    fragmenter.fragment(buffer, ip, packet.mtu, fragmentSink);
+    return SENT;
+  }
+
+  private void sendFragment(UnsafeBuffer buffer, int ipOffset, int ipLength) {
+    egress.send(buffer, ipOffset, ipLength, fragmentInterface, fragmentNextHop);
+  }
+}

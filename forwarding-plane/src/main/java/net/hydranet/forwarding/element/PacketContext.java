@@ -1,0 +1,78 @@
+package net.hydranet.forwarding.element;
+
+import net.hydranet.forwarding.config.RouterInterface;
+
+/**
+ * What the elements learn about the frame in hand and pass along the chain (Click's packet
+ * annotations): one per path, allocated once and {@link #reset} at the start of every frame, so no
+ * element keeps another's per-packet state in its own fields.
+ *
+ * <p>Each field says which element writes it; later elements only read it.
+ */
+public final class PacketContext {
+  /** The interface the frame came in on (the path, at reset). */
+  public RouterInterface ingress;
+
+  /** Offset and captured length of the frame (the path, at reset). */
+  public int frame;
+
+  public int length;
+
+  /** Ethernet destination, network header offset and bytes from there to the frame's end. */
+  public long destinationMac;
+
+  /**
+   * Offset of the network header the next element works on ({@link EtherClassifier}); moved to the
+   * outer header by encapsulation.
+   */
+  public int l3;
+
+  public int available;
+
+  /** The IPv4 addresses ({@link IpInput}). */
+  public int source;
+
+  public int destination;
+
+  /**
+   * The transport 5-tuple's rest, the TCP flags and the flow hash ({@link RedirectLookup}); {@code
+   * protocol} is -1 for a first fragment too short to carry ports.
+   */
+  public int protocol;
+
+  public int sourcePort;
+  public int destinationPort;
+  public int tcpFlags;
+  public int flowHash;
+
+  /**
+   * The redirector table's service (or its NOT_FOUND) and the target: 0 the origin, else a host
+   * server ({@link RedirectLookup}).
+   */
+  public int service;
+
+  public int target;
+
+  /** The route's interface, next hop and that interface's MTU ({@link IpOutput#route}). */
+  public int egressInterface;
+
+  public int nextHop;
+  public int mtu;
+
+  /**
+   * Starts a new frame. The decision — service and target — is cleared, so a frame can never go
+   * where the previous one went; every other field is written by the element named beside it before
+   * any later element reads it, and is left as it is (each store is a store per packet).
+   */
+  public void reset(RouterInterface ingress, int frame, int length) {
+    if (this.ingress != ingress) {
+      // Stored only when it changes: a reference store into this long-lived object costs a G1
+      // post-write barrier (a StoreLoad fence when the card is not young), per frame.
+      this.ingress = ingress;
+    }
+    this.frame = frame;
+    this.length = length;
+    service = -1;
+    target = 0;
+  }
+}
