@@ -348,12 +348,21 @@ class HydraWebServerTest {
   void shouldDropASlowlorisAfterTheHeaderTimeout() throws Exception {
     try (RawClient c = client()) {
       c.send("GET /page.html HTTP/1.1\r\nHost: a\r\n");
-      for (int i = 0; i < 5; i++) {
+      boolean cut = false;
+      for (int i = 0; i < 5 && !cut; i++) {
         Thread.sleep(200);
-        c.send("X"); // a byte now and then: the timeout runs from the head's first byte
+        try {
+          c.send("X"); // a byte now and then: the timeout runs from the head's first byte
+        } catch (IOException e) {
+          // On a loaded machine the five sends can outlast the timeout: the server has already
+          // cut the connection, which is what this test wants to see.
+          cut = true;
+        }
       }
-      c.timeout(5_000);
-      assertTrue(c.closedByServer());
+      if (!cut) {
+        c.timeout(5_000);
+        assertTrue(c.closedByServer());
+      }
     }
     assertEquals(1, server.counter(ServerCounter.TIMEOUTS_HEADER));
     waitForNoConnections();
