@@ -208,7 +208,7 @@ public final class HydraWebMain {
 
   static long size(String v) {
     try {
-      return net.hydranet.control.replica.Resources.parseSize(v);
+      return net.hydranet.replica.Resources.parseSize(v);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--cache-bytes: not a size: " + v, e);
     }

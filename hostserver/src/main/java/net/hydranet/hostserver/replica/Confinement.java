@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import net.hydranet.control.replica.Resources;
+import net.hydranet.replica.Resources;
 
 /**
  * Confines one replica (REPLICAS.md, "Confinement"): cgroup v1 groups {@code <parent>/<name>} of

@@ -1,7 +1,7 @@
 package net.hydranet.hostserver.replica;
 
 import java.security.PublicKey;
-import net.hydranet.control.replica.Resources;
+import net.hydranet.replica.Resources;
 
 /**
  * An origin this host server serves replicas for: its manager's address and key, the addresses its

@@ -1,7 +1,7 @@
 package net.hydranet.hostserver.replica;
 
 import java.nio.file.Path;
-import net.hydranet.control.replica.Bundle;
+import net.hydranet.replica.Bundle;
 
 /** One installed replica: what it runs, where, under which uid, and what became of it. */
 final class Replica {

@@ -3,7 +3,19 @@ package net.hydranet.hostserver.replica;
 /** The replica service's counters: what it did and what it refused or dropped, by cause. */
 public enum ReplicaCounter {
   CONNECTIONS("connections"),
+  /** Refused: the service's {@code maxConnections} were open. */
   CONNECTIONS_OVER_LIMIT("connections_over_limit"),
+  /** Refused after HELLO: the origin had its {@code maxPerOrigin} connections. */
+  ORIGIN_OVER_LIMIT("origin_over_limit"),
+  /** Closed at accept: the address is no configured manager's, so it could never pass HELLO. */
+  REFUSED_UNKNOWN_SOURCE("refused_unknown_source"),
+  /** Refused at accept: {@code maxHandshakes} connections were in their HELLO. */
+  HANDSHAKES_OVER_LIMIT("handshakes_over_limit"),
+  /** The oldest HELLO in progress from an address, closed for a newer one from there. */
+  HANDSHAKES_EVICTED("handshakes_evicted"),
+  /** HELLO not complete within {@code helloTimeoutMillis} of the accept. */
+  HANDSHAKE_TIMEOUTS("handshake_timeouts"),
+  /** HELLO refused: malformed, a wrong key, role or address, or the peer closed. */
   HANDSHAKE_FAILURES("handshake_failures"),
   PROTOCOL_ERRORS("protocol_errors"),
   INSTALLS("installs"),

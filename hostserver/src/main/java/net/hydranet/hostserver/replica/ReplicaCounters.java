@@ -1,7 +1,7 @@
 package net.hydranet.hostserver.replica;
 
 import java.util.concurrent.atomic.AtomicLongArray;
-import net.hydranet.control.replica.Refusal;
+import net.hydranet.replica.Refusal;
 
 /** The replica service's counters and its refusals by reason; read by metrics at scrape time. */
 public final class ReplicaCounters {

@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import net.hydranet.control.replica.Resources;
+import net.hydranet.replica.Resources;
 import org.junit.jupiter.api.Test;
 
 /**

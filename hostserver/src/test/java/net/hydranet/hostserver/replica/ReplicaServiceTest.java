@@ -19,12 +19,12 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import net.hydranet.control.auth.Keys;
-import net.hydranet.control.replica.Bundle;
-import net.hydranet.control.replica.Refusal;
-import net.hydranet.control.replica.ReplicaClient;
-import net.hydranet.control.replica.ReplicaStatus;
-import net.hydranet.control.replica.Resources;
 import net.hydranet.hostserver.replica.fixture.ListenerReplica;
+import net.hydranet.replica.Bundle;
+import net.hydranet.replica.Refusal;
+import net.hydranet.replica.ReplicaClient;
+import net.hydranet.replica.ReplicaStatus;
+import net.hydranet.replica.Resources;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -243,32 +243,136 @@ class ReplicaServiceTest {
 
   @Test
   void shouldSurviveHostileConnections() throws Exception {
-    // Garbage, a stranger's HELLO, a silent connection and a lying frame: each is closed and
-    // counted, and a real manager is served afterwards.
-    try (Socket garbage = new Socket("127.0.0.1", service.port())) {
+    // Garbage, a forged HELLO, a stranger, a silent connection: each is closed and counted, and
+    // a real manager is served afterwards.
+    try (Socket garbage = from(MANAGER)) {
       garbage.getOutputStream().write(new byte[] {0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff});
       garbage.setSoTimeout(5000);
       assertThrows(IOException.class, () -> drain(garbage));
     }
-    // The host server says HELLO first, so these connect, and then find the connection closed.
-    for (ReplicaClient forged :
-        List.of(connect(MANAGER, Keys.generate()), connect(0x7f000009, originKey))) {
-      try (forged) {
-        assertThrows(IOException.class, () -> forged.status("", T));
-      }
+    // The host server says HELLO first, so this connects, and then finds the connection closed.
+    try (ReplicaClient forged = connect(MANAGER, Keys.generate())) {
+      assertThrows(IOException.class, () -> forged.status("", T));
     }
-    try (Socket silent = new Socket("127.0.0.1", service.port())) {
+    // An address that is no manager's is closed at accept: it never even gets our HELLO.
+    assertThrows(IOException.class, () -> connect(0x7f000009, originKey));
+    try (Socket silent = from(MANAGER)) {
       silent.setSoTimeout(5000);
-      assertThrows(IOException.class, () -> drain(silent), "the HELLO timeout closes it");
+      assertThrows(IOException.class, () -> drain(silent), "the HELLO deadline closes it");
     }
     try (ReplicaClient c = connect(MANAGER, originKey)) {
       assertEquals(List.of(), c.status("", T));
       assertRefused(Refusal.NO_SUCH_REPLICA, "nope", c.remove("nope", 0, T));
     }
     ReplicaCounters n = service.counters();
+    assertEquals(2, n.get(ReplicaCounter.HANDSHAKE_FAILURES), "garbage and the forged key");
+    assertEquals(1, n.get(ReplicaCounter.HANDSHAKE_TIMEOUTS), "the silent one");
+    assertEquals(1, n.get(ReplicaCounter.REFUSED_UNKNOWN_SOURCE), "the stranger");
+  }
+
+  /**
+   * Slowloris: a HELLO sent a byte every 300 ms never lets one read wait the 1 s timeout, and took
+   * 30 s under a per-read timeout; the whole HELLO's deadline cuts it at 1 s.
+   */
+  @Test
+  void shouldCutATricklingHelloAtTheDeadline() throws Exception {
+    try (Socket slow = from(MANAGER)) {
+      slow.setSoTimeout(10_000);
+      AtomicInteger sent = new AtomicInteger();
+      Thread trickle =
+          new Thread(
+              () -> {
+                byte[] hello = new byte[4 + 95];
+                hello[3] = 95; // a well-formed length: the host server waits for the rest
+                try {
+                  for (byte b : hello) {
+                    slow.getOutputStream().write(b);
+                    slow.getOutputStream().flush();
+                    sent.incrementAndGet();
+                    Thread.sleep(300);
+                  }
+                } catch (IOException | InterruptedException e) {
+                  // cut
+                }
+              });
+      trickle.setDaemon(true);
+      long t0 = System.nanoTime();
+      trickle.start();
+      assertThrows(IOException.class, () -> drain(slow), "closed by the host server");
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      assertTrue(ms >= 900 && ms < 4000, "cut after " + ms + " ms");
+      assertTrue(sent.get() >= 3 && sent.get() < 99, sent.get() + " bytes sent before the cut");
+    }
+    ReplicaCounters n = service.counters();
+    assertEquals(1, n.get(ReplicaCounter.HANDSHAKE_TIMEOUTS));
+    assertEquals(0, n.get(ReplicaCounter.HANDSHAKE_FAILURES));
+  }
+
+  /**
+   * 70 idle connections from a stranger's address and 70 trickling HELLOs from the manager's own
+   * address (more than the 64 connections the service takes in all): the manager is admitted at
+   * every one of 20 tries, each made after the attacker opened 4 more.
+   */
+  @Test
+  void shouldAdmitTheManagerPastManyIdleAndSlowConnections() throws Exception {
+    List<Socket> attack = new ArrayList<>();
+    try {
+      for (int i = 0; i < 70; i++) {
+        attack.add(from(0x7f000009));
+        attack.add(slowHello(MANAGER));
+      }
+      int admitted = 0;
+      for (int i = 0; i < 20; i++) {
+        for (int j = 0; j < 4; j++) {
+          attack.add(slowHello(MANAGER));
+        }
+        try (ReplicaClient c = connect(MANAGER, originKey)) {
+          if (c.status("", T).isEmpty()) {
+            admitted++;
+          }
+        } catch (IOException e) {
+          // not admitted
+        }
+      }
+      assertEquals(20, admitted, "the manager admitted at every try");
+    } finally {
+      attack.forEach(ReplicaServiceTest::closeQuietly);
+    }
+    ReplicaCounters n = service.counters();
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (n.get(ReplicaCounter.REFUSED_UNKNOWN_SOURCE) < 70 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertEquals(70, n.get(ReplicaCounter.REFUSED_UNKNOWN_SOURCE));
+    // Each trickling HELLO beyond the 4 in progress evicts the oldest (unless its 1 s ran out).
     assertTrue(
-        n.get(ReplicaCounter.HANDSHAKE_FAILURES) >= 4,
-        "" + n.get(ReplicaCounter.HANDSHAKE_FAILURES));
+        n.get(ReplicaCounter.HANDSHAKES_EVICTED) >= 50,
+        "evicted " + n.get(ReplicaCounter.HANDSHAKES_EVICTED));
+    assertEquals(0, n.get(ReplicaCounter.CONNECTIONS_OVER_LIMIT));
+    assertEquals(0, n.get(ReplicaCounter.HANDSHAKES_OVER_LIMIT));
+  }
+
+  /** A connection from {@code self} (on lo) to the service. */
+  private Socket from(int self) throws IOException {
+    Socket s = new Socket();
+    s.bind(new InetSocketAddress(ReplicaService.inet(self), 0));
+    s.connect(new InetSocketAddress("127.0.0.1", service.port()), 2000);
+    return s;
+  }
+
+  /** A connection from {@code self} that starts a HELLO and sends nothing more. */
+  private Socket slowHello(int self) throws IOException {
+    Socket s = from(self);
+    s.getOutputStream().write(new byte[] {0, 0});
+    return s;
+  }
+
+  private static void closeQuietly(Socket s) {
+    try {
+      s.close();
+    } catch (IOException e) {
+      // closing
+    }
   }
 
   @Test
@@ -286,7 +390,7 @@ class ReplicaServiceTest {
       try (ReplicaClient other = connect(OTHER_MANAGER, otherKey)) {
         assertEquals(List.of(), other.status("", T), "another origin is still served");
       }
-      assertEquals(1, service.counters().get(ReplicaCounter.CONNECTIONS_OVER_LIMIT));
+      assertEquals(1, service.counters().get(ReplicaCounter.ORIGIN_OVER_LIMIT));
       open.remove(0).close();
       long deadline = System.nanoTime() + 5_000_000_000L;
       boolean served = false;

@@ -8,8 +8,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import net.hydranet.control.replica.Body;
-import net.hydranet.control.replica.ProtocolException;
+import net.hydranet.replica.Body;
+import net.hydranet.replica.ProtocolException;
 
 /**
  * Encodes and strictly decodes {@link AppMessage}s: {@code u8 type} then the fields of REPLICAS.md,

@@ -6,7 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
-import net.hydranet.control.replica.ProtocolException;
+import net.hydranet.replica.ProtocolException;
 
 /**
  * The replica's channel framing: {@code u32 length, payload}, big-endian, payload ≤ {@link

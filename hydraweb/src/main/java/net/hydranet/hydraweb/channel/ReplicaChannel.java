@@ -15,7 +15,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
-import net.hydranet.control.replica.ProtocolException;
 import net.hydranet.hydraweb.AccessRules;
 import net.hydranet.hydraweb.HydraWebServer;
 import net.hydranet.hydraweb.LatencyHistogram;
@@ -24,6 +23,7 @@ import net.hydranet.hydraweb.MissHandler;
 import net.hydranet.hydraweb.ObjectCache;
 import net.hydranet.hydraweb.ServerCounter;
 import net.hydranet.hydraweb.WebObject;
+import net.hydranet.replica.ProtocolException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -7,7 +7,7 @@ import java.security.PrivateKey;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
-import net.hydranet.control.replica.ReplicaClient;
+import net.hydranet.replica.ReplicaClient;
 
 /** {@link HostServerLink} over the replica management protocol's {@link ReplicaClient}. */
 public final class ReplicaClientLink implements HostServerLink {

@@ -9,7 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.nio.channels.Channels;
 import java.util.Arrays;
-import net.hydranet.control.replica.ProtocolException;
+import net.hydranet.replica.ProtocolException;
 import org.junit.jupiter.api.Test;
 
 class ChannelFramingTest {

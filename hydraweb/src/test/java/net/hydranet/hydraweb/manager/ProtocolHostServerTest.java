@@ -15,12 +15,12 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.time.Duration;
-import net.hydranet.control.auth.Keys;
-import net.hydranet.control.replica.Body;
-import net.hydranet.control.replica.Frame;
-import net.hydranet.control.replica.ReplicaSession;
-import net.hydranet.control.replica.RmType;
+import net.hydranet.replica.Body;
+import net.hydranet.replica.Frame;
+import net.hydranet.replica.ReplicaSession;
+import net.hydranet.replica.RmType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,8 +35,8 @@ class ProtocolHostServerTest {
 
   @Test
   void shouldInstallPreheatServeAndRemoveOverTheReplicaManagementProtocol() throws Exception {
-    KeyPair origin = Keys.generate();
-    KeyPair hostKey = Keys.generate();
+    KeyPair origin = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    KeyPair hostKey = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
     Path docroot = Files.createDirectories(tmp.resolve("www"));
     Files.writeString(docroot.resolve("index.html"), "home");
     InMemoryHostServer replicas =

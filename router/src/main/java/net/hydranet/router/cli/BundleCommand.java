@@ -8,7 +8,7 @@ import java.security.PrivateKey;
 import java.util.Base64;
 import java.util.concurrent.Callable;
 import net.hydranet.control.auth.Keys;
-import net.hydranet.control.replica.Bundle;
+import net.hydranet.replica.Bundle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -83,15 +83,15 @@ public final class BundleCommand implements Runnable {
     public Integer call() {
       try {
         var asked =
-            new net.hydranet.control.replica.Resources(
-                net.hydranet.control.replica.Resources.parseSize(memory),
-                net.hydranet.control.replica.Resources.parseCpus(cpus),
+            new net.hydranet.replica.Resources(
+                net.hydranet.replica.Resources.parseSize(memory),
+                net.hydranet.replica.Resources.parseCpus(cpus),
                 pids,
                 files);
         byte[] jar =
-            net.hydranet.control.replica.BundleBuilder.build(
+            net.hydranet.replica.BundleBuilder.build(
                 Files.readAllBytes(app),
-                new net.hydranet.control.replica.BundleBuilder.Declaration(
+                new net.hydranet.replica.BundleBuilder.Declaration(
                     mainClass, origin, ports, arguments, asked));
         Files.write(out, jar);
         var check = Keys.generate();

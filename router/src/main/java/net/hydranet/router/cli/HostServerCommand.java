@@ -13,8 +13,6 @@ import java.util.concurrent.Callable;
 import net.hydranet.control.agent.HostServerAgent;
 import net.hydranet.control.auth.Keys;
 import net.hydranet.control.ctl.CtlServer;
-import net.hydranet.control.replica.ReplicaStatus;
-import net.hydranet.control.replica.Resources;
 import net.hydranet.forwarding.config.ForwardingContext;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.io.FrameSource;
@@ -33,6 +31,8 @@ import net.hydranet.hostserver.replica.Confinement;
 import net.hydranet.hostserver.replica.Launcher;
 import net.hydranet.hostserver.replica.Origin;
 import net.hydranet.hostserver.replica.ReplicaService;
+import net.hydranet.replica.ReplicaStatus;
+import net.hydranet.replica.Resources;
 import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ControlConfig;
 import net.hydranet.router.config.ControlConfigLoader;
@@ -384,7 +384,7 @@ public final class HostServerCommand implements Callable<Integer> {
         sb.append(String.format("  %-28s %d%n", c.metricName(), n.get(c)));
       }
     }
-    for (var r : net.hydranet.control.replica.Refusal.values()) {
+    for (var r : net.hydranet.replica.Refusal.values()) {
       if (n.refusals(r) != 0) {
         sb.append(
             String.format(

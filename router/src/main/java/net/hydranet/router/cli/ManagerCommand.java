@@ -30,7 +30,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Runs HydraWeb's replica manager for an origin (see config/hydraweb-manager.yaml and",
-      "control-plane/REPLICAS.md). Ask it with hydranet ctl --socket PATH status|hits|",
+      "replica-protocol/REPLICAS.md). Ask it with hydranet ctl --socket PATH status|hits|",
       "acked URL-PATH|install [HOST-SERVER]|remove NAME.",
       "",
       "Example:",

@@ -15,9 +15,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import net.hydranet.control.agent.ControlAgent;
-import net.hydranet.control.replica.ReplicaSession;
-import net.hydranet.control.replica.Resources;
 import net.hydranet.control.rib.Rib;
+import net.hydranet.replica.ReplicaSession;
+import net.hydranet.replica.Resources;
 import net.hydranet.router.config.YamlFields.FieldException;
 
 /**

@@ -22,10 +22,10 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import net.hydranet.control.auth.Keys;
-import net.hydranet.control.replica.ReplicaSession;
-import net.hydranet.control.replica.Resources;
 import net.hydranet.hydraweb.manager.ManagerConfig;
 import net.hydranet.hydraweb.manager.PlacementPolicy;
+import net.hydranet.replica.ReplicaSession;
+import net.hydranet.replica.Resources;
 import net.hydranet.router.config.YamlFields.FieldException;
 
 /**

@@ -8,10 +8,10 @@ import io.prometheus.client.GaugeMetricFamily;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Supplier;
-import net.hydranet.control.replica.Refusal;
-import net.hydranet.control.replica.ReplicaStatus;
 import net.hydranet.hostserver.replica.ReplicaCounter;
 import net.hydranet.hostserver.replica.ReplicaCounters;
+import net.hydranet.replica.Refusal;
+import net.hydranet.replica.ReplicaStatus;
 
 /**
  * The replica service's meters ({@code hydranet_replica_*}): installs, removes, exits and kills,

@@ -5,9 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import net.hydranet.control.auth.Keys;
-import net.hydranet.control.replica.Bundle;
-import net.hydranet.control.replica.BundleBuilder;
-import net.hydranet.control.replica.Resources;
+import net.hydranet.replica.Bundle;
+import net.hydranet.replica.BundleBuilder;
+import net.hydranet.replica.Resources;
 
 /**
  * Replica management in a {@link WebNetwork}: the host server's grant to the origin, HydraWeb's

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
-import net.hydranet.control.replica.ReplicaStatus;
 import net.hydranet.hostserver.replica.ReplicaCounters;
+import net.hydranet.replica.ReplicaStatus;
 import org.junit.jupiter.api.Test;
 
 /** The host server's per-replica usage gauges, as a scrape shows them. */

@@ -8,7 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import net.hydranet.control.replica.Resources;
+import net.hydranet.replica.Resources;
 import net.hydranet.router.netns.ExecResult;
 import net.hydranet.router.netns.WebNetwork;
 import net.hydranet.router.netns.WebReplicas;

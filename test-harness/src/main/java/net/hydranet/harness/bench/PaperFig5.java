@@ -8,7 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import net.hydranet.control.replica.Resources;
+import net.hydranet.replica.Resources;
 import net.hydranet.router.netns.ExecResult;
 import net.hydranet.router.netns.WebNetwork;
 import net.hydranet.router.netns.WebReplicas;

@@ -6,8 +6,8 @@ import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.time.Duration;
 import net.hydranet.control.auth.Keys;
-import net.hydranet.control.replica.ReplicaClient;
 import net.hydranet.control.wire.Addresses;
+import net.hydranet.replica.ReplicaClient;
 
 /**
  * Run inside the origin's namespace by {@link HostileIT}: the origin's manager's part of the

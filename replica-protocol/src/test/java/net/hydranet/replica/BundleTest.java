@@ -1,4 +1,4 @@
-package net.hydranet.control.replica;
+package net.hydranet.replica;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -17,7 +17,6 @@ import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import java.util.stream.Stream;
-import net.hydranet.control.auth.Keys;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -25,7 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** Signed bundles: built in memory with java.util.jar, signed, tampered with, opened. */
 class BundleTest {
-  private final KeyPair origin = Keys.generate();
+  private final KeyPair origin = TestKeys.generate();
 
   static Map<String, String> good() {
     Map<String, String> m = new LinkedHashMap<>();
@@ -80,7 +79,7 @@ class BundleTest {
   @Test
   void shouldRefuseAnotherKey() throws Exception {
     byte[] jar = jar(good());
-    byte[] sig = Bundle.sign(jar, Keys.generate().getPrivate());
+    byte[] sig = Bundle.sign(jar, TestKeys.generate().getPrivate());
     assertRefused(Refusal.BAD_SIGNATURE, () -> Bundle.open(jar, sig, origin.getPublic()));
     assertEquals(
         "signature",

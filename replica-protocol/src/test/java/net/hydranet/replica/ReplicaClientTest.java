@@ -1,4 +1,4 @@
-package net.hydranet.control.replica;
+package net.hydranet.replica;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -17,14 +17,13 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
-import net.hydranet.control.auth.Keys;
 import org.junit.jupiter.api.Test;
 
 /** The manager's client against a scripted host server on loopback. */
 class ReplicaClientTest {
   private static final int LOOPBACK = 0x7f000001;
-  private final KeyPair origin = Keys.generate();
-  private final KeyPair hostServer = Keys.generate();
+  private final KeyPair origin = TestKeys.generate();
+  private final KeyPair hostServer = TestKeys.generate();
 
   /** A host server that answers INSTALL with OK, echoes APP, and answers STATUS with one row. */
   private Thread serve(ServerSocket listener, KeyPair managerKey) {
@@ -111,7 +110,7 @@ class ReplicaClientTest {
 
   @Test
   void aHostServerWithAnotherKeyIsRefusedAtHello() throws Exception {
-    KeyPair impostor = Keys.generate();
+    KeyPair impostor = TestKeys.generate();
     try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       serve(listener, origin);
       assertThrows(

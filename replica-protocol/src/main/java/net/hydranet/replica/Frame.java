@@ -1,4 +1,4 @@
-package net.hydranet.control.replica;
+package net.hydranet.replica;
 
 /** One authenticated frame: its type, its sequence number in its direction, and its body. */
 public record Frame(RmType type, long sequence, byte[] body) {

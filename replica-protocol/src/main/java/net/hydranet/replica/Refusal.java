@@ -1,4 +1,4 @@
-package net.hydranet.control.replica;
+package net.hydranet.replica;
 
 /** Why a host server refused a request (the REFUSED frame's reason code). */
 public enum Refusal {

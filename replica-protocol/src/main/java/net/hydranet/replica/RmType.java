@@ -1,4 +1,4 @@
-package net.hydranet.control.replica;
+package net.hydranet.replica;
 
 /** The replica management protocol's frame types (REPLICAS.md, "Frames"). */
 public enum RmType {

@@ -1,4 +1,4 @@
-package net.hydranet.control.replica;
+package net.hydranet.replica;
 
 /**
  * One replica as a host server reports it (STATUS_REPLY): its state, process and what it uses.

@@ -1,4 +1,4 @@
-package net.hydranet.control.replica;
+package net.hydranet.replica;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -12,7 +12,6 @@ import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
-import net.hydranet.control.auth.Keys;
 import org.junit.jupiter.api.Test;
 
 class BundleBuilderTest {
@@ -31,7 +30,7 @@ class BundleBuilderTest {
 
   @Test
   void aBuiltAndSignedBundleOpensWithWhatItDeclared() throws Exception {
-    KeyPair origin = Keys.generate();
+    KeyPair origin = TestKeys.generate();
     Resources asked = new Resources(64L << 20, 500, 64, 256);
     byte[] jar =
         BundleBuilder.build(
@@ -49,8 +48,8 @@ class BundleBuilderTest {
 
   @Test
   void anotherKeysSignatureIsRefusedBeforeTheManifestIsRead() throws Exception {
-    KeyPair origin = Keys.generate();
-    KeyPair stranger = Keys.generate();
+    KeyPair origin = TestKeys.generate();
+    KeyPair stranger = TestKeys.generate();
     byte[] notEvenAJar = "not a jar".getBytes(StandardCharsets.UTF_8);
     Bundle.BundleException e =
         assertThrows(

@@ -1,4 +1,4 @@
-package net.hydranet.control.replica;
+package net.hydranet.replica;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -82,7 +82,7 @@ public final class ReplicaClient implements AutoCloseable {
       socket.bind(new InetSocketAddress(address(selfAddress), 0));
       socket.connect(hostServer, 5000);
       socket.setTcpNoDelay(true);
-      socket.setSoTimeout(5000);
+      long deadline = System.nanoTime() + 5_000_000_000L; // the host server's HELLO, whole
       int expected = toInt(hostServer.getAddress());
       ReplicaSession s =
           ReplicaSession.open(
@@ -99,7 +99,8 @@ public final class ReplicaClient implements AutoCloseable {
                 }
                 return hostServerKey;
               },
-              MAX_INCOMING_FRAME);
+              MAX_INCOMING_FRAME,
+              deadline);
       socket.setSoTimeout(0);
       ReplicaClient c = new ReplicaClient(s, app, events);
       c.reader.start();

@@ -1,4 +1,4 @@
-package net.hydranet.control.replica;
+package net.hydranet.replica;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

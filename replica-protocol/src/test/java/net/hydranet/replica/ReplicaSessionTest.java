@@ -1,4 +1,4 @@
-package net.hydranet.control.replica;
+package net.hydranet.replica;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,7 +22,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import net.hydranet.control.auth.Keys;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,8 +37,8 @@ class ReplicaSessionTest {
   private static final int LIMIT = 1 << 20;
   private static final Duration BOUND = Duration.ofSeconds(10);
 
-  private final KeyPair manager = Keys.generate();
-  private final KeyPair hostServer = Keys.generate();
+  private final KeyPair manager = TestKeys.generate();
+  private final KeyPair hostServer = TestKeys.generate();
   private ServerSocket listener;
   private ExecutorService pool;
 
@@ -101,6 +100,48 @@ class ReplicaSessionTest {
         e.getCause() instanceof ProtocolException,
         "expected a ProtocolException, got " + e.getCause());
     return (ProtocolException) e.getCause();
+  }
+
+  /**
+   * A peer that sends its HELLO a byte every 100 ms never lets one read wait its 3 s timeout; with
+   * a deadline for the whole HELLO the handshake ends when it passes, whatever still trickles in.
+   */
+  @Test
+  void shouldEndATricklingHelloAtItsDeadline() throws Exception {
+    Future<Long> server =
+        pool.submit(
+            () -> {
+              try (Socket s = listener.accept()) {
+                s.setSoTimeout(3000);
+                long t0 = System.nanoTime();
+                assertThrows(
+                    ReplicaSession.HelloTimeoutException.class,
+                    () ->
+                        ReplicaSession.open(
+                            s,
+                            ReplicaSession.ROLE_HOST_SERVER,
+                            HOST_SERVER,
+                            hostServer.getPrivate(),
+                            (address, role, remote) -> manager.getPublic(),
+                            LIMIT,
+                            t0 + 500_000_000L));
+                return (System.nanoTime() - t0) / 1_000_000;
+              }
+            });
+    try (Socket peer = new Socket(listener.getInetAddress(), listener.getLocalPort())) {
+      byte[] hello = new byte[4 + ReplicaSession.MAX_HELLO_FRAME];
+      hello[3] = (byte) ReplicaSession.MAX_HELLO_FRAME;
+      try {
+        for (int i = 0; i < hello.length && !server.isDone(); i++) {
+          peer.getOutputStream().write(hello[i]);
+          Thread.sleep(100);
+        }
+      } catch (IOException e) {
+        // the host server's side closed it
+      }
+      long ms = server.get(5, TimeUnit.SECONDS);
+      assertTrue(ms >= 450 && ms < 1500, "ended after " + ms + " ms");
+    }
   }
 
   @Test
@@ -339,7 +380,7 @@ class ReplicaSessionTest {
 
   @Test
   void shouldRefuseAnUnknownSenderKey() {
-    PrivateKey stranger = Keys.generate().getPrivate();
+    PrivateKey stranger = TestKeys.generate().getPrivate();
     ProtocolException e =
         refusedHandshake(
             stranger,

@@ -1,4 +1,4 @@
-package net.hydranet.control.replica;
+package net.hydranet.replica;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -86,11 +86,73 @@ public final class ReplicaSession implements Closeable {
       Socket socket, int role, int selfAddress, PrivateKey key, PeerKeys peers, int maxFrameBytes)
       throws IOException {
     ReplicaSession s = new ReplicaSession(socket, key, maxFrameBytes);
-    s.handshake(role, selfAddress, peers);
+    s.handshake(role, selfAddress, peers, 0);
     return s;
   }
 
-  private void handshake(int role, int selfAddress, PeerKeys peers) throws IOException {
+  /**
+   * As {@link #open(Socket, int, int, PrivateKey, PeerKeys, int)}, but the peer's whole HELLO must
+   * have arrived by {@code deadlineNanos} ({@link System#nanoTime}): each read waits only for what
+   * is left of it, so a peer that sends a byte at a time cannot stretch the handshake (a read
+   * timeout alone restarts with every byte). Throws {@link HelloTimeoutException} when it passes;
+   * the socket's read timeout is left at what remained, for the caller to set.
+   */
+  public static ReplicaSession open(
+      Socket socket,
+      int role,
+      int selfAddress,
+      PrivateKey key,
+      PeerKeys peers,
+      int maxFrameBytes,
+      long deadlineNanos)
+      throws IOException {
+    ReplicaSession s = new ReplicaSession(socket, key, maxFrameBytes);
+    s.handshake(role, selfAddress, peers, deadlineNanos);
+    return s;
+  }
+
+  /** The peer's HELLO did not arrive whole by the deadline. */
+  public static final class HelloTimeoutException extends java.net.SocketTimeoutException {
+    private static final long serialVersionUID = 1L;
+
+    HelloTimeoutException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Fills {@code b} from the peer by {@code deadlineNanos} (0: no deadline of our own, the socket's
+   * read timeout applies per read).
+   */
+  private void readHello(byte[] b, long deadlineNanos) throws IOException {
+    int off = 0;
+    while (off < b.length) {
+      if (deadlineNanos != 0) {
+        long left = deadlineNanos - System.nanoTime();
+        if (left <= 0) {
+          throw new HelloTimeoutException("no complete HELLO by the deadline (" + off + " bytes)");
+        }
+        socket.setSoTimeout(
+            (int) Math.max(1, Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000)));
+      }
+      int n;
+      try {
+        n = in.read(b, off, b.length - off);
+      } catch (java.net.SocketTimeoutException e) {
+        if (deadlineNanos != 0) {
+          throw new HelloTimeoutException("no complete HELLO by the deadline (" + off + " bytes)");
+        }
+        throw e;
+      }
+      if (n < 0) {
+        throw new EOFException("peer closed during HELLO");
+      }
+      off += n;
+    }
+  }
+
+  private void handshake(int role, int selfAddress, PeerKeys peers, long deadlineNanos)
+      throws IOException {
     byte[] hello =
         new Body.Writer()
             .u8(VERSION)
@@ -102,13 +164,18 @@ public final class ReplicaSession implements Closeable {
     synchronized (this) {
       write(RmType.HELLO, 0, hello, new byte[NONCE]);
     }
-    DataInputStream d = in;
-    int length = d.readInt();
+    byte[] prefix = new byte[4];
+    readHello(prefix, deadlineNanos);
+    int length =
+        ((prefix[0] & 255) << 24)
+            | ((prefix[1] & 255) << 16)
+            | ((prefix[2] & 255) << 8)
+            | (prefix[3] & 255);
     if (length < 1 + 8 + SIGNATURE || length > MAX_HELLO_FRAME) {
       throw new ProtocolException("first frame is " + length + " bytes: not a HELLO");
     }
     byte[] frame = new byte[length];
-    d.readFully(frame);
+    readHello(frame, deadlineNanos);
     if (RmType.of(frame[0] & 0xff) != RmType.HELLO) {
       throw new ProtocolException("first frame is not a HELLO");
     }
