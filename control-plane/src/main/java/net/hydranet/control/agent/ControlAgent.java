@@ -173,7 +173,11 @@ public abstract class ControlAgent implements AutoCloseable {
       long now = clock.getAsLong();
       try {
         if (now >= nextTick) {
-          tick(now);
+          // What waits in the socket first: after a stall of this thread (a GC pause, a starved
+          // core) the peers' keepalives are queued there, and expiring them before reading the
+          // queue would declare live nodes lost.
+          drainQueued();
+          tick(clock.getAsLong());
           nextTick = now + settings.tickMillis() * 1_000_000L;
         }
         Runnable task;
@@ -196,6 +200,25 @@ public abstract class ControlAgent implements AutoCloseable {
       } catch (RuntimeException e) {
         // A bug, not bad input (bad input is refused and counted); log it and carry on.
         log.error("control plane: unexpected error", e);
+      }
+    }
+  }
+
+  /**
+   * Handles what the socket holds now, without waiting; bounded, so a flood cannot hold the tick.
+   */
+  private void drainQueued() throws IOException {
+    for (int round = 0; round < 64; round++) {
+      int n = transport.receive(0);
+      for (int i = 0; i < n; i++) {
+        try {
+          receive(transport.data(i), transport.length(i), transport.source(i), transport.ttl(i));
+        } catch (RuntimeException e) {
+          log.error("control plane: unexpected error", e);
+        }
+      }
+      if (n == 0) {
+        return;
       }
     }
   }

@@ -42,7 +42,7 @@ public final class JdkTransport implements Transport {
 
   @Override
   public int receive(int timeoutMillis) throws IOException {
-    socket.setSoTimeout(Math.max(1, timeoutMillis));
+    socket.setSoTimeout(Math.max(1, timeoutMillis)); // 0 would mean "for ever"
     packet.setLength(buffer.length);
     try {
       socket.receive(packet);

@@ -151,10 +151,10 @@ final class LinuxUdpTransport implements Transport {
   @Override
   public int receive(int timeoutMillis) throws IOException {
     int n = batch();
-    if (n == 0) {
+    if (n == 0 && timeoutMillis > 0) {
       pollfd.setShort(4, (short) POLLIN);
       pollfd.setShort(6, (short) 0);
-      int ready = poll(pollfd, 1, Math.max(1, timeoutMillis));
+      int ready = poll(pollfd, 1, timeoutMillis);
       if (ready <= 0) {
         return 0; // timeout, or EINTR: the caller's loop comes back
       }

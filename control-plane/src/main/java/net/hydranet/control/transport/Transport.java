@@ -16,7 +16,8 @@ public interface Transport extends AutoCloseable {
   int RECEIVE_BUFFER = 4 << 20;
 
   /**
-   * Waits at most {@code timeoutMillis} for datagrams and receives what is queued, up to the batch.
+   * Waits at most {@code timeoutMillis} (0: not at all) for datagrams and receives what is queued,
+   * up to the batch.
    *
    * @return how many were received (0 on timeout); read each with {@link #data}, {@link #length},
    *     {@link #source}, {@link #ttl}, valid until the next call
