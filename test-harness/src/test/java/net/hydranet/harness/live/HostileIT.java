@@ -102,26 +102,22 @@ class HostileIT {
   }
 
   /** What the client saw while attacks ran. */
-  private record Client(int requests, int failed, int notReplica, int tableMissing, String why) {
+  private record Client(int requests, int failed, int notReplica, String why) {
     @Override
     public String toString() {
-      return requests
-          + " requests, "
-          + failed
-          + " failed, "
-          + notReplica
-          + " not from the replica; "
-          + tableMissing
-          + " table samples without hs1";
+      return requests + " requests, " + failed + " failed, " + notReplica + " not from the replica";
     }
   }
 
-  /** The client fetches pages (and r1's table is sampled) for {@code seconds}. */
+  /**
+   * The client fetches pages for {@code seconds}. Whether r1's table changed meanwhile is told by
+   * its counters (every write counts), not by sampling it: {@code hydranet ctl} starts a JVM, and
+   * at a load average of 35 that left the client three requests in 20 s.
+   */
   private static Client client(int seconds) {
     int requests = 0;
     int failed = 0;
     int notReplica = 0;
-    int tableMissing = 0;
     List<String> failures = new ArrayList<>();
     long end = System.nanoTime() + seconds * 1_000_000_000L;
     Random pages = new Random(22);
@@ -136,11 +132,8 @@ class HostileIT {
         notReplica++;
         failures.add(page + ": answered by the origin");
       }
-      if (requests % 5 == 0 && !net.ctl("r1", "table").contains(HS1)) {
-        tableMissing++;
-      }
     }
-    return new Client(requests, failed, notReplica, tableMissing, String.join("\n", failures));
+    return new Client(requests, failed, notReplica, String.join("\n", failures));
   }
 
   /**
@@ -181,8 +174,8 @@ class HostileIT {
   private static void assertNothingLost(Client c, long lostBefore, long writesBefore, String r1) {
     assertEquals(0, c.failed(), c.why());
     assertEquals(0, c.notReplica(), c.why());
-    assertTrue(c.requests() >= 10, c.requests() + " client requests only");
-    assertEquals(0, c.tableMissing(), "the service left r1's table");
+    assertTrue(c.requests() >= 5, c.requests() + " client requests only");
+    assertTrue(net.ctl("r1", "table").contains(HS1), "the service left r1's table");
     assertEquals(lostBefore, net.counter("r1", "host_servers_lost"), r1);
     assertEquals(writesBefore, net.counter("r1", "table_writes"), "r1's table was written");
   }
@@ -212,11 +205,15 @@ class HostileIT {
   @Order(2)
   void nothingLegitimateIsLostWhileThreeAttacksRunAtOnce() throws Exception {
     Path work = net.work();
+    // RSS first: each daemon's full GC (jcmd) stops it for a while on a loaded machine, and that
+    // must not fall inside the window in which nothing may be lost.
+    Map<String, Long> rssBefore = rss();
+    System.out.println("RSS before (kB): " + rssBefore);
+    net.await("r1 to hear hs1 after the GCs", () -> net.ctl("r1", "table").contains(HS1));
+    Thread.sleep(2000);
     assertTrue(net.curl("/page-010.html", 5).stdout().contains("Server: HydraWeb"));
     long lostBefore = net.counter("r1", "host_servers_lost");
     long writesBefore = net.counter("r1", "table_writes");
-    Map<String, Long> rssBefore = rss();
-    System.out.println("RSS before (kB): " + rssBefore);
 
     Topology t = net.topology();
     Process control = controlFlood(ATTACK_SECONDS);
@@ -281,11 +278,13 @@ class HostileIT {
     if (loris != null) {
       loris.waitFor();
     }
-    Thread.sleep(500);
-    Map<String, Long> rssAfter = rss();
-
     String r1Counters = net.ctl("r1", "counters");
     String hs1Counters = net.ctl("hs1", "counters");
+    String hs1Replicas = net.ctl("hs1", "replicas");
+    long lostAfter = net.counter("r1", "host_servers_lost");
+    long writesAfter = net.counter("r1", "table_writes");
+    boolean inTable = net.ctl("r1", "table").contains(HS1);
+    Map<String, Long> rssAfter = rss();
     System.out.println("== hping3 (control flood)\n" + tail(t.logOf(control)));
     System.out.println("== wrk (malformed HTTP)\n" + tail(t.logOf(http)));
     if (loris != null) {
@@ -294,10 +293,17 @@ class HostileIT {
     }
     System.out.println("== r1 counters\n" + r1Counters);
     System.out.println("== hs1 counters\n" + hs1Counters);
+    System.out.println(
+        "== hs1 replicas (the replica service's refusals by reason)\n" + hs1Replicas);
     System.out.println("client: " + c);
     System.out.println("RSS after (kB): " + rssAfter);
 
-    assertNothingLost(c, lostBefore, writesBefore, r1Counters);
+    assertEquals(0, c.failed(), c.why());
+    assertEquals(0, c.notReplica(), c.why());
+    assertTrue(c.requests() >= 5, c.requests() + " client requests only");
+    assertTrue(inTable, "the service left r1's table");
+    assertEquals(lostBefore, lostAfter, r1Counters);
+    assertEquals(writesBefore, writesAfter, "r1's table was written");
     if (probed != null) {
       Matcher admitted = Pattern.compile("admitted (\\d+)/(\\d+)").matcher(probed.stdout());
       assertTrue(admitted.find(), probed.describe());
@@ -395,9 +401,20 @@ class HostileIT {
    * Java processes the host server started (the virtual host and the replica).
    */
   private static Map<String, Long> rss() throws IOException {
+    Map<String, Long> raw = rss(false);
+    Map<String, Long> out = rss(true);
+    System.out.println("RSS as found (kB): " + raw + "; after a full GC of each: " + out);
+    return out;
+  }
+
+  /**
+   * RSS in kB of each daemon; with {@code gc}, after {@code jcmd PID GC.run}: the JVMs have no heap
+   * limit, and what G1 has not yet collected says nothing about what a daemon keeps.
+   */
+  private static Map<String, Long> rss(boolean gc) throws IOException {
     Map<String, Long> out = new LinkedHashMap<>();
     for (String d : List.of("r1", "hs1", "manager")) {
-      out.put(d, rssKb(net.daemon(d).pid()));
+      out.put(d, rssKb(net.daemon(d).pid(), gc));
     }
     ProcessHandle.of(net.daemon("hs1").pid())
         .ifPresent(
@@ -412,13 +429,31 @@ class HostileIT {
                                   : cmd.contains("bundle.jar") ? "replica" : null;
                           if (name != null && p.info().command().orElse("").endsWith("java")) {
                             try {
-                              out.merge(name + "-" + p.pid(), rssKb(p.pid()), Long::sum);
+                              out.merge(name + "-" + p.pid(), rssKb(p.pid(), gc), Long::sum);
                             } catch (IOException e) {
                               // gone
                             }
                           }
                         }));
     return out;
+  }
+
+  private static long rssKb(long pid, boolean gc) throws IOException {
+    if (gc) {
+      Path jcmd =
+          Path.of(ProcessHandle.current().info().command().orElse("java")).resolveSibling("jcmd");
+      try {
+        Process p =
+            new ProcessBuilder(jcmd.toString(), Long.toString(pid), "GC.run")
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    return rssKb(pid);
   }
 
   private static long rssKb(long pid) throws IOException {
