@@ -297,6 +297,7 @@ class HostileIT {
         "== hs1 replicas (the replica service's refusals by reason)\n" + hs1Replicas);
     System.out.println("client: " + c);
     System.out.println("RSS after (kB): " + rssAfter);
+    System.out.println("== manager's log, last lines\n" + tail(net.logsOf("manager")));
 
     assertEquals(0, c.failed(), c.why());
     assertEquals(0, c.notReplica(), c.why());
@@ -467,6 +468,6 @@ class HostileIT {
 
   private static String tail(String log) {
     String[] lines = log.split("\n");
-    return String.join("\n", List.of(lines).subList(Math.max(0, lines.length - 12), lines.length));
+    return String.join("\n", List.of(lines).subList(Math.max(0, lines.length - 40), lines.length));
   }
 }
