@@ -1,13 +1,6 @@
 package net.hydranet.control.agent;
 
 import java.io.IOException;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
-import java.net.Inet4Address;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -16,10 +9,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import net.hydranet.control.auth.Gatekeeper;
 import net.hydranet.control.auth.Peer;
+import net.hydranet.control.auth.SessionTags;
 import net.hydranet.control.auth.Signer;
+import net.hydranet.control.transport.Transport;
 import net.hydranet.control.wire.Addresses;
 import net.hydranet.control.wire.Codec;
 import net.hydranet.control.wire.Entry;
+import net.hydranet.control.wire.Malformed;
 import net.hydranet.control.wire.Malformed.Refused;
 import net.hydranet.control.wire.Message;
 import net.hydranet.control.wire.MessageType;
@@ -27,10 +23,11 @@ import org.slf4j.Logger;
 
 /**
  * The control thread shared by the redirector's and the host server's agents: one UDP socket bound
- * to this node's control address and the well-known port (nothing wider), a loop that receives with
- * a timeout up to the next tick, the {@link Gatekeeper} in front of every message, a {@link
- * TokenBucket} in front of the gatekeeper, and a queue through which other threads (the virtual
- * host scanner, {@code hydranet ctl}) hand it work. Nothing else touches the agent's state.
+ * to this node's control address and the well-known port (nothing wider, a {@link Transport}), a
+ * loop that receives batches with a timeout up to the next tick, TTL security and {@link
+ * SessionTags} in front of the work budget, a {@link TokenBucket} per sender in front of the {@link
+ * Gatekeeper}, and a queue through which other threads (the virtual host scanner, {@code hydranet
+ * ctl}) hand it work. Nothing else touches the agent's state.
  */
 public abstract class ControlAgent implements AutoCloseable {
   /** The HYDRANET routing protocol's well-known UDP port (PROTOCOL.md). */
@@ -92,12 +89,24 @@ public abstract class ControlAgent implements AutoCloseable {
   protected final LongSupplier clock;
   private final Signer signer;
   private final Gatekeeper gatekeeper;
-  private final DatagramSocket socket;
+  private final Transport transport;
+  private final SessionTags tags;
 
   /** Work budget per trusted sender (datagrams per second); see {@link #receive}. */
   private final int perSender;
 
+  /** Per sender: the budget of its untagged datagrams (an older node's, or anyone's forgeries). */
   private final java.util.Map<Integer, TokenBucket> buckets = new java.util.HashMap<>();
+
+  /** Per sender: the budget of datagrams whose tag verified, which only that sender can spend. */
+  private final java.util.Map<Integer, TokenBucket> taggedBuckets = new java.util.HashMap<>();
+
+  /**
+   * Senders whose tag has verified since this node started: they are of this version, so an
+   * untagged datagram in their name is a forgery (or a downgrade) and costs no signature check.
+   */
+  private final java.util.Set<Integer> tagging = new java.util.HashSet<>();
+
   private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
   private final Thread thread;
   private volatile boolean running = true;
@@ -111,22 +120,18 @@ public abstract class ControlAgent implements AutoCloseable {
     this.gatekeeper = gatekeeper;
     this.log = log;
     this.clock = System::nanoTime;
-    InetAddress bind =
-        InetAddress.getByAddress(ByteBuffer.allocate(4).putInt(settings.address()).array());
-    this.socket = new DatagramSocket(null);
-    socket.setReuseAddress(true);
-    try {
-      socket.bind(new InetSocketAddress(bind, settings.port()));
-    } catch (IOException e) {
-      socket.close();
-      throw new IOException(
-          "cannot bind the control socket to "
-              + Addresses.format(settings.address())
-              + ":"
-              + settings.port()
-              + ": "
-              + e.getMessage(),
-          e);
+    this.tags = new SessionTags(signer.key(), settings.address(), gatekeeper.trusted());
+    this.transport = Transport.open(settings.address(), settings.port());
+    if (!transport.readsTtl()) {
+      for (Peer p : gatekeeper.trusted().values()) {
+        if (p.ttlSecurity()) {
+          transport.close();
+          throw new IOException(
+              "ttlSecurity for "
+                  + Addresses.format(p.address())
+                  + " needs the TTL of each datagram, which only the Linux transport (JNA) reads");
+        }
+      }
     }
     this.perSender =
         Math.max(10, settings.ratePerSecond() / Math.max(1, gatekeeper.trusted().size()));
@@ -162,15 +167,17 @@ public abstract class ControlAgent implements AutoCloseable {
   }
 
   private void loop() {
-    byte[] buffer = new byte[2048];
-    DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
     long nextTick = clock.getAsLong();
     onStart();
     while (running) {
       long now = clock.getAsLong();
       try {
         if (now >= nextTick) {
-          tick(now);
+          // What waits in the socket first: after a stall of this thread (a GC pause, a starved
+          // core) the peers' keepalives are queued there, and expiring them before reading the
+          // queue would declare live nodes lost.
+          drainQueued();
+          tick(clock.getAsLong());
           nextTick = now + settings.tickMillis() * 1_000_000L;
         }
         Runnable task;
@@ -178,12 +185,14 @@ public abstract class ControlAgent implements AutoCloseable {
           task.run();
         }
         int wait = (int) Math.max(1, (nextTick - clock.getAsLong()) / 1_000_000L);
-        socket.setSoTimeout(wait);
-        packet.setLength(buffer.length);
-        socket.receive(packet);
-        receive(packet);
-      } catch (SocketTimeoutException e) {
-        // the tick is due
+        int n = transport.receive(wait);
+        for (int i = 0; i < n; i++) {
+          try {
+            receive(transport.data(i), transport.length(i), transport.source(i), transport.ttl(i));
+          } catch (RuntimeException e) {
+            log.error("control plane: unexpected error", e);
+          }
+        }
       } catch (IOException e) {
         if (running) {
           log.warn("control socket: {}", e.getMessage());
@@ -195,27 +204,74 @@ public abstract class ControlAgent implements AutoCloseable {
     }
   }
 
-  private void receive(DatagramPacket packet) {
+  /**
+   * Handles what the socket holds now, without waiting; bounded, so a flood cannot hold the tick.
+   */
+  private void drainQueued() throws IOException {
+    for (int round = 0; round < 64; round++) {
+      int n = transport.receive(0);
+      for (int i = 0; i < n; i++) {
+        try {
+          receive(transport.data(i), transport.length(i), transport.source(i), transport.ttl(i));
+        } catch (RuntimeException e) {
+          log.error("control plane: unexpected error", e);
+        }
+      }
+      if (n == 0) {
+        return;
+      }
+    }
+  }
+
+  /**
+   * One datagram, cheapest check first (PROTOCOL.md, "Admission"): a trusted sender from its own
+   * address; TTL 255 if it is directly connected; then a token from that sender's budget — the
+   * budget of tagged datagrams if its tag verifies (about a microsecond, and only that sender can
+   * make one), of untagged ones otherwise — and only then decoding and the Ed25519 signature.
+   */
+  void receive(byte[] data, int length, int from, int ttl) {
     long now = clock.getAsLong();
     counters.increment(ControlCounter.RECEIVED);
-    if (!(packet.getAddress() instanceof Inet4Address source)) {
-      counters.increment(ControlCounter.REFUSED_SPOOFED_SOURCE);
+    if (from == 0) {
+      counters.increment(ControlCounter.REFUSED_SPOOFED_SOURCE); // not IPv4
       return;
     }
-    int from = ByteBuffer.wrap(source.getAddress()).getInt();
+    boolean tagged = SessionTags.tagged(data, length);
+    int signed = tagged ? length - SessionTags.TAG : length;
     Message m;
     try {
-      // Junk from strangers costs a map lookup and is refused here, before any budget is spent;
-      // what names a trusted sender from its own address then draws on that sender's own bucket,
-      // so a flood under one name cannot crowd out the others' keepalives.
-      int sender = gatekeeper.precheck(packet.getData(), packet.getLength(), from);
-      TokenBucket bucket =
-          buckets.computeIfAbsent(sender, k -> new TokenBucket(perSender, perSender / 4 + 4, now));
+      int sender = gatekeeper.precheck(data, signed, from);
+      Peer peer = gatekeeper.trusted().get(sender);
+      if (peer.ttlSecurity() && ttl != 255) {
+        counters.increment(ControlCounter.REFUSED_TTL_SECURITY);
+        return;
+      }
+      TokenBucket bucket;
+      if (tagged) {
+        if (!tags.verify(sender, data, length)) {
+          counters.increment(ControlCounter.REFUSED_BAD_TAG);
+          return;
+        }
+        // Authentic but possibly captured and sent again: refused before it spends the budget.
+        Malformed stale = gatekeeper.freshness(sender, data, wallMicros());
+        if (stale != null) {
+          counters.refused(stale);
+          return;
+        }
+        counters.increment(ControlCounter.RECEIVED_TAGGED);
+        tagging.add(sender);
+        bucket = bucket(taggedBuckets, sender, now);
+      } else if (tagging.contains(sender)) {
+        counters.increment(ControlCounter.REFUSED_UNTAGGED);
+        return;
+      } else {
+        bucket = bucket(buckets, sender, now); // an older node's, until its first tag
+      }
       if (!bucket.take(now)) {
         counters.increment(ControlCounter.REFUSED_RATE_LIMITED);
         return;
       }
-      m = gatekeeper.admit(packet.getData(), packet.getLength(), from, wallMicros());
+      m = gatekeeper.admit(data, signed, from, wallMicros());
     } catch (Refused r) {
       counters.refused(r.reason());
       log.debug(
@@ -236,6 +292,15 @@ public abstract class ControlAgent implements AutoCloseable {
           Addresses.format(from));
     }
     handle(m, gatekeeper.trusted().get(m.sender()), now);
+  }
+
+  private TokenBucket bucket(java.util.Map<Integer, TokenBucket> of, int sender, long now) {
+    TokenBucket b = of.get(sender);
+    if (b == null) {
+      b = new TokenBucket(perSender, perSender / 4 + 4, now);
+      of.put(sender, b);
+    }
+    return b;
   }
 
   /** Called on the control thread once, before the first tick. */
@@ -261,11 +326,9 @@ public abstract class ControlAgent implements AutoCloseable {
 
   protected void send(Peer to, MessageType type, int hold, int role, List<Entry> entries) {
     Message m = new Message(type, settings.address(), nextTimestamp(), hold, role, entries);
-    byte[] datagram = signer.sign(Codec.encodeUnsigned(m));
+    byte[] datagram = tags.tag(to.address(), signer.sign(Codec.encodeUnsigned(m)));
     try {
-      InetAddress dst =
-          InetAddress.getByAddress(ByteBuffer.allocate(4).putInt(to.address()).array());
-      socket.send(new DatagramPacket(datagram, datagram.length, dst, settings.port()));
+      transport.send(datagram, datagram.length, to.address(), settings.port());
       counters.increment(ControlCounter.SENT);
     } catch (IOException e) {
       counters.increment(ControlCounter.SEND_ERRORS);
@@ -302,6 +365,6 @@ public abstract class ControlAgent implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    socket.close();
+    transport.close();
   }
 }

@@ -23,6 +23,14 @@ public enum ControlCounter {
   REFUSED_UNAUTHORISED,
   REFUSED_UNEXPECTED,
   REFUSED_RATE_LIMITED,
+  /** A directly connected node's name on a datagram that did not arrive with TTL 255 (RFC 5082). */
+  REFUSED_TTL_SECURITY,
+  /** A datagram with a tag that is not its sender's (PROTOCOL.md, "Work budget"). */
+  REFUSED_BAD_TAG,
+  /** An untagged datagram in the name of a node that tags (its tag verified since we started). */
+  REFUSED_UNTAGGED,
+  /** Datagrams whose sender's tag verified (the rest, untagged, are an older node's). */
+  RECEIVED_TAGGED,
   TABLE_WRITES,
   HOST_SERVERS_LOST,
   PEERS_LOST,

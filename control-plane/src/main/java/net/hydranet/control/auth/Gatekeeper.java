@@ -101,6 +101,19 @@ public final class Gatekeeper {
     return sender;
   }
 
+  /**
+   * The replay check alone, before any decoding: why the timestamp of a datagram from {@code
+   * sender} (already prechecked) is refused, or null. For datagrams whose tag verified, so that a
+   * captured and replayed one is refused before it spends the sender's budget.
+   */
+  public Malformed freshness(int sender, byte[] data, long nowMicros) {
+    long timestamp = 0;
+    for (int i = 8; i < 16; i++) {
+      timestamp = timestamp << 8 | (data[i] & 0xff);
+    }
+    return replay.check(sender, timestamp, nowMicros);
+  }
+
   private boolean verify(Peer peer, byte[] data, int length) {
     try {
       verifier.initVerify(peer.key());

@@ -200,41 +200,18 @@ public final class VhostCommand implements Callable<Integer> {
 
   /**
    * TCP ports in LISTEN and bound UDP ports of the namespace {@code pid} lives in, on the origin's
-   * address or the wildcard, as "tcp 80" / "udp 53". /proc/PID/net is per namespace, so the
-   * replica's sockets are seen and nothing else's.
+   * address or the wildcard, IPv4 or dual-stack IPv6 sockets, as "tcp 80" / "udp 53". /proc/PID/net
+   * is per namespace, so the replica's sockets are seen and nothing else's.
    */
   static TreeSet<String> listening(long pid, int origin) {
     TreeSet<String> ports = new TreeSet<>();
-    read(Path.of("/proc", Long.toString(pid), "net", "tcp"), "tcp", "0A", origin, ports);
-    read(Path.of("/proc", Long.toString(pid), "net", "udp"), "udp", null, origin, ports);
+    SCANNER.get().scan(pid, origin, ports);
     return ports;
   }
 
-  private static void read(
-      Path file, String protocol, String state, int origin, TreeSet<String> out) {
-    List<String> lines;
-    try {
-      lines = Files.readAllLines(file, StandardCharsets.US_ASCII);
-    } catch (IOException e) {
-      return;
-    }
-    for (int i = 1; i < lines.size(); i++) {
-      String[] f = lines.get(i).trim().split("\\s+");
-      if (f.length < 4 || (state != null && !f[3].equals(state))) {
-        continue;
-      }
-      String[] local = f[1].split(":");
-      if (local.length != 2) {
-        continue;
-      }
-      // /proc prints the address as the host-order int of a network-order value.
-      int raw = (int) Long.parseLong(local[0], 16);
-      int address = Integer.reverseBytes(raw);
-      if (address == 0 || address == origin) {
-        out.add(protocol + " " + Integer.parseInt(local[1], 16));
-      }
-    }
-  }
+  /** The scan's buffers, reused: the loop calls it five times a second for the replica's life. */
+  private static final ThreadLocal<ProcNetListeners> SCANNER =
+      ThreadLocal.withInitial(ProcNetListeners::new);
 
   private static void writeSysctl(String key, String value) throws IOException {
     Files.writeString(Path.of("/proc/sys").resolve(key), value);

@@ -28,8 +28,16 @@ public record ControlConfig(
     List<Authorise> authorise,
     Replicas replicas) {
 
-  /** A trusted node: address, public key (a .pub path or inline base64), link cost. */
-  public record Node(int address, String key, int cost) {}
+  /**
+   * A trusted node: address, public key (a .pub path or inline base64), link cost; {@code
+   * ttlSecurity}: directly connected, so its datagrams must arrive with TTL 255 (RFC 5082,
+   * PROTOCOL.md "Work budget").
+   */
+  public record Node(int address, String key, int cost, boolean ttlSecurity) {
+    public Node(int address, String key, int cost) {
+      this(address, key, cost, false);
+    }
+  }
 
   /**
    * A host server's replica service (REPLICAS.md), or null when the file has no {@code replicas:}

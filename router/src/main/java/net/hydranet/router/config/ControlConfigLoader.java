@@ -42,7 +42,7 @@ public final class ControlConfigLoader {
           "redirectors",
           "authorise",
           "replicas");
-  private static final Set<String> NODE = Set.of("address", "key", "cost");
+  private static final Set<String> NODE = Set.of("address", "key", "cost", "ttlSecurity");
   private static final Set<String> AUTHORISE = Set.of("origins", "hostServers");
   private static final Set<String> REPLICAS =
       Set.of("port", "firstUid", "cgroupParent", "logBytes", "origins");
@@ -227,7 +227,8 @@ public final class ControlConfigLoader {
             at + ".cost",
             "must be 1.." + (Rib.Settings.DEFAULT_MAX_DISTANCE - 1) + " (16 is unreachable)");
       }
-      out.add(new ControlConfig.Node(a, key, cost));
+      boolean ttlSecurity = YamlFields.bool(n, "ttlSecurity", at, false);
+      out.add(new ControlConfig.Node(a, key, cost, ttlSecurity));
     }
     return out;
   }

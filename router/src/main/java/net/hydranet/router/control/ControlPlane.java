@@ -81,7 +81,7 @@ public final class ControlPlane {
 
   private static Peer peer(ControlConfig.Node n, int role) throws ConfigException {
     try {
-      return new Peer(n.address(), role, Keys.readPublic(n.key()), n.cost());
+      return new Peer(n.address(), role, Keys.readPublic(n.key()), n.cost(), n.ttlSecurity());
     } catch (IOException e) {
       throw new ConfigException(
           "key of "

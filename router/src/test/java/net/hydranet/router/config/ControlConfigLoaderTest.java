@@ -121,6 +121,24 @@ class ControlConfigLoaderTest {
             .contains("listed twice"));
   }
 
+  @Test
+  void shouldReadTtlSecurityPerNode() throws Exception {
+    Path f = dir.resolve("ttl.yaml");
+    Files.writeString(
+        f,
+        "address: 198.18.1.1\nkey: k\nhostServers:\n"
+            + "  - { address: 198.18.1.20, key: MCowBQYDK2VwAyEA, ttlSecurity: true }\n"
+            + "  - { address: 198.18.1.21, key: MCowBQYDK2VwAyEA }\n");
+    ControlConfig c = ControlConfigLoader.load(f);
+    assertTrue(c.hostServers().get(0).ttlSecurity());
+    assertFalse(c.hostServers().get(1).ttlSecurity(), "off unless asked");
+    assertTrue(
+        error(
+                "address: 198.18.1.1\nkey: k\nhostServers:\n"
+                    + "  - { address: 198.18.1.20, key: x, ttlSecurity: 255 }\n")
+            .contains("hostServers[0].ttlSecurity: expected true or false"));
+  }
+
   private String error(String yaml) throws Exception {
     Path f = dir.resolve("c.yaml");
     Files.writeString(f, yaml);
