@@ -10,6 +10,7 @@ COLS = [  # (config in bw.tsv, column title)
     ("clean", "Clean (kernel forwarding)"),
     ("kernel-ipip", "Kernel IP-in-IP redirect (eBPF)"),
     ("c-pcap", "C libpcap forwarder"),
+    ("c-pcap-ring", "C libpcap forwarder, TX ring"),
     ("hydranet-forward", "HydraNet: to real host"),
     ("hydranet-redirect", "HydraNet: to virtual host"),
 ]
@@ -107,6 +108,7 @@ L.append("\n## 64-byte UDP frames, per second (trafgen on one core into client0;
 L.append("| path | offered (client tx) | arrived at far side | of offered |")
 L.append("|---|---:|---:|---:|")
 names = {"kernel-forward": "kernel forwarding → origin", "c-pcap-forward": "C libpcap forwarder → origin",
+         "c-pcap-ring-forward": "C libpcap forwarder with a TX ring → origin",
          "hydranet-forward": "HydraNet forwarding → origin", "hydranet-redirect": "HydraNet redirect → host server",
          "kernel-ipip-redirect": "kernel IP-in-IP redirect (eBPF) → host server",
          "hydranet-redirect-hs-paused": "HydraNet redirect → host server (host server JVM stopped)"}
