@@ -209,48 +209,55 @@ public final class Pipeline implements AutoCloseable {
     // packet after a pause.
     IdleStrategy idle = new BackoffIdleStrategy(64, 16, 1_000, 20_000);
     try {
+      // Which sources to look at in the next round: after a wait, only those the kernel said
+      // have frames (every look at an empty capture is a poll(2) inside pcap_next_ex).
+      long mask = FrameWait.ALL;
       while (running && remaining > 0) {
         boolean received = false;
+        long busy = 0;
         for (int i = 0; i < sources.length; i++) {
-          if (done[i]) {
+          if (done[i] || (i < Long.SIZE && (mask & (1L << i)) == 0)) {
             continue;
           }
           // Up to ROUND_FRAMES from each source in turn: a round's frames are flushed together.
-          for (int n = 0; n < ROUND_FRAMES; n++) {
+          int n = 0;
+          for (; n < ROUND_FRAMES; n++) {
             FrameSlot slot = ring.get(sequence);
             int length =
                 sources[i].poll(slot.buffer, FrameSlot.HEADROOM, FrameSlot.frameCapacity(), meta);
-            if (length > 0) {
-              slot.kind = FrameSlot.KIND_FRAME;
-              slot.offset = FrameSlot.HEADROOM;
-              slot.length = length;
-              slot.ingress = meta.ingress;
-              slot.timestampNanos = clock == Clock.LIVE ? System.nanoTime() : meta.timestampNanos;
-              if (inlineLeft > 0 && ring.getMinimumGatingSequence() == sequence - 1) {
-                // The forwarding thread has done everything published: run the frame here and
-                // keep the slot for the next one. The ports are flushed once the round is over,
-                // so a round's frames leave in one batch.
-                inlineLeft--;
-                runInline(slot, false);
-                unflushed = true;
-                inlineFrames = ++inline;
-              } else {
-                if (unflushed) {
-                  // The path changes threads: what ran here leaves first.
-                  flushInline();
-                  unflushed = false;
-                }
-                ring.publish(sequence);
-                sequence = ring.next();
-              }
-              received = true;
-            } else {
+            if (length <= 0) {
               if (length == FrameSource.END) {
                 done[i] = true;
                 remaining--;
               }
               break;
             }
+            slot.kind = FrameSlot.KIND_FRAME;
+            slot.offset = FrameSlot.HEADROOM;
+            slot.length = length;
+            slot.ingress = meta.ingress;
+            slot.timestampNanos = clock == Clock.LIVE ? System.nanoTime() : meta.timestampNanos;
+            if (inlineLeft > 0 && ring.getMinimumGatingSequence() == sequence - 1) {
+              // The forwarding thread has done everything published: run the frame here and
+              // keep the slot for the next one. The ports are flushed once the round is over,
+              // so a round's frames leave in one batch.
+              inlineLeft--;
+              runInline(slot, false);
+              unflushed = true;
+              inlineFrames = ++inline;
+            } else {
+              if (unflushed) {
+                // The path changes threads: what ran here leaves first.
+                flushInline();
+                unflushed = false;
+              }
+              ring.publish(sequence);
+              sequence = ring.next();
+            }
+            received = true;
+          }
+          if (n == ROUND_FRAMES) {
+            busy |= i < Long.SIZE ? 1L << i : FrameWait.ALL;
           }
         }
         if (unflushed) {
@@ -262,9 +269,21 @@ public final class Pipeline implements AutoCloseable {
           idle.reset();
           lastEvent = now;
           lastFrame = now;
+        }
+        if (busy != 0) {
+          // A source may hold more: the next round takes it again, with whatever else has a
+          // frame now (one poll(2) without waiting, not one empty read per source).
+          mask = deepWait == null ? FrameWait.ALL : busy | deepWait.ready(0);
           continue;
         }
-        // A poll round found nothing: the burst is over, the next frame may run here again.
+        if (deepWait == null) {
+          mask = FrameWait.ALL;
+          if (received) {
+            continue;
+          }
+        }
+        // Every source looked at came back empty: the burst is over, the next frame may run
+        // here again.
         inlineLeft = inlineBurst;
         if (now - lastEvent >= TICK_NANOS) {
           FrameSlot slot = ring.get(sequence);
@@ -279,10 +298,12 @@ public final class Pipeline implements AutoCloseable {
           }
           lastEvent = now;
         } else if (deepWait != null && now - lastFrame >= deepIdleNanos) {
-          // Long idle: sleep until a frame comes, or until the next tick is due.
-          deepWait.await(1);
+          // Sleep until a frame comes, or until the next tick is due; then look only where
+          // the kernel says a frame is.
+          mask = deepWait.ready(1);
         } else {
           idle.idle();
+          mask = FrameWait.ALL;
         }
       }
     } catch (RuntimeException e) {

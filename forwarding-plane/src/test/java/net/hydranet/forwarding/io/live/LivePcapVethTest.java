@@ -220,6 +220,31 @@ class LivePcapVethTest {
   }
 
   @Test
+  void shouldSayWhichCaptureHasAFrame() throws Exception {
+    try (LivePcapSource quiet = LivePcapSource.open(A);
+        LivePcapSource other = LivePcapSource.open(A)) {
+      final PcapWait wait = PcapWait.of(List.of(quiet, other));
+      assertEquals(0L, wait.ready(0), "nothing has come: no capture is ready");
+      // The namespace sends one frame to A: both captures on A get it.
+      Net.shNs(NS, "bash", "-c", "printf hydranet-ready > /dev/udp/198.19.77.1/40005");
+      final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      long ready = 0;
+      while (ready != 0b11L && System.nanoTime() < deadline) {
+        ready |= wait.ready(100);
+      }
+      assertEquals(0b11L, ready, "both captures hold the frame");
+      final UnsafeBuffer slot = Net.direct(FrameSlot.SLOT_SIZE);
+      final FrameSource.FrameMeta meta = new FrameSource.FrameMeta();
+      int drained = 0;
+      while (quiet.poll(slot, 0, FrameSlot.frameCapacity(), meta) > 0) {
+        drained++;
+      }
+      assertTrue(drained > 0, "the first capture had the frame");
+      assertEquals(0b10L, wait.ready(0), "only the capture not read from is still ready");
+    }
+  }
+
+  @Test
   void shouldNotReceiveOwnOrSiblingTransmissions() throws Exception {
     final byte[] magic = "hydranet-echo-c".getBytes(StandardCharsets.US_ASCII);
     final UnsafeBuffer frame = Net.direct(FrameSlot.SLOT_SIZE);
