@@ -4,8 +4,17 @@
 // IPv4 that arrives on A goes to MAC_B_PEER out of B, and back. Immediate mode, 32 MiB buffers,
 // kernel filter "inbound and ip and not dst host <own address>" (frames for the box itself and
 // ARP are left to the kernel). Counters on SIGINT/SIGTERM.
-//   pcapfwd IF_A OWN_A PEER_MAC_A IF_B OWN_B PEER_MAC_B
+//   pcapfwd [--tx-ring] IF_A OWN_A PEER_MAC_A IF_B OWN_B PEER_MAC_B
+// With --tx-ring, frames leave the way HydraNet's do by default: copied into a PACKET_TX_RING
+// (TPACKET_V2, 2 KiB slots) of a socket of their own, one send(2) per pcap_dispatch batch, the
+// capture set to PACKET_IGNORE_OUTGOING; frames longer than a slot go through pcap_inject.
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
 #include <pcap/pcap.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -21,8 +30,53 @@ struct side {
   uint8_t peer[6];     /* the next hop's MAC out of this interface */
   pcap_t *p;
   struct side *out;
-  unsigned long fwd, err;
+  unsigned long fwd, err, kicks;
+  /* transmit ring (--tx-ring): written by the thread that captures on the other side */
+  int txfd;
+  uint8_t *ring;
+  unsigned next, pending;
 };
+
+#define TX_FRAME 2048
+#define TX_FRAMES 512
+#define TX_DATA 32 /* TPACKET_ALIGN(sizeof(struct tpacket2_hdr)) */
+static int use_ring;
+
+static void tx_open(struct side *s) {
+  int fd = socket(AF_PACKET, SOCK_RAW, 0), v = TPACKET_V2, one = 1;
+  struct tpacket_req req = {1 << 16, TX_FRAMES * TX_FRAME / (1 << 16), TX_FRAME, TX_FRAMES};
+  struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_ifindex = (int)if_nametoindex(s->name)};
+  if (fd < 0 || setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) ||
+      setsockopt(fd, SOL_PACKET, PACKET_LOSS, &one, sizeof one) ||
+      setsockopt(fd, SOL_PACKET, PACKET_TX_RING, &req, sizeof req)) { perror("tx ring"); exit(2); }
+  s->ring = mmap(NULL, TX_FRAMES * TX_FRAME, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (s->ring == MAP_FAILED || bind(fd, (struct sockaddr *)&ll, sizeof ll)) { perror("tx ring"); exit(2); }
+  if (setsockopt(pcap_get_selectable_fd(s->p), SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one)) {
+    perror("PACKET_IGNORE_OUTGOING"); exit(2);
+  }
+  s->txfd = fd;
+}
+
+static void tx_kick(struct side *s) {
+  if (s->pending == 0) return;
+  s->pending = 0; s->kicks++;
+  if (send(s->txfd, NULL, 0, MSG_DONTWAIT) < 0) s->err++;
+}
+
+static int tx_offer(struct side *s, const uint8_t *f, unsigned len) {
+  struct tpacket2_hdr *h = (struct tpacket2_hdr *)(s->ring + (size_t)s->next * TX_FRAME);
+  if (len > TX_FRAME - TX_DATA) { tx_kick(s); return pcap_inject(s->p, f, len) < 0 ? -1 : 0; }
+  if (atomic_load_explicit((_Atomic uint32_t *)&h->tp_status, memory_order_acquire) != TP_STATUS_AVAILABLE) {
+    tx_kick(s);
+    if (atomic_load_explicit((_Atomic uint32_t *)&h->tp_status, memory_order_acquire) != TP_STATUS_AVAILABLE) return -1;
+  }
+  memcpy((uint8_t *)h + TX_DATA, f, len);
+  h->tp_len = len;
+  atomic_store_explicit((_Atomic uint32_t *)&h->tp_status, TP_STATUS_SEND_REQUEST, memory_order_release);
+  s->next = (s->next + 1) % TX_FRAMES;
+  s->pending++;
+  return 0;
+}
 
 static volatile sig_atomic_t stop;
 static void on_signal(int s) { (void)s; stop = 1; }
@@ -70,25 +124,29 @@ static void handle(u_char *user, const struct pcap_pkthdr *h, const u_char *byte
   ip[10] = sum >> 8; ip[11] = sum & 0xff;
   memcpy(f, out->peer, 6);
   memcpy(f + 6, out->mac, 6);
-  if (pcap_inject(out->p, f, h->caplen) < 0) in->err++; else in->fwd++;
+  if ((use_ring ? tx_offer(out, f, h->caplen) : pcap_inject(out->p, f, h->caplen)) < 0) in->err++;
+  else in->fwd++;
 }
 
 static void *run(void *arg) {
   struct side *s = arg;
   while (!stop) {
     if (pcap_dispatch(s->p, 256, handle, (u_char *)s) < 0) break;
+    if (use_ring) tx_kick(s->out);   /* the batch leaves in one send(2) */
   }
   return NULL;
 }
 
 int main(int argc, char **argv) {
-  if (argc != 7) { fprintf(stderr, "usage: %s IF_A OWN_A PEER_MAC_A IF_B OWN_B PEER_MAC_B\n", argv[0]); return 2; }
+  if (argc == 8 && strcmp(argv[1], "--tx-ring") == 0) { use_ring = 1; argv++; argc--; }
+  if (argc != 7) { fprintf(stderr, "usage: %s [--tx-ring] IF_A OWN_A PEER_MAC_A IF_B OWN_B PEER_MAC_B\n", argv[0]); return 2; }
   static struct side a, b;
   a.name = argv[1]; a.own = argv[2]; b.name = argv[4]; b.own = argv[5];
   if (parse_mac(argv[3], a.peer) || parse_mac(argv[6], b.peer)) { fprintf(stderr, "bad MAC\n"); return 2; }
   read_mac(a.name, a.mac); read_mac(b.name, b.mac);
   a.out = &b; b.out = &a;
   a.p = open_if(&a); b.p = open_if(&b);
+  if (use_ring) { tx_open(&a); tx_open(&b); }
   struct sigaction sa = {0};
   sa.sa_handler = on_signal;       /* no SA_RESTART: the blocking poll returns with EINTR */
   sigaction(SIGINT, &sa, NULL); sigaction(SIGTERM, &sa, NULL);
@@ -100,7 +158,7 @@ int main(int argc, char **argv) {
   pcap_breakloop(a.p); pcap_breakloop(b.p);
   pthread_kill(ta, SIGINT); pthread_kill(tb, SIGINT);
   pthread_join(ta, NULL); pthread_join(tb, NULL);
-  fprintf(stderr, "pcapfwd: %s->%s %lu (errors %lu), %s->%s %lu (errors %lu)\n", a.name, b.name,
-          a.fwd, a.err, b.name, a.name, b.fwd, b.err);
+  fprintf(stderr, "pcapfwd: %s->%s %lu (errors %lu), %s->%s %lu (errors %lu), sends of a ring %lu\n",
+          a.name, b.name, a.fwd, a.err, b.name, a.name, b.fwd, b.err, a.kicks + b.kicks);
   return 0;
 }

@@ -10,6 +10,7 @@ COLS = [  # (config in bw.tsv, column title)
     ("clean", "Clean (kernel forwarding)"),
     ("kernel-ipip", "Kernel IP-in-IP redirect (eBPF)"),
     ("c-pcap", "C libpcap forwarder"),
+    ("c-pcap-ring", "C libpcap forwarder, TX ring"),
     ("hydranet-forward", "HydraNet: to real host"),
     ("hydranet-redirect", "HydraNet: to virtual host"),
 ]
@@ -107,6 +108,7 @@ L.append("\n## 64-byte UDP frames, per second (trafgen on one core into client0;
 L.append("| path | offered (client tx) | arrived at far side | of offered |")
 L.append("|---|---:|---:|---:|")
 names = {"kernel-forward": "kernel forwarding → origin", "c-pcap-forward": "C libpcap forwarder → origin",
+         "c-pcap-ring-forward": "C libpcap forwarder with a TX ring → origin",
          "hydranet-forward": "HydraNet forwarding → origin", "hydranet-redirect": "HydraNet redirect → host server",
          "kernel-ipip-redirect": "kernel IP-in-IP redirect (eBPF) → host server",
          "hydranet-redirect-hs-paused": "HydraNet redirect → host server (host server JVM stopped)"}
@@ -172,6 +174,47 @@ for name, title in (("perf-thread.txt", "redirector JVM, by thread"), ("perf-dso
         with open(p) as fh:
             L += [l.rstrip() for l in fh][:30]
         L.append("```")
+
+# ---- CPU per frame side by side (issue 23) ----
+cost = read("cost.tsv")
+if cost:
+    calls = {(r[0], r[1], r[2]): (int(r[3]), dict(kv.split("=", 1) for kv in r[4:] if "=" in kv))
+             for r in read("cost-calls.tsv")}
+    L.append("\n## CPU per frame, side by side (frames = what left the far side; µs of CPU per frame)\n")
+    L.append("64-byte frames paced (trafgen -b), at full speed, and TCP with 1472-byte messages. CPU from"
+             " /proc (user, kernel), events from perf stat over the same window; libpcap calls"
+             " (each one JNA transition in a JVM) from uprobes in a separate 2 s window.\n")
+    L.append("| point | process | frames/s | CPU µs/frame | user | kernel | context switches | system calls |"
+             " futex | poll | sendto | write | libpcap calls (next_ex+dispatch / send+inject) |")
+    L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for r in cost:
+        label, kind, role = r[0], r[1], r[2]
+        x0, u0, s0, t0, x1, u1, s1, t1, hz = (float(x) for x in r[3:12])
+        frames, secs = int(x1 - x0), t1 - t0
+        ev = dict(kv.split("=", 1) for kv in r[12:] if "=" in kv)
+        per = lambda k: "%.2f" % (float(ev[k]) / frames) if k in ev and frames > 0 else "n/a"
+        us = lambda t: "%.2f" % (t / hz / frames * 1e6) if frames > 0 else "n/a"
+        sc = lambda n: per("syscalls:sys_enter_" + n)
+        c = calls.get((label, kind, role))
+        if c and c[0] > 0:
+            g = lambda k: float(c[1].get(k, 0))
+            ctext = "%.2f / %.2f" % ((g("pcap_next_ex") + g("pcap_dispatch")) / c[0],
+                                     (g("pcap_sendpacket") + g("pcap_inject")) / c[0])
+        else:
+            ctext = "n/a"
+        L.append("| %s %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            label, kind, role, frames / secs if secs > 0 else 0, us(u1 - u0 + s1 - s0), us(u1 - u0),
+            us(s1 - s0), per("context-switches"), per("raw_syscalls:sys_enter"), sc("futex"),
+            "%.2f" % ((float(ev.get("syscalls:sys_enter_poll", 0)) + float(ev.get("syscalls:sys_enter_ppoll", 0))) / frames) if frames else "n/a",
+            sc("sendto"), sc("write"), ctext))
+    d = os.path.join(raw, "cost-perf")
+    for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+        if name.endswith(".dso.txt") and os.path.getsize(os.path.join(d, name)) > 0:
+            L.append("\n### perf (cpu-clock), %s, by process and object\n" % name[:-8])
+            L.append("```")
+            with open(os.path.join(d, name)) as fh:
+                L += [l.rstrip() for l in fh][:16]
+            L.append("```")
 
 with open(os.path.join(out, "results.md"), "w") as fh:
     fh.write("\n".join(L) + "\n")

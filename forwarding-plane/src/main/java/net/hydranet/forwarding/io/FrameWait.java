@@ -6,6 +6,19 @@ package net.hydranet.forwarding.io;
  */
 @FunctionalInterface
 public interface FrameWait {
+  /** Every source may have a frame: the wait cannot tell them apart. */
+  long ALL = -1L;
+
   /** Returns when a frame may be waiting, or after {@code timeoutMillis}, whichever is first. */
   void await(int timeoutMillis);
+
+  /**
+   * Like {@link #await}, and says which sources may have a frame: bit {@code i} for the {@code
+   * i}-th source the wait was built over (the pipeline's sources, in the same order), 0 for none,
+   * {@link #ALL} when it cannot tell. {@code timeoutMillis} 0 looks without waiting.
+   */
+  default long ready(int timeoutMillis) {
+    await(timeoutMillis);
+    return ALL;
+  }
 }

@@ -45,11 +45,21 @@ public final class Pipeline implements AutoCloseable {
   public static final long TICK_NANOS = 1_000_000L;
 
   /**
-   * How long the receive thread finds nothing before it sleeps in the kernel ({@link #deepIdle})
-   * rather than parking 20 µs at a time: far longer than the gaps within any exchange, so a busy
-   * path never pays the wake-up, and short enough that an idle daemon gives its core back at once.
+   * How long the receive thread finds nothing before it sleeps in the kernel ({@link #deepIdle}):
+   * not at all. Every empty look at a live capture is a {@code poll(2)} inside {@code
+   * pcap_next_ex}, and so is every spin of a back-off; on the VMs measured a system call is the
+   * dearest thing a frame pays (BENCHMARKS.md, "CPU per frame"), so as soon as a round over the
+   * captures finds nothing the thread sleeps in one {@code poll(2)} until a frame comes, as a C
+   * libpcap loop does. The wake-up's latency batches the frames that arrive meanwhile.
    */
-  public static final long DEEP_IDLE_NANOS = 50_000_000L;
+  public static final long DEEP_IDLE_NANOS = 0L;
+
+  /**
+   * How many frames the receive thread takes from one source before it looks at the next: the
+   * frames run on this thread in one round leave in one flush (one system call with a transmit
+   * ring), and no source waits behind a busy one for longer than this many frames.
+   */
+  static final int ROUND_FRAMES = 32;
 
   private final Disruptor<FrameSlot> disruptor;
   private final RingBuffer<FrameSlot> ring;
@@ -193,21 +203,35 @@ public final class Pipeline implements AutoCloseable {
     long sequence = ring.next();
     long inline = 0;
     int inlineLeft = inlineBurst;
+    boolean unflushed = false;
     // Idle: spin briefly, then yield, then park up to 20 µs — an idle router must not burn a
     // core the traffic needs (two cores here), and 20 µs bounds the latency it adds to the first
     // packet after a pause.
     IdleStrategy idle = new BackoffIdleStrategy(64, 16, 1_000, 20_000);
     try {
+      // Which sources to look at in the next round: after a wait, only those the kernel said
+      // have frames (every look at an empty capture is a poll(2) inside pcap_next_ex).
+      long mask = FrameWait.ALL;
       while (running && remaining > 0) {
         boolean received = false;
+        long busy = 0;
         for (int i = 0; i < sources.length; i++) {
-          if (done[i]) {
+          if (done[i] || (i < Long.SIZE && (mask & (1L << i)) == 0)) {
             continue;
           }
-          FrameSlot slot = ring.get(sequence);
-          int length =
-              sources[i].poll(slot.buffer, FrameSlot.HEADROOM, FrameSlot.frameCapacity(), meta);
-          if (length > 0) {
+          // Up to ROUND_FRAMES from each source in turn: a round's frames are flushed together.
+          int n = 0;
+          for (; n < ROUND_FRAMES; n++) {
+            FrameSlot slot = ring.get(sequence);
+            int length =
+                sources[i].poll(slot.buffer, FrameSlot.HEADROOM, FrameSlot.frameCapacity(), meta);
+            if (length <= 0) {
+              if (length == FrameSource.END) {
+                done[i] = true;
+                remaining--;
+              }
+              break;
+            }
             slot.kind = FrameSlot.KIND_FRAME;
             slot.offset = FrameSlot.HEADROOM;
             slot.length = length;
@@ -215,45 +239,71 @@ public final class Pipeline implements AutoCloseable {
             slot.timestampNanos = clock == Clock.LIVE ? System.nanoTime() : meta.timestampNanos;
             if (inlineLeft > 0 && ring.getMinimumGatingSequence() == sequence - 1) {
               // The forwarding thread has done everything published: run the frame here and
-              // keep the slot for the next one.
+              // keep the slot for the next one. The ports are flushed once the round is over,
+              // so a round's frames leave in one batch.
               inlineLeft--;
-              runInline(slot);
+              runInline(slot, false);
+              unflushed = true;
               inlineFrames = ++inline;
             } else {
+              if (unflushed) {
+                // The path changes threads: what ran here leaves first.
+                flushInline();
+                unflushed = false;
+              }
               ring.publish(sequence);
               sequence = ring.next();
             }
             received = true;
-          } else if (length == FrameSource.END) {
-            done[i] = true;
-            remaining--;
           }
+          if (n == ROUND_FRAMES) {
+            busy |= i < Long.SIZE ? 1L << i : FrameWait.ALL;
+          }
+        }
+        if (unflushed) {
+          flushInline();
+          unflushed = false;
         }
         long now = System.nanoTime();
         if (received) {
           idle.reset();
           lastEvent = now;
           lastFrame = now;
-        } else if (inlineLeft < inlineBurst) {
-          // A poll round found nothing: the burst is over, the next frame may run here again.
-          inlineLeft = inlineBurst;
-        } else if (now - lastEvent >= TICK_NANOS) {
+        }
+        if (busy != 0) {
+          // A source may hold more: the next round takes it again, with whatever else has a
+          // frame now (one poll(2) without waiting, not one empty read per source).
+          mask = deepWait == null ? FrameWait.ALL : busy | deepWait.ready(0);
+          continue;
+        }
+        if (deepWait == null) {
+          mask = FrameWait.ALL;
+          if (received) {
+            continue;
+          }
+        }
+        // Every source looked at came back empty: the burst is over, the next frame may run
+        // here again.
+        inlineLeft = inlineBurst;
+        if (now - lastEvent >= TICK_NANOS) {
           FrameSlot slot = ring.get(sequence);
           slot.kind = FrameSlot.KIND_TICK;
           slot.timestampNanos = clock == Clock.LIVE ? now : meta.timestampNanos;
           if (inlineBurst > 0 && ring.getMinimumGatingSequence() == sequence - 1) {
             // Idle timers too: an idle router need not wake its forwarding thread every tick.
-            runInline(slot);
+            runInline(slot, true);
           } else {
             ring.publish(sequence);
             sequence = ring.next();
           }
           lastEvent = now;
         } else if (deepWait != null && now - lastFrame >= deepIdleNanos) {
-          // Long idle: sleep until a frame comes, or until the next tick is due.
-          deepWait.await(1);
+          // Sleep until a frame comes, or until the next tick is due; then look only where
+          // the kernel says a frame is.
+          mask = deepWait.ready(1);
         } else {
           idle.idle();
+          mask = FrameWait.ALL;
         }
       }
     } catch (RuntimeException e) {
@@ -268,18 +318,31 @@ public final class Pipeline implements AutoCloseable {
     }
   }
 
-  /** One frame or tick on the receive thread, as {@link Handler} would run a batch of one. */
-  private void runInline(FrameSlot slot) {
+  /**
+   * One frame or tick on the receive thread, as {@link Handler} would run it; {@code flush} ends
+   * the batch, otherwise the caller flushes once its round is over ({@link #flushInline}).
+   */
+  private void runInline(FrameSlot slot, boolean flush) {
     commandDrain.run();
     try {
       path.tick(slot.timestampNanos);
       if (slot.kind == FrameSlot.KIND_FRAME) {
         path.process(slot.buffer, slot.offset, slot.length, slot.ingress);
       }
-      path.flush();
+      if (flush) {
+        path.flush();
+      }
     } catch (RuntimeException e) {
       // A bug, never bad input: count it and keep receiving (the receive loop treats an
       // exception as its source failing).
+      counters.increment(Counter.DROP_ERROR);
+    }
+  }
+
+  private void flushInline() {
+    try {
+      path.flush();
+    } catch (RuntimeException e) {
       counters.increment(Counter.DROP_ERROR);
     }
   }

@@ -15,6 +15,19 @@ final class LibC {
   static final int EINTR = 4;
   static final int SOL_SOCKET = 1;
   static final int SO_ATTACH_FILTER = 26;
+  static final int AF_PACKET = 17;
+  static final int SOCK_RAW = 3;
+  static final int SOCK_CLOEXEC = 0x80000;
+  static final int SOL_PACKET = 263;
+  static final int PACKET_VERSION = 10;
+  static final int PACKET_TX_RING = 13;
+  static final int PACKET_LOSS = 14;
+  static final int PACKET_QDISC_BYPASS = 20;
+  static final int PACKET_IGNORE_OUTGOING = 23;
+  static final int TPACKET_V2 = 1;
+  static final int PROT_READ_WRITE = 0x3;
+  static final int MAP_SHARED = 0x1;
+  static final int MSG_DONTWAIT = 0x40;
 
   static {
     if (Native.POINTER_SIZE != 8) {
@@ -42,6 +55,16 @@ final class LibC {
 
   /** {@code fds} points at {@code nfds} {@code struct pollfd}s. */
   static native int poll(long fds, long nfds, int timeout);
+
+  static native int socket(int domain, int type, int protocol);
+
+  static native int bind(int fd, long addr, int addrlen);
+
+  static native long mmap(long addr, long length, int prot, int flags, int fd, long offset);
+
+  static native int munmap(long addr, long length);
+
+  static native long sendto(int fd, long buf, long len, int flags, long addr, int addrlen);
 
   static native String strerror(int errnum);
 }

@@ -61,12 +61,16 @@ public final class LivePcapSource implements FrameSource {
 
   private final LivePcapTxPort txPort;
 
-  private LivePcapSource(String interfaceName, int ifIndex, long pcap, int nanosPerTick) {
+  private final PacketTxRing txRing;
+
+  private LivePcapSource(
+      String interfaceName, int ifIndex, long pcap, int nanosPerTick, PacketTxRing txRing) {
     this.interfaceName = interfaceName;
     this.ifIndex = ifIndex;
     this.pcap = pcap;
     this.nanosPerTick = nanosPerTick;
-    this.txPort = new LivePcapTxPort(this);
+    this.txRing = txRing;
+    this.txPort = new LivePcapTxPort(this, txRing);
   }
 
   /** Opens {@code interfaceName} with the default {@link Options}. */
@@ -140,20 +144,33 @@ public final class LivePcapSource implements FrameSource {
           PcapNative.pcap_get_tstamp_precision(p) == PcapNative.PCAP_TSTAMP_PRECISION_NANO
               ? 1
               : 1000;
+      PacketTxRing txRing = null;
+      if (options.txRing) {
+        try {
+          txRing =
+              PacketTxRing.open(
+                  KernelChecks.ifIndex(interfaceName), PcapNative.pcap_get_selectable_fd(p));
+        } catch (IOException e) {
+          LOG.warn(
+              "{}: no transmit ring, one send(2) per frame: {}", interfaceName, e.getMessage());
+        }
+      }
       final LivePcapSource source =
           new LivePcapSource(
               interfaceName,
               options.ingress >= 0 ? options.ingress : KernelChecks.ifIndex(interfaceName),
               p,
-              nanosPerTick);
+              nanosPerTick,
+              txRing);
       ok = true;
       LOG.info(
-          "opened {} ({}): snaplen {}, buffer {} B, filter '{}'",
+          "opened {} ({}): snaplen {}, buffer {} B, filter '{}', transmit {}",
           interfaceName,
           PcapNative.pcap_lib_version(),
           options.snaplen,
           options.bufferBytes,
-          options.filter);
+          options.filter,
+          txRing != null ? "ring" : "pcap_sendpacket");
       return source;
     } finally {
       if (!ok) {
@@ -330,6 +347,9 @@ public final class LivePcapSource implements FrameSource {
   public synchronized void close() {
     if (!closed) {
       closed = true;
+      if (txRing != null) {
+        txRing.close();
+      }
       PcapNative.pcap_close(pcap);
     }
   }
@@ -347,11 +367,27 @@ public final class LivePcapSource implements FrameSource {
      */
     public static final String DEFAULT_FILTER = "inbound";
 
+    /**
+     * Frames sent on this interface leave through a {@code PACKET_TX_RING}, a batch per system
+     * call, rather than one {@code pcap_sendpacket} each (BENCHMARKS.md, "CPU per frame").
+     */
+    public static final boolean DEFAULT_TX_RING = true;
+
     int snaplen = DEFAULT_SNAPLEN;
     int bufferBytes = DEFAULT_BUFFER_BYTES;
     boolean promiscuous = true;
     String filter = DEFAULT_FILTER;
     int ingress = -1;
+    boolean txRing = DEFAULT_TX_RING;
+
+    /**
+     * Sends through a transmit ring of its own socket; the capture then ignores every outgoing
+     * frame on the interface (PACKET_IGNORE_OUTGOING), also those the host's own stack sends.
+     */
+    public Options txRing(boolean txRing) {
+      this.txRing = txRing;
+      return this;
+    }
 
     /**
      * The interface index the pipeline knows this interface by (its position in the router's

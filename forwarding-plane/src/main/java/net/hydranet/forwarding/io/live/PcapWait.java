@@ -45,4 +45,26 @@ public final class PcapWait implements FrameWait {
     // Interrupted by a signal (EINTR) or failed: the caller polls its sources either way.
     LibC.poll(fds.addressOffset(), count, timeoutMillis);
   }
+
+  /**
+   * One {@code poll(2)}; the captures whose descriptor reported anything (a frame, or an error
+   * their next read will report) are set. A failed or interrupted call says {@link #ALL}.
+   */
+  @Override
+  public long ready(int timeoutMillis) {
+    final int n = LibC.poll(fds.addressOffset(), count, timeoutMillis);
+    if (n == 0) {
+      return 0L;
+    }
+    if (n < 0 || count > Long.SIZE) {
+      return ALL;
+    }
+    long mask = 0;
+    for (int i = 0; i < count; i++) {
+      if (fds.getShort(i * POLLFD_SIZE + 6) != 0) {
+        mask |= 1L << i;
+      }
+    }
+    return mask;
+  }
 }

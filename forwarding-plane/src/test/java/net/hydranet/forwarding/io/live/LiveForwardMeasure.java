@@ -70,7 +70,10 @@ public final class LiveForwardMeasure {
                 frame.setMemory(p, 60 - p, (byte) 0x5A);
                 final LivePcapTxPort tx = gen.txPort();
                 while (running.get()) {
-                  tx.send(frame, 0, 60, 0);
+                  for (int i = 0; i < 32; i++) {
+                    tx.send(frame, 0, 60, 0);
+                  }
+                  tx.flush(); // a transmit ring sends on flush
                 }
               },
               "generator");
@@ -88,6 +91,7 @@ public final class LiveForwardMeasure {
                     slot.putBytes(FrameSlot.HEADROOM, mac1b);
                     slot.putBytes(FrameSlot.HEADROOM + 6, mac1a);
                     tx.send(slot, FrameSlot.HEADROOM, n, meta.timestampNanos);
+                    tx.flush();
                   }
                 }
                 forwarderCpu[0] = mx.getCurrentThreadCpuTime() - cpu0;
