@@ -240,7 +240,18 @@ class ManagerMetricsTest {
         "a load sample", () -> value("hydranet_manager_origin_load_requests_per_second", "") == 42);
 
     // Bounded labels only: never a client address, a path or a replica's own figure as a label.
-    Set<String> allowed = Set.of("result", "status", "kind", "replica", "host_server", "le");
+    // hydranet_build_info's version, revision and java_version are one series per process.
+    Set<String> allowed =
+        Set.of(
+            "result",
+            "status",
+            "kind",
+            "replica",
+            "host_server",
+            "le",
+            "version",
+            "revision",
+            "java_version");
     Matcher m = SERIES.matcher(text);
     int series = 0;
     while (m.find()) {
