@@ -97,6 +97,7 @@ class PackageUnitsIT {
             "cd /var/tmp && DEBIAN_FRONTEND=noninteractive apt-get install -y"
                 + " --no-install-recommends ./hydranet.deb ./hydranet-lab.deb");
     assertTrue(out.contains("Setting up hydranet-lab"), out);
+    assertTrue(box.sh("zcat /usr/share/man/man1/hydranet-demo.1.gz").contains(".SH OPTIONS"));
     assertTrue(box.sh("getent passwd hydranet").contains("/usr/sbin/nologin"));
     // The conffiles, and their group: the unprivileged daemons must read them.
     assertEquals(
@@ -278,7 +279,7 @@ class PackageUnitsIT {
     String left =
         box.exec(
                 "ls -d /etc/hydranet /usr/share/hydranet /usr/share/doc/hydranet*"
-                    + " /usr/bin/hydranet /etc/default/hydranet-*"
+                    + " /usr/bin/hydranet /etc/default/hydranet-* /usr/share/man/man1/hydranet*"
                     + " /lib/systemd/system/hydranet-* /run/hydranet"
                     + " /etc/systemd/system/multi-user.target.wants/hydranet-* 2>/dev/null",
                 30)
