@@ -28,18 +28,33 @@ import picocli.CommandLine.Model.PositionalParamSpec;
 public final class PackageDocs {
   private PackageDocs() {}
 
-  public static void main(String[] args) throws IOException {
-    if (args.length != 3) {
-      System.err.println("usage: PackageDocs MAN-DIR COMPLETION-FILE VERSION");
+  /**
+   * {@code MAN-DIR COMPLETION-FILE VERSION [CLASS…]}: with command classes after the version (the
+   * lab's package: its {@code demo} and {@code wan}), they are added under {@code hydranet} and
+   * only their pages (and their subcommands') are written; a COMPLETION-FILE of {@code -} writes
+   * none.
+   */
+  public static void main(String[] args) throws IOException, ClassNotFoundException {
+    if (args.length < 3) {
+      System.err.println("usage: PackageDocs MAN-DIR COMPLETION-FILE VERSION [COMMAND-CLASS...]");
       System.exit(2);
     }
     CommandLine root = new CommandLine(new HydraNetCommand());
+    List<CommandLine> all = new ArrayList<>();
+    if (args.length == 3) {
+      all.add(root);
+      all.addAll(root.getSubcommands().values());
+    } else {
+      for (int i = 3; i < args.length; i++) {
+        CommandLine added = new CommandLine(Class.forName(args[i]));
+        root.addSubcommand(added);
+        all.add(added);
+        all.addAll(added.getSubcommands().values());
+      }
+    }
     String version = "hydranet " + args[2];
     Path manDir = Path.of(args[0]);
     Files.createDirectories(manDir);
-    List<CommandLine> all = new ArrayList<>();
-    all.add(root);
-    all.addAll(root.getSubcommands().values());
     List<String> names = new ArrayList<>();
     for (CommandLine c : all) {
       names.add(pageName(c.getCommandSpec()));
@@ -48,9 +63,11 @@ public final class PackageDocs {
       String page = manPage(c.getCommandSpec(), version, names);
       gzip(manDir.resolve(pageName(c.getCommandSpec()) + ".1.gz"), page);
     }
-    Path completion = Path.of(args[1]);
-    Files.createDirectories(completion.toAbsolutePath().getParent());
-    Files.writeString(completion, AutoComplete.bash("hydranet", root));
+    if (!args[1].equals("-")) {
+      Path completion = Path.of(args[1]);
+      Files.createDirectories(completion.toAbsolutePath().getParent());
+      Files.writeString(completion, AutoComplete.bash("hydranet", root));
+    }
   }
 
   /** hydranet, hydranet-redirector, … */

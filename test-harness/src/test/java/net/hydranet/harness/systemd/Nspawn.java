@@ -36,7 +36,10 @@ final class Nspawn implements AutoCloseable {
           "mount",
           "procps",
           "adduser",
-          "nftables");
+          "nftables",
+          // What hydranet-lab's demo runs besides the above (PackageUnitsIT runs it in here).
+          "python3",
+          "curl");
 
   static final Path CACHE =
       Path.of(System.getProperty("hydranet.nspawn.cache", "/var/cache/hydranet-test"));

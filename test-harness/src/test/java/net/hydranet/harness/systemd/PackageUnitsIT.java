@@ -25,9 +25,10 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The Debian package and its units under a real systemd: a bookworm tree booted in systemd-nspawn
- * (cached, see {@link Nspawn}), {@code apt-get install ./hydranet_*.deb} in it, then each unit
- * started, stopped, reloaded, killed and starved of its watchdog, read back with systemctl and
- * journalctl; at the end {@code apt-get purge} must leave no user, files or links behind.
+ * (cached, see {@link Nspawn}), {@code apt-get install ./hydranet_*.deb ./hydranet-lab_*.deb} in
+ * it, then {@code hydranet demo} run from the installed files, each unit started, stopped,
+ * reloaded, killed and starved of its watchdog, read back with systemctl and journalctl; at the end
+ * {@code apt-get purge} of both must leave no user, files or links behind.
  *
  * <p>Tagged {@code nspawn}: it takes a few minutes (the first run also builds the tree), so CI can
  * run or leave it by tag.
@@ -45,10 +46,13 @@ class PackageUnitsIT {
   static void boot() throws Exception {
     Optional<String> why = Nspawn.unavailable();
     assumeTrue(why.isEmpty(), () -> why.get());
-    Path deb = deb();
+    Path deb = deb("router", "hydranet");
+    Path lab = deb("lab", "hydranet-lab");
     box = Nspawn.boot(Nspawn.ensureBase(), "h6-hydranet-pkg");
     Files.copy(
         deb, box.root().resolve("var/tmp/hydranet.deb"), StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(
+        lab, box.root().resolve("var/tmp/hydranet-lab.deb"), StandardCopyOption.REPLACE_EXISTING);
   }
 
   @AfterAll
@@ -59,18 +63,19 @@ class PackageUnitsIT {
   }
 
   /**
-   * router/target/hydranet_VERSION_all.deb, as the reactor's router module packaged it (the newest:
-   * a snapshot's version has the build's time in it).
+   * MODULE/target/PACKAGE_VERSION_all.deb, as the reactor's module packaged it (the newest: a
+   * snapshot's version has the build's time in it).
    */
-  static Path deb() throws Exception {
-    Path target = Path.of(System.getProperty("user.dir")).resolve("../router/target").normalize();
+  static Path deb(String module, String pkg) throws Exception {
+    Path target =
+        Path.of(System.getProperty("user.dir")).resolve("../" + module + "/target").normalize();
     try (Stream<Path> files = Files.list(target)) {
       List<Path> debs =
           files
-              .filter(f -> f.getFileName().toString().matches("hydranet_.*_all\\.deb"))
+              .filter(f -> f.getFileName().toString().matches(pkg + "_[0-9].*_all\\.deb"))
               .sorted(Comparator.comparing(f -> f.toFile().lastModified()))
               .toList();
-      assumeTrue(!debs.isEmpty(), "no package in " + target + " (mvn package in router)");
+      assumeTrue(!debs.isEmpty(), "no " + pkg + " package in " + target + " (mvn package)");
       return debs.get(debs.size() - 1);
     }
   }
@@ -78,10 +83,21 @@ class PackageUnitsIT {
   @Test
   @Order(1)
   void shouldInstallWithAptAndMakeItsUser() throws Exception {
+    // Without hydranet-lab, the lab's commands say which package has them.
     String out =
         box.sh("cd /var/tmp && DEBIAN_FRONTEND=noninteractive apt-get install -y ./hydranet.deb");
     assertTrue(out.contains("Setting up hydranet"), out);
     assertTrue(box.sh("hydranet --version").startsWith("hydranet "));
+    Nspawn.Result noLab = box.exec("hydranet demo 2>&1", 60);
+    assertEquals(2, noLab.code(), noLab.out());
+    assertTrue(noLab.out().contains("apt-get install hydranet-lab"), noLab.out());
+    // The container has no network: nginx (recommended, for demo web) cannot be fetched.
+    out =
+        box.sh(
+            "cd /var/tmp && DEBIAN_FRONTEND=noninteractive apt-get install -y"
+                + " --no-install-recommends ./hydranet.deb ./hydranet-lab.deb");
+    assertTrue(out.contains("Setting up hydranet-lab"), out);
+    assertTrue(box.sh("zcat /usr/share/man/man1/hydranet-demo.1.gz").contains(".SH OPTIONS"));
     assertTrue(box.sh("getent passwd hydranet").contains("/usr/sbin/nologin"));
     // The conffiles, and their group: the unprivileged daemons must read them.
     assertEquals(
@@ -98,6 +114,25 @@ class PackageUnitsIT {
 
   @Test
   @Order(2)
+  void shouldRunTheDemoFromTheInstalledFiles() throws Exception {
+    String version = box.sh("hydranet --version").strip();
+    assertTrue(version.startsWith("hydranet "), version);
+    assertEquals(
+        version, box.sh("java -jar /usr/share/hydranet/lib/hydranet-lab.jar --version").strip());
+    // In the container's own network namespace: its namespaces, veths and sysctls stay in there.
+    Nspawn.Result demo = box.exec("hydranet demo 2>&1", 600);
+    String out = demo.out();
+    assertEquals(0, demo.code(), out);
+    assertTrue(out.contains("client$ curl http://198.18.2.10/  ->  ORIGIN 198.18.2.10"), out);
+    assertTrue(out.contains("->  REPLICA on hs1 198.18.1.20"), out);
+    assertTrue(out.contains("== request 4: failed over to the remaining replica"), out);
+    assertTrue(out.contains("->  REPLICA on hs2 198.18.3.20"), out);
+    assertTrue(out.contains("== cleaning up"), out);
+    assertEquals("", box.sh("ip netns list").strip(), "the demo's namespaces are gone");
+  }
+
+  @Test
+  @Order(3)
   void shouldStartTheRedirectorAsItsUserAndSayItIsReady() throws Exception {
     // Two veth pairs in the container's private network, named in the config and the defaults.
     box.sh(
@@ -121,7 +156,7 @@ class PackageUnitsIT {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void shouldStopCleanlyNotFailed() throws Exception {
     box.sh("systemctl stop " + REDIRECTOR);
     assertEquals("inactive", box.property(REDIRECTOR, "ActiveState"));
@@ -131,7 +166,7 @@ class PackageUnitsIT {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void shouldBeRestartedAfterSigkill() throws Exception {
     box.sh("systemctl start " + REDIRECTOR);
     String pid = box.property(REDIRECTOR, "MainPID");
@@ -142,7 +177,7 @@ class PackageUnitsIT {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void shouldBeRestartedWhenItStopsPettingTheWatchdog() throws Exception {
     // A short watchdog for the test; SIGSTOP freezes the JVM, the pets stop.
     box.sh(
@@ -164,21 +199,24 @@ class PackageUnitsIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void shouldReloadOnSighupWithoutRestarting() throws Exception {
-    String help = box.sh("hydranet redirector --help");
-    assumeTrue(
-        help.contains("SIGHUP"),
-        "this build's redirector does not reload on SIGHUP yet (issue 24 item 5): the JVM's"
-            + " default SIGHUP ends it and systemd restarts it");
+    assertTrue(box.sh("hydranet redirector --help").contains("SIGHUP"), "its help says so");
     String pid = box.property(REDIRECTOR, "MainPID");
     box.sh("systemctl reload " + REDIRECTOR);
+    // ExecReload sends SIGHUP; the daemon reads it on its next 200 ms turn and logs it.
+    String line = "reloading /etc/hydranet/redirector.yaml (SIGHUP)";
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!box.journal(REDIRECTOR).contains(line) && System.nanoTime() < deadline) {
+      Thread.sleep(500);
+    }
+    assertTrue(box.journal(REDIRECTOR).contains(line), box.journal(REDIRECTOR));
     assertEquals("active", box.property(REDIRECTOR, "ActiveState"));
-    assertEquals(pid, box.property(REDIRECTOR, "MainPID"));
+    assertEquals(pid, box.property(REDIRECTOR, "MainPID"), "reloaded, not restarted");
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void shouldRefuseToStartTheHostServerWithoutItsPerHostValues() throws Exception {
     Nspawn.Result r = box.exec("systemctl start " + HOSTSERVER, 120);
     assertNotEquals(0, r.code());
@@ -189,7 +227,7 @@ class PackageUnitsIT {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void shouldRunTheHostServerAndStopItWithinItsTimeout() throws Exception {
     box.sh(
         "ip addr add 198.18.2.20/24 dev hn1p && sed -i -e"
@@ -206,7 +244,7 @@ class PackageUnitsIT {
   }
 
   @Test
-  @Order(9)
+  @Order(10)
   void shouldRefuseToStartTheManagerWithoutItsKeyAndNotRetry() throws Exception {
     // The shipped config names /etc/hydranet/keys/origin.key, which no one has made yet.
     Nspawn.Result r = box.exec("systemctl start " + MANAGER, 120);
@@ -222,16 +260,26 @@ class PackageUnitsIT {
   }
 
   @Test
-  @Order(10)
+  @Order(11)
   void shouldPurgeWithoutLeavingAnythingBehind() throws Exception {
     box.sh("systemctl enable " + REDIRECTOR);
-    box.sh("DEBIAN_FRONTEND=noninteractive apt-get purge -y hydranet");
+    box.sh("DEBIAN_FRONTEND=noninteractive apt-get purge -y hydranet hydranet-lab");
+    assertEquals(
+        "",
+        box.exec(
+                "dpkg-query -W -f='${Package} ${Status}\\n' hydranet hydranet-lab 2>/dev/null"
+                    + " | grep -v not-installed",
+                30)
+            .out()
+            .strip(),
+        "both packages purged");
     assertEquals("inactive", box.exec("systemctl is-active " + REDIRECTOR, 30).out().strip());
     assertEquals(2, box.exec("getent passwd hydranet", 30).code(), "the user is gone");
     assertEquals(2, box.exec("getent group hydranet", 30).code(), "the group is gone");
     String left =
         box.exec(
-                "ls -d /etc/hydranet /usr/share/hydranet /usr/bin/hydranet /etc/default/hydranet-*"
+                "ls -d /etc/hydranet /usr/share/hydranet /usr/share/doc/hydranet*"
+                    + " /usr/bin/hydranet /etc/default/hydranet-* /usr/share/man/man1/hydranet*"
                     + " /lib/systemd/system/hydranet-* /run/hydranet"
                     + " /etc/systemd/system/multi-user.target.wants/hydranet-* 2>/dev/null",
                 30)
