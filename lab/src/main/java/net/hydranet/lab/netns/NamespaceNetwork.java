@@ -148,7 +148,7 @@ public abstract class NamespaceNetwork implements AutoCloseable {
             work.resolve(r + ".yaml").toString(),
             "--control",
             work.resolve(r + "-control.yaml").toString(),
-            "--ctl",
+            "--ctl-socket",
             ctlPath(r).toString(),
             "--metrics",
             metrics);
@@ -171,7 +171,7 @@ public abstract class NamespaceNetwork implements AutoCloseable {
             stateDir.toString(),
             "--control",
             work.resolve(hs + "-control.yaml").toString(),
-            "--ctl",
+            "--ctl-socket",
             ctlPath(hs).toString(),
             "--metrics",
             metrics);

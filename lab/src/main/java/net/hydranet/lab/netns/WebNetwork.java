@@ -246,7 +246,7 @@ public final class WebNetwork extends NamespaceNetwork {
             "manager",
             "--config",
             file,
-            "--ctl",
+            "--ctl-socket",
             ctlPath("manager").toString(),
             "--metrics",
             managerMetrics);

@@ -87,11 +87,16 @@ class StatusPageIT {
       assertTrue(Files.size(png) > 10_000, "screenshot " + png + ": " + Files.size(png) + " bytes");
 
       // A real SIGHUP to the running redirector: before, the JVM exited on it.
+      // The redirect above was itself a reload (the file changed): count from here on, and wait
+      // for the SIGHUP's own line, or the check races the signal.
       long pid = redirectorPid(net);
+      double reloadsBefore = metric(net, "hydranet_config_reloads_total{result=\"success\",}");
       assertEquals(0, new ProcessBuilder("kill", "-HUP", Long.toString(pid)).start().waitFor());
       net.await(
-          "a reload counted",
-          () -> metric(net, "hydranet_config_reloads_total{result=\"success\",}") >= 1);
+          "a reload on SIGHUP counted",
+          () ->
+              metric(net, "hydranet_config_reloads_total{result=\"success\",}") > reloadsBefore
+                  && net.logs().contains("(SIGHUP)"));
       assertTrue(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "still running");
       assertEquals(1, metric(net, "hydranet_config_last_reload_successful"));
       assertTrue(net.logs().contains("(SIGHUP)"), net.logs());
