@@ -39,7 +39,14 @@ final class Hangup {
                     case "equals" -> proxy == args[0];
                     default -> "SIGHUP: reload the config";
                   });
-      signal.getMethod("handle", signal, handler).invoke(null, hup, onHup);
+      Object before = signal.getMethod("handle", signal, handler).invoke(null, hup, onHup);
+      if (before == handler.getField("SIG_IGN").get(null)) {
+        // A process started with SIGHUP ignored (nohup, some supervisors) keeps it ignored: the
+        // JVM installs no handler then, so a reload must come from editing the file.
+        LOG.warn(
+            "SIGHUP was ignored when this process started (nohup?): it stays ignored; edit the"
+                + " config file to reload, or start the daemon without nohup");
+      }
     } catch (ReflectiveOperationException | RuntimeException e) {
       LOG.warn("SIGHUP cannot be caught here, it stops the daemon: {}", e.toString());
     }

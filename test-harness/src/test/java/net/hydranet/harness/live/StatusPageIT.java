@@ -45,8 +45,17 @@ class StatusPageIT {
     String java = ProcessHandle.current().info().command().orElse("java");
     // C1 only and one GC thread: the daemons start within the topology's 30 s on a loaded
     // machine (at a load of 30 on two cores the default JVM took longer, loading classes).
+    // SIGHUP back to its default for the daemons: a test run started under nohup passes SIGHUP
+    // down ignored, and a JVM that starts with it ignored never installs a handler (Hangup).
     List<String> hydranet =
-        List.of(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", jar.toString());
+        List.of(
+            "env",
+            "--default-signal=HUP",
+            java,
+            "-XX:TieredStopAtLevel=1",
+            "-XX:+UseSerialGC",
+            "-jar",
+            jar.toString());
     try (PaperNetwork net = new PaperNetwork("h7sp", hydranet)) {
       net.start();
       net.installWebReplica("served by the REPLICA\n");
