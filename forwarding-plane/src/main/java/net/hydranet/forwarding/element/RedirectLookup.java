@@ -176,39 +176,70 @@ public final class RedirectLookup implements Element {
   private int chooseTarget(int service, int destination, PacketContext packet) {
     int tcpFlags = packet.tcpFlags;
     boolean tcp = packet.protocol == Ipv4Header.PROTOCOL_TCP;
-    boolean syn =
-        tcp && (tcpFlags & (TcpHeader.FLAG_SYN | TcpHeader.FLAG_ACK)) == TcpHeader.FLAG_SYN;
     if (service == RedirectorTable.NOT_FOUND && !(tcp && redirects.isServiceAddress(destination))) {
-      if (syn) {
-        pinToOrigin(destination, packet);
-      } else if (tcp && (tcpFlags & (TcpHeader.FLAG_FIN | TcpHeader.FLAG_RST)) != 0) {
-        closeOriginPin(destination, packet);
-      }
+      noService(tcp, tcpFlags, destination, packet);
       return 0;
     }
+    boolean syn =
+        tcp && (tcpFlags & (TcpHeader.FLAG_SYN | TcpHeader.FLAG_ACK)) == TcpHeader.FLAG_SYN;
     long hi = FlowTable.keyHi(packet.source, destination);
     long lo = FlowTable.keyLo(packet.protocol, packet.sourcePort, packet.destinationPort);
     int entry = flows.find(hi, lo, now);
-    boolean ending = tcp && (tcpFlags & (TcpHeader.FLAG_FIN | TcpHeader.FLAG_RST)) != 0;
-    if (entry != FlowTable.NOT_FOUND && syn && flows.closing(entry)) {
-      flows.remove(entry);
-      entry = FlowTable.NOT_FOUND;
+    if (entry == FlowTable.NOT_FOUND || (syn && flows.closing(entry))) {
+      return newFlow(service, entry, hi, lo, tcp, syn, tcpFlags, packet);
     }
+    int target = flows.target(entry);
+    if (target != 0
+        && (service == RedirectorTable.NOT_FOUND || !redirects.hasHostServer(service, target))) {
+      target = reselect(service, entry, packet);
+    }
+    if (tcp && (tcpFlags & (TcpHeader.FLAG_FIN | TcpHeader.FLAG_RST)) != 0) {
+      flows.closing(entry, true);
+    }
+    flows.touch(
+        entry, now, !tcp ? udpIdleNanos : flows.closing(entry) ? tcpClosingNanos : tcpIdleNanos);
+    return target;
+  }
+
+  /**
+   * A flow to an address no service has: a SYN is pinned to the origin, a FIN or RST closes that
+   * pin. Out of {@link #chooseTarget}'s line so that the per-packet part stays small enough for the
+   * JIT to inline.
+   */
+  private void noService(boolean tcp, int tcpFlags, int destination, PacketContext packet) {
+    if (tcp && (tcpFlags & (TcpHeader.FLAG_SYN | TcpHeader.FLAG_ACK)) == TcpHeader.FLAG_SYN) {
+      pinToOrigin(destination, packet);
+    } else if (tcp && (tcpFlags & (TcpHeader.FLAG_FIN | TcpHeader.FLAG_RST)) != 0) {
+      closeOriginPin(destination, packet);
+    }
+  }
+
+  /** A pinned flow whose host server left the service: chosen again (0 without a service). */
+  private int reselect(int service, int entry, PacketContext packet) {
+    int target =
+        service == RedirectorTable.NOT_FOUND ? 0 : redirects.select(service, packet.flowHash);
+    flows.target(entry, target);
+    return target;
+  }
+
+  /**
+   * A flow the table does not hold (or a SYN reusing a closing one's 4-tuple, whose entry goes):
+   * chosen by the consistent hash and recorded, except a FIN or RST, and a SYN when the table is
+   * full.
+   */
+  private int newFlow(
+      int service,
+      int entry,
+      long hi,
+      long lo,
+      boolean tcp,
+      boolean syn,
+      int tcpFlags,
+      PacketContext packet) {
     if (entry != FlowTable.NOT_FOUND) {
-      int target = flows.target(entry);
-      if (target != 0
-          && (service == RedirectorTable.NOT_FOUND || !redirects.hasHostServer(service, target))) {
-        target =
-            service == RedirectorTable.NOT_FOUND ? 0 : redirects.select(service, packet.flowHash);
-        flows.target(entry, target);
-      }
-      if (ending) {
-        flows.closing(entry, true);
-      }
-      flows.touch(
-          entry, now, !tcp ? udpIdleNanos : flows.closing(entry) ? tcpClosingNanos : tcpIdleNanos);
-      return target;
+      flows.remove(entry);
     }
+    boolean ending = tcp && (tcpFlags & (TcpHeader.FLAG_FIN | TcpHeader.FLAG_RST)) != 0;
     int target =
         service == RedirectorTable.NOT_FOUND ? 0 : redirects.select(service, packet.flowHash);
     if (!ending && (syn || service != RedirectorTable.NOT_FOUND) && !(syn && fullForSyn())) {
