@@ -148,6 +148,9 @@ class PackageUnitsIT {
     assertEquals("forwarding", box.property(REDIRECTOR, "StatusText"));
     String pid = box.property(REDIRECTOR, "MainPID");
     assertEquals("hydranet", box.sh("ps -o user= -p " + pid).strip());
+    // The package's defaults bound the heap (/etc/default/hydranet-redirector's JAVA_OPTS).
+    String command = box.sh("tr '\\0' ' ' < /proc/" + pid + "/cmdline");
+    assertTrue(command.contains("-Xmx512m") && command.contains("-XX:+AlwaysPreTouch"), command);
     // Only the two capabilities it needs, effective.
     String caps = box.sh("grep CapEff /proc/" + pid + "/status").strip();
     assertEquals("CapEff:\t0000000000003000", caps, "CAP_NET_ADMIN (12) and CAP_NET_RAW (13)");
