@@ -46,7 +46,14 @@ public final class ForwardingPlane implements AutoCloseable {
   private final ManyToOneConcurrentArrayQueue<Runnable> commands =
       new ManyToOneConcurrentArrayQueue<>(COMMAND_QUEUE);
   private final Consumer<Runnable> runCommand = this::runCommand;
-  private Pipeline pipeline;
+  private volatile Pipeline pipeline;
+
+  /**
+   * Guards the change from running commands on the caller's thread (before {@link #start}) to
+   * queueing them for the forwarding thread, so that a control thread writing the table while the
+   * plane starts never writes it beside the forwarding thread.
+   */
+  private final Object startLock = new Object();
 
   /** The control side's copy of one service's host servers and weights, for rebuilding. */
   private record Shadow(int[] hostServers, int[] weights) {}
@@ -93,13 +100,17 @@ public final class ForwardingPlane implements AutoCloseable {
   public ForwardingPlane start(
       FrameSource[] sources, Pipeline.Clock clock, WaitStrategy wait, FrameWait frameWait) {
     int inline = clock == Pipeline.Clock.LIVE ? context.inlineBurst() : 0;
-    pipeline =
+    Pipeline p =
         new Pipeline(
             context.ringSize(), sources, path, this::drainCommands, counters, clock, wait, inline);
     if (frameWait != null) {
-      pipeline.deepIdle(frameWait, Pipeline.DEEP_IDLE_NANOS);
+      p.deepIdle(frameWait, Pipeline.DEEP_IDLE_NANOS);
     }
-    pipeline.start();
+    synchronized (startLock) {
+      // Every command run so far happens-before the forwarding thread starts; later ones queue.
+      p.start();
+      pipeline = p;
+    }
     return this;
   }
 
@@ -191,8 +202,12 @@ public final class ForwardingPlane implements AutoCloseable {
 
   private void command(Runnable command) {
     if (pipeline == null) {
-      runCommand(command);
-      return;
+      synchronized (startLock) {
+        if (pipeline == null) {
+          runCommand(command);
+          return;
+        }
+      }
     }
     while (!commands.offer(command)) {
       Thread.onSpinWait();

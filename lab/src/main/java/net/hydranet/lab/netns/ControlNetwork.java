@@ -182,11 +182,19 @@ public final class ControlNetwork extends NamespaceNetwork {
    * request on it every 100 ms, logging each answer's first line, until {@code stop} exists.
    */
   public Process keepAliveClient(Path stop) throws IOException {
+    return keepAliveClient(stop, 5);
+  }
+
+  /**
+   * {@link #keepAliveClient(Path)} whose requests each wait up to {@code timeoutSeconds}: long
+   * enough for TCP to retransmit across a redirector's restart.
+   */
+  public Process keepAliveClient(Path stop, int timeoutSeconds) throws IOException {
     Path script =
         script(
             "keepalive.py",
             "import http.client, os, sys, time",
-            "c = http.client.HTTPConnection(sys.argv[1], 80, timeout=5)",
+            "c = http.client.HTTPConnection(sys.argv[1], 80, timeout=float(sys.argv[3]))",
             "n = 0",
             "while not os.path.exists(sys.argv[2]) and n < 6000:",
             "    try:",
@@ -199,7 +207,14 @@ public final class ControlNetwork extends NamespaceNetwork {
             "    n += 1",
             "    time.sleep(0.1)",
             "print('DONE', n, flush=True)");
-    return net.spawn("client", "python3", "-u", script.toString(), ORIGIN, stop.toString());
+    return net.spawn(
+        "client",
+        "python3",
+        "-u",
+        script.toString(),
+        ORIGIN,
+        stop.toString(),
+        Integer.toString(timeoutSeconds));
   }
 
   /**

@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import net.hydranet.control.agent.ControlAgent;
 import net.hydranet.control.agent.RedirectorAgent;
 import net.hydranet.control.ctl.CtlServer;
 import net.hydranet.control.rib.Rib;
@@ -104,6 +105,17 @@ public final class RedirectorCommand implements Callable<Integer> {
   }
 
   @Option(
+      names = "--table-wait",
+      defaultValue = "2000",
+      paramLabel = "MS",
+      description = {
+        "with --control: at start, forward only once every configured host server and",
+        "redirector has been heard and its services learned, or after MS milliseconds (a node",
+        "that is down); 0 forwards at once (${DEFAULT-VALUE})"
+      })
+  long tableWaitMillis;
+
+  @Option(
       names = "--check",
       description = "check the config (and --control file) and exit: 0 valid, 2 not")
   boolean check;
@@ -125,11 +137,13 @@ public final class RedirectorCommand implements Callable<Integer> {
     try {
       installTransitDrop(cfg);
       openInterfaces(cfg);
-      ForwardingPlane plane = startPlane(cfg);
-      startMetrics(plane, cfg);
+      ForwardingPlane plane = buildPlane(cfg);
       if (controlConfig != null) {
         agent = startControl(controlConfig, plane, cfg);
+        awaitTable(agent, controlConfig);
       }
+      startPipeline(plane);
+      startMetrics(plane, cfg);
       CtlServer ctlServer = startCtl(plane);
       try {
         run(plane, cfg);
@@ -225,11 +239,64 @@ public final class RedirectorCommand implements Callable<Integer> {
     }
   }
 
-  /** The forwarding plane over the open interfaces, filled from the config and started. */
-  private ForwardingPlane startPlane(RedirectorConfig cfg) {
+  /** The forwarding plane over the open interfaces, filled from the config, not yet started. */
+  private ForwardingPlane buildPlane(RedirectorConfig cfg) {
     ForwardingPlane plane = new ForwardingPlane(cfg.context(), ports);
     cfg.applyTo(plane);
     logStartup(cfg);
+    return plane;
+  }
+
+  /**
+   * A redirector that has just started knows no learned service: were it to forward at once, the
+   * packets of connections open to replicas — it was restarted, or took over a flow from another —
+   * would go to the origin, whose stack answers them with a RST. So it first waits until the
+   * control plane has heard every host server and redirector it is configured with (each answers
+   * its HELLO at once: a round trip) and committed what they said, or {@code --table-wait} at the
+   * most (a node that is down). Meanwhile the transit drop keeps the kernel from forwarding and
+   * nothing is sent: TCP retransmits what is lost in the gap, so the connections survive.
+   */
+  private void awaitTable(RedirectorAgent a, ControlConfig c) throws InterruptedException {
+    if (tableWaitMillis <= 0) {
+      return;
+    }
+    long start = System.nanoTime();
+    long deadline = start + tableWaitMillis * 1_000_000L;
+    int hostServers = c.hostServers().size();
+    int redirectors = c.redirectors().size();
+    while (System.nanoTime() < deadline
+        && (a.hostServersUp() < hostServers || a.peersUp() < redirectors)) {
+      Thread.sleep(ControlAgent.TICK_MILLIS);
+    }
+    boolean heard = a.hostServersUp() >= hostServers && a.peersUp() >= redirectors;
+    if (heard) {
+      // The ANNOUNCE rides just behind the KEEPALIVE that made the node count: one more
+      // recomputation so that the table holds what it said.
+      Thread.sleep(5L * ControlAgent.TICK_MILLIS);
+    }
+    long waited = (System.nanoTime() - start) / 1_000_000L;
+    if (heard) {
+      LOG.info(
+          "forwarding starts: table learned in {} ms ({} services, {} host servers, {} peers)",
+          waited,
+          a.services(),
+          a.hostServersUp(),
+          a.peersUp());
+    } else {
+      LOG.warn(
+          "forwarding starts after --table-wait {} ms without hearing every node: {} of {} host"
+              + " servers, {} of {} redirectors; {} services",
+          tableWaitMillis,
+          a.hostServersUp(),
+          hostServers,
+          a.peersUp(),
+          redirectors,
+          a.services());
+    }
+  }
+
+  /** Starts the pipeline: from here frames are captured and forwarded. */
+  private void startPipeline(ForwardingPlane plane) {
     FrameWait frameWait;
     try {
       frameWait = PcapWait.of(sources);
@@ -242,7 +309,6 @@ public final class RedirectorCommand implements Callable<Integer> {
         Pipeline.Clock.LIVE,
         new LiteBlockingWaitStrategy(),
         frameWait);
-    return plane;
   }
 
   private void startMetrics(ForwardingPlane plane, RedirectorConfig cfg) {
@@ -257,7 +323,10 @@ public final class RedirectorCommand implements Callable<Integer> {
     }
     meters =
         new ForwardingMetrics(metrics.registry(), plane).interfaces(sources).ring(plane.pipeline());
-    meters.services(services(cfg));
+    servicesChanged(cfg);
+    if (agent != null) {
+      ControlMetrics.bindRedirector(metrics.registry(), agent);
+    }
     reloads.bind(metrics.registry());
     sampler = new Sampler(plane, 1_000);
     meters.targets(sampler);
@@ -341,9 +410,6 @@ public final class RedirectorCommand implements Callable<Integer> {
       throw new UserError(control + ": " + e.getMessage());
     }
     a.setStatic(statics(cfg));
-    if (metrics != null) {
-      ControlMetrics.bindRedirector(metrics.registry(), a);
-    }
     a.start();
     return a;
   }
