@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import net.hydranet.control.agent.ControlAgent;
 import net.hydranet.control.agent.RedirectorAgent;
 import net.hydranet.control.ctl.CtlServer;
@@ -37,6 +38,7 @@ import net.hydranet.router.config.ControlConfig;
 import net.hydranet.router.config.ControlConfigLoader;
 import net.hydranet.router.config.RedirectorConfig;
 import net.hydranet.router.control.ControlPlane;
+import net.hydranet.router.liveness.LivenessLink;
 import net.hydranet.router.metrics.ConfigReloads;
 import net.hydranet.router.metrics.ControlMetrics;
 import net.hydranet.router.metrics.ForwardingMetrics;
@@ -119,6 +121,19 @@ public final class RedirectorCommand implements Callable<Integer> {
       names = "--check",
       description = "check the config (and --control file) and exit: 0 valid, 2 not")
   boolean check;
+
+  @Option(
+      names = "--liveness-link",
+      paramLabel = "NAME",
+      description = {
+        "hold a TUN interface NAME while the data path forwards (down while it stalls, gone",
+        "with the process, even after SIGKILL): a BGP speaker announces this redirector's",
+        "prefixes only while it is up (BIRD: a static route via \"NAME\" with check link;",
+        "see config/bird/). SIGTERM removes it first and forwards "
+            + LivenessLink.WITHDRAW_GRACE_MILLIS
+            + " ms more."
+      })
+  String livenessLink;
 
   @Option(
       names = "--skip-kernel-checks",
@@ -338,6 +353,7 @@ public final class RedirectorCommand implements Callable<Integer> {
 
   /** Stops what {@link #call} started, in reverse order; the shutdown hook waits for this. */
   private void release() {
+    withdraw();
     if (sampler != null) {
       sampler.close();
     }
@@ -379,6 +395,7 @@ public final class RedirectorCommand implements Callable<Integer> {
   // The config the redirector started with: interfaces, routes and neighbours stay as in it.
   private RedirectorConfig startedWith;
   private RedirectorAgent agent;
+  private final AtomicReference<LivenessLink> liveness = new AtomicReference<>();
   private final Set<Long> learned = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /**
@@ -483,6 +500,14 @@ public final class RedirectorCommand implements Callable<Integer> {
     Thread hook =
         new Thread(
             () -> {
+              if (withdraw()) {
+                // The upstream moves the flows away while this redirector still forwards.
+                try {
+                  Thread.sleep(LivenessLink.WITHDRAW_GRACE_MILLIS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              }
               LOG.info("stopping: draining the ring");
               SdNotify.stopping("draining the ring");
               plane.close();
@@ -500,6 +525,7 @@ public final class RedirectorCommand implements Callable<Integer> {
     Hangup hangup = Hangup.install();
     LOG.info("forwarding");
     SdNotify.ready("forwarding", r -> plane.snapshot(p -> r.run()), plane.pipeline()::receiveError);
+    openLiveness(plane);
     startedWith = initial;
     RedirectorConfig current = initial;
     long nextStatus = System.nanoTime();
@@ -525,6 +551,31 @@ public final class RedirectorCommand implements Callable<Integer> {
       }
     }
     stopped.await();
+  }
+
+  /** {@code --liveness-link}: created once the data path forwards, so it is never early. */
+  private void openLiveness(ForwardingPlane plane) {
+    if (livenessLink == null) {
+      return;
+    }
+    try {
+      liveness.set(
+          LivenessLink.open(
+              livenessLink, r -> plane.snapshot(p -> r.run()), plane.pipeline()::receiveError));
+    } catch (IOException | IllegalArgumentException e) {
+      plane.close();
+      throw new UserError("--liveness-link " + livenessLink + ": " + e.getMessage());
+    }
+  }
+
+  /** Removes the liveness link if it is held; true if it was. */
+  private boolean withdraw() {
+    LivenessLink l = liveness.getAndSet(null);
+    if (l == null) {
+      return false;
+    }
+    l.close();
+    return true;
   }
 
   /** Applies the redirects of a changed config; interfaces and routes need a restart. */
