@@ -182,6 +182,16 @@ public final class ForwardingPlane implements AutoCloseable {
   }
 
   /**
+   * The control plane declared {@code hostServer} dead (its hold time expired): the flows pinned to
+   * it are released at their next packet — UDP flows move to the consistent hash's choice, TCP
+   * flows are counted lost and go where the table says now (RedirectLookup). The control plane
+   * calls it just before the table writes that take the host server out of its services.
+   */
+  public void hostServerDead(int hostServer) {
+    command(() -> path.hostServerDead(hostServer));
+  }
+
+  /**
    * Adds a route; {@code nextHop} 0 means the destination is on the link.
    *
    * @param interfaceIndex the egress interface

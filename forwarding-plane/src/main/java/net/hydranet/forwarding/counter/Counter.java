@@ -55,6 +55,16 @@ public enum Counter {
   FRAGMENTS_TIMED_OUT("fragments_timed_out", Kind.WORK),
   FRAGMENTS_DROPPED("fragments_dropped", Kind.WORK),
   ICMP_ERRORS_STEERED("icmp_errors_steered", Kind.WORK),
+  /** Host servers the control plane declared dead (hold time expired), as the path applied it. */
+  HOST_SERVERS_DECLARED_DEAD("host_servers_declared_dead", Kind.WORK),
+  /**
+   * TCP flows pinned to a host server declared dead, released at their next segment: each is a
+   * connection lost (its state died with the host server); the segment goes where the table says
+   * now, whose RST ends it at once.
+   */
+  FLOWS_RELEASED_DEAD_HOST_TCP("flows_released_dead_host_tcp", Kind.WORK),
+  /** UDP flows pinned to a host server declared dead, moved to the consistent hash's choice. */
+  FLOWS_RELEASED_DEAD_HOST_UDP("flows_released_dead_host_udp", Kind.WORK),
 
   DROP_TRUNCATED_ETHERNET("drop_truncated_ethernet", Kind.DROP),
   DROP_NOT_FOR_US("drop_not_for_us", Kind.DROP),

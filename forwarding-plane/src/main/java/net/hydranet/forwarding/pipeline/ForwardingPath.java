@@ -118,6 +118,14 @@ public final class ForwardingPath implements FrameProcessor {
     return lookup.flows();
   }
 
+  /**
+   * The control plane declared {@code hostServer} dead: flows pinned to it are released at their
+   * next packet ({@link RedirectLookup#hostServerDead}; forwarding thread only).
+   */
+  public void hostServerDead(int hostServer) {
+    lookup.hostServerDead(hostServer);
+  }
+
   /** The fragment tracker, for tests (forwarding thread only). */
   public FragmentTracker fragments() {
     return fragments;

@@ -419,6 +419,11 @@ public final class RedirectorCommand implements Callable<Integer> {
             learned.remove(Entry.service(origin, protocol, port));
             servicesChanged(cfg);
           }
+
+          @Override
+          public void hostServerDead(int hostServer) {
+            plane.hostServerDead(hostServer);
+          }
         };
     RedirectorAgent a;
     try {

@@ -27,6 +27,7 @@ import net.hydranet.forwarding.wire.Ipv4Header;
  */
 public final class ForwardingMetrics {
   private static final String PREFIX = "hydranet.redirector.";
+  private static final String RELEASED_DEAD_HOST = "flows_released_dead_host";
 
   private final MeterRegistry registry;
   private final ForwardingPlane plane;
@@ -64,8 +65,18 @@ public final class ForwardingMetrics {
                 .register(registry);
         case WORK -> {
           String name = c.metricName();
-          FunctionCounter.Builder<Counters> b =
-              FunctionCounter.builder(PREFIX + name.replace('_', '.'), counters, x -> x.get(id));
+          FunctionCounter.Builder<Counters> b;
+          if (name.startsWith(RELEASED_DEAD_HOST)) {
+            b =
+                FunctionCounter.builder(
+                        PREFIX + RELEASED_DEAD_HOST.replace('_', '.'), counters, x -> x.get(id))
+                    .tag("proto", name.substring(RELEASED_DEAD_HOST.length() + 1))
+                    .description(
+                        "flows pinned to a host server declared dead and released: tcp are"
+                            + " connections lost, udp moved to another host server");
+          } else {
+            b = FunctionCounter.builder(PREFIX + name.replace('_', '.'), counters, x -> x.get(id));
+          }
           if (name.endsWith("_bytes")) {
             b.baseUnit("bytes");
           }
