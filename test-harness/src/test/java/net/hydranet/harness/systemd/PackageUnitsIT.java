@@ -125,6 +125,11 @@ class PackageUnitsIT {
     assertEquals(0, demo.code(), out);
     assertTrue(out.contains("client$ curl http://198.18.2.10/  ->  ORIGIN 198.18.2.10"), out);
     assertTrue(out.contains("->  REPLICA on hs1 198.18.1.20"), out);
+    assertTrue(
+        out.matches(
+            "(?s).*the open connection: \\d+ requests answered by hs1 before"
+                + " the kill, \\d+ after, 0 errors.*"),
+        out);
     assertTrue(out.contains("== request 4: failed over to the remaining replica"), out);
     assertTrue(out.contains("->  REPLICA on hs2 198.18.3.20"), out);
     assertTrue(out.contains("== cleaning up"), out);
