@@ -109,6 +109,15 @@ public final class RedirectorCommand implements Callable<Integer> {
   boolean check;
 
   @Option(
+      names = "--pipelines",
+      paramLabel = "N",
+      description = {
+        "forwarding pipelines, each with its own capture per interface (PACKET_FANOUT by flow",
+        "hash), ring, threads, connection table and counters; overrides limits.pipelines (1)"
+      })
+  Integer pipelines;
+
+  @Option(
       names = "--skip-kernel-checks",
       description = "start even if ip_forward or offloads are wrong (for experiments only)")
   boolean skipKernelChecks;
@@ -211,16 +220,33 @@ public final class RedirectorCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * One capture per interface and pipeline: with more than one pipeline, an interface's captures
+   * form one PACKET_FANOUT group, capture {@code p} feeding pipeline {@code p}; each capture's
+   * transmit ring (its own socket) is that pipeline's port on the interface, so no two threads ever
+   * share a transmit ring.
+   */
   private void openInterfaces(RedirectorConfig cfg) {
-    ports = new TxPort[cfg.context().interfaces().size()];
+    int n = cfg.context().pipelines();
+    ports = new TxPort[n][cfg.context().interfaces().size()];
+    for (int p = 0; p < n; p++) {
+      perPipeline.add(new ArrayList<>());
+    }
     for (RouterInterface i : cfg.context().interfaces()) {
+      LivePcapSource.Options options = new LivePcapSource.Options().ingress(i.index());
+      LivePcapSource[] captures;
       try {
-        LivePcapSource source =
-            LivePcapSource.open(i.name(), new LivePcapSource.Options().ingress(i.index()));
-        sources.add(source);
-        ports[i.index()] = source.txPort();
+        captures =
+            n == 1
+                ? new LivePcapSource[] {LivePcapSource.open(i.name(), options)}
+                : LivePcapSource.openFanout(i.name(), options, n);
       } catch (IOException e) {
         throw new UserError(e.getMessage());
+      }
+      for (int p = 0; p < n; p++) {
+        sources.add(captures[p]);
+        perPipeline.get(p).add(captures[p]);
+        ports[p][i.index()] = captures[p].txPort();
       }
     }
   }
@@ -230,18 +256,21 @@ public final class RedirectorCommand implements Callable<Integer> {
     ForwardingPlane plane = new ForwardingPlane(cfg.context(), ports);
     cfg.applyTo(plane);
     logStartup(cfg);
-    FrameWait frameWait;
-    try {
-      frameWait = PcapWait.of(sources);
-    } catch (IOException e) {
-      frameWait = null;
-      LOG.warn("the receive thread will poll even when idle: {}", e.getMessage());
+    int n = perPipeline.size();
+    FrameSource[][] receive = new FrameSource[n][];
+    FrameWait[] frameWaits = new FrameWait[n];
+    for (int p = 0; p < n; p++) {
+      receive[p] = perPipeline.get(p).toArray(new FrameSource[0]);
+      try {
+        frameWaits[p] = PcapWait.of(perPipeline.get(p));
+      } catch (IOException e) {
+        LOG.warn("the receive thread will poll even when idle: {}", e.getMessage());
+      }
     }
-    plane.start(
-        sources.toArray(new FrameSource[0]),
-        Pipeline.Clock.LIVE,
-        new LiteBlockingWaitStrategy(),
-        frameWait);
+    plane.start(receive, Pipeline.Clock.LIVE, LiteBlockingWaitStrategy::new, frameWaits);
+    if (n > 1) {
+      LOG.info("{} forwarding pipelines, fed by PACKET_FANOUT (flow hash) on each interface", n);
+    }
     return plane;
   }
 
@@ -255,8 +284,7 @@ public final class RedirectorCommand implements Callable<Integer> {
       plane.close();
       throw new UserError(e.getMessage());
     }
-    meters =
-        new ForwardingMetrics(metrics.registry(), plane).interfaces(sources).ring(plane.pipeline());
+    meters = new ForwardingMetrics(metrics.registry(), plane).interfaces(sources).rings(plane);
     meters.services(services(cfg));
     reloads.bind(metrics.registry());
     sampler = new Sampler(plane, 1_000);
@@ -301,7 +329,9 @@ public final class RedirectorCommand implements Callable<Integer> {
   private final CountDownLatch cleanedUp = new CountDownLatch(1);
 
   private final List<LivePcapSource> sources = new ArrayList<>();
-  private TxPort[] ports;
+  // Each pipeline's captures, one per interface.
+  private final List<List<LivePcapSource>> perPipeline = new ArrayList<>();
+  private TxPort[][] ports;
   private TransitDrop transitDrop;
   private MetricsEndpoint metrics;
   private ForwardingMetrics meters;
@@ -387,11 +417,20 @@ public final class RedirectorCommand implements Callable<Integer> {
   }
 
   private RedirectorConfig load() {
+    RedirectorConfig cfg;
     try {
-      return ConfigLoader.load(config, RedirectorCommand::osMac);
+      cfg = ConfigLoader.load(config, RedirectorCommand::osMac);
     } catch (ConfigException e) {
       throw new UserError(e.getMessage());
     }
+    if (pipelines != null) {
+      try {
+        cfg.context().pipelines(pipelines).conclude();
+      } catch (IllegalArgumentException e) {
+        throw new UserError("--pipelines: " + e.getMessage());
+      }
+    }
+    return cfg;
   }
 
   /** Reads an interface's MAC from sysfs, for configs that leave MACs out. */
@@ -433,12 +472,12 @@ public final class RedirectorCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     Hangup hangup = Hangup.install();
     LOG.info("forwarding");
-    SdNotify.ready("forwarding", r -> plane.snapshot(p -> r.run()), plane.pipeline()::receiveError);
+    SdNotify.ready("forwarding", r -> everyPipeline(plane, r), plane::receiveError);
     startedWith = initial;
     RedirectorConfig current = initial;
     long nextStatus = System.nanoTime();
     FileTime seen = modified(config);
-    while (!plane.pipeline().awaitEnd(200)) {
+    while (!plane.awaitEnd(200)) {
       FileTime now = modified(config);
       boolean changed = now != null && !now.equals(seen);
       boolean hup = hangup.take();
@@ -453,12 +492,30 @@ public final class RedirectorCommand implements Callable<Integer> {
         nextStatus = System.nanoTime() + 1_000_000_000L;
         writeStatus(plane, current);
       }
-      if (plane.pipeline().receiveError() != null) {
-        LOG.error("receive failed: {}", plane.pipeline().receiveError().getMessage());
+      if (plane.receiveError() != null) {
+        LOG.error("receive failed: {}", plane.receiveError().getMessage());
         break;
       }
     }
     stopped.await();
+  }
+
+  /**
+   * Runs {@code r} once every pipeline's forwarding thread has answered: the watchdog's ping, so a
+   * stuck pipeline stops it whichever pipeline it is.
+   */
+  private static void everyPipeline(ForwardingPlane plane, Runnable r) {
+    java.util.concurrent.atomic.AtomicInteger left =
+        new java.util.concurrent.atomic.AtomicInteger(plane.pipelines());
+    for (int i = 0; i < plane.pipelines(); i++) {
+      plane.snapshot(
+          i,
+          p -> {
+            if (left.decrementAndGet() == 0) {
+              r.run();
+            }
+          });
+    }
   }
 
   /** Applies the redirects of a changed config; interfaces and routes need a restart. */
