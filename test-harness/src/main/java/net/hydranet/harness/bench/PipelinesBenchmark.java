@@ -76,6 +76,7 @@ public class PipelinesBenchmark {
   private long[] threadIds;
   private boolean marked;
   private long allocatedBefore;
+  private long cpuBefore;
   private long framesBefore;
 
   @Setup(Level.Trial)
@@ -112,6 +113,7 @@ public class PipelinesBenchmark {
       marked = true;
       // From the first iteration on: the set-up (tables, rings) is not per frame.
       allocatedBefore = allocated();
+      cpuBefore = cpu();
       framesBefore = next;
     }
   }
@@ -131,6 +133,7 @@ public class PipelinesBenchmark {
   public void tearDown() {
     long frames = counters.get(Counter.RX_FRAMES) - framesBefore;
     long bytes = allocated() - allocatedBefore;
+    long cpuNanos = cpu() - cpuBefore;
     plane.close();
     long outcome = counters.get("forward".equals(mode) ? Counter.FORWARDED : Counter.REDIRECTED);
     StringBuilder perPipeline = new StringBuilder();
@@ -139,7 +142,8 @@ public class PipelinesBenchmark {
     }
     System.out.printf(
         "%n%d pipeline(s), inlineBurst %d: %d frames (per pipeline: %s), %d %s, %d drops;"
-            + " pipeline threads allocated %d bytes, %.4f per frame%n",
+            + " pipeline threads allocated %d bytes, %.4f per frame, and ran %.1f ns of CPU per"
+            + " frame%n",
         pipelines,
         inlineBurst,
         counters.get(Counter.RX_FRAMES),
@@ -148,7 +152,8 @@ public class PipelinesBenchmark {
         mode,
         counters.drops(),
         bytes,
-        frames == 0 ? 0.0 : (double) bytes / frames);
+        frames == 0 ? 0.0 : (double) bytes / frames,
+        frames == 0 ? 0.0 : (double) cpuNanos / frames);
     if (counters.drops() != 0 || outcome != counters.get(Counter.RX_FRAMES)) {
       throw new IllegalStateException(mode + ": frames did not take the intended path");
     }
@@ -164,6 +169,19 @@ public class PipelinesBenchmark {
     long sum = 0;
     for (long b : mx.getThreadAllocatedBytes(threadIds)) {
       sum += Math.max(0, b);
+    }
+    return sum;
+  }
+
+  /**
+   * CPU time of the pipelines' threads: on a machine shared with other work, frames per CPU-second
+   * says what a pipeline costs when wall-clock rates only say how much of the machine it got.
+   */
+  private long cpu() {
+    java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    long sum = 0;
+    for (long id : threadIds) {
+      sum += Math.max(0, mx.getThreadCpuTime(id));
     }
     return sum;
   }
