@@ -56,6 +56,21 @@ public final class ForwardingContext {
   public static final int DEFAULT_INLINE_BURST = 32;
 
   /**
+   * Forwarding pipelines, each with its own capture per interface (one {@code PACKET_FANOUT} group
+   * per interface spreads the flows), ring, threads, connection table and counters. 1 on a 2-core
+   * machine: one pipeline already runs two threads, and a second pipeline measured no faster there
+   * (BENCHMARKS.md, "More than one pipeline"). On a box with more cores, about one pipeline per two
+   * cores left to the router (ARCHITECTURE.md, "More than one pipeline").
+   */
+  public static final int DEFAULT_PIPELINES = 1;
+
+  /**
+   * At most this many: each pipeline holds its own captures (32 MiB each), ring and tables, so a
+   * typo must not reserve a thousand of them.
+   */
+  public static final int MAX_PIPELINES = 64;
+
+  /**
    * Entries of each service's Maglev lookup table; a prime. 4,093 rather than the paper's 65,537:
    * with at most 8 host servers each holds about 500 entries, so shares stay within 0.2% of their
    * weights and removal disturbs few other flows, while a table costs 4 KiB per service instead of
@@ -110,6 +125,7 @@ public final class ForwardingContext {
   private int outerTtl = DEFAULT_OUTER_TTL;
   private int ringSize = DEFAULT_RING_SIZE;
   private int inlineBurst = DEFAULT_INLINE_BURST;
+  private int pipelines = DEFAULT_PIPELINES;
   private int maglevTableSize = DEFAULT_MAGLEV_TABLE_SIZE;
   private int flowCapacity = DEFAULT_FLOW_CAPACITY;
   private long flowRecencyNanos = DEFAULT_FLOW_RECENCY_NANOS;
@@ -266,6 +282,15 @@ public final class ForwardingContext {
 
   public ForwardingContext inlineBurst(int value) {
     this.inlineBurst = value;
+    return this;
+  }
+
+  public int pipelines() {
+    return pipelines;
+  }
+
+  public ForwardingContext pipelines(int value) {
+    this.pipelines = value;
     return this;
   }
 
@@ -427,6 +452,10 @@ public final class ForwardingContext {
     }
     if (inlineBurst < 0) {
       throw new IllegalArgumentException("inlineBurst: must not be negative, was " + inlineBurst);
+    }
+    if (pipelines < 1 || pipelines > MAX_PIPELINES) {
+      throw new IllegalArgumentException(
+          "pipelines: must be in 1.." + MAX_PIPELINES + ", was " + pipelines);
     }
     if (maglevTableSize < 2 || maglevTableSize > 65_537 || !isPrime(maglevTableSize)) {
       throw new IllegalArgumentException(

@@ -136,6 +136,15 @@ public final class RedirectorCommand implements Callable<Integer> {
   String livenessLink;
 
   @Option(
+      names = "--pipelines",
+      paramLabel = "N",
+      description = {
+        "forwarding pipelines, each with its own capture per interface (PACKET_FANOUT by flow",
+        "hash), ring, threads, connection table and counters; overrides limits.pipelines (1)"
+      })
+  Integer pipelines;
+
+  @Option(
       names = "--skip-kernel-checks",
       description = "start even if ip_forward or offloads are wrong (for experiments only)")
   boolean skipKernelChecks;
@@ -240,16 +249,33 @@ public final class RedirectorCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * One capture per interface and pipeline: with more than one pipeline, an interface's captures
+   * form one PACKET_FANOUT group, capture {@code p} feeding pipeline {@code p}; each capture's
+   * transmit ring (its own socket) is that pipeline's port on the interface, so no two threads ever
+   * share a transmit ring.
+   */
   private void openInterfaces(RedirectorConfig cfg) {
-    ports = new TxPort[cfg.context().interfaces().size()];
+    int n = cfg.context().pipelines();
+    ports = new TxPort[n][cfg.context().interfaces().size()];
+    for (int p = 0; p < n; p++) {
+      perPipeline.add(new ArrayList<>());
+    }
     for (RouterInterface i : cfg.context().interfaces()) {
+      LivePcapSource.Options options = new LivePcapSource.Options().ingress(i.index());
+      LivePcapSource[] captures;
       try {
-        LivePcapSource source =
-            LivePcapSource.open(i.name(), new LivePcapSource.Options().ingress(i.index()));
-        sources.add(source);
-        ports[i.index()] = source.txPort();
+        captures =
+            n == 1
+                ? new LivePcapSource[] {LivePcapSource.open(i.name(), options)}
+                : LivePcapSource.openFanout(i.name(), options, n);
       } catch (IOException e) {
         throw new UserError(e.getMessage());
+      }
+      for (int p = 0; p < n; p++) {
+        sources.add(captures[p]);
+        perPipeline.get(p).add(captures[p]);
+        ports[p][i.index()] = captures[p].txPort();
       }
     }
   }
@@ -310,20 +336,23 @@ public final class RedirectorCommand implements Callable<Integer> {
     }
   }
 
-  /** Starts the pipeline: from here frames are captured and forwarded. */
+  /** Starts the pipelines: from here frames are captured and forwarded. */
   private void startPipeline(ForwardingPlane plane) {
-    FrameWait frameWait;
-    try {
-      frameWait = PcapWait.of(sources);
-    } catch (IOException e) {
-      frameWait = null;
-      LOG.warn("the receive thread will poll even when idle: {}", e.getMessage());
+    int n = perPipeline.size();
+    FrameSource[][] receive = new FrameSource[n][];
+    FrameWait[] frameWaits = new FrameWait[n];
+    for (int p = 0; p < n; p++) {
+      receive[p] = perPipeline.get(p).toArray(new FrameSource[0]);
+      try {
+        frameWaits[p] = PcapWait.of(perPipeline.get(p));
+      } catch (IOException e) {
+        LOG.warn("the receive thread will poll even when idle: {}", e.getMessage());
+      }
     }
-    plane.start(
-        sources.toArray(new FrameSource[0]),
-        Pipeline.Clock.LIVE,
-        new LiteBlockingWaitStrategy(),
-        frameWait);
+    plane.start(receive, Pipeline.Clock.LIVE, LiteBlockingWaitStrategy::new, frameWaits);
+    if (n > 1) {
+      LOG.info("{} forwarding pipelines, fed by PACKET_FANOUT (flow hash) on each interface", n);
+    }
   }
 
   private void startMetrics(ForwardingPlane plane, RedirectorConfig cfg) {
@@ -336,8 +365,7 @@ public final class RedirectorCommand implements Callable<Integer> {
       plane.close();
       throw new UserError(e.getMessage());
     }
-    meters =
-        new ForwardingMetrics(metrics.registry(), plane).interfaces(sources).ring(plane.pipeline());
+    meters = new ForwardingMetrics(metrics.registry(), plane).interfaces(sources).rings(plane);
     servicesChanged(cfg);
     if (agent != null) {
       ControlMetrics.bindRedirector(metrics.registry(), agent);
@@ -386,7 +414,9 @@ public final class RedirectorCommand implements Callable<Integer> {
   private final CountDownLatch cleanedUp = new CountDownLatch(1);
 
   private final List<LivePcapSource> sources = new ArrayList<>();
-  private TxPort[] ports;
+  // Each pipeline's captures, one per interface.
+  private final List<List<LivePcapSource>> perPipeline = new ArrayList<>();
+  private TxPort[][] ports;
   private TransitDrop transitDrop;
   private MetricsEndpoint metrics;
   private ForwardingMetrics meters;
@@ -475,11 +505,20 @@ public final class RedirectorCommand implements Callable<Integer> {
   }
 
   private RedirectorConfig load() {
+    RedirectorConfig cfg;
     try {
-      return ConfigLoader.load(config, RedirectorCommand::osMac);
+      cfg = ConfigLoader.load(config, RedirectorCommand::osMac);
     } catch (ConfigException e) {
       throw new UserError(e.getMessage());
     }
+    if (pipelines != null) {
+      try {
+        cfg.context().pipelines(pipelines).conclude();
+      } catch (IllegalArgumentException e) {
+        throw new UserError("--pipelines: " + e.getMessage());
+      }
+    }
+    return cfg;
   }
 
   /** Reads an interface's MAC from sysfs, for configs that leave MACs out. */
@@ -529,13 +568,13 @@ public final class RedirectorCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     Hangup hangup = Hangup.install();
     LOG.info("forwarding");
-    SdNotify.ready("forwarding", r -> plane.snapshot(p -> r.run()), plane.pipeline()::receiveError);
+    SdNotify.ready("forwarding", r -> everyPipeline(plane, r), plane::receiveError);
     openLiveness(plane);
     startedWith = initial;
     RedirectorConfig current = initial;
     long nextStatus = System.nanoTime();
     FileTime seen = modified(config);
-    while (!plane.pipeline().awaitEnd(200)) {
+    while (!plane.awaitEnd(200)) {
       FileTime now = modified(config);
       boolean changed = now != null && !now.equals(seen);
       boolean hup = hangup.take();
@@ -550,8 +589,8 @@ public final class RedirectorCommand implements Callable<Integer> {
         nextStatus = System.nanoTime() + 1_000_000_000L;
         writeStatus(plane, current);
       }
-      if (plane.pipeline().receiveError() != null) {
-        LOG.error("receive failed: {}", plane.pipeline().receiveError().getMessage());
+      if (plane.receiveError() != null) {
+        LOG.error("receive failed: {}", plane.receiveError().getMessage());
         break;
       }
     }
@@ -565,8 +604,7 @@ public final class RedirectorCommand implements Callable<Integer> {
     }
     try {
       liveness.set(
-          LivenessLink.open(
-              livenessLink, r -> plane.snapshot(p -> r.run()), plane.pipeline()::receiveError));
+          LivenessLink.open(livenessLink, r -> everyPipeline(plane, r), plane::receiveError));
     } catch (IOException | IllegalArgumentException e) {
       plane.close();
       throw new UserError("--liveness-link " + livenessLink + ": " + e.getMessage());
@@ -581,6 +619,24 @@ public final class RedirectorCommand implements Callable<Integer> {
     }
     l.close();
     return true;
+  }
+
+  /**
+   * Runs {@code r} once every pipeline's forwarding thread has answered: the watchdog's ping, so a
+   * stuck pipeline stops it whichever pipeline it is.
+   */
+  private static void everyPipeline(ForwardingPlane plane, Runnable r) {
+    java.util.concurrent.atomic.AtomicInteger left =
+        new java.util.concurrent.atomic.AtomicInteger(plane.pipelines());
+    for (int i = 0; i < plane.pipelines(); i++) {
+      plane.snapshot(
+          i,
+          p -> {
+            if (left.decrementAndGet() == 0) {
+              r.run();
+            }
+          });
+    }
   }
 
   /** Applies the redirects of a changed config; interfaces and routes need a restart. */

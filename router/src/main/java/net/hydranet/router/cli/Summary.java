@@ -31,8 +31,8 @@ final class Summary {
               table.port(service),
               table.protocol(service) == Ipv4Header.PROTOCOL_TCP ? "tcp" : "udp",
               servers,
-              table.packets(service),
-              table.bytes(service));
+              plane.servicePackets(service),
+              plane.serviceBytes(service));
         });
     Counters c = plane.counters();
     out.println("counters (non-zero):");
@@ -50,5 +50,19 @@ final class Summary {
         c.get(Counter.REDIRECTED),
         c.get(Counter.DELIVERED_LOCAL),
         c.drops());
+    if (plane.pipelines() > 1) {
+      // How the fanout spread the frames and flows: every pipeline's own counters.
+      out.println("pipelines (" + plane.pipelines() + "):");
+      for (int i = 0; i < plane.pipelines(); i++) {
+        Counters p = plane.counters(i);
+        out.printf(
+            "  pipeline %d: rx_frames=%d forwarded=%d redirected=%d flows_created=%d%n",
+            i,
+            p.get(Counter.RX_FRAMES),
+            p.get(Counter.FORWARDED),
+            p.get(Counter.REDIRECTED),
+            p.get(Counter.FLOWS_CREATED));
+      }
+    }
   }
 }

@@ -53,6 +53,7 @@ public final class ConfigLoader {
           "arpQueueFrames",
           "ringSize",
           "inlineBurst",
+          "pipelines",
           "maglevTableSize",
           "flowCapacity",
           "tcpIdleSeconds",
@@ -166,6 +167,8 @@ public final class ConfigLoader {
       context.ringSize(integer(limits, "ringSize", "limits", ForwardingContext.DEFAULT_RING_SIZE));
       context.inlineBurst(
           integer(limits, "inlineBurst", "limits", ForwardingContext.DEFAULT_INLINE_BURST));
+      context.pipelines(
+          integer(limits, "pipelines", "limits", ForwardingContext.DEFAULT_PIPELINES));
       context.maglevTableSize(
           integer(
               limits, "maglevTableSize", "limits", ForwardingContext.DEFAULT_MAGLEV_TABLE_SIZE));

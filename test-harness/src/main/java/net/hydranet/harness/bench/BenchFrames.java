@@ -96,16 +96,7 @@ final class BenchFrames {
    */
   static ForwardingPlane plane(int hostServerMtu, int flowCapacity, DiscardPort[] ports)
       throws ConfigException {
-    String text = readSample();
-    String hs0 = "address: 198.18.3.1/24\n    mtu: 1500";
-    String capacity = "flowCapacity: 1048576";
-    if (!text.contains(hs0) || !text.contains(capacity)) {
-      throw new IllegalStateException(
-          "config/replay-sample.yaml no longer has hs0 at MTU 1500 and flowCapacity 1048576");
-    }
-    text = text.replace(hs0, "address: 198.18.3.1/24\n    mtu: " + hostServerMtu);
-    text = text.replace(capacity, "flowCapacity: " + flowCapacity);
-    RedirectorConfig config = ConfigLoader.parse("replay-sample.yaml (bench)", text, null);
+    RedirectorConfig config = config(hostServerMtu, flowCapacity);
     int interfaces = config.context().interfaces().size();
     if (ports.length != interfaces) {
       throw new IllegalArgumentException("need " + interfaces + " ports");
@@ -117,6 +108,47 @@ final class BenchFrames {
     config.applyTo(plane);
     plane.path().tick(START_NANOS);
     return plane;
+  }
+
+  /**
+   * The same redirector with {@code pipelines} pipelines, each with its own discarding ports
+   * ({@code ports[p]} is filled for pipeline {@code p}) and the receive thread's {@code
+   * inlineBurst}; not started.
+   */
+  static ForwardingPlane plane(
+      int hostServerMtu, int flowCapacity, int pipelines, int inlineBurst, DiscardPort[][] ports)
+      throws ConfigException {
+    RedirectorConfig config = config(hostServerMtu, flowCapacity);
+    config.context().pipelines(pipelines).inlineBurst(inlineBurst);
+    int interfaces = config.context().interfaces().size();
+    if (ports.length != pipelines) {
+      throw new IllegalArgumentException("need ports for " + pipelines + " pipelines");
+    }
+    TxPort[][] tx = new TxPort[pipelines][interfaces];
+    for (int p = 0; p < pipelines; p++) {
+      ports[p] = new DiscardPort[interfaces];
+      for (int i = 0; i < interfaces; i++) {
+        ports[p][i] = new DiscardPort();
+        tx[p][i] = ports[p][i];
+      }
+    }
+    ForwardingPlane plane = new ForwardingPlane(config.context(), tx);
+    config.applyTo(plane);
+    return plane;
+  }
+
+  private static RedirectorConfig config(int hostServerMtu, int flowCapacity)
+      throws ConfigException {
+    String text = readSample();
+    String hs0 = "address: 198.18.3.1/24\n    mtu: 1500";
+    String capacity = "flowCapacity: 1048576";
+    if (!text.contains(hs0) || !text.contains(capacity)) {
+      throw new IllegalStateException(
+          "config/replay-sample.yaml no longer has hs0 at MTU 1500 and flowCapacity 1048576");
+    }
+    text = text.replace(hs0, "address: 198.18.3.1/24\n    mtu: " + hostServerMtu);
+    text = text.replace(capacity, "flowCapacity: " + flowCapacity);
+    return ConfigLoader.parse("replay-sample.yaml (bench)", text, null);
   }
 
   private static String readSample() {
