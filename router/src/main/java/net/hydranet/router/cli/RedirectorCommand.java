@@ -148,11 +148,20 @@ public final class RedirectorCommand implements Callable<Integer> {
     RedirectorConfig cfg = load();
     loadControl();
     System.out.printf(
-        "%s: valid (%d interfaces, %d routes, %d redirects%s)%n",
+        "%s: valid (%d interfaces, %d routes, %d redirects%s%s)%n",
         config,
         cfg.context().interfaces().size(),
         cfg.routes().size(),
         cfg.redirects().size(),
+        cfg.context().addresses6().isEmpty()
+            ? ""
+            : "; IPv6: "
+                + cfg.context().addresses6().size()
+                + " addresses, "
+                + cfg.routes6().size()
+                + " routes, "
+                + cfg.redirects6().size()
+                + " redirects",
         control == null ? "" : "; control " + control + " valid");
     return 0;
   }
