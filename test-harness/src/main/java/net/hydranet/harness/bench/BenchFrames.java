@@ -106,6 +106,8 @@ final class BenchFrames {
     text = text.replace(hs0, "address: 198.18.3.1/24\n    mtu: " + hostServerMtu);
     text = text.replace(capacity, "flowCapacity: " + flowCapacity);
     RedirectorConfig config = ConfigLoader.parse("replay-sample.yaml (bench)", text, null);
+    // Setup opens up to 1M flows by their SYNs at one instant of the clock: no new-flow budget.
+    config.context().newFlowRate(0);
     int interfaces = config.context().interfaces().size();
     if (ports.length != interfaces) {
       throw new IllegalArgumentException("need " + interfaces + " ports");

@@ -43,6 +43,8 @@ class FlowPathAllocationTest {
 
   private static ForwardingPlane plane() {
     RedirectorConfig config = RedirectorUnderTest.sampleConfig();
+    // The million-flow test opens its flows by SYNs at one instant: no new-flow budget.
+    config.context().newFlowRate(0);
     TxPort[] ports = new TxPort[config.context().interfaces().size()];
     Arrays.setAll(ports, i -> new Discard());
     ForwardingPlane plane = new ForwardingPlane(config.context(), ports);
