@@ -34,6 +34,7 @@ public final class PaperNetwork extends NamespaceNetwork {
   private final Path hostStatus;
   private final Path state;
   private final List<String> redirects = new ArrayList<>();
+  private final List<String> limits = new ArrayList<>();
   private String hostServerMetrics = "127.0.0.1:9465";
 
   /**
@@ -42,7 +43,15 @@ public final class PaperNetwork extends NamespaceNetwork {
    * @param hydranet how to run this hydranet (e.g. java -jar hydranet.jar)
    */
   public PaperNetwork(String prefix, List<String> hydranet) throws IOException {
-    super(prefix, hydranet, Duration.ofSeconds(30), 200);
+    this(prefix, hydranet, Duration.ofSeconds(30));
+  }
+
+  /**
+   * As above, waiting at most {@code wait} for each step (a test that loads the machine itself, or
+   * runs while others do, may need more than 30 s for a JVM to start).
+   */
+  public PaperNetwork(String prefix, List<String> hydranet, Duration wait) throws IOException {
+    super(prefix, hydranet, wait, 200);
     this.redirectorStatus = work.resolve("redirector.status");
     this.hostStatus = work.resolve("hostserver.status");
     this.state = work.resolve("hs-state");
@@ -69,6 +78,15 @@ public final class PaperNetwork extends NamespaceNetwork {
    */
   public PaperNetwork hostServerMetrics(String hostPort) {
     this.hostServerMetrics = hostPort;
+    return this;
+  }
+
+  /**
+   * Lines of the redirector's {@code limits:} section, like "flowCapacity: 64" (the defaults
+   * otherwise); before {@link #start}, as limits are fixed when the redirector starts.
+   */
+  public PaperNetwork redirectorLimits(String... lines) {
+    limits.addAll(List.of(lines));
     return this;
   }
 
@@ -141,6 +159,12 @@ public final class PaperNetwork extends NamespaceNetwork {
             .append("\n    hostServers: [ { address: ")
             .append(HOST_SERVER)
             .append(", weight: 1 } ]\n");
+      }
+    }
+    if (!limits.isEmpty()) {
+      sb.append("limits:\n");
+      for (String l : limits) {
+        sb.append("  ").append(l).append('\n');
       }
     }
     write("redirector.yaml", sb.toString());
