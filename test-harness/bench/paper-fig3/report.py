@@ -121,6 +121,37 @@ L.append("|---|---:|---:|---:|---:|")
 for k, v in conn.items():
     L.append("| %s | %s | %s | %s | %s |" % (k, v[0], v[1], v[2], v[3]))
 
+
+def conn_median(*labels):
+    """The mean of these paths' medians (a forwarder measured in blocks before and after)."""
+    vals = []
+    for label in labels:
+        try:
+            vals.append(float(conn[label][0]))
+        except (KeyError, ValueError, IndexError):
+            pass
+    return sum(vals) / len(vals) if vals else None
+
+
+C_RING = ("c-pcap-ring-direct", "c-pcap-ring-direct-after")
+C_INJECT = ("c-pcap-direct", "c-pcap-direct-after")
+CONN_DIFFS = [
+    ("HydraNet direct − C forwarder direct (TX ring, as HydraNet transmits)", ("hydranet-direct",), C_RING),
+    ("HydraNet direct − C forwarder direct (pcap_inject)", ("hydranet-direct",), C_INJECT),
+    ("HydraNet direct − kernel forwarding direct", ("hydranet-direct",), ("kernel-direct",)),
+    ("C forwarder direct (TX ring) − kernel forwarding direct", C_RING, ("kernel-direct",)),
+    ("HydraNet redirected − HydraNet direct", ("hydranet-redirected",), ("hydranet-direct",)),
+    ("kernel IP-in-IP (eBPF) redirected − kernel direct", ("kernel-redirected",), ("kernel-direct",)),
+]
+if conn:
+    L.append("\nDifferences of the medians, µs (a C forwarder's figure is the mean of its blocks before"
+             " and after the others):\n")
+    L.append("| comparison | µs |")
+    L.append("|---|---:|")
+    for title, a, b in CONN_DIFFS:
+        ma, mb = conn_median(*a), conn_median(*b)
+        L.append("| %s | %s |" % (title, "n/a" if ma is None or mb is None else "%+.1f" % (ma - mb)))
+
 # ---- targets ----
 def f(x):
     try:
@@ -158,6 +189,10 @@ if d and rd and f(d[0]) is not None and f(rd[0]) is not None:
     dm, dp = f(rd[0]) - f(d[0]), f(rd[1]) - f(d[1])
     L.append("| connection setup within 0.1 ms of direct (median) | %+.1f µs (p99 %+.1f µs) | %s |"
              % (dm, dp, "yes" if dm <= 100 else "**no**"))
+hd, cr = conn_median("hydranet-direct"), conn_median(*C_RING)
+if hd is not None and cr is not None:
+    L.append("| direct connection setup through HydraNet within 50 µs of the C forwarder's (median, TX ring)"
+             " | %+.1f µs (%.1f vs %.1f) | %s |" % (hd - cr, hd, cr, "yes" if hd - cr <= 50 else "**no**"))
 
 p = os.path.join(raw, "perf-cost.txt")
 if os.path.exists(p):

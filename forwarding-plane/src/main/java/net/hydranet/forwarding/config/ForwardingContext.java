@@ -93,6 +93,19 @@ public final class ForwardingContext {
    */
   public static final long DEFAULT_FLOW_RECENCY_NANOS = 1_000_000_000L;
 
+  /**
+   * New flows each pipeline's connection table records per second, at most (0: no limit): above it
+   * a new flow is not recorded but still goes where the consistent hash sends it (Katran stops
+   * inserting into its per-CPU LRU above a rate of new connections, 125 k/s by default). A flood
+   * then turns the table over at this rate at most, so a flow used within capacity / rate seconds
+   * (21 s with the defaults) keeps its entry whatever floods. 50 k/s is well above what a pipeline
+   * here opens in real connections (each costs at least three of its ~100–300 k frames/s).
+   */
+  public static final int DEFAULT_NEW_FLOW_RATE = 50_000;
+
+  /** New flows recorded at once above {@link #DEFAULT_NEW_FLOW_RATE}, after a quiet spell. */
+  public static final int DEFAULT_NEW_FLOW_BURST = 10_000;
+
   /** Idle time after which an established TCP flow is forgotten (Katran-like LRU; IPVS: 900 s). */
   public static final long DEFAULT_TCP_IDLE_NANOS = 300_000_000_000L;
 
@@ -138,6 +151,8 @@ public final class ForwardingContext {
   private int maglevTableSize = DEFAULT_MAGLEV_TABLE_SIZE;
   private int flowCapacity = DEFAULT_FLOW_CAPACITY;
   private long flowRecencyNanos = DEFAULT_FLOW_RECENCY_NANOS;
+  private int newFlowRate = DEFAULT_NEW_FLOW_RATE;
+  private int newFlowBurst = DEFAULT_NEW_FLOW_BURST;
   private long tcpIdleNanos = DEFAULT_TCP_IDLE_NANOS;
   private long tcpClosingNanos = DEFAULT_TCP_CLOSING_NANOS;
   private long udpIdleNanos = DEFAULT_UDP_IDLE_NANOS;
@@ -370,6 +385,26 @@ public final class ForwardingContext {
     return this;
   }
 
+  /** New flows the connection table records per second (per pipeline); 0: no limit. */
+  public int newFlowRate() {
+    return newFlowRate;
+  }
+
+  public ForwardingContext newFlowRate(int value) {
+    this.newFlowRate = value;
+    return this;
+  }
+
+  /** New flows recorded at once after a quiet spell: the new-flow token bucket's depth. */
+  public int newFlowBurst() {
+    return newFlowBurst;
+  }
+
+  public ForwardingContext newFlowBurst(int value) {
+    this.newFlowBurst = value;
+    return this;
+  }
+
   public long tcpIdleNanos() {
     return tcpIdleNanos;
   }
@@ -540,6 +575,12 @@ public final class ForwardingContext {
       throw new IllegalArgumentException(
           "flowRecencyNanos: must be in 0..2^50 (0: exact LRU), was " + flowRecencyNanos);
     }
+    if (newFlowRate < 0) {
+      throw new IllegalArgumentException(
+          "newFlowRate (limits.newFlowsPerSecond): must be 0 (no limit) or more, was "
+              + newFlowRate);
+    }
+    positive("newFlowBurst (limits.newFlowBurst)", newFlowBurst);
     positive("fragmentContexts", fragmentContexts);
     positive("fragmentsHeld", fragmentsHeld);
     if (tcpIdleNanos <= 0 || tcpClosingNanos <= 0 || udpIdleNanos <= 0) {

@@ -50,6 +50,12 @@ public enum Counter {
    * evicts, so a SYN flood cannot push established flows out (RedirectLookup).
    */
   FLOWS_SYN_NOT_RECORDED("flows_syn_not_recorded", Kind.WORK),
+  /**
+   * A packet whose new flow would have been recorded but was not, the pipeline's new-flow budget
+   * ({@code limits.newFlowsPerSecond}) being spent: it follows the consistent hash unpinned, so a
+   * flood cannot turn the table over faster than the budget (RedirectLookup).
+   */
+  FLOWS_NOT_RECORDED_RATE("flows_not_recorded_rate", Kind.WORK),
   FRAGMENTS_HELD("fragments_held", Kind.WORK),
   FRAGMENTS_MATCHED("fragments_matched", Kind.WORK),
   FRAGMENTS_TIMED_OUT("fragments_timed_out", Kind.WORK),

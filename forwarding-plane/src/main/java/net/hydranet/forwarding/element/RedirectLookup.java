@@ -5,6 +5,7 @@ import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.table.DeadHostServers;
 import net.hydranet.forwarding.table.FlowTable;
+import net.hydranet.forwarding.table.NewFlowBudget;
 import net.hydranet.forwarding.table.RedirectorTable;
 import net.hydranet.forwarding.wire.IcmpHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
@@ -20,13 +21,23 @@ import org.agrona.MutableDirectBuffer;
  *
  * <p><b>Floods.</b> A SYN is a claim, not a connection: a flood of SYNs from random sources would
  * otherwise fill the table and, once it is full, evict the least recently used flows — idle
- * established connections first. So a SYN never evicts: when the table is full, a SYN's flow is not
- * recorded (counted {@code flows_syn_not_recorded}) and follows the consistent hash, which chooses
- * as the table would have while the host-server set stands; its connection is recorded by its first
- * packet without SYN, evidence that the handshake completed, which evicts as before (IPVS's {@code
- * drop_entry} idea of sparing established entries, in its simplest form; Katran stops inserting
- * above a rate of new flows instead). What a flood can still do is fill the room the table has
- * left, and UDP, having no handshake, is recorded as it comes.
+ * established connections first. Two rules keep the flows of established connections (both counted;
+ * neither drops a packet, since an unrecorded flow still follows the consistent hash, which chooses
+ * as the table would have while the host-server set stands):
+ *
+ * <ul>
+ *   <li>A SYN never evicts: when the table is full a SYN's flow is not recorded ({@code
+ *       flows_syn_not_recorded}); its connection is recorded by its first packet without SYN,
+ *       evidence that the handshake completed (IPVS's {@code drop_entry} idea of sparing
+ *       established entries, in its simplest form). This is checked first, so a SYN flood against a
+ *       full table spends none of the budget below.
+ *   <li>A new-flow budget: each pipeline records at most {@code newFlowRate} new flows a second (a
+ *       token bucket, {@link NewFlowBudget}, on the path's clock); above it a new flow is not
+ *       recorded ({@code flows_not_recorded_rate}) — Katran's per-CPU rate above which it stops
+ *       inserting into its LRU. So a flood of anything — SYNs filling free room, UDP, bare ACKs —
+ *       turns the table over at that rate at most, and a flow used within capacity / rate seconds
+ *       keeps its entry.
+ * </ul>
  *
  * <p><b>Host servers declared dead.</b> When the control plane declares a host server dead (its
  * hold time expired: {@link #hostServerDead}, a command like every table write), the flows pinned
@@ -56,6 +67,7 @@ public final class RedirectLookup implements Element {
   private final Counters counters;
   private final RedirectorTable redirects;
   private final FlowTable flows;
+  private final NewFlowBudget budget;
   private final long tcpIdleNanos;
   private final long tcpClosingNanos;
   private final long udpIdleNanos;
@@ -66,6 +78,7 @@ public final class RedirectLookup implements Element {
     this.counters = counters;
     this.redirects = redirects;
     this.flows = new FlowTable(context.flowCapacity(), context.flowRecencyNanos(), counters);
+    this.budget = new NewFlowBudget(context.newFlowRate(), context.newFlowBurst());
     this.tcpIdleNanos = context.tcpIdleNanos();
     this.tcpClosingNanos = context.tcpClosingNanos();
     this.udpIdleNanos = context.udpIdleNanos();
@@ -293,7 +306,7 @@ public final class RedirectLookup implements Element {
     boolean ending = tcp && (tcpFlags & (TcpHeader.FLAG_FIN | TcpHeader.FLAG_RST)) != 0;
     int target =
         service == RedirectorTable.NOT_FOUND ? 0 : redirects.select(service, packet.flowHash);
-    if (!ending && (syn || service != RedirectorTable.NOT_FOUND) && !(syn && fullForSyn())) {
+    if (!ending && (syn || service != RedirectorTable.NOT_FOUND) && mayRecord(syn)) {
       flows.insert(hi, lo, target, now, tcp ? tcpIdleNanos : udpIdleNanos);
     }
     return target;
@@ -341,14 +354,22 @@ public final class RedirectLookup implements Element {
   }
 
   /**
-   * True when the table is full, so a SYN's flow is not recorded (and counted): a SYN never evicts.
-   * A table that is off (capacity 0) records nothing and counts nothing.
+   * Whether a new flow may be recorded (see Floods above): not a SYN's when the table is full, and
+   * none once the new-flow budget is spent; each refusal is counted. A table that is off (capacity
+   * 0) records nothing and counts nothing.
    */
-  private boolean fullForSyn() {
-    if (flows.capacity() == 0 || flows.size() < flows.capacity()) {
+  private boolean mayRecord(boolean syn) {
+    if (flows.capacity() == 0) {
       return false;
     }
-    counters.increment(Counter.FLOWS_SYN_NOT_RECORDED);
+    if (syn && flows.size() >= flows.capacity()) {
+      counters.increment(Counter.FLOWS_SYN_NOT_RECORDED);
+      return false;
+    }
+    if (!budget.take(now)) {
+      counters.increment(Counter.FLOWS_NOT_RECORDED_RATE);
+      return false;
+    }
     return true;
   }
 
@@ -363,7 +384,7 @@ public final class RedirectLookup implements Element {
     long lo = FlowTable.keyLo(packet.protocol, packet.sourcePort, packet.destinationPort);
     int entry = flows.find(hi, lo, now);
     if (entry == FlowTable.NOT_FOUND) {
-      if (!fullForSyn()) {
+      if (mayRecord(true)) {
         flows.insert(hi, lo, 0, now, tcpIdleNanos);
       }
     } else if (flows.closing(entry)) {

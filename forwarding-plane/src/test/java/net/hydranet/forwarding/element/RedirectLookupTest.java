@@ -195,4 +195,145 @@ class RedirectLookupTest {
     assertEquals(1, counters.get(Counter.FLOWS_EVICTED));
     assertEquals(2, small.flows().size());
   }
+
+  /** A UDP datagram from {@code source} to the origin, 8 bytes of payload. */
+  private int udp(int source, int sourcePort, int port) {
+    int length = ipv4(slot, CLIENT_IF_MAC, source, ORIGIN, Ipv4Header.PROTOCOL_UDP, 16, 64, 0);
+    int udp = ipOffset() + Ipv4Header.MIN_LENGTH;
+    slot.putShort(udp, (short) sourcePort, ByteOrder.BIG_ENDIAN);
+    slot.putShort(udp + 2, (short) port, ByteOrder.BIG_ENDIAN);
+    slot.putShort(udp + 4, (short) 16, ByteOrder.BIG_ENDIAN);
+    return length;
+  }
+
+  @Test
+  void shouldStopRecordingNewFlowsAboveTheBudgetYetSendThemWhereTheHashDoes() {
+    RedirectLookup budgeted =
+        new RedirectLookup(
+            TestFrames.context(1500).newFlowRate(100).newFlowBurst(10).conclude(),
+            counters,
+            redirects);
+    long now = 1_000_000_000L;
+    budgeted.tick(now);
+    serve(HOST_SERVER, HS2);
+    int service = redirects.lookup(ORIGIN, Ipv4Header.PROTOCOL_TCP, HTTP);
+    for (int i = 0; i < 50; i++) {
+      assertEquals(
+          RedirectLookup.HOST_SERVER,
+          budgeted.process(
+              slot, packet(tcp(slot, ORIGIN, 1_000 + i, HTTP, TcpHeader.FLAG_SYN, 0))));
+      assertEquals(redirects.select(service, packet.flowHash), packet.target, "flow " + i);
+    }
+    assertEquals(10, budgeted.flows().size(), "a burst's worth");
+    assertEquals(40, counters.get(Counter.FLOWS_NOT_RECORDED_RATE));
+
+    // 50 ms later: five more tokens (100/s), whatever is offered.
+    budgeted.tick(now + 50_000_000L);
+    for (int i = 50; i < 100; i++) {
+      budgeted.process(slot, packet(tcp(slot, ORIGIN, 1_000 + i, HTTP, TcpHeader.FLAG_SYN, 0)));
+    }
+    assertEquals(15, budgeted.flows().size());
+    assertEquals(85, counters.get(Counter.FLOWS_NOT_RECORDED_RATE));
+
+    // An unrecorded connection is recorded by a later packet once there is a token again.
+    budgeted.tick(now + 10_000_000_000L);
+    budgeted.process(slot, packet(tcp(slot, ORIGIN, 1_099, HTTP, TcpHeader.FLAG_ACK, 10)));
+    assertEquals(16, budgeted.flows().size());
+    assertEquals(0, counters.get(Counter.FLOWS_EVICTED));
+  }
+
+  @Test
+  void shouldNotSpendTheBudgetOnSynsAFullTableRefuses() {
+    RedirectLookup small =
+        new RedirectLookup(
+            TestFrames.context(1500).flowCapacity(4).newFlowRate(1).newFlowBurst(5).conclude(),
+            counters,
+            redirects);
+    small.tick(1_000_000_000L);
+    serve(HOST_SERVER);
+    for (int port = 1; port <= 4; port++) {
+      small.process(slot, packet(tcp(slot, ORIGIN, port, HTTP, TcpHeader.FLAG_SYN, 0)));
+    }
+    for (int port = 100; port < 1_100; port++) {
+      small.process(slot, packet(tcp(slot, ORIGIN, port, HTTP, TcpHeader.FLAG_SYN, 0)));
+    }
+    assertEquals(1_000, counters.get(Counter.FLOWS_SYN_NOT_RECORDED));
+    assertEquals(0, counters.get(Counter.FLOWS_NOT_RECORDED_RATE));
+    // The fifth token is still there for a connection whose handshake completed.
+    small.process(slot, packet(tcp(slot, ORIGIN, 1_099, HTTP, TcpHeader.FLAG_ACK, 0)));
+    assertEquals(1, counters.get(Counter.FLOWS_EVICTED));
+    small.process(slot, packet(tcp(slot, ORIGIN, 1_098, HTTP, TcpHeader.FLAG_ACK, 0)));
+    assertEquals(1, counters.get(Counter.FLOWS_NOT_RECORDED_RATE));
+    assertEquals(1, counters.get(Counter.FLOWS_EVICTED));
+  }
+
+  /**
+   * A UDP flood from random sources against a small table while 16 established connections talk
+   * every 100 ms; half way through, the host-server set grows. Returns how many connections lost
+   * their host server: the flood evicted their flow, and the hash then sent them elsewhere.
+   */
+  private int establishedLostToAUdpFlood(int newFlowRate) {
+    RedirectLookup small =
+        new RedirectLookup(
+            TestFrames.context(1500)
+                .flowCapacity(24)
+                .flowRecencyNanos(0)
+                .newFlowRate(newFlowRate)
+                .newFlowBurst(16)
+                .conclude(),
+            counters,
+            redirects);
+    long now = 1_000_000_000L;
+    small.tick(now);
+    serve(HOST_SERVER, HS2);
+    int[] hostServers = {HOST_SERVER, HS2};
+    redirects.put(ORIGIN, Ipv4Header.PROTOCOL_UDP, 53, hostServers, new int[] {1, 1}, 2);
+    int established = 16;
+    int[] pinned = new int[established];
+    for (int i = 0; i < established; i++) {
+      small.process(slot, packet(tcp(slot, ORIGIN, 20_000 + i, HTTP, TcpHeader.FLAG_SYN, 0)));
+      pinned[i] = packet.target;
+    }
+    boolean[] lost = new boolean[established];
+    java.util.Random random = new java.util.Random(3);
+    // Ten seconds of flood, 1,000 datagrams a second.
+    for (int ms = 1; ms <= 10_000; ms++) {
+      small.tick(now + ms * 1_000_000L);
+      if (ms == 5_000) {
+        serve(HOST_SERVER, HS2, HS3);
+      }
+      small.process(
+          slot,
+          packet(udp(ip(198, 18, 100 + random.nextInt(50), 1 + random.nextInt(250)), ms, 53)));
+      if (ms % 100 == 0) {
+        for (int i = 0; i < established; i++) {
+          small.process(slot, packet(tcp(slot, ORIGIN, 20_000 + i, HTTP, TcpHeader.FLAG_ACK, 100)));
+          lost[i] |= packet.target != pinned[i];
+        }
+      }
+    }
+    int n = 0;
+    for (boolean l : lost) {
+      n += l ? 1 : 0;
+    }
+    return n;
+  }
+
+  @Test
+  void shouldNotLetAUdpFloodEvictEstablishedFlowsFasterThanTheBudget() {
+    assertEquals(0, establishedLostToAUdpFlood(5));
+    // 8 free slots, then 5 tokens a second for 10 s: about 42 evictions, all of them flood flows.
+    long evicted = counters.get(Counter.FLOWS_EVICTED);
+    assertTrue(evicted > 0 && evicted <= 5 * 10 + 1 - 8, "evicted " + evicted);
+    assertEquals(10_000 - 8 - evicted, counters.get(Counter.FLOWS_NOT_RECORDED_RATE));
+  }
+
+  @Test
+  void shouldLoseEstablishedFlowsToAUdpFloodWithoutABudget() {
+    // The reference for the test above: without a budget the flood evicts every connection's flow
+    // between two of its packets, and once the set has grown about a third of them are sent to
+    // the new host server.
+    assertTrue(establishedLostToAUdpFlood(0) > 0);
+    assertEquals(0, counters.get(Counter.FLOWS_NOT_RECORDED_RATE));
+  }
 }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +37,7 @@ public final class PaperNetwork extends NamespaceNetwork {
   private final Path state;
   // Each redirected service, with its host server's weight.
   private final Map<String, Integer> redirects = new LinkedHashMap<>();
+  private final List<String> limits = new ArrayList<>();
   private String hostServerMetrics = "127.0.0.1:9465";
   private int pipelines = 1;
 
@@ -45,7 +47,15 @@ public final class PaperNetwork extends NamespaceNetwork {
    * @param hydranet how to run this hydranet (e.g. java -jar hydranet.jar)
    */
   public PaperNetwork(String prefix, List<String> hydranet) throws IOException {
-    super(prefix, hydranet, Duration.ofSeconds(30), 200);
+    this(prefix, hydranet, Duration.ofSeconds(30));
+  }
+
+  /**
+   * As above, waiting at most {@code wait} for each step (a test that loads the machine itself, or
+   * runs while others do, may need more than 30 s for a JVM to start).
+   */
+  public PaperNetwork(String prefix, List<String> hydranet, Duration wait) throws IOException {
+    super(prefix, hydranet, wait, 200);
     this.redirectorStatus = work.resolve("redirector.status");
     this.hostStatus = work.resolve("hostserver.status");
     this.state = work.resolve("hs-state");
@@ -78,6 +88,15 @@ public final class PaperNetwork extends NamespaceNetwork {
   /** How many forwarding pipelines the redirector runs ({@code limits.pipelines}); before start. */
   public PaperNetwork pipelines(int n) {
     this.pipelines = n;
+    return this;
+  }
+
+  /**
+   * Lines of the redirector's {@code limits:} section, like "flowCapacity: 64" (the defaults
+   * otherwise); before {@link #start}, as limits are fixed when the redirector starts.
+   */
+  public PaperNetwork redirectorLimits(String... lines) {
+    limits.addAll(List.of(lines));
     return this;
   }
 
@@ -163,8 +182,14 @@ public final class PaperNetwork extends NamespaceNetwork {
             .append(" } ]\n");
       }
     }
-    if (pipelines != 1) {
-      sb.append("limits:\n  pipelines: ").append(pipelines).append('\n');
+    if (pipelines != 1 || !limits.isEmpty()) {
+      sb.append("limits:\n");
+      if (pipelines != 1) {
+        sb.append("  pipelines: ").append(pipelines).append('\n');
+      }
+      for (String l : limits) {
+        sb.append("  ").append(l).append('\n');
+      }
     }
     write("redirector.yaml", sb.toString());
   }

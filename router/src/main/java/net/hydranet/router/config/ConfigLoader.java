@@ -61,6 +61,8 @@ public final class ConfigLoader {
           "pipelines",
           "maglevTableSize",
           "flowCapacity",
+          "newFlowsPerSecond",
+          "newFlowBurst",
           "tcpIdleSeconds",
           "tcpClosingSeconds",
           "udpIdleSeconds",
@@ -184,6 +186,10 @@ public final class ConfigLoader {
               limits, "maglevTableSize", "limits", ForwardingContext.DEFAULT_MAGLEV_TABLE_SIZE));
       context.flowCapacity(
           integer(limits, "flowCapacity", "limits", ForwardingContext.DEFAULT_FLOW_CAPACITY));
+      context.newFlowRate(
+          integer(limits, "newFlowsPerSecond", "limits", ForwardingContext.DEFAULT_NEW_FLOW_RATE));
+      context.newFlowBurst(
+          integer(limits, "newFlowBurst", "limits", ForwardingContext.DEFAULT_NEW_FLOW_BURST));
       context.fragmentContexts(
           integer(
               limits, "fragmentContexts", "limits", ForwardingContext.DEFAULT_FRAGMENT_CONTEXTS));

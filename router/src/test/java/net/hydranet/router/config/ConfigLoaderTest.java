@@ -42,6 +42,24 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void shouldReadTheNewFlowBudget() throws Exception {
+    RedirectorConfig defaults = ConfigLoader.parse("t.yaml", GOOD, null);
+    assertEquals(
+        net.hydranet.forwarding.config.ForwardingContext.DEFAULT_NEW_FLOW_RATE,
+        defaults.context().newFlowRate());
+    RedirectorConfig set =
+        ConfigLoader.parse(
+            "t.yaml", GOOD + "limits:\n  newFlowsPerSecond: 200\n  newFlowBurst: 20\n", null);
+    assertEquals(200, set.context().newFlowRate());
+    assertEquals(20, set.context().newFlowBurst());
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () -> ConfigLoader.parse("t.yaml", GOOD + "limits:\n  newFlowsPerSecond: -1\n", null));
+    assertTrue(e.getMessage().contains("newFlowsPerSecond"), e.getMessage());
+  }
+
+  @Test
   void shouldParseEveryField() throws Exception {
     RedirectorConfig c = ConfigLoader.parse("t.yaml", GOOD, null);
     assertEquals(1500, c.context().interfaces().get(1).mtu(), "mtu defaults to 1500");

@@ -181,7 +181,10 @@ final class BenchFrames {
     }
     text = text.replace(hs0, "address: 198.18.3.1/24\n    mtu: " + hostServerMtu);
     text = text.replace(capacity, "flowCapacity: " + flowCapacity);
-    return ConfigLoader.parse("replay-sample.yaml (bench)", text, null);
+    RedirectorConfig config = ConfigLoader.parse("replay-sample.yaml (bench)", text, null);
+    // Setup opens up to 1M flows by their SYNs at one instant of the clock: no new-flow budget.
+    config.context().newFlowRate(0);
+    return config;
   }
 
   private static String readSample() {

@@ -41,8 +41,10 @@ class FlowPathAllocationTest {
     public void close() {}
   }
 
-  private static ForwardingPlane plane() {
+  /** The sample redirector with this new-flow budget (rate 0: none). */
+  private static ForwardingPlane plane(int newFlowRate, int newFlowBurst) {
     RedirectorConfig config = RedirectorUnderTest.sampleConfig();
+    config.context().newFlowRate(newFlowRate).newFlowBurst(newFlowBurst);
     TxPort[] ports = new TxPort[config.context().interfaces().size()];
     Arrays.setAll(ports, i -> new Discard());
     ForwardingPlane plane = new ForwardingPlane(config.context(), ports);
@@ -60,7 +62,8 @@ class FlowPathAllocationTest {
 
   @Test
   void shouldNotAllocatePerFrameWithFlowsFragmentsAndIcmp() {
-    ForwardingPlane plane = plane();
+    // A budget so small that most new flows of every round are refused: that path is measured too.
+    ForwardingPlane plane = plane(1_000, 10);
     ForwardingPath path = plane.path();
     int n = 2_000;
     byte[][] frames = new byte[n][];
@@ -116,11 +119,13 @@ class FlowPathAllocationTest {
     }
     assertTrue(plane.counters().get(Counter.ICMP_ERRORS_STEERED) > 0);
     assertTrue(plane.counters().get(Counter.FLOWS_CREATED) > 0);
+    assertTrue(plane.counters().get(Counter.FLOWS_NOT_RECORDED_RATE) > 0);
   }
 
   @Test
   void shouldForwardWithAMillionLiveFlows() {
-    ForwardingPlane plane = plane();
+    // Its flows are opened by SYNs at one instant of the clock: no new-flow budget.
+    ForwardingPlane plane = plane(0, 1);
     ForwardingPath path = plane.path();
     int flows = plane.context().flowCapacity();
     assertEquals(1 << 20, flows);
