@@ -25,26 +25,6 @@ import org.junit.jupiter.api.Test;
 class PipelineLookAheadTest {
   private static final long WAIT_MILLIS = 10_000;
 
-  /** Frames released by the test; each frame's first int is its number. */
-  private static final class Source implements FrameSource {
-    private final AtomicInteger released = new AtomicInteger();
-    private volatile boolean finished;
-    private int next;
-
-    @Override
-    public int poll(MutableDirectBuffer buffer, int offset, int capacity, FrameMeta meta) {
-      if (next < released.get()) {
-        buffer.putInt(offset, next++);
-        meta.ingress = 0;
-        return 64;
-      }
-      return finished ? END : NONE;
-    }
-
-    @Override
-    public void close() {}
-  }
-
   /**
    * Logs tick "T", process "n", prefetch "Pn", loadPrefetched "L" and flush "F" (forwarding thread
    * only: the pipeline runs nothing inline here). Frame {@link #held} waits in process until the
@@ -101,7 +81,7 @@ class PipelineLookAheadTest {
 
   @Test
   void shouldLookAheadAtEachWindowOfABatchAndRunALoneFrameAtOnce() throws Exception {
-    Source source = new Source();
+    PipelineInlineTest.BurstSource source = new PipelineInlineTest.BurstSource();
     int lone = 10;
     int piled = 99;
     Recorder path = new Recorder(lone);
@@ -120,21 +100,21 @@ class PipelineLookAheadTest {
     try {
       // Frames one at a time: each is a batch of its own (or beside an idle tick).
       for (int i = 0; i <= lone; i++) {
-        source.released.incrementAndGet();
+        source.release(1);
         if (i < lone) {
           awaitProcessed(path, i + 1);
         }
       }
       // Frame `lone` is held in process while the next ones are published behind it.
       assertTrue(path.entered.await(WAIT_MILLIS, TimeUnit.MILLISECONDS));
-      source.released.addAndGet(piled);
+      source.release(piled);
       long deadline = System.currentTimeMillis() + WAIT_MILLIS;
       while (pipeline.usedSlots() < 1 + piled && System.currentTimeMillis() < deadline) {
         Thread.sleep(1);
       }
       path.gate.countDown();
       awaitProcessed(path, frames);
-      source.finished = true;
+      source.finish();
       assertTrue(pipeline.awaitEnd(WAIT_MILLIS), "pipeline ended");
     } finally {
       path.gate.countDown();
