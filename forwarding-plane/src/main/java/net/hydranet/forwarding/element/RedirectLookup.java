@@ -11,6 +11,7 @@ import net.hydranet.forwarding.wire.IcmpHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.forwarding.wire.TcpHeader;
 import net.hydranet.forwarding.wire.UdpHeader;
+import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 /**
@@ -478,6 +479,59 @@ public final class RedirectLookup implements Element {
     packet.service = RedirectorTable.NOT_FOUND;
     packet.target = target;
     return HOST_SERVER;
+  }
+
+  /**
+   * Look-ahead, pass one, for the IPv4 datagram at {@code ip} ({@code available} bytes of frame
+   * from there): notes the connection-table slot that {@link #process} will probe for it — TCP to a
+   * service address, UDP to a service, or a forwarded TCP SYN, FIN or RST ({@link #pinToOrigin},
+   * {@link #closeOriginPin}) — so that {@link #loadPrefetched} reads it ahead. Parses just enough
+   * to hash the 5-tuple and reads nothing beyond {@code available}; whatever it cannot parse it
+   * skips, and {@link #process} decides as before. Changes nothing {@link #process} sees.
+   */
+  public void prefetch(DirectBuffer buffer, int ip, int available) {
+    if (available < Ipv4Header.MIN_LENGTH + 4) {
+      return;
+    }
+    int headerLength = Ipv4Header.headerLength(buffer, ip);
+    if (Ipv4Header.version(buffer, ip) != 4
+        || headerLength < Ipv4Header.MIN_LENGTH
+        || headerLength + 4 > available
+        || Ipv4Header.fragmentOffset(buffer, ip) != 0) {
+      return;
+    }
+    int protocol = Ipv4Header.protocol(buffer, ip);
+    int destination = Ipv4Header.destination(buffer, ip);
+    int l4 = ip + headerLength;
+    int destinationPort = UdpHeader.destinationPort(buffer, l4);
+    boolean probes;
+    if (protocol == Ipv4Header.PROTOCOL_TCP) {
+      probes =
+          redirects.isServiceAddress(destination)
+              || (headerLength + TcpHeader.MIN_LENGTH <= available
+                  && (TcpHeader.flags(buffer, l4)
+                          & (TcpHeader.FLAG_SYN | TcpHeader.FLAG_FIN | TcpHeader.FLAG_RST))
+                      != 0);
+    } else {
+      probes =
+          protocol == Ipv4Header.PROTOCOL_UDP
+              && redirects.lookup(destination, protocol, destinationPort)
+                  != RedirectorTable.NOT_FOUND;
+    }
+    if (probes) {
+      flows.prefetch(
+          FlowTable.keyHi(Ipv4Header.source(buffer, ip), destination),
+          FlowTable.keyLo(protocol, UdpHeader.sourcePort(buffer, l4), destinationPort));
+    }
+  }
+
+  /**
+   * Look-ahead, end of pass one: reads the table lines noted by {@link #prefetch} together.
+   *
+   * @return how many lines were read
+   */
+  public int loadPrefetched() {
+    return flows.loadPrefetched();
   }
 
   /**

@@ -23,10 +23,12 @@ import net.hydranet.forwarding.neighbour.NeighbourTable;
 import net.hydranet.forwarding.table.FlowTable;
 import net.hydranet.forwarding.table.RedirectorTable;
 import net.hydranet.forwarding.table.RouteTable;
+import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.IcmpHeader;
 import net.hydranet.forwarding.wire.InternetChecksum;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.forwarding.wire.TcpHeader;
+import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 /**
@@ -74,6 +76,7 @@ public final class ForwardingPath implements FrameProcessor {
   private final Egress egress;
   private final Ipv6Path ipv6;
   private final boolean clampMss;
+  private final boolean lookAhead;
   private final FragmentTracker.ReleaseSink releaseSink = this::releaseHeld;
 
   public ForwardingPath(
@@ -106,6 +109,7 @@ public final class ForwardingPath implements FrameProcessor {
     this.local = new LocalDelivery(counters, output);
     this.clampMss = context.mssClamp();
     this.lookup = new RedirectLookup(context, counters, redirects);
+    this.lookAhead = lookup.flows().capacity() > 0;
     this.fragments =
         new FragmentTracker(
             counters,
@@ -158,6 +162,38 @@ public final class ForwardingPath implements FrameProcessor {
   @Override
   public void flush() {
     egress.flush();
+  }
+
+  /**
+   * Look-ahead for the connection table (STYLE.md, "Batches"): at 1M flows its probe is one
+   * cache-cold line per packet, about twice the packet's own cost here; noted for a batch first and
+   * read together in {@link #loadPrefetched}, the misses overlap (BENCHMARKS.md, "Look-ahead").
+   * Parses only the link header here; {@link RedirectLookup#prefetch} the rest. With the table off
+   * it does nothing.
+   */
+  @Override
+  public void prefetch(DirectBuffer buffer, int offset, int length) {
+    if (!lookAhead || length < EthernetHeader.LENGTH) {
+      return;
+    }
+    int type = EthernetHeader.type(buffer, offset);
+    int l3 = offset + EthernetHeader.LENGTH;
+    if (type == EthernetHeader.TYPE_VLAN) {
+      if (length < EthernetHeader.VLAN_LENGTH) {
+        return;
+      }
+      type =
+          buffer.getShort(offset + EthernetHeader.VLAN_TYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+      l3 = offset + EthernetHeader.VLAN_LENGTH;
+    }
+    if (type == EthernetHeader.TYPE_IPV4) {
+      lookup.prefetch(buffer, l3, offset + length - l3);
+    }
+  }
+
+  @Override
+  public int loadPrefetched() {
+    return lookup.loadPrefetched();
   }
 
   @Override

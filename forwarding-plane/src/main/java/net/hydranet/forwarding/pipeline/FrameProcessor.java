@@ -1,5 +1,6 @@
 package net.hydranet.forwarding.pipeline;
 
+import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 /**
@@ -15,4 +16,21 @@ public interface FrameProcessor {
 
   /** End of a ring batch: push out what was queued. */
   void flush();
+
+  /**
+   * Look-ahead, pass one: a frame that {@link #process} will run soon, after {@link
+   * #loadPrefetched}. It may note which table lines that will need; it reads the frame and changes
+   * nothing {@link #process} sees, so a frame runs the same with or without it. None by default.
+   */
+  default void prefetch(DirectBuffer buffer, int offset, int length) {}
+
+  /**
+   * Look-ahead, end of pass one: reads the lines noted since the last call, together, so that their
+   * cache misses overlap.
+   *
+   * @return how many lines were read
+   */
+  default int loadPrefetched() {
+    return 0;
+  }
 }

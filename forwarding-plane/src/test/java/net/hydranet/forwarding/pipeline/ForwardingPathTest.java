@@ -39,6 +39,15 @@ class ForwardingPathTest {
   }
 
   private ForwardingPath path(int hostServerMtu) {
+    path = newPath(hostServerMtu, counters, sent);
+    return path;
+  }
+
+  /**
+   * The redirector of {@link TestFrames} — one service, ORIGIN:80 on HOST_SERVER — its clock
+   * started, counting into {@code counters} and copying every frame it sends into {@code sent}.
+   */
+  static ForwardingPath newPath(int hostServerMtu, Counters counters, List<Sent> sent) {
     ForwardingContext context = TestFrames.context(hostServerMtu).conclude();
     RedirectorTable redirects = new RedirectorTable(64, 4);
     redirects.put(ORIGIN, Ipv4Header.PROTOCOL_TCP, HTTP, new int[] {HOST_SERVER}, new int[] {1}, 1);
@@ -72,7 +81,8 @@ class ForwardingPathTest {
             public void close() {}
           };
     }
-    path = new ForwardingPath(context, counters, redirects, routes, neighbours, ports);
+    ForwardingPath path =
+        new ForwardingPath(context, counters, redirects, routes, neighbours, ports);
     path.tick(1_000_000_000L);
     return path;
   }

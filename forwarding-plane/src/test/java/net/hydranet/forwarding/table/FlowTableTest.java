@@ -222,6 +222,55 @@ class FlowTableTest {
   }
 
   @Test
+  void shouldLookAheadWithoutChangingWhatALookupFinds() {
+    // The same script on two tables, one of them also looking ahead at random flows (present or
+    // not, more than a pass notes at most): every lookup and count must come out the same.
+    Counters aheadCounters = new Counters();
+    FlowTable plain = new FlowTable(256, 1_000, counters);
+    FlowTable ahead = new FlowTable(256, 1_000, aheadCounters);
+    Random random = new Random(23);
+    long now = 0;
+    for (int i = 0; i < 200_000; i++) {
+      now += random.nextInt(3);
+      int noted = random.nextInt(FlowTable.PREFETCH_MAX + 8);
+      for (int k = 0; k < noted; k++) {
+        ahead.prefetch(FlowTable.keyHi(random.nextInt(2_000), 9), FlowTable.keyLo(6, 1, 80));
+      }
+      assertEquals(Math.min(noted, FlowTable.PREFETCH_MAX), ahead.loadPrefetched());
+      long hi = FlowTable.keyHi(random.nextInt(2_000), 9);
+      long lo = FlowTable.keyLo(6, 1, 80);
+      long timeout = random.nextBoolean() ? 20 : 5_000; // some expire, the rest fill the table
+      int e = plain.find(hi, lo, now);
+      assertEquals(e, ahead.find(hi, lo, now));
+      if (e == FlowTable.NOT_FOUND) {
+        assertEquals(plain.insert(hi, lo, i, now, timeout), ahead.insert(hi, lo, i, now, timeout));
+      } else if (random.nextInt(8) == 0) {
+        plain.remove(e);
+        ahead.remove(e);
+      } else {
+        assertEquals(plain.target(e), ahead.target(e));
+        plain.touch(e, now, timeout);
+        ahead.touch(e, now, timeout);
+      }
+      assertEquals(plain.expire(now, 2), ahead.expire(now, 2));
+      assertEquals(plain.size(), ahead.size());
+    }
+    for (Counter c : Counter.values()) {
+      assertEquals(counters.get(c), aheadCounters.get(c), c.name());
+    }
+    assertTrue(
+        plain.evicted() > 0 && plain.expired() > 0,
+        "evicted " + plain.evicted() + ", expired " + plain.expired());
+  }
+
+  @Test
+  void shouldLookAheadAtNothingWithCapacityZero() {
+    FlowTable t = new FlowTable(0, counters);
+    t.prefetch(FlowTable.keyHi(1, 2), FlowTable.keyLo(6, 1000, 80));
+    assertEquals(0, t.loadPrefetched());
+  }
+
+  @Test
   void shouldNotAllocateOnTheHotPath() {
     FlowTable t = new FlowTable(1 << 12, counters);
     com.sun.management.ThreadMXBean threads =
@@ -238,6 +287,8 @@ class FlowTableTest {
         }
         t.touch(e, i, 50_000);
         sink += t.target(e);
+        t.prefetch(FlowTable.keyHi(i + 1, 7), lo);
+        sink += t.loadPrefetched();
         t.expire(i, 4);
       }
       long allocated = threads.getCurrentThreadAllocatedBytes() - before;

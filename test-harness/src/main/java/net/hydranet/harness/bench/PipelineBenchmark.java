@@ -11,6 +11,7 @@ import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.pipeline.ForwardingPath;
 import net.hydranet.forwarding.pipeline.FrameSlot;
+import net.hydranet.forwarding.pipeline.Pipeline;
 import net.hydranet.harness.fixture.SampleTopology;
 import net.hydranet.router.metrics.ForwardingMetrics;
 import net.hydranet.router.metrics.MetricsEndpoint;
@@ -96,6 +97,20 @@ public class PipelineBenchmark {
   @Param({"1K"})
   public String flows;
 
+  /**
+   * How frames reach the path. {@code off} (the default): one slot, each frame processed as it is
+   * copied, as before. {@code on}: as the pipeline's forwarding thread takes a ring batch — {@link
+   * #BATCH} frames, each in its own slot, handed to {@link ForwardingPath#prefetch} and their noted
+   * table lines read together ({@link ForwardingPath#loadPrefetched}), pass one; then each
+   * operation processes one of them, pass two. {@code batch}: the same slots and batches without
+   * pass one, the control. Compare with {@code -p lookAhead=off,on} (and {@code batch}) in one run.
+   */
+  @Param({"off"})
+  public String lookAhead = "off";
+
+  /** Frames a look-ahead batch holds: the pipeline's window. */
+  static final int BATCH = Pipeline.LOOK_AHEAD;
+
   /** The modelled clock of the {@code 0} and {@code 1M} variants: a packet every 100 ns. */
   static final long NANOS_PER_PACKET = 100;
 
@@ -110,6 +125,11 @@ public class PipelineBenchmark {
   private UnsafeBuffer slot;
   private int next;
   private long now = BenchFrames.START_NANOS;
+  private UnsafeBuffer[] batch;
+  private final int[] batchLength = new int[BATCH];
+  private int batchNext = BATCH;
+  private boolean prefetch;
+  private long prefetchedLines;
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
@@ -140,6 +160,18 @@ public class PipelineBenchmark {
     plane = BenchFrames.plane(hostServerMtu, flowCapacity, ports);
     path = plane.path();
     slot = BenchFrames.slot();
+    switch (lookAhead) {
+      case "off" -> batch = null;
+      case "on", "batch" -> {
+        batch = new UnsafeBuffer[BATCH];
+        for (int j = 0; j < BATCH; j++) {
+          batch[j] = BenchFrames.slot();
+        }
+        prefetch = "on".equals(lookAhead);
+      }
+      default ->
+          throw new IllegalArgumentException("unknown lookAhead " + lookAhead + ": off, on, batch");
+    }
     boolean ipv6 = mode.endsWith("6");
     if (ipv6 && !"1K".equals(flows)) {
       throw new IllegalArgumentException(mode + " runs with flows=1K only");
@@ -203,10 +235,27 @@ public class PipelineBenchmark {
     long redirected = c.get(Counter.REDIRECTED);
     long fragmented = c.get(Counter.FRAGMENTED_DATAGRAMS);
     long tx = c.get(Counter.TX_FRAMES);
+    long lines = prefetchedLines;
     for (int i = 0; i < count; i++) {
       process();
     }
     long n = count;
+    // With the look-ahead on, each of these frames (TCP to a service address) has its line read
+    // ahead while the table is on, and none while it is off.
+    long wantLines = prefetch && !"0".equals(flows) ? n : 0;
+    if (prefetchedLines - lines != wantLines) {
+      throw new IllegalStateException(
+          "lookAhead="
+              + lookAhead
+              + "/flows="
+              + flows
+              + ": "
+              + (prefetchedLines - lines)
+              + " table lines read ahead for "
+              + n
+              + " frames, wanted "
+              + wantLines);
+    }
     boolean ok =
         switch (mode) {
           case "forward", "forward6" ->
@@ -282,9 +331,16 @@ public class PipelineBenchmark {
     plane.close();
   }
 
-  /** Copy one frame into the slot and run it through the element chain. */
+  /**
+   * Copy one frame into the slot and run it through the element chain; with {@code lookAhead} on or
+   * batch, run the next frame of the current batch, filling the next batch first when it is done.
+   */
   @Benchmark
   public void process() {
+    if (batch != null) {
+      processBatched();
+      return;
+    }
     int i = next;
     next = (i + 1) & (count - 1);
     int length;
@@ -298,5 +354,40 @@ public class PipelineBenchmark {
       path.tick(now);
     }
     path.process(slot, FrameSlot.HEADROOM, length, SampleTopology.CLIENT0);
+  }
+
+  private void processBatched() {
+    if (batchNext == BATCH) {
+      fillBatch();
+      batchNext = 0;
+    }
+    int j = batchNext++;
+    if (flowFrames != null) {
+      now += NANOS_PER_PACKET;
+      path.tick(now);
+    }
+    path.process(batch[j], FrameSlot.HEADROOM, batchLength[j], SampleTopology.CLIENT0);
+  }
+
+  /** The next {@link #BATCH} frames, each into its own slot, as a ring batch; then pass one. */
+  private void fillBatch() {
+    for (int j = 0; j < BATCH; j++) {
+      int i = next;
+      next = (i + 1) & (count - 1);
+      UnsafeBuffer s = batch[j];
+      if (flowFrames == null) {
+        batchLength[j] = frames.length;
+        s.putBytes(FrameSlot.HEADROOM, frames.frames, frames.offset(i), frames.length);
+      } else {
+        batchLength[j] = flowFrames.length;
+        flowFrames.write(s, i);
+      }
+    }
+    if (prefetch) {
+      for (int j = 0; j < BATCH; j++) {
+        path.prefetch(batch[j], FrameSlot.HEADROOM, batchLength[j]);
+      }
+      prefetchedLines += path.loadPrefetched();
+    }
   }
 }
