@@ -18,6 +18,7 @@ import net.hydranet.control.ctl.CtlServer;
 import net.hydranet.control.rib.Rib;
 import net.hydranet.control.rib.TableWriter;
 import net.hydranet.control.wire.Entry;
+import net.hydranet.control.wire.Service;
 import net.hydranet.forwarding.ForwardingPlane;
 import net.hydranet.forwarding.config.RouterInterface;
 import net.hydranet.forwarding.io.FrameSource;
@@ -310,7 +311,7 @@ public final class RedirectorCommand implements Callable<Integer> {
   // The config the redirector started with: interfaces, routes and neighbours stay as in it.
   private RedirectorConfig startedWith;
   private RedirectorAgent agent;
-  private final Set<Long> learned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<Service> learned = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /**
    * Starts the control plane. Its table writes go through the forwarding plane's command queue;
@@ -331,6 +332,21 @@ public final class RedirectorCommand implements Callable<Integer> {
           public void remove(int origin, int protocol, int port) {
             plane.removeRedirect(origin, protocol, port);
             learned.remove(Entry.service(origin, protocol, port));
+            servicesChanged(cfg);
+          }
+
+          @Override
+          public void putIpv6(
+              long high, long low, int protocol, int port, int[] hostServers, int[] weights) {
+            Ipv6Redirects.put(plane, high, low, protocol, port, hostServers, weights);
+            learned.add(Service.ipv6(high, low, protocol, port));
+            servicesChanged(cfg);
+          }
+
+          @Override
+          public void removeIpv6(long high, long low, int protocol, int port) {
+            Ipv6Redirects.remove(plane, high, low, protocol, port);
+            learned.remove(Service.ipv6(high, low, protocol, port));
             servicesChanged(cfg);
           }
         };
@@ -362,13 +378,15 @@ public final class RedirectorCommand implements Callable<Integer> {
     if (meters == null) {
       return;
     }
-    Set<Long> all = new java.util.TreeSet<>(learned);
+    Set<Service> all = new java.util.TreeSet<>(learned);
     for (int[] s : services(cfg)) {
       all.add(Entry.service(s[0], s[1], s[2]));
     }
     List<int[]> list = new ArrayList<>();
-    for (long s : all) {
-      list.add(new int[] {Entry.serviceOrigin(s), Entry.serviceProtocol(s), Entry.servicePort(s)});
+    for (Service s : all) {
+      if (s.isIpv4()) {
+        list.add(new int[] {s.ipv4Origin(), s.protocol(), s.port()});
+      }
     }
     meters.services(list);
   }

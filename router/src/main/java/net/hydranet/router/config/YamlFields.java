@@ -155,6 +155,39 @@ final class YamlFields {
     return new int[] {address(text.substring(0, slash), field), length};
   }
 
+  /**
+   * An IPv6 prefix {@code 2001:2::/48} (or one address, /128): {high, low, length}, the host bits
+   * refused rather than silently cleared.
+   */
+  static long[] prefix6(String text, String field) {
+    int slash = text.indexOf('/');
+    int length = 128;
+    if (slash >= 0) {
+      try {
+        length = Integer.parseInt(text.substring(slash + 1));
+      } catch (NumberFormatException e) {
+        throw new FieldException(field, "'" + text + "' has no valid prefix length");
+      }
+      if (length < 0 || length > 128) {
+        throw new FieldException(field, "prefix length " + length + " is outside 0..128");
+      }
+    }
+    long[] a;
+    try {
+      a =
+          net.hydranet.forwarding.wire.Ipv6Header.parseAddress(
+              slash < 0 ? text : text.substring(0, slash));
+    } catch (IllegalArgumentException e) {
+      throw new FieldException(field, "'" + text + "' is not an IPv6 prefix");
+    }
+    long highMask = length == 0 ? 0 : length >= 64 ? -1L : -1L << (64 - length);
+    long lowMask = length <= 64 ? 0 : length == 128 ? -1L : -1L << (128 - length);
+    if ((a[0] & ~highMask) != 0 || (a[1] & ~lowMask) != 0) {
+      throw new FieldException(field, "'" + text + "' has bits set beyond its prefix length");
+    }
+    return new long[] {a[0], a[1], length};
+  }
+
   /** A field error, caught once in {@link #parse} and turned into a {@link ConfigException}. */
   static final class FieldException extends RuntimeException {
     static final long serialVersionUID = 1L;
