@@ -11,13 +11,17 @@ import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.io.FrameSource;
 import net.hydranet.forwarding.io.FrameWait;
 import net.hydranet.forwarding.io.TxPort;
+import net.hydranet.forwarding.neighbour.Ipv6NeighbourTable;
 import net.hydranet.forwarding.neighbour.NeighbourTable;
 import net.hydranet.forwarding.pipeline.ForwardingPath;
 import net.hydranet.forwarding.pipeline.FrameSlot;
 import net.hydranet.forwarding.pipeline.Pipeline;
+import net.hydranet.forwarding.table.Ipv6HostServers;
+import net.hydranet.forwarding.table.Ipv6RouteTable;
 import net.hydranet.forwarding.table.Maglev;
 import net.hydranet.forwarding.table.RedirectorTable;
 import net.hydranet.forwarding.table.RouteTable;
+import net.hydranet.forwarding.wire.Ipv6Header;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 /**
@@ -52,6 +56,16 @@ public final class ForwardingPlane implements AutoCloseable {
   private record Shadow(int[] hostServers, int[] weights) {}
 
   private final Map<Long, Shadow> shadows = new HashMap<>();
+
+  /** An IPv6 service's key in the control side's copy. */
+  private record Service6(long high, long low, int protocol, int port) {}
+
+  private final Map<Service6, Shadow> shadows6 = new HashMap<>();
+
+  /** An IPv6 host server's address, for the ids handed out (under {@code shadows}' lock). */
+  private record HostServer6(long high, long low) {}
+
+  private final Map<HostServer6, Integer> hostServerIds = new HashMap<>();
 
   public ForwardingPlane(ForwardingContext context, TxPort[] ports) {
     this.context = context.conclude();
@@ -155,6 +169,139 @@ public final class ForwardingPlane implements AutoCloseable {
       shadows.put(RedirectorTable.key(address, protocol, port), new Shadow(servers, w));
       command(() -> redirects.put(address, protocol, port, servers, w, servers.length, lookup));
     }
+  }
+
+  // ---- IPv6 (issue 21; control-plane/IPV6.md) ----
+
+  /**
+   * Redirects the IPv6 service access point (address, protocol, port) to host servers, with
+   * weights; replaces the set of an existing service. A service of either family lives in the one
+   * redirector table with the same host-server records, Maglev tables and counters; an IPv6 one is
+   * indexed by its 128-bit address ({@link RedirectorTable#lookup6}).
+   *
+   * <p>Each host server is either an IPv4 address — the IPv6 packets reach it in IPv4, protocol 41
+   * (RFC 4213), the design's default — or an id from {@link #ipv6HostServer} for a host server
+   * reached in IPv6-in-IPv6 (RFC 2473). The Maglev table is built here, off the forwarding thread.
+   *
+   * @param high the service address's high 64 bits (a global unicast address)
+   * @param low its low 64 bits
+   */
+  public void addRedirect6(
+      long high, long low, int protocol, int port, int[] hostServers, int[] weights) {
+    int[] servers = hostServers.clone();
+    int[] w = weights.clone();
+    byte[] lookup = buildLookup(servers, w);
+    synchronized (shadows) {
+      shadows6.put(new Service6(high, low, protocol, port), new Shadow(servers, w));
+      command(() -> redirects.put6(high, low, protocol, port, servers, w, servers.length, lookup));
+    }
+  }
+
+  /** Removes an IPv6 service. */
+  public void removeRedirect6(long high, long low, int protocol, int port) {
+    synchronized (shadows) {
+      shadows6.remove(new Service6(high, low, protocol, port));
+      command(() -> redirects.remove6(high, low, protocol, port));
+    }
+  }
+
+  /** Sets one host server's weight of an IPv6 service, as {@link #setWeight}. */
+  public void setWeight6(long high, long low, int protocol, int port, int hostServer, int weight) {
+    synchronized (shadows) {
+      Service6 key = new Service6(high, low, protocol, port);
+      Shadow shadow = shadows6.get(key);
+      int i = -1;
+      if (shadow != null) {
+        for (int j = 0; j < shadow.hostServers().length; j++) {
+          if (shadow.hostServers()[j] == hostServer) {
+            i = j;
+          }
+        }
+      }
+      if (i < 0 || weight < 0) {
+        command(() -> redirects.setWeight6(high, low, protocol, port, hostServer, weight));
+        return;
+      }
+      int[] servers = shadow.hostServers();
+      int[] w = shadow.weights().clone();
+      w[i] = weight;
+      byte[] lookup = buildLookup(servers, w);
+      shadows6.put(key, new Shadow(servers, w));
+      command(() -> redirects.put6(high, low, protocol, port, servers, w, servers.length, lookup));
+    }
+  }
+
+  /**
+   * The id that names the host server at IPv6 address {@code (high, low)} in a host-server list of
+   * {@link #addRedirect6}: its packets go to it in IPv6-in-IPv6. The same address always gets the
+   * same id; ids are in 0.0.0.0/8, never an IPv4 host server ({@link Ipv6HostServers}).
+   *
+   * @throws IllegalStateException when {@link Ipv6HostServers#CAPACITY} ids are in use, or the
+   *     address is not a global unicast one
+   */
+  public int ipv6HostServer(long high, long low) {
+    if (Ipv6Header.isUnspecified(high, low)
+        || Ipv6Header.isLoopback(high, low)
+        || Ipv6Header.isLinkLocal(high)
+        || Ipv6Header.isMulticast(high)) {
+      throw new IllegalStateException(
+          "host server "
+              + Ipv6Header.formatAddress(high, low)
+              + " is not a global unicast address");
+    }
+    synchronized (shadows) {
+      Integer known = hostServerIds.get(new HostServer6(high, low));
+      if (known != null) {
+        return known;
+      }
+      int id = hostServerIds.size() + 1;
+      if (id > Ipv6HostServers.CAPACITY) {
+        throw new IllegalStateException(
+            "more than " + Ipv6HostServers.CAPACITY + " IPv6 host servers");
+      }
+      hostServerIds.put(new HostServer6(high, low), id);
+      // Queued before any redirect that names the id, and commands run in order.
+      command(() -> path.ipv6().hostServers().put(id, high, low));
+      return id;
+    }
+  }
+
+  /** True when a host-server slot's value is an IPv6 host server's id (else an IPv4 address). */
+  public static boolean isIpv6HostServer(int hostServer) {
+    return Ipv6HostServers.isId(hostServer);
+  }
+
+  /**
+   * Adds an IPv6 route; a next hop of :: (both halves 0) means the destination is on the link.
+   * Connected routes come from the interfaces' IPv6 addresses.
+   */
+  public void addRoute6(
+      long prefixHigh,
+      long prefixLow,
+      int length,
+      long nextHopHigh,
+      long nextHopLow,
+      int interfaceIndex) {
+    command(
+        () ->
+            path.ipv6()
+                .routes()
+                .add(prefixHigh, prefixLow, length, nextHopHigh, nextHopLow, interfaceIndex));
+  }
+
+  /** Adds a static IPv6 neighbour, which makes replay deterministic. */
+  public void addNeighbour6(long high, long low, long mac, int interfaceIndex) {
+    command(() -> path.ipv6().neighbours().putStatic(high, low, mac, interfaceIndex));
+  }
+
+  /** The IPv6 route table; read it only from the forwarding thread or after the pipeline ended. */
+  public Ipv6RouteTable routes6() {
+    return path.ipv6().routes();
+  }
+
+  /** The IPv6 neighbour table; as {@link #routes6()}. */
+  public Ipv6NeighbourTable neighbours6() {
+    return path.ipv6().neighbours();
   }
 
   /** The lookup table, or null to let the table reject bad input with its own message. */

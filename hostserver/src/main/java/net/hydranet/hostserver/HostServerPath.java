@@ -1,6 +1,5 @@
 package net.hydranet.hostserver;
 
-import java.nio.ByteOrder;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.element.CheckIpHeader;
 import net.hydranet.forwarding.element.EtherClassifier;
@@ -8,7 +7,6 @@ import net.hydranet.forwarding.element.IpReassembler;
 import net.hydranet.forwarding.element.PacketContext;
 import net.hydranet.forwarding.element.Verdict;
 import net.hydranet.forwarding.pipeline.FrameProcessor;
-import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.forwarding.wire.Ipv6Header;
 import org.agrona.DirectBuffer;
@@ -116,8 +114,7 @@ public final class HostServerPath implements FrameProcessor {
     }
     int ip = packet.l3;
     int available = packet.available;
-    if (port == EtherClassifier.OTHER
-        && (buffer.getShort(ip - 2, ByteOrder.BIG_ENDIAN) & 0xFFFF) == EthernetHeader.TYPE_IPV6) {
+    if (port == EtherClassifier.IPV6) {
       ipv6.outer(buffer, ip, available); // IPv6-in-IPv6, RFC 2473
       return;
     }

@@ -457,15 +457,16 @@ public abstract class ControlAgent implements AutoCloseable {
     }
     int withheld = entries.size() - ipv4.size();
     counters.add(ControlCounter.IPV6_ENTRIES_WITHHELD, withheld);
-    if (warnedWithheld.add(to.address())) {
+    // Said once a node is known to read version 1 only; before its HELLO (at start) the entries
+    // are only counted, and go to it as soon as it says it reads version 2.
+    if (reads.getOrDefault(to.address(), 0) == Codec.VERSION && warnedWithheld.add(to.address())) {
       log.atWarn()
           .addKeyValue("event", "ipv6-withheld")
           .addKeyValue("node", Addresses.format(to.address()))
           .log(
-              "{} has not said it reads protocol version {}: {} IPv6 entr(ies) of a {} withheld"
-                  + " from it (counted as ipv6_entries_withheld from now on)",
+              "{} reads protocol version 1 only: {} IPv6 entr(ies) of a {} withheld from it"
+                  + " (counted as ipv6_entries_withheld from now on)",
               Addresses.format(to.address()),
-              Codec.VERSION_2,
               withheld,
               type);
     }

@@ -2,6 +2,7 @@ package net.hydranet.forwarding.config;
 
 import java.util.ArrayList;
 import java.util.List;
+import net.hydranet.forwarding.wire.Ipv6Header;
 
 /**
  * Everything the forwarding plane is built from: interfaces, table sizes and the encapsulation
@@ -95,7 +96,15 @@ public final class ForwardingContext {
   /** How long a fragmented datagram's decision and held fragments live (RFC 791's 15 s bound). */
   public static final long DEFAULT_FRAGMENT_TIMEOUT_NANOS = 15_000_000_000L;
 
+  /**
+   * IPv6 flows the connection table for IPv6 holds (a table of its own beside the IPv4 one; see
+   * {@code RedirectLookup}).
+   */
+  public static final int DEFAULT_FLOW_CAPACITY_6 = 1 << 16;
+
   private final List<RouterInterface> interfaces = new ArrayList<>();
+  private final List<RouterAddress6> addresses6 = new ArrayList<>();
+  private int flowCapacity6 = DEFAULT_FLOW_CAPACITY_6;
   private int redirectCapacity = DEFAULT_REDIRECT_CAPACITY;
   private int maxHostServers = DEFAULT_MAX_HOST_SERVERS;
   private int routeCapacity = DEFAULT_ROUTE_CAPACITY;
@@ -131,6 +140,46 @@ public final class ForwardingContext {
 
   public List<RouterInterface> interfaces() {
     return interfaces;
+  }
+
+  /**
+   * Gives the interface called {@code name} an IPv6 address and its connected prefix (at most one
+   * per interface; its link-local address it has anyway).
+   *
+   * @throws IllegalArgumentException when there is no such interface
+   */
+  public ForwardingContext addInterfaceAddress6(
+      String name, long high, long low, int prefixLength) {
+    RouterInterface i = interfaceNamed(name);
+    if (i == null) {
+      throw new IllegalArgumentException("no interface called '" + name + "'");
+    }
+    addresses6.add(new RouterAddress6(i.index(), high, low, prefixLength));
+    return this;
+  }
+
+  /** The router's configured IPv6 addresses, in the order added. */
+  public List<RouterAddress6> addresses6() {
+    return addresses6;
+  }
+
+  /** The IPv6 address of interface {@code index}, or null when it has none. */
+  public RouterAddress6 address6(int index) {
+    for (RouterAddress6 a : addresses6) {
+      if (a.interfaceIndex() == index) {
+        return a;
+      }
+    }
+    return null;
+  }
+
+  public int flowCapacity6() {
+    return flowCapacity6;
+  }
+
+  public ForwardingContext flowCapacity6(int value) {
+    this.flowCapacity6 = value;
+    return this;
   }
 
   /** The interface called {@code name}, or null. */
@@ -407,6 +456,28 @@ public final class ForwardingContext {
               "interfaces[" + i.index() + "].name: '" + i.name() + "' is listed twice");
         }
       }
+    }
+    for (int n = 0; n < addresses6.size(); n++) {
+      RouterAddress6 a = addresses6.get(n);
+      String at = "interfaces[" + a.interfaceIndex() + "].address6";
+      if (a.prefixLength() < 1 || a.prefixLength() > 128) {
+        throw new IllegalArgumentException(at + ": prefix length must be 1..128");
+      }
+      if (Ipv6Header.isMulticast(a.high())
+          || Ipv6Header.isLinkLocal(a.high())
+          || Ipv6Header.isUnspecified(a.high(), a.low())
+          || Ipv6Header.isLoopback(a.high(), a.low())) {
+        throw new IllegalArgumentException(at + ": " + a + " is not a global unicast address");
+      }
+      for (int m = 0; m < n; m++) {
+        if (addresses6.get(m).interfaceIndex() == a.interfaceIndex()) {
+          throw new IllegalArgumentException(at + ": one IPv6 address per interface");
+        }
+      }
+    }
+    if (flowCapacity6 < 0 || flowCapacity6 > 1 << 24) {
+      throw new IllegalArgumentException(
+          "flowCapacity6: must be in 0..2^24 (0: no IPv6 connection table), was " + flowCapacity6);
     }
     positive("redirectCapacity", redirectCapacity);
     positive("maxHostServers", maxHostServers);

@@ -31,6 +31,7 @@ import net.hydranet.forwarding.io.live.TransitDrop;
 import net.hydranet.forwarding.pipeline.Pipeline;
 import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ConfigLoader;
 import net.hydranet.router.config.ControlConfig;
@@ -502,6 +503,7 @@ public final class RedirectorCommand implements Callable<Integer> {
               String.join(", ", restart));
     }
     reloads.succeeded();
+    reload6(plane, current, next);
     if (agent != null) {
       agent.setStatic(statics(next));
       LOG.atInfo()
@@ -536,16 +538,36 @@ public final class RedirectorCommand implements Callable<Integer> {
     return next;
   }
 
+  /**
+   * Applies the IPv6 redirects of a changed config straight to the plane (the control plane's
+   * static services are IPv4 until its version 2 carries IPv6 ones) and removes those gone.
+   */
+  private static void reload6(
+      ForwardingPlane plane, RedirectorConfig current, RedirectorConfig next) {
+    Set<String> keep = new HashSet<>();
+    for (RedirectorConfig.Redirect6 r : next.redirects6()) {
+      RedirectorConfig.apply(plane, r);
+      keep.add(r.service());
+    }
+    for (RedirectorConfig.Redirect6 r : current.redirects6()) {
+      if (!keep.contains(r.service())) {
+        plane.removeRedirect6(r.addressHigh(), r.addressLow(), r.protocol(), r.port());
+      }
+    }
+  }
+
   /** The sections a running redirector cannot change: they take a restart. */
   static List<String> needRestart(RedirectorConfig running, RedirectorConfig next) {
     List<String> out = new ArrayList<>();
-    if (!running.context().interfaces().equals(next.context().interfaces())) {
+    if (!running.context().interfaces().equals(next.context().interfaces())
+        || !running.context().addresses6().equals(next.context().addresses6())) {
       out.add("interfaces");
     }
-    if (!running.routes().equals(next.routes())) {
+    if (!running.routes().equals(next.routes()) || !running.routes6().equals(next.routes6())) {
       out.add("routes");
     }
-    if (!running.neighbours().equals(next.neighbours())) {
+    if (!running.neighbours().equals(next.neighbours())
+        || !running.neighbours6().equals(next.neighbours6())) {
       out.add("neighbours");
     }
     if (running.context().dropTransit() != next.context().dropTransit()) {
@@ -608,6 +630,33 @@ public final class RedirectorCommand implements Callable<Integer> {
           "neighbour {} at {}",
           Ipv4Header.formatAddress(n.address()),
           EthernetHeader.formatMac(n.mac()));
+    }
+    for (var a : cfg.context().addresses6()) {
+      LOG.info(
+          "interface {} address6 {}", cfg.context().interfaces().get(a.interfaceIndex()).name(), a);
+    }
+    for (RedirectorConfig.Route6 r : cfg.routes6()) {
+      LOG.info(
+          "route {}/{} via {} dev {}",
+          Ipv6Header.formatAddress(r.prefixHigh(), r.prefixLow()),
+          r.length(),
+          r.nextHopHigh() == 0 && r.nextHopLow() == 0
+              ? "on-link"
+              : Ipv6Header.formatAddress(r.nextHopHigh(), r.nextHopLow()),
+          cfg.context().interfaces().get(r.interfaceIndex()).name());
+    }
+    for (RedirectorConfig.Neighbour6 n : cfg.neighbours6()) {
+      LOG.info(
+          "neighbour {} at {}",
+          Ipv6Header.formatAddress(n.high(), n.low()),
+          EthernetHeader.formatMac(n.mac()));
+    }
+    for (RedirectorConfig.Redirect6 r : cfg.redirects6()) {
+      LOG.atInfo()
+          .addKeyValue("table", "put")
+          .addKeyValue("service", r.service())
+          .addKeyValue("host_servers", r.hostServers().size())
+          .log("redirect {} to {}", r.service(), r.hostServers());
     }
     for (RedirectorConfig.Redirect r : cfg.redirects()) {
       String service =

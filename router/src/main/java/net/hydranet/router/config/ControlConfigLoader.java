@@ -5,8 +5,8 @@ import static net.hydranet.router.config.YamlFields.integer;
 import static net.hydranet.router.config.YamlFields.known;
 import static net.hydranet.router.config.YamlFields.list;
 import static net.hydranet.router.config.YamlFields.object;
+import static net.hydranet.router.config.YamlFields.originPrefix6;
 import static net.hydranet.router.config.YamlFields.prefix;
-import static net.hydranet.router.config.YamlFields.prefix6;
 import static net.hydranet.router.config.YamlFields.string;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -99,7 +99,7 @@ public final class ControlConfigLoader {
       String origins = string(n, "origins", at, true);
       // IPv6 origins (issue 21): served by the same host servers, named by IPv4 address.
       boolean v6 = origins.indexOf(':') >= 0;
-      long[] p6 = v6 ? prefix6(origins, at + ".origins") : null;
+      long[] p6 = v6 ? originPrefix6(origins, at + ".origins") : null;
       int[] p = v6 ? null : prefix(origins, at + ".origins", false);
       JsonNode hs = list(n, "hostServers", true, at);
       List<Integer> addresses = new ArrayList<>();

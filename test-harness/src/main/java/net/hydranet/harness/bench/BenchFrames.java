@@ -11,8 +11,10 @@ import net.hydranet.forwarding.io.TxPort;
 import net.hydranet.forwarding.pipeline.FrameSlot;
 import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.forwarding.wire.TcpHeader;
 import net.hydranet.harness.fixture.RedirectorUnderTest;
+import net.hydranet.harness.fixture.SampleTopology;
 import net.hydranet.harness.packet.PacketBuilder;
 import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ConfigLoader;
@@ -67,6 +69,37 @@ final class BenchFrames {
           PacketBuilder.ethernet(CLIENT_MAC, CLIENT0_MAC)
               .ipv4(CLIENT, ORIGIN)
               .id(i)
+              .tcp(10_000 + i, redirected ? HTTP : UNREDIRECTED_PORT)
+              .seq(1_000L * i)
+              .payload(payload)
+              .build();
+      if (frame.length != frameLength) {
+        throw new IllegalStateException("built " + frame.length + " bytes, wanted " + frameLength);
+      }
+      frames.putBytes(i * stride, frame);
+    }
+    return new BenchFrames(frames, stride, frameLength);
+  }
+
+  /** The smallest IPv6 TCP frame: Ethernet, the 40-byte fixed header, a 20-byte TCP header. */
+  static final int MIN_IPV6 = EthernetHeader.LENGTH + Ipv6Header.LENGTH + TcpHeader.MIN_LENGTH;
+
+  /**
+   * IPv6 TCP ACK segments from the client 2001:2:0:1::10, {@code frameLength} bytes each: to port
+   * 80 of the origin 2001:2:0:2::10 (redirected in IPv6-in-IPv6) or to {@link #UNREDIRECTED_PORT}
+   * (forwarded).
+   */
+  static BenchFrames build6(boolean redirected, int frameLength) {
+    int payload = frameLength - MIN_IPV6;
+    if (payload < 0) {
+      throw new IllegalArgumentException("frame too short for Ethernet/IPv6/TCP: " + frameLength);
+    }
+    int stride = (frameLength + 63) & ~63;
+    UnsafeBuffer frames = new UnsafeBuffer(BufferUtil.allocateDirectAligned(stride * COUNT, 64));
+    for (int i = 0; i < COUNT; i++) {
+      byte[] frame =
+          PacketBuilder.ethernet(CLIENT_MAC, CLIENT0_MAC)
+              .ipv6(SampleTopology.CLIENT6, SampleTopology.ORIGIN6)
               .tcp(10_000 + i, redirected ? HTTP : UNREDIRECTED_PORT)
               .seq(1_000L * i)
               .payload(payload)
