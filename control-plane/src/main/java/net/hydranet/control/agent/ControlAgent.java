@@ -342,8 +342,9 @@ public abstract class ControlAgent implements AutoCloseable {
       // than we do is sent what we both read.
       now = Math.max(Codec.VERSION, Math.min(Codec.MAX_VERSION, m.reads()));
     }
-    if (m.version() > now) {
-      now = m.version(); // it sent version 2, so it reads it
+    if (m.version() >= Codec.VERSION_2 && m.version() > now) {
+      now = m.version(); // it sent version 2, so it reads it (version 1 says nothing: any node
+      // sends version 1 when the message needs nothing more)
     }
     if (now != before) {
       reads.put(m.sender(), now);
