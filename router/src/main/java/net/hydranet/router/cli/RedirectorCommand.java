@@ -259,7 +259,7 @@ public final class RedirectorCommand implements Callable<Integer> {
     }
     meters =
         new ForwardingMetrics(metrics.registry(), plane).interfaces(sources).ring(plane.pipeline());
-    meters.services(services(cfg));
+    servicesChanged(cfg);
     reloads.bind(metrics.registry());
     sampler = new Sampler(plane, 1_000);
     meters.targets(sampler);
@@ -383,13 +383,20 @@ public final class RedirectorCommand implements Callable<Integer> {
     for (int[] s : services(cfg)) {
       all.add(Entry.service(s[0], s[1], s[2]));
     }
+    for (RedirectorConfig.Redirect6 r : cfg.redirects6()) {
+      all.add(Service.ipv6(r.addressHigh(), r.addressLow(), r.protocol(), r.port()));
+    }
     List<int[]> list = new ArrayList<>();
+    List<long[]> list6 = new ArrayList<>();
     for (Service s : all) {
       if (s.isIpv4()) {
         list.add(new int[] {s.ipv4Origin(), s.protocol(), s.port()});
+      } else {
+        list6.add(new long[] {s.high(), s.low(), s.protocol(), s.port()});
       }
     }
     meters.services(list);
+    meters.services6(list6);
   }
 
   private CtlServer startCtl(ForwardingPlane plane) throws IOException {
@@ -532,9 +539,7 @@ public final class RedirectorCommand implements Callable<Integer> {
         .addKeyValue("redirects", next.redirects().size())
         .addKeyValue("removed", removed)
         .log("config changed: {} redirects applied, {} removed", next.redirects().size(), removed);
-    if (meters != null) {
-      meters.services(services(next));
-    }
+    servicesChanged(next);
     return next;
   }
 
