@@ -8,6 +8,7 @@ import net.hydranet.forwarding.element.PacketContext;
 import net.hydranet.forwarding.element.Verdict;
 import net.hydranet.forwarding.pipeline.FrameProcessor;
 import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.forwarding.wire.Ipv6Header;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
@@ -15,7 +16,9 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 /**
  * The host server's element chain (paper §4.1, "Decapsulation and Transport-Level Demultiplexing"):
  * check the outer header → reassemble outer fragments → strip the outer header (RFC 2003 §3) →
- * check the inner header → virtual-host lookup → inject into the local stack.
+ * check the inner header → virtual-host lookup → inject into the local stack. IPv6 arrives inside
+ * IPv4 (protocol 41) on the same path up to the last step, or inside IPv6; {@link Ipv6Decapsulator}
+ * takes it from there.
  *
  * <p>Frames that are not IP-in-IP addressed to this host server are the kernel's business: pcap is
  * a tap, so the kernel has its own copy, and they are only counted here.
@@ -31,6 +34,7 @@ public final class HostServerPath implements FrameProcessor {
   private final IpReassembler reassembler;
   private final VirtualHostTable virtualHosts;
   private final PacketSink sink;
+  private final Ipv6Decapsulator ipv6;
   private long now;
   private final ManyToOneConcurrentArrayQueue<Runnable> commands =
       new ManyToOneConcurrentArrayQueue<>(1024);
@@ -46,7 +50,23 @@ public final class HostServerPath implements FrameProcessor {
       PacketSink sink,
       int reassemblyContexts,
       long reassemblyTimeoutNanos) {
+    this(address, null, counters, virtualHosts, sink, reassemblyContexts, reassemblyTimeoutNanos);
+  }
+
+  /**
+   * @param address6 this host server's IPv6 address {high, low}, the outer destination of
+   *     IPv6-in-IPv6 it accepts; null to take IPv6 only inside IPv4 (protocol 41)
+   */
+  public HostServerPath(
+      int address,
+      long[] address6,
+      Counters counters,
+      VirtualHostTable virtualHosts,
+      PacketSink sink,
+      int reassemblyContexts,
+      long reassemblyTimeoutNanos) {
     this.address = address;
+    this.ipv6 = new Ipv6Decapsulator(counters, virtualHosts, sink, address6);
     this.counters = counters;
     this.outerChecks = new Counters();
     // The redirector's classifier, without its MAC filter: the capture's kernel filter already
@@ -94,9 +114,13 @@ public final class HostServerPath implements FrameProcessor {
     }
     int ip = packet.l3;
     int available = packet.available;
+    if (port == EtherClassifier.IPV6) {
+      ipv6.outer(buffer, ip, available); // IPv6-in-IPv6, RFC 2473
+      return;
+    }
     if (port != EtherClassifier.IPV4
         || available < Ipv4Header.MIN_LENGTH
-        || Ipv4Header.protocol(buffer, ip) != Ipv4Header.PROTOCOL_IPIP
+        || !tunnelled(Ipv4Header.protocol(buffer, ip))
         || Ipv4Header.destination(buffer, ip) != address) {
       count(HostServerCounter.NOT_TUNNELLED);
       return;
@@ -124,10 +148,20 @@ public final class HostServerPath implements FrameProcessor {
     decapsulate(datagram, outer);
   }
 
+  /** IPv4-in-IPv4 (RFC 2003) or IPv6-in-IPv4 (RFC 4213 §3.5). */
+  private static boolean tunnelled(int protocol) {
+    return protocol == Ipv4Header.PROTOCOL_IPIP || protocol == Ipv6Header.NEXT_HEADER_IPV6;
+  }
+
   private void decapsulate(DirectBuffer datagram, int outer) {
     int outerHeader = Ipv4Header.headerLength(datagram, outer);
     int inner = outer + outerHeader;
     int innerAvailable = Ipv4Header.totalLength(datagram, outer) - outerHeader;
+    if (Ipv4Header.protocol(datagram, outer) == Ipv6Header.NEXT_HEADER_IPV6) {
+      count(HostServerCounter.IPV6_IN_IPV4);
+      ipv6.inject(datagram, inner, innerAvailable);
+      return;
+    }
     if (checkInner.check(datagram, inner, innerAvailable) != Verdict.CONTINUE) {
       count(HostServerCounter.DROP_BAD_INNER);
       return;

@@ -6,7 +6,8 @@ import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
 
 /**
- * Claims IP protocol 4 on this host with a raw socket that is never read.
+ * Claims an IP protocol (4, and 41 for IPv6 inside IPv4 or IPv6) on this host with a raw socket
+ * that is never read.
  *
  * <p>No ipip module exists here, so the kernel, seeing a protocol-4 packet for one of its addresses
  * with no handler, answers the client with ICMP protocol-unreachable — while our pcap tap has
@@ -16,6 +17,7 @@ import com.sun.jna.Pointer;
  */
 public final class ProtocolClaim implements AutoCloseable {
   private static final int AF_INET = 2;
+  private static final int AF_INET6 = 10;
   private static final int SOCK_RAW = 3;
   private static final int SOL_SOCKET = 1;
   private static final int SO_RCVBUF = 8;
@@ -44,7 +46,20 @@ public final class ProtocolClaim implements AutoCloseable {
    * @throws IllegalStateException with errno when the socket cannot be made (not root?)
    */
   public static ProtocolClaim claim(int protocol) {
-    int fd = socket(AF_INET, SOCK_RAW, protocol);
+    return claim(AF_INET, protocol);
+  }
+
+  /**
+   * Opens the claim for IPv6 next header {@code protocol}: without it, the kernel answers an
+   * IPv6-in-IPv6 packet with a Parameter Problem, "unrecognized next header", since no ip6_tunnel
+   * module is here either ({@code ip6_protocol_deliver_rcu}: only when no raw socket took it).
+   */
+  public static ProtocolClaim claim6(int protocol) {
+    return claim(AF_INET6, protocol);
+  }
+
+  private static ProtocolClaim claim(int family, int protocol) {
+    int fd = socket(family, SOCK_RAW, protocol);
     if (fd < 0) {
       throw new IllegalStateException(
           "cannot open a raw socket for IP protocol "

@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.forwarding.wire.Ipv6Header;
 
 /**
  * The virtual hosts that {@code hydranet vhost} processes publish on this host server: one file
@@ -29,10 +30,23 @@ public final class VirtualHostDirectory {
     void portBound(int origin, String protocol, int port);
 
     void portClosed(int origin, String protocol, int port);
+
+    /** A virtual host of an IPv6 origin (its file is named by RFC 5952's form of it). */
+    void virtualHost6Added(long high, long low);
+
+    void virtualHost6Removed(long high, long low);
+
+    void port6Bound(long high, long low, String protocol, int port);
+
+    void port6Closed(long high, long low, String protocol, int port);
   }
 
   private final Path directory;
-  private final Map<Integer, Set<String>> known = new HashMap<>();
+
+  /** By the file's origin: an Integer (IPv4) or an {@link Origin6}. */
+  private final Map<Object, Set<String>> known = new HashMap<>();
+
+  private record Origin6(long high, long low) {}
 
   public VirtualHostDirectory(Path stateDirectory) {
     this.directory = stateDirectory.resolve("vhosts");
@@ -45,6 +59,29 @@ public final class VirtualHostDirectory {
   /** The file a virtual host of {@code origin} publishes. */
   public static Path file(Path stateDirectory, int origin) {
     return stateDirectory.resolve("vhosts").resolve(Ipv4Header.formatAddress(origin) + ".vhost");
+  }
+
+  /** The file a virtual host of the IPv6 origin publishes: {@code 2001:2::10.vhost}. */
+  public static Path file6(Path stateDirectory, long high, long low) {
+    return stateDirectory.resolve("vhosts").resolve(Ipv6Header.formatAddress(high, low) + ".vhost");
+  }
+
+  /** As {@link #namespace(int, long)}, for an IPv6 origin: its 32 hex digits. */
+  public static String namespace6(long high, long low, long pid) {
+    return String.format(Locale.ROOT, "hydranet-vh6-%016x%016x-%d", high, low, pid);
+  }
+
+  /**
+   * As {@link #hostLink(int)}, for an IPv6 origin: "hv6" and 12 hex digits of a hash of the address
+   * (an interface name has at most 15 characters). Two origins whose hashes collide on one host
+   * server make the second {@code hydranet vhost} fail with "File exists", never share a link.
+   */
+  public static String hostLink6(long high, long low) {
+    long h = high * 0x9E37_79B9_7F4A_7C15L ^ low;
+    h ^= h >>> 33;
+    h *= 0xFF51_AFD7_ED55_8CCDL;
+    h ^= h >>> 33;
+    return String.format(Locale.ROOT, "hv6%012x", h & 0xFFFF_FFFF_FFFFL);
   }
 
   /**
@@ -66,15 +103,13 @@ public final class VirtualHostDirectory {
 
   /** Reads the directory and reports what changed since the last scan. */
   public void scan(Listener listener) {
-    Map<Integer, Set<String>> now = new HashMap<>();
+    Map<Object, Set<String>> now = new HashMap<>();
     if (Files.isDirectory(directory)) {
       try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, "*.vhost")) {
         for (Path f : files) {
           String name = f.getFileName().toString();
-          int origin;
-          try {
-            origin = Ipv4Header.parseAddress(name.substring(0, name.length() - ".vhost".length()));
-          } catch (IllegalArgumentException e) {
+          Object origin = origin(name.substring(0, name.length() - ".vhost".length()));
+          if (origin == null) {
             continue;
           }
           Set<String> ports = new HashSet<>();
@@ -96,35 +131,82 @@ public final class VirtualHostDirectory {
         return;
       }
     }
-    for (Map.Entry<Integer, Set<String>> e : now.entrySet()) {
+    for (Map.Entry<Object, Set<String>> e : now.entrySet()) {
       Set<String> before = known.get(e.getKey());
       if (before == null) {
-        listener.virtualHostAdded(e.getKey());
+        added(listener, e.getKey());
         before = Set.of();
       }
       for (String p : e.getValue()) {
         if (!before.contains(p)) {
-          String[] w = p.split(" ");
-          listener.portBound(e.getKey(), w[0], Integer.parseInt(w[1]));
+          port(listener, e.getKey(), p, true);
         }
       }
       for (String p : before) {
         if (!e.getValue().contains(p)) {
-          String[] w = p.split(" ");
-          listener.portClosed(e.getKey(), w[0], Integer.parseInt(w[1]));
+          port(listener, e.getKey(), p, false);
         }
       }
     }
-    for (Map.Entry<Integer, Set<String>> e : known.entrySet()) {
+    for (Map.Entry<Object, Set<String>> e : known.entrySet()) {
       if (!now.containsKey(e.getKey())) {
         for (String p : e.getValue()) {
-          String[] w = p.split(" ");
-          listener.portClosed(e.getKey(), w[0], Integer.parseInt(w[1]));
+          port(listener, e.getKey(), p, false);
         }
-        listener.virtualHostRemoved(e.getKey());
+        removed(listener, e.getKey());
       }
     }
     known.clear();
     known.putAll(now);
+  }
+
+  /** The origin a file is named by: an Integer, an {@link Origin6}, or null if neither. */
+  private static Object origin(String stem) {
+    try {
+      if (stem.indexOf(':') >= 0) {
+        long[] a = Ipv6Header.parseAddress(stem);
+        // Only what an IPv6 service may be: not ::/8 (IPv4-mapped included), link-local or
+        // multicast; anything else here is not a virtual host's file.
+        if ((a[0] >>> 56) == 0 || Ipv6Header.isLinkLocal(a[0]) || Ipv6Header.isMulticast(a[0])) {
+          return null;
+        }
+        return new Origin6(a[0], a[1]);
+      }
+      return Ipv4Header.parseAddress(stem);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  private static void added(Listener listener, Object origin) {
+    if (origin instanceof Origin6 o) {
+      listener.virtualHost6Added(o.high(), o.low());
+    } else {
+      listener.virtualHostAdded((Integer) origin);
+    }
+  }
+
+  private static void removed(Listener listener, Object origin) {
+    if (origin instanceof Origin6 o) {
+      listener.virtualHost6Removed(o.high(), o.low());
+    } else {
+      listener.virtualHostRemoved((Integer) origin);
+    }
+  }
+
+  private static void port(Listener listener, Object origin, String line, boolean bound) {
+    String[] w = line.split(" ");
+    int port = Integer.parseInt(w[1]);
+    if (origin instanceof Origin6 o) {
+      if (bound) {
+        listener.port6Bound(o.high(), o.low(), w[0], port);
+      } else {
+        listener.port6Closed(o.high(), o.low(), w[0], port);
+      }
+    } else if (bound) {
+      listener.portBound((Integer) origin, w[0], port);
+    } else {
+      listener.portClosed((Integer) origin, w[0], port);
+    }
   }
 }

@@ -107,6 +107,21 @@ public abstract class ControlAgent implements AutoCloseable {
    */
   private final java.util.Set<Integer> tagging = new java.util.HashSet<>();
 
+  /**
+   * Per trusted node: the highest protocol version it said it reads (its HELLO's octet, or a
+   * version-2 message it sent). Absent: not known yet, so it is sent version 1 only, and its next
+   * HELLO from us asks it for its own (IPV6.md §2).
+   */
+  private final java.util.Map<Integer, Integer> reads = new java.util.HashMap<>();
+
+  /** Nodes already warned about once: IPv6 entries withheld from them, or a version refused. */
+  private final java.util.Set<Integer> warnedWithheld = new java.util.HashSet<>();
+
+  private final java.util.Set<Integer> warnedVersion = new java.util.HashSet<>();
+
+  /** The node the last HELLO went to during {@link #handle}: 0 (no node) before each. */
+  private int helloSentTo;
+
   private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
   private final Thread thread;
   private volatile boolean running = true;
@@ -274,6 +289,20 @@ public abstract class ControlAgent implements AutoCloseable {
       m = gatekeeper.admit(data, signed, from, wallMicros());
     } catch (Refused r) {
       counters.refused(r.reason());
+      if (r.reason() == Malformed.BAD_VERSION && warnedVersion.add(from)) {
+        // Counted every time, said once per node: a peer of a newer protocol version, or a
+        // version-1 node would misread nothing (it refuses version 2 the same way).
+        log.atWarn()
+            .addKeyValue("event", "bad-version")
+            .addKeyValue("node", Addresses.format(from))
+            .log(
+                "refusing {} from {}: this node reads protocol versions {} to {}; further ones"
+                    + " are only counted (refused_bad_version)",
+                r.getMessage(),
+                Addresses.format(from),
+                Codec.VERSION,
+                Codec.MAX_VERSION);
+      }
       log.debug(
           "refused a datagram from {}: {} ({})",
           Addresses.format(from),
@@ -291,8 +320,52 @@ public abstract class ControlAgent implements AutoCloseable {
           gatekeeper.unauthorisedEntries(),
           Addresses.format(from));
     }
-    handle(m, gatekeeper.trusted().get(m.sender()), now);
+    Peer peer = gatekeeper.trusted().get(m.sender());
+    learnVersion(m);
+    helloSentTo = 0;
+    handle(m, peer, now);
+    if (m.type() == MessageType.HELLO
+        && m.answer()
+        && m.holdMillis() != 0
+        && helloSentTo != m.sender()) {
+      // It does not know which version we read (it started, or we are new to it): tell it.
+      send(peer, MessageType.HELLO, settings.holdMillis(), role(), List.of());
+    }
   }
+
+  /** What an admitted message says of the versions its sender reads. */
+  private void learnVersion(Message m) {
+    int before = reads.getOrDefault(m.sender(), 0);
+    int now = before;
+    if (m.type() == MessageType.HELLO) {
+      // A version-1 node sends 0 there (reserved): it reads version 1. A node that reads more
+      // than we do is sent what we both read.
+      now = Math.max(Codec.VERSION, Math.min(Codec.MAX_VERSION, m.reads()));
+    }
+    if (m.version() >= Codec.VERSION_2 && m.version() > now) {
+      now = m.version(); // it sent version 2, so it reads it (version 1 says nothing: any node
+      // sends version 1 when the message needs nothing more)
+    }
+    if (now != before) {
+      reads.put(m.sender(), now);
+      if (now >= Codec.VERSION_2) {
+        warnedWithheld.remove(m.sender()); // if it goes back to version 1, say so again
+      }
+      log.atInfo()
+          .addKeyValue("event", "protocol-version")
+          .addKeyValue("node", Addresses.format(m.sender()))
+          .addKeyValue("reads", now)
+          .log("{} reads protocol version {}", Addresses.format(m.sender()), now);
+    }
+  }
+
+  /** The highest version {@code node} is known to read; 0 if it has not said yet. */
+  public int readsVersion(int node) {
+    return reads.getOrDefault(node, 0);
+  }
+
+  /** This agent's role in its HELLOs. */
+  protected abstract int role();
 
   private TokenBucket bucket(java.util.Map<Integer, TokenBucket> of, int sender, long now) {
     TokenBucket b = of.get(sender);
@@ -325,7 +398,30 @@ public abstract class ControlAgent implements AutoCloseable {
   }
 
   protected void send(Peer to, MessageType type, int hold, int role, List<Entry> entries) {
-    Message m = new Message(type, settings.address(), nextTimestamp(), hold, role, entries);
+    List<Entry> list = forPeer(to, type, entries);
+    if (list.isEmpty() && !entries.isEmpty() && type != MessageType.ANNOUNCE) {
+      return; // every entry withheld; an ANNOUNCE goes anyway: it is the complete set
+    }
+    Message m;
+    if (type == MessageType.HELLO) {
+      helloSentTo = to.address();
+      m =
+          new Message(
+              type,
+              settings.address(),
+              nextTimestamp(),
+              hold,
+              role,
+              list,
+              Codec.VERSION,
+              Codec.MAX_VERSION,
+              !reads.containsKey(to.address()));
+    } else {
+      int version = hasIpv6(list) ? Codec.VERSION_2 : Codec.VERSION;
+      m =
+          new Message(
+              type, settings.address(), nextTimestamp(), hold, role, list, version, 0, false);
+    }
     byte[] datagram = tags.tag(to.address(), signer.sign(Codec.encodeUnsigned(m)));
     try {
       transport.send(datagram, datagram.length, to.address(), settings.port());
@@ -336,20 +432,60 @@ public abstract class ControlAgent implements AutoCloseable {
     }
   }
 
-  /** Sends entries in as many messages as they need. */
+  private static boolean hasIpv6(List<Entry> entries) {
+    for (Entry e : entries) {
+      if (!e.isIpv4()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The entries {@code to} can read: all of them if it reads version 2, else the IPv4 ones. Each
+   * IPv6 entry held back is counted ({@code ipv6_entries_withheld}) and the first time for a node
+   * it is said, never dropped silently and never squeezed into the version-1 layout (IPV6.md §2).
+   */
+  private List<Entry> forPeer(Peer to, MessageType type, List<Entry> entries) {
+    if (!hasIpv6(entries) || reads.getOrDefault(to.address(), 0) >= Codec.VERSION_2) {
+      return entries;
+    }
+    List<Entry> ipv4 = new java.util.ArrayList<>(entries.size());
+    for (Entry e : entries) {
+      if (e.isIpv4()) {
+        ipv4.add(e);
+      }
+    }
+    int withheld = entries.size() - ipv4.size();
+    counters.add(ControlCounter.IPV6_ENTRIES_WITHHELD, withheld);
+    // Said once a node is known to read version 1 only; before its HELLO (at start) the entries
+    // are only counted, and go to it as soon as it says it reads version 2.
+    if (reads.getOrDefault(to.address(), 0) == Codec.VERSION && warnedWithheld.add(to.address())) {
+      log.atWarn()
+          .addKeyValue("event", "ipv6-withheld")
+          .addKeyValue("node", Addresses.format(to.address()))
+          .log(
+              "{} reads protocol version 1 only: {} IPv6 entr(ies) of a {} withheld from it"
+                  + " (counted as ipv6_entries_withheld from now on)",
+              Addresses.format(to.address()),
+              withheld,
+              type);
+    }
+    return ipv4;
+  }
+
+  /** Sends entries in as many messages as they need, in the version they need. */
   protected void sendEntries(Peer to, MessageType type, List<Entry> entries) {
-    int max = type == MessageType.UPDATE ? Codec.MAX_UPDATE_ENTRIES : Codec.MAX_ANNOUNCE_ENTRIES;
-    if (entries.isEmpty()) {
-      send(to, type, settings.holdMillis(), 0, entries);
+    List<Entry> list = forPeer(to, type, entries);
+    if (list.isEmpty()) {
+      if (entries.isEmpty() || type == MessageType.ANNOUNCE) {
+        send(to, type, settings.holdMillis(), 0, list);
+      }
       return;
     }
-    for (int i = 0; i < entries.size(); i += max) {
-      send(
-          to,
-          type,
-          settings.holdMillis(),
-          0,
-          entries.subList(i, Math.min(entries.size(), i + max)));
+    int max = Codec.maxEntries(type, hasIpv6(list) ? Codec.VERSION_2 : Codec.VERSION);
+    for (int i = 0; i < list.size(); i += max) {
+      send(to, type, settings.holdMillis(), 0, list.subList(i, Math.min(list.size(), i + max)));
     }
   }
 

@@ -31,6 +31,11 @@ public enum ControlCounter {
   REFUSED_UNTAGGED,
   /** Datagrams whose sender's tag verified (the rest, untagged, are an older node's). */
   RECEIVED_TAGGED,
+  /**
+   * IPv6 entries not sent to a node that has not said it reads protocol version 2 (IPV6.md §2): a
+   * version-1 node would refuse the whole message.
+   */
+  IPV6_ENTRIES_WITHHELD,
   TABLE_WRITES,
   HOST_SERVERS_LOST,
   PEERS_LOST,

@@ -11,6 +11,10 @@ public final class ControlCounters {
     values.incrementAndGet(c.ordinal());
   }
 
+  public void add(ControlCounter c, long n) {
+    values.addAndGet(c.ordinal(), n);
+  }
+
   public void refused(Malformed reason) {
     increment(ControlCounter.valueOf("REFUSED_" + reason.name()));
   }

@@ -18,6 +18,7 @@ import net.hydranet.control.wire.Codec;
 import net.hydranet.control.wire.Entry;
 import net.hydranet.control.wire.Message;
 import net.hydranet.control.wire.MessageType;
+import net.hydranet.control.wire.Service;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -28,10 +29,10 @@ import org.slf4j.LoggerFactory;
  * connections finish, new ones go elsewhere), then WITHDRAW and a goodbye (hold time 0).
  */
 public final class HostServerAgent extends ControlAgent {
-  private final Map<Long, Entry> services = new TreeMap<>();
+  private final Map<Service, Entry> services = new TreeMap<>();
   // Services announced at weight 0 whatever their entry says, even if bound again (a replica
   // being removed): new flows go elsewhere, pinned ones finish here.
-  private final Set<Long> drained = new HashSet<>();
+  private final Set<Service> drained = new HashSet<>();
   private final List<Peer> redirectors = new ArrayList<>();
   private final int weight;
   private final IntSupplier load;
@@ -64,40 +65,62 @@ public final class HostServerAgent extends ControlAgent {
 
   /** A virtual host listens on (origin, protocol, port): announce it. Any thread. */
   public void portBound(int origin, int protocol, int port) {
+    portBound(Service.ipv4(origin, protocol, port));
+  }
+
+  /** A virtual host listens on the service (IPv4 or IPv6 origin): announce it. Any thread. */
+  public void portBound(Service service) {
     submit(
         () -> {
-          if (!Codec.unicast(origin)
-              || (protocol != 6 && protocol != 17)
-              || port < 1
-              || port > 0xffff) {
+          int protocol = service.protocol();
+          int port = service.port();
+          boolean unicast =
+              service.isIpv4()
+                  ? Codec.unicast(service.ipv4Origin())
+                  : Addresses.unicastIpv6(service.high(), service.low());
+          if (!unicast || (protocol != 6 && protocol != 17) || port < 1 || port > 0xffff) {
             // The codec would refuse the whole set, every tick, and nothing would be announced.
-            log.warn(
-                "not announcing {}:{}/{}: not a service access point",
-                Addresses.format(origin),
-                port,
-                protocol);
+            log.warn("not announcing {}: not a service access point", service);
             return;
           }
-          if (services.size() >= Codec.MAX_ANNOUNCE_ENTRIES) {
-            log.warn(
-                "not announcing {}:{}: one host server announces at most {} services",
-                Addresses.format(origin),
-                port,
-                Codec.MAX_ANNOUNCE_ENTRIES);
+          if (services.containsKey(service)) {
             return;
           }
-          services.put(
-              Entry.service(origin, protocol, port),
-              new Entry(origin, protocol, port, settings.address(), weight, 0, 0));
+          // An ANNOUNCE is the complete set in one message: 109 entries in version 1, 54 once one
+          // of them is IPv6 and the set needs version 2's larger entries.
+          boolean ipv6 = !service.isIpv4() || hasIpv6();
+          int max = ipv6 ? Codec.MAX_ANNOUNCE_ENTRIES_V2 : Codec.MAX_ANNOUNCE_ENTRIES;
+          if (services.size() >= max) {
+            log.warn(
+                "not announcing {}: one host server announces at most {} services{}",
+                service,
+                max,
+                ipv6 ? " when one is IPv6" : "");
+            return;
+          }
+          services.put(service, new Entry(service, settings.address(), weight, 0, 0));
           changed = true;
         });
   }
 
+  private boolean hasIpv6() {
+    for (Service s : services.keySet()) {
+      if (!s.isIpv4()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The socket closed or its process exited: withdraw it now. Any thread. */
   public void portClosed(int origin, int protocol, int port) {
+    portClosed(Service.ipv4(origin, protocol, port));
+  }
+
+  /** The service's socket closed or its process exited: withdraw it now. Any thread. */
+  public void portClosed(Service key) {
     submit(
         () -> {
-          long key = Entry.service(origin, protocol, port);
           Entry e = services.remove(key);
           drained.remove(key); // a replica binding it later is announced normally
           if (e != null) {
@@ -116,12 +139,11 @@ public final class HostServerAgent extends ControlAgent {
   public void drainService(int origin, int protocol, int port) {
     submit(
         () -> {
-          if (drained.add(Entry.service(origin, protocol, port))) {
-            String service =
-                Addresses.format(origin) + ":" + port + "/" + Addresses.protocol(protocol);
+          Service service = Service.ipv4(origin, protocol, port);
+          if (drained.add(service)) {
             log.atInfo()
                 .addKeyValue("event", "drain")
-                .addKeyValue("service", service)
+                .addKeyValue("service", service.toString())
                 .log("draining {}: weight 0", service);
             changed = true;
           }
@@ -139,7 +161,7 @@ public final class HostServerAgent extends ControlAgent {
   public void undrainService(int origin, int protocol, int port) {
     submit(
         () -> {
-          long key = Entry.service(origin, protocol, port);
+          Service key = Service.ipv4(origin, protocol, port);
           if (!services.containsKey(key) && drained.remove(key)) {
             changed = true;
           }
@@ -181,6 +203,11 @@ public final class HostServerAgent extends ControlAgent {
   }
 
   @Override
+  protected int role() {
+    return Message.ROLE_HOST_SERVER;
+  }
+
+  @Override
   protected void onStart() {
     log.info(
         "control plane on {}:{}/udp, announcing to {} redirector(s)",
@@ -211,13 +238,9 @@ public final class HostServerAgent extends ControlAgent {
     for (Entry e : services.values()) {
       out.add(
           new Entry(
-              e.origin(),
-              e.protocol(),
-              e.port(),
+              e.service(),
               e.hostServer(),
-              draining || drained.contains(Entry.service(e.origin(), e.protocol(), e.port()))
-                  ? 0
-                  : e.weight(),
+              draining || drained.contains(e.service()) ? 0 : e.weight(),
               l,
               0));
     }
@@ -274,18 +297,15 @@ public final class HostServerAgent extends ControlAgent {
           StringBuilder sb = new StringBuilder("announced service access points");
           sb.append(draining ? " (DRAINING)\n" : "\n");
           for (Entry e : current()) {
-            sb.append(
-                String.format(
-                    "  %s:%d/%s weight %d load %d%n",
-                    Addresses.format(e.origin()),
-                    e.port(),
-                    Addresses.protocol(e.protocol()),
-                    e.weight(),
-                    e.load()));
+            sb.append(String.format("  %s weight %d load %d%n", e.service(), e.weight(), e.load()));
           }
           sb.append("redirectors\n");
           for (Peer r : redirectors) {
-            sb.append("  ").append(Addresses.format(r.address())).append('\n');
+            int v = readsVersion(r.address());
+            sb.append("  ")
+                .append(Addresses.format(r.address()))
+                .append(v == 0 ? " (protocol version not heard yet)" : " (reads version " + v + ")")
+                .append('\n');
           }
           View.counters(sb, counters);
           return sb.toString();

@@ -15,6 +15,7 @@ import net.hydranet.control.wire.Addresses;
 import net.hydranet.control.wire.Entry;
 import net.hydranet.control.wire.Message;
 import net.hydranet.control.wire.MessageType;
+import net.hydranet.control.wire.Service;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -58,24 +59,13 @@ public final class RedirectorAgent extends ControlAgent {
     return new TableWriter() {
       @Override
       public void put(int origin, int protocol, int port, int[] hostServers, int[] weights) {
-        counters.increment(ControlCounter.TABLE_WRITES);
-        String to = describe(hostServers, weights);
-        log.atInfo()
-            .addKeyValue("table", "put")
-            .addKeyValue("service", service(origin, protocol, port))
-            .addKeyValue("host_servers", join(hostServers, true))
-            .addKeyValue("weights", join(weights, false))
-            .log("table: {} -> {}", service(origin, protocol, port), to);
+        logPut(Service.ipv4(origin, protocol, port), hostServers, weights);
         writer.put(origin, protocol, port, hostServers, weights);
       }
 
       @Override
       public void remove(int origin, int protocol, int port) {
-        counters.increment(ControlCounter.TABLE_WRITES);
-        log.atInfo()
-            .addKeyValue("table", "remove")
-            .addKeyValue("service", service(origin, protocol, port))
-            .log("table: {} -> origin (no replica left)", service(origin, protocol, port));
+        logRemove(Service.ipv4(origin, protocol, port));
         writer.remove(origin, protocol, port);
       }
 
@@ -87,12 +77,39 @@ public final class RedirectorAgent extends ControlAgent {
             .log("table: flows pinned to {} released", Addresses.format(hostServer));
         writer.hostServerDead(hostServer);
       }
+
+      @Override
+      public void putIpv6(
+          long high, long low, int protocol, int port, int[] hostServers, int[] weights) {
+        logPut(Service.ipv6(high, low, protocol, port), hostServers, weights);
+        writer.putIpv6(high, low, protocol, port, hostServers, weights);
+      }
+
+      @Override
+      public void removeIpv6(long high, long low, int protocol, int port) {
+        logRemove(Service.ipv6(high, low, protocol, port));
+        writer.removeIpv6(high, low, protocol, port);
+      }
     };
   }
 
-  /** 198.18.2.10:80/tcp, as the metrics' service label has it. */
-  private static String service(int origin, int protocol, int port) {
-    return Addresses.format(origin) + ":" + port + "/" + Addresses.protocol(protocol);
+  /** 198.18.2.10:80/tcp or [2001:2::10]:80/tcp, as the metrics' service label has it. */
+  private void logPut(Service service, int[] hostServers, int[] weights) {
+    counters.increment(ControlCounter.TABLE_WRITES);
+    log.atInfo()
+        .addKeyValue("table", "put")
+        .addKeyValue("service", service.toString())
+        .addKeyValue("host_servers", join(hostServers, true))
+        .addKeyValue("weights", join(weights, false))
+        .log("table: {} -> {}", service, describe(hostServers, weights));
+  }
+
+  private void logRemove(Service service) {
+    counters.increment(ControlCounter.TABLE_WRITES);
+    log.atInfo()
+        .addKeyValue("table", "remove")
+        .addKeyValue("service", service.toString())
+        .log("table: {} -> origin (no replica left)", service);
   }
 
   /** "198.18.1.20,198.18.1.21" (addresses) or "1,2" (numbers). */
@@ -124,6 +141,11 @@ public final class RedirectorAgent extends ControlAgent {
 
   public Rib rib() {
     return rib;
+  }
+
+  @Override
+  protected int role() {
+    return Message.ROLE_REDIRECTOR;
   }
 
   @Override
@@ -287,7 +309,7 @@ public final class RedirectorAgent extends ControlAgent {
    * every counter: what {@code hydranet ctl --json} and the status page show.
    */
   public record Snapshot(
-      Map<Long, List<Rib.Candidate>> table,
+      Map<Service, List<Rib.Candidate>> table,
       Map<Integer, String> hostServers,
       Map<Integer, String> peers,
       Map<String, Long> counters) {}
@@ -307,6 +329,6 @@ public final class RedirectorAgent extends ControlAgent {
 
   /** The operator's view, built on the control thread. */
   public String show(String what) throws Exception {
-    return query(() -> View.render(what, rib, counters, clock.getAsLong()));
+    return query(() -> View.render(what, rib, counters, clock.getAsLong(), this::readsVersion));
   }
 }

@@ -58,7 +58,7 @@ public final class Gatekeeper {
     }
     List<Entry> allowed = new ArrayList<>(m.entries().size());
     for (Entry e : m.entries()) {
-      if (e.distance() >= Codec.INFINITY || authorisations.allowed(e.origin(), e.hostServer())) {
+      if (e.distance() >= Codec.INFINITY || authorisations.allowed(e.service(), e.hostServer())) {
         allowed.add(e);
       } else {
         unauthorised++;

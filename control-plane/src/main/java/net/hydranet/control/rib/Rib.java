@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import net.hydranet.control.wire.Codec;
 import net.hydranet.control.wire.Entry;
+import net.hydranet.control.wire.Service;
 
 /**
  * A redirector's routing information base: what each host server it hears directly announces, what
@@ -77,7 +78,7 @@ public final class Rib {
   }
 
   /** One static service: host servers and weights, as the config file gives them. */
-  public record StaticService(long service, int[] hostServers, int[] weights) {}
+  public record StaticService(Service service, int[] hostServers, int[] weights) {}
 
   /** Something that happened, for the log and the counters. */
   public record Event(String kind, int node, String detail) {}
@@ -87,7 +88,7 @@ public final class Rib {
       int hostServer, int distance, int via, int weight, int load, boolean selected) {}
 
   /** A route's identity: one host server for one service. */
-  public record RouteKey(long service, int hostServer) {}
+  public record RouteKey(Service service, int hostServer) {}
 
   private record Learned(Entry entry, long refreshed) {}
 
@@ -95,7 +96,7 @@ public final class Rib {
     int cost;
     long lastHeard;
     long holdNanos;
-    Map<Long, Entry> services = new HashMap<>();
+    Map<Service, Entry> services = new HashMap<>();
   }
 
   private static final class PeerState {
@@ -112,8 +113,8 @@ public final class Rib {
   private final TableWriter writer;
   private final Map<Integer, Direct> direct = new HashMap<>();
   private final Map<Integer, PeerState> peers = new HashMap<>();
-  private final Map<Long, StaticService> statics = new HashMap<>();
-  private final Map<Long, int[][]> installed = new HashMap<>();
+  private final Map<Service, StaticService> statics = new HashMap<>();
+  private final Map<Service, int[][]> installed = new HashMap<>();
   private Map<RouteKey, Best> advertised = new HashMap<>();
   private Map<RouteKey, Best> previous = new HashMap<>();
   private final Map<Integer, FlapDamper> dampers = new HashMap<>();
@@ -145,7 +146,7 @@ public final class Rib {
     if (d == null) {
       return;
     }
-    Map<Long, Entry> next = new HashMap<>();
+    Map<Service, Entry> next = new HashMap<>();
     for (Entry e : set) {
       next.put(e.service(), e.withDistance(0));
     }
@@ -285,8 +286,8 @@ public final class Rib {
    */
   public Set<RouteKey> commit(long now) {
     Map<RouteKey, Best> best = bestRoutes(now);
-    Map<Long, int[][]> table = new HashMap<>();
-    Map<Long, List<Best>> byService = new HashMap<>();
+    Map<Service, int[][]> table = new HashMap<>();
+    Map<Service, List<Best>> byService = new HashMap<>();
     for (var e : best.entrySet()) {
       byService.computeIfAbsent(e.getKey().service(), k -> new ArrayList<>()).add(e.getValue());
     }
@@ -305,18 +306,21 @@ public final class Rib {
       if (before == null
           || !Arrays.equals(before[0], now2[0])
           || !Arrays.equals(before[1], now2[1])) {
-        long s = e.getKey();
-        writer.put(
-            Entry.serviceOrigin(s),
-            Entry.serviceProtocol(s),
-            Entry.servicePort(s),
-            now2[0],
-            now2[1]);
+        Service s = e.getKey();
+        if (s.isIpv4()) {
+          writer.put(s.ipv4Origin(), s.protocol(), s.port(), now2[0], now2[1]);
+        } else {
+          writer.putIpv6(s.high(), s.low(), s.protocol(), s.port(), now2[0], now2[1]);
+        }
       }
     }
-    for (Long s : installed.keySet()) {
+    for (Service s : installed.keySet()) {
       if (!table.containsKey(s)) {
-        writer.remove(Entry.serviceOrigin(s), Entry.serviceProtocol(s), Entry.servicePort(s));
+        if (s.isIpv4()) {
+          writer.remove(s.ipv4Origin(), s.protocol(), s.port());
+        } else {
+          writer.removeIpv6(s.high(), s.low(), s.protocol(), s.port());
+        }
       }
     }
     installed.clear();
@@ -458,10 +462,10 @@ public final class Rib {
   // --- operator's view ----------------------------------------------------------------------
 
   /** Per service: every candidate with its distance, where it came from and whether it is used. */
-  public Map<Long, List<Candidate>> view() {
-    Map<Long, List<Candidate>> out = new TreeMap<>();
+  public Map<Service, List<Candidate>> view() {
+    Map<Service, List<Candidate>> out = new TreeMap<>();
     for (var e : advertised.entrySet()) {
-      long s = e.getKey().service();
+      Service s = e.getKey().service();
       Best b = e.getValue();
       int[][] inst = installed.get(s);
       boolean selected = false;
@@ -528,7 +532,7 @@ public final class Rib {
   }
 
   /** The installed table, for tests: service → {host servers, weights}. */
-  public Map<Long, int[][]> installed() {
+  public Map<Service, int[][]> installed() {
     return Map.copyOf(installed);
   }
 }

@@ -3,7 +3,9 @@ package net.hydranet.control.rib;
 /**
  * Where the control plane's choices go: the redirector table, through the forwarding plane's
  * single-writer command API ({@code ForwardingPlane.addRedirect} and {@code removeRedirect} fit
- * these signatures). The control plane never touches the table directly.
+ * these signatures). The control plane never touches the table directly. IPv6 services have their
+ * own two methods: the redirector keys them by the full 128-bit origin (IPV6.md §3), beside the
+ * IPv4 ones, and their host servers are IPv4 control addresses as for IPv4 services.
  */
 public interface TableWriter {
   /** Replaces the service's host servers and weights (weight 0 drains). */
@@ -21,4 +23,11 @@ public interface TableWriter {
    * goodbye: a host server that drained and left is not dead. The default ignores it.
    */
   default void hostServerDead(int hostServer) {}
+
+  /** Replaces the IPv6 service's host servers and weights (weight 0 drains). */
+  void putIpv6(
+      long originHigh, long originLow, int protocol, int port, int[] hostServers, int[] weights);
+
+  /** Removes the IPv6 service: its traffic goes to the origin again. */
+  void removeIpv6(long originHigh, long originLow, int protocol, int port);
 }

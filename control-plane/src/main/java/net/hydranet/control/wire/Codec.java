@@ -16,7 +16,7 @@ import net.hydranet.control.wire.Malformed.Refused;
  * <pre>
  *  0               1               2               3
  * +---------------+---------------+---------------+---------------+
- * |  'H' (0x48)   |  'N' (0x4e)   |  version (1)  |     type      |
+ * |  'H' (0x48)   |  'N' (0x4e)   | version (1|2) |     type      |
  * +---------------+---------------+---------------+---------------+
  * |                   sender (IPv4 control address)               |
  * +---------------------------------------------------------------+
@@ -30,10 +30,31 @@ import net.hydranet.control.wire.Malformed.Refused;
  * |      Ed25519 signature over every byte above (64 bytes)       |
  * +---------------------------------------------------------------+
  * </pre>
+ *
+ * <p>Version 2 (control-plane/IPV6.md §2) changes only the entries of ANNOUNCE, WITHDRAW and
+ * UPDATE: an address-family octet and a 16-byte origin, so IPv6 services travel. A message is
+ * encoded in the version its {@link Message#version()} names; the agents send version 2 only when a
+ * message carries an IPv6 entry and the peer said it reads version 2, so IPv4-only traffic stays
+ * byte-identical to version 1. The decoder reads both.
  */
 public final class Codec {
   public static final int MAGIC = 0x484e;
+
+  /** Version 1: IPv4 entries only (PROTOCOL.md). What HELLO, KEEPALIVE and REQUEST always use. */
   public static final int VERSION = 1;
+
+  /** Version 2: entries with an address family (IPV6.md §2). */
+  public static final int VERSION_2 = 2;
+
+  /** The highest version this node reads, advertised in its HELLO. */
+  public static final int MAX_VERSION = VERSION_2;
+
+  public static final int FAMILY_IPV4 = 4;
+  public static final int FAMILY_IPV6 = 6;
+
+  /** HELLO flag: "I do not know your version: answer with a HELLO". */
+  public static final int HELLO_ANSWER = 0x01;
+
   public static final int HEADER = 20;
   public static final int SIGNATURE = 64;
 
@@ -48,6 +69,13 @@ public final class Codec {
       (MAX_DATAGRAM - HEADER - SIGNATURE - LIST_HEADER) / ANNOUNCE_ENTRY;
   public static final int MAX_UPDATE_ENTRIES =
       (MAX_DATAGRAM - HEADER - SIGNATURE - LIST_HEADER) / UPDATE_ENTRY;
+
+  public static final int ANNOUNCE_ENTRY_V2 = 24;
+  public static final int UPDATE_ENTRY_V2 = 32;
+  public static final int MAX_ANNOUNCE_ENTRIES_V2 =
+      (MAX_DATAGRAM - HEADER - SIGNATURE - LIST_HEADER) / ANNOUNCE_ENTRY_V2;
+  public static final int MAX_UPDATE_ENTRIES_V2 =
+      (MAX_DATAGRAM - HEADER - SIGNATURE - LIST_HEADER) / UPDATE_ENTRY_V2;
 
   /** The distance that means "unreachable": an UPDATE entry with it withdraws the route. */
   public static final int INFINITY = 255;
@@ -67,7 +95,8 @@ public final class Codec {
    */
   public static byte[] encodeUnsigned(Message m) {
     validate(m);
-    int entrySize = entrySize(m.type());
+    int version = m.version();
+    int entrySize = entrySize(m.type(), version);
     int body;
     if (m.type() == MessageType.HELLO) {
       body = HELLO_BODY;
@@ -81,20 +110,35 @@ public final class Codec {
           m.entries().size() + " entries do not fit one " + m.type() + " message");
     }
     ByteBuffer b = ByteBuffer.allocate(HEADER + body);
-    b.putShort((short) MAGIC).put((byte) VERSION).put((byte) m.type().code());
+    b.putShort((short) MAGIC).put((byte) version).put((byte) m.type().code());
     b.putInt(m.sender()).putLong(m.timestamp());
     b.putShort((short) m.holdMillis()).putShort((short) body);
+    boolean update = m.type() == MessageType.UPDATE;
     if (m.type() == MessageType.HELLO) {
-      b.put((byte) m.role()).put((byte) 0).putShort((short) 0);
+      b.put((byte) m.role()).put((byte) m.reads()).put((byte) (m.answer() ? HELLO_ANSWER : 0));
+      b.put((byte) 0);
     } else if (entrySize > 0) {
       b.putShort((short) m.entries().size()).putShort((short) 0);
       for (Entry e : m.entries()) {
-        b.putInt(e.origin()).put((byte) e.protocol()).put((byte) 0).putShort((short) e.port());
-        if (m.type() == MessageType.UPDATE) {
-          b.putInt(e.hostServer());
+        if (version == VERSION) {
+          b.putInt(e.origin()).put((byte) e.protocol()).put((byte) 0).putShort((short) e.port());
+          if (update) {
+            b.putInt(e.hostServer());
+          }
+          b.putShort((short) e.weight()).putShort((short) e.load());
+        } else {
+          b.put((byte) (e.isIpv4() ? FAMILY_IPV4 : FAMILY_IPV6)).put((byte) e.protocol());
+          b.putShort((short) e.port()).putShort((short) e.weight()).putShort((short) e.load());
+          if (e.isIpv4()) {
+            b.putLong((long) e.origin() << 32).putLong(0); // first 4 bytes, then 12 zero
+          } else {
+            b.putLong(e.service().high()).putLong(e.service().low());
+          }
+          if (update) {
+            b.putInt(e.hostServer());
+          }
         }
-        b.putShort((short) e.weight()).putShort((short) e.load());
-        if (m.type() == MessageType.UPDATE) {
+        if (update) {
           b.putShort((short) e.distance()).putShort((short) 0);
         }
       }
@@ -121,7 +165,16 @@ public final class Codec {
   }
 
   private static String headerProblem(Message m) {
-    if (m.holdMillis() != 0 && (m.holdMillis() < MIN_HOLD_MILLIS || m.holdMillis() > 0xffff)) {
+    if (m.version() != VERSION && m.version() != VERSION_2) {
+      return "version " + m.version();
+    } else if (m.version() == VERSION && m.hasIpv6()) {
+      return "an IPv6 entry needs version " + VERSION_2;
+    } else if (m.reads() < 0 || m.reads() > 0xff) {
+      return "reads version " + m.reads();
+    } else if ((m.reads() != 0 || m.answer()) && m.type() != MessageType.HELLO) {
+      return m.type() + " carries no version advertisement";
+    } else if (m.holdMillis() != 0
+        && (m.holdMillis() < MIN_HOLD_MILLIS || m.holdMillis() > 0xffff)) {
       return "hold time " + m.holdMillis() + " ms is not 0 or in [" + MIN_HOLD_MILLIS + ", 65535]";
     } else if (m.timestamp() <= 0) {
       return "timestamp " + m.timestamp();
@@ -131,7 +184,7 @@ public final class Codec {
         && m.role() != Message.ROLE_HOST_SERVER
         && m.role() != Message.ROLE_REDIRECTOR) {
       return "role " + m.role();
-    } else if (entrySize(m.type()) == 0 && !m.entries().isEmpty()) {
+    } else if (entrySize(m.type(), VERSION) == 0 && !m.entries().isEmpty()) {
       return m.type() + " carries no entries";
     }
     return null;
@@ -159,12 +212,19 @@ public final class Codec {
     }
   }
 
-  private static int entrySize(MessageType t) {
+  private static int entrySize(MessageType t, int version) {
+    boolean v2 = version == VERSION_2;
     return switch (t) {
-      case ANNOUNCE, WITHDRAW -> ANNOUNCE_ENTRY;
-      case UPDATE -> UPDATE_ENTRY;
+      case ANNOUNCE, WITHDRAW -> v2 ? ANNOUNCE_ENTRY_V2 : ANNOUNCE_ENTRY;
+      case UPDATE -> v2 ? UPDATE_ENTRY_V2 : UPDATE_ENTRY;
       default -> 0;
     };
+  }
+
+  /** The most entries one message of this type and version holds. */
+  public static int maxEntries(MessageType t, int version) {
+    int size = entrySize(t, version);
+    return size == 0 ? 0 : (MAX_DATAGRAM - HEADER - SIGNATURE - LIST_HEADER) / size;
   }
 
   /** The sender field, read before anything else so unknown senders cost no cryptography. */
@@ -194,7 +254,7 @@ public final class Codec {
       throw new Refused(Malformed.BAD_MAGIC, "not a HYDRANET message");
     }
     int version = b.get() & 0xff;
-    if (version != VERSION) {
+    if (version != VERSION && version != VERSION_2) {
       throw new Refused(Malformed.BAD_VERSION, "version " + version);
     }
     int code = b.get() & 0xff;
@@ -220,6 +280,8 @@ public final class Codec {
       throw new Refused(Malformed.BAD_ENTRY, "sender " + Addresses.format(sender));
     }
     int role = 0;
+    int reads = 0;
+    boolean answer = false;
     List<Entry> entries = List.of();
     switch (type) {
       case HELLO -> {
@@ -228,11 +290,13 @@ public final class Codec {
         if (role != Message.ROLE_HOST_SERVER && role != Message.ROLE_REDIRECTOR) {
           throw new Refused(Malformed.BAD_ENTRY, "role " + role);
         }
+        reads = b.get() & 0xff; // a version-1 node's reserved 0
+        answer = (b.get() & HELLO_ANSWER) != 0; // the other flag bits are reserved
       }
       case KEEPALIVE, REQUEST -> expectBody(body, 0, type);
-      case ANNOUNCE, WITHDRAW, UPDATE -> entries = decodeEntries(b, body, type, sender);
+      case ANNOUNCE, WITHDRAW, UPDATE -> entries = decodeEntries(b, body, type, version, sender);
     }
-    return new Message(type, sender, timestamp, hold, role, entries);
+    return new Message(type, sender, timestamp, hold, role, entries, version, reads, answer);
   }
 
   private static void expectBody(int body, int expected, MessageType type) throws Refused {
@@ -241,9 +305,9 @@ public final class Codec {
     }
   }
 
-  private static List<Entry> decodeEntries(ByteBuffer b, int body, MessageType type, int sender)
-      throws Refused {
-    int size = entrySize(type);
+  private static List<Entry> decodeEntries(
+      ByteBuffer b, int body, MessageType type, int version, int sender) throws Refused {
+    int size = entrySize(type, version);
     if (body < LIST_HEADER) {
       throw new Refused(Malformed.BAD_LENGTH, type + " body of " + body + " bytes");
     }
@@ -252,22 +316,44 @@ public final class Codec {
     if (body != LIST_HEADER + count * size) {
       throw new Refused(Malformed.BAD_LENGTH, count + " entries in " + body + " bytes");
     }
+    boolean update = type == MessageType.UPDATE;
     List<Entry> entries = new ArrayList<>(count);
     Set<Key> seen = new HashSet<>();
     for (int i = 0; i < count; i++) {
-      int origin = b.getInt();
-      int protocol = b.get() & 0xff;
-      b.get(); // reserved
-      int port = b.getShort() & 0xffff;
-      int hostServer = type == MessageType.UPDATE ? b.getInt() : sender;
-      int weight = b.getShort() & 0xffff;
-      int load = b.getShort() & 0xffff;
+      Service service;
+      int hostServer = sender;
+      int weight;
+      int load;
+      if (version == VERSION) {
+        int origin = b.getInt();
+        int protocol = b.get() & 0xff;
+        b.get(); // reserved
+        int port = b.getShort() & 0xffff;
+        if (update) {
+          hostServer = b.getInt();
+        }
+        weight = b.getShort() & 0xffff;
+        load = b.getShort() & 0xffff;
+        service = Service.ipv4(origin, protocol, port);
+      } else {
+        int family = b.get() & 0xff;
+        int protocol = b.get() & 0xff;
+        int port = b.getShort() & 0xffff;
+        weight = b.getShort() & 0xffff;
+        load = b.getShort() & 0xffff;
+        long high = b.getLong();
+        long low = b.getLong();
+        if (update) {
+          hostServer = b.getInt();
+        }
+        service = v2Service(family, high, low, protocol, port, i);
+      }
       int distance = 0;
-      if (type == MessageType.UPDATE) {
+      if (update) {
         distance = b.getShort() & 0xffff;
         b.getShort(); // reserved
       }
-      Entry e = new Entry(origin, protocol, port, hostServer, weight, load, distance);
+      Entry e = new Entry(service, hostServer, weight, load, distance);
       check(e, i);
       if (!seen.add(new Key(e.service(), hostServer))) {
         throw new Refused(Malformed.BAD_ENTRY, "entry " + i + ": duplicate");
@@ -277,12 +363,36 @@ public final class Codec {
     return entries;
   }
 
-  private record Key(long service, int hostServer) {}
+  /**
+   * A version-2 entry's service: family 4 with the IPv4 origin in the first 4 of the 16 bytes and
+   * the other 12 zero (one address, one encoding: a signature covers exactly one meaning), or
+   * family 6 with any address {@link #check} then admits.
+   */
+  private static Service v2Service(int family, long high, long low, int protocol, int port, int i)
+      throws Refused {
+    if (family == FAMILY_IPV4) {
+      if ((high & 0xffff_ffffL) != 0 || low != 0) {
+        throw new Refused(Malformed.BAD_ENTRY, "entry " + i + ": IPv4 origin with padding");
+      }
+      return Service.ipv4((int) (high >>> 32), protocol, port);
+    }
+    if (family == FAMILY_IPV6) {
+      if (!Addresses.unicastIpv6(high, low)) {
+        throw new Refused(
+            Malformed.BAD_ENTRY, "entry " + i + ": origin " + Addresses.formatIpv6(high, low));
+      }
+      return Service.ipv6(high, low, protocol, port);
+    }
+    throw new Refused(Malformed.BAD_ENTRY, "entry " + i + ": address family " + family);
+  }
+
+  private record Key(Service service, int hostServer) {}
 
   private static void check(Entry e, int i) throws Refused {
     String why = null;
-    if (!unicast(e.origin())) {
-      why = "origin " + Addresses.format(e.origin());
+    Service s = e.service();
+    if (s.isIpv4() ? !unicast(s.ipv4Origin()) : !Addresses.unicastIpv6(s.high(), s.low())) {
+      why = "origin " + s.originText();
     } else if (e.protocol() != 6 && e.protocol() != 17) {
       why = "protocol " + e.protocol();
     } else if (e.port() == 0) {

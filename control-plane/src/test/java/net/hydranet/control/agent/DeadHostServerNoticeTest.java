@@ -9,8 +9,8 @@ import java.util.function.BooleanSupplier;
 import net.hydranet.control.auth.Signer;
 import net.hydranet.control.rib.Rib;
 import net.hydranet.control.wire.Addresses;
-import net.hydranet.control.wire.Entry;
 import net.hydranet.control.wire.Message;
+import net.hydranet.control.wire.Service;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -81,8 +81,8 @@ class DeadHostServerNoticeTest {
       List<String> calls = w.calls;
       int dead = calls.indexOf("dead " + hs);
       assertTrue(
-          calls.indexOf("remove " + Entry.service(origin, 17, 53)) > dead
-              && calls.indexOf("remove " + Entry.service(origin, 6, 80)) > dead,
+          calls.indexOf("remove " + Service.ipv4(origin, 17, 53)) > dead
+              && calls.indexOf("remove " + Service.ipv4(origin, 6, 80)) > dead,
           "the notice first, then the table: " + calls);
       assertEquals(1, calls.stream().filter(c -> c.startsWith("dead ")).count(), calls.toString());
       assertEquals(1, a.counters().get(ControlCounter.HOST_SERVERS_LOST));

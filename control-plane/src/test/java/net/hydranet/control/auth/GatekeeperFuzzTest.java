@@ -286,7 +286,7 @@ class GatekeeperFuzzTest {
           assertTrue(
               m.type() == MessageType.WITHDRAW
                   || e.distance() == Codec.INFINITY
-                  || auth.allowed(e.origin(), e.hostServer()),
+                  || auth.allowed(e.service(), e.hostServer()),
               "an unauthorised entry admitted: " + e);
         }
       } catch (Refused r) {

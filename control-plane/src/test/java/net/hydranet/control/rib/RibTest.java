@@ -16,6 +16,7 @@ import net.hydranet.control.rib.Rib.RouteKey;
 import net.hydranet.control.wire.Addresses;
 import net.hydranet.control.wire.Codec;
 import net.hydranet.control.wire.Entry;
+import net.hydranet.control.wire.Service;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,7 +29,7 @@ class RibTest {
   private static final int HOLD = 3000;
 
   private final int origin = Addresses.parse("198.18.2.10");
-  private final long service = Entry.service(origin, 6, 80);
+  private final Service service = Entry.service(origin, 6, 80);
   private final int a = Addresses.parse("10.0.1.1");
   private final int b = Addresses.parse("10.0.2.1");
   private final int c = Addresses.parse("10.0.3.1");
@@ -41,7 +42,7 @@ class RibTest {
 
   /** Records every put and remove, and the table they leave. */
   private static final class Writer implements TableWriter {
-    final Map<Long, String> table = new HashMap<>();
+    final Map<Service, String> table = new HashMap<>();
     final List<String> log = new ArrayList<>();
 
     @Override
@@ -61,6 +62,26 @@ class RibTest {
     public void remove(int origin, int protocol, int port) {
       table.remove(Entry.service(origin, protocol, port));
       log.add("remove " + Addresses.format(origin) + ":" + port);
+    }
+
+    @Override
+    public void putIpv6(
+        long high, long low, int protocol, int port, int[] hostServers, int[] weights) {
+      StringBuilder sb = new StringBuilder();
+      for (int i = 0; i < hostServers.length; i++) {
+        sb.append(i == 0 ? "" : " ")
+            .append(Addresses.format(hostServers[i]))
+            .append('=')
+            .append(weights[i]);
+      }
+      table.put(Service.ipv6(high, low, protocol, port), sb.toString());
+      log.add("put6 " + sb);
+    }
+
+    @Override
+    public void removeIpv6(long high, long low, int protocol, int port) {
+      table.remove(Service.ipv6(high, low, protocol, port));
+      log.add("remove6 " + Service.ipv6(high, low, protocol, port));
     }
   }
 
@@ -355,6 +376,27 @@ class RibTest {
       rib.commit(now);
     }
     assertEquals("10.0.1.1=100", table());
+  }
+
+  @Test
+  void shouldWriteAnIpv6ServiceThroughItsOwnMethodsBesideTheIpv4One() {
+    long[] o6 = Addresses.parseIpv6("2001:2::10");
+    Service web6 = Service.ipv6(o6[0], o6[1], 6, 80);
+    direct(a, 1, entry(a, 100, 0), new Entry(web6, a, 100, 0, 0));
+    direct(b, 2, new Entry(web6, b, 100, 0, 0));
+    rib.commit(now);
+    assertEquals("10.0.1.1=100", table(), "the IPv4 service");
+    assertEquals("10.0.1.1=100 10.0.2.1=0", writer.table.get(web6), "nearest first, as IPv4");
+    assertTrue(writer.log.contains("put6 10.0.1.1=100 10.0.2.1=0"), writer.log.toString());
+    assertEquals(List.of(service, web6), List.copyOf(rib.view().keySet()), "IPv4 listed first");
+    direct(a, 1, entry(a, 100, 0)); // a no longer serves the IPv6 one
+    rib.commit(now);
+    assertEquals("10.0.2.1=100", writer.table.get(web6));
+    direct(b, 2);
+    rib.commit(now);
+    assertNull(writer.table.get(web6));
+    assertTrue(writer.log.contains("remove6 [2001:2::10]:80/tcp"), writer.log.toString());
+    assertEquals("10.0.1.1=100", table(), "the IPv4 service untouched");
   }
 
   @Test

@@ -99,7 +99,10 @@ class CodecTest {
   @Test
   void shouldRefuseEachMalformationWithItsReason() {
     refused(Malformed.BAD_MAGIC, d -> d[0] = 'h');
-    refused(Malformed.BAD_VERSION, d -> d[2] = 2);
+    refused(Malformed.BAD_VERSION, d -> d[2] = 3);
+    refused(Malformed.BAD_VERSION, d -> d[2] = 0);
+    // A version-1 body under a version-2 header is refused by its length, never misread.
+    refused(Malformed.BAD_LENGTH, d -> d[2] = 2);
     refused(Malformed.BAD_TYPE, d -> d[3] = 7);
     refused(Malformed.BAD_TYPE, d -> d[3] = 0);
     refused(Malformed.BAD_LENGTH, d -> d[19]++); // body length lies

@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 import net.hydranet.control.agent.HostServerAgent;
 import net.hydranet.control.auth.Keys;
 import net.hydranet.control.ctl.CtlServer;
+import net.hydranet.control.wire.Service;
 import net.hydranet.forwarding.config.ForwardingContext;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.io.FrameSource;
@@ -21,6 +22,7 @@ import net.hydranet.forwarding.io.live.PcapWait;
 import net.hydranet.forwarding.io.live.TunDevice;
 import net.hydranet.forwarding.pipeline.Pipeline;
 import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.hostserver.HostServerCounter;
 import net.hydranet.hostserver.HostServerPath;
 import net.hydranet.hostserver.ProtocolClaim;
@@ -51,7 +53,8 @@ import picocli.CommandLine.Option;
     name = "hostserver",
     mixinStandardHelpOptions = true,
     description = {
-      "Runs a host server: captures IP-in-IP packets addressed to it, reassembles outer",
+      "Runs a host server: captures IP-in-IP packets addressed to it (IPv4 or IPv6 inside",
+      "IPv4, protocol 4 or 41; IPv6 inside IPv6 to --address6), reassembles outer",
       "fragments, strips the outer header and injects the inner packet through a TUN device",
       "into this host's stack, where the virtual host (see 'hydranet vhost') answers under the",
       "origin's address. It sets what that needs: the TUN up, rp_filter off for it,",
@@ -76,6 +79,14 @@ public final class HostServerCommand implements Callable<Integer> {
       required = true,
       description = "this host server's address: outer destination of tunnelled packets")
   String address;
+
+  @Option(
+      names = "--address6",
+      description = {
+        "this host server's IPv6 address, if IPv6-in-IPv6 (RFC 2473) is sent to it; IPv6 inside",
+        "IPv4 (protocol 41) to --address needs none"
+      })
+  String address6;
 
   @Option(
       names = "--tun",
@@ -131,6 +142,7 @@ public final class HostServerCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     if (check) {
       parseAddress();
+      parseAddress6();
       loadControl();
       System.out.printf(
           "host server %s: valid%s%n", address, control == null ? "" : " (" + control + ")");
@@ -139,6 +151,7 @@ public final class HostServerCommand implements Callable<Integer> {
     checkLibpcap();
     checkInterface();
     int self = parseAddress();
+    long[] self6 = parseAddress6();
     ControlConfig controlConfig = loadControl();
     Counters counters = new Counters(HostServerCounter.count());
     VirtualHostTable table = new VirtualHostTable();
@@ -146,10 +159,11 @@ public final class HostServerCommand implements Callable<Integer> {
     Files.createDirectories(directory.directory());
 
     ProtocolClaim claim = claimIpip();
+    List<ProtocolClaim> claims6 = claimIpv6();
     try (TunDevice device = openTun()) {
       prepareStack();
       HostServerPath path =
-          new HostServerPath(self, counters, table, device::write, 64, 5_000_000_000L);
+          new HostServerPath(self, self6, counters, table, device::write, 64, 5_000_000_000L);
       LivePcapSource source = openCapture();
       try {
         pipeline = newPipeline(source, path);
@@ -176,6 +190,7 @@ public final class HostServerCommand implements Callable<Integer> {
       }
     } finally {
       claim.close();
+      claims6.forEach(ProtocolClaim::close);
     }
     return 0;
   }
@@ -201,6 +216,17 @@ public final class HostServerCommand implements Callable<Integer> {
     }
   }
 
+  private long[] parseAddress6() {
+    if (address6 == null) {
+      return null;
+    }
+    try {
+      return Ipv6Header.parseAddress(address6);
+    } catch (IllegalArgumentException e) {
+      throw new UserError("--address6: '" + address6 + "' is not an IPv6 address");
+    }
+  }
+
   private ControlConfig loadControl() {
     if (control == null) {
       return null;
@@ -212,8 +238,11 @@ public final class HostServerCommand implements Callable<Integer> {
     }
   }
 
+  /** IPv4 and IPv6 inside IPv4 to --address; with --address6, any IPv6 to it (6in6 or not). */
   private String captureFilter() {
-    return "inbound and ip proto 4 and dst host " + address;
+    String ipv4 = "(ip and (ip proto 4 or ip proto 41) and dst host " + address + ")";
+    return "inbound and "
+        + (address6 == null ? ipv4 : "(" + ipv4 + " or (ip6 and dst host " + address6 + "))");
   }
 
   private LivePcapSource openCapture() {
@@ -460,12 +489,39 @@ public final class HostServerCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * Claims protocol 41 from the kernel: in IPv4 (6in4 to --address) always, in IPv6 (6in6 to
+   * --address6) when there is one; without these the kernel answers each tunnelled packet with
+   * protocol-unreachable or a Parameter Problem (RFC 4443 §3.4, "unrecognized next header").
+   */
+  private List<ProtocolClaim> claimIpv6() {
+    List<ProtocolClaim> claims = new ArrayList<>();
+    try {
+      claims.add(ProtocolClaim.claim(Ipv6Header.NEXT_HEADER_IPV6));
+      if (address6 != null) {
+        claims.add(ProtocolClaim.claim6(Ipv6Header.NEXT_HEADER_IPV6));
+      }
+    } catch (IllegalStateException e) {
+      claims.forEach(ProtocolClaim::close);
+      throw new UserError(e.getMessage());
+    }
+    return claims;
+  }
+
   /** The stack settings injection needs; each is logged, none is silent. */
   private void prepareStack() throws IOException, InterruptedException {
     run("ip", "link", "set", tun, "up");
     sysctl("net/ipv4/conf/all/rp_filter", "0");
     sysctl("net/ipv4/conf/" + tun + "/rp_filter", "0");
     sysctl("net/ipv4/ip_forward", "1");
+    if (Files.exists(Path.of("/proc/sys/net/ipv6/conf/all/forwarding"))) {
+      // Inner IPv6 packets are routed from the TUN to the virtual hosts' links, as IPv4 ones.
+      // (A host that takes its own IPv6 route from router advertisements then needs
+      // accept_ra = 2 on its uplink: a forwarding host ignores them otherwise.)
+      sysctl("net/ipv6/conf/all/forwarding", "1");
+    } else {
+      LOG.warn("no IPv6 in this kernel: IPv6 virtual hosts cannot be served");
+    }
   }
 
   private static void sysctl(String key, String value) throws IOException {
@@ -524,7 +580,51 @@ public final class HostServerCommand implements Callable<Integer> {
         }
         path.command(() -> table.unbind(origin, p, port));
       }
+
+      @Override
+      public void virtualHost6Added(long high, long low) {
+        LOG.info("virtual host {} installed", Ipv6Header.formatAddress(high, low));
+        path.command(
+            () -> {
+              if (!table.addVirtualHost6(high, low)) {
+                LOG.warn(
+                    "virtual host {} refused: this host server holds {} IPv6 virtual hosts",
+                    Ipv6Header.formatAddress(high, low),
+                    VirtualHostTable.MAX_IPV6_VIRTUAL_HOSTS);
+              }
+            });
+      }
+
+      @Override
+      public void virtualHost6Removed(long high, long low) {
+        LOG.info("virtual host {} removed", Ipv6Header.formatAddress(high, low));
+        path.command(() -> table.removeVirtualHost6(high, low));
+      }
+
+      @Override
+      public void port6Bound(long high, long low, String protocol, int port) {
+        Service s = Service.ipv6(high, low, protocolNumber(protocol), port);
+        LOG.info("announce {} (virtual host listening)", s);
+        path.command(() -> table.bind6(high, low, s.protocol(), port));
+        if (agent != null) {
+          agent.portBound(s);
+        }
+      }
+
+      @Override
+      public void port6Closed(long high, long low, String protocol, int port) {
+        Service s = Service.ipv6(high, low, protocolNumber(protocol), port);
+        LOG.info("withdraw {} (port closed)", s);
+        if (agent != null) {
+          agent.portClosed(s);
+        }
+        path.command(() -> table.unbind6(high, low, s.protocol(), port));
+      }
     };
+  }
+
+  private static int protocolNumber(String protocol) {
+    return protocol.equals("tcp") ? Ipv4Header.PROTOCOL_TCP : Ipv4Header.PROTOCOL_UDP;
   }
 
   private void writeStatus(Counters counters, VirtualHostTable table) {

@@ -13,7 +13,6 @@ import net.hydranet.hostserver.HostServerCounter;
 import net.hydranet.hostserver.VirtualHostTable;
 import net.hydranet.hostserver.replica.ReplicaService;
 import net.hydranet.replica.ReplicaStatus;
-import net.hydranet.router.metrics.ForwardingMetrics;
 
 /**
  * The host server's answers on its ctl socket ({@code status}, {@code replicas}, {@code announced},
@@ -117,7 +116,7 @@ final class HostServerViews {
     ArrayNode list = o.putArray("announced");
     for (var e : a.entries()) {
       list.addObject()
-          .put("service", ForwardingMetrics.label(e.origin(), e.protocol(), e.port()))
+          .put("service", e.service().toString()) // as ForwardingMetrics.label, both families
           .put("weight", e.weight())
           .put("load", e.load());
     }

@@ -7,10 +7,11 @@ import java.nio.file.Path;
 import java.util.Set;
 
 /**
- * Reads the IPv4 listeners of a network namespace from {@code /proc/PID/net/{tcp,udp,tcp6,udp6}}
- * with a fixed buffer and no per-line allocation, so scanning a namespace with tens of thousands of
- * sockets (a flood leaves them in TIME_WAIT) costs CPU but no memory: the old scanner read each
- * file into a list of strings five times a second and its heap grew with the socket count.
+ * Reads the listeners of a network namespace for an IPv4 origin (or, with {@link #scan6}, an IPv6
+ * one) from {@code /proc/PID/net/{tcp,udp,tcp6,udp6}} with a fixed buffer and no per-line
+ * allocation, so scanning a namespace with tens of thousands of sockets (a flood leaves them in
+ * TIME_WAIT) costs CPU but no memory: the old scanner read each file into a list of strings five
+ * times a second and its heap grew with the socket count.
  *
  * <p>An IPv6 entry counts when it is bound to {@code ::} (a dual-stack socket: Java's and most
  * servers' default, since {@code net.ipv6.bindv6only} is 0) or to an IPv4-mapped address {@code
@@ -26,6 +27,35 @@ final class ProcNetListeners {
 
   private final byte[] buffer = new byte[16 * 1024];
   private final byte[] line = new byte[MAX_LINE];
+
+  /** The IPv6 origin {@link #scan6} looks for; {@code ipv6Origin} false while scanning for IPv4. */
+  private boolean ipv6Origin;
+
+  private long originHigh;
+  private long originLow;
+
+  /**
+   * Adds "tcp PORT" / "udp PORT" for each listener of {@code pid}'s namespace on the IPv6 origin or
+   * on {@code ::}: /proc/PID/net/{tcp6,udp6} only, since an IPv4 socket takes no IPv6 packet. A
+   * socket on {@code ::} is announced for an IPv6 origin whether or not it is IPV6_V6ONLY.
+   */
+  void scan6(long pid, long high, long low, Set<String> out) {
+    Path net = Path.of("/proc", Long.toString(pid), "net");
+    scan6(net.resolve("tcp6"), "tcp", true, high, low, out);
+    scan6(net.resolve("udp6"), "udp", false, high, low, out);
+  }
+
+  /** One tcp6 or udp6 file, for an IPv6 origin. */
+  void scan6(Path file, String protocol, boolean listenOnly, long high, long low, Set<String> out) {
+    ipv6Origin = true;
+    originHigh = high;
+    originLow = low;
+    try {
+      scan(file, protocol, true, listenOnly, 0, out);
+    } finally {
+      ipv6Origin = false;
+    }
+  }
 
   /** Adds "tcp PORT" / "udp PORT" for each listener of {@code pid}'s namespace on origin or *. */
   void scan(long pid, int origin, Set<String> out) {
@@ -85,6 +115,23 @@ final class ProcNetListeners {
       return;
     }
     long address;
+    if (v6 && ipv6Origin) {
+      long w0 = hex(local, local + 8);
+      long w1 = hex(local + 8, local + 16);
+      long w2 = hex(local + 16, local + 24);
+      long w3 = hex(local + 24, local + 32);
+      if (w0 < 0 || w1 < 0 || w2 < 0 || w3 < 0) {
+        return;
+      }
+      // Each word is printed as the host-order int of four address bytes (little-endian here).
+      long high = word(w0) << 32 | word(w1);
+      long low = word(w2) << 32 | word(w3);
+      long port = hex(colon + 1, localEnd);
+      if (port > 0 && ((high | low) == 0 || (high == originHigh && low == originLow))) {
+        out.add(protocol + " " + port);
+      }
+      return;
+    }
     if (v6) {
       long w0 = hex(local, local + 8);
       long w1 = hex(local + 8, local + 16);
@@ -112,6 +159,11 @@ final class ProcNetListeners {
       return;
     }
     out.add(protocol + " " + port);
+  }
+
+  /** The network-order value of a word /proc printed in host order, unsigned. */
+  private static long word(long printed) {
+    return Integer.toUnsignedLong(Integer.reverseBytes((int) printed));
   }
 
   private int skipSpaces(int p, int length) {

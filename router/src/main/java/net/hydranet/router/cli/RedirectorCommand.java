@@ -20,6 +20,7 @@ import net.hydranet.control.ctl.CtlServer;
 import net.hydranet.control.rib.Rib;
 import net.hydranet.control.rib.TableWriter;
 import net.hydranet.control.wire.Entry;
+import net.hydranet.control.wire.Service;
 import net.hydranet.forwarding.ForwardingPlane;
 import net.hydranet.forwarding.config.RouterInterface;
 import net.hydranet.forwarding.io.FrameSource;
@@ -436,7 +437,7 @@ public final class RedirectorCommand implements Callable<Integer> {
   private RedirectorConfig startedWith;
   private RedirectorAgent agent;
   private final AtomicReference<LivenessLink> liveness = new AtomicReference<>();
-  private final Set<Long> learned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<Service> learned = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /**
    * Starts the control plane. Its table writes go through the forwarding plane's command queue;
@@ -464,6 +465,21 @@ public final class RedirectorCommand implements Callable<Integer> {
           public void hostServerDead(int hostServer) {
             plane.hostServerDead(hostServer);
           }
+
+          @Override
+          public void putIpv6(
+              long high, long low, int protocol, int port, int[] hostServers, int[] weights) {
+            Ipv6Redirects.put(plane, high, low, protocol, port, hostServers, weights);
+            learned.add(Service.ipv6(high, low, protocol, port));
+            servicesChanged(cfg);
+          }
+
+          @Override
+          public void removeIpv6(long high, long low, int protocol, int port) {
+            Ipv6Redirects.remove(plane, high, low, protocol, port);
+            learned.remove(Service.ipv6(high, low, protocol, port));
+            servicesChanged(cfg);
+          }
         };
     RedirectorAgent a;
     try {
@@ -490,15 +506,24 @@ public final class RedirectorCommand implements Callable<Integer> {
     if (meters == null) {
       return;
     }
-    Set<Long> all = new java.util.TreeSet<>(learned);
+    Set<Service> all = new java.util.TreeSet<>(learned);
     for (int[] s : services(cfg)) {
       all.add(Entry.service(s[0], s[1], s[2]));
     }
+    for (RedirectorConfig.Redirect6 r : cfg.redirects6()) {
+      all.add(Service.ipv6(r.addressHigh(), r.addressLow(), r.protocol(), r.port()));
+    }
     List<int[]> list = new ArrayList<>();
-    for (long s : all) {
-      list.add(new int[] {Entry.serviceOrigin(s), Entry.serviceProtocol(s), Entry.servicePort(s)});
+    List<long[]> list6 = new ArrayList<>();
+    for (Service s : all) {
+      if (s.isIpv4()) {
+        list.add(new int[] {s.ipv4Origin(), s.protocol(), s.port()});
+      } else {
+        list6.add(new long[] {s.high(), s.low(), s.protocol(), s.port()});
+      }
     }
     meters.services(list);
+    meters.services6(list6);
   }
 
   private CtlServer startCtl(ForwardingPlane plane) throws IOException {
@@ -701,9 +726,7 @@ public final class RedirectorCommand implements Callable<Integer> {
         .addKeyValue("redirects", next.redirects().size())
         .addKeyValue("removed", removed)
         .log("config changed: {} redirects applied, {} removed", next.redirects().size(), removed);
-    if (meters != null) {
-      meters.services(services(next));
-    }
+    servicesChanged(next);
     return next;
   }
 

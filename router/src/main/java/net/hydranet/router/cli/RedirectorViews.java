@@ -13,7 +13,7 @@ import java.util.function.Supplier;
 import net.hydranet.control.agent.RedirectorAgent;
 import net.hydranet.control.rib.Rib;
 import net.hydranet.control.wire.Addresses;
-import net.hydranet.control.wire.Entry;
+import net.hydranet.control.wire.Service;
 import net.hydranet.forwarding.ForwardingPlane;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.router.metrics.PlaneSnapshot;
@@ -99,10 +99,8 @@ public final class RedirectorViews {
       }
       return;
     }
-    for (Map.Entry<Long, List<Rib.Candidate>> e : control.table().entrySet()) {
-      long s = e.getKey();
-      ArrayNode c =
-          service(table, Entry.serviceOrigin(s), Entry.serviceProtocol(s), Entry.servicePort(s));
+    for (Map.Entry<Service, List<Rib.Candidate>> e : control.table().entrySet()) {
+      ArrayNode c = service(table, e.getKey());
       for (Rib.Candidate k : e.getValue()) {
         c.addObject()
             .put("host_server", Addresses.format(k.hostServer()))
@@ -120,12 +118,28 @@ public final class RedirectorViews {
     return via == -1 ? "static" : via == 0 ? "direct" : "via " + Addresses.format(via);
   }
 
+  /** A service of either family: its label as the metrics write it, address, family. */
+  private static ArrayNode service(ArrayNode table, Service s) {
+    if (s.isIpv4()) {
+      return service(table, s.ipv4Origin(), s.protocol(), s.port());
+    }
+    return table
+        .addObject()
+        .put("service", s.toString())
+        .put("address", s.originText())
+        .put("family", "ipv6")
+        .put("port", s.port())
+        .put("protocol", s.protocol() == Ipv4Header.PROTOCOL_TCP ? "tcp" : "udp")
+        .putArray("candidates");
+  }
+
   private static ArrayNode service(ArrayNode table, int address, int protocol, int port) {
     return table
         .addObject()
         .put(
             "service", net.hydranet.router.metrics.ForwardingMetrics.label(address, protocol, port))
         .put("address", Ipv4Header.formatAddress(address))
+        .put("family", "ipv4")
         .put("port", port)
         .put("protocol", protocol == Ipv4Header.PROTOCOL_TCP ? "tcp" : "udp")
         .putArray("candidates");

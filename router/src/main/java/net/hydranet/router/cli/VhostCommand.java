@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.hostserver.VirtualHostDirectory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,13 +37,18 @@ import picocli.CommandLine.Parameters;
       "Runs a command as a virtual host of an origin on this host server: it may bind sockets",
       "on the origin's address, and its listening ports are announced while they are open.",
       "",
+      "An IPv6 origin gets its address (without duplicate address detection) and a default",
+      "route through the host server's side of the link, fe80::1; its IPv6 listeners (on the",
+      "origin or on ::) are announced.",
+      "",
       "Example:",
-      "  hydranet vhost --origin 198.18.2.10 -- python3 -m http.server 80 --bind 198.18.2.10"
+      "  hydranet vhost --origin 198.18.2.10 -- python3 -m http.server 80 --bind 198.18.2.10",
+      "  hydranet vhost --origin 2001:2::10 -- python3 -m http.server 80 --bind 2001:2::10"
     })
 public final class VhostCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(VhostCommand.class);
 
-  @Option(names = "--origin", required = true, description = "the origin's IPv4 address")
+  @Option(names = "--origin", required = true, description = "the origin's address, IPv4 or IPv6")
   String origin;
 
   @Option(
@@ -55,23 +61,53 @@ public final class VhostCommand implements Callable<Integer> {
       names = "--tunnel-mtu",
       defaultValue = "1480",
       description =
-          "MTU left inside the tunnel; the replica advertises MSS = this − 40 (${DEFAULT-VALUE})")
+          "MTU left inside the tunnel; the replica advertises MSS = this − 40 (IPv4), this − 60"
+              + " (IPv6) (${DEFAULT-VALUE})")
   int tunnelMtu;
 
   @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "the replica and its arguments")
   List<String> command;
 
+  /** The host server's side of an IPv6 virtual host's link: the namespace's default router. */
+  static final String ROUTER6 = "fe80::1";
+
   @Override
   public Integer call() throws Exception {
-    int address;
+    boolean v6 = origin.indexOf(':') >= 0;
+    int address = 0;
+    long[] address6 = null;
     try {
-      address = Ipv4Header.parseAddress(origin);
+      if (v6) {
+        address6 = Ipv6Header.parseAddress(origin);
+        if (Ipv6Header.isMulticast(address6[0])
+            || Ipv6Header.isLinkLocal(address6[0])
+            || (address6[0] >>> 56) == 0) {
+          throw new IllegalArgumentException("not a global unicast address");
+        }
+      } else {
+        address = Ipv4Header.parseAddress(origin);
+      }
     } catch (IllegalArgumentException e) {
-      throw new UserError("--origin: '" + origin + "' is not an IPv4 address");
+      throw new UserError(
+          "--origin: '"
+              + origin
+              + "' is not an IPv4 or IPv6 unicast address ("
+              + e.getMessage()
+              + ")");
     }
-    String ns = VirtualHostDirectory.namespace(address, ProcessHandle.current().pid());
-    String hostSide = VirtualHostDirectory.hostLink(address);
-    Path published = VirtualHostDirectory.file(stateDir, address);
+    long pid = ProcessHandle.current().pid();
+    String ns =
+        v6
+            ? VirtualHostDirectory.namespace6(address6[0], address6[1], pid)
+            : VirtualHostDirectory.namespace(address, pid);
+    String hostSide =
+        v6
+            ? VirtualHostDirectory.hostLink6(address6[0], address6[1])
+            : VirtualHostDirectory.hostLink(address);
+    Path published =
+        v6
+            ? VirtualHostDirectory.file6(stateDir, address6[0], address6[1])
+            : VirtualHostDirectory.file(stateDir, address);
     Files.createDirectories(published.getParent());
     List<String> undo = new ArrayList<>();
     AtomicReference<Process> child = new AtomicReference<>();
@@ -115,30 +151,58 @@ public final class VhostCommand implements Callable<Integer> {
     try {
       sh("ip", "netns", "add", ns);
       undo.add(0, "ip netns del " + ns);
+      if (v6) {
+        // Links made in the namespace from now on skip duplicate address detection: the
+        // origin's address and eth0's link-local are usable at once, not seconds later.
+        in(ns, "sh", "-c", "echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad");
+      }
       sh("ip", "link", "add", hostSide, "type", "veth", "peer", "name", "eth0", "netns", ns);
       undo.add(0, "ip link del " + hostSide);
       sh("ip", "link", "set", hostSide, "up");
       sh("ethtool", "-K", hostSide, "gro", "off", "gso", "off", "tso", "off", "tx", "off");
-      writeSysctl("net/ipv4/conf/" + hostSide + "/proxy_arp", "1");
-      writeSysctl("net/ipv4/conf/" + hostSide + "/rp_filter", "0");
-      sh("ip", "route", "add", origin + "/32", "dev", hostSide);
       in(ns, "ip", "link", "set", "lo", "up");
       in(ns, "ip", "link", "set", "eth0", "up");
       in(ns, "ethtool", "-K", "eth0", "gro", "off", "gso", "off", "tso", "off", "tx", "off");
-      in(ns, "ip", "addr", "add", origin + "/32", "dev", "eth0");
-      // The replica's SYN-ACKs go straight to the client, never past the redirector's MSS clamp,
-      // so the replica itself must advertise an MSS that fits the tunnel: the client then never
-      // sends a segment that needs fragmenting or a frag-needed round trip.
-      in(
-          ns,
-          "ip",
-          "route",
-          "add",
-          "default",
-          "dev",
-          "eth0",
-          "advmss",
-          Integer.toString(tunnelMtu - 40));
+      if (v6) {
+        // No proxy NDP (it takes one entry per address): the namespace's default router is
+        // the host side's own link-local address, and the host routes the origin onto the link.
+        sh("ip", "-6", "addr", "add", ROUTER6 + "/64", "dev", hostSide, "nodad");
+        sh("ip", "-6", "route", "add", origin + "/128", "dev", hostSide);
+        in(ns, "ip", "-6", "addr", "add", origin + "/128", "dev", "eth0", "nodad");
+        // The replica's SYN-ACK returns directly: it must advertise an MSS that fits the
+        // tunnel itself (IPv6 header 40 + TCP 20).
+        in(
+            ns,
+            "ip",
+            "-6",
+            "route",
+            "add",
+            "default",
+            "via",
+            ROUTER6,
+            "dev",
+            "eth0",
+            "advmss",
+            Integer.toString(tunnelMtu - 60));
+      } else {
+        writeSysctl("net/ipv4/conf/" + hostSide + "/proxy_arp", "1");
+        writeSysctl("net/ipv4/conf/" + hostSide + "/rp_filter", "0");
+        sh("ip", "route", "add", origin + "/32", "dev", hostSide);
+        in(ns, "ip", "addr", "add", origin + "/32", "dev", "eth0");
+        // The replica's SYN-ACKs go straight to the client, never past the redirector's MSS
+        // clamp, so the replica itself must advertise an MSS that fits the tunnel: the client
+        // then never sends a segment that needs fragmenting or a frag-needed round trip.
+        in(
+            ns,
+            "ip",
+            "route",
+            "add",
+            "default",
+            "dev",
+            "eth0",
+            "advmss",
+            Integer.toString(tunnelMtu - 40));
+      }
       if (!publish(published, new TreeSet<>(), cleaned)) {
         return 1; // terminated while setting up
       }
@@ -150,7 +214,10 @@ public final class VhostCommand implements Callable<Integer> {
       child.set(running);
       TreeSet<String> ports = new TreeSet<>();
       while (!running.waitFor(200, TimeUnit.MILLISECONDS)) {
-        TreeSet<String> now = listening(running.pid(), address);
+        TreeSet<String> now =
+            v6
+                ? listening6(running.pid(), address6[0], address6[1])
+                : listening(running.pid(), address);
         if (!now.equals(ports)) {
           for (String p : now) {
             if (!ports.contains(p)) {
@@ -206,6 +273,13 @@ public final class VhostCommand implements Callable<Integer> {
   static TreeSet<String> listening(long pid, int origin) {
     TreeSet<String> ports = new TreeSet<>();
     SCANNER.get().scan(pid, origin, ports);
+    return ports;
+  }
+
+  /** As {@link #listening}, for an IPv6 origin: its tcp6/udp6 sockets on it or on {@code ::}. */
+  static TreeSet<String> listening6(long pid, long high, long low) {
+    TreeSet<String> ports = new TreeSet<>();
+    SCANNER.get().scan6(pid, high, low, ports);
     return ports;
   }
 

@@ -71,5 +71,16 @@ public record ControlConfig(
       int maxReplicas) {}
 
   /** Origins in {@code prefix/length} may be served by {@code hostServers}. */
-  public record Authorise(int prefix, int length, List<Integer> hostServers) {}
+  public record Authorise(
+      int prefix, int length, List<Integer> hostServers, boolean ipv6, long high, long low) {
+    /** An IPv4 rule. */
+    public Authorise(int prefix, int length, List<Integer> hostServers) {
+      this(prefix, length, hostServers, false, 0, 0);
+    }
+
+    /** An IPv6 rule: origins in {@code high:low/length}. */
+    public static Authorise ipv6(long high, long low, int length, List<Integer> hostServers) {
+      return new Authorise(0, length, hostServers, true, high, low);
+    }
+  }
 }

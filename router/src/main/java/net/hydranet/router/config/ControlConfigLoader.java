@@ -5,6 +5,7 @@ import static net.hydranet.router.config.YamlFields.integer;
 import static net.hydranet.router.config.YamlFields.known;
 import static net.hydranet.router.config.YamlFields.list;
 import static net.hydranet.router.config.YamlFields.object;
+import static net.hydranet.router.config.YamlFields.originPrefix6;
 import static net.hydranet.router.config.YamlFields.prefix;
 import static net.hydranet.router.config.YamlFields.string;
 
@@ -95,13 +96,20 @@ public final class ControlConfigLoader {
       JsonNode n = auth.get(i);
       object(n, at);
       known(n, AUTHORISE, at);
-      int[] p = prefix(string(n, "origins", at, true), at + ".origins", false);
+      String origins = string(n, "origins", at, true);
+      // IPv6 origins (issue 21): served by the same host servers, named by IPv4 address.
+      boolean v6 = origins.indexOf(':') >= 0;
+      long[] p6 = v6 ? originPrefix6(origins, at + ".origins") : null;
+      int[] p = v6 ? null : prefix(origins, at + ".origins", false);
       JsonNode hs = list(n, "hostServers", true, at);
       List<Integer> addresses = new ArrayList<>();
       for (int j = 0; j < hs.size(); j++) {
         addresses.add(address(hs.get(j).asText(), at + ".hostServers[" + j + "]"));
       }
-      rules.add(new ControlConfig.Authorise(p[0], p[1], addresses));
+      rules.add(
+          v6
+              ? ControlConfig.Authorise.ipv6(p6[0], p6[1], (int) p6[2], addresses)
+              : new ControlConfig.Authorise(p[0], p[1], addresses));
     }
     ControlConfig.Replicas replicas = replicas(root.get("replicas"), base, address);
     Path keyPath = base == null ? Path.of(key) : base.resolve(key);

@@ -194,6 +194,21 @@ final class YamlFields {
     return text.indexOf(':') >= 0;
   }
 
+  /**
+   * An IPv6 origin prefix {@code 2001:2::/48} (or one address, /128): {high, low, length}, host
+   * bits refused rather than silently cleared.
+   */
+  static long[] originPrefix6(String text, String field) {
+    long[] p = prefix6(text, field, false);
+    int length = (int) p[2];
+    long highMask = length == 0 ? 0 : length >= 64 ? -1L : -1L << (64 - length);
+    long lowMask = length <= 64 ? 0 : length == 128 ? -1L : -1L << (128 - length);
+    if ((p[0] & ~highMask) != 0 || (p[1] & ~lowMask) != 0) {
+      throw new FieldException(field, "'" + text + "' has bits set beyond its prefix length");
+    }
+    return p;
+  }
+
   /** A field error, caught once in {@link #parse} and turned into a {@link ConfigException}. */
   static final class FieldException extends RuntimeException {
     static final long serialVersionUID = 1L;

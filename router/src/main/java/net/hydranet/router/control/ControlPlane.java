@@ -73,10 +73,18 @@ public final class ControlPlane {
       trusted.put(n.address(), peer(n, Message.ROLE_REDIRECTOR));
     }
     List<Authorisations.Rule> rules = new ArrayList<>();
+    List<Authorisations.Rule6> rules6 = new ArrayList<>();
     for (ControlConfig.Authorise a : c.authorise()) {
-      rules.add(new Authorisations.Rule(a.prefix(), a.length(), new HashSet<>(a.hostServers())));
+      if (a.ipv6()) {
+        rules6.add(
+            new Authorisations.Rule6(
+                a.high(), a.low(), a.length(), new HashSet<>(a.hostServers())));
+      } else {
+        rules.add(new Authorisations.Rule(a.prefix(), a.length(), new HashSet<>(a.hostServers())));
+      }
     }
-    return new Gatekeeper(trusted, new Authorisations(rules), c.replayWindowSeconds() * 1_000_000L);
+    return new Gatekeeper(
+        trusted, new Authorisations(rules, rules6), c.replayWindowSeconds() * 1_000_000L);
   }
 
   private static Peer peer(ControlConfig.Node n, int role) throws ConfigException {

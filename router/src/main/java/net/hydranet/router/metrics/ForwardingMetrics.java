@@ -254,6 +254,57 @@ public final class ForwardingMetrics {
     return this;
   }
 
+  private final Map<String, ServiceMeters> services6 = new HashMap<>();
+
+  /**
+   * As {@link #services}, for IPv6 services, each {high, low, protocol, port}: the same two series
+   * with the label {@code [2001:2::10]:80/tcp} (the control plane's and ctl's form).
+   */
+  public ForwardingMetrics services6(List<long[]> configured) {
+    Map<String, long[]> wanted = new HashMap<>();
+    for (long[] s : configured) {
+      wanted.put(label6(s[0], s[1], (int) s[2], (int) s[3]), s);
+    }
+    for (String gone : new ArrayList<>(services6.keySet())) {
+      if (!wanted.containsKey(gone)) {
+        services6.remove(gone).meters().forEach(registry::remove);
+      }
+    }
+    for (Map.Entry<String, long[]> e : wanted.entrySet()) {
+      if (services6.containsKey(e.getKey())) {
+        continue;
+      }
+      long[] s = e.getValue();
+      AtomicInteger index = new AtomicInteger(RedirectorTable.NOT_FOUND);
+      plane.snapshot(p -> index.set(p.redirects().lookup6(s[0], s[1], (int) s[2], (int) s[3])));
+      RedirectorTable table = plane.redirects();
+      List<Meter> meters = new ArrayList<>();
+      meters.add(
+          FunctionCounter.builder(
+                  PREFIX + "service.packets", index, x -> x.get() < 0 ? 0 : table.packets(x.get()))
+              .tag("service", e.getKey())
+              .description("packets tunnelled for a replicated service")
+              .register(registry));
+      meters.add(
+          FunctionCounter.builder(
+                  PREFIX + "service", index, x -> x.get() < 0 ? 0 : table.bytes(x.get()))
+              .tag("service", e.getKey())
+              .baseUnit("bytes")
+              .register(registry));
+      services6.put(e.getKey(), new ServiceMeters(index, meters));
+    }
+    return this;
+  }
+
+  /** {@code [2001:2::10]:80/tcp}. */
+  public static String label6(long high, long low, int protocol, int port) {
+    return "["
+        + net.hydranet.forwarding.wire.Ipv6Header.formatAddress(high, low)
+        + "]:"
+        + port
+        + (protocol == Ipv4Header.PROTOCOL_TCP ? "/tcp" : "/udp");
+  }
+
   /**
    * Per service and host server, shaped like node_exporter's IPVS collector (labels address, port,
    * protocol, host_server; one series per table entry, never per client): weight, packets and bytes

@@ -77,6 +77,34 @@ class ProcNetListenersTest {
     assertEquals(Set.of(), scan("tcp6", "tcp", true, true, v6 + timeWait + malformed));
   }
 
+  /** 2001:2::10 as /proc prints it: each 4-byte word as its little-endian int. */
+  private static final String ORIGIN6_PROC = "02000120000000000000000010000000";
+
+  private Set<String> scan6(String name, String protocol, boolean listen, String body)
+      throws Exception {
+    Path f = dir.resolve(name);
+    Files.writeString(f, HEADER + body);
+    Set<String> out = new TreeSet<>();
+    long[] o = net.hydranet.forwarding.wire.Ipv6Header.parseAddress("2001:2::10");
+    new ProcNetListeners().scan6(f, protocol, listen, o[0], o[1], out);
+    return out;
+  }
+
+  @Test
+  void shouldAnnounceAnIpv6OriginsListenersOnItsAddressAndTheWildcard() throws Exception {
+    String origin = line6(ORIGIN6_PROC + ":0050", "0A");
+    String wildcard = line6("00000000000000000000000000000000:01BB", "0A");
+    String other = line6("02000120000000000000000011000000:0051", "0A"); // 2001:2::11
+    String mapped = line6("0000000000000000FFFF00000A0212C6:0052", "0A"); // IPv4 198.18.2.10
+    String timeWait = line6(ORIGIN6_PROC + ":0053", "06");
+    String malformed = "   0: 0200012000:0050 0000:0000 0A\n   1: zz\n\n";
+    assertEquals(
+        Set.of("tcp 80", "tcp 443"),
+        scan6("tcp6", "tcp", true, origin + wildcard + other + mapped + timeWait + malformed));
+    assertEquals(
+        Set.of("udp 53"), scan6("udp6", "udp", false, line6(ORIGIN6_PROC + ":0035", "07")));
+  }
+
   @Test
   void shouldAnnounceUdpBoundOnEitherFamily() throws Exception {
     assertEquals(

@@ -148,6 +148,39 @@ class ControlConfigLoaderTest {
   }
 
   @Test
+  void shouldReadIpv6AuthorisationsBesideIpv4Ones() throws Exception {
+    Path f = dir.resolve("v6.yaml");
+    Files.writeString(
+        f,
+        "address: 198.18.1.1\nkey: k\nauthorise:\n"
+            + "  - { origins: 198.18.2.0/24, hostServers: [198.18.1.20] }\n"
+            + "  - { origins: \"2001:2::/48\", hostServers: [198.18.1.20, 198.18.1.21] }\n"
+            + "  - { origins: \"2001:2::10\", hostServers: [198.18.1.21] }\n");
+    ControlConfig c = ControlConfigLoader.load(f);
+    assertFalse(c.authorise().get(0).ipv6());
+    ControlConfig.Authorise v6 = c.authorise().get(1);
+    assertTrue(v6.ipv6());
+    assertEquals(0x2001_0002_0000_0000L, v6.high());
+    assertEquals(0, v6.low());
+    assertEquals(48, v6.length());
+    assertEquals(2, v6.hostServers().size());
+    assertEquals(128, c.authorise().get(2).length(), "one address: /128");
+    assertTrue(
+        error(
+                "address: 198.18.1.1\nkey: k\nauthorise: [{origins: \"2001:2::1/48\", hostServers: []}]\n")
+            .contains(
+                "authorise[0].origins: '2001:2::1/48' has bits set beyond its prefix length"));
+    assertTrue(
+        error(
+                "address: 198.18.1.1\nkey: k\nauthorise: [{origins: \"2001:2::/129\", hostServers: []}]\n")
+            .contains("authorise[0].origins: prefix length 129"));
+    assertTrue(
+        error(
+                "address: 198.18.1.1\nkey: k\nauthorise: [{origins: \"2001:zz::/48\", hostServers: []}]\n")
+            .contains("authorise[0].origins"));
+  }
+
+  @Test
   void shouldNameTheFieldOfEveryError() throws Exception {
     assertTrue(error("address: 198.18.1.1\n").contains("key: missing"));
     assertTrue(error("address: 1.2.3\nkey: k\n").contains("address"));

@@ -43,6 +43,8 @@ class MetricsScrapeTest {
       ForwardingMetrics meters = new ForwardingMetrics(endpoint.registry(), router.plane());
       meters.services(
           List.of(new int[] {ORIGIN, Ipv4Header.PROTOCOL_TCP, HTTP}, new int[] {ORIGIN, 17, DNS}));
+      long[] origin6 = net.hydranet.forwarding.wire.Ipv6Header.parseAddress("2001:2:0:2::10");
+      meters.services6(List.<long[]>of(new long[] {origin6[0], origin6[1], 6, HTTP}));
       assertTrue(endpoint.address().getAddress().isLoopbackAddress());
       // Micrometer holds function-counter state weakly: a series must survive a collection.
       System.gc();
@@ -65,6 +67,12 @@ class MetricsScrapeTest {
           1.0,
           value(
               body, "hydranet_redirector_service_packets_total{service=\"198.18.2.10:80/tcp\",}"));
+      assertEquals(
+          0.0,
+          value(
+              body,
+              "hydranet_redirector_service_packets_total{service=\"[2001:2:0:2::10]:80/tcp\",}"),
+          "the sample's IPv6 service, labelled as ctl shows it");
       assertEquals(
           0.0,
           value(

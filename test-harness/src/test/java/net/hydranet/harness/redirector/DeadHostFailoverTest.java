@@ -107,6 +107,17 @@ class DeadHostFailoverTest {
           int mapped = tunnel.get(hostServer);
           commands.add(p -> p.hostServerDead(mapped));
         }
+
+        @Override
+        public void putIpv6(
+            long high, long low, int protocol, int port, int[] hostServers, int[] weights) {
+          throw new AssertionError("no IPv6 service in this test");
+        }
+
+        @Override
+        public void removeIpv6(long high, long low, int protocol, int port) {
+          throw new AssertionError("no IPv6 service in this test");
+        }
       };
 
   private HostServerAgent hostServer(int self) throws Exception {

@@ -8,8 +8,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Has the box's own kernel drop, at ingress, the IPv4 frames the router forwards (those not
- * addressed to the box): an nftables {@code netdev} table with one ingress chain per interface.
+ * Has the box's own kernel drop, at ingress, the IPv4 and IPv6 frames the router forwards (those
+ * not addressed to the box): an nftables {@code netdev} table with one ingress chain per interface.
  *
  * <p>Why: with {@code ip_forward=0} the kernel still runs IP input — a route lookup, then {@code
  * ip_error} — on every frame pcap hands us, about 1.1 µs a frame on this class of machine (shared
@@ -60,6 +60,9 @@ public final class TransitDrop implements AutoCloseable {
           .append("\" priority 0; policy accept;\n");
       s.append("    meta protocol ip fib daddr type != { local, broadcast, multicast }")
           .append(" counter drop\n");
+      // IPv6 the same (no broadcast there): neighbour discovery and the box's own addresses,
+      // link-local ones included, still go up the stack.
+      s.append("    meta protocol ip6 fib daddr type != { local, multicast } counter drop\n");
       s.append("  }\n");
     }
     s.append("}\n");

@@ -28,6 +28,8 @@ class TransitDropTest {
     assertTrue(s.contains("chain in0 {\n    type filter hook ingress device \"eth0\""), s);
     assertTrue(s.contains("chain in1 {\n    type filter hook ingress device \"eth1\""), s);
     assertEquals(2, s.split("fib daddr type != \\{ local, broadcast, multicast \\}").length - 1);
+    assertEquals(
+        2, s.split("meta protocol ip6 fib daddr type != \\{ local, multicast \\}").length - 1);
   }
 
   @Test

@@ -1,0 +1,27 @@
+package net.hydranet.router.cli;
+
+import net.hydranet.forwarding.ForwardingPlane;
+
+/**
+ * The control plane's IPv6 table writes, bound to the forwarding plane's IPv6 services: learned
+ * IPv6 services are written as the IPv4 ones are, through the same command queue; their host
+ * servers are IPv4 control addresses, so the plane sends them IPv6-in-IPv4 (IPV6.md §1).
+ */
+final class Ipv6Redirects {
+  private Ipv6Redirects() {}
+
+  static void put(
+      ForwardingPlane plane,
+      long high,
+      long low,
+      int protocol,
+      int port,
+      int[] hostServers,
+      int[] weights) {
+    plane.addRedirect6(high, low, protocol, port, hostServers, weights);
+  }
+
+  static void remove(ForwardingPlane plane, long high, long low, int protocol, int port) {
+    plane.removeRedirect6(high, low, protocol, port);
+  }
+}
