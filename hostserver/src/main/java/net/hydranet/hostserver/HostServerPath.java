@@ -7,15 +7,19 @@ import net.hydranet.forwarding.element.IpReassembler;
 import net.hydranet.forwarding.element.PacketContext;
 import net.hydranet.forwarding.element.Verdict;
 import net.hydranet.forwarding.pipeline.FrameProcessor;
+import net.hydranet.forwarding.wire.GueHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.forwarding.wire.UdpHeader;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 /**
  * The host server's element chain (paper §4.1, "Decapsulation and Transport-Level Demultiplexing"):
- * check the outer header → reassemble outer fragments → strip the outer header (RFC 2003 §3) →
- * check the inner header → virtual-host lookup → inject into the local stack.
+ * check the outer header → reassemble outer fragments → strip the outer header (RFC 2003 §3, or the
+ * second-chance tunnel's UDP and GUE) → check the inner header → virtual-host lookup → second
+ * chance (pass on a segment whose connection is not here, SECOND-CHANCE.md) → inject into the local
+ * stack.
  *
  * <p>Frames that are not IP-in-IP addressed to this host server are the kernel's business: pcap is
  * a tap, so the kernel has its own copy, and they are only counted here.
@@ -31,6 +35,7 @@ public final class HostServerPath implements FrameProcessor {
   private final IpReassembler reassembler;
   private final VirtualHostTable virtualHosts;
   private final PacketSink sink;
+  private final SecondChance secondChance;
   private long now;
   private final ManyToOneConcurrentArrayQueue<Runnable> commands =
       new ManyToOneConcurrentArrayQueue<>(1024);
@@ -46,7 +51,23 @@ public final class HostServerPath implements FrameProcessor {
       PacketSink sink,
       int reassemblyContexts,
       long reassemblyTimeoutNanos) {
+    this(address, counters, virtualHosts, sink, reassemblyContexts, reassemblyTimeoutNanos, null);
+  }
+
+  /**
+   * As above, with a second chance: segments of connections no virtual host here holds are passed
+   * on rather than injected ({@code null}: every segment is injected, as before).
+   */
+  public HostServerPath(
+      int address,
+      Counters counters,
+      VirtualHostTable virtualHosts,
+      PacketSink sink,
+      int reassemblyContexts,
+      long reassemblyTimeoutNanos,
+      SecondChance secondChance) {
     this.address = address;
+    this.secondChance = secondChance;
     this.counters = counters;
     this.outerChecks = new Counters();
     // The redirector's classifier, without its MAC filter: the capture's kernel filter already
@@ -96,7 +117,7 @@ public final class HostServerPath implements FrameProcessor {
     int available = packet.available;
     if (port != EtherClassifier.IPV4
         || available < Ipv4Header.MIN_LENGTH
-        || Ipv4Header.protocol(buffer, ip) != Ipv4Header.PROTOCOL_IPIP
+        || !isTunnel(buffer, ip, available)
         || Ipv4Header.destination(buffer, ip) != address) {
       count(HostServerCounter.NOT_TUNNELLED);
       return;
@@ -124,10 +145,40 @@ public final class HostServerPath implements FrameProcessor {
     decapsulate(datagram, outer);
   }
 
+  /**
+   * IP-in-IP, or UDP to the second-chance port (any non-first fragment of UDP: its port is in the
+   * first, and reassembly tells).
+   */
+  private static boolean isTunnel(DirectBuffer buffer, int ip, int available) {
+    int protocol = Ipv4Header.protocol(buffer, ip);
+    if (protocol == Ipv4Header.PROTOCOL_IPIP) {
+      return true;
+    }
+    if (protocol != Ipv4Header.PROTOCOL_UDP) {
+      return false;
+    }
+    if (Ipv4Header.fragmentOffset(buffer, ip) != 0) {
+      return true;
+    }
+    int udp = ip + Ipv4Header.headerLength(buffer, ip);
+    return udp + UdpHeader.LENGTH <= ip + available
+        && UdpHeader.destinationPort(buffer, udp) == GueHeader.PORT;
+  }
+
   private void decapsulate(DirectBuffer datagram, int outer) {
     int outerHeader = Ipv4Header.headerLength(datagram, outer);
+    int outerLength = Ipv4Header.totalLength(datagram, outer);
+    int udp = -1;
     int inner = outer + outerHeader;
-    int innerAvailable = Ipv4Header.totalLength(datagram, outer) - outerHeader;
+    if (Ipv4Header.protocol(datagram, outer) == Ipv4Header.PROTOCOL_UDP) {
+      udp = inner;
+      inner = GueHeader.innerOffset(datagram, udp, outerLength - outerHeader);
+      if (inner < 0) {
+        count(HostServerCounter.DROP_BAD_GUE);
+        return;
+      }
+    }
+    int innerAvailable = outerLength - (inner - outer);
     if (checkInner.check(datagram, inner, innerAvailable) != Verdict.CONTINUE) {
       count(HostServerCounter.DROP_BAD_INNER);
       return;
@@ -137,6 +188,10 @@ public final class HostServerPath implements FrameProcessor {
     if (!virtualHosts.isVirtualHost(destination)) {
       count(HostServerCounter.DROP_NO_VIRTUAL_HOST);
       return;
+    }
+    if (secondChance != null
+        && secondChance.decide(datagram, outer, udp, inner, now) != SecondChance.LOCAL) {
+      return; // passed on, or its write failed: counted there
     }
     int innerLength = Ipv4Header.totalLength(datagram, inner);
     if (sink.write(datagram, inner, innerLength)) {
