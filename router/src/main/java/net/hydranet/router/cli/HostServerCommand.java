@@ -20,10 +20,13 @@ import net.hydranet.forwarding.io.live.LivePcapSource;
 import net.hydranet.forwarding.io.live.PcapWait;
 import net.hydranet.forwarding.io.live.TunDevice;
 import net.hydranet.forwarding.pipeline.Pipeline;
+import net.hydranet.forwarding.wire.GueHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.hostserver.HostServerCounter;
 import net.hydranet.hostserver.HostServerPath;
 import net.hydranet.hostserver.ProtocolClaim;
+import net.hydranet.hostserver.SecondChance;
+import net.hydranet.hostserver.SockDiag;
 import net.hydranet.hostserver.VirtualHostDirectory;
 import net.hydranet.hostserver.VirtualHostTable;
 import net.hydranet.hostserver.replica.Confinement;
@@ -51,11 +54,15 @@ import picocli.CommandLine.Option;
     name = "hostserver",
     mixinStandardHelpOptions = true,
     description = {
-      "Runs a host server: captures IP-in-IP packets addressed to it, reassembles outer",
-      "fragments, strips the outer header and injects the inner packet through a TUN device",
-      "into this host's stack, where the virtual host (see 'hydranet vhost') answers under the",
-      "origin's address. It sets what that needs: the TUN up, rp_filter off for it,",
-      "ip_forward on (packets are routed from the TUN to each virtual host's namespace).",
+      "Runs a host server: captures IP-in-IP packets addressed to it (and the second-chance",
+      "tunnel, UDP port 19523 with GUE), reassembles outer fragments, strips the outer header",
+      "and injects the inner packet through a TUN device into this host's stack, where the",
+      "virtual host (see 'hydranet vhost') answers under the origin's address. A TCP segment",
+      "that is not a SYN, of a connection no virtual host here holds, is passed on to the next",
+      "host server the redirector named, and at last back to the redirector for the origin",
+      "(the second chance, SECOND-CHANCE.md; --no-second-chance injects it, as before). It",
+      "sets what that needs: the TUN up, rp_filter off and accept_local on for it, ip_forward",
+      "on (packets are routed from the TUN to each virtual host's namespace, or passed on).",
       "--check only validates the address and the --control file and exits 0 or 2. On",
       "SIGHUP the --control file is checked again: a valid change is logged as needing a",
       "restart (nothing is applied live), an invalid one is refused.",
@@ -118,6 +125,11 @@ public final class HostServerCommand implements Callable<Integer> {
   }
 
   @Option(
+      names = "--no-second-chance",
+      description = "inject every segment, even of connections no virtual host here holds")
+  boolean noSecondChance;
+
+  @Option(
       names = "--check",
       description = "check --address and the --control file and exit: 0 valid, 2 not")
   boolean check;
@@ -146,10 +158,18 @@ public final class HostServerCommand implements Callable<Integer> {
     Files.createDirectories(directory.directory());
 
     ProtocolClaim claim = claimIpip();
+    java.nio.channels.DatagramChannel gueClaim = claimGue(self);
     try (TunDevice device = openTun()) {
       prepareStack();
+      SockDiag sockets = new SockDiag();
+      SecondChance secondChance =
+          noSecondChance
+              ? null
+              : new SecondChance(
+                  self, counters, sockets, device::write, 1 << 16, 10_000_000_000L, 50_000);
       HostServerPath path =
-          new HostServerPath(self, counters, table, device::write, 64, 5_000_000_000L);
+          new HostServerPath(
+              self, counters, table, device::write, 64, 5_000_000_000L, secondChance);
       LivePcapSource source = openCapture();
       try {
         pipeline = newPipeline(source, path);
@@ -166,7 +186,7 @@ public final class HostServerCommand implements Callable<Integer> {
         startAgent(metrics);
         CtlServer ctlServer = startCtl(counters, table);
         SdNotify.ready("decapsulating for " + address, path::command, pipeline::receiveError);
-        serve(directory, listener(path, table), counters, table);
+        serve(directory, listener(path, table, sockets), counters, table);
         ctlServer.close();
         if (metrics != null) {
           metrics.close();
@@ -176,6 +196,7 @@ public final class HostServerCommand implements Callable<Integer> {
       }
     } finally {
       claim.close();
+      gueClaim.close();
     }
     return 0;
   }
@@ -213,7 +234,12 @@ public final class HostServerCommand implements Callable<Integer> {
   }
 
   private String captureFilter() {
-    return "inbound and ip proto 4 and dst host " + address;
+    // "udp dst port" matches first fragments only; later fragments of the tunnel's UDP come too.
+    return "inbound and dst host "
+        + address
+        + " and (ip proto 4 or udp dst port "
+        + GueHeader.PORT
+        + " or (ip proto 17 and ip[6:2] & 0x1fff != 0))";
   }
 
   private LivePcapSource openCapture() {
@@ -460,12 +486,81 @@ public final class HostServerCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * Binds the second-chance tunnel's UDP port, never read, so the kernel does not answer each
+   * tunnelled datagram with ICMP port-unreachable (pcap has its copy); its queue simply drops.
+   */
+  private static java.nio.channels.DatagramChannel claimGue(int self) throws IOException {
+    java.nio.channels.DatagramChannel c = java.nio.channels.DatagramChannel.open();
+    try {
+      c.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 1);
+      c.bind(
+          new java.net.InetSocketAddress(
+              java.net.InetAddress.getByName(Ipv4Header.formatAddress(self)), GueHeader.PORT));
+    } catch (IOException e) {
+      c.close();
+      throw new UserError(
+          "cannot bind UDP port " + GueHeader.PORT + " (the second-chance tunnel): " + e);
+    }
+    return c;
+  }
+
   /** The stack settings injection needs; each is logged, none is silent. */
   private void prepareStack() throws IOException, InterruptedException {
     run("ip", "link", "set", tun, "up");
     sysctl("net/ipv4/conf/all/rp_filter", "0");
     sysctl("net/ipv4/conf/" + tun + "/rp_filter", "0");
+    // Passed-on packets enter through the TUN with this host's own address as their source.
+    sysctl("net/ipv4/conf/" + tun + "/accept_local", "1");
     sysctl("net/ipv4/ip_forward", "1");
+  }
+
+  /**
+   * Opens the sock_diag socket of {@code origin}'s virtual host (its namespace is named after the
+   * origin and the vhost process: the newest wins) and hands it to the forwarding thread. Without
+   * one, the virtual host's segments are taken locally (counted second_chance_unknown).
+   */
+  private void openSocketTable(HostServerPath path, SockDiag sockets, int origin) {
+    if (noSecondChance) {
+      return;
+    }
+    String prefix = VirtualHostDirectory.namespace(origin, 0);
+    prefix = prefix.substring(0, prefix.length() - 1);
+    Path netns = Path.of("/run/netns");
+    Path newest = null;
+    try (java.util.stream.Stream<Path> names = Files.list(netns)) {
+      for (Path p : (Iterable<Path>) names::iterator) {
+        if (p.getFileName().toString().startsWith(prefix)
+            && (newest == null
+                || Files.getLastModifiedTime(p).compareTo(Files.getLastModifiedTime(newest)) > 0)) {
+          newest = p;
+        }
+      }
+    } catch (IOException e) {
+      LOG.warn("second chance for {}: cannot list {}: {}", origin, netns, e.getMessage());
+      return;
+    }
+    if (newest == null) {
+      LOG.warn(
+          "second chance for {}: no namespace {}* under {}: its segments are taken here",
+          Ipv4Header.formatAddress(origin),
+          prefix,
+          netns);
+      return;
+    }
+    try {
+      int fd = SockDiag.openIn(newest);
+      path.command(() -> sockets.install(origin, fd));
+      LOG.info(
+          "second chance for {}: socket table of namespace {}",
+          Ipv4Header.formatAddress(origin),
+          newest.getFileName());
+    } catch (IOException e) {
+      LOG.warn(
+          "second chance for {}: {}: its segments are taken here",
+          Ipv4Header.formatAddress(origin),
+          e.getMessage());
+    }
   }
 
   private static void sysctl(String key, String value) throws IOException {
@@ -486,18 +581,21 @@ public final class HostServerCommand implements Callable<Integer> {
     }
   }
 
-  private VirtualHostDirectory.Listener listener(HostServerPath path, VirtualHostTable table) {
+  private VirtualHostDirectory.Listener listener(
+      HostServerPath path, VirtualHostTable table, SockDiag sockets) {
     return new VirtualHostDirectory.Listener() {
       @Override
       public void virtualHostAdded(int origin) {
         LOG.info("virtual host {} installed", Ipv4Header.formatAddress(origin));
         path.command(() -> table.addVirtualHost(origin));
+        openSocketTable(path, sockets, origin);
       }
 
       @Override
       public void virtualHostRemoved(int origin) {
         LOG.info("virtual host {} removed", Ipv4Header.formatAddress(origin));
         path.command(() -> table.removeVirtualHost(origin));
+        path.command(() -> sockets.remove(origin));
       }
 
       @Override
