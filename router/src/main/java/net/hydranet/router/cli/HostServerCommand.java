@@ -516,13 +516,19 @@ public final class HostServerCommand implements Callable<Integer> {
   }
 
   /**
-   * Opens the sock_diag socket of {@code origin}'s virtual host (its namespace is named after the
-   * origin and the vhost process: the newest wins) and hands it to the forwarding thread. Without
-   * one, the virtual host's segments are taken locally (counted second_chance_unknown).
+   * Opens the sock_diag socket of {@code origin}'s virtual host and hands it to the forwarding
+   * thread. Its namespace is named after the origin and the {@code hydranet vhost} process (the
+   * newest wins); the socket is made in the namespace of that process's child, the replica's {@code
+   * ip netns exec}, through {@code /proc/CHILD/ns/net}: the name's bind mount under /run/netns is
+   * made inside the vhost's own mount namespace when the vhost itself runs under {@code ip netns
+   * exec}, and is not seen here. Main thread only.
+   *
+   * @return true once the virtual host has a socket table; until then its segments are injected
+   *     (counted second_chance_unknown)
    */
-  private void openSocketTable(HostServerPath path, SockDiag sockets, int origin) {
-    if (noSecondChance) {
-      return;
+  private boolean openSocketTable(HostServerPath path, SockDiag sockets, int origin, boolean say) {
+    if (noSecondChance || socketTables.contains(origin)) {
+      return true;
     }
     String prefix = VirtualHostDirectory.namespace(origin, 0);
     prefix = prefix.substring(0, prefix.length() - 1);
@@ -537,30 +543,53 @@ public final class HostServerCommand implements Callable<Integer> {
         }
       }
     } catch (IOException e) {
-      LOG.warn("second chance for {}: cannot list {}: {}", origin, netns, e.getMessage());
-      return;
+      return fail(say, origin, "cannot list " + netns + ": " + e.getMessage());
     }
     if (newest == null) {
-      LOG.warn(
-          "second chance for {}: no namespace {}* under {}: its segments are taken here",
-          Ipv4Header.formatAddress(origin),
-          prefix,
-          netns);
-      return;
+      return fail(say, origin, "no namespace " + prefix + "* under " + netns);
+    }
+    Path namespace = newest;
+    try {
+      long vhost = Long.parseLong(newest.getFileName().toString().substring(prefix.length()));
+      Path own = Files.readSymbolicLink(Path.of("/proc/" + vhost + "/ns/net"));
+      for (ProcessHandle child :
+          (Iterable<ProcessHandle>)
+              ProcessHandle.of(vhost)
+                      .map(ProcessHandle::children)
+                      .orElse(java.util.stream.Stream.empty())
+                  ::iterator) {
+        Path ns = Path.of("/proc/" + child.pid() + "/ns/net");
+        if (!Files.readSymbolicLink(ns).equals(own)) {
+          namespace = ns;
+          break;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // The vhost process is gone or not ours to read: try the name itself.
     }
     try {
-      int fd = SockDiag.openIn(newest);
+      int fd = SockDiag.openIn(namespace);
       path.command(() -> sockets.install(origin, fd));
+      socketTables.add(origin);
       LOG.info(
-          "second chance for {}: socket table of namespace {}",
+          "second chance for {}: socket table of namespace {} ({})",
           Ipv4Header.formatAddress(origin),
-          newest.getFileName());
+          newest.getFileName(),
+          namespace);
+      return true;
     } catch (IOException e) {
-      LOG.warn(
-          "second chance for {}: {}: its segments are taken here",
-          Ipv4Header.formatAddress(origin),
-          e.getMessage());
+      return fail(say, origin, e.getMessage());
     }
+  }
+
+  private static boolean fail(boolean say, int origin, String why) {
+    if (say) {
+      LOG.warn(
+          "second chance for {}: {}: its segments are injected without one",
+          Ipv4Header.formatAddress(origin),
+          why);
+    }
+    return false;
   }
 
   private static void sysctl(String key, String value) throws IOException {
@@ -581,6 +610,9 @@ public final class HostServerCommand implements Callable<Integer> {
     }
   }
 
+  /** Origins whose socket table the forwarding thread has (main thread only). */
+  private final java.util.Set<Integer> socketTables = new java.util.HashSet<>();
+
   private VirtualHostDirectory.Listener listener(
       HostServerPath path, VirtualHostTable table, SockDiag sockets) {
     return new VirtualHostDirectory.Listener() {
@@ -588,7 +620,8 @@ public final class HostServerCommand implements Callable<Integer> {
       public void virtualHostAdded(int origin) {
         LOG.info("virtual host {} installed", Ipv4Header.formatAddress(origin));
         path.command(() -> table.addVirtualHost(origin));
-        openSocketTable(path, sockets, origin);
+        // Its replica may not run yet: tried again when it binds a port.
+        openSocketTable(path, sockets, origin, false);
       }
 
       @Override
@@ -596,6 +629,7 @@ public final class HostServerCommand implements Callable<Integer> {
         LOG.info("virtual host {} removed", Ipv4Header.formatAddress(origin));
         path.command(() -> table.removeVirtualHost(origin));
         path.command(() -> sockets.remove(origin));
+        socketTables.remove(origin);
       }
 
       @Override
@@ -607,6 +641,7 @@ public final class HostServerCommand implements Callable<Integer> {
             protocol);
         int p = protocol.equals("tcp") ? Ipv4Header.PROTOCOL_TCP : Ipv4Header.PROTOCOL_UDP;
         path.command(() -> table.bind(origin, p, port));
+        openSocketTable(path, sockets, origin, true);
         if (agent != null) {
           agent.portBound(origin, p, port);
         }
