@@ -7,18 +7,21 @@ import net.hydranet.forwarding.element.IpReassembler;
 import net.hydranet.forwarding.element.PacketContext;
 import net.hydranet.forwarding.element.Verdict;
 import net.hydranet.forwarding.pipeline.FrameProcessor;
+import net.hydranet.forwarding.wire.GueHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.forwarding.wire.Ipv6Header;
+import net.hydranet.forwarding.wire.UdpHeader;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 /**
  * The host server's element chain (paper §4.1, "Decapsulation and Transport-Level Demultiplexing"):
- * check the outer header → reassemble outer fragments → strip the outer header (RFC 2003 §3) →
- * check the inner header → virtual-host lookup → inject into the local stack. IPv6 arrives inside
- * IPv4 (protocol 41) on the same path up to the last step, or inside IPv6; {@link Ipv6Decapsulator}
- * takes it from there.
+ * check the outer header → reassemble outer fragments → strip the outer header (RFC 2003 §3, or the
+ * second-chance tunnel's UDP and GUE) → check the inner header → virtual-host lookup → second
+ * chance (pass on a segment whose connection is not here, SECOND-CHANCE.md) → inject into the local
+ * stack. IPv6 arrives inside IPv4 (protocol 41) on the same path up to the inner header, or inside
+ * IPv6; {@link Ipv6Decapsulator} takes it from there.
  *
  * <p>Frames that are not IP-in-IP addressed to this host server are the kernel's business: pcap is
  * a tap, so the kernel has its own copy, and they are only counted here.
@@ -35,6 +38,7 @@ public final class HostServerPath implements FrameProcessor {
   private final VirtualHostTable virtualHosts;
   private final PacketSink sink;
   private final Ipv6Decapsulator ipv6;
+  private final SecondChance secondChance;
   private long now;
   private final ManyToOneConcurrentArrayQueue<Runnable> commands =
       new ManyToOneConcurrentArrayQueue<>(1024);
@@ -50,13 +54,18 @@ public final class HostServerPath implements FrameProcessor {
       PacketSink sink,
       int reassemblyContexts,
       long reassemblyTimeoutNanos) {
-    this(address, null, counters, virtualHosts, sink, reassemblyContexts, reassemblyTimeoutNanos);
+    this(
+        address,
+        null,
+        counters,
+        virtualHosts,
+        sink,
+        reassemblyContexts,
+        reassemblyTimeoutNanos,
+        null);
   }
 
-  /**
-   * @param address6 this host server's IPv6 address {high, low}, the outer destination of
-   *     IPv6-in-IPv6 it accepts; null to take IPv6 only inside IPv4 (protocol 41)
-   */
+  /** With IPv6-in-IPv6 to {@code address6}, without a second chance. */
   public HostServerPath(
       int address,
       long[] address6,
@@ -65,8 +74,55 @@ public final class HostServerPath implements FrameProcessor {
       PacketSink sink,
       int reassemblyContexts,
       long reassemblyTimeoutNanos) {
+    this(
+        address,
+        address6,
+        counters,
+        virtualHosts,
+        sink,
+        reassemblyContexts,
+        reassemblyTimeoutNanos,
+        null);
+  }
+
+  /** With a second chance, IPv6 only inside IPv4. */
+  public HostServerPath(
+      int address,
+      Counters counters,
+      VirtualHostTable virtualHosts,
+      PacketSink sink,
+      int reassemblyContexts,
+      long reassemblyTimeoutNanos,
+      SecondChance secondChance) {
+    this(
+        address,
+        null,
+        counters,
+        virtualHosts,
+        sink,
+        reassemblyContexts,
+        reassemblyTimeoutNanos,
+        secondChance);
+  }
+
+  /**
+   * @param address6 this host server's IPv6 address {high, low}, the outer destination of
+   *     IPv6-in-IPv6 it accepts; null to take IPv6 only inside IPv4 (protocol 41)
+   * @param secondChance segments of connections no virtual host here holds are passed on rather
+   *     than injected ({@code null}: every segment is injected, as before; IPv6 always is)
+   */
+  public HostServerPath(
+      int address,
+      long[] address6,
+      Counters counters,
+      VirtualHostTable virtualHosts,
+      PacketSink sink,
+      int reassemblyContexts,
+      long reassemblyTimeoutNanos,
+      SecondChance secondChance) {
     this.address = address;
     this.ipv6 = new Ipv6Decapsulator(counters, virtualHosts, sink, address6);
+    this.secondChance = secondChance;
     this.counters = counters;
     this.outerChecks = new Counters();
     // The redirector's classifier, without its MAC filter: the capture's kernel filter already
@@ -120,7 +176,7 @@ public final class HostServerPath implements FrameProcessor {
     }
     if (port != EtherClassifier.IPV4
         || available < Ipv4Header.MIN_LENGTH
-        || !tunnelled(Ipv4Header.protocol(buffer, ip))
+        || !isTunnel(buffer, ip, available)
         || Ipv4Header.destination(buffer, ip) != address) {
       count(HostServerCounter.NOT_TUNNELLED);
       return;
@@ -148,15 +204,40 @@ public final class HostServerPath implements FrameProcessor {
     decapsulate(datagram, outer);
   }
 
-  /** IPv4-in-IPv4 (RFC 2003) or IPv6-in-IPv4 (RFC 4213 §3.5). */
-  private static boolean tunnelled(int protocol) {
-    return protocol == Ipv4Header.PROTOCOL_IPIP || protocol == Ipv6Header.NEXT_HEADER_IPV6;
+  /**
+   * IP-in-IP (RFC 2003), IPv6-in-IPv4 (RFC 4213 §3.5), or UDP to the second-chance port (any
+   * non-first fragment of UDP: its port is in the first, and reassembly tells).
+   */
+  private static boolean isTunnel(DirectBuffer buffer, int ip, int available) {
+    int protocol = Ipv4Header.protocol(buffer, ip);
+    if (protocol == Ipv4Header.PROTOCOL_IPIP || protocol == Ipv6Header.NEXT_HEADER_IPV6) {
+      return true;
+    }
+    if (protocol != Ipv4Header.PROTOCOL_UDP) {
+      return false;
+    }
+    if (Ipv4Header.fragmentOffset(buffer, ip) != 0) {
+      return true;
+    }
+    int udp = ip + Ipv4Header.headerLength(buffer, ip);
+    return udp + UdpHeader.LENGTH <= ip + available
+        && UdpHeader.destinationPort(buffer, udp) == GueHeader.PORT;
   }
 
   private void decapsulate(DirectBuffer datagram, int outer) {
     int outerHeader = Ipv4Header.headerLength(datagram, outer);
+    int outerLength = Ipv4Header.totalLength(datagram, outer);
+    int udp = -1;
     int inner = outer + outerHeader;
-    int innerAvailable = Ipv4Header.totalLength(datagram, outer) - outerHeader;
+    if (Ipv4Header.protocol(datagram, outer) == Ipv4Header.PROTOCOL_UDP) {
+      udp = inner;
+      inner = GueHeader.innerOffset(datagram, udp, outerLength - outerHeader);
+      if (inner < 0) {
+        count(HostServerCounter.DROP_BAD_GUE);
+        return;
+      }
+    }
+    int innerAvailable = outerLength - (inner - outer);
     if (Ipv4Header.protocol(datagram, outer) == Ipv6Header.NEXT_HEADER_IPV6) {
       count(HostServerCounter.IPV6_IN_IPV4);
       ipv6.inject(datagram, inner, innerAvailable);
@@ -171,6 +252,10 @@ public final class HostServerPath implements FrameProcessor {
     if (!virtualHosts.isVirtualHost(destination)) {
       count(HostServerCounter.DROP_NO_VIRTUAL_HOST);
       return;
+    }
+    if (secondChance != null
+        && secondChance.decide(datagram, outer, udp, inner, now) != SecondChance.LOCAL) {
+      return; // passed on, or its write failed: counted there
     }
     int innerLength = Ipv4Header.totalLength(datagram, inner);
     if (sink.write(datagram, inner, innerLength)) {

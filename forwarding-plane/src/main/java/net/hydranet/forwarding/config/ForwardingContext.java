@@ -162,6 +162,7 @@ public final class ForwardingContext {
   private boolean mssClamp = true;
   private boolean clearDontFragment = false;
   private boolean dropTransit = true;
+  private int[] gueHostServers = new int[0];
 
   /** Adds an interface; its index is its position. */
   public ForwardingContext addInterface(String name, long mac, int address, int prefix, int mtu) {
@@ -470,6 +471,19 @@ public final class ForwardingContext {
   }
 
   /** The paper's mode: the outer header never carries DF, and oversize packets are fragmented. */
+  /**
+   * Host servers this redirector tunnels to in UDP and GUE with a hop list (the second chance,
+   * hostserver/SECOND-CHANCE.md) rather than IP-in-IP; empty by default.
+   */
+  public int[] gueHostServers() {
+    return gueHostServers.clone();
+  }
+
+  public ForwardingContext gueHostServers(int... addresses) {
+    this.gueHostServers = addresses.clone();
+    return this;
+  }
+
   public boolean clearDontFragment() {
     return clearDontFragment;
   }

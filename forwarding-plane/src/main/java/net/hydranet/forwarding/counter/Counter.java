@@ -91,6 +91,15 @@ public enum Counter {
    * its decision timed out): forwarded to the origin as addressed. IPv6 fragments are not held.
    */
   IPV6_FRAGMENTS_UNFOLLOWED("ipv6_fragments_unfollowed", Kind.WORK),
+  /** Datagrams sent to a host server in the second-chance tunnel (UDP, GUE, a hop list). */
+  GUE_ENCAPSULATED("gue_encapsulated", Kind.WORK),
+  /**
+   * A host server's pass-on to the origin, decapsulated and forwarded without a redirect lookup
+   * (TunnelToOrigin: the loop guard); its outcome is {@code forwarded}.
+   */
+  TUNNELLED_TO_ORIGIN("tunnelled_to_origin", Kind.WORK),
+  /** A pinned flow moved to the origin because a host server passed its packet back for it. */
+  FLOWS_REPINNED_TO_ORIGIN("flows_repinned_to_origin", Kind.WORK),
 
   DROP_TRUNCATED_ETHERNET("drop_truncated_ethernet", Kind.DROP),
   DROP_NOT_FOR_US("drop_not_for_us", Kind.DROP),
@@ -122,6 +131,12 @@ public enum Counter {
   DROP_PACKET_TOO_BIG("drop_packet_too_big", Kind.DROP),
   /** A neighbour discovery message that fails RFC 4861's receive checks. */
   DROP_BAD_ND("drop_bad_nd", Kind.DROP),
+  /**
+   * A second-chance tunnel datagram to this router that no host server of its inner flow's service
+   * could have sent (its hop list not used up or not ending here, a tunnel in the tunnel, a
+   * stranger's, no service): refused, never unwrapped (TunnelToOrigin).
+   */
+  DROP_TUNNEL_REFUSED("drop_tunnel_refused", Kind.DROP),
   DROP_ERROR("drop_error", Kind.DROP);
 
   /** What a counter means for the accounting identity. */

@@ -413,6 +413,29 @@ public final class RedirectLookup implements Element {
   }
 
   /**
+   * A host server passed this packet back for the origin ({@link TunnelToOrigin}: no host server on
+   * its list holds the connection), so the connection lives at the origin: an existing pin moves
+   * there and the flow's next packets go straight to it, not around the list again. A pass-on
+   * creates no entry. Call with {@link PacketContext#l3} at the inner datagram, after the guard.
+   */
+  public void repinToOrigin(MutableDirectBuffer buffer, PacketContext packet) {
+    int ip = packet.l3;
+    int l4 = ip + Ipv4Header.headerLength(buffer, ip);
+    int entry =
+        flows.find(
+            FlowTable.keyHi(packet.source, packet.destination),
+            FlowTable.keyLo(
+                Ipv4Header.protocol(buffer, ip),
+                UdpHeader.sourcePort(buffer, l4),
+                UdpHeader.destinationPort(buffer, l4)),
+            now);
+    if (entry != FlowTable.NOT_FOUND && flows.target(entry) != 0) {
+      flows.target(entry, 0);
+      counters.increment(Counter.FLOWS_REPINNED_TO_ORIGIN);
+    }
+  }
+
+  /**
    * An ICMP error (destination unreachable — frag-needed among them — time exceeded, parameter
    * problem) sent to a service address about a packet that address sent: the host server that
    * serves the quoted flow sent that packet (direct return with the origin's address), so the error

@@ -9,6 +9,7 @@ import net.hydranet.forwarding.element.ArpResponder;
 import net.hydranet.forwarding.element.Egress;
 import net.hydranet.forwarding.element.EtherClassifier;
 import net.hydranet.forwarding.element.FragmentTracker;
+import net.hydranet.forwarding.element.GueEncap;
 import net.hydranet.forwarding.element.IcmpErrorSender;
 import net.hydranet.forwarding.element.IpFragmenter;
 import net.hydranet.forwarding.element.IpInput;
@@ -18,18 +19,21 @@ import net.hydranet.forwarding.element.LocalDelivery;
 import net.hydranet.forwarding.element.MssClamp;
 import net.hydranet.forwarding.element.PacketContext;
 import net.hydranet.forwarding.element.RedirectLookup;
+import net.hydranet.forwarding.element.TunnelToOrigin;
 import net.hydranet.forwarding.io.TxPort;
 import net.hydranet.forwarding.neighbour.NeighbourTable;
 import net.hydranet.forwarding.table.FlowTable;
 import net.hydranet.forwarding.table.RedirectorTable;
 import net.hydranet.forwarding.table.RouteTable;
 import net.hydranet.forwarding.wire.EthernetHeader;
+import net.hydranet.forwarding.wire.GueHeader;
 import net.hydranet.forwarding.wire.IcmpHeader;
 import net.hydranet.forwarding.wire.InternetChecksum;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.forwarding.wire.TcpHeader;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.collections.IntHashSet;
 
 /**
  * The redirector's element graph for one frame, run by the forwarding thread (ARCHITECTURE.md draws
@@ -39,6 +43,7 @@ import org.agrona.MutableDirectBuffer;
  * EtherClassifier ─┬─ ARP → ArpResponder
  *                  ├─ IPv6 → Ipv6Path (its own graph, drawn there)
  *                  └─ IPv4 → IpInput ─┬─ local → LocalDelivery (echo reply → IpOutput)
+ *                                     │         (second-chance tunnel → TunnelToOrigin → forward)
  *                                     └─ transit → TTL ≤ 1? ICMP time exceeded
  *      ICMP → RedirectLookup.steerIcmpError ─┬─ its flow's host server → redirect
  *                                            └─ forward
@@ -46,7 +51,7 @@ import org.agrona.MutableDirectBuffer;
  *      TCP/UDP → RedirectLookup (service, FlowTable, Maglev) ─┬─ host server → redirect
  *                                                             └─ origin → forward
  *      other → forward
- *   redirect: IpOutput.route(host server) → TTL − 1 → MssClamp → IpipEncap → IpOutput
+ *   redirect: IpOutput.route(host server) → TTL − 1 → MssClamp → IpipEncap | GueEncap → IpOutput
  *   forward:  IpOutput.route(destination) → DF and too big? → TTL − 1 → MssClamp (SYN-ACK) → IpOutput
  *   IpOutput: MTU? whole : DF ? frag-needed : IpFragmenter → Egress (ARP, Ethernet, TX)
  * </pre>
@@ -71,6 +76,9 @@ public final class ForwardingPath implements FrameProcessor {
   private final FragmentTracker fragments;
   private final MssClamp mssClamp;
   private final IpipEncap encap;
+  private final GueEncap gue;
+  private final IntHashSet gueHostServers;
+  private final TunnelToOrigin tunnelToOrigin;
   private final IpOutput output;
   private final IcmpErrorSender icmp;
   private final Egress egress;
@@ -98,6 +106,14 @@ public final class ForwardingPath implements FrameProcessor {
     this.mssClamp = new MssClamp(counters);
     this.encap =
         new IpipEncap(counters, interfaces, context.outerTtl(), context.clearDontFragment(), 1);
+    this.gue =
+        new GueEncap(
+            counters, interfaces, redirects, context.outerTtl(), context.clearDontFragment(), 1);
+    this.gueHostServers = new IntHashSet(Math.max(8, 2 * context.gueHostServers().length));
+    for (int h : context.gueHostServers()) {
+      gueHostServers.add(h);
+    }
+    this.tunnelToOrigin = new TunnelToOrigin(counters, redirects);
     this.egress = new Egress(counters, interfaces, ports, neighbours);
     this.output =
         new IpOutput(routes, interfaces, new IpFragmenter(counters, FrameSlot.MAX_FRAME), egress);
@@ -214,6 +230,14 @@ public final class ForwardingPath implements FrameProcessor {
   private void ipv4(MutableDirectBuffer buffer, PacketContext p) {
     int in = ipInput.process(buffer, p);
     if (in == IpInput.LOCAL) {
+      if (TunnelToOrigin.isTunnel(buffer, p.l3, p.available)) {
+        // A host server's pass-on to the origin: never redirected again (the loop guard).
+        if (tunnelToOrigin.process(buffer, p) == TunnelToOrigin.FORWARD) {
+          lookup.repinToOrigin(buffer, p);
+          forward(buffer, p);
+        }
+        return;
+      }
       local.process(buffer, p);
       return;
     }
@@ -309,7 +333,11 @@ public final class ForwardingPath implements FrameProcessor {
     // HELD: the outcome is counted when it is released or times out.
   }
 
-  /** To {@link PacketContext#target}, a host server, in IP-in-IP (RFC 2003). */
+  /**
+   * To {@link PacketContext#target}, a host server, in IP-in-IP (RFC 2003), or in the second-chance
+   * tunnel (UDP, GUE and a hop list: hostserver/SECOND-CHANCE.md) for the host servers configured
+   * so.
+   */
   private void redirect(MutableDirectBuffer buffer, PacketContext p) {
     int ip = p.l3;
     if (output.route(p.target, p) == IpOutput.NO_ROUTE) {
@@ -318,19 +346,37 @@ public final class ForwardingPath implements FrameProcessor {
     }
     int innerLength = Ipv4Header.totalLength(buffer, ip);
     Ipv4Header.decrementTtl(buffer, ip);
+    boolean second = !gueHostServers.isEmpty() && gueHostServers.contains(p.target);
     if (clampMss) {
-      mssClamp.process(buffer, p);
+      if (second) {
+        // The longest tunnel header, so the clamp does not depend on this flow's hop count.
+        mssClamp.clamp(
+            buffer,
+            ip,
+            p.mtu
+                - Ipv4Header.MIN_LENGTH
+                - GueHeader.length(GueHeader.MAX_HOPS)
+                - Ipv4Header.headerLength(buffer, ip)
+                - TcpHeader.MIN_LENGTH);
+      } else {
+        mssClamp.process(buffer, p);
+      }
     }
-    encap.process(buffer, p);
+    if (second) {
+      gue.process(buffer, p);
+    } else {
+      encap.process(buffer, p);
+    }
     if (output.process(buffer, p) == IpOutput.TOO_BIG) {
-      // RFC 1191 §4: tell the source the MTU it must use, which is ours less the tunnel header.
+      // RFC 1191 §4: tell the source the MTU it must use, which is ours less the tunnel header
+      // (20 bytes of IP-in-IP, or the second-chance tunnel's IP, UDP, GUE and hop list).
       restoreTtl(buffer, ip);
       icmp.reject(
           buffer,
           ip,
           IcmpHeader.TYPE_DESTINATION_UNREACHABLE,
           IcmpHeader.CODE_FRAGMENTATION_NEEDED,
-          p.mtu - Ipv4Header.MIN_LENGTH,
+          p.mtu - (ip - p.l3),
           Counter.ICMP_SENT_FRAG_NEEDED,
           Counter.DROP_FRAG_NEEDED);
       return;

@@ -40,6 +40,8 @@ public final class PaperNetwork extends NamespaceNetwork {
   private final List<String> limits = new ArrayList<>();
   private String hostServerMetrics = "127.0.0.1:9465";
   private int pipelines = 1;
+  private String encapsulation = "ipip";
+  private Process redirector;
 
   /**
    * Builds the namespaces and links; {@link #start} starts the processes.
@@ -100,14 +102,18 @@ public final class PaperNetwork extends NamespaceNetwork {
     return this;
   }
 
+  /** The tunnel the redirector sends to the host server in: "ipip" (the default) or "gue". */
+  public PaperNetwork encapsulation(String value) {
+    this.encapsulation = value;
+    return this;
+  }
+
   /** Starts the origin's web servers (:80, :8080), the redirector and the host server. */
   public PaperNetwork start() throws IOException, InterruptedException {
     writeConfig();
     webServer("origin", ORIGIN, 80, "origin", "served by the ORIGIN " + ORIGIN + "\n");
     webServer("origin", ORIGIN, 8080, "origin8080", "port 8080, served by the ORIGIN\n");
-    String config = work.resolve("redirector.yaml").toString();
-    spawnHydranet(
-        "redir", "redirector", "--config", config, "--status", redirectorStatus.toString());
+    startRedirector();
     spawnHydranet(
         "hs",
         "hostserver",
@@ -126,6 +132,27 @@ public final class PaperNetwork extends NamespaceNetwork {
         () -> Files.exists(redirectorStatus) && Files.exists(hostStatus));
     awaitStart("the origin to answer", () -> curl(80).ok());
     return this;
+  }
+
+  private void startRedirector() {
+    String config = work.resolve("redirector.yaml").toString();
+    redirector =
+        spawnHydranet(
+            "redir", "redirector", "--config", config, "--status", redirectorStatus.toString());
+  }
+
+  /**
+   * Kills the redirector with SIGKILL — its connection table dies with it — and starts it again on
+   * the same config; returns once the new one writes its status.
+   */
+  public void restartRedirector() throws IOException, InterruptedException {
+    redirector.destroyForcibly();
+    if (!redirector.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+      throw new IOException("the redirector did not die of SIGKILL within 10 s");
+    }
+    Files.deleteIfExists(redirectorStatus);
+    startRedirector();
+    awaitStart("the restarted redirector to start", () -> Files.exists(redirectorStatus));
   }
 
   /** Runs the DNS-free web server as a replica of the origin on the host server ({@code vhost}). */
@@ -179,6 +206,8 @@ public final class PaperNetwork extends NamespaceNetwork {
             .append(HOST_SERVER)
             .append(", weight: ")
             .append(r.getValue())
+            .append(", encapsulation: ")
+            .append(encapsulation)
             .append(" } ]\n");
       }
     }

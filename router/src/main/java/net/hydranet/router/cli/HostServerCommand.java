@@ -21,11 +21,14 @@ import net.hydranet.forwarding.io.live.LivePcapSource;
 import net.hydranet.forwarding.io.live.PcapWait;
 import net.hydranet.forwarding.io.live.TunDevice;
 import net.hydranet.forwarding.pipeline.Pipeline;
+import net.hydranet.forwarding.wire.GueHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.hostserver.HostServerCounter;
 import net.hydranet.hostserver.HostServerPath;
 import net.hydranet.hostserver.ProtocolClaim;
+import net.hydranet.hostserver.SecondChance;
+import net.hydranet.hostserver.SockDiag;
 import net.hydranet.hostserver.VirtualHostDirectory;
 import net.hydranet.hostserver.VirtualHostTable;
 import net.hydranet.hostserver.replica.Confinement;
@@ -54,11 +57,15 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Runs a host server: captures IP-in-IP packets addressed to it (IPv4 or IPv6 inside",
-      "IPv4, protocol 4 or 41; IPv6 inside IPv6 to --address6), reassembles outer",
-      "fragments, strips the outer header and injects the inner packet through a TUN device",
-      "into this host's stack, where the virtual host (see 'hydranet vhost') answers under the",
-      "origin's address. It sets what that needs: the TUN up, rp_filter off for it,",
-      "ip_forward on (packets are routed from the TUN to each virtual host's namespace).",
+      "IPv4, protocol 4 or 41; IPv6 inside IPv6 to --address6; and the second-chance tunnel,",
+      "UDP port 19523 with GUE), reassembles outer fragments, strips the outer header and",
+      "injects the inner packet through a TUN device into this host's stack, where the",
+      "virtual host (see 'hydranet vhost') answers under the origin's address. A TCP segment",
+      "that is not a SYN, of a connection no virtual host here holds, is passed on to the next",
+      "host server the redirector named, and at last back to the redirector for the origin",
+      "(the second chance, SECOND-CHANCE.md; --no-second-chance injects it, as before). It",
+      "sets what that needs: the TUN up, rp_filter off and accept_local on for it, ip_forward",
+      "on (packets are routed from the TUN to each virtual host's namespace, or passed on).",
       "--check only validates the address and the --control file and exits 0 or 2. On",
       "SIGHUP the --control file is checked again: a valid change is logged as needing a",
       "restart (nothing is applied live), an invalid one is refused.",
@@ -129,6 +136,11 @@ public final class HostServerCommand implements Callable<Integer> {
   }
 
   @Option(
+      names = "--no-second-chance",
+      description = "inject every segment, even of connections no virtual host here holds")
+  boolean noSecondChance;
+
+  @Option(
       names = "--check",
       description = "check --address and the --control file and exit: 0 valid, 2 not")
   boolean check;
@@ -160,10 +172,18 @@ public final class HostServerCommand implements Callable<Integer> {
 
     ProtocolClaim claim = claimIpip();
     List<ProtocolClaim> claims6 = claimIpv6();
+    java.nio.channels.DatagramChannel gueClaim = claimGue(self);
     try (TunDevice device = openTun()) {
       prepareStack();
+      SockDiag sockets = new SockDiag();
+      SecondChance secondChance =
+          noSecondChance
+              ? null
+              : new SecondChance(
+                  self, counters, sockets, device::write, 1 << 16, 10_000_000_000L, 50_000);
       HostServerPath path =
-          new HostServerPath(self, self6, counters, table, device::write, 64, 5_000_000_000L);
+          new HostServerPath(
+              self, self6, counters, table, device::write, 64, 5_000_000_000L, secondChance);
       LivePcapSource source = openCapture();
       try {
         pipeline = newPipeline(source, path);
@@ -180,7 +200,7 @@ public final class HostServerCommand implements Callable<Integer> {
         startAgent(metrics);
         CtlServer ctlServer = startCtl(counters, table);
         SdNotify.ready("decapsulating for " + address, path::command, pipeline::receiveError);
-        serve(directory, listener(path, table), counters, table);
+        serve(directory, listener(path, table, sockets), counters, table);
         ctlServer.close();
         if (metrics != null) {
           metrics.close();
@@ -191,6 +211,7 @@ public final class HostServerCommand implements Callable<Integer> {
     } finally {
       claim.close();
       claims6.forEach(ProtocolClaim::close);
+      gueClaim.close();
     }
     return 0;
   }
@@ -240,7 +261,13 @@ public final class HostServerCommand implements Callable<Integer> {
 
   /** IPv4 and IPv6 inside IPv4 to --address; with --address6, any IPv6 to it (6in6 or not). */
   private String captureFilter() {
-    String ipv4 = "(ip and (ip proto 4 or ip proto 41) and dst host " + address + ")";
+    // "udp dst port" matches first fragments only; later fragments of the tunnel's UDP come too.
+    String ipv4 =
+        "(ip and dst host "
+            + address
+            + " and (ip proto 4 or ip proto 41 or udp dst port "
+            + GueHeader.PORT
+            + " or (ip proto 17 and ip[6:2] & 0x1fff != 0)))";
     return "inbound and "
         + (address6 == null ? ipv4 : "(" + ipv4 + " or (ip6 and dst host " + address6 + "))");
   }
@@ -508,11 +535,32 @@ public final class HostServerCommand implements Callable<Integer> {
     return claims;
   }
 
+  /**
+   * Binds the second-chance tunnel's UDP port, never read, so the kernel does not answer each
+   * tunnelled datagram with ICMP port-unreachable (pcap has its copy); its queue simply drops.
+   */
+  private static java.nio.channels.DatagramChannel claimGue(int self) throws IOException {
+    java.nio.channels.DatagramChannel c = java.nio.channels.DatagramChannel.open();
+    try {
+      c.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 1);
+      c.bind(
+          new java.net.InetSocketAddress(
+              java.net.InetAddress.getByName(Ipv4Header.formatAddress(self)), GueHeader.PORT));
+    } catch (IOException e) {
+      c.close();
+      throw new UserError(
+          "cannot bind UDP port " + GueHeader.PORT + " (the second-chance tunnel): " + e);
+    }
+    return c;
+  }
+
   /** The stack settings injection needs; each is logged, none is silent. */
   private void prepareStack() throws IOException, InterruptedException {
     run("ip", "link", "set", tun, "up");
     sysctl("net/ipv4/conf/all/rp_filter", "0");
     sysctl("net/ipv4/conf/" + tun + "/rp_filter", "0");
+    // Passed-on packets enter through the TUN with this host's own address as their source.
+    sysctl("net/ipv4/conf/" + tun + "/accept_local", "1");
     sysctl("net/ipv4/ip_forward", "1");
     if (Files.exists(Path.of("/proc/sys/net/ipv6/conf/all/forwarding"))) {
       // Inner IPv6 packets are routed from the TUN to the virtual hosts' links, as IPv4 ones.
@@ -522,6 +570,83 @@ public final class HostServerCommand implements Callable<Integer> {
     } else {
       LOG.warn("no IPv6 in this kernel: IPv6 virtual hosts cannot be served");
     }
+  }
+
+  /**
+   * Opens the sock_diag socket of {@code origin}'s virtual host and hands it to the forwarding
+   * thread. Its namespace is named after the origin and the {@code hydranet vhost} process (the
+   * newest wins); the socket is made in the namespace of that process's child, the replica's {@code
+   * ip netns exec}, through {@code /proc/CHILD/ns/net}: the name's bind mount under /run/netns is
+   * made inside the vhost's own mount namespace when the vhost itself runs under {@code ip netns
+   * exec}, and is not seen here. Main thread only.
+   *
+   * @return true once the virtual host has a socket table; until then its segments are injected
+   *     (counted second_chance_unknown)
+   */
+  private boolean openSocketTable(HostServerPath path, SockDiag sockets, int origin, boolean say) {
+    if (noSecondChance || socketTables.contains(origin)) {
+      return true;
+    }
+    String prefix = VirtualHostDirectory.namespace(origin, 0);
+    prefix = prefix.substring(0, prefix.length() - 1);
+    Path netns = Path.of("/run/netns");
+    Path newest = null;
+    try (java.util.stream.Stream<Path> names = Files.list(netns)) {
+      for (Path p : (Iterable<Path>) names::iterator) {
+        if (p.getFileName().toString().startsWith(prefix)
+            && (newest == null
+                || Files.getLastModifiedTime(p).compareTo(Files.getLastModifiedTime(newest)) > 0)) {
+          newest = p;
+        }
+      }
+    } catch (IOException e) {
+      return fail(say, origin, "cannot list " + netns + ": " + e.getMessage());
+    }
+    if (newest == null) {
+      return fail(say, origin, "no namespace " + prefix + "* under " + netns);
+    }
+    Path namespace = newest;
+    try {
+      long vhost = Long.parseLong(newest.getFileName().toString().substring(prefix.length()));
+      Path own = Files.readSymbolicLink(Path.of("/proc/" + vhost + "/ns/net"));
+      for (ProcessHandle child :
+          (Iterable<ProcessHandle>)
+              ProcessHandle.of(vhost)
+                      .map(ProcessHandle::children)
+                      .orElse(java.util.stream.Stream.empty())
+                  ::iterator) {
+        Path ns = Path.of("/proc/" + child.pid() + "/ns/net");
+        if (!Files.readSymbolicLink(ns).equals(own)) {
+          namespace = ns;
+          break;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // The vhost process is gone or not ours to read: try the name itself.
+    }
+    try {
+      int fd = SockDiag.openIn(namespace);
+      path.command(() -> sockets.install(origin, fd));
+      socketTables.add(origin);
+      LOG.info(
+          "second chance for {}: socket table of namespace {} ({})",
+          Ipv4Header.formatAddress(origin),
+          newest.getFileName(),
+          namespace);
+      return true;
+    } catch (IOException e) {
+      return fail(say, origin, e.getMessage());
+    }
+  }
+
+  private static boolean fail(boolean say, int origin, String why) {
+    if (say) {
+      LOG.warn(
+          "second chance for {}: {}: its segments are injected without one",
+          Ipv4Header.formatAddress(origin),
+          why);
+    }
+    return false;
   }
 
   private static void sysctl(String key, String value) throws IOException {
@@ -542,18 +667,26 @@ public final class HostServerCommand implements Callable<Integer> {
     }
   }
 
-  private VirtualHostDirectory.Listener listener(HostServerPath path, VirtualHostTable table) {
+  /** Origins whose socket table the forwarding thread has (main thread only). */
+  private final java.util.Set<Integer> socketTables = new java.util.HashSet<>();
+
+  private VirtualHostDirectory.Listener listener(
+      HostServerPath path, VirtualHostTable table, SockDiag sockets) {
     return new VirtualHostDirectory.Listener() {
       @Override
       public void virtualHostAdded(int origin) {
         LOG.info("virtual host {} installed", Ipv4Header.formatAddress(origin));
         path.command(() -> table.addVirtualHost(origin));
+        // Its replica may not run yet: tried again when it binds a port.
+        openSocketTable(path, sockets, origin, false);
       }
 
       @Override
       public void virtualHostRemoved(int origin) {
         LOG.info("virtual host {} removed", Ipv4Header.formatAddress(origin));
         path.command(() -> table.removeVirtualHost(origin));
+        path.command(() -> sockets.remove(origin));
+        socketTables.remove(origin);
       }
 
       @Override
@@ -565,6 +698,7 @@ public final class HostServerCommand implements Callable<Integer> {
             protocol);
         int p = protocol.equals("tcp") ? Ipv4Header.PROTOCOL_TCP : Ipv4Header.PROTOCOL_UDP;
         path.command(() -> table.bind(origin, p, port));
+        openSocketTable(path, sockets, origin, true);
         if (agent != null) {
           agent.portBound(origin, p, port);
         }

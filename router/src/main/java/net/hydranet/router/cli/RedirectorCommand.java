@@ -162,6 +162,7 @@ public final class RedirectorCommand implements Callable<Integer> {
     checkKernel(cfg);
     try {
       installTransitDrop(cfg);
+      claimSecondChancePort();
       openInterfaces(cfg);
       ForwardingPlane plane = buildPlane(cfg);
       if (controlConfig != null) {
@@ -256,6 +257,26 @@ public final class RedirectorCommand implements Callable<Integer> {
     } catch (IOException e) {
       LOG.warn(
           "transit frames not dropped at ingress, the kernel runs IP input on each: {}",
+          e.getMessage());
+    }
+  }
+
+  /**
+   * Binds the second-chance tunnel's UDP port, never read: host servers pass packets back to us
+   * there for the origin (TunnelToOrigin takes them from the capture), and without a socket the
+   * kernel would answer each with ICMP port-unreachable. Not fatal: without it we forward anyway.
+   */
+  private void claimSecondChancePort() {
+    try {
+      java.nio.channels.DatagramChannel c = java.nio.channels.DatagramChannel.open();
+      c.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 1);
+      c.bind(new java.net.InetSocketAddress(net.hydranet.forwarding.wire.GueHeader.PORT));
+      secondChancePort = c;
+    } catch (IOException e) {
+      LOG.warn(
+          "UDP port {} not bound: the kernel answers host servers' pass-ons with"
+              + " port-unreachable (they are forwarded anyway): {}",
+          net.hydranet.forwarding.wire.GueHeader.PORT,
           e.getMessage());
     }
   }
@@ -405,6 +426,13 @@ public final class RedirectorCommand implements Callable<Integer> {
     for (LivePcapSource s : sources) {
       s.close();
     }
+    if (secondChancePort != null) {
+      try {
+        secondChancePort.close();
+      } catch (IOException e) {
+        LOG.debug("closing the second-chance port: {}", e.getMessage());
+      }
+    }
     try {
       if (transitDrop != null) {
         transitDrop.close();
@@ -429,6 +457,7 @@ public final class RedirectorCommand implements Callable<Integer> {
   private final List<List<LivePcapSource>> perPipeline = new ArrayList<>();
   private TxPort[][] ports;
   private TransitDrop transitDrop;
+  private java.nio.channels.DatagramChannel secondChancePort;
   private MetricsEndpoint metrics;
   private ForwardingMetrics meters;
   private Sampler sampler;
@@ -764,6 +793,10 @@ public final class RedirectorCommand implements Callable<Integer> {
     }
     if (running.context().dropTransit() != next.context().dropTransit()) {
       out.add("dropTransit");
+    }
+    if (!java.util.Arrays.equals(
+        running.context().gueHostServers(), next.context().gueHostServers())) {
+      out.add("encapsulation");
     }
     return out;
   }

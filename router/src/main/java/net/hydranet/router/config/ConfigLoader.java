@@ -40,7 +40,7 @@ public final class ConfigLoader {
   private static final Set<String> ROUTE = Set.of("prefix", "via", "interface");
   private static final Set<String> NEIGHBOUR = Set.of("address", "mac", "interface");
   private static final Set<String> REDIRECT = Set.of("service", "hostServers");
-  private static final Set<String> HOST_SERVER = Set.of("address", "weight");
+  private static final Set<String> HOST_SERVER = Set.of("address", "weight", "encapsulation");
   private static final Set<String> OPTIONS =
       Set.of(
           "mssClamp",
@@ -48,7 +48,8 @@ public final class ConfigLoader {
           "outerTtl",
           "icmpRatePerSecond",
           "icmpBurst",
-          "dropTransit");
+          "dropTransit",
+          "gueHostServers");
   private static final Set<String> LIMITS =
       Set.of(
           "redirectCapacity",
@@ -117,6 +118,9 @@ public final class ConfigLoader {
     }
     known(root, TOP, "");
     ForwardingContext context = new ForwardingContext();
+    // Host servers tunnelled to in the second-chance tunnel: options and
+    // hostServers[].encapsulation.
+    Set<Integer> gue = new java.util.TreeSet<>();
     JsonNode interfaces = list(root, "interfaces", true);
     for (int i = 0; i < interfaces.size(); i++) {
       String at = "interfaces[" + i + "]";
@@ -159,6 +163,14 @@ public final class ConfigLoader {
           integer(options, "icmpRatePerSecond", "options", ForwardingContext.DEFAULT_ICMP_RATE));
       context.icmpBurst(
           integer(options, "icmpBurst", "options", ForwardingContext.DEFAULT_ICMP_BURST));
+      JsonNode gueList = list(options, "gueHostServers", false, "options");
+      for (int i = 0; gueList != null && i < gueList.size(); i++) {
+        String at = "options.gueHostServers[" + i + "]";
+        if (!gueList.get(i).isTextual()) {
+          throw new FieldException(at, "must be an IPv4 address");
+        }
+        gue.add(address(gueList.get(i).asText(), at));
+      }
     }
     JsonNode limits = root.get("limits");
     if (limits != null) {
@@ -308,6 +320,13 @@ public final class ConfigLoader {
         if (weights[j] < 0 || weights[j] > 65_535) {
           throw new FieldException(hat + ".weight", "must be 0..65535");
         }
+        String encapsulation = string(h, "encapsulation", hat, false);
+        if ("gue".equals(encapsulation)) {
+          gue.add(addresses[j]);
+        } else if (encapsulation != null && !encapsulation.equals("ipip")) {
+          throw new FieldException(
+              hat + ".encapsulation", "must be ipip or gue, was '" + encapsulation + "'");
+        }
       }
       redirects.add(
           new RedirectorConfig.Redirect(service[0], service[1], service[2], addresses, weights));
@@ -315,6 +334,7 @@ public final class ConfigLoader {
     if (redirects.size() + redirects6.size() > context.redirectCapacity()) {
       throw new FieldException("redirects", "more entries than limits.redirectCapacity");
     }
+    context.gueHostServers(gue.stream().mapToInt(Integer::intValue).toArray());
     return new RedirectorConfig(
         context, routes, neighbours, redirects, routes6, neighbours6, redirects6);
   }

@@ -8,7 +8,10 @@ import net.hydranet.forwarding.io.live.LivePcapSource;
 import net.hydranet.hostserver.HostServerCounter;
 import net.hydranet.hostserver.VirtualHostTable;
 
-/** The host server's meters, read at scrape time: drops by reason, the rest one metric each. */
+/**
+ * The host server's meters, read at scrape time: drops by reason, pass-ons by hop and reason, the
+ * rest one metric each.
+ */
 public final class HostServerMetrics {
   private static final String PREFIX = "hydranet.hostserver.";
 
@@ -25,7 +28,13 @@ public final class HostServerMetrics {
       HostServerCounter c = HostServerCounter.of(i);
       int id = c.id();
       String name = c.metricName();
-      if (name.startsWith("drop_")) {
+      if (c.passOnHop() != null) {
+        // The second chance: one series per hop and reason (SECOND-CHANCE.md).
+        FunctionCounter.builder(PREFIX + "passed.on.packets", counters, x -> x.get(id))
+            .tag("hop", c.passOnHop())
+            .tag("reason", c.passOnReason())
+            .register(registry);
+      } else if (name.startsWith("drop_")) {
         FunctionCounter.builder(PREFIX + "dropped.packets", counters, x -> x.get(id))
             .tag("reason", name.substring("drop_".length()))
             .register(registry);

@@ -105,7 +105,8 @@ class HostServerFuzzTest {
               + counters.get(HostServerCounter.DECAPSULATED.id())
               + counters.get(HostServerCounter.DROP_BAD_OUTER.id())
               + counters.get(HostServerCounter.DROP_OUTER_FRAGMENT.id())
-              + counters.get(HostServerCounter.DROP_BAD_INNER.id());
+              + counters.get(HostServerCounter.DROP_BAD_INNER.id())
+              + counters.get(HostServerCounter.DROP_BAD_GUE.id());
       if (outcomes != counters.get(HostServerCounter.RX_FRAMES.id())) {
         throw new AssertionError("outcomes " + outcomes + " != rx_frames");
       }

@@ -8,10 +8,12 @@ import java.util.List;
 import net.hydranet.forwarding.config.RouterInterface;
 import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.wire.EthernetHeader;
+import net.hydranet.forwarding.wire.GueHeader;
 import net.hydranet.forwarding.wire.IcmpHeader;
 import net.hydranet.forwarding.wire.InternetChecksum;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.forwarding.wire.Ipv6Header;
+import net.hydranet.forwarding.wire.UdpHeader;
 import net.hydranet.harness.fixture.CapturingTxPort;
 import net.hydranet.harness.fixture.RedirectorUnderTest;
 import net.hydranet.harness.packet.Frames;
@@ -208,6 +210,9 @@ final class RedirectorOracle {
       }
       return;
     }
+    if (isPassOnTo(i, in.ip) && isInnerForwarded(i, in.ip, b, ip)) {
+      return; // a host server's pass-on, forwarded to the origin (TunnelToOrigin)
+    }
     throw new AssertionError(
         "unexplained output: TTL "
             + outTtl
@@ -215,6 +220,41 @@ final class RedirectorOracle {
             + inTtl
             + ", protocol "
             + protocol);
+  }
+
+  /** The input is UDP to one of our addresses on the second-chance port (SECOND-CHANCE.md). */
+  private boolean isPassOnTo(UnsafeBuffer i, int ip) {
+    return Ipv4Header.protocol(i, ip) == Ipv4Header.PROTOCOL_UDP
+        && isOurs(Ipv4Header.destination(i, ip))
+        && Ipv4Header.totalLength(i, ip) >= Ipv4Header.headerLength(i, ip) + GueHeader.MIN_LENGTH
+        && UdpHeader.destinationPort(i, ip + Ipv4Header.headerLength(i, ip)) == GueHeader.PORT;
+  }
+
+  /**
+   * The output is the input's inner datagram with its TTL one lower: the same header fields but TTL
+   * and checksum, the same data.
+   */
+  private static boolean isInnerForwarded(UnsafeBuffer i, int ip, UnsafeBuffer b, int outIp) {
+    int ihl = Ipv4Header.headerLength(i, ip);
+    int inner = GueHeader.innerOffset(i, ip + ihl, Ipv4Header.totalLength(i, ip) - ihl);
+    if (inner < 0) {
+      return false;
+    }
+    int total = Ipv4Header.totalLength(i, inner);
+    if (Ipv4Header.totalLength(b, outIp) != total
+        || Ipv4Header.headerLength(b, outIp) != Ipv4Header.headerLength(i, inner)
+        || Ipv4Header.ttl(b, outIp) != Ipv4Header.ttl(i, inner) - 1) {
+      return false;
+    }
+    for (int k = 0; k < total; k++) {
+      if (k != Ipv4Header.TTL_OFFSET
+          && k != Ipv4Header.CHECKSUM_OFFSET
+          && k != Ipv4Header.CHECKSUM_OFFSET + 1
+          && b.getByte(outIp + k) != i.getByte(inner + k)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

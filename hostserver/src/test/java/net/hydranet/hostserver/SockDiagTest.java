@@ -1,0 +1,96 @@
+package net.hydranet.hostserver;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import net.hydranet.forwarding.wire.Ipv4Header;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+
+/** The live socket table: the request's bytes, and real answers of this kernel over loopback. */
+class SockDiagTest {
+  private static final int LOOPBACK = Ipv4Header.parseAddress("127.0.0.1");
+
+  @Test
+  void shouldAskForOneTcpConnectionByItsExactTuple() {
+    UnsafeBuffer b = new UnsafeBuffer(new byte[SockDiag.REQUEST_LENGTH]);
+    SockDiag.writeRequest(
+        b,
+        7,
+        Ipv4Header.parseAddress("198.18.2.10"),
+        80,
+        Ipv4Header.parseAddress("198.18.0.10"),
+        40000);
+    assumeTrue(ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN, "netlink headers in host order");
+    String expected =
+        "48000000"
+            + "1400"
+            + "0100"
+            + "07000000"
+            + "00000000" // nlmsghdr: 72, SOCK_DIAG_BY_FAMILY
+            + "02"
+            + "06"
+            + "00"
+            + "00"
+            + "ffffffff" // AF_INET, TCP, no ext, every state
+            + "0050"
+            + "9c40" // ports, network order: origin 80, client 40000
+            + "c612020a"
+            + "000000000000000000000000" // origin
+            + "c612000a"
+            + "000000000000000000000000" // client
+            + "00000000"
+            + "ffffffffffffffff"; // any interface, INET_DIAG_NOCOOKIE
+    byte[] bytes = new byte[SockDiag.REQUEST_LENGTH];
+    b.getBytes(0, bytes);
+    assertEquals(expected, HexFormat.of().formatHex(bytes));
+  }
+
+  @Test
+  void shouldFindAnEstablishedConnectionAndNotAListenerOrNothing() throws IOException {
+    int fd;
+    try {
+      fd = SockDiag.openIn(Path.of("/proc/self/ns/net"));
+    } catch (IOException e) {
+      assumeTrue(false, "cannot open a sock_diag socket here (needs CAP_SYS_ADMIN): " + e);
+      return;
+    }
+    SockDiag diag = new SockDiag();
+    diag.install(LOOPBACK, fd);
+    InetAddress lo = InetAddress.getByName("127.0.0.1");
+    try (ServerSocket server = new ServerSocket(0, 4, lo);
+        Socket client = new Socket()) {
+      client.connect(new InetSocketAddress(lo, server.getLocalPort()));
+      try (Socket accepted = server.accept()) {
+        int port = server.getLocalPort();
+        assertEquals(client.getLocalPort(), accepted.getPort());
+        assertEquals(
+            SocketTable.HELD, diag.lookup(LOOPBACK, port, LOOPBACK, client.getLocalPort()));
+        // The same port, another client: only the listener matches, which holds no connection.
+        assertEquals(
+            SocketTable.NOT_HELD,
+            diag.lookup(LOOPBACK, port, LOOPBACK, client.getLocalPort() ^ 0x0101));
+        // A port nothing listens on.
+        int unused;
+        ServerSocket closed = new ServerSocket(0, 1, lo);
+        unused = closed.getLocalPort();
+        closed.close();
+        assertEquals(SocketTable.NOT_HELD, diag.lookup(LOOPBACK, unused, LOOPBACK, 40000));
+        // An origin with no socket table: no answer.
+        assertEquals(
+            SocketTable.UNKNOWN,
+            diag.lookup(Ipv4Header.parseAddress("198.18.2.10"), port, LOOPBACK, 40000));
+      }
+    } finally {
+      diag.closeAll();
+    }
+  }
+}

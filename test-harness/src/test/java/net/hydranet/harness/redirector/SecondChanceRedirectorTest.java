@@ -1,0 +1,215 @@
+package net.hydranet.harness.redirector;
+
+import static net.hydranet.harness.fixture.SampleTopology.*;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.util.Arrays;
+import java.util.List;
+import net.hydranet.forwarding.counter.Counter;
+import net.hydranet.forwarding.wire.GueHeader;
+import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.harness.fixture.CapturingTxPort.Sent;
+import net.hydranet.harness.fixture.RedirectorUnderTest;
+import net.hydranet.harness.packet.Frames;
+import net.hydranet.harness.packet.PacketBuilder;
+import net.hydranet.router.config.ConfigException;
+import net.hydranet.router.config.ConfigLoader;
+import net.hydranet.router.config.RedirectorConfig;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The redirector's side of the second chance (hostserver/SECOND-CHANCE.md) through the whole
+ * element chain of {@code config/replay-sample.yaml}: the tunnel with its hop list for host servers
+ * configured so, and the loop guard that forwards a host server's pass-on to the origin without
+ * redirecting it again.
+ */
+class SecondChanceRedirectorTest {
+  private static final int SECOND_HOST_SERVER = Ipv4Header.parseAddress("198.18.3.3");
+
+  static RedirectorConfig config(String hostServerLine) throws Exception {
+    String sample =
+        Files.readString(RedirectorUnderTest.repositoryRoot().resolve("config/replay-sample.yaml"));
+    String text =
+        sample.replace(
+            "  - service: 198.18.2.10:80/tcp\n    hostServers:\n      - { address: 198.18.3.2, weight: 1 }\n",
+            "  - service: 198.18.2.10:80/tcp\n    hostServers:\n" + hostServerLine);
+    if (text.equals(sample)) {
+      throw new IllegalStateException("replay-sample.yaml changed: the test's edit no longer fits");
+    }
+    return ConfigLoader.parse("second-chance.yaml", text, null);
+  }
+
+  private static RedirectorUnderTest gueRedirector() throws Exception {
+    return new RedirectorUnderTest(
+        config(
+            "      - { address: 198.18.3.2, weight: 1, encapsulation: gue }\n"
+                + "      - { address: 198.18.3.3, weight: 0 }\n"));
+  }
+
+  private static byte[] ip(byte[] frame) {
+    int offset = Frames.ipv4Offset(frame);
+    return Arrays.copyOfRange(frame, offset, frame.length);
+  }
+
+  @Test
+  void shouldTunnelToAGueHostServerWithTheOtherHostServersAndItselfAsHops() throws Exception {
+    RedirectorUnderTest r = gueRedirector();
+    byte[] ack =
+        PacketBuilder.ethernet(CLIENT_MAC, CLIENT0_MAC)
+            .ipv4(CLIENT, ORIGIN)
+            .id(0x2222)
+            .ttl(64)
+            .dontFragment(true)
+            .tcp(40000, HTTP)
+            .flags(0x10)
+            .payload(100)
+            .build();
+    byte[] innerAfter =
+        ip(
+            PacketBuilder.ethernet(CLIENT_MAC, CLIENT0_MAC)
+                .ipv4(CLIENT, ORIGIN)
+                .id(0x2222)
+                .ttl(63)
+                .dontFragment(true)
+                .tcp(40000, HTTP)
+                .flags(0x10)
+                .payload(100)
+                .build());
+    List<Sent> out = r.receive(CLIENT0, ack);
+    assertEquals(1, out.size());
+    assertEquals(HS0, out.get(0).iface());
+    byte[] outer = ip(out.get(0).frame());
+    UnsafeBuffer b = new UnsafeBuffer(outer);
+    assertEquals(Ipv4Header.PROTOCOL_UDP, Ipv4Header.protocol(b, 0));
+    assertEquals(HS0_IP, Ipv4Header.source(b, 0));
+    assertEquals(HOST_SERVER, Ipv4Header.destination(b, 0));
+    assertTrue(Ipv4Header.dontFragment(b, 0));
+    int inner = GueHeader.innerOffset(b, 20, outer.length - 20);
+    assertEquals(20 + GueHeader.length(2), inner);
+    assertEquals(0, GueHeader.nextHop(b, 20));
+    assertEquals(SECOND_HOST_SERVER, GueHeader.hop(b, 20, 0)); // draining: may hold old flows
+    assertEquals(HS0_IP, GueHeader.hop(b, 20, 1)); // last: back here, for the origin
+    assertArrayEquals(innerAfter, Arrays.copyOfRange(outer, inner, outer.length));
+    assertEquals(1, r.counter(Counter.GUE_ENCAPSULATED));
+    assertEquals(1, r.counter(Counter.REDIRECTED));
+  }
+
+  @Test
+  void shouldKeepIpipForHostServersNotConfiguredForTheTunnel() throws Exception {
+    RedirectorUnderTest r = new RedirectorUnderTest();
+    byte[] ack =
+        PacketBuilder.ethernet(CLIENT_MAC, CLIENT0_MAC).ipv4(CLIENT, ORIGIN).tcp(1, HTTP).build();
+    List<Sent> out = r.receive(CLIENT0, ack);
+    assertEquals(
+        Ipv4Header.PROTOCOL_IPIP, Ipv4Header.protocol(new UnsafeBuffer(ip(out.get(0).frame())), 0));
+    assertEquals(0, r.counter(Counter.GUE_ENCAPSULATED));
+  }
+
+  /** A host server's pass-on to the origin: a used-up list ending at the redirector. */
+  private static byte[] passOn(int from, int[] hops, int next, byte[] innerFrame) {
+    byte[] inner = ip(innerFrame);
+    UnsafeBuffer header = new UnsafeBuffer(new byte[GueHeader.length(hops.length)]);
+    GueHeader.write(header, 0, 0xC123, inner.length, hops, hops.length);
+    GueHeader.nextHop(header, 0, next);
+    byte[] payload = new byte[header.capacity() + inner.length];
+    header.getBytes(0, payload, 0, header.capacity());
+    System.arraycopy(inner, 0, payload, header.capacity(), inner.length);
+    return PacketBuilder.ethernet(HOST_SERVER_MAC, HS0_MAC)
+        .ipv4(from, HS0_IP)
+        .protocol(Ipv4Header.PROTOCOL_UDP)
+        .ipPayload(payload)
+        .build();
+  }
+
+  private static byte[] clientSegment(int ttl) {
+    return PacketBuilder.ethernet(CLIENT_MAC, CLIENT0_MAC)
+        .ipv4(CLIENT, ORIGIN)
+        .id(0x3333)
+        .ttl(ttl)
+        .tcp(40001, HTTP)
+        .flags(0x18)
+        .payload(20)
+        .build();
+  }
+
+  @Test
+  void shouldForwardAPassOnToTheOriginAndNeverRedirectIt() throws Exception {
+    RedirectorUnderTest r = gueRedirector();
+    // A restarted redirector: the connection's segment follows the hash to the host server, pinned.
+    assertEquals(HS0, r.receive(CLIENT0, clientSegment(64)).get(0).iface());
+    assertEquals(1, r.counter(Counter.REDIRECTED));
+    byte[] frame = passOn(HOST_SERVER, new int[] {HS0_IP}, 1, clientSegment(63));
+    List<Sent> out = r.receive(HS0, frame);
+    assertEquals(1, out.size());
+    assertEquals(CORE0, out.get(0).iface());
+    byte[] expected =
+        PacketBuilder.ethernet(CORE0_MAC, ORIGIN_MAC)
+            .ipv4(CLIENT, ORIGIN)
+            .id(0x3333)
+            .ttl(62)
+            .tcp(40001, HTTP)
+            .flags(0x18)
+            .payload(20)
+            .build();
+    assertArrayEquals(expected, out.get(0).frame());
+    assertEquals(1, r.counter(Counter.TUNNELLED_TO_ORIGIN));
+    assertEquals(1, r.counter(Counter.FORWARDED));
+    assertEquals(1, r.counter(Counter.REDIRECTED));
+    // The pin moved to the origin: the connection's next segment goes there directly.
+    assertEquals(1, r.counter(Counter.FLOWS_REPINNED_TO_ORIGIN));
+    List<Sent> next = r.receive(CLIENT0, clientSegment(64));
+    assertEquals(CORE0, next.get(0).iface());
+    assertEquals(1, r.counter(Counter.REDIRECTED));
+    assertEquals(2, r.counter(Counter.FORWARDED));
+    assertEquals(r.counter(Counter.RX_FRAMES), r.plane().counters().outcomes());
+  }
+
+  @Test
+  void shouldRefuseWhatNoHostServerOfTheServiceCouldHaveSent() throws Exception {
+    RedirectorUnderTest r = gueRedirector();
+    byte[][] refused = {
+      // a stranger's: the client itself tunnels to the redirector
+      passOn(CLIENT, new int[] {HS0_IP}, 1, clientSegment(63)),
+      // a list not used up: it is another host server's
+      passOn(HOST_SERVER, new int[] {SECOND_HOST_SERVER, HS0_IP}, 1, clientSegment(63)),
+      // a list that ends elsewhere
+      passOn(HOST_SERVER, new int[] {CORE0_IP}, 1, clientSegment(63)),
+      // a tunnel in the tunnel
+      passOn(
+          HOST_SERVER,
+          new int[] {HS0_IP},
+          1,
+          passOn(HOST_SERVER, new int[] {HS0_IP}, 1, clientSegment(63))),
+      // its TTL spent
+      passOn(HOST_SERVER, new int[] {HS0_IP}, 1, clientSegment(1)),
+      // to a port no service has
+      passOn(
+          HOST_SERVER,
+          new int[] {HS0_IP},
+          1,
+          PacketBuilder.ethernet(CLIENT_MAC, CLIENT0_MAC).ipv4(CLIENT, ORIGIN).tcp(1, 22).build()),
+    };
+    for (byte[] frame : refused) {
+      assertEquals(List.of(), r.receive(HS0, frame));
+    }
+    assertEquals(refused.length, r.counter(Counter.DROP_TUNNEL_REFUSED));
+    assertEquals(0, r.counter(Counter.TUNNELLED_TO_ORIGIN));
+    assertEquals(r.counter(Counter.RX_FRAMES), r.plane().counters().outcomes());
+  }
+
+  @Test
+  void shouldNameAWrongEncapsulationInTheConfig() {
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () -> config("      - { address: 198.18.3.2, weight: 1, encapsulation: gre }\n"));
+    assertTrue(
+        e.getMessage().contains("redirects[0].hostServers[0].encapsulation: must be ipip or gue"),
+        e.getMessage());
+  }
+}
