@@ -27,6 +27,7 @@ public final class HydraWebMain {
       """
       Usage: hydraweb --listen ADDRESS:PORT [--root DIR] [--cache-bytes N] [--cache-entries N]
                       [--threads N] [--access-rules FILE] [--channel PATH] [--drain-ms N]
+                      [--miss-timeout-ms N]
       HydraWeb's replica: an HTTP/1.1 server answering GET and HEAD from its object cache.
         --listen ADDRESS:PORT   where to listen (default 127.0.0.1:8080)
         --root DIR              pre-load every regular file under DIR into the cache: DIR/a/b.html
@@ -38,6 +39,9 @@ public final class HydraWebMain {
         --channel PATH          the replica manager's channel (a Unix socket); default: the
                                 environment's HYDRANET_CHANNEL, as the host server sets it
         --drain-ms N            on SIGTERM, finish responses in progress for up to N ms (4000)
+        --miss-timeout-ms N     a miss the manager has not answered by then is a 504 (10000):
+                                the bound when the origin, manager and all, is unreachable; keep
+                                it above the manager's fetchTimeoutMillis
       Example:
         hydranet vhost --origin 198.18.2.10 -- java -jar hydraweb.jar --listen 0.0.0.0:80 --root site/
       """;
@@ -72,6 +76,7 @@ public final class HydraWebMain {
           case "--access-rules" -> rulesFile = Path.of(v);
           case "--channel" -> channelPath = Path.of(v);
           case "--drain-ms" -> drainMillis = Long.parseLong(v);
+          case "--miss-timeout-ms" -> config.missTimeoutMillis(Long.parseLong(v));
           default -> throw new IllegalArgumentException("unknown option " + a);
         }
       }

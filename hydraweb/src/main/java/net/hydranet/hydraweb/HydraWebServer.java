@@ -36,7 +36,12 @@ public final class HydraWebServer implements AutoCloseable {
     public static final long DEFAULT_HEADER_TIMEOUT_MS = 10_000;
     public static final long DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 60_000;
     public static final long DEFAULT_WRITE_TIMEOUT_MS = 60_000;
-    public static final long DEFAULT_MISS_TIMEOUT_MS = 30_000;
+
+    /**
+     * When the origin is unreachable manager and all, no answer comes: this bounds the wait. Above
+     * the manager's own fetch timeout (5 s by default), whose 502 or 504 says more.
+     */
+    public static final long DEFAULT_MISS_TIMEOUT_MS = 10_000;
 
     private InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 0);
     private int threads = DEFAULT_THREADS;

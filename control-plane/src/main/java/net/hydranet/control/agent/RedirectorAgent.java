@@ -1,6 +1,7 @@
 package net.hydranet.control.agent;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -25,6 +26,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class RedirectorAgent extends ControlAgent {
   private final Rib rib;
+  private final TableWriter writer;
   private final Map<Integer, Peer> trusted;
   private long nextKeepalive;
   private long nextRefresh;
@@ -48,7 +50,8 @@ public final class RedirectorAgent extends ControlAgent {
         gatekeeper,
         LoggerFactory.getLogger(RedirectorAgent.class));
     this.trusted = gatekeeper.trusted();
-    this.rib = new Rib(ribSettings, countingWriter(writer));
+    this.writer = countingWriter(writer);
+    this.rib = new Rib(ribSettings, this.writer);
   }
 
   private TableWriter countingWriter(TableWriter writer) {
@@ -74,6 +77,15 @@ public final class RedirectorAgent extends ControlAgent {
             .addKeyValue("service", service(origin, protocol, port))
             .log("table: {} -> origin (no replica left)", service(origin, protocol, port));
         writer.remove(origin, protocol, port);
+      }
+
+      @Override
+      public void hostServerDead(int hostServer) {
+        log.atInfo()
+            .addKeyValue("table", "host-server-dead")
+            .addKeyValue("host_server", Addresses.format(hostServer))
+            .log("table: flows pinned to {} released", Addresses.format(hostServer));
+        writer.hostServerDead(hostServer);
       }
     };
   }
@@ -186,8 +198,18 @@ public final class RedirectorAgent extends ControlAgent {
 
   @Override
   protected void tick(long now) {
+    List<Rib.Event> events = List.of();
     if (rib.expire(now)) {
       dirty = true;
+      events = rib.drainEvents();
+      for (Rib.Event e : events) {
+        if (e.kind().equals("host-server-lost")) {
+          // Before the writes that take it out of its services: then every flow pinned to it is
+          // released at its next packet and counted, whichever command the forwarding thread has
+          // applied when that packet comes (a flow moved by the writes alone would be uncounted).
+          writer.hostServerDead(e.node());
+        }
+      }
     }
     if (dirty || now >= nextRecompute) {
       // Recompute at least once a second even when idle: flap damping releases with time.
@@ -197,7 +219,9 @@ public final class RedirectorAgent extends ControlAgent {
       peersUp = rib.peerCount();
       services = rib.installed().size();
       nextRecompute = now + 1_000_000_000L;
-      for (Rib.Event e : rib.drainEvents()) {
+      List<Rib.Event> all = new ArrayList<>(events);
+      all.addAll(rib.drainEvents());
+      for (Rib.Event e : all) {
         if (e.kind().equals("host-server-lost")) {
           counters.increment(ControlCounter.HOST_SERVERS_LOST);
         } else if (e.kind().equals("peer-lost")) {

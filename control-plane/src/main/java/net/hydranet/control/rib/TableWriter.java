@@ -11,4 +11,14 @@ public interface TableWriter {
 
   /** Removes the service: its traffic goes to the origin again. */
   void remove(int origin, int protocol, int port);
+
+  /**
+   * The host server's hold time expired: it is dead, and so is the state of every connection it
+   * held, so the forwarding plane ({@code ForwardingPlane.hostServerDead}) releases the flows
+   * pinned to it rather than keep sending them there. Called just before the writes that take it
+   * out of its services (same tick): every such flow is then released and counted at its next
+   * packet, whichever of the commands the forwarding thread has applied by then. Not called for a
+   * goodbye: a host server that drained and left is not dead. The default ignores it.
+   */
+  default void hostServerDead(int hostServer) {}
 }

@@ -2,6 +2,7 @@ package net.hydranet.forwarding.config;
 
 import java.util.ArrayList;
 import java.util.List;
+import net.hydranet.forwarding.wire.Ipv6Header;
 
 /**
  * Everything the forwarding plane is built from: interfaces, table sizes and the encapsulation
@@ -56,6 +57,21 @@ public final class ForwardingContext {
   public static final int DEFAULT_INLINE_BURST = 32;
 
   /**
+   * Forwarding pipelines, each with its own capture per interface (one {@code PACKET_FANOUT} group
+   * per interface spreads the flows), ring, threads, connection table and counters. 1 on a 2-core
+   * machine: one pipeline already runs two threads, and a second pipeline measured no faster there
+   * (BENCHMARKS.md, "More than one pipeline"). On a box with more cores, about one pipeline per two
+   * cores left to the router (ARCHITECTURE.md, "More than one pipeline").
+   */
+  public static final int DEFAULT_PIPELINES = 1;
+
+  /**
+   * At most this many: each pipeline holds its own captures (32 MiB each), ring and tables, so a
+   * typo must not reserve a thousand of them.
+   */
+  public static final int MAX_PIPELINES = 64;
+
+  /**
    * Entries of each service's Maglev lookup table; a prime. 4,093 rather than the paper's 65,537:
    * with at most 8 host servers each holds about 500 entries, so shares stay within 0.2% of their
    * weights and removal disturbs few other flows, while a table costs 4 KiB per service instead of
@@ -95,7 +111,15 @@ public final class ForwardingContext {
   /** How long a fragmented datagram's decision and held fragments live (RFC 791's 15 s bound). */
   public static final long DEFAULT_FRAGMENT_TIMEOUT_NANOS = 15_000_000_000L;
 
+  /**
+   * IPv6 flows the connection table for IPv6 holds (a table of its own beside the IPv4 one; see
+   * {@code RedirectLookup}).
+   */
+  public static final int DEFAULT_FLOW_CAPACITY_6 = 1 << 16;
+
   private final List<RouterInterface> interfaces = new ArrayList<>();
+  private final List<RouterAddress6> addresses6 = new ArrayList<>();
+  private int flowCapacity6 = DEFAULT_FLOW_CAPACITY_6;
   private int redirectCapacity = DEFAULT_REDIRECT_CAPACITY;
   private int maxHostServers = DEFAULT_MAX_HOST_SERVERS;
   private int routeCapacity = DEFAULT_ROUTE_CAPACITY;
@@ -110,6 +134,7 @@ public final class ForwardingContext {
   private int outerTtl = DEFAULT_OUTER_TTL;
   private int ringSize = DEFAULT_RING_SIZE;
   private int inlineBurst = DEFAULT_INLINE_BURST;
+  private int pipelines = DEFAULT_PIPELINES;
   private int maglevTableSize = DEFAULT_MAGLEV_TABLE_SIZE;
   private int flowCapacity = DEFAULT_FLOW_CAPACITY;
   private long flowRecencyNanos = DEFAULT_FLOW_RECENCY_NANOS;
@@ -131,6 +156,46 @@ public final class ForwardingContext {
 
   public List<RouterInterface> interfaces() {
     return interfaces;
+  }
+
+  /**
+   * Gives the interface called {@code name} an IPv6 address and its connected prefix (at most one
+   * per interface; its link-local address it has anyway).
+   *
+   * @throws IllegalArgumentException when there is no such interface
+   */
+  public ForwardingContext addInterfaceAddress6(
+      String name, long high, long low, int prefixLength) {
+    RouterInterface i = interfaceNamed(name);
+    if (i == null) {
+      throw new IllegalArgumentException("no interface called '" + name + "'");
+    }
+    addresses6.add(new RouterAddress6(i.index(), high, low, prefixLength));
+    return this;
+  }
+
+  /** The router's configured IPv6 addresses, in the order added. */
+  public List<RouterAddress6> addresses6() {
+    return addresses6;
+  }
+
+  /** The IPv6 address of interface {@code index}, or null when it has none. */
+  public RouterAddress6 address6(int index) {
+    for (RouterAddress6 a : addresses6) {
+      if (a.interfaceIndex() == index) {
+        return a;
+      }
+    }
+    return null;
+  }
+
+  public int flowCapacity6() {
+    return flowCapacity6;
+  }
+
+  public ForwardingContext flowCapacity6(int value) {
+    this.flowCapacity6 = value;
+    return this;
   }
 
   /** The interface called {@code name}, or null. */
@@ -266,6 +331,15 @@ public final class ForwardingContext {
 
   public ForwardingContext inlineBurst(int value) {
     this.inlineBurst = value;
+    return this;
+  }
+
+  public int pipelines() {
+    return pipelines;
+  }
+
+  public ForwardingContext pipelines(int value) {
+    this.pipelines = value;
     return this;
   }
 
@@ -408,6 +482,28 @@ public final class ForwardingContext {
         }
       }
     }
+    for (int n = 0; n < addresses6.size(); n++) {
+      RouterAddress6 a = addresses6.get(n);
+      String at = "interfaces[" + a.interfaceIndex() + "].address6";
+      if (a.prefixLength() < 1 || a.prefixLength() > 128) {
+        throw new IllegalArgumentException(at + ": prefix length must be 1..128");
+      }
+      if (Ipv6Header.isMulticast(a.high())
+          || Ipv6Header.isLinkLocal(a.high())
+          || Ipv6Header.isUnspecified(a.high(), a.low())
+          || Ipv6Header.isLoopback(a.high(), a.low())) {
+        throw new IllegalArgumentException(at + ": " + a + " is not a global unicast address");
+      }
+      for (int m = 0; m < n; m++) {
+        if (addresses6.get(m).interfaceIndex() == a.interfaceIndex()) {
+          throw new IllegalArgumentException(at + ": one IPv6 address per interface");
+        }
+      }
+    }
+    if (flowCapacity6 < 0 || flowCapacity6 > 1 << 24) {
+      throw new IllegalArgumentException(
+          "flowCapacity6: must be in 0..2^24 (0: no IPv6 connection table), was " + flowCapacity6);
+    }
     positive("redirectCapacity", redirectCapacity);
     positive("maxHostServers", maxHostServers);
     positive("routeCapacity", routeCapacity);
@@ -427,6 +523,10 @@ public final class ForwardingContext {
     }
     if (inlineBurst < 0) {
       throw new IllegalArgumentException("inlineBurst: must not be negative, was " + inlineBurst);
+    }
+    if (pipelines < 1 || pipelines > MAX_PIPELINES) {
+      throw new IllegalArgumentException(
+          "pipelines: must be in 1.." + MAX_PIPELINES + ", was " + pipelines);
     }
     if (maglevTableSize < 2 || maglevTableSize > 65_537 || !isPrime(maglevTableSize)) {
       throw new IllegalArgumentException(

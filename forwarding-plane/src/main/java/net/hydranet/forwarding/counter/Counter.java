@@ -55,6 +55,36 @@ public enum Counter {
   FRAGMENTS_TIMED_OUT("fragments_timed_out", Kind.WORK),
   FRAGMENTS_DROPPED("fragments_dropped", Kind.WORK),
   ICMP_ERRORS_STEERED("icmp_errors_steered", Kind.WORK),
+  /** Host servers the control plane declared dead (hold time expired), as the path applied it. */
+  HOST_SERVERS_DECLARED_DEAD("host_servers_declared_dead", Kind.WORK),
+  /**
+   * TCP flows pinned to a host server declared dead, released at their next segment: each is a
+   * connection lost (its state died with the host server); the segment goes where the table says
+   * now, whose RST ends it at once.
+   */
+  FLOWS_RELEASED_DEAD_HOST_TCP("flows_released_dead_host_tcp", Kind.WORK),
+  /** UDP flows pinned to a host server declared dead, moved to the consistent hash's choice. */
+  FLOWS_RELEASED_DEAD_HOST_UDP("flows_released_dead_host_udp", Kind.WORK),
+
+  // IPv6 (issue 21): work counters of its own; its outcomes are the shared ones above and below.
+  RX_IPV6_FRAMES("rx_ipv6_frames", Kind.WORK),
+  ICMPV6_SENT_TIME_EXCEEDED("icmpv6_sent_time_exceeded", Kind.WORK),
+  ICMPV6_SENT_UNREACHABLE("icmpv6_sent_unreachable", Kind.WORK),
+  ICMPV6_SENT_PACKET_TOO_BIG("icmpv6_sent_packet_too_big", Kind.WORK),
+  ICMPV6_SENT_ECHO_REPLY("icmpv6_sent_echo_reply", Kind.WORK),
+  ICMPV6_RATE_LIMITED("icmpv6_rate_limited", Kind.WORK),
+  ND_SOLICITATIONS_RECEIVED("nd_solicitations_received", Kind.WORK),
+  ND_ADVERTISEMENTS_RECEIVED("nd_advertisements_received", Kind.WORK),
+  ND_SOLICITATIONS_SENT("nd_solicitations_sent", Kind.WORK),
+  ND_ADVERTISEMENTS_SENT("nd_advertisements_sent", Kind.WORK),
+  ND_QUEUED("nd_queued", Kind.WORK),
+  ND_QUEUE_DROPS("nd_queue_drops", Kind.WORK),
+  ND_TIMEOUT_DROPS("nd_timeout_drops", Kind.WORK),
+  /**
+   * An IPv6 non-first fragment to a service address that came before its first fragment (or after
+   * its decision timed out): forwarded to the origin as addressed. IPv6 fragments are not held.
+   */
+  IPV6_FRAGMENTS_UNFOLLOWED("ipv6_fragments_unfollowed", Kind.WORK),
 
   DROP_TRUNCATED_ETHERNET("drop_truncated_ethernet", Kind.DROP),
   DROP_NOT_FOR_US("drop_not_for_us", Kind.DROP),
@@ -76,6 +106,16 @@ public enum Counter {
   /** A held non-first fragment whose first fragment never came (timed out or evicted). */
   DROP_FRAGMENT_UNMATCHED("drop_fragment_unmatched", Kind.DROP),
   DROP_FRAME_TOO_LARGE("drop_frame_too_large", Kind.DROP),
+  /** An IPv6 header or extension header cut short by the frame or the payload length. */
+  DROP_IPV6_TRUNCATED("drop_ipv6_truncated", Kind.DROP),
+  /** An IPv6 payload length beyond the frame, or a jumbogram (RFC 2675). */
+  DROP_IPV6_BAD_PAYLOAD_LENGTH("drop_ipv6_bad_payload_length", Kind.DROP),
+  /** Extension headers out of RFC 8200 §4.1's order, or repeated: how an endless chain ends. */
+  DROP_IPV6_BAD_EXTENSION_HEADERS("drop_ipv6_bad_extension_headers", Kind.DROP),
+  /** Larger than the next link's MTU: IPv6 routers never fragment (RFC 8200 §5). */
+  DROP_PACKET_TOO_BIG("drop_packet_too_big", Kind.DROP),
+  /** A neighbour discovery message that fails RFC 4861's receive checks. */
+  DROP_BAD_ND("drop_bad_nd", Kind.DROP),
   DROP_ERROR("drop_error", Kind.DROP);
 
   /** What a counter means for the accounting identity. */

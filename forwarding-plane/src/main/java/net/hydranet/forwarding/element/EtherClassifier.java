@@ -29,6 +29,15 @@ public final class EtherClassifier implements Element {
   /** Truncated or not for us; counted. */
   public static final int DROP = 3;
 
+  /**
+   * An IPv6 packet at {@link PacketContext#l3}; sent to the ingress MAC, to broadcast, or to an
+   * IPv6 multicast MAC (33:33:…, RFC 2464 §7), whose group the IPv6 input checks.
+   */
+  public static final int IPV6 = 4;
+
+  /** The high 16 bits of every IPv6 multicast MAC, 33:33 (RFC 2464 §7). */
+  private static final long IPV6_MULTICAST_MAC_PREFIX = 0x3333L;
+
   private final Counters counters;
   private final int truncated;
   private final boolean filterMac;
@@ -54,11 +63,16 @@ public final class EtherClassifier implements Element {
     }
     long destinationMac = EthernetHeader.destination(buffer, offset);
     packet.destinationMac = destinationMac;
+    boolean ipv6Group = false;
     if (filterMac
         && destinationMac != packet.ingress.mac()
         && destinationMac != EthernetHeader.BROADCAST) {
-      counters.increment(Counter.DROP_NOT_FOR_US);
-      return DROP;
+      // Neighbour discovery reaches us at IPv6 multicast MACs; nothing else may.
+      ipv6Group = (destinationMac >>> 32) == IPV6_MULTICAST_MAC_PREFIX;
+      if (!ipv6Group) {
+        counters.increment(Counter.DROP_NOT_FOR_US);
+        return DROP;
+      }
     }
     int type = EthernetHeader.type(buffer, offset);
     int l3 = offset + EthernetHeader.LENGTH;
@@ -73,6 +87,13 @@ public final class EtherClassifier implements Element {
     }
     packet.l3 = l3;
     packet.available = offset + length - l3;
+    if (type == EthernetHeader.TYPE_IPV6) {
+      return IPV6;
+    }
+    if (ipv6Group) {
+      counters.increment(Counter.DROP_NOT_FOR_US);
+      return DROP;
+    }
     if (type == EthernetHeader.TYPE_IPV4) {
       return IPV4;
     }

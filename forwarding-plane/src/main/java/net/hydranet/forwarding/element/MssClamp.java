@@ -53,8 +53,18 @@ public final class MssClamp implements Element {
       return false;
     }
     int ipHeader = Ipv4Header.headerLength(buffer, ipOffset);
-    int tcp = ipOffset + ipHeader;
-    int segmentLength = Ipv4Header.totalLength(buffer, ipOffset) - ipHeader;
+    return clampSegment(
+        buffer, ipOffset + ipHeader, Ipv4Header.totalLength(buffer, ipOffset) - ipHeader, maxMss);
+  }
+
+  /**
+   * Clamps the MSS of the TCP SYN segment of {@code segmentLength} bytes at {@code tcp}, of either
+   * address family: the pseudo-header does not change, so the incremental patch is the same for
+   * IPv6 (whose caller has checked that the segment is whole, not a fragment).
+   *
+   * @return true if the option was rewritten
+   */
+  public boolean clampSegment(MutableDirectBuffer buffer, int tcp, int segmentLength, int maxMss) {
     if (segmentLength < TcpHeader.MIN_LENGTH
         || (TcpHeader.flags(buffer, tcp) & TcpHeader.FLAG_SYN) == 0) {
       return false;

@@ -59,6 +59,27 @@ public final class PacketContext {
   public int nextHop;
   public int mtu;
 
+  /** IPv6 addresses, as two longs each ({@link Ip6Input}). */
+  public long source6High;
+
+  public long source6Low;
+  public long destination6High;
+  public long destination6Low;
+
+  /**
+   * IPv6: offset and length of the upper-layer header (after the extension headers), and of the
+   * fragment header or -1 ({@link Ip6Input}).
+   */
+  public int upper;
+
+  public int upperLength;
+  public int fragment6;
+
+  /** IPv6: the route's next hop ({@link Ip6Output#route}). */
+  public long nextHop6High;
+
+  public long nextHop6Low;
+
   /**
    * Starts a new frame. The decision — service and target — is cleared, so a frame can never go
    * where the previous one went; every other field is written by the element named beside it before

@@ -3,6 +3,7 @@ package net.hydranet.forwarding.element;
 import net.hydranet.forwarding.config.ForwardingContext;
 import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.counter.Counters;
+import net.hydranet.forwarding.table.DeadHostServers;
 import net.hydranet.forwarding.table.FlowTable;
 import net.hydranet.forwarding.table.RedirectorTable;
 import net.hydranet.forwarding.wire.IcmpHeader;
@@ -27,6 +28,21 @@ import org.agrona.MutableDirectBuffer;
  * drop_entry} idea of sparing established entries, in its simplest form; Katran stops inserting
  * above a rate of new flows instead). What a flood can still do is fill the room the table has
  * left, and UDP, having no handshake, is recorded as it comes.
+ *
+ * <p><b>Host servers declared dead.</b> When the control plane declares a host server dead (its
+ * hold time expired: {@link #hostServerDead}, a command like every table write), the flows pinned
+ * to it are released at their next packet, not swept: a flow whose target has a record in {@link
+ * DeadHostServers} and that was last seen before the declaration is chosen again by the consistent
+ * hash over the host servers left — a UDP flow simply moves on ({@code
+ * flows_released_dead_host_udp}); a TCP flow is a connection lost with the host server's state
+ * ({@code flows_released_dead_host_tcp}), marked closing so its entry lives only the closing
+ * timeout and a new SYN of the same 5-tuple starts afresh. Its segment goes where the table says
+ * now, a replica or the origin, whose kernel has no socket for it and answers RST: the client
+ * learns at its next segment, instead of retransmitting into a dead host server for the idle
+ * timeout. The time, not only the set of host servers, is what is compared, so a host server back
+ * (chosen again by the hash) before an old flow's next packet still does not get that flow, and a
+ * flow pinned to it after its return is left alone. One comparison per packet while no host server
+ * is dead.
  */
 public final class RedirectLookup implements Element {
   /** To the origin: forward as addressed ({@link PacketContext#target} 0). */
@@ -44,6 +60,7 @@ public final class RedirectLookup implements Element {
   private final long tcpIdleNanos;
   private final long tcpClosingNanos;
   private final long udpIdleNanos;
+  private final DeadHostServers dead;
   private long now;
 
   public RedirectLookup(ForwardingContext context, Counters counters, RedirectorTable redirects) {
@@ -53,6 +70,9 @@ public final class RedirectLookup implements Element {
     this.tcpIdleNanos = context.tcpIdleNanos();
     this.tcpClosingNanos = context.tcpClosingNanos();
     this.udpIdleNanos = context.udpIdleNanos();
+    this.dead =
+        new DeadHostServers(
+            Math.max(1, Math.max(tcpIdleNanos, Math.max(tcpClosingNanos, udpIdleNanos))));
   }
 
   /** The connection table (forwarding thread only). */
@@ -65,6 +85,27 @@ public final class RedirectLookup implements Element {
     now = nowNanos;
     // Lookups expire the rest lazily.
     flows.expire(nowNanos, 64);
+    if (dead.size() != 0) {
+      dead.forget(nowNanos);
+    }
+  }
+
+  /**
+   * The control plane declared {@code hostServer} dead (forwarding thread: a command queued just
+   * before the table writes that take it out of its services). Every flow pinned to it and last
+   * seen until now is released at its next packet; see the class comment. The declaration is dated
+   * just after the last tick, so flows seen in that tick count as before it. Should a released flow
+   * be chosen again for the host server before those writes land, it is counted once and moved by
+   * them, as a flow whose host server left the set.
+   */
+  public void hostServerDead(int hostServer) {
+    counters.increment(Counter.HOST_SERVERS_DECLARED_DEAD);
+    dead.declare(hostServer, now + 1);
+  }
+
+  /** The host servers declared dead and not yet forgotten (forwarding thread only). */
+  public DeadHostServers deadHostServers() {
+    return dead;
   }
 
   /** Whether some service has {@code address}: only then do fragments and ICMP errors need us. */
@@ -172,49 +213,131 @@ public final class RedirectLookup implements Element {
    *   <li>UDP to a service: every flow is recorded and kept for the UDP idle time.
    *   <li>A pinned host server that has left the service's set (not merely drained) no longer
    *       serves: the flow is chosen again by the hash. Draining keeps old flows, moves new ones.
+   *   <li>A pinned host server declared dead since the flow was last seen: released and counted
+   *       ({@link #releaseFromDeadHost}).
    * </ul>
    */
   private int chooseTarget(int service, int destination, PacketContext packet) {
     int tcpFlags = packet.tcpFlags;
     boolean tcp = packet.protocol == Ipv4Header.PROTOCOL_TCP;
-    boolean syn =
-        tcp && (tcpFlags & (TcpHeader.FLAG_SYN | TcpHeader.FLAG_ACK)) == TcpHeader.FLAG_SYN;
     if (service == RedirectorTable.NOT_FOUND && !(tcp && redirects.isServiceAddress(destination))) {
-      if (syn) {
-        pinToOrigin(destination, packet);
-      } else if (tcp && (tcpFlags & (TcpHeader.FLAG_FIN | TcpHeader.FLAG_RST)) != 0) {
-        closeOriginPin(destination, packet);
-      }
+      noService(tcp, tcpFlags, destination, packet);
       return 0;
     }
+    boolean syn =
+        tcp && (tcpFlags & (TcpHeader.FLAG_SYN | TcpHeader.FLAG_ACK)) == TcpHeader.FLAG_SYN;
     long hi = FlowTable.keyHi(packet.source, destination);
     long lo = FlowTable.keyLo(packet.protocol, packet.sourcePort, packet.destinationPort);
     int entry = flows.find(hi, lo, now);
-    boolean ending = tcp && (tcpFlags & (TcpHeader.FLAG_FIN | TcpHeader.FLAG_RST)) != 0;
-    if (entry != FlowTable.NOT_FOUND && syn && flows.closing(entry)) {
-      flows.remove(entry);
-      entry = FlowTable.NOT_FOUND;
+    if (entry == FlowTable.NOT_FOUND || (syn && flows.closing(entry))) {
+      return newFlow(service, entry, hi, lo, tcp, syn, tcpFlags, packet);
     }
+    int target = flows.target(entry);
+    if (target != 0 && dead.size() != 0 && diedSinceSeen(entry, target, tcp)) {
+      return releaseFromDeadHost(entry, target, service, tcp, tcpFlags, packet);
+    }
+    if (target != 0
+        && (service == RedirectorTable.NOT_FOUND || !redirects.hasHostServer(service, target))) {
+      target = reselect(service, entry, packet);
+    }
+    if (tcp && (tcpFlags & (TcpHeader.FLAG_FIN | TcpHeader.FLAG_RST)) != 0) {
+      flows.closing(entry, true);
+    }
+    flows.touch(entry, now, timeout(entry, tcp));
+    return target;
+  }
+
+  /** Whether {@code target}, the flow's host server, was declared dead since the flow was seen. */
+  private boolean diedSinceSeen(int entry, int target, boolean tcp) {
+    int d = dead.indexOf(target);
+    return d >= 0 && lastSeen(entry, tcp) - dead.declaredAt(d) < 0;
+  }
+
+  /**
+   * A flow to an address no service has: a SYN is pinned to the origin, a FIN or RST closes that
+   * pin. Out of {@link #chooseTarget}'s line so that the per-packet part stays small enough for the
+   * JIT to inline.
+   */
+  private void noService(boolean tcp, int tcpFlags, int destination, PacketContext packet) {
+    if (tcp && (tcpFlags & (TcpHeader.FLAG_SYN | TcpHeader.FLAG_ACK)) == TcpHeader.FLAG_SYN) {
+      pinToOrigin(destination, packet);
+    } else if (tcp && (tcpFlags & (TcpHeader.FLAG_FIN | TcpHeader.FLAG_RST)) != 0) {
+      closeOriginPin(destination, packet);
+    }
+  }
+
+  /** A pinned flow whose host server left the service: chosen again (0 without a service). */
+  private int reselect(int service, int entry, PacketContext packet) {
+    int target =
+        service == RedirectorTable.NOT_FOUND ? 0 : redirects.select(service, packet.flowHash);
+    flows.target(entry, target);
+    return target;
+  }
+
+  /**
+   * A flow the table does not hold (or a SYN reusing a closing one's 4-tuple, whose entry goes):
+   * chosen by the consistent hash and recorded, except a FIN or RST, and a SYN when the table is
+   * full.
+   */
+  private int newFlow(
+      int service,
+      int entry,
+      long hi,
+      long lo,
+      boolean tcp,
+      boolean syn,
+      int tcpFlags,
+      PacketContext packet) {
     if (entry != FlowTable.NOT_FOUND) {
-      int target = flows.target(entry);
-      if (target != 0
-          && (service == RedirectorTable.NOT_FOUND || !redirects.hasHostServer(service, target))) {
-        target =
-            service == RedirectorTable.NOT_FOUND ? 0 : redirects.select(service, packet.flowHash);
-        flows.target(entry, target);
-      }
-      if (ending) {
-        flows.closing(entry, true);
-      }
-      flows.touch(
-          entry, now, !tcp ? udpIdleNanos : flows.closing(entry) ? tcpClosingNanos : tcpIdleNanos);
-      return target;
+      flows.remove(entry);
     }
+    boolean ending = tcp && (tcpFlags & (TcpHeader.FLAG_FIN | TcpHeader.FLAG_RST)) != 0;
     int target =
         service == RedirectorTable.NOT_FOUND ? 0 : redirects.select(service, packet.flowHash);
     if (!ending && (syn || service != RedirectorTable.NOT_FOUND) && !(syn && fullForSyn())) {
       flows.insert(hi, lo, target, now, tcp ? tcpIdleNanos : udpIdleNanos);
     }
+    return target;
+  }
+
+  /** The idle time a flow's last touch gave it: the same rule for touching and for reading back. */
+  private long timeout(int entry, boolean tcp) {
+    return !tcp ? udpIdleNanos : flows.closing(entry) ? tcpClosingNanos : tcpIdleNanos;
+  }
+
+  /**
+   * When the flow's last packet was seen: its deadline less the timeout that packet gave it (a
+   * flow's deadline is only ever set by {@link FlowTable#insert} and {@link FlowTable#touch} with
+   * {@link #timeout}, so nothing more is stored per flow).
+   */
+  private long lastSeen(int entry, boolean tcp) {
+    return flows.deadline(entry) - timeout(entry, tcp);
+  }
+
+  /**
+   * Releases a flow pinned to a host server declared dead: chosen again by the consistent hash (the
+   * origin when the service is gone), counted by protocol; a TCP flow, whose connection died with
+   * the host server, is marked closing.
+   *
+   * @return the new target
+   */
+  private int releaseFromDeadHost(
+      int entry, int deadTarget, int service, boolean tcp, int tcpFlags, PacketContext packet) {
+    long declared = dead.declaredAt(dead.indexOf(deadTarget));
+    int target =
+        service == RedirectorTable.NOT_FOUND ? 0 : redirects.select(service, packet.flowHash);
+    flows.target(entry, target);
+    if (tcp) {
+      flows.closing(entry, true);
+      counters.increment(Counter.FLOWS_RELEASED_DEAD_HOST_TCP);
+    } else {
+      counters.increment(Counter.FLOWS_RELEASED_DEAD_HOST_UDP);
+    }
+    if (tcp && (tcpFlags & (TcpHeader.FLAG_FIN | TcpHeader.FLAG_RST)) != 0) {
+      flows.closing(entry, true);
+    }
+    // Seen no earlier than the declaration from now on, so released only once.
+    flows.touch(entry, now - declared < 0 ? declared : now, timeout(entry, tcp));
     return target;
   }
 

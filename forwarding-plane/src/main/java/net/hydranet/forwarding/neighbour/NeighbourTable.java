@@ -144,6 +144,17 @@ public final class NeighbourTable {
   }
 
   /**
+   * Is told of every neighbour learned from an ARP message ({@link #learn}), with the message's own
+   * arguments: with several forwarding pipelines, ARP reaches one of them, and the others learn
+   * through {@link #learnRelayed}. Set once, before use.
+   */
+  public void learnListener(LearnListener listener) {
+    this.learnListener = listener;
+  }
+
+  private LearnListener learnListener;
+
+  /**
    * Finds the MAC for {@code ip}; when unknown, copies the frame into the queue.
    *
    * <p>After {@link #RESOLVED}, {@link #resolvedMac()} holds the MAC. After {@link #QUEUED}, {@link
@@ -229,6 +240,31 @@ public final class NeighbourTable {
    * 4861 §7.3.2, for an address learned without proof of two-way reachability).
    */
   public int learn(
+      int ip,
+      long macAddress,
+      int ifIndex,
+      boolean create,
+      long now,
+      long lifetimeNanos,
+      PendingSink sink) {
+    if (learnListener != null) {
+      learnListener.learned(ip, macAddress, ifIndex, create);
+    }
+    return apply(ip, macAddress, ifIndex, create, now, lifetimeNanos, sink);
+  }
+
+  /**
+   * What another table's {@link #learn} was told ({@link #learnListener}), applied here alike and
+   * told to no listener; frames that waited for this neighbour go to {@code sink}.
+   *
+   * @return the number of frames released
+   */
+  public int learnRelayed(
+      int ip, long macAddress, int ifIndex, boolean create, long now, PendingSink sink) {
+    return apply(ip, macAddress, ifIndex, create, now, lifetimeNanos, sink);
+  }
+
+  private int apply(
       int ip,
       long macAddress,
       int ifIndex,
@@ -390,6 +426,12 @@ public final class NeighbourTable {
   @FunctionalInterface
   public interface RequestSink {
     void request(int ip, int ifIndex);
+  }
+
+  /** Told of a neighbour learned from an ARP message. */
+  @FunctionalInterface
+  public interface LearnListener {
+    void learned(int ip, long mac, int ifIndex, boolean create);
   }
 
   /** Told of a key that left the table. */

@@ -37,6 +37,7 @@ import org.agrona.MutableDirectBuffer;
  *
  * <pre>
  * EtherClassifier ─┬─ ARP → ArpResponder
+ *                  ├─ IPv6 → Ipv6Path (its own graph, drawn there)
  *                  └─ IPv4 → IpInput ─┬─ local → LocalDelivery (echo reply → IpOutput)
  *                                     └─ transit → TTL ≤ 1? ICMP time exceeded
  *      ICMP → RedirectLookup.steerIcmpError ─┬─ its flow's host server → redirect
@@ -73,6 +74,7 @@ public final class ForwardingPath implements FrameProcessor {
   private final IpOutput output;
   private final IcmpErrorSender icmp;
   private final Egress egress;
+  private final Ipv6Path ipv6;
   private final boolean clampMss;
   private final boolean lookAhead;
   private final FragmentTracker.ReleaseSink releaseSink = this::releaseHeld;
@@ -115,11 +117,25 @@ public final class ForwardingPath implements FrameProcessor {
             context.fragmentsHeld(),
             FrameSlot.MAX_FRAME,
             context.fragmentTimeoutNanos());
+    this.ipv6 = new Ipv6Path(context, counters, interfaces, redirects, output, egress);
+  }
+
+  /** The IPv6 graph and its tables (forwarding thread only). */
+  public Ipv6Path ipv6() {
+    return ipv6;
   }
 
   /** The connection table, for tests and snapshots (forwarding thread only). */
   public FlowTable flows() {
     return lookup.flows();
+  }
+
+  /**
+   * The control plane declared {@code hostServer} dead: flows pinned to it are released at their
+   * next packet ({@link RedirectLookup#hostServerDead}; forwarding thread only).
+   */
+  public void hostServerDead(int hostServer) {
+    lookup.hostServerDead(hostServer);
   }
 
   /** The fragment tracker, for tests (forwarding thread only). */
@@ -140,6 +156,7 @@ public final class ForwardingPath implements FrameProcessor {
     egress.now(nowNanos);
     egress.poll();
     lookup.tick(nowNanos);
+    ipv6.tick(nowNanos);
   }
 
   @Override
@@ -188,6 +205,7 @@ public final class ForwardingPath implements FrameProcessor {
     switch (classifier.process(buffer, p)) {
       case EtherClassifier.IPV4 -> ipv4(buffer, p);
       case EtherClassifier.ARP -> arp.process(buffer, p);
+      case EtherClassifier.IPV6 -> ipv6.process(buffer, p);
       case EtherClassifier.OTHER -> counters.increment(Counter.DROP_UNSUPPORTED_ETHERTYPE);
       default -> {} // dropped and counted by the classifier
     }

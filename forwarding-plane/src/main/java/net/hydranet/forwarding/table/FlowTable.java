@@ -246,6 +246,11 @@ public final class FlowTable {
     }
   }
 
+  /** When the flow expires unless used again: the time of its last use plus the timeout given. */
+  public long deadline(int e) {
+    return records[record(e) + 2];
+  }
+
   public int target(int e) {
     return (int) records[record(e) + 3];
   }

@@ -137,4 +137,9 @@ public final class Ipv6KeyMap {
   public int capacity() {
     return capacity;
   }
+
+  /** Bytes held by the map's arrays. */
+  public long footprintBytes() {
+    return (long) (mask + 1) * (2 * Long.BYTES + 2 * Integer.BYTES);
+  }
 }

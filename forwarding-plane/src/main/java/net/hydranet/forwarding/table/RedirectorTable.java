@@ -1,6 +1,7 @@
 package net.hydranet.forwarding.table;
 
 import java.util.Arrays;
+import net.hydranet.forwarding.wire.Ipv6Header;
 import org.agrona.BitUtil;
 import org.agrona.BufferUtil;
 import org.agrona.collections.Int2IntHashMap;
@@ -62,6 +63,14 @@ public final class RedirectorTable {
   public static final int TARGET_COUNTED_SERVICES = 4_096;
 
   private static final long FREE = -1L;
+
+  /**
+   * Marks an IPv6 service's entry in {@code keys}: its protocol and port stay in the low 24 bits as
+   * for IPv4, its address is in {@code addressHighs}/{@code addressLows}. No IPv4 key reaches bit
+   * 60 (the address ends at bit 55), so the two kinds never meet.
+   */
+  private static final long IPV6 = 1L << 60;
+
   private static final int COUNTER_SHIFT = 4; // 16 bytes per service: packets, then bytes
   private static final int BYTES_OFFSET = 8;
   private static final float LOAD_FACTOR = 0.5f;
@@ -88,6 +97,17 @@ public final class RedirectorTable {
   private final byte[][] lookups;
   // Address → number of services on it: the addresses whose TCP flows the connection table tracks.
   private final Int2IntHashMap addresses;
+  // IPv6 services (control-plane/IPV6.md §3): a second index into the same service records, keyed
+  // by (address high, address low, protocol << 16 | port); and IPv6 address → services on it.
+  private final int capacity6;
+  private final Ipv6KeyMap index6;
+  private final Ipv6KeyMap addresses6;
+  // An IPv6 service's address, in a slot of its own (16 bytes per IPv6 service, none per IPv4
+  // one): the slot number is in its key, bits 24 and up.
+  private final long[] addressHighs;
+  private final long[] addressLows;
+  private final int[] freeSlots6;
+  private int freeSlot6Count;
   private int freeCount;
   private int highWater;
 
@@ -142,6 +162,144 @@ public final class RedirectorTable {
     this.maglevSize = maglevSize;
     this.lookups = new byte[capacity][];
     this.addresses = new Int2IntHashMap(Math.min(capacity, 1 << 16) * 2, LOAD_FACTOR, 0);
+    this.capacity6 = Math.min(capacity, DEFAULT_IPV6_CAPACITY);
+    this.index6 = new Ipv6KeyMap(capacity6);
+    this.addresses6 = new Ipv6KeyMap(capacity6);
+    this.addressHighs = new long[capacity6];
+    this.addressLows = new long[capacity6];
+    this.freeSlots6 = new int[capacity6];
+    for (int i = 0; i < capacity6; i++) {
+      freeSlots6[i] = capacity6 - 1 - i;
+    }
+    this.freeSlot6Count = capacity6;
+  }
+
+  /**
+   * IPv6 services a table holds at most (fewer when the table is smaller): their index costs 48
+   * bytes a service in two {@link Ipv6KeyMap}s, allocated up front like everything here.
+   */
+  public static final int DEFAULT_IPV6_CAPACITY = 1 << 16;
+
+  /** The address family of a service: 4 or 6. */
+  public int family(int service) {
+    return (keys[service] & IPV6) != 0 ? 6 : 4;
+  }
+
+  /** The high 64 bits of an IPv6 service's address (0 for an IPv4 service). */
+  public long addressHigh(int service) {
+    final long key = keys[service];
+    return (key & IPV6) != 0 ? addressHighs[slot6(key)] : 0;
+  }
+
+  /** The low 64 bits of an IPv6 service's address (0 for an IPv4 service). */
+  public long addressLow(int service) {
+    final long key = keys[service];
+    return (key & IPV6) != 0 ? addressLows[slot6(key)] : 0;
+  }
+
+  private static int slot6(long key) {
+    return (int) (key >>> 24) & 0xFF_FFFF;
+  }
+
+  /**
+   * The service index for an IPv6 destination, or {@link #NOT_FOUND}: one probe of three compares.
+   * Allocation-free.
+   */
+  public int lookup6(long high, long low, int protocol, int port) {
+    if (!inRange(protocol, port)) {
+      return NOT_FOUND;
+    }
+    return index6.get(high, low, (protocol << 16) | port);
+  }
+
+  /** True when some service has this IPv6 address. Allocation-free. */
+  public boolean isServiceAddress6(long high, long low) {
+    return addresses6.get(high, low, 0) != Ipv6KeyMap.MISSING;
+  }
+
+  /**
+   * Adds an IPv6 service, or replaces the host-server set of an existing one: everything as {@link
+   * #put(int, int, int, int[], int[], int, byte[])}, the host servers included (IPv4 addresses of
+   * host servers, reached by IPv6-in-IPv4; or ids of IPv6 host servers, see {@code
+   * ForwardingPlane#ipv6HostServer}). IPv4 and IPv6 services share the capacity and the index
+   * space. Forwarding thread only.
+   *
+   * @throws IllegalStateException as {@code put}, and when the address is not a global unicast one
+   *     (unspecified, loopback, link-local, multicast) or the IPv6 index is full
+   */
+  public int put6(
+      long high,
+      long low,
+      int protocol,
+      int port,
+      int[] hostServers,
+      int[] weights,
+      int count,
+      byte[] lookup) {
+    if (Ipv6Header.isUnspecified(high, low)
+        || Ipv6Header.isLoopback(high, low)
+        || Ipv6Header.isLinkLocal(high)
+        || Ipv6Header.isMulticast(high)) {
+      throw new IllegalStateException(
+          Ipv6Header.formatAddress(high, low) + " is not a global unicast address");
+    }
+    checkPut(protocol, port, hostServers, weights, count, lookup);
+    final int tag = (protocol << 16) | port;
+    int service = index6.get(high, low, tag);
+    final boolean added = service == Ipv6KeyMap.MISSING;
+    if (added) {
+      if (size() == capacity) {
+        throw new IllegalStateException("redirector table is full: capacity " + capacity);
+      }
+      if (index6.size() == capacity6) {
+        throw new IllegalStateException("IPv6 services are full: capacity " + capacity6);
+      }
+      service = freeCount > 0 ? freeServices[--freeCount] : highWater++;
+      final int slot = freeSlots6[--freeSlot6Count];
+      keys[service] = IPV6 | ((long) slot << 24) | tag;
+      addressHighs[slot] = high;
+      addressLows[slot] = low;
+      counters.putLongOrdered(service << COUNTER_SHIFT, 0L);
+      counters.putLongOrdered((service << COUNTER_SHIFT) + BYTES_OFFSET, 0L);
+      index6.put(high, low, tag, service);
+      int onAddress = addresses6.get(high, low, 0);
+      addresses6.put(high, low, 0, onAddress == Ipv6KeyMap.MISSING ? 1 : onAddress + 1);
+    }
+    writeRecord(service, added, hostServers, weights, count, lookup);
+    return service;
+  }
+
+  /** Removes an IPv6 service and frees its index for reuse. Forwarding thread only. */
+  public boolean remove6(long high, long low, int protocol, int port) {
+    if (!inRange(protocol, port)) {
+      return false;
+    }
+    final int service = index6.remove(high, low, (protocol << 16) | port);
+    if (service == Ipv6KeyMap.MISSING) {
+      return false;
+    }
+    final int left = addresses6.get(high, low, 0) - 1;
+    if (left == 0) {
+      addresses6.remove(high, low, 0);
+    } else {
+      addresses6.put(high, low, 0, left);
+    }
+    freeSlots6[freeSlot6Count++] = slot6(keys[service]);
+    free(service);
+    return true;
+  }
+
+  /**
+   * Sets the weight of one host server of an IPv6 service; as {@link #setWeight(int, int, int, int,
+   * int)}.
+   */
+  public boolean setWeight6(
+      long high, long low, int protocol, int port, int hostServer, int weight) {
+    if (weight < 0) {
+      throw new IllegalStateException("weight " + weight + " < 0");
+    }
+    final int service = lookup6(high, low, protocol, port);
+    return service != NOT_FOUND && setWeight(service, hostServer, weight);
   }
 
   /** The packed key: address in bits 55..24, protocol in 23..16, port in 15..0. */
@@ -245,8 +403,9 @@ public final class RedirectorTable {
     return records[service * recordLength + HOSTS + 2 * i + 1];
   }
 
+  /** The IPv4 address of an IPv4 service; 0 for an IPv6 service (see {@link #family}). */
   public int address(int service) {
-    return (int) (keys[service] >>> 24);
+    return (keys[service] & IPV6) != 0 ? 0 : (int) (keys[service] >>> 24);
   }
 
   public int protocol(int service) {
@@ -357,6 +516,28 @@ public final class RedirectorTable {
       int[] weights,
       int count,
       byte[] lookup) {
+    checkPut(protocol, port, hostServers, weights, count, lookup);
+    final long key = key(address, protocol, port);
+    int service = (int) index.get(key);
+    final boolean added = service == NOT_FOUND;
+    if (added) {
+      if (size() == capacity) {
+        throw new IllegalStateException("redirector table is full: capacity " + capacity);
+      }
+      service = freeCount > 0 ? freeServices[--freeCount] : highWater++;
+      keys[service] = key;
+      counters.putLongOrdered(service << COUNTER_SHIFT, 0L);
+      counters.putLongOrdered((service << COUNTER_SHIFT) + BYTES_OFFSET, 0L);
+      index.put(key, service);
+      addresses.put(address, addresses.get(address) + 1);
+    }
+    writeRecord(service, added, hostServers, weights, count, lookup);
+    return service;
+  }
+
+  /** The checks every put makes before it changes anything. */
+  private void checkPut(
+      int protocol, int port, int[] hostServers, int[] weights, int count, byte[] lookup) {
     if (protocol < 0 || protocol > 0xFF || port < 0 || port > 0xFFFF) {
       throw new IllegalStateException(
           "protocol must be in [0, 255] and port in [0, 65535], were " + protocol + ", " + port);
@@ -390,23 +571,16 @@ public final class RedirectorTable {
       throw new IllegalStateException(
           "lookup table has " + lookup.length + " entries, not " + maglevSize);
     }
+  }
 
-    final long key = key(address, protocol, port);
-    int service = (int) index.get(key);
-    final boolean added = service == NOT_FOUND;
-    if (added) {
-      if (index.size() == capacity) {
-        throw new IllegalStateException("redirector table is full: capacity " + capacity);
-      }
-      service = freeCount > 0 ? freeServices[--freeCount] : highWater++;
-      keys[service] = key;
-      counters.putLongOrdered(service << COUNTER_SHIFT, 0L);
-      counters.putLongOrdered((service << COUNTER_SHIFT) + BYTES_OFFSET, 0L);
-      index.put(key, service);
-      addresses.put(address, addresses.get(address) + 1);
-    }
+  private void writeRecord(
+      int service, boolean added, int[] hostServers, int[] weights, int count, byte[] lookup) {
     carryTargetCounters(service, added, hostServers, count);
     final int record = service * recordLength;
+    long total = 0;
+    for (int i = 0; i < count; i++) {
+      total += weights[i];
+    }
     records[record + COUNT] = count;
     records[record + TOTAL_WEIGHT] = (int) total;
     for (int i = 0; i < count; i++) {
@@ -414,7 +588,6 @@ public final class RedirectorTable {
       records[record + HOSTS + 2 * i + 1] = weights[i];
     }
     lookups[service] = lookup;
-    return service;
   }
 
   /**
@@ -460,12 +633,16 @@ public final class RedirectorTable {
     } else {
       addresses.put(address, left);
     }
+    free(service);
+    return true;
+  }
+
+  private void free(int service) {
     keys[service] = FREE;
     records[service * recordLength + COUNT] = 0;
     records[service * recordLength + TOTAL_WEIGHT] = 0;
     lookups[service] = null;
     freeServices[freeCount++] = service;
-    return true;
   }
 
   /**
@@ -483,9 +660,10 @@ public final class RedirectorTable {
       throw new IllegalStateException("weight " + weight + " < 0");
     }
     final int service = lookup(address, protocol, port);
-    if (service == NOT_FOUND) {
-      return false;
-    }
+    return service != NOT_FOUND && setWeight(service, hostServer, weight);
+  }
+
+  private boolean setWeight(int service, int hostServer, int weight) {
     final int record = service * recordLength;
     final int end = record + HOSTS + 2 * records[record + COUNT];
     for (int i = record + HOSTS; i < end; i += 2) {
@@ -517,9 +695,14 @@ public final class RedirectorTable {
     lookups[service] = Maglev.build(hosts, weights, count, maglevSize);
   }
 
-  /** Number of services in the table. */
+  /** Number of services in the table, of both families. */
   public int size() {
-    return index.size();
+    return index.size() + index6.size();
+  }
+
+  /** Number of IPv6 services in the table. */
+  public int size6() {
+    return index6.size();
   }
 
   public int capacity() {
@@ -548,7 +731,9 @@ public final class RedirectorTable {
         + counters.capacity()
         + targetCounters.capacity()
         + (long) carry.length * Long.BYTES
-        + (long) lookups.length * 8;
+        + (long) lookups.length * 8
+        + 2L * index6.footprintBytes()
+        + (long) capacity6 * (2 * Long.BYTES + Integer.BYTES);
   }
 
   /** Bytes of the Maglev lookup tables installed now: {@link #maglevSize()} per service. */

@@ -70,13 +70,30 @@ class EtherClassifierTest {
   }
 
   @Test
-  void shouldNameArpAndLeaveOtherTypesUncounted() {
+  void shouldNameArpAndIpv6AndLeaveOtherTypesUncounted() {
     tcp(slot, ORIGIN, 1, 80, 0, 0);
     slot.putShort(HEADROOM + 12, (short) EthernetHeader.TYPE_ARP, ByteOrder.BIG_ENDIAN);
     assertEquals(EtherClassifier.ARP, classify(redirector, 60));
     slot.putShort(HEADROOM + 12, (short) EthernetHeader.TYPE_IPV6, ByteOrder.BIG_ENDIAN);
+    assertEquals(EtherClassifier.IPV6, classify(redirector, 60));
+    slot.putShort(HEADROOM + 12, (short) 0x88CC, ByteOrder.BIG_ENDIAN); // LLDP
     assertEquals(EtherClassifier.OTHER, classify(redirector, 60));
     assertEquals(0, counters.drops());
+  }
+
+  @Test
+  void shouldLetIpv6ThroughAnIpv6MulticastMacAndNothingElse() {
+    tcp(slot, ORIGIN, 1, 80, 0, 0);
+    EthernetHeader.mac(slot, HEADROOM, 0x3333_FF00_0001L); // a solicited-node group's MAC
+    slot.putShort(HEADROOM + 12, (short) EthernetHeader.TYPE_IPV6, ByteOrder.BIG_ENDIAN);
+    assertEquals(EtherClassifier.IPV6, classify(redirector, 60));
+    slot.putShort(HEADROOM + 12, (short) EthernetHeader.TYPE_IPV4, ByteOrder.BIG_ENDIAN);
+    assertEquals(EtherClassifier.DROP, classify(redirector, 60));
+    assertEquals(1, counters.get(Counter.DROP_NOT_FOR_US));
+    EthernetHeader.mac(slot, HEADROOM, 0x0100_5E00_0001L); // an IPv4 multicast MAC
+    slot.putShort(HEADROOM + 12, (short) EthernetHeader.TYPE_IPV6, ByteOrder.BIG_ENDIAN);
+    assertEquals(EtherClassifier.DROP, classify(redirector, 60));
+    assertEquals(2, counters.get(Counter.DROP_NOT_FOR_US));
   }
 
   @Test

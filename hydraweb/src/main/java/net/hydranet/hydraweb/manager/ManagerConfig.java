@@ -41,6 +41,9 @@ import java.util.Objects;
  * @param namePrefix replicas are named {@code prefix-1}, {@code prefix-2} …
  * @param drainMillis drain time of a REMOVE
  * @param fetchTimeout how long a miss may take at the origin's web server
+ * @param originProbeInterval how often the origin's web server is probed when nothing else was
+ *     heard from it, and how often a miss may try it while it is down (the others are answered 502
+ *     or 504 at once)
  * @param removeOnClose whether {@link ReplicaManager#close()} removes the replicas it installed
  */
 public record ManagerConfig(
@@ -62,6 +65,7 @@ public record ManagerConfig(
     String namePrefix,
     long drainMillis,
     Duration fetchTimeout,
+    Duration originProbeInterval,
     boolean removeOnClose) {
 
   public static final long DEFAULT_PREHEAT_BYTES = 64L << 20;
@@ -69,6 +73,7 @@ public record ManagerConfig(
   public static final String DEFAULT_NAME_PREFIX = "hydraweb";
   public static final long DEFAULT_DRAIN_MS = 5_000;
   public static final Duration DEFAULT_FETCH_TIMEOUT = Duration.ofSeconds(5);
+  public static final Duration DEFAULT_ORIGIN_PROBE_INTERVAL = Duration.ofSeconds(2);
 
   /** A host server: its replica management address (port 6227) and its key. */
   public record HostServer(InetSocketAddress address, PublicKey key) {
@@ -115,6 +120,7 @@ public record ManagerConfig(
     private String namePrefix = DEFAULT_NAME_PREFIX;
     private long drainMillis = DEFAULT_DRAIN_MS;
     private Duration fetchTimeout = DEFAULT_FETCH_TIMEOUT;
+    private Duration originProbeInterval = DEFAULT_ORIGIN_PROBE_INTERVAL;
     private boolean removeOnClose = true;
 
     public Builder managerAddress(InetAddress v) {
@@ -204,6 +210,11 @@ public record ManagerConfig(
       return this;
     }
 
+    public Builder originProbeInterval(Duration v) {
+      originProbeInterval = v;
+      return this;
+    }
+
     public Builder removeOnClose(boolean v) {
       removeOnClose = v;
       return this;
@@ -237,6 +248,11 @@ public record ManagerConfig(
       check(
           fetchTimeout != null && !fetchTimeout.isNegative() && !fetchTimeout.isZero(),
           "fetchTimeout must be > 0");
+      check(
+          originProbeInterval != null
+              && originProbeInterval.toMillis() >= 100
+              && originProbeInterval.toMillis() <= 600_000,
+          "originProbeInterval must be 100 ms..600 s: " + originProbeInterval);
       Objects.requireNonNull(placement, "placement");
       DocrootGlobs.compile(preheat, "preheat"); // each says which glob is wrong, and why
       DocrootGlobs.compile(templates, "templates");
@@ -263,6 +279,7 @@ public record ManagerConfig(
           namePrefix,
           drainMillis,
           fetchTimeout,
+          originProbeInterval,
           removeOnClose);
     }
 

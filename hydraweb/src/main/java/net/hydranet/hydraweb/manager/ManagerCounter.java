@@ -17,6 +17,8 @@ public enum ManagerCounter {
   ANSWERS_200,
   ANSWERS_404,
   ANSWERS_ERROR,
+  /** Misses answered 502/504 at once because the origin's web server is down (OriginHealth). */
+  ANSWERS_ORIGIN_DOWN,
   FETCHES_REJECTED,
   HITS_POLLS,
   HITS_UNMETERED,
@@ -27,5 +29,11 @@ public enum ManagerCounter {
   INSTALL_FAILURES,
   REMOVES,
   REMOVE_FAILURES,
-  REPLICAS_LOST
+  REPLICAS_LOST,
+  /** Times the origin's web server went down (refused, reset, or no answer in time). */
+  ORIGIN_DOWN_EVENTS,
+  /** Times it answered again after being down. */
+  ORIGIN_UP_EVENTS,
+  /** Probes of the origin while nothing else was heard from it. */
+  ORIGIN_PROBES
 }

@@ -18,10 +18,57 @@ final class ManagerView {
   private final HostServerLinks links;
   private final Placement placement;
 
-  ManagerView(ManagerState state, HostServerLinks links, Placement placement) {
+  private final MissFetcher misses;
+
+  ManagerView(ManagerState state, HostServerLinks links, Placement placement, MissFetcher misses) {
     this.state = state;
     this.links = links;
     this.placement = placement;
+    this.misses = misses;
+  }
+
+  ReplicaManager.OriginStatus origin() {
+    OriginHealth.Snapshot o = misses.origin();
+    return new ReplicaManager.OriginStatus(
+        o.state().name().toLowerCase(Locale.ROOT),
+        o.lastContactMillis(),
+        o.downSinceMillis(),
+        o.status(),
+        o.failure());
+  }
+
+  /**
+   * "web server http://…: up, last answer 1.2 s ago", or down since when, why, and what misses get.
+   */
+  private String originLine() {
+    ReplicaManager.OriginStatus o = origin();
+    long now = state.clock.getAsLong();
+    StringBuilder b =
+        new StringBuilder("web server ").append(state.config.webServer()).append(": ");
+    switch (o.state()) {
+      case "up" -> b.append("up");
+      case "down" ->
+          b.append("DOWN for ")
+              .append(seconds(now - o.downSinceMillis()))
+              .append(" (")
+              .append(o.failure())
+              .append("); replicas serve what they hold, misses are answered ")
+              .append(o.status())
+              .append(" at once");
+      default -> b.append("not contacted yet");
+    }
+    if (o.lastContactMillis() >= 0) {
+      b.append(", last answer ")
+          .append(seconds(now - o.lastContactMillis()))
+          .append(" ago (")
+          .append(java.time.Instant.ofEpochMilli(o.lastContactMillis()))
+          .append(')');
+    }
+    return b.append('\n').toString();
+  }
+
+  private static String seconds(long millis) {
+    return String.format(Locale.ROOT, "%.1f s", Math.max(0, millis) / 1000.0);
   }
 
   List<String> replicaNames() {
@@ -122,6 +169,7 @@ final class ManagerView {
             docroot.all().size(),
             docroot.preheat().size(),
             docroot.templateCount()));
+    b.append(originLine());
     List<String> names = replicaNames();
     appendReplicas(b, names);
     for (String name : names) {

@@ -8,6 +8,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import net.hydranet.hydraweb.channel.AppCodec;
 import net.hydranet.hydraweb.channel.AppMessage;
 
@@ -16,12 +17,21 @@ import net.hydranet.hydraweb.channel.AppMessage;
  * starts a fetch; a pool of {@link ReplicaManager#FETCH_THREADS} "hydraweb-fetch" threads, with a
  * bounded queue, fetches and answers every miss waiting for that object at once (a flash crowd on
  * one object costs the origin one fetch). A full queue answers 503 at once.
+ *
+ * <p>Every fetch tells {@link OriginHealth} whether the origin answered. While it is down, a miss
+ * is answered at once with 502 or 504 (the last failure's), one miss per retry interval being let
+ * through to try again; and when nothing has been heard from the origin for a probe interval, the
+ * manager's tick has the pool probe it ({@link #probeIfDue}), so the view says "down" even when no
+ * miss comes, and "up" again as soon as it answers.
  */
 final class MissFetcher {
   private final ManagerState state;
   private final HostServerLinks links;
   private final OriginFetcher fetcher;
   private final ThreadPoolExecutor pool;
+  private final OriginHealth health;
+  private final long probeMillis;
+  private final AtomicBoolean probing = new AtomicBoolean();
 
   /** Misses being fetched, by "replica path": the miss ids waiting for that one fetch. */
   private final Map<String, List<Long>> fetching = new HashMap<>();
@@ -32,6 +42,8 @@ final class MissFetcher {
     ManagerConfig config = state.config;
     this.fetcher =
         new OriginFetcher(config.webServer(), config.fetchTimeout(), config.maxObjectBytes());
+    this.probeMillis = config.originProbeInterval().toMillis();
+    this.health = new OriginHealth(probeMillis);
     this.pool =
         new ThreadPoolExecutor(
             ReplicaManager.FETCH_THREADS,
@@ -46,6 +58,7 @@ final class MissFetcher {
   void onMiss(ManagedReplica r, AppMessage.Miss miss) {
     state.count(ManagerCounter.MISSES);
     String key = r.name + " " + miss.path();
+    int down;
     synchronized (fetching) {
       List<Long> waiting = fetching.get(key);
       if (waiting != null && waiting.size() < 10_000) {
@@ -53,9 +66,19 @@ final class MissFetcher {
         state.count(ManagerCounter.MISSES_COALESCED);
         return;
       }
-      List<Long> ids = new ArrayList<>();
-      ids.add(miss.missId());
-      fetching.put(key, ids);
+      down = health.failFast(state.clock.getAsLong());
+      if (down == 0) {
+        List<Long> ids = new ArrayList<>();
+        ids.add(miss.missId());
+        fetching.put(key, ids);
+      }
+    }
+    if (down != 0) {
+      // The origin is down: say so now rather than after a timeout per miss.
+      state.count(ManagerCounter.ANSWERS_ORIGIN_DOWN);
+      links.send(
+          r, List.of(AppCodec.encode(new AppMessage.Answer(miss.missId(), down, null, false))));
+      return;
     }
     try {
       pool.execute(() -> answer(r, key, miss.path()));
@@ -79,6 +102,7 @@ final class MissFetcher {
       long started = System.nanoTime();
       OriginFetcher.Result f = fetcher.fetch(path);
       state.timings.originFetch(System.nanoTime() - started);
+      follow(f);
       synchronized (fetching) {
         ids = fetching.remove(key);
       }
@@ -133,6 +157,71 @@ final class MissFetcher {
       a = new AppMessage.Answer(miss.missId(), f.status(), null, false);
     }
     return a;
+  }
+
+  /** Tells {@link OriginHealth} what an exchange with the origin showed; logs each change. */
+  private void follow(OriginFetcher.Result f) {
+    long now = state.clock.getAsLong();
+    if (f.status() == 503 && f.unreachable() == null) {
+      return; // interrupted (the manager stopping): nothing learnt
+    }
+    if (f.unreachable() == null) {
+      OriginHealth.Snapshot before = health.snapshot();
+      if (health.reached(now)) {
+        state.count(ManagerCounter.ORIGIN_UP_EVENTS);
+        ManagerState.LOG
+            .atInfo()
+            .addKeyValue("origin", "up")
+            .addKeyValue("web_server", state.config.webServer())
+            .addKeyValue("down_ms", now - before.downSinceMillis())
+            .log(
+                "origin web server {} answers again after {} ms down",
+                state.config.webServer(),
+                now - before.downSinceMillis());
+      }
+    } else if (health.failed(now, f.status(), f.unreachable())) {
+      state.count(ManagerCounter.ORIGIN_DOWN_EVENTS);
+      ManagerState.LOG
+          .atWarn()
+          .addKeyValue("origin", "down")
+          .addKeyValue("web_server", state.config.webServer())
+          .addKeyValue("detail", f.unreachable())
+          .log(
+              "origin web server {} is down ({}): replicas serve what they hold; misses are"
+                  + " answered {}",
+              state.config.webServer(),
+              f.unreachable(),
+              f.status());
+    }
+  }
+
+  /**
+   * From the manager's tick: when nothing was heard from the origin for the probe interval, one
+   * probe on the pool (never two at once; none when the pool is busy: misses are contact enough).
+   */
+  void probeIfDue() {
+    if (!health.probeDue(state.clock.getAsLong(), probeMillis)
+        || !probing.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      pool.execute(
+          () -> {
+            try {
+              state.count(ManagerCounter.ORIGIN_PROBES);
+              follow(fetcher.probe());
+            } finally {
+              probing.set(false);
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      probing.set(false);
+    }
+  }
+
+  /** What is known of the origin's web server now. */
+  OriginHealth.Snapshot origin() {
+    return health.snapshot();
   }
 
   void close() {

@@ -2,9 +2,11 @@ package net.hydranet.hydraweb.manager;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
@@ -16,18 +18,36 @@ import java.time.format.DateTimeParseException;
 /**
  * Fetches a missed path from the origin's web server: only {@code GET} of the path, over kept-alive
  * HTTP/1.1, within a bounded time and size. 200 and 404 are relayed; a timeout is 504; anything
- * else (refused, reset, another status, too large) is 502.
+ * else (refused, reset, another status, too large) is 502. A result says whether the origin
+ * answered at all ({@link Result#unreachable}), which is what {@link OriginHealth} follows; {@link
+ * #probe} asks it for nothing but an answer.
  */
 final class OriginFetcher {
   /** What the origin said. {@code body} and {@code contentType} are set when 200. */
   /**
    * @param cacheable false when the origin says a copy must not be kept ({@code Cache-Control:
    *     no-store, no-cache or private}): the replica serves it once and asks again next time
+   * @param unreachable null when the origin answered (any status); else why it did not, in words
+   *     ({@code status} 502: refused or reset; 504: no answer in time)
    */
   record Result(
-      int status, byte[] body, String contentType, long lastModifiedMillis, boolean cacheable) {
+      int status,
+      byte[] body,
+      String contentType,
+      long lastModifiedMillis,
+      boolean cacheable,
+      String unreachable) {
+    Result(
+        int status, byte[] body, String contentType, long lastModifiedMillis, boolean cacheable) {
+      this(status, body, contentType, lastModifiedMillis, cacheable, null);
+    }
+
     Result(int status, byte[] body, String contentType, long lastModifiedMillis) {
-      this(status, body, contentType, lastModifiedMillis, false);
+      this(status, body, contentType, lastModifiedMillis, false, null);
+    }
+
+    static Result unreachableWith(int status, String why) {
+      return new Result(status, null, null, 0, false, why);
     }
   }
 
@@ -100,14 +120,49 @@ final class OriginFetcher {
         String control = String.join(",", r.headers().allValues("Cache-Control"));
         return new Result(200, body, type, modified, cacheable(control.isEmpty() ? null : control));
       }
-    } catch (HttpTimeoutException e) {
-      return new Result(504, null, null, 0);
     } catch (IOException e) {
-      return new Result(502, null, null, 0);
+      return unreachable(e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new Result(503, null, null, 0);
     }
+  }
+
+  /**
+   * Asks the origin for an answer, any answer: {@code HEAD /} within the fetch timeout. Any HTTP
+   * status is a 200 result (it answered); otherwise as {@link #fetch} fails.
+   */
+  Result probe() {
+    HttpRequest req =
+        HttpRequest.newBuilder(base.resolve("/"))
+            .timeout(timeout)
+            .method("HEAD", HttpRequest.BodyPublishers.noBody())
+            .build();
+    try {
+      http.send(req, HttpResponse.BodyHandlers.discarding());
+      return new Result(200, null, null, 0);
+    } catch (IOException e) {
+      return unreachable(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Result(503, null, null, 0);
+    }
+  }
+
+  /** A failed exchange: 504 when nothing came in time, else 502; why, in words. */
+  private Result unreachable(IOException e) {
+    if (e instanceof HttpConnectTimeoutException) {
+      return Result.unreachableWith(504, "connect timed out");
+    }
+    if (e instanceof HttpTimeoutException) {
+      return Result.unreachableWith(504, "no answer within " + timeout.toMillis() + " ms");
+    }
+    if (e instanceof ConnectException) {
+      return Result.unreachableWith(502, "connection refused");
+    }
+    String why = e.getMessage();
+    return Result.unreachableWith(
+        502, why == null || why.isBlank() ? e.getClass().getSimpleName() : why);
   }
 
   private static long httpDate(String v) {

@@ -142,7 +142,7 @@ public final class ReplicaManager implements AutoCloseable {
     this.misses = new MissFetcher(state, links);
     this.hits = new HitMeter(state);
     this.placement = new Placement(state, links, load);
-    this.view = new ManagerView(state, links, placement);
+    this.view = new ManagerView(state, links, placement, misses);
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "hydraweb-manager"));
   }
 
@@ -171,6 +171,8 @@ public final class ReplicaManager implements AutoCloseable {
         config.hostServers(),
         config.placement());
     scheduler.scheduleWithFixedDelay(pushes::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+    scheduler.scheduleWithFixedDelay(
+        misses::probeIfDue, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS); // never blocks: on the pool
     placement.start();
     return this;
   }
@@ -292,6 +294,27 @@ public final class ReplicaManager implements AutoCloseable {
   /** Host servers this manager has a replica management connection to. */
   public int hostServersConnected() {
     return view.hostServersConnected();
+  }
+
+  /**
+   * The origin's web server as the manager last saw it.
+   *
+   * @param state "unknown" (not contacted yet), "up" or "down"
+   * @param lastContactMillis when it last answered (the manager's clock), or -1
+   * @param downSinceMillis since when it is down, or -1
+   * @param status what misses are answered while it is down (502 or 504), else 0
+   * @param failure why it is down, in words, or null
+   */
+  public record OriginStatus(
+      String state, long lastContactMillis, long downSinceMillis, int status, String failure) {
+    public boolean down() {
+      return state.equals("down");
+    }
+  }
+
+  /** What the manager knows of its origin's web server now (any thread). */
+  public OriginStatus origin() {
+    return view.origin();
   }
 
   /** The last load sample, requests/s (NaN when unknown). */

@@ -27,7 +27,12 @@ final class FakeNginx implements AutoCloseable {
   private long requests;
 
   FakeNginx(Path docroot) throws IOException {
-    http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+    this(docroot, 0);
+  }
+
+  /** On {@code port} of 127.0.0.1 (0: any), e.g. the port of one stopped before: back again. */
+  FakeNginx(Path docroot, int port) throws IOException {
+    http = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 16);
     http.createContext(
         "/nginx_status",
         ex -> {
@@ -48,7 +53,9 @@ final class FakeNginx implements AutoCloseable {
     http.createContext(
         "/",
         ex -> {
-          fetches.incrementAndGet();
+          if (ex.getRequestMethod().equals("GET")) {
+            fetches.incrementAndGet(); // the fetches of misses, not the manager's probes (HEAD)
+          }
           try {
             Thread.sleep(delayMillis);
           } catch (InterruptedException e) {

@@ -4,7 +4,9 @@ import static net.hydranet.lab.netns.ControlNetwork.HS1;
 import static net.hydranet.lab.netns.ControlNetwork.HS2;
 import static net.hydranet.lab.netns.NamespaceNetwork.counterIn;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -85,6 +87,8 @@ public final class DemoCommand implements Callable<Integer> {
       step("request 3: still the nearer replica");
       request("hs1");
 
+      restartUnderAnOpenConnection();
+
       step("killing hs1's host server (SIGKILL: no goodbye); its hold time is 500 ms");
       Process probe = net.probeUntil("REPLICA on hs2 " + HS2);
       net.await("the probe to start", () -> net.processLog(probe).contains("READY"));
@@ -119,6 +123,50 @@ public final class DemoCommand implements Callable<Integer> {
       }
       throw new UserError("demo failed: " + e.getMessage());
     }
+  }
+
+  /**
+   * SIGKILL r1 and start it again while a client holds a keep-alive connection to the replica on
+   * hs1: the restarted r1 forwards only once it has learned the table again, so the connection's
+   * packets in the gap are retransmitted rather than sent to the origin, and it goes on.
+   */
+  private void restartUnderAnOpenConnection() throws IOException, InterruptedException {
+    step("restarting r1 (SIGKILL, then start) under a connection kept open to hs1's replica");
+    Path stop = net.workDir().resolve("demo-stop-restart");
+    Process kept = net.keepAliveClient(stop, 20);
+    net.await("the open connection to reach hs1", () -> okLines(kept) >= 3);
+    long before = okLines(kept);
+    long killed = System.nanoTime();
+    net.kill("r1");
+    net.startRedirector("r1");
+    // Its operator socket opens once it forwards, after it has learned the table again.
+    net.await("r1 to answer again", () -> !net.ctl("r1", "status").startsWith("(no answer"));
+    long back = (System.nanoTime() - killed) / 1_000_000;
+    net.await("the open connection to carry requests again", () -> okLines(kept) >= before + 5);
+    Files.writeString(stop, "stop");
+    kept.waitFor(25, java.util.concurrent.TimeUnit.SECONDS);
+    String log = net.processLog(kept);
+    if (log.contains("ERROR")) {
+      throw new IllegalStateException("the connection kept open to hs1 broke: " + log);
+    }
+    String learned =
+        net.logsOf("r1")
+            .lines()
+            .filter(l -> l.contains("forwarding starts"))
+            .map(l -> l.substring(l.indexOf("msg=") + 4))
+            .findFirst()
+            .orElse("");
+    out.printf(
+        "   r1 was back %d ms after the kill (its JVM's start included); it said: %s%n",
+        back, learned);
+    out.printf(
+        "   the open connection: %d requests answered by hs1 before the kill, %d after, 0 errors"
+            + " (the packets sent while r1 was down were retransmitted by TCP)%n",
+        before, okLines(kept) - before);
+  }
+
+  private long okLines(Process p) {
+    return net.processLog(p).lines().filter(l -> l.startsWith("OK")).count();
   }
 
   private void request(String expected) throws InterruptedException {

@@ -32,7 +32,12 @@ public final class ControlNetwork extends NamespaceNetwork {
   public static final String ORIGIN = "198.18.2.10";
 
   public ControlNetwork(String prefix, List<String> hydranet) throws IOException {
-    super(prefix, hydranet, Duration.ofSeconds(30), 50);
+    this(prefix, hydranet, Duration.ofSeconds(30));
+  }
+
+  /** As above, waiting up to {@code wait} for each step (daemons starting on a loaded machine). */
+  public ControlNetwork(String prefix, List<String> hydranet, Duration wait) throws IOException {
+    super(prefix, hydranet, wait, 50);
     build(
         () -> {
           wiring();
@@ -163,6 +168,72 @@ public final class ControlNetwork extends NamespaceNetwork {
     return vhost(hs, state(hs), origin, "tcp 80", webServerCommand(origin, 80, site));
   }
 
+  /**
+   * Runs a web and a UDP replica of the origin on {@code hs} under one {@code hydranet vhost} (one
+   * virtual host per origin): the web server's index is {@code body}, and every datagram to the
+   * origin's {@code udpPort} is answered with {@code reply} (no quote in it).
+   */
+  public Process installWebAndUdpReplica(
+      String hs, String origin, String body, int udpPort, String reply)
+      throws IOException, InterruptedException {
+    Path script =
+        script(
+            "udp-reply.py",
+            "import socket, sys",
+            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",
+            "s.bind((sys.argv[1], int(sys.argv[2])))",
+            "while True:",
+            "    data, peer = s.recvfrom(2048)",
+            "    s.sendto(sys.argv[3].encode(), peer)");
+    String web = String.join(" ", webServerCommand(origin, 80, site(hs + "-" + origin, body)));
+    String udp = "python3 " + script + " " + origin + " " + udpPort + " '" + reply + "'";
+    Process p = vhost(hs, state(hs), origin, "udp " + udpPort, "sh", "-c", web + " & exec " + udp);
+    Path published = state(hs).resolve("vhosts").resolve(origin + ".vhost");
+    await(
+        "the virtual host " + origin + " on " + hs + " to bind tcp 80",
+        () -> {
+          try {
+            return Files.readString(published).contains("tcp 80");
+          } catch (IOException e) {
+            return false;
+          }
+        });
+    return p;
+  }
+
+  /**
+   * Starts a UDP client on the client: one flow (source port {@code sourcePort}) to the origin's
+   * {@code port}, a datagram every 20 ms; each answer is logged as "REPLY EPOCH-MS TEXT", until
+   * {@code stop} exists (at most 60 s).
+   */
+  public Process udpClient(int sourcePort, int port, Path stop) throws IOException {
+    Path script =
+        script(
+            "udp-client.py",
+            "import os, socket, sys, threading, time",
+            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",
+            "s.bind(('0.0.0.0', int(sys.argv[2])))",
+            "def receive():",
+            "    while True:",
+            "        data, _ = s.recvfrom(2048)",
+            "        print('REPLY', int(time.time() * 1000), data.decode(), flush=True)",
+            "threading.Thread(target=receive, daemon=True).start()",
+            "deadline = time.time() + 60",
+            "while not os.path.exists(sys.argv[4]) and time.time() < deadline:",
+            "    s.sendto(b'ping', (sys.argv[1], int(sys.argv[3])))",
+            "    time.sleep(0.02)",
+            "print('DONE', flush=True)");
+    return net.spawn(
+        "client",
+        "python3",
+        "-u",
+        script.toString(),
+        ORIGIN,
+        Integer.toString(sourcePort),
+        Integer.toString(port),
+        stop.toString());
+  }
+
   /** One HTTP GET from the client to the origin's port 80, with a total time limit. */
   public ExecResult curl(double maxSeconds) {
     return net.exec(
@@ -182,11 +253,19 @@ public final class ControlNetwork extends NamespaceNetwork {
    * request on it every 100 ms, logging each answer's first line, until {@code stop} exists.
    */
   public Process keepAliveClient(Path stop) throws IOException {
+    return keepAliveClient(stop, 5);
+  }
+
+  /**
+   * {@link #keepAliveClient(Path)} whose requests each wait up to {@code timeoutSeconds}: long
+   * enough for TCP to retransmit across a redirector's restart.
+   */
+  public Process keepAliveClient(Path stop, int timeoutSeconds) throws IOException {
     Path script =
         script(
             "keepalive.py",
             "import http.client, os, sys, time",
-            "c = http.client.HTTPConnection(sys.argv[1], 80, timeout=5)",
+            "c = http.client.HTTPConnection(sys.argv[1], 80, timeout=float(sys.argv[3]))",
             "n = 0",
             "while not os.path.exists(sys.argv[2]) and n < 6000:",
             "    try:",
@@ -199,7 +278,14 @@ public final class ControlNetwork extends NamespaceNetwork {
             "    n += 1",
             "    time.sleep(0.1)",
             "print('DONE', n, flush=True)");
-    return net.spawn("client", "python3", "-u", script.toString(), ORIGIN, stop.toString());
+    return net.spawn(
+        "client",
+        "python3",
+        "-u",
+        script.toString(),
+        ORIGIN,
+        stop.toString(),
+        Integer.toString(timeoutSeconds));
   }
 
   /**

@@ -345,9 +345,21 @@ public abstract class NamespaceNetwork implements AutoCloseable {
     return sb.toString();
   }
 
+  /**
+   * How long a topology may take to start: its JVMs start and JIT at once, and on a machine already
+   * busy (a shared CI runner, a load of 30 on two cores) that took longer than the 30 s the steps
+   * after it need.
+   */
+  static final Duration START_WAIT = Duration.ofSeconds(90);
+
   /** Waits for {@code condition}, at most this network's wait. */
   public void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + wait.toNanos();
+    await(what, condition, wait);
+  }
+
+  private void await(String what, BooleanSupplier condition, Duration limit)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + limit.toNanos();
     while (System.nanoTime() < deadline) {
       if (condition.getAsBoolean()) {
         return;
@@ -358,13 +370,13 @@ public abstract class NamespaceNetwork implements AutoCloseable {
   }
 
   /**
-   * {@link #await} while starting: a timeout's message carries every log, which is gone once the
-   * topology is closed.
+   * {@link #await} while starting, for up to {@link #START_WAIT}: a timeout's message carries every
+   * log, which is gone once the topology is closed.
    */
   protected final void awaitStart(String what, BooleanSupplier condition)
       throws InterruptedException {
     try {
-      await(what, condition);
+      await(what, condition, START_WAIT.compareTo(wait) > 0 ? START_WAIT : wait);
     } catch (IllegalStateException e) {
       throw new IllegalStateException(e.getMessage() + "\n" + logs(), e);
     }

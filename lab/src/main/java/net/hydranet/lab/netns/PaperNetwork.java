@@ -4,8 +4,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The paper's topology in namespaces, with our own processes running in it: used by the system
@@ -33,8 +34,10 @@ public final class PaperNetwork extends NamespaceNetwork {
   private final Path redirectorStatus;
   private final Path hostStatus;
   private final Path state;
-  private final List<String> redirects = new ArrayList<>();
+  // Each redirected service, with its host server's weight.
+  private final Map<String, Integer> redirects = new LinkedHashMap<>();
   private String hostServerMetrics = "127.0.0.1:9465";
+  private int pipelines = 1;
 
   /**
    * Builds the namespaces and links; {@link #start} starts the processes.
@@ -69,6 +72,12 @@ public final class PaperNetwork extends NamespaceNetwork {
    */
   public PaperNetwork hostServerMetrics(String hostPort) {
     this.hostServerMetrics = hostPort;
+    return this;
+  }
+
+  /** How many forwarding pipelines the redirector runs ({@code limits.pipelines}); before start. */
+  public PaperNetwork pipelines(int n) {
+    this.pipelines = n;
     return this;
   }
 
@@ -115,7 +124,16 @@ public final class PaperNetwork extends NamespaceNetwork {
 
   /** Adds a redirect of ORIGIN:port/protocol to the host server and waits until it is loaded. */
   public void redirect(int port, String protocol) throws IOException, InterruptedException {
-    redirects.add(ORIGIN + ":" + port + "/" + protocol);
+    redirect(port, protocol, 1);
+  }
+
+  /**
+   * Adds a redirect with the host server at {@code weight}; at 0 (drained) the service's new flows
+   * go to the origin, each recorded in the connection table.
+   */
+  public void redirect(int port, String protocol, int weight)
+      throws IOException, InterruptedException {
+    redirects.put(ORIGIN + ":" + port + "/" + protocol, weight);
     writeConfig();
     String line = ORIGIN + ":" + port + "/" + protocol + " -> " + HOST_SERVER;
     await("the redirector to load " + line, () -> read(redirectorStatus).contains(line));
@@ -135,13 +153,18 @@ public final class PaperNetwork extends NamespaceNetwork {
       sb.append("redirects: []\n");
     } else {
       sb.append("redirects:\n");
-      for (String r : redirects) {
+      for (Map.Entry<String, Integer> r : redirects.entrySet()) {
         sb.append("  - service: ")
-            .append(r)
+            .append(r.getKey())
             .append("\n    hostServers: [ { address: ")
             .append(HOST_SERVER)
-            .append(", weight: 1 } ]\n");
+            .append(", weight: ")
+            .append(r.getValue())
+            .append(" } ]\n");
       }
+    }
+    if (pipelines != 1) {
+      sb.append("limits:\n  pipelines: ").append(pipelines).append('\n');
     }
     write("redirector.yaml", sb.toString());
   }

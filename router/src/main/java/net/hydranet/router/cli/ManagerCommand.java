@@ -199,6 +199,19 @@ public final class ManagerCommand implements Callable<Integer> {
     switch (r.verb()) {
       case "status", "all" -> {
         o.put("snapshot", m.snapshot());
+        ReplicaManager.OriginStatus origin = m.origin();
+        ObjectNode on =
+            o.putObject("origin")
+                .put("web_server", c.webServer().toString())
+                .put("state", origin.state());
+        if (origin.lastContactMillis() >= 0) {
+          on.put("last_contact", Instant.ofEpochMilli(origin.lastContactMillis()).toString());
+        }
+        if (origin.down()) {
+          on.put("down_since", Instant.ofEpochMilli(origin.downSinceMillis()).toString())
+              .put("failure", origin.failure())
+              .put("misses_answered", origin.status());
+        }
         ArrayNode links = o.putArray("host_servers");
         for (int i = 0; i < c.hostServers().size(); i++) {
           links

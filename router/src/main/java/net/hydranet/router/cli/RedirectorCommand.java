@@ -13,6 +13,8 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import net.hydranet.control.agent.ControlAgent;
 import net.hydranet.control.agent.RedirectorAgent;
 import net.hydranet.control.ctl.CtlServer;
 import net.hydranet.control.rib.Rib;
@@ -30,12 +32,14 @@ import net.hydranet.forwarding.io.live.TransitDrop;
 import net.hydranet.forwarding.pipeline.Pipeline;
 import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ConfigLoader;
 import net.hydranet.router.config.ControlConfig;
 import net.hydranet.router.config.ControlConfigLoader;
 import net.hydranet.router.config.RedirectorConfig;
 import net.hydranet.router.control.ControlPlane;
+import net.hydranet.router.liveness.LivenessLink;
 import net.hydranet.router.metrics.ConfigReloads;
 import net.hydranet.router.metrics.ControlMetrics;
 import net.hydranet.router.metrics.ForwardingMetrics;
@@ -104,9 +108,42 @@ public final class RedirectorCommand implements Callable<Integer> {
   }
 
   @Option(
+      names = "--table-wait",
+      defaultValue = "2000",
+      paramLabel = "MS",
+      description = {
+        "with --control: at start, forward only once every configured host server and",
+        "redirector has been heard and its services learned, or after MS milliseconds (a node",
+        "that is down); 0 forwards at once (${DEFAULT-VALUE})"
+      })
+  long tableWaitMillis;
+
+  @Option(
       names = "--check",
       description = "check the config (and --control file) and exit: 0 valid, 2 not")
   boolean check;
+
+  @Option(
+      names = "--liveness-link",
+      paramLabel = "NAME",
+      description = {
+        "hold a TUN interface NAME while the data path forwards (down while it stalls, gone",
+        "with the process, even after SIGKILL): a BGP speaker announces this redirector's",
+        "prefixes only while it is up (BIRD: a static route via \"NAME\" with check link;",
+        "see config/bird/). SIGTERM removes it first and forwards "
+            + LivenessLink.WITHDRAW_GRACE_MILLIS
+            + " ms more."
+      })
+  String livenessLink;
+
+  @Option(
+      names = "--pipelines",
+      paramLabel = "N",
+      description = {
+        "forwarding pipelines, each with its own capture per interface (PACKET_FANOUT by flow",
+        "hash), ring, threads, connection table and counters; overrides limits.pipelines (1)"
+      })
+  Integer pipelines;
 
   @Option(
       names = "--skip-kernel-checks",
@@ -125,11 +162,13 @@ public final class RedirectorCommand implements Callable<Integer> {
     try {
       installTransitDrop(cfg);
       openInterfaces(cfg);
-      ForwardingPlane plane = startPlane(cfg);
-      startMetrics(plane, cfg);
+      ForwardingPlane plane = buildPlane(cfg);
       if (controlConfig != null) {
         agent = startControl(controlConfig, plane, cfg);
+        awaitTable(agent, controlConfig);
       }
+      startPipeline(plane);
+      startMetrics(plane, cfg);
       CtlServer ctlServer = startCtl(plane);
       try {
         run(plane, cfg);
@@ -147,11 +186,20 @@ public final class RedirectorCommand implements Callable<Integer> {
     RedirectorConfig cfg = load();
     loadControl();
     System.out.printf(
-        "%s: valid (%d interfaces, %d routes, %d redirects%s)%n",
+        "%s: valid (%d interfaces, %d routes, %d redirects%s%s)%n",
         config,
         cfg.context().interfaces().size(),
         cfg.routes().size(),
         cfg.redirects().size(),
+        cfg.context().addresses6().isEmpty()
+            ? ""
+            : "; IPv6: "
+                + cfg.context().addresses6().size()
+                + " addresses, "
+                + cfg.routes6().size()
+                + " routes, "
+                + cfg.redirects6().size()
+                + " redirects",
         control == null ? "" : "; control " + control + " valid");
     return 0;
   }
@@ -211,38 +259,110 @@ public final class RedirectorCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * One capture per interface and pipeline: with more than one pipeline, an interface's captures
+   * form one PACKET_FANOUT group, capture {@code p} feeding pipeline {@code p}; each capture's
+   * transmit ring (its own socket) is that pipeline's port on the interface, so no two threads ever
+   * share a transmit ring.
+   */
   private void openInterfaces(RedirectorConfig cfg) {
-    ports = new TxPort[cfg.context().interfaces().size()];
+    int n = cfg.context().pipelines();
+    ports = new TxPort[n][cfg.context().interfaces().size()];
+    for (int p = 0; p < n; p++) {
+      perPipeline.add(new ArrayList<>());
+    }
     for (RouterInterface i : cfg.context().interfaces()) {
+      LivePcapSource.Options options = new LivePcapSource.Options().ingress(i.index());
+      LivePcapSource[] captures;
       try {
-        LivePcapSource source =
-            LivePcapSource.open(i.name(), new LivePcapSource.Options().ingress(i.index()));
-        sources.add(source);
-        ports[i.index()] = source.txPort();
+        captures =
+            n == 1
+                ? new LivePcapSource[] {LivePcapSource.open(i.name(), options)}
+                : LivePcapSource.openFanout(i.name(), options, n);
       } catch (IOException e) {
         throw new UserError(e.getMessage());
+      }
+      for (int p = 0; p < n; p++) {
+        sources.add(captures[p]);
+        perPipeline.get(p).add(captures[p]);
+        ports[p][i.index()] = captures[p].txPort();
       }
     }
   }
 
-  /** The forwarding plane over the open interfaces, filled from the config and started. */
-  private ForwardingPlane startPlane(RedirectorConfig cfg) {
+  /** The forwarding plane over the open interfaces, filled from the config, not yet started. */
+  private ForwardingPlane buildPlane(RedirectorConfig cfg) {
     ForwardingPlane plane = new ForwardingPlane(cfg.context(), ports);
     cfg.applyTo(plane);
     logStartup(cfg);
-    FrameWait frameWait;
-    try {
-      frameWait = PcapWait.of(sources);
-    } catch (IOException e) {
-      frameWait = null;
-      LOG.warn("the receive thread will poll even when idle: {}", e.getMessage());
-    }
-    plane.start(
-        sources.toArray(new FrameSource[0]),
-        Pipeline.Clock.LIVE,
-        new LiteBlockingWaitStrategy(),
-        frameWait);
     return plane;
+  }
+
+  /**
+   * A redirector that has just started knows no learned service: were it to forward at once, the
+   * packets of connections open to replicas — it was restarted, or took over a flow from another —
+   * would go to the origin, whose stack answers them with a RST. So it first waits until the
+   * control plane has heard every host server and redirector it is configured with (each answers
+   * its HELLO at once: a round trip) and committed what they said, or {@code --table-wait} at the
+   * most (a node that is down). Meanwhile the transit drop keeps the kernel from forwarding and
+   * nothing is sent: TCP retransmits what is lost in the gap, so the connections survive.
+   */
+  private void awaitTable(RedirectorAgent a, ControlConfig c) throws InterruptedException {
+    if (tableWaitMillis <= 0) {
+      return;
+    }
+    long start = System.nanoTime();
+    long deadline = start + tableWaitMillis * 1_000_000L;
+    int hostServers = c.hostServers().size();
+    int redirectors = c.redirectors().size();
+    while (System.nanoTime() < deadline
+        && (a.hostServersUp() < hostServers || a.peersUp() < redirectors)) {
+      Thread.sleep(ControlAgent.TICK_MILLIS);
+    }
+    boolean heard = a.hostServersUp() >= hostServers && a.peersUp() >= redirectors;
+    if (heard) {
+      // The ANNOUNCE rides just behind the KEEPALIVE that made the node count: one more
+      // recomputation so that the table holds what it said.
+      Thread.sleep(5L * ControlAgent.TICK_MILLIS);
+    }
+    long waited = (System.nanoTime() - start) / 1_000_000L;
+    if (heard) {
+      LOG.info(
+          "forwarding starts: table learned in {} ms ({} services, {} host servers, {} peers)",
+          waited,
+          a.services(),
+          a.hostServersUp(),
+          a.peersUp());
+    } else {
+      LOG.warn(
+          "forwarding starts after --table-wait {} ms without hearing every node: {} of {} host"
+              + " servers, {} of {} redirectors; {} services",
+          tableWaitMillis,
+          a.hostServersUp(),
+          hostServers,
+          a.peersUp(),
+          redirectors,
+          a.services());
+    }
+  }
+
+  /** Starts the pipelines: from here frames are captured and forwarded. */
+  private void startPipeline(ForwardingPlane plane) {
+    int n = perPipeline.size();
+    FrameSource[][] receive = new FrameSource[n][];
+    FrameWait[] frameWaits = new FrameWait[n];
+    for (int p = 0; p < n; p++) {
+      receive[p] = perPipeline.get(p).toArray(new FrameSource[0]);
+      try {
+        frameWaits[p] = PcapWait.of(perPipeline.get(p));
+      } catch (IOException e) {
+        LOG.warn("the receive thread will poll even when idle: {}", e.getMessage());
+      }
+    }
+    plane.start(receive, Pipeline.Clock.LIVE, LiteBlockingWaitStrategy::new, frameWaits);
+    if (n > 1) {
+      LOG.info("{} forwarding pipelines, fed by PACKET_FANOUT (flow hash) on each interface", n);
+    }
   }
 
   private void startMetrics(ForwardingPlane plane, RedirectorConfig cfg) {
@@ -255,9 +375,11 @@ public final class RedirectorCommand implements Callable<Integer> {
       plane.close();
       throw new UserError(e.getMessage());
     }
-    meters =
-        new ForwardingMetrics(metrics.registry(), plane).interfaces(sources).ring(plane.pipeline());
-    meters.services(services(cfg));
+    meters = new ForwardingMetrics(metrics.registry(), plane).interfaces(sources).rings(plane);
+    servicesChanged(cfg);
+    if (agent != null) {
+      ControlMetrics.bindRedirector(metrics.registry(), agent);
+    }
     reloads.bind(metrics.registry());
     sampler = new Sampler(plane, 1_000);
     meters.targets(sampler);
@@ -269,6 +391,7 @@ public final class RedirectorCommand implements Callable<Integer> {
 
   /** Stops what {@link #call} started, in reverse order; the shutdown hook waits for this. */
   private void release() {
+    withdraw();
     if (sampler != null) {
       sampler.close();
     }
@@ -301,7 +424,9 @@ public final class RedirectorCommand implements Callable<Integer> {
   private final CountDownLatch cleanedUp = new CountDownLatch(1);
 
   private final List<LivePcapSource> sources = new ArrayList<>();
-  private TxPort[] ports;
+  // Each pipeline's captures, one per interface.
+  private final List<List<LivePcapSource>> perPipeline = new ArrayList<>();
+  private TxPort[][] ports;
   private TransitDrop transitDrop;
   private MetricsEndpoint metrics;
   private ForwardingMetrics meters;
@@ -310,6 +435,7 @@ public final class RedirectorCommand implements Callable<Integer> {
   // The config the redirector started with: interfaces, routes and neighbours stay as in it.
   private RedirectorConfig startedWith;
   private RedirectorAgent agent;
+  private final AtomicReference<LivenessLink> liveness = new AtomicReference<>();
   private final Set<Long> learned = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /**
@@ -333,6 +459,11 @@ public final class RedirectorCommand implements Callable<Integer> {
             learned.remove(Entry.service(origin, protocol, port));
             servicesChanged(cfg);
           }
+
+          @Override
+          public void hostServerDead(int hostServer) {
+            plane.hostServerDead(hostServer);
+          }
         };
     RedirectorAgent a;
     try {
@@ -341,9 +472,6 @@ public final class RedirectorCommand implements Callable<Integer> {
       throw new UserError(control + ": " + e.getMessage());
     }
     a.setStatic(statics(cfg));
-    if (metrics != null) {
-      ControlMetrics.bindRedirector(metrics.registry(), a);
-    }
     a.start();
     return a;
   }
@@ -387,11 +515,20 @@ public final class RedirectorCommand implements Callable<Integer> {
   }
 
   private RedirectorConfig load() {
+    RedirectorConfig cfg;
     try {
-      return ConfigLoader.load(config, RedirectorCommand::osMac);
+      cfg = ConfigLoader.load(config, RedirectorCommand::osMac);
     } catch (ConfigException e) {
       throw new UserError(e.getMessage());
     }
+    if (pipelines != null) {
+      try {
+        cfg.context().pipelines(pipelines).conclude();
+      } catch (IllegalArgumentException e) {
+        throw new UserError("--pipelines: " + e.getMessage());
+      }
+    }
+    return cfg;
   }
 
   /** Reads an interface's MAC from sysfs, for configs that leave MACs out. */
@@ -417,6 +554,14 @@ public final class RedirectorCommand implements Callable<Integer> {
     Thread hook =
         new Thread(
             () -> {
+              if (withdraw()) {
+                // The upstream moves the flows away while this redirector still forwards.
+                try {
+                  Thread.sleep(LivenessLink.WITHDRAW_GRACE_MILLIS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              }
               LOG.info("stopping: draining the ring");
               SdNotify.stopping("draining the ring");
               plane.close();
@@ -433,12 +578,13 @@ public final class RedirectorCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     Hangup hangup = Hangup.install();
     LOG.info("forwarding");
-    SdNotify.ready("forwarding", r -> plane.snapshot(p -> r.run()), plane.pipeline()::receiveError);
+    SdNotify.ready("forwarding", r -> everyPipeline(plane, r), plane::receiveError);
+    openLiveness(plane);
     startedWith = initial;
     RedirectorConfig current = initial;
     long nextStatus = System.nanoTime();
     FileTime seen = modified(config);
-    while (!plane.pipeline().awaitEnd(200)) {
+    while (!plane.awaitEnd(200)) {
       FileTime now = modified(config);
       boolean changed = now != null && !now.equals(seen);
       boolean hup = hangup.take();
@@ -453,12 +599,54 @@ public final class RedirectorCommand implements Callable<Integer> {
         nextStatus = System.nanoTime() + 1_000_000_000L;
         writeStatus(plane, current);
       }
-      if (plane.pipeline().receiveError() != null) {
-        LOG.error("receive failed: {}", plane.pipeline().receiveError().getMessage());
+      if (plane.receiveError() != null) {
+        LOG.error("receive failed: {}", plane.receiveError().getMessage());
         break;
       }
     }
     stopped.await();
+  }
+
+  /** {@code --liveness-link}: created once the data path forwards, so it is never early. */
+  private void openLiveness(ForwardingPlane plane) {
+    if (livenessLink == null) {
+      return;
+    }
+    try {
+      liveness.set(
+          LivenessLink.open(livenessLink, r -> everyPipeline(plane, r), plane::receiveError));
+    } catch (IOException | IllegalArgumentException e) {
+      plane.close();
+      throw new UserError("--liveness-link " + livenessLink + ": " + e.getMessage());
+    }
+  }
+
+  /** Removes the liveness link if it is held; true if it was. */
+  private boolean withdraw() {
+    LivenessLink l = liveness.getAndSet(null);
+    if (l == null) {
+      return false;
+    }
+    l.close();
+    return true;
+  }
+
+  /**
+   * Runs {@code r} once every pipeline's forwarding thread has answered: the watchdog's ping, so a
+   * stuck pipeline stops it whichever pipeline it is.
+   */
+  private static void everyPipeline(ForwardingPlane plane, Runnable r) {
+    java.util.concurrent.atomic.AtomicInteger left =
+        new java.util.concurrent.atomic.AtomicInteger(plane.pipelines());
+    for (int i = 0; i < plane.pipelines(); i++) {
+      plane.snapshot(
+          i,
+          p -> {
+            if (left.decrementAndGet() == 0) {
+              r.run();
+            }
+          });
+    }
   }
 
   /** Applies the redirects of a changed config; interfaces and routes need a restart. */
@@ -484,6 +672,7 @@ public final class RedirectorCommand implements Callable<Integer> {
               String.join(", ", restart));
     }
     reloads.succeeded();
+    reload6(plane, current, next);
     if (agent != null) {
       agent.setStatic(statics(next));
       LOG.atInfo()
@@ -518,16 +707,36 @@ public final class RedirectorCommand implements Callable<Integer> {
     return next;
   }
 
+  /**
+   * Applies the IPv6 redirects of a changed config straight to the plane (the control plane's
+   * static services are IPv4 until its version 2 carries IPv6 ones) and removes those gone.
+   */
+  private static void reload6(
+      ForwardingPlane plane, RedirectorConfig current, RedirectorConfig next) {
+    Set<String> keep = new HashSet<>();
+    for (RedirectorConfig.Redirect6 r : next.redirects6()) {
+      RedirectorConfig.apply(plane, r);
+      keep.add(r.service());
+    }
+    for (RedirectorConfig.Redirect6 r : current.redirects6()) {
+      if (!keep.contains(r.service())) {
+        plane.removeRedirect6(r.addressHigh(), r.addressLow(), r.protocol(), r.port());
+      }
+    }
+  }
+
   /** The sections a running redirector cannot change: they take a restart. */
   static List<String> needRestart(RedirectorConfig running, RedirectorConfig next) {
     List<String> out = new ArrayList<>();
-    if (!running.context().interfaces().equals(next.context().interfaces())) {
+    if (!running.context().interfaces().equals(next.context().interfaces())
+        || !running.context().addresses6().equals(next.context().addresses6())) {
       out.add("interfaces");
     }
-    if (!running.routes().equals(next.routes())) {
+    if (!running.routes().equals(next.routes()) || !running.routes6().equals(next.routes6())) {
       out.add("routes");
     }
-    if (!running.neighbours().equals(next.neighbours())) {
+    if (!running.neighbours().equals(next.neighbours())
+        || !running.neighbours6().equals(next.neighbours6())) {
       out.add("neighbours");
     }
     if (running.context().dropTransit() != next.context().dropTransit()) {
@@ -590,6 +799,33 @@ public final class RedirectorCommand implements Callable<Integer> {
           "neighbour {} at {}",
           Ipv4Header.formatAddress(n.address()),
           EthernetHeader.formatMac(n.mac()));
+    }
+    for (var a : cfg.context().addresses6()) {
+      LOG.info(
+          "interface {} address6 {}", cfg.context().interfaces().get(a.interfaceIndex()).name(), a);
+    }
+    for (RedirectorConfig.Route6 r : cfg.routes6()) {
+      LOG.info(
+          "route {}/{} via {} dev {}",
+          Ipv6Header.formatAddress(r.prefixHigh(), r.prefixLow()),
+          r.length(),
+          r.nextHopHigh() == 0 && r.nextHopLow() == 0
+              ? "on-link"
+              : Ipv6Header.formatAddress(r.nextHopHigh(), r.nextHopLow()),
+          cfg.context().interfaces().get(r.interfaceIndex()).name());
+    }
+    for (RedirectorConfig.Neighbour6 n : cfg.neighbours6()) {
+      LOG.info(
+          "neighbour {} at {}",
+          Ipv6Header.formatAddress(n.high(), n.low()),
+          EthernetHeader.formatMac(n.mac()));
+    }
+    for (RedirectorConfig.Redirect6 r : cfg.redirects6()) {
+      LOG.atInfo()
+          .addKeyValue("table", "put")
+          .addKeyValue("service", r.service())
+          .addKeyValue("host_servers", r.hostServers().size())
+          .log("redirect {} to {}", r.service(), r.hostServers());
     }
     for (RedirectorConfig.Redirect r : cfg.redirects()) {
       String service =

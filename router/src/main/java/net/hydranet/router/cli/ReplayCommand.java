@@ -82,7 +82,9 @@ public final class ReplayCommand implements Callable<Integer> {
       } catch (RuntimeException e) {
         throw new UserError(e.getMessage());
       }
-      ForwardingPlane plane = new ForwardingPlane(cfg.context(), ports);
+      // A capture is one stream: replay runs one pipeline whatever limits.pipelines says, so
+      // the output keeps the capture's order.
+      ForwardingPlane plane = new ForwardingPlane(cfg.context().pipelines(1), ports);
       cfg.applyTo(plane);
       plane.start(new FrameSource[] {source}, Pipeline.Clock.FRAME, new BlockingWaitStrategy());
       boolean ended = plane.pipeline().awaitEnd(600_000);

@@ -4,8 +4,10 @@ import java.io.PrintStream;
 import net.hydranet.forwarding.ForwardingPlane;
 import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.counter.Counters;
+import net.hydranet.forwarding.table.Ipv6HostServers;
 import net.hydranet.forwarding.table.RedirectorTable;
 import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.forwarding.wire.Ipv6Header;
 
 /** Prints the redirector table and the counters in a form a person reads at a glance. */
 final class Summary {
@@ -19,20 +21,26 @@ final class Summary {
         service -> {
           StringBuilder servers = new StringBuilder();
           for (int i = 0; i < table.hostServerCount(service); i++) {
+            int host = table.hostServer(service, i);
             servers
                 .append(i == 0 ? "" : ", ")
-                .append(Ipv4Header.formatAddress(table.hostServer(service, i)))
+                .append(hostServer(plane, host))
                 .append(" w=")
                 .append(table.weight(service, i));
           }
           out.printf(
               "  %s:%d/%s -> %s   packets=%d bytes=%d%n",
-              Ipv4Header.formatAddress(table.address(service)),
+              table.family(service) == 6
+                  ? "["
+                      + Ipv6Header.formatAddress(
+                          table.addressHigh(service), table.addressLow(service))
+                      + "]"
+                  : Ipv4Header.formatAddress(table.address(service)),
               table.port(service),
               table.protocol(service) == Ipv4Header.PROTOCOL_TCP ? "tcp" : "udp",
               servers,
-              table.packets(service),
-              table.bytes(service));
+              plane.servicePackets(service),
+              plane.serviceBytes(service));
         });
     Counters c = plane.counters();
     out.println("counters (non-zero):");
@@ -50,5 +58,28 @@ final class Summary {
         c.get(Counter.REDIRECTED),
         c.get(Counter.DELIVERED_LOCAL),
         c.drops());
+    if (plane.pipelines() > 1) {
+      // How the fanout spread the frames and flows: every pipeline's own counters.
+      out.println("pipelines (" + plane.pipelines() + "):");
+      for (int i = 0; i < plane.pipelines(); i++) {
+        Counters p = plane.counters(i);
+        out.printf(
+            "  pipeline %d: rx_frames=%d forwarded=%d redirected=%d flows_created=%d%n",
+            i,
+            p.get(Counter.RX_FRAMES),
+            p.get(Counter.FORWARDED),
+            p.get(Counter.REDIRECTED),
+            p.get(Counter.FLOWS_CREATED));
+      }
+    }
+  }
+
+  /** An IPv4 host server's address, or an IPv6 host server's (named by its id in the table). */
+  private static String hostServer(ForwardingPlane plane, int host) {
+    if (!ForwardingPlane.isIpv6HostServer(host)) {
+      return Ipv4Header.formatAddress(host);
+    }
+    Ipv6HostServers hosts = plane.path().ipv6().hostServers();
+    return Ipv6Header.formatAddress(hosts.high(host), hosts.low(host));
   }
 }

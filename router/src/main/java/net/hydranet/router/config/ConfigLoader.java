@@ -1,12 +1,15 @@
 package net.hydranet.router.config;
 
 import static net.hydranet.router.config.YamlFields.address;
+import static net.hydranet.router.config.YamlFields.address6;
 import static net.hydranet.router.config.YamlFields.bool;
 import static net.hydranet.router.config.YamlFields.integer;
+import static net.hydranet.router.config.YamlFields.isIpv6;
 import static net.hydranet.router.config.YamlFields.known;
 import static net.hydranet.router.config.YamlFields.list;
 import static net.hydranet.router.config.YamlFields.object;
 import static net.hydranet.router.config.YamlFields.prefix;
+import static net.hydranet.router.config.YamlFields.prefix6;
 import static net.hydranet.router.config.YamlFields.string;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -18,9 +21,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import net.hydranet.forwarding.config.ForwardingContext;
+import net.hydranet.forwarding.config.RouterAddress6;
 import net.hydranet.forwarding.config.RouterInterface;
 import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.router.config.YamlFields.FieldException;
 
 /**
@@ -31,7 +36,7 @@ import net.hydranet.router.config.YamlFields.FieldException;
 public final class ConfigLoader {
   private static final Set<String> TOP =
       Set.of("interfaces", "routes", "neighbours", "redirects", "options", "limits");
-  private static final Set<String> INTERFACE = Set.of("name", "mac", "address", "mtu");
+  private static final Set<String> INTERFACE = Set.of("name", "mac", "address", "address6", "mtu");
   private static final Set<String> ROUTE = Set.of("prefix", "via", "interface");
   private static final Set<String> NEIGHBOUR = Set.of("address", "mac", "interface");
   private static final Set<String> REDIRECT = Set.of("service", "hostServers");
@@ -53,6 +58,7 @@ public final class ConfigLoader {
           "arpQueueFrames",
           "ringSize",
           "inlineBurst",
+          "pipelines",
           "maglevTableSize",
           "flowCapacity",
           "tcpIdleSeconds",
@@ -132,6 +138,11 @@ public final class ConfigLoader {
         throw new FieldException(at + ".mac", "missing (replay needs every interface's MAC)");
       }
       context.addInterface(name, mac, address[0], address[1], mtu);
+      String address6 = string(n, "address6", at, false);
+      if (address6 != null) {
+        long[] a = prefix6(address6, at + ".address6", true);
+        context.addInterfaceAddress6(name, a[0], a[1], (int) a[2]);
+      }
     }
     JsonNode options = root.get("options");
     if (options != null) {
@@ -166,6 +177,8 @@ public final class ConfigLoader {
       context.ringSize(integer(limits, "ringSize", "limits", ForwardingContext.DEFAULT_RING_SIZE));
       context.inlineBurst(
           integer(limits, "inlineBurst", "limits", ForwardingContext.DEFAULT_INLINE_BURST));
+      context.pipelines(
+          integer(limits, "pipelines", "limits", ForwardingContext.DEFAULT_PIPELINES));
       context.maglevTableSize(
           integer(
               limits, "maglevTableSize", "limits", ForwardingContext.DEFAULT_MAGLEV_TABLE_SIZE));
@@ -193,12 +206,17 @@ public final class ConfigLoader {
     }
 
     List<RedirectorConfig.Route> routes = new ArrayList<>();
+    List<RedirectorConfig.Route6> routes6 = new ArrayList<>();
     JsonNode routeList = list(root, "routes", false);
     for (int i = 0; routeList != null && i < routeList.size(); i++) {
       String at = "routes[" + i + "]";
       JsonNode n = routeList.get(i);
       object(n, at);
       known(n, ROUTE, at);
+      if (isIpv6(string(n, "prefix", at, true))) {
+        routes6.add(route6(context, n, at));
+        continue;
+      }
       int[] prefix = prefix(string(n, "prefix", at, true), at + ".prefix", false);
       String viaText = string(n, "via", at, false);
       int via = viaText == null ? 0 : address(viaText, at + ".via");
@@ -215,12 +233,24 @@ public final class ConfigLoader {
     }
 
     List<RedirectorConfig.Neighbour> neighbours = new ArrayList<>();
+    List<RedirectorConfig.Neighbour6> neighbours6 = new ArrayList<>();
     JsonNode neighbourList = list(root, "neighbours", false);
     for (int i = 0; neighbourList != null && i < neighbourList.size(); i++) {
       String at = "neighbours[" + i + "]";
       JsonNode n = neighbourList.get(i);
       object(n, at);
       known(n, NEIGHBOUR, at);
+      if (isIpv6(string(n, "address", at, true))) {
+        long[] a = address6(string(n, "address", at, true), at + ".address");
+        long mac = mac(string(n, "mac", at, true), at + ".mac");
+        String ifName = string(n, "interface", at, false);
+        int ifIndex =
+            ifName != null
+                ? interfaceIndex(context, ifName, at + ".interface")
+                : onLinkInterface6(context, a, at + ".address");
+        neighbours6.add(new RedirectorConfig.Neighbour6(a[0], a[1], mac, ifIndex));
+        continue;
+      }
       int address = address(string(n, "address", at, true), at + ".address");
       long mac = mac(string(n, "mac", at, true), at + ".mac");
       String ifName = string(n, "interface", at, false);
@@ -232,13 +262,14 @@ public final class ConfigLoader {
     }
 
     List<RedirectorConfig.Redirect> redirects = new ArrayList<>();
+    List<RedirectorConfig.Redirect6> redirects6 = new ArrayList<>();
     JsonNode redirectList = list(root, "redirects", false);
     for (int i = 0; redirectList != null && i < redirectList.size(); i++) {
       String at = "redirects[" + i + "]";
       JsonNode n = redirectList.get(i);
       object(n, at);
       known(n, REDIRECT, at);
-      int[] service = service(string(n, "service", at, true), at + ".service");
+      String serviceText = string(n, "service", at, true);
       JsonNode servers = list(n, "hostServers", true, at);
       if (servers.size() > context.maxHostServers()) {
         throw new FieldException(
@@ -248,6 +279,11 @@ public final class ConfigLoader {
                 + context.maxHostServers()
                 + ")");
       }
+      if (serviceText.startsWith("[")) {
+        redirects6.add(redirect6(serviceText, servers, at));
+        continue;
+      }
+      int[] service = service(serviceText, at + ".service");
       int[] addresses = new int[servers.size()];
       int[] weights = new int[servers.size()];
       for (int j = 0; j < servers.size(); j++) {
@@ -255,7 +291,13 @@ public final class ConfigLoader {
         JsonNode h = servers.get(j);
         object(h, hat);
         known(h, HOST_SERVER, hat);
-        addresses[j] = address(string(h, "address", hat, true), hat + ".address");
+        String hostText = string(h, "address", hat, true);
+        if (isIpv6(hostText)) {
+          throw new FieldException(
+              hat + ".address",
+              "'" + hostText + "': an IPv4 service's host servers are IPv4 addresses");
+        }
+        addresses[j] = address(hostText, hat + ".address");
         weights[j] = integer(h, "weight", hat, 1);
         if (weights[j] < 0 || weights[j] > 65_535) {
           throw new FieldException(hat + ".weight", "must be 0..65535");
@@ -264,10 +306,92 @@ public final class ConfigLoader {
       redirects.add(
           new RedirectorConfig.Redirect(service[0], service[1], service[2], addresses, weights));
     }
-    if (redirects.size() > context.redirectCapacity()) {
+    if (redirects.size() + redirects6.size() > context.redirectCapacity()) {
       throw new FieldException("redirects", "more entries than limits.redirectCapacity");
     }
-    return new RedirectorConfig(context, routes, neighbours, redirects);
+    return new RedirectorConfig(
+        context, routes, neighbours, redirects, routes6, neighbours6, redirects6);
+  }
+
+  // ---- IPv6 ----
+
+  /** An IPv6 route: prefix, and a next hop or an interface (a link-local next hop needs both). */
+  private static RedirectorConfig.Route6 route6(ForwardingContext context, JsonNode n, String at) {
+    long[] prefix = prefix6(string(n, "prefix", at, true), at + ".prefix", false);
+    String viaText = string(n, "via", at, false);
+    long[] via = viaText == null ? new long[2] : address6(viaText, at + ".via");
+    String ifName = string(n, "interface", at, false);
+    int ifIndex;
+    if (ifName != null) {
+      ifIndex = interfaceIndex(context, ifName, at + ".interface");
+    } else if (viaText != null) {
+      ifIndex = onLinkInterface6(context, via, at + ".via");
+    } else {
+      throw new FieldException(at, "needs 'via' or 'interface'");
+    }
+    return new RedirectorConfig.Route6(
+        prefix[0], prefix[1], (int) prefix[2], via[0], via[1], ifIndex);
+  }
+
+  /**
+   * "[2001:2:0:2::10]:80/tcp" and its host servers: IPv4 addresses (IPv6-in-IPv4) or IPv6 ones
+   * (IPv6-in-IPv6).
+   */
+  private static RedirectorConfig.Redirect6 redirect6(String text, JsonNode servers, String at) {
+    String field = at + ".service";
+    int close = text.indexOf(']');
+    if (close < 0 || text.length() < close + 2 || text.charAt(close + 1) != ':') {
+      throw new FieldException(field, "'" + text + "' is not [ADDRESS]:PORT/tcp or /udp");
+    }
+    long[] address = address6(text.substring(1, close), field);
+    if (Ipv6Header.isMulticast(address[0])
+        || Ipv6Header.isLinkLocal(address[0])
+        || Ipv6Header.isUnspecified(address[0], address[1])
+        || Ipv6Header.isLoopback(address[0], address[1])) {
+      throw new FieldException(field, "'" + text + "' is not a global unicast address");
+    }
+    int[] portProtocol = portProtocol(text, close + 1, field);
+    List<RedirectorConfig.HostServer> hosts = new ArrayList<>();
+    for (int j = 0; j < servers.size(); j++) {
+      String hat = at + ".hostServers[" + j + "]";
+      JsonNode h = servers.get(j);
+      object(h, hat);
+      known(h, HOST_SERVER, hat);
+      String hostText = string(h, "address", hat, true);
+      int weight = integer(h, "weight", hat, 1);
+      if (weight < 0 || weight > 65_535) {
+        throw new FieldException(hat + ".weight", "must be 0..65535");
+      }
+      if (isIpv6(hostText)) {
+        long[] a = address6(hostText, hat + ".address");
+        if (Ipv6Header.isMulticast(a[0])
+            || Ipv6Header.isLinkLocal(a[0])
+            || Ipv6Header.isUnspecified(a[0], a[1])
+            || Ipv6Header.isLoopback(a[0], a[1])) {
+          throw new FieldException(
+              hat + ".address", "'" + hostText + "' is not a global unicast address");
+        }
+        hosts.add(new RedirectorConfig.HostServer(0, a[0], a[1], weight));
+      } else {
+        hosts.add(
+            new RedirectorConfig.HostServer(address(hostText, hat + ".address"), 0, 0, weight));
+      }
+    }
+    return new RedirectorConfig.Redirect6(
+        address[0], address[1], portProtocol[1], portProtocol[0], hosts);
+  }
+
+  /** The interface whose IPv6 prefix holds the address. */
+  private static int onLinkInterface6(ForwardingContext context, long[] address, String field) {
+    for (RouterAddress6 a : context.addresses6()) {
+      if (a.onLink(address[0], address[1])) {
+        return a.interfaceIndex();
+      }
+    }
+    throw new FieldException(
+        field,
+        Ipv6Header.formatAddress(address[0], address[1])
+            + " is on no interface's IPv6 prefix; name 'interface'");
   }
 
   // ---- field readers in YamlFields; these two are the redirector's own ----
@@ -297,6 +421,16 @@ public final class ConfigLoader {
       throw new FieldException(field, "'" + text + "' is not ADDRESS:PORT/tcp or /udp");
     }
     int address = address(text.substring(0, colon), field);
+    int[] portProtocol = portProtocol(text, colon, field);
+    return new int[] {address, portProtocol[1], portProtocol[0]};
+  }
+
+  /** ":80/tcp" from {@code colon} on → {port, protocol}. */
+  private static int[] portProtocol(String text, int colon, String field) {
+    int slash = text.indexOf('/', colon);
+    if (slash < 0) {
+      throw new FieldException(field, "'" + text + "' has no /tcp or /udp");
+    }
     int port;
     try {
       port = Integer.parseInt(text.substring(colon + 1, slash));
@@ -315,7 +449,7 @@ public final class ConfigLoader {
     } else {
       throw new FieldException(field, "protocol '" + proto + "' is not tcp or udp");
     }
-    return new int[] {address, protocol, port};
+    return new int[] {port, protocol};
   }
 
   private static int interfaceIndex(ForwardingContext context, String name, String field) {

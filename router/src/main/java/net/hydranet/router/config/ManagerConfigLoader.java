@@ -52,6 +52,7 @@ public final class ManagerConfigLoader {
           "placement",
           "drainSeconds",
           "fetchTimeoutMillis",
+          "originProbeMillis",
           "removeOnExit");
   private static final Set<String> BUNDLE = Set.of("jar", "signature");
   private static final Set<String> HOST = Set.of("address", "port", "key");
@@ -189,6 +190,16 @@ public final class ManagerConfigLoader {
       throw new FieldException("fetchTimeoutMillis", "outside 10..600000");
     }
     b.fetchTimeout(Duration.ofMillis(fetch));
+    int probe =
+        integer(
+            root,
+            "originProbeMillis",
+            "",
+            (int) ManagerConfig.DEFAULT_ORIGIN_PROBE_INTERVAL.toMillis());
+    if (probe < 100 || probe > 600_000) {
+      throw new FieldException("originProbeMillis", "outside 100..600000");
+    }
+    b.originProbeInterval(Duration.ofMillis(probe));
     b.removeOnClose(bool(root, "removeOnExit", "", true));
     return b.build();
   }

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Set;
 import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.forwarding.wire.Ipv6Header;
 
 /**
  * The config loaders' shared field readers: each throws a {@link FieldException} naming the field,
@@ -153,6 +154,44 @@ final class YamlFields {
       throw new FieldException(field, "prefix length " + length + " is outside 0..32");
     }
     return new int[] {address(text.substring(0, slash), field), length};
+  }
+
+  /** An IPv6 address in any RFC 4291 text form → {high, low}. */
+  static long[] address6(String text, String field) {
+    try {
+      return Ipv6Header.parseAddress(text);
+    } catch (IllegalArgumentException e) {
+      throw new FieldException(field, "'" + text + "' is not an IPv6 address");
+    }
+  }
+
+  /** "2001:2:0:1::1/64" → {high, low, 64}; a bare address is /128 unless {@code needLength}. */
+  static long[] prefix6(String text, String field, boolean needLength) {
+    int slash = text.indexOf('/');
+    if (slash < 0) {
+      if (needLength) {
+        throw new FieldException(
+            field, "'" + text + "' needs a prefix length, like 2001:2:0:1::1/64");
+      }
+      long[] a = address6(text, field);
+      return new long[] {a[0], a[1], 128};
+    }
+    int length;
+    try {
+      length = Integer.parseInt(text.substring(slash + 1));
+    } catch (NumberFormatException e) {
+      throw new FieldException(field, "'" + text + "' has no valid prefix length");
+    }
+    if (length < 0 || length > 128) {
+      throw new FieldException(field, "prefix length " + length + " is outside 0..128");
+    }
+    long[] a = address6(text.substring(0, slash), field);
+    return new long[] {a[0], a[1], length};
+  }
+
+  /** True when the text is meant as an IPv6 address or prefix (it has a colon). */
+  static boolean isIpv6(String text) {
+    return text.indexOf(':') >= 0;
   }
 
   /** A field error, caught once in {@link #parse} and turned into a {@link ConfigException}. */

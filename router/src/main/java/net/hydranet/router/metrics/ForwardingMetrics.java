@@ -7,10 +7,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.ToLongFunction;
 import net.hydranet.forwarding.ForwardingPlane;
 import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.counter.Counters;
@@ -27,6 +29,7 @@ import net.hydranet.forwarding.wire.Ipv4Header;
  */
 public final class ForwardingMetrics {
   private static final String PREFIX = "hydranet.redirector.";
+  private static final String RELEASED_DEAD_HOST = "flows_released_dead_host";
 
   private final MeterRegistry registry;
   private final ForwardingPlane plane;
@@ -39,6 +42,9 @@ public final class ForwardingMetrics {
   private final Map<String, ServiceMeters> services = new HashMap<>();
 
   private record ServiceMeters(AtomicInteger index, List<Meter> meters) {}
+
+  /** Each interface's captures, one per pipeline: the state its meters read. */
+  private final List<List<LivePcapSource>> captures = new ArrayList<>();
 
   public ForwardingMetrics(MeterRegistry registry, ForwardingPlane plane) {
     this.registry = registry;
@@ -64,8 +70,18 @@ public final class ForwardingMetrics {
                 .register(registry);
         case WORK -> {
           String name = c.metricName();
-          FunctionCounter.Builder<Counters> b =
-              FunctionCounter.builder(PREFIX + name.replace('_', '.'), counters, x -> x.get(id));
+          FunctionCounter.Builder<Counters> b;
+          if (name.startsWith(RELEASED_DEAD_HOST)) {
+            b =
+                FunctionCounter.builder(
+                        PREFIX + RELEASED_DEAD_HOST.replace('_', '.'), counters, x -> x.get(id))
+                    .tag("proto", name.substring(RELEASED_DEAD_HOST.length() + 1))
+                    .description(
+                        "flows pinned to a host server declared dead and released: tcp are"
+                            + " connections lost, udp moved to another host server");
+          } else {
+            b = FunctionCounter.builder(PREFIX + name.replace('_', '.'), counters, x -> x.get(id));
+          }
           if (name.endsWith("_bytes")) {
             b.baseUnit("bytes");
           }
@@ -75,34 +91,57 @@ public final class ForwardingMetrics {
     }
   }
 
-  /** Per-interface pcap figures; kernel drops are read with pcap_stats at scrape time. */
+  /**
+   * Per-interface pcap figures; kernel drops are read with pcap_stats at scrape time. With several
+   * pipelines an interface has one capture per pipeline: its series are their sums.
+   */
   public ForwardingMetrics interfaces(List<LivePcapSource> sources) {
+    Map<String, List<LivePcapSource>> byName = new LinkedHashMap<>();
     for (LivePcapSource s : sources) {
-      String name = s.interfaceName();
+      byName.computeIfAbsent(s.interfaceName(), n -> new ArrayList<>()).add(s);
+    }
+    for (Map.Entry<String, List<LivePcapSource>> e : byName.entrySet()) {
+      String name = e.getKey();
+      List<LivePcapSource> s = List.copyOf(e.getValue());
+      // Micrometer holds a function counter's state only weakly: the list must live here.
+      captures.add(s);
       FunctionCounter.builder(
-              PREFIX + "interface.received.packets", s, LivePcapSource::framesReceived)
+              PREFIX + "interface.received.packets", s, x -> sum(x, LivePcapSource::framesReceived))
           .tag("interface", name)
           .register(registry);
-      FunctionCounter.builder(PREFIX + "interface.received", s, LivePcapSource::bytesReceived)
-          .tag("interface", name)
-          .baseUnit("bytes")
-          .register(registry);
-      FunctionCounter.builder(PREFIX + "interface.sent.packets", s, x -> x.txPort().framesSent())
-          .tag("interface", name)
-          .register(registry);
-      FunctionCounter.builder(PREFIX + "interface.sent", s, x -> x.txPort().bytesSent())
+      FunctionCounter.builder(
+              PREFIX + "interface.received", s, x -> sum(x, LivePcapSource::bytesReceived))
           .tag("interface", name)
           .baseUnit("bytes")
           .register(registry);
-      FunctionCounter.builder(PREFIX + "interface.send.failures", s, x -> x.txPort().sendFailures())
+      FunctionCounter.builder(
+              PREFIX + "interface.sent.packets", s, x -> sum(x, c -> c.txPort().framesSent()))
           .tag("interface", name)
           .register(registry);
-      FunctionCounter.builder(PREFIX + "pcap.kernel.drops", s, x -> Math.max(0, x.kernelDrops()))
+      FunctionCounter.builder(
+              PREFIX + "interface.sent", s, x -> sum(x, c -> c.txPort().bytesSent()))
+          .tag("interface", name)
+          .baseUnit("bytes")
+          .register(registry);
+      FunctionCounter.builder(
+              PREFIX + "interface.send.failures", s, x -> sum(x, c -> c.txPort().sendFailures()))
+          .tag("interface", name)
+          .register(registry);
+      FunctionCounter.builder(
+              PREFIX + "pcap.kernel.drops", s, x -> sum(x, c -> Math.max(0, c.kernelDrops())))
           .tag("interface", name)
           .description("frames the kernel dropped before pcap could take them (ring full)")
           .register(registry);
     }
     return this;
+  }
+
+  private static double sum(List<LivePcapSource> sources, ToLongFunction<LivePcapSource> f) {
+    long total = 0;
+    for (LivePcapSource s : sources) {
+      total += f.applyAsLong(s);
+    }
+    return total;
   }
 
   /** Ring occupancy: slots in use and the ring's size. */
@@ -118,6 +157,59 @@ public final class ForwardingMetrics {
         .description("entries in the redirector table")
         .register(registry);
     return this;
+  }
+
+  /**
+   * Ring occupancy summed over every pipeline (the series {@link #ring} registers for one), and per
+   * pipeline ({@code pipeline} label): frames received, flows created, slots in use and frames run
+   * on the receive thread, so an operator sees whether the fanout spreads the load.
+   */
+  public ForwardingMetrics rings(ForwardingPlane plane) {
+    Gauge.builder(PREFIX + "ring.used.slots", plane, p -> sumPipelines(p, Pipeline::usedSlots))
+        .description("ring slots holding frames not yet processed")
+        .register(registry);
+    Gauge.builder(PREFIX + "ring.slots", plane, p -> sumPipelines(p, Pipeline::slots))
+        .register(registry);
+    FunctionCounter.builder(
+            PREFIX + "pipeline.inline.frames", plane, p -> sumPipelines(p, Pipeline::inlineFrames))
+        .description("frames the receive thread ran itself because the forwarding thread was idle")
+        .register(registry);
+    Gauge.builder(PREFIX + "services", plane, p -> p.redirects().size())
+        .description("entries in the redirector table")
+        .register(registry);
+    for (int i = 0; i < plane.pipelines(); i++) {
+      int index = i;
+      String label = Integer.toString(i);
+      Counters c = plane.counters(i);
+      FunctionCounter.builder(
+              PREFIX + "pipeline.received.packets", c, x -> x.get(Counter.RX_FRAMES))
+          .tag("pipeline", label)
+          .description("frames received by one forwarding pipeline")
+          .register(registry);
+      FunctionCounter.builder(
+              PREFIX + "pipeline.flows.created", c, x -> x.get(Counter.FLOWS_CREATED))
+          .tag("pipeline", label)
+          .description("flows recorded in one pipeline's connection table")
+          .register(registry);
+      Gauge.builder(
+              PREFIX + "pipeline.ring.used.slots",
+              plane,
+              p -> p.pipeline(index) == null ? 0 : p.pipeline(index).usedSlots())
+          .tag("pipeline", label)
+          .register(registry);
+    }
+    return this;
+  }
+
+  private static double sumPipelines(ForwardingPlane plane, ToLongFunction<Pipeline> f) {
+    long total = 0;
+    for (int i = 0; i < plane.pipelines(); i++) {
+      Pipeline p = plane.pipeline(i);
+      if (p != null) {
+        total += f.applyAsLong(p);
+      }
+    }
+    return total;
   }
 
   /**
@@ -142,17 +234,18 @@ public final class ForwardingMetrics {
       int[] s = e.getValue();
       AtomicInteger index = new AtomicInteger(RedirectorTable.NOT_FOUND);
       plane.snapshot(p -> index.set(p.redirects().lookup(s[0], s[1], s[2])));
-      RedirectorTable table = plane.redirects();
       List<Meter> meters = new ArrayList<>();
       meters.add(
           FunctionCounter.builder(
-                  PREFIX + "service.packets", index, x -> x.get() < 0 ? 0 : table.packets(x.get()))
+                  PREFIX + "service.packets",
+                  index,
+                  x -> x.get() < 0 ? 0 : plane.servicePackets(x.get()))
               .tag("service", e.getKey())
               .description("packets tunnelled for a replicated service")
               .register(registry));
       meters.add(
           FunctionCounter.builder(
-                  PREFIX + "service", index, x -> x.get() < 0 ? 0 : table.bytes(x.get()))
+                  PREFIX + "service", index, x -> x.get() < 0 ? 0 : plane.serviceBytes(x.get()))
               .tag("service", e.getKey())
               .baseUnit("bytes")
               .register(registry));

@@ -65,6 +65,29 @@ public final class ManagerMetrics {
         .baseUnit("requests.per.second")
         .description("requests/s the origin's web server reports (NaN when unknown)")
         .register(registry);
+    Gauge.builder(
+            PREFIX + "origin.up",
+            manager,
+            m ->
+                switch (m.origin().state()) {
+                  case "up" -> 1.0;
+                  case "down" -> 0.0;
+                  default -> Double.NaN;
+                })
+        .description(
+            "1 while the origin's web server answers, 0 while it is down (misses answered 502/504"
+                + " at once), NaN before the first contact")
+        .register(registry);
+    Gauge.builder(
+            PREFIX + "origin.last.contact.timestamp",
+            manager,
+            m -> {
+              long t = m.origin().lastContactMillis();
+              return t < 0 ? Double.NaN : t / 1000.0;
+            })
+        .baseUnit("seconds")
+        .description("when the origin's web server last answered (Unix time)")
+        .register(registry);
     Gauge.builder(PREFIX + "replicas", manager, m -> m.replicaNames().size())
         .description("replicas this manager runs")
         .register(registry);

@@ -51,35 +51,93 @@ public record PlaneSnapshot(
 
   /**
    * Takes a snapshot; with {@code flows}, walks the connection table too (one pass over its live
-   * entries, on the forwarding thread: keep it to seconds apart, not per request).
+   * entries, on the forwarding thread: keep it to seconds apart, not per request). With several
+   * pipelines each walks its own table on its own thread, and pipeline 0 adds the parts to its
+   * reading of the table.
    *
-   * @throws TimeoutException when the forwarding thread did not answer within 2 s
+   * @throws TimeoutException when a forwarding thread did not answer within 2 s
    */
   public static PlaneSnapshot take(ForwardingPlane plane, boolean flows)
       throws InterruptedException, ExecutionException, TimeoutException {
+    if (plane.pipelines() == 1) {
+      CompletableFuture<PlaneSnapshot> f = new CompletableFuture<>();
+      plane.snapshot(p -> f.complete(read(p, flows)));
+      return f.get(2, TimeUnit.SECONDS);
+    }
+    long deadline = System.nanoTime() + 2_000_000_000L;
+    List<CompletableFuture<Walk>> parts = new ArrayList<>();
+    for (int i = 0; i < plane.pipelines(); i++) {
+      int lane = i;
+      CompletableFuture<Walk> part = new CompletableFuture<>();
+      plane.snapshot(lane, p -> part.complete(walk(p, lane, flows)));
+      parts.add(part);
+    }
+    Walk all = new Walk();
+    for (CompletableFuture<Walk> part : parts) {
+      all.add(part.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+    }
     CompletableFuture<PlaneSnapshot> f = new CompletableFuture<>();
-    plane.snapshot(p -> f.complete(read(p, flows)));
-    return f.get(2, TimeUnit.SECONDS);
+    plane.snapshot(0, p -> f.complete(compose(p, all, flows)));
+    return f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
   }
 
   /** The read itself; only on the forwarding thread, or on a plane that is not running. */
   public static PlaneSnapshot read(ForwardingPlane p, boolean flows) {
-    RedirectorTable table = p.redirects();
-    Map<Integer, Integer> byTarget = new TreeMap<>(Integer::compareUnsigned);
-    Map<Long, Integer> byServiceTarget = new HashMap<>();
+    Walk all = new Walk();
+    for (int i = 0; i < p.pipelines(); i++) {
+      all.add(walk(p, i, flows));
+    }
+    return compose(p, all, flows);
+  }
+
+  /** What connection tables hold, per target and per (service index, target). */
+  private static final class Walk {
+    final Map<Integer, Integer> byTarget = new TreeMap<>(Integer::compareUnsigned);
+    final Map<Long, Integer> byServiceTarget = new HashMap<>();
+    int flows;
+    long evicted;
+
+    void add(Walk other) {
+      other.byTarget.forEach((k, v) -> byTarget.merge(k, v, Integer::sum));
+      other.byServiceTarget.forEach((k, v) -> byServiceTarget.merge(k, v, Integer::sum));
+      flows += other.flows;
+      evicted += other.evicted;
+    }
+  }
+
+  /**
+   * Pipeline {@code lane}'s connection table, on its forwarding thread. Services are keyed by their
+   * index, which is the same in every pipeline's replica of the table (the same commands, in the
+   * same order).
+   */
+  private static Walk walk(ForwardingPlane p, int lane, boolean flows) {
+    Walk w = new Walk();
+    RedirectorTable table = p.redirects(lane);
     if (flows) {
-      p.path()
+      p.path(lane)
           .flows()
           .forEachLiveFlow(
               System.nanoTime(),
               (destination, protocol, port, target) -> {
-                byTarget.merge(target, 1, Integer::sum);
+                w.byTarget.merge(target, 1, Integer::sum);
                 int s = table.lookup(destination, protocol, port);
                 if (s != RedirectorTable.NOT_FOUND && target != 0) {
-                  byServiceTarget.merge(((long) s << 32) | (target & 0xFFFFFFFFL), 1, Integer::sum);
+                  w.byServiceTarget.merge(
+                      ((long) s << 32) | (target & 0xFFFFFFFFL), 1, Integer::sum);
                 }
               });
     }
+    w.flows = p.path(lane).flows().size();
+    w.evicted = p.path(lane).flows().evicted();
+    return w;
+  }
+
+  /**
+   * The table (pipeline 0's replica, on its forwarding thread) with what every pipeline sent per
+   * service and host server, the counters of all, and the connection tables' {@code walk}.
+   */
+  private static PlaneSnapshot compose(ForwardingPlane p, Walk walk, boolean flows) {
+    RedirectorTable table = p.redirects();
     List<Service> services = new ArrayList<>();
     table.forEach(
         s -> {
@@ -89,10 +147,10 @@ public record PlaneSnapshot(
                 new Target(
                     table.hostServer(s, i),
                     table.weight(s, i),
-                    table.packets(s, i),
-                    table.bytes(s, i),
+                    p.targetPackets(s, i),
+                    p.targetBytes(s, i),
                     flows
-                        ? byServiceTarget.getOrDefault(
+                        ? walk.byServiceTarget.getOrDefault(
                             ((long) s << 32) | (table.hostServer(s, i) & 0xFFFFFFFFL), 0)
                         : -1));
           }
@@ -101,8 +159,8 @@ public record PlaneSnapshot(
                   table.address(s),
                   table.protocol(s),
                   table.port(s),
-                  table.packets(s),
-                  table.bytes(s),
+                  p.servicePackets(s),
+                  p.serviceBytes(s),
                   List.copyOf(targets)));
         });
     Map<String, Long> counters = new TreeMap<>();
@@ -114,8 +172,8 @@ public record PlaneSnapshot(
         System.currentTimeMillis(),
         List.copyOf(services),
         Collections.unmodifiableMap(counters),
-        Collections.unmodifiableMap(byTarget),
-        p.path().flows().size(),
-        p.path().flows().evicted());
+        Collections.unmodifiableMap(walk.byTarget),
+        walk.flows,
+        walk.evicted);
   }
 }

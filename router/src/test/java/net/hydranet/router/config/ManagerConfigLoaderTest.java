@@ -54,6 +54,8 @@ class ManagerConfigLoaderTest {
     assertTrue(c.accessRules().contains("deny 198.18.1.0/24 /private/"));
     assertEquals(2, c.slots().get("banner").size());
     assertEquals(java.util.List.of("**/*.shtml", "/ads/**"), c.templates());
+    assertEquals(Duration.ofSeconds(5), c.fetchTimeout());
+    assertEquals(Duration.ofSeconds(2), c.originProbeInterval());
   }
 
   @Test
@@ -71,6 +73,7 @@ class ManagerConfigLoaderTest {
       {"  jar: hydraweb-bundle.jar", "  jar: missing.jar", "bundle"},
       {"installAbove: 200", "installAbove: -1", "placement.installAbove"},
       {"drainSeconds: 5", "drainSeconds: 99999", "drainSeconds"},
+      {"originProbeMillis: 2000", "originProbeMillis: 10", "originProbeMillis"},
       {"namePrefix: hydraweb", "namePrefx: hydraweb", "namePrefx"},
       {"key: keys/origin.key", "key: keys/nothing.key", "key"},
       {"templates: [\"**/*.shtml\"", "templates: [\"[a-\"", "templates[0]: '[a-' is not a glob"},

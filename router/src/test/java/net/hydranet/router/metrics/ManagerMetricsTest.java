@@ -232,6 +232,11 @@ class ManagerMetricsTest {
     assertEquals(0, value(text, "hydranet_manager_pushes_sent_total", "kind=\"delete\""));
     assertEquals(1, value(text, "hydranet_manager_misses_total", ""));
     assertEquals(0, value(text, "hydranet_manager_miss_answers_total", "status=\"error\""));
+    // The origin answered the miss: up, and when.
+    assertEquals(1, value(text, "hydranet_manager_origin_up", ""));
+    double contact = value(text, "hydranet_manager_origin_last_contact_timestamp_seconds", "");
+    assertTrue(Math.abs(contact - System.currentTimeMillis() / 1000.0) < 60, text);
+    assertEquals(0, value(text, "hydranet_manager_miss_answers_total", "status=\"origin_down\""));
     assertEquals(2, value(text, "hydranet_hydraweb_replica_misses_total", replica));
     assertEquals(5, value(text, "hydranet_hydraweb_replica_requests_total", replica));
     assertEquals(1, value(text, "hydranet_manager_replicas", ""));

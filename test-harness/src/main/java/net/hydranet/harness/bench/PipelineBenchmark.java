@@ -45,6 +45,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code redirect}: TCP to the origin's port 80, encapsulated to the host server out of hs0,
  *       whose MTU is 9000 here so no size fragments (a 1500-byte frame is a 1506-byte tunnel
  *       datagram).
+ *   <li>{@code forward6}, {@code redirect6}: the same for IPv6 (issue 21), from 2001:2:0:1::10 to
+ *       the origin 2001:2:0:2::10, the redirect in IPv6-in-IPv6 to the sample's IPv6 host server
+ *       (hs0's MTU 9000 again). The smallest IPv6 TCP frame is 74 bytes (40-byte header), so {@code
+ *       size} 64 means 74 for these two; flows {@code 1K} only.
  *   <li>{@code redirectFragment}: the same, DF clear, with hs0's MTU set so the tunnel datagram
  *       just exceeds it and is cut in two: MTU 576 for 576-byte frames (582-byte tunnel datagram),
  *       1500 for 1500-byte frames (1506). A 64-byte frame (70-byte tunnel datagram) cannot exceed
@@ -75,7 +79,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(1)
 public class PipelineBenchmark {
-  @Param({"forward", "redirect", "redirectFragment"})
+  @Param({"forward", "redirect", "redirectFragment", "forward6", "redirect6"})
   public String mode;
 
   @Param({"64", "576", "1500"})
@@ -131,8 +135,8 @@ public class PipelineBenchmark {
   public void setUp() throws Exception {
     int hostServerMtu;
     switch (mode) {
-      case "forward" -> hostServerMtu = SampleTopology.MTU; // not used by forwarded frames
-      case "redirect" -> hostServerMtu = 9000;
+      case "forward", "forward6" -> hostServerMtu = SampleTopology.MTU; // not used by forwarded
+      case "redirect", "redirect6" -> hostServerMtu = 9000;
       case "redirectFragment" -> {
         if (size < 576) {
           throw new IllegalArgumentException(
@@ -168,7 +172,14 @@ public class PipelineBenchmark {
       default ->
           throw new IllegalArgumentException("unknown lookAhead " + lookAhead + ": off, on, batch");
     }
-    if ("1K".equals(flows)) {
+    boolean ipv6 = mode.endsWith("6");
+    if (ipv6 && !"1K".equals(flows)) {
+      throw new IllegalArgumentException(mode + " runs with flows=1K only");
+    }
+    if (ipv6) {
+      frames = BenchFrames.build6("redirect6".equals(mode), Math.max(size, BenchFrames.MIN_IPV6));
+      count = BenchFrames.COUNT;
+    } else if ("1K".equals(flows)) {
       frames = BenchFrames.build(!"forward".equals(mode), size);
       count = BenchFrames.COUNT;
     } else {
@@ -230,8 +241,8 @@ public class PipelineBenchmark {
     }
     long n = count;
     // With the look-ahead on, each of these frames (TCP to a service address) has its line read
-    // ahead while the table is on, and none while it is off.
-    long wantLines = prefetch && !"0".equals(flows) ? n : 0;
+    // ahead while the table is on, and none while it is off; IPv6 frames are not looked ahead at.
+    long wantLines = prefetch && !"0".equals(flows) && !mode.endsWith("6") ? n : 0;
     if (prefetchedLines - lines != wantLines) {
       throw new IllegalStateException(
           "lookAhead="
@@ -247,9 +258,9 @@ public class PipelineBenchmark {
     }
     boolean ok =
         switch (mode) {
-          case "forward" ->
+          case "forward", "forward6" ->
               c.get(Counter.FORWARDED) - forwarded == n && c.get(Counter.TX_FRAMES) - tx == n;
-          case "redirect" ->
+          case "redirect", "redirect6" ->
               c.get(Counter.REDIRECTED) - redirected == n
                   && c.get(Counter.FRAGMENTED_DATAGRAMS) == fragmented
                   && c.get(Counter.TX_FRAMES) - tx == n;

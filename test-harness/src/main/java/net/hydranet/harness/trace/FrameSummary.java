@@ -7,7 +7,12 @@ import java.util.HexFormat;
 import net.hydranet.forwarding.wire.ArpPacket;
 import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.IcmpHeader;
+import net.hydranet.forwarding.wire.Icmpv6Header;
 import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.forwarding.wire.Ipv6FragmentHeader;
+import net.hydranet.forwarding.wire.Ipv6Header;
+import net.hydranet.forwarding.wire.Ipv6HeaderChain;
+import net.hydranet.forwarding.wire.NeighbourDiscovery;
 import net.hydranet.forwarding.wire.TcpHeader;
 import net.hydranet.forwarding.wire.UdpHeader;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -48,6 +53,8 @@ public final class FrameSummary {
           .append(Ipv4Header.formatAddress(ArpPacket.senderIp(b, l3)));
     } else if (type == EthernetHeader.TYPE_IPV4 && frame.length >= l3 + Ipv4Header.MIN_LENGTH) {
       ip(sb, b, l3, frame.length - l3);
+    } else if (type == EthernetHeader.TYPE_IPV6 && frame.length >= l3 + Ipv6Header.LENGTH) {
+      ip6(sb, b, l3, frame.length - l3);
     } else {
       sb.append(String.format("ethertype 0x%04x", type));
     }
@@ -84,6 +91,10 @@ public final class FrameSummary {
       sb.append("ipip[ ");
       ip(sb, b, l4, l4Available);
       sb.append(" ]");
+    } else if (protocol == Ipv6Header.NEXT_HEADER_IPV6 && l4Available >= Ipv6Header.LENGTH) {
+      sb.append("6in4[ ");
+      ip6(sb, b, l4, l4Available);
+      sb.append(" ]");
     } else if (protocol == Ipv4Header.PROTOCOL_TCP && l4Available >= TcpHeader.MIN_LENGTH) {
       int flags = TcpHeader.flags(b, l4);
       sb.append("tcp ")
@@ -109,6 +120,94 @@ public final class FrameSummary {
       if (IcmpHeader.type(b, l4) == IcmpHeader.TYPE_DESTINATION_UNREACHABLE
           && IcmpHeader.code(b, l4) == IcmpHeader.CODE_FRAGMENTATION_NEEDED) {
         sb.append(" mtu ").append(IcmpHeader.nextHopMtu(b, l4));
+      }
+    } else {
+      sb.append("proto ").append(protocol);
+    }
+  }
+
+  /**
+   * An IPv6 packet: addresses, hop limit, payload length, the extension headers walked (by number),
+   * then the upper layer as for IPv4; ICMPv6 as "icmp6 TYPE/CODE" with a Packet Too Big's MTU and
+   * an ND message's target.
+   */
+  private static void ip6(StringBuilder sb, UnsafeBuffer b, int ip, int available) {
+    sb.append(Ipv6Header.formatAddress(Ipv6Header.sourceHigh(b, ip), Ipv6Header.sourceLow(b, ip)))
+        .append('>')
+        .append(
+            Ipv6Header.formatAddress(
+                Ipv6Header.destinationHigh(b, ip), Ipv6Header.destinationLow(b, ip)))
+        .append(" hlim ")
+        .append(Ipv6Header.hopLimit(b, ip))
+        .append(" plen ")
+        .append(Ipv6Header.payloadLength(b, ip))
+        .append(' ');
+    Ipv6HeaderChain chain = new Ipv6HeaderChain();
+    int verdict = chain.walk(b, ip, available);
+    if (verdict != Ipv6HeaderChain.OK) {
+      sb.append("bad ").append(Ipv6HeaderChain.verdictName(verdict));
+      return;
+    }
+    int next = Ipv6Header.nextHeader(b, ip);
+    int at = ip + Ipv6Header.LENGTH;
+    while (at < chain.upperLayerOffset()) {
+      sb.append("ext ").append(next).append(' ');
+      if (next == Ipv6Header.NEXT_HEADER_FRAGMENT) {
+        sb.append("frag ")
+            .append(Ipv6FragmentHeader.fragmentOffset(b, at))
+            .append(Ipv6FragmentHeader.moreFragments(b, at) ? "+ " : " ");
+        next = b.getByte(at) & 0xFF;
+        at += Ipv6FragmentHeader.LENGTH;
+      } else {
+        int length =
+            next == Ipv6Header.NEXT_HEADER_AUTHENTICATION
+                ? ((b.getByte(at + 1) & 0xFF) + 2) << 2
+                : ((b.getByte(at + 1) & 0xFF) + 1) << 3;
+        next = b.getByte(at) & 0xFF;
+        at += length;
+      }
+    }
+    int l4 = chain.upperLayerOffset();
+    int l4Length = chain.upperLayerLength();
+    int protocol = chain.upperLayerProtocol();
+    if (!chain.hasUpperLayerHeader(b)) {
+      sb.append("proto ").append(protocol);
+    } else if (protocol == Ipv6Header.NEXT_HEADER_IPV6 && l4Length >= Ipv6Header.LENGTH) {
+      sb.append("6in6[ ");
+      ip6(sb, b, l4, l4Length);
+      sb.append(" ]");
+    } else if (protocol == Ipv6Header.NEXT_HEADER_TCP && l4Length >= TcpHeader.MIN_LENGTH) {
+      int flags = TcpHeader.flags(b, l4);
+      sb.append("tcp ")
+          .append(TcpHeader.sourcePort(b, l4))
+          .append('>')
+          .append(TcpHeader.destinationPort(b, l4))
+          .append((flags & TcpHeader.FLAG_SYN) != 0 ? " S" : "")
+          .append((flags & TcpHeader.FLAG_ACK) != 0 ? " ." : "");
+      int hl = TcpHeader.headerLength(b, l4);
+      if (hl >= TcpHeader.MIN_LENGTH && hl <= l4Length) {
+        int mss = TcpHeader.mssOptionOffset(b, l4, hl);
+        if (mss != TcpHeader.NO_OPTION) {
+          sb.append(" mss ").append(b.getShort(mss + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF);
+        }
+      }
+    } else if (protocol == Ipv6Header.NEXT_HEADER_UDP && l4Length >= UdpHeader.LENGTH) {
+      sb.append("udp ")
+          .append(UdpHeader.sourcePort(b, l4))
+          .append('>')
+          .append(UdpHeader.destinationPort(b, l4));
+    } else if (protocol == Ipv6Header.NEXT_HEADER_ICMPV6 && l4Length >= Icmpv6Header.LENGTH) {
+      int type = Icmpv6Header.type(b, l4);
+      sb.append("icmp6 ").append(type).append('/').append(Icmpv6Header.code(b, l4));
+      if (type == Icmpv6Header.TYPE_PACKET_TOO_BIG) {
+        sb.append(" mtu ").append(Icmpv6Header.rest(b, l4));
+      } else if ((type == Icmpv6Header.TYPE_NEIGHBOUR_SOLICITATION
+              || type == Icmpv6Header.TYPE_NEIGHBOUR_ADVERTISEMENT)
+          && l4Length >= NeighbourDiscovery.NS_NA_OPTIONS_OFFSET) {
+        sb.append(" target ")
+            .append(
+                Ipv6Header.formatAddress(
+                    NeighbourDiscovery.targetHigh(b, l4), NeighbourDiscovery.targetLow(b, l4)));
       }
     } else {
       sb.append("proto ").append(protocol);

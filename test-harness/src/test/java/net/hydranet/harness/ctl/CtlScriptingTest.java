@@ -75,8 +75,9 @@ class CtlScriptingTest {
     Run r = ctl("--ctl-socket", socket.toString(), "status");
 
     assertEquals(0, r.code(), r.err());
-    assertTrue(r.out().contains("redirector table (2 services)"), r.out());
+    assertTrue(r.out().contains("redirector table (3 services)"), r.out());
     assertTrue(r.out().contains("198.18.3.2 w=1"), r.out());
+    assertTrue(r.out().contains("[2001:2:0:2::10]:80/tcp -> 2001:2:0:3::2 w=1"), r.out());
   }
 
   @Test

@@ -282,22 +282,50 @@ class ControlPlaneIT {
         b.lines().filter(l -> l.startsWith("OK")).count());
   }
 
+  /**
+   * A redirector killed (SIGKILL) and started again forwards only once it has learned the table
+   * again (--table-wait), so a connection open to the replica the consistent hash chooses survives
+   * the restart: its packets in the gap are lost and retransmitted, none reaches the origin (whose
+   * RST would end it). A connection pinned elsewhere (to the origin, or to a farther replica) needs
+   * the host server to pass its packets on (issue 20), not shown here: the kept-alive clients of
+   * step 1 were stopped before.
+   */
   @Test
   @Order(8)
-  /**
-   * A restarted redirector has an empty connection table: mid-flow packets follow the consistent
-   * hash over the rebuilt table, so a connection pinned elsewhere (to the origin, or to a farther
-   * replica) does not survive a redirector restart. The kept-alive clients are stopped before it.
-   */
-  void aRestartedRedirectorServesRedirectedTrafficAgainWithinSeconds() throws Exception {
+  void aRestartedRedirectorServesAgainAndAConnectionToTheNearReplicaSurvives() throws Exception {
+    Path stopRestart = net.workDir().resolve("stop-restart");
+    Process toHs1 = net.keepAliveClient(stopRestart, 20);
+    net.await("a connection to hs1", () -> log(toHs1).contains("OK REPLICA hs1"));
     net.kill("r1");
     long start = System.nanoTime();
+    long okBefore = log(toHs1).lines().filter(l -> l.startsWith("OK")).count();
     net.startRedirector("r1");
-    long back = untilServedBy("REPLICA hs1", start, 15_000);
+    long back = untilServedBy("REPLICA hs1", start, 30_000);
+    String said =
+        net.logsOf("r1")
+            .lines()
+            .filter(l -> l.contains("forwarding starts"))
+            .findFirst()
+            .orElse("(r1 did not say when it started forwarding)");
     System.out.printf(
-        "control-plane: r1 restarted (JVM start included) -> redirected traffic again in %d ms%n",
-        back);
-    assertTrue(back < 10_000, "r1 took " + back + " ms to serve redirected traffic again");
+        "control-plane: r1 restarted (JVM start included) -> redirected traffic again in %d ms;"
+            + " r1: %s%n",
+        back, said);
+    // Mostly the JVM's start: under 3 s on a quiet machine, 13 s at a load of 26 on two cores.
+    assertTrue(back < 20_000, "r1 took " + back + " ms to serve redirected traffic again");
+    net.await(
+        "the open connection to carry requests again",
+        () -> log(toHs1).lines().filter(l -> l.startsWith("OK")).count() >= okBefore + 3);
+    Files.writeString(stopRestart, "stop");
+    assertTrue(toHs1.waitFor(25, TimeUnit.SECONDS));
+    String kept = log(toHs1);
+    assertFalse(kept.contains("ERROR"), kept + net.logsOf("r1"));
+    assertTrue(
+        kept.lines().filter(l -> l.startsWith("OK")).allMatch(l -> l.equals("OK REPLICA hs1")),
+        kept);
+    assertTrue(
+        net.logsOf("r1").contains("forwarding starts: table learned"),
+        "r1 says when it starts forwarding\n" + net.logsOf("r1"));
   }
 
   /**

@@ -14,7 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import net.hydranet.forwarding.element.IpReassembler;
+import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.harness.fixture.RedirectorUnderTest;
 import net.hydranet.harness.fixture.Replay;
 import net.hydranet.harness.packet.Frames;
@@ -46,10 +48,47 @@ class GoldenReplayTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("scenarios")
   void shouldReplayAsTheGoldenFileSays(String scenario) throws IOException {
+    assertGolden(scenario, configPath(), Scenarios.all().get(scenario));
+  }
+
+  /**
+   * IPv6-in-IPv4 (protocol 41), the design's default encapsulation: the sample's IPv6 service with
+   * its host server given as hs0's IPv4 twin, 198.18.3.2, instead of 2001:2:0:3::2.
+   */
+  @Test
+  void shouldTunnelIpv6InIpv4ToAnIpv4HostServerAsTheGoldenFileSays() throws IOException {
+    Files.createDirectories(OUT);
+    String sample = Files.readString(configPath());
+    String ipv6HostServer = "- { address: \"2001:2:0:3::2\", weight: 1 }";
+    assertTrue(sample.contains(ipv6HostServer), "the sample's IPv6 service");
+    Path config = OUT.resolve("replay-sample-6in4.yaml");
+    Files.writeString(
+        config, sample.replace(ipv6HostServer, "- { address: 198.18.3.2, weight: 1 }"));
+    assertGolden("ipv6-6in4", config, Scenarios.ipv6In4());
+  }
+
+  /** Each malformed IPv6 packet of its scenario is dropped under the reason it names. */
+  @Test
+  void shouldCountEachMalformedIpv6PacketUnderItsReason() throws IOException {
+    Files.createDirectories(OUT);
+    Path input = OUT.resolve("ipv6-malformed-count.pcap");
+    Scenarios.all().get("ipv6-malformed").write(input);
+    Map<String, Long> counters =
+        new Replay.Result(0, replay(input, OUT.resolve("ipv6-malformed-count-out.pcap")), "")
+            .counters();
+    assertEquals(
+        2L, counters.get("drop_ipv6_truncated"), "cut in the fixed or an extension header");
+    assertEquals(2L, counters.get("drop_ipv6_bad_payload_length"), "beyond the frame: " + counters);
+    assertEquals(2L, counters.get("drop_ipv6_bad_extension_headers"), "misordered, repeated");
+    assertEquals(1L, counters.get("drop_bad_ip_version"), "version 4 in an IPv6 frame");
+    assertEquals(7L, counters.get("forwarded"), "every good packet after a bad one");
+  }
+
+  private static void assertGolden(String scenario, Path config, Trace trace) throws IOException {
     Path input = OUT.resolve(scenario + ".pcap");
-    Scenarios.all().get(scenario).write(input);
+    trace.write(input);
     Path output = OUT.resolve(scenario + "-out.pcap");
-    String printed = replay(input, output);
+    String printed = replay(config, input, output);
 
     StringBuilder actual = new StringBuilder();
     for (String iface : INTERFACES) {
@@ -134,7 +173,11 @@ class GoldenReplayTest {
   }
 
   private static String replay(Path input, Path output) {
-    Replay.Result r = Replay.run(configPath(), input, output);
+    return replay(configPath(), input, output);
+  }
+
+  private static String replay(Path config, Path input, Path output) {
+    Replay.Result r = Replay.run(config, input, output);
     assertEquals(0, r.exitCode(), r.out() + r.err());
     return r.out();
   }
@@ -150,6 +193,11 @@ class GoldenReplayTest {
 
   /** What a router owes every frame it sends. */
   private static void assertInvariants(byte[] frame) {
+    UnsafeBuffer frameBuffer = new UnsafeBuffer(frame);
+    if (EthernetHeader.type(frameBuffer, 0) == EthernetHeader.TYPE_IPV6) {
+      assertIpv6Invariants(frameBuffer, frame.length);
+      return;
+    }
     int ip = Frames.ipv4Offset(frame);
     if (ip == Frames.NOT_IPV4) {
       return;
@@ -159,6 +207,25 @@ class GoldenReplayTest {
     assertEquals(frame.length - ip, Ipv4Header.totalLength(b, ip), "total length matches bytes");
     assertTrue(frame.length - ip <= 1500, "fits the egress MTU");
     assertTrue(Frames.checksumsValid(frame), "transport checksums");
+  }
+
+  /**
+   * IPv6: the payload length matches the bytes, the packet fits the MTU, and an ICMPv6, TCP or UDP
+   * message right after the fixed header has a valid checksum over the pseudo-header.
+   */
+  private static void assertIpv6Invariants(UnsafeBuffer b, int length) {
+    int ip = EthernetHeader.LENGTH;
+    assertEquals(length - ip, Ipv6Header.LENGTH + Ipv6Header.payloadLength(b, ip), "plen");
+    assertTrue(length - ip <= 1500, "fits the egress MTU");
+    int next = Ipv6Header.nextHeader(b, ip);
+    if (next == Ipv6Header.NEXT_HEADER_ICMPV6
+        || next == Ipv6Header.NEXT_HEADER_TCP
+        || next == Ipv6Header.NEXT_HEADER_UDP) {
+      assertTrue(
+          Ipv6Header.verifyUpperLayer(
+              b, ip, ip + Ipv6Header.LENGTH, Ipv6Header.payloadLength(b, ip), next),
+          "upper-layer checksum");
+    }
   }
 
   private static void assertAccountingHolds(String printed) {

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import net.hydranet.forwarding.wire.EthernetHeader;
+import net.hydranet.forwarding.wire.Icmpv6Header;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.harness.fixture.RedirectorUnderTest;
 import net.hydranet.harness.fixture.Replay;
@@ -21,8 +22,8 @@ import org.junit.jupiter.api.Test;
  * IPv6, ARP and 802.1Q-tagged frames. The router is put where host 198.18.20.2's MAC is, under
  * another address, so the capture's traffic to .2 is routed back to it and its HTTP port is
  * redirected. The documented rule for what is not routed: a frame for another MAC (IPv6 multicast
- * included) is not-for-us; IPv6 sent to the router is an unsupported EtherType; nothing crashes and
- * every frame is counted once.
+ * to a group the router is not in included) is not-for-us; IPv6 sent to the router is routed or
+ * answered; nothing crashes and every frame is counted once.
  */
 class RealCaptureReplayTest {
   private static final Path OUT = Path.of("target", "real-capture");
@@ -38,6 +39,8 @@ class RealCaptureReplayTest {
     long clientMac = -1;
     int ipv6 = 0;
     int ipv6ToServer = 0;
+    int ipv6Accepted = 0;
+    int echoToServer = 0;
     int taggedIpv4ToServer = 0;
     for (byte[] f : trace.frames()) {
       UnsafeBuffer b = new UnsafeBuffer(f);
@@ -54,9 +57,17 @@ class RealCaptureReplayTest {
     for (byte[] f : trace.frames()) {
       UnsafeBuffer b = new UnsafeBuffer(f);
       int ip = Frames.ipv4Offset(f);
-      if (EthernetHeader.type(b, 0) == EthernetHeader.TYPE_IPV6
-          && EthernetHeader.destination(b, 0) == serverMac) {
-        ipv6ToServer++;
+      if (EthernetHeader.type(b, 0) == EthernetHeader.TYPE_IPV6) {
+        long to = EthernetHeader.destination(b, 0);
+        if (to == serverMac) {
+          ipv6ToServer++;
+          if (f.length > 54 && (f[54] & 0xFF) == Icmpv6Header.TYPE_ECHO_REQUEST) {
+            echoToServer++;
+          }
+        }
+        if (to == serverMac || (to >>> 32) == 0x3333) {
+          ipv6Accepted++;
+        }
       }
       if (EthernetHeader.type(b, 0) == EthernetHeader.TYPE_VLAN
           && ip != Frames.NOT_IPV4
@@ -88,10 +99,16 @@ class RealCaptureReplayTest {
 
     assertEquals(trace.size(), counters.get("rx_frames"), "every frame received");
     assertEquals(counters.get("rx_frames"), counters.get("outcomes"), "every frame counted once");
-    // The rule: a frame not sent to the interface's MAC (or broadcast) is not-for-us, whatever it
-    // carries; of those sent to it, anything but IPv4 and ARP is an unsupported EtherType.
+    // The rule: a frame not sent to the interface's MAC (or broadcast, or for IPv6 a multicast
+    // MAC) is not-for-us, whatever it carries; IPv6 is routed now (issue 21): the router, in the
+    // server's place, has the server's link-local address, so it answers the neighbour
+    // solicitation and the pings for it.
+    assertEquals(0, counters.getOrDefault("drop_unsupported_ethertype", 0L), "IPv6 is handled");
+    assertEquals(ipv6Accepted, counters.get("rx_ipv6_frames"), "IPv6 past the MAC filter");
+    assertTrue(echoToServer > 0, "the capture pings the server's link-local address");
     assertEquals(
-        ipv6ToServer, counters.getOrDefault("drop_unsupported_ethertype", 0L), "IPv6 by rule");
+        echoToServer, counters.get("icmpv6_sent_echo_reply"), "each ping -6 answered: " + counters);
+    assertTrue(counters.get("nd_advertisements_sent") > 0, "its solicitation answered");
     assertTrue(counters.getOrDefault("redirected", 0L) > 0, "HTTP to :8000 redirected");
     assertTrue(
         counters.getOrDefault("forwarded", 0L) + counters.getOrDefault("redirected", 0L)

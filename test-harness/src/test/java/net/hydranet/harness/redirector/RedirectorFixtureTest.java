@@ -305,9 +305,13 @@ class RedirectorFixtureTest {
                 .build(),
             Counter.DROP_NOT_FOR_US),
         malformed(
-            "IPv6 is not routed here",
+            "an EtherType nothing here routes (LLDP)",
+            PacketBuilder.ethernet(CLIENT_MAC, CLIENT0_MAC).etherType(0x88CC).payload(60).build(),
+            Counter.DROP_UNSUPPORTED_ETHERTYPE),
+        malformed(
+            "an IPv6 frame whose header is not IPv6's (version 0)",
             PacketBuilder.ethernet(CLIENT_MAC, CLIENT0_MAC).etherType(0x86DD).payload(60).build(),
-            Counter.DROP_UNSUPPORTED_ETHERTYPE));
+            Counter.DROP_BAD_IP_VERSION));
   }
 
   private static Fixture malformed(String description, byte[] input, Counter reason) {

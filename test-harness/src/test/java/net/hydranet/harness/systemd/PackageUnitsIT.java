@@ -125,6 +125,11 @@ class PackageUnitsIT {
     assertEquals(0, demo.code(), out);
     assertTrue(out.contains("client$ curl http://198.18.2.10/  ->  ORIGIN 198.18.2.10"), out);
     assertTrue(out.contains("->  REPLICA on hs1 198.18.1.20"), out);
+    assertTrue(
+        out.matches(
+            "(?s).*the open connection: \\d+ requests answered by hs1 before"
+                + " the kill, \\d+ after, 0 errors.*"),
+        out);
     assertTrue(out.contains("== request 4: failed over to the remaining replica"), out);
     assertTrue(out.contains("->  REPLICA on hs2 198.18.3.20"), out);
     assertTrue(out.contains("== cleaning up"), out);
@@ -148,6 +153,9 @@ class PackageUnitsIT {
     assertEquals("forwarding", box.property(REDIRECTOR, "StatusText"));
     String pid = box.property(REDIRECTOR, "MainPID");
     assertEquals("hydranet", box.sh("ps -o user= -p " + pid).strip());
+    // The package's defaults bound the heap (/etc/default/hydranet-redirector's JAVA_OPTS).
+    String command = box.sh("tr '\\0' ' ' < /proc/" + pid + "/cmdline");
+    assertTrue(command.contains("-Xmx512m") && command.contains("-XX:+AlwaysPreTouch"), command);
     // Only the two capabilities it needs, effective.
     String caps = box.sh("grep CapEff /proc/" + pid + "/status").strip();
     assertEquals("CapEff:\t0000000000003000", caps, "CAP_NET_ADMIN (12) and CAP_NET_RAW (13)");

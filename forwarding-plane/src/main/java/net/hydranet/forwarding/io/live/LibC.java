@@ -24,6 +24,11 @@ final class LibC {
   static final int PACKET_LOSS = 14;
   static final int PACKET_QDISC_BYPASS = 20;
   static final int PACKET_IGNORE_OUTGOING = 23;
+  static final int PACKET_FANOUT = 18;
+  static final int PACKET_FANOUT_HASH = 0;
+  static final int PACKET_FANOUT_FLAG_UNIQUEID = 0x2000;
+  static final int PACKET_FANOUT_FLAG_IGNORE_OUTGOING = 0x4000;
+  static final int PACKET_FANOUT_FLAG_DEFRAG = 0x8000;
   static final int TPACKET_V2 = 1;
   static final int PROT_READ_WRITE = 0x3;
   static final int MAP_SHARED = 0x1;
@@ -52,6 +57,9 @@ final class LibC {
   static native long write(int fd, long buf, long count);
 
   static native int setsockopt(int fd, int level, int optname, long optval, int optlen);
+
+  /** {@code optlen} points at a {@code socklen_t} holding the room, then the length written. */
+  static native int getsockopt(int fd, int level, int optname, long optval, long optlen);
 
   /** {@code fds} points at {@code nfds} {@code struct pollfd}s. */
   static native int poll(long fds, long nfds, int timeout);

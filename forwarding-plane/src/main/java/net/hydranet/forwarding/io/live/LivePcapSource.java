@@ -180,6 +180,124 @@ public final class LivePcapSource implements FrameSource {
   }
 
   /**
+   * Opens {@code n} captures of {@code interfaceName}, one per forwarding pipeline, as the members
+   * of one new {@code PACKET_FANOUT} group ({@code PACKET_FANOUT_HASH}): the kernel hands each
+   * frame to exactly one of them, chosen by its flow hash, so every frame of a flow reaches the
+   * same capture (packet(7)). Capture {@code i} is member {@code i}: opened for each interface in
+   * the same order, a flow's frames meet pipeline {@code i} on every interface, and the kernel's
+   * hash is symmetric (the same for both directions of a connection).
+   *
+   * <p>Not {@code PACKET_FANOUT_FLAG_DEFRAG}, measured ({@code LivePcapFanoutTest}): with it the
+   * kernel reassembles an IPv4 datagram for the group before hashing it, but libpcap sizes its
+   * ring's slots by the interface's MTU when offloads are off (as they must be here), so every
+   * reassembled datagram larger than the MTU — that is, nearly every fragmented one — arrives cut
+   * and is skipped: fragmented traffic would be lost. Without it, an IPv4 fragment, having no
+   * ports, is hashed by its addresses and protocol alone: all fragments of a datagram meet one
+   * pipeline (whose {@code FragmentTracker} then sees the first and the rest together), but not
+   * always the pipeline of its flow's unfragmented packets. There the first fragment is decided by
+   * the consistent hash, which every pipeline computes alike, so it goes where its flow goes unless
+   * the flow's pin differs from the hash (pinned to the origin before a replica came, or to a host
+   * server drained since). {@code PACKET_FANOUT_FLAG_IGNORE_OUTGOING} with a transmit ring, because
+   * the group's hook, not the socket's, sees outgoing frames and would clone every frame we send
+   * (what {@code PACKET_IGNORE_OUTGOING} stops for one capture). Never {@code ROLLOVER}: a full
+   * ring must drop, not move a flow to another pipeline.
+   *
+   * <p>A capture receives every frame until it joins the group, so frames queued before the last
+   * member joined could reach two pipelines: they are discarded once all have joined.
+   *
+   * @throws IOException when a capture cannot be opened or the kernel refuses the group
+   */
+  public static LivePcapSource[] openFanout(String interfaceName, Options options, int n)
+      throws IOException {
+    if (n < 1) {
+      throw new IllegalArgumentException("fanout of " + n + " captures");
+    }
+    final LivePcapSource[] members = new LivePcapSource[n];
+    boolean ok = false;
+    try {
+      for (int i = 0; i < n; i++) {
+        members[i] = open(interfaceName, options);
+      }
+      final int flags =
+          (options.fanoutDefrag ? LibC.PACKET_FANOUT_FLAG_DEFRAG : 0)
+              | (options.txRing ? LibC.PACKET_FANOUT_FLAG_IGNORE_OUTGOING : 0);
+      final UnsafeBuffer opt = new UnsafeBuffer(ByteBuffer.allocateDirect(16));
+      int group = -1;
+      for (int i = 0; i < n; i++) {
+        final int fd = members[i].selectableFd();
+        // The first creates a group with an id no one else in this namespace has; the others
+        // join it by that id (packet(7): the id is in the low 16 bits, type and flags above).
+        final int request =
+            i == 0
+                ? (LibC.PACKET_FANOUT_HASH | flags | LibC.PACKET_FANOUT_FLAG_UNIQUEID) << 16
+                : group | (LibC.PACKET_FANOUT_HASH | flags) << 16;
+        opt.putInt(0, request);
+        if (fd < 0
+            || LibC.setsockopt(fd, LibC.SOL_PACKET, LibC.PACKET_FANOUT, opt.addressOffset(), 4)
+                != 0) {
+          throw new IOException(
+              interfaceName
+                  + ": joining PACKET_FANOUT group (member "
+                  + i
+                  + " of "
+                  + n
+                  + "): "
+                  + LibC.strerror(Native.getLastError()));
+        }
+        if (i == 0) {
+          opt.putInt(0, 0);
+          opt.putInt(8, 4);
+          if (LibC.getsockopt(
+                  fd,
+                  LibC.SOL_PACKET,
+                  LibC.PACKET_FANOUT,
+                  opt.addressOffset(),
+                  opt.addressOffset() + 8)
+              != 0) {
+            throw new IOException(
+                interfaceName
+                    + ": reading the PACKET_FANOUT group id: "
+                    + LibC.strerror(Native.getLastError()));
+          }
+          group = opt.getInt(0) & 0xFFFF;
+        }
+      }
+      long discarded = 0;
+      for (LivePcapSource member : members) {
+        discarded += member.discardQueued();
+      }
+      ok = true;
+      LOG.info(
+          "{}: {} captures in PACKET_FANOUT group {} (flow hash{}{}); {} frames from before the"
+              + " group discarded",
+          interfaceName,
+          n,
+          group,
+          options.fanoutDefrag ? ", defrag" : "",
+          options.txRing ? ", ignore outgoing" : "",
+          discarded);
+      return members;
+    } finally {
+      if (!ok) {
+        for (LivePcapSource member : members) {
+          if (member != null) {
+            member.close();
+          }
+        }
+      }
+    }
+  }
+
+  /** Reads and drops every frame the capture holds now; before the receive thread starts. */
+  private long discardQueued() {
+    long n = 0;
+    while (PcapNative.pcap_next_ex(pcap, headerOutAddress, dataOutAddress) == 1) {
+      n++;
+    }
+    return n;
+  }
+
+  /**
    * Compiles {@code expression} with libpcap and attaches it to the capture's socket ourselves.
    *
    * <p>Not through {@code pcap_setfilter}: after it, libpcap 1.10 runs the old ring's frames — at
@@ -379,6 +497,7 @@ public final class LivePcapSource implements FrameSource {
     String filter = DEFAULT_FILTER;
     int ingress = -1;
     boolean txRing = DEFAULT_TX_RING;
+    boolean fanoutDefrag;
 
     /**
      * Sends through a transmit ring of its own socket; the capture then ignores every outgoing
@@ -395,6 +514,15 @@ public final class LivePcapSource implements FrameSource {
      */
     public Options ingress(int ingress) {
       this.ingress = ingress;
+      return this;
+    }
+
+    /**
+     * Asks a fanout group to reassemble IPv4 datagrams first ({@code PACKET_FANOUT_FLAG_DEFRAG});
+     * off, and only for the test that shows why ({@link #openFanout}).
+     */
+    Options fanoutDefrag(boolean defrag) {
+      this.fanoutDefrag = defrag;
       return this;
     }
 

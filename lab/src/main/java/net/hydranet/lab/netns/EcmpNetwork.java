@@ -1,0 +1,509 @@
+package net.hydranet.lab.netns;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Redirectors side by side behind ECMP, announced by BGP: an upstream router running BIRD 2 learns
+ * the origin's prefix from each redirector's own BIRD and installs it as one multipath route,
+ * hashed on the 5-tuple ({@code fib_multipath_hash_policy=1}). Each redirector runs with {@code
+ * --liveness-link hnlive}, and its BIRD announces the prefix through a static route via that link
+ * ({@code config/bird/bird-redirector.conf}), so a redirector is in the route exactly while it
+ * forwards.
+ *
+ * <pre>
+ *                                  u1 .11.254 ── up0 [r1] core0 .2.1 ─┐
+ *  client ── c0 [upstream, BIRD]   u2 .12.254 ── up0 [r2] core0 .2.2 ─┤ core 198.18.2.0/24
+ *  .1.10     .1.254  AS 65000      u3 .13.254 ── up0 [r3] core0 .2.3 ─┤  origin .2.10 (:80, :8080)
+ *                                  u4 .14.254 ── up0 [r4] core0 .2.4 ─┤  hs1 .2.21, hs2 .2.22
+ *                    core0 .2.254 ────────────────────────────────────┘  (replicas of :80)
+ *                    198.18.2.10/32: nexthop r1, r2, r3 (and r4 once started)
+ * </pre>
+ *
+ * Each redirector rN has up0 198.18.1N.1/24 facing the upstream's uN 198.18.1N.254/24, and core0
+ * 198.18.2.N on the core segment. Replies do not pass the redirectors: the origin and the host
+ * servers route back through the upstream's own leg on the core segment (its connected /24 loses to
+ * the announced /32 for the origin's address), as GLB's and Katran's do. Port 80 of the origin is
+ * redirected to the web replicas on hs1 and hs2 (Maglev over both: every redirector has the same
+ * table, listed in a different order); port 8080 is the origin's alone. All four redirectors' links
+ * and BIRDs exist from the start; r4's redirector is started when a test adds it. Namespaces are
+ * {@code <prefix>-client, -up, -r1…-r4, -core, -origin, -hs1, -hs2}.
+ */
+public final class EcmpNetwork extends NamespaceNetwork {
+  public static final String CLIENT = "198.18.1.10";
+  public static final String UPSTREAM_CLIENT_SIDE = "198.18.1.254";
+  public static final String UPSTREAM_CORE_SIDE = "198.18.2.254";
+  public static final String ORIGIN = "198.18.2.10";
+  public static final String HS1 = "198.18.2.21";
+  public static final String HS2 = "198.18.2.22";
+
+  /** The liveness link every redirector holds, in its own namespace. */
+  public static final String LIVENESS_LINK = "hnlive";
+
+  public static final int REDIRECTORS = 4;
+  private static final String[] BIRD_PATHS = {"/usr/sbin/bird", "/usr/bin/bird", "/sbin/bird"};
+  private static final Pattern NEXTHOP = Pattern.compile("via (198\\.18\\.1\\d\\.1) ");
+  private static final Pattern MONITOR_LINE = Pattern.compile("^\\[([0-9T:.-]+)\\] (.*)$");
+
+  private final String bird;
+
+  /**
+   * Builds the namespaces, links and BIRD configs; {@link #start} starts the processes.
+   *
+   * @param hydranet how to run this hydranet (e.g. java -jar hydranet.jar)
+   * @throws IllegalStateException if BIRD is not installed ({@link #bird()} says first)
+   */
+  public EcmpNetwork(String prefix, List<String> hydranet) throws IOException {
+    super(prefix, hydranet, Duration.ofSeconds(180), 20);
+    Optional<String> installed = bird();
+    if (installed.isEmpty()) {
+      net.close();
+      throw new IllegalStateException("BIRD 2 is not installed (apt-get install bird2)");
+    }
+    this.bird = installed.get();
+    build(this::wiring);
+  }
+
+  /** The BIRD daemon's path, if bird2 is installed. */
+  public static Optional<String> bird() {
+    for (String p : BIRD_PATHS) {
+      if (Files.isExecutable(Path.of(p))) {
+        return Optional.of(p);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The redirector {@code n}'s namespace name ({@code r1…r4}). */
+  public static String redirector(int n) {
+    return "r" + n;
+  }
+
+  /** Redirector {@code n}'s address towards the upstream: the next hop the upstream uses. */
+  public static String upstreamAddress(int n) {
+    return "198.18.1" + n + ".1";
+  }
+
+  private static String upstreamSide(int n) {
+    return "198.18.1" + n + ".254";
+  }
+
+  private static String coreAddress(int n) {
+    return "198.18.2." + n;
+  }
+
+  private void wiring() throws IOException {
+    List<String> names = new ArrayList<>(List.of("client", "up", "core", "origin", "hs1", "hs2"));
+    for (int n = 1; n <= REDIRECTORS; n++) {
+      names.add(redirector(n));
+    }
+    namespaces(names.toArray(new String[0]));
+    List<Port> core = new ArrayList<>();
+    for (int n = 1; n <= REDIRECTORS; n++) {
+      core.add(port(redirector(n), "core0", "r" + n));
+    }
+    core.add(port("origin", "eth0", "o0"));
+    core.add(port("hs1", "eth0", "h1"));
+    core.add(port("hs2", "eth0", "h2"));
+    core.add(port("up", "core0", "u0"));
+    segment("core", core.toArray(new Port[0]));
+    wire("client", "eth0", "up", "c0");
+    host("client", CLIENT, UPSTREAM_CLIENT_SIDE);
+    host("origin", ORIGIN, UPSTREAM_CORE_SIDE);
+    host("hs1", HS1, UPSTREAM_CORE_SIDE);
+    host("hs2", HS2, UPSTREAM_CORE_SIDE);
+
+    net.address("up", "c0", UPSTREAM_CLIENT_SIDE + "/24");
+    net.address("up", "core0", UPSTREAM_CORE_SIDE + "/24");
+    for (int n = 1; n <= REDIRECTORS; n++) {
+      String r = redirector(n);
+      wire("up", "u" + n, r, "up0");
+      net.address("up", "u" + n, upstreamSide(n) + "/24");
+      redirector(r, "up0", upstreamAddress(n), "core0", coreAddress(n));
+    }
+    net.sysctl("up", "net.ipv4.ip_forward", "1");
+    net.sysctl("up", "net.ipv4.fib_multipath_hash_policy", "1");
+    // Replies from the origin arrive on core0, while the route back to it is the ECMP route.
+    for (String i : List.of("all", "default", "c0", "core0", "u1", "u2", "u3", "u4")) {
+      net.sysctl("up", "net.ipv4.conf." + i + ".rp_filter", "0");
+    }
+    write("up-bird.conf", upstreamBird());
+    for (int n = 1; n <= REDIRECTORS; n++) {
+      write(redirector(n) + "-bird.conf", redirectorBird(n));
+      write(redirector(n) + ".yaml", redirectorConfig(n));
+    }
+  }
+
+  /**
+   * The upstream's BIRD: config/bird/bird-upstream.conf with a log on stderr and slower BGP and BFD
+   * timers (hold 9 s, BFD 10 × 200 ms): on the shared 2-core machine at a load of 24, the first run
+   * with 3 s and 3 × 100 ms saw BFD sessions restart and a BGP Cease. What is measured here is the
+   * liveness link, which needs neither.
+   */
+  private static String upstreamBird() {
+    StringBuilder sb = new StringBuilder();
+    sb.append("log stderr all;\nrouter id ")
+        .append(UPSTREAM_CLIENT_SIDE)
+        .append(";\nprotocol device { scan time 10; }\n")
+        .append("protocol bfd { interface \"u*\" { min rx interval 200 ms;")
+        .append(" min tx interval 200 ms; multiplier 10; }; }\n")
+        .append("protocol kernel { ipv4 { import none; export where source = RTS_BGP; };")
+        .append(" merge paths on; }\n")
+        .append("template bgp redirector {\n  local as 65000;\n")
+        .append("  hold time 9; keepalive time 3; connect retry time 1; error wait time 1, 2;\n")
+        .append("  bfd on;\n")
+        .append("  ipv4 { import where net ~ [ 198.18.2.0/24{24,32} ]; export none; };\n}\n");
+    for (int n = 1; n <= REDIRECTORS; n++) {
+      sb.append("protocol bgp ")
+          .append(redirector(n))
+          .append(" from redirector { neighbor ")
+          .append(upstreamAddress(n))
+          .append(" as 65010; }\n");
+    }
+    return sb.toString();
+  }
+
+  /** Redirector n's BIRD: config/bird/bird-redirector.conf for its addresses, lab timers. */
+  private static String redirectorBird(int n) {
+    return String.join(
+        "\n",
+        "log stderr all;",
+        "router id " + upstreamAddress(n) + ";",
+        "protocol device { scan time 10; }",
+        "protocol bfd { interface \"up0\" { min rx interval 200 ms; min tx interval 200 ms;"
+            + " multiplier 10; }; }",
+        "protocol static hydranet_live {",
+        "  ipv4;",
+        "  check link on;",
+        "  route " + ORIGIN + "/32 via \"" + LIVENESS_LINK + "\";",
+        "}",
+        "protocol bgp upstream {",
+        "  local " + upstreamAddress(n) + " as 65010;",
+        "  neighbor " + upstreamSide(n) + " as 65000;",
+        "  hold time 9; keepalive time 3; connect retry time 1; error wait time 1, 2;",
+        "  bfd on;",
+        "  ipv4 { import none; export where proto = \"hydranet_live\"; next hop self; };",
+        "}",
+        "");
+  }
+
+  /**
+   * Redirector n's config: the same table everywhere, the host servers listed in an order of the
+   * redirector's own (Maglev takes turns in address order, so the choice must not change).
+   */
+  private static String redirectorConfig(int n) {
+    String a = "{ address: " + HS1 + ", weight: 1 }";
+    String b = "{ address: " + HS2 + ", weight: 1 }";
+    return String.format(
+        "interfaces:%n  - { name: up0, address: %s/24 }%n  - { name: core0, address: %s/24 }%n"
+            + "routes:%n  - { prefix: 198.18.1.0/24, via: %s }%n"
+            + "redirects:%n  - service: %s:80/tcp%n    hostServers: [ %s, %s ]%n",
+        upstreamAddress(n),
+        coreAddress(n),
+        upstreamSide(n),
+        ORIGIN,
+        n % 2 == 0 ? b : a,
+        n % 2 == 0 ? a : b);
+  }
+
+  /**
+   * Starts the origin's web servers, the host servers and their replicas, every BIRD, and
+   * redirectors 1 to {@code redirectors}; waits until the upstream's route has one next hop per
+   * running redirector.
+   */
+  public EcmpNetwork start(int redirectors) throws IOException, InterruptedException {
+    webServer("origin", ORIGIN, 80, "origin", "ORIGIN " + ORIGIN + "\n");
+    webServer("origin", ORIGIN, 8080, "origin8080", "ORIGIN " + ORIGIN + " port 8080\n");
+    startBird("up");
+    for (int n = 1; n <= REDIRECTORS; n++) {
+      startBird(redirector(n));
+    }
+    for (String hs : List.of("hs1", "hs2")) {
+      Path state = work.resolve(hs + "-state");
+      Process p =
+          spawnHydranet(
+              hs,
+              "hostserver",
+              "--interface",
+              "eth0",
+              "--address",
+              hs.equals("hs1") ? HS1 : HS2,
+              "--state-dir",
+              state.toString(),
+              "--ctl-socket",
+              ctlPath(hs).toString(),
+              "--metrics",
+              "off");
+      daemons.put(hs, p);
+    }
+    for (int n = 1; n <= redirectors; n++) {
+      startRedirector(n);
+    }
+    for (String hs : List.of("hs1", "hs2")) {
+      Path site = site(hs, "REPLICA " + hs + "\n");
+      vhost(hs, work.resolve(hs + "-state"), ORIGIN, "tcp 80", webServerCommand(ORIGIN, 80, site));
+    }
+    awaitStart(
+        "the upstream to route " + ORIGIN + " over " + redirectors + " redirectors",
+        () -> nexthops().size() == redirectors);
+    awaitStart("the origin's port 8080 to answer the client", () -> curl(8080).ok());
+    awaitStart("a replica to answer the client on port 80", () -> curl(80).ok());
+    return this;
+  }
+
+  private void startBird(String ns) {
+    Process p =
+        net.spawn(
+            ns,
+            bird,
+            "-f",
+            "-c",
+            work.resolve(ns + "-bird.conf").toString(),
+            "-s",
+            birdSocket(ns).toString(),
+            "-P",
+            work.resolve(ns + "-bird.pid").toString());
+    daemons.put(ns + "-bird", p);
+  }
+
+  private Path birdSocket(String ns) {
+    return work.resolve(ns + "-bird.ctl");
+  }
+
+  /** {@code birdc COMMAND…} against the BIRD of namespace {@code ns} ("up", "r1"…). */
+  public ExecResult birdc(String ns, String... command) {
+    List<String> argv = new ArrayList<>(List.of(bird + "c", "-s", birdSocket(ns).toString()));
+    argv.addAll(List.of(command));
+    return net.exec(ns, argv.toArray(new String[0]));
+  }
+
+  /** Starts redirector n with its liveness link; returns at once (the JVM takes a moment). */
+  public Process startRedirector(int n) {
+    String r = redirector(n);
+    Process p =
+        spawnHydranet(
+            r,
+            "redirector",
+            "--config",
+            work.resolve(r + ".yaml").toString(),
+            "--ctl-socket",
+            ctlPath(r).toString(),
+            "--metrics",
+            "off",
+            "--liveness-link",
+            LIVENESS_LINK);
+    daemons.put(r, p);
+    return p;
+  }
+
+  /**
+   * SIGKILL to redirector n: a crash, no hook runs.
+   *
+   * @return the wall-clock time (epoch ms) just before the signal was sent
+   */
+  public long killRedirector(int n) throws InterruptedException {
+    Process p = daemons.remove(redirector(n));
+    if (p == null) {
+      throw new IllegalStateException(redirector(n) + " is not running");
+    }
+    long at = System.currentTimeMillis();
+    p.destroyForcibly();
+    p.waitFor();
+    try {
+      Files.deleteIfExists(ctlPath(redirector(n)));
+    } catch (IOException e) {
+      // a stale socket path is replaced on the next start
+    }
+    return at;
+  }
+
+  /**
+   * SIGTERM to redirector n: it removes its liveness link, forwards a moment more, then drains;
+   * returns at once.
+   *
+   * @return the wall-clock time (epoch ms) just before the signal was sent
+   */
+  public long terminateRedirector(int n) {
+    Process p = daemons.remove(redirector(n));
+    if (p == null) {
+      throw new IllegalStateException(redirector(n) + " is not running");
+    }
+    long at = System.currentTimeMillis();
+    p.destroy();
+    return at;
+  }
+
+  /** The upstream's next hops for the origin's address now: the redirectors' up0 addresses. */
+  public List<String> nexthops() {
+    ExecResult r = net.exec("up", "ip", "route", "show", ORIGIN + "/32");
+    return nexthopsIn(r.stdout());
+  }
+
+  /** Next hops named in {@code ip route} text. */
+  static List<String> nexthopsIn(String text) {
+    List<String> out = new ArrayList<>();
+    Matcher m = NEXTHOP.matcher(text + " ");
+    while (m.find()) {
+      out.add(m.group(1));
+    }
+    return out;
+  }
+
+  /** Starts {@code ip -ts monitor route} on the upstream: each route change, time-stamped. */
+  public Process monitorRoutes() {
+    return net.spawn("up", "ip", "-ts", "monitor", "route");
+  }
+
+  /** One change of the origin's route as the upstream's kernel reported it. */
+  public record RouteChange(long epochMillis, List<String> nexthops, boolean deleted) {}
+
+  /**
+   * The changes of the origin's route in a {@link #monitorRoutes} log so far: a line "[time] ROUTE"
+   * then, for a multipath route, one "nexthop via …" line per next hop.
+   */
+  public List<RouteChange> routeChanges(Process monitor) {
+    return routeChangesIn(processLog(monitor));
+  }
+
+  /** The changes of the origin's route in the text {@code ip -ts monitor route} printed. */
+  static List<RouteChange> routeChangesIn(String log) {
+    List<RouteChange> out = new ArrayList<>();
+    long at = -1;
+    boolean deleted = false;
+    StringBuilder text = null;
+    for (String line : (log + "\n[end] ").split("\n")) {
+      Matcher m = MONITOR_LINE.matcher(line);
+      if (m.matches() || line.startsWith("[end]")) {
+        if (text != null) {
+          out.add(new RouteChange(at, nexthopsIn(text.toString()), deleted));
+          text = null;
+        }
+        if (m.matches() && isOriginRoute(m.group(2))) {
+          at =
+              LocalDateTime.parse(m.group(1))
+                  .atZone(ZoneId.systemDefault())
+                  .toInstant()
+                  .toEpochMilli();
+          deleted = m.group(2).startsWith("Deleted");
+          text = new StringBuilder(m.group(2)).append(' ');
+        }
+      } else if (text != null) {
+        text.append(line).append(' ');
+      }
+    }
+    return out;
+  }
+
+  private static boolean isOriginRoute(String route) {
+    String r = route.startsWith("Deleted ") ? route.substring(8) : route;
+    return r.startsWith(ORIGIN + " ") || r.startsWith(ORIGIN + "/32 ");
+  }
+
+  /** curl from the client to http://ORIGIN:port/. */
+  public ExecResult curl(int port) {
+    return net.exec(
+        "client",
+        Duration.ofSeconds(8),
+        "curl",
+        "-s",
+        "-m",
+        "5",
+        "http://" + ORIGIN + ":" + port + "/");
+  }
+
+  /**
+   * Starts {@code count} keep-alive HTTP/1.1 connections from the client to the origin's {@code
+   * port}, each sending a GET every 100 ms until {@code stop} exists. Prints "OPEN i FIRSTLINE"
+   * once each is answered, "BROKEN i ERROR" for each that fails (that connection then ends), and at
+   * the end "ALIVE n" (connections still answered) and "SERVERS a,b" (which servers answered each
+   * connection, to see that none changed its server).
+   */
+  public Process keepAlive(int port, int count, Path stop) throws IOException {
+    Path script =
+        script(
+            "keepalive-many.py",
+            "import http.client, os, sys, threading, time",
+            "host, port, count, stop = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]",
+            "alive = [False] * count",
+            "servers = [set() for _ in range(count)]",
+            "lock = threading.Lock()",
+            "def run(i):",
+            "    try:",
+            "        c = http.client.HTTPConnection(host, port, timeout=15)",
+            "        first = True",
+            "        while not os.path.exists(stop):",
+            "            c.request('GET', '/')",
+            "            r = c.getresponse()",
+            "            line = r.read().decode().splitlines()[0]",
+            "            servers[i].add(line)",
+            "            if first:",
+            "                with lock:",
+            "                    print('OPEN', i, line, flush=True)",
+            "                first = False",
+            "            time.sleep(0.1)",
+            "        alive[i] = True",
+            "    except Exception as e:",
+            "        with lock:",
+            "            print('BROKEN', i, repr(e), flush=True)",
+            "threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]",
+            "for t in threads:",
+            "    t.start()",
+            "for t in threads:",
+            "    t.join()",
+            "print('ALIVE', sum(alive), flush=True)",
+            "print('CHANGED', sum(1 for s in servers if len(s) > 1), flush=True)");
+    return net.spawn(
+        "client",
+        "python3",
+        "-u",
+        script.toString(),
+        ORIGIN,
+        Integer.toString(port),
+        Integer.toString(count),
+        stop.toString());
+  }
+
+  /**
+   * {@code count} short HTTP/1.0 connections from the client to the origin's {@code port}, one
+   * after another, each from a new source port (a new flow for the ECMP hash); prints one line per
+   * connection, its answer's first line or "FAILED error".
+   */
+  public ExecResult shortConnections(int port, int count) throws IOException {
+    Path script =
+        script(
+            "short.py",
+            "import socket, sys",
+            "host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])",
+            "for i in range(count):",
+            "    try:",
+            "        c = socket.create_connection((host, port), timeout=3)",
+            "        c.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')",
+            "        data = b''",
+            "        while True:",
+            "            b = c.recv(4096)",
+            "            if not b:",
+            "                break",
+            "            data += b",
+            "        c.close()",
+            "        print(data.split(b'\\r\\n\\r\\n', 1)[-1].decode().splitlines()[0], flush=True)",
+            "    except Exception as e:",
+            "        print('FAILED', repr(e), flush=True)");
+    return net.exec(
+        "client",
+        Duration.ofSeconds(30 + count / 5),
+        "python3",
+        script.toString(),
+        ORIGIN,
+        Integer.toString(port),
+        Integer.toString(count));
+  }
+}

@@ -1,0 +1,173 @@
+package net.hydranet.harness.live;
+
+import static net.hydranet.lab.netns.PaperNetwork.ORIGIN;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import net.hydranet.harness.fixture.RedirectorUnderTest;
+import net.hydranet.lab.netns.ExecResult;
+import net.hydranet.lab.netns.PaperNetwork;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A redirector with two forwarding pipelines ({@code limits.pipelines: 2}) in the paper's network:
+ * PACKET_FANOUT spreads many flows over both, each flow's frames meet one pipeline only, and
+ * fragmented datagrams still pass.
+ */
+class FanoutIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern PIPELINE =
+      Pattern.compile(
+          "pipeline (\\d+): rx_frames=(\\d+) forwarded=(\\d+) redirected=(\\d+)"
+              + " flows_created=(\\d+)");
+
+  /** iperf3 -P 16: one control connection and 16 data connections. */
+  private static final int STREAMS = 16;
+
+  @Test
+  @Timeout(180)
+  void shouldSpreadFlowsOverTwoPipelinesWithEveryFlowOnOne() throws Exception {
+    assumeTrue("root".equals(System.getProperty("user.name")), "needs root for namespaces");
+    Path jar = RedirectorUnderTest.repositoryRoot().resolve("router/target/hydranet.jar");
+    assumeTrue(Files.exists(jar), "router/target/hydranet.jar is built by mvn package");
+    assumeTrue(onPath("iperf3") && onPath("ping"), "needs iperf3 and ping (bin/setup)");
+    String java = ProcessHandle.current().info().command().orElse("java");
+    try (PaperNetwork net =
+        new PaperNetwork("hng1", List.of(java, "-jar", jar.toString())).pipelines(2)) {
+      net.start();
+      var topo = net.topology();
+      // A service on iperf3's port whose one host server is drained: its flows go to the origin,
+      // and every packet of them, client to origin, consults its pipeline's connection table,
+      // which records a flow the first time that pipeline sees it. So the flows created over all
+      // pipelines are the connections made exactly when no flow's frames met two pipelines.
+      net.redirect(5201, "tcp", 0);
+      topo.spawn("origin", "iperf3", "-s", "-p", "5201", "-B", ORIGIN);
+      net.await(
+          "iperf3 to listen on the origin",
+          () -> topo.exec("origin", "ss", "-ltn").stdout().contains(ORIGIN + ":5201"));
+      long[][] before = pipelines(net.redirectorStatus());
+
+      ExecResult r =
+          topo.exec(
+              "client",
+              Duration.ofSeconds(60),
+              "iperf3",
+              "-c",
+              ORIGIN,
+              "-p",
+              "5201",
+              "-P",
+              Integer.toString(STREAMS),
+              "-t",
+              "3",
+              "-J");
+      assertEquals(0, r.exitCode(), "iperf3: " + r.describe() + "\n" + net.logs());
+      JsonNode end = JSON.readTree(r.stdout()).path("end");
+      assertEquals(STREAMS, end.path("streams").size(), r.stdout());
+      long received = end.path("sum_received").path("bytes").asLong();
+      assertTrue(received > 1_000_000, "bytes received " + received);
+
+      // The status file is rewritten every second: wait until it shows every connection, then
+      // once more, so that a flow counted twice would have shown too.
+      int connections = STREAMS + 1;
+      net.await(
+          "the status file to show " + connections + " new flows",
+          () -> sum(delta(before, pipelines(net.redirectorStatus())), 4) >= connections);
+      Thread.sleep(2_200);
+      String status = net.redirectorStatus();
+      long[][] d = delta(before, pipelines(status));
+      System.out.printf(
+          "iperf3 -P %d through 2 pipelines: %.1f Mbit/s; per pipeline rx_frames %d / %d,"
+              + " flows created %d / %d%n",
+          STREAMS, received * 8 / 3e6, d[0][1], d[1][1], d[0][4], d[1][4]);
+      assertEquals(2, d.length, status);
+      assertEquals(connections, sum(d, 4), "each flow recorded by one pipeline only:\n" + status);
+      for (int p = 0; p < 2; p++) {
+        assertTrue(d[p][1] > 0, "pipeline " + p + " received frames:\n" + status);
+        assertTrue(d[p][2] > 0, "pipeline " + p + " forwarded frames:\n" + status);
+        assertTrue(d[p][4] > 0, "pipeline " + p + " recorded flows:\n" + status);
+      }
+
+      // 3000-byte echoes leave the client in fragments, each hashed by its addresses alone (no
+      // ports): every fragment of a datagram meets one pipeline, which forwards them all.
+      ExecResult ping =
+          topo.exec(
+              "client",
+              Duration.ofSeconds(20),
+              "ping",
+              "-c",
+              "3",
+              "-i",
+              "0.3",
+              "-s",
+              "3000",
+              ORIGIN);
+      assertEquals(0, ping.exitCode(), "ping -s 3000: " + ping.describe());
+      assertTrue(ping.stdout().contains("3 received"), ping.stdout());
+    }
+  }
+
+  /** Each pipeline's {rx_frames, forwarded, redirected, flows_created} from the status file. */
+  private static long[][] pipelines(String status) {
+    Matcher m = PIPELINE.matcher(status);
+    long[][] out = new long[0][];
+    while (m.find()) {
+      int p = Integer.parseInt(m.group(1));
+      if (p >= out.length) {
+        out = java.util.Arrays.copyOf(out, p + 1);
+      }
+      // Index 1..4 as in the regex, so that d[p][1] is rx_frames and d[p][4] flows_created.
+      out[p] =
+          new long[] {
+            p,
+            Long.parseLong(m.group(2)),
+            Long.parseLong(m.group(3)),
+            Long.parseLong(m.group(4)),
+            Long.parseLong(m.group(5))
+          };
+    }
+    return out;
+  }
+
+  private static long[][] delta(long[][] before, long[][] after) {
+    long[][] d = new long[after.length][];
+    for (int p = 0; p < after.length; p++) {
+      d[p] = after[p].clone();
+      if (p < before.length && before[p] != null) {
+        for (int i = 1; i < d[p].length; i++) {
+          d[p][i] -= before[p][i];
+        }
+      }
+    }
+    return d;
+  }
+
+  private static long sum(long[][] rows, int column) {
+    long sum = 0;
+    for (long[] row : rows) {
+      if (row != null) {
+        sum += row[column];
+      }
+    }
+    return sum;
+  }
+
+  private static boolean onPath(String command) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+      if (Files.isExecutable(Path.of(dir, command))) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
