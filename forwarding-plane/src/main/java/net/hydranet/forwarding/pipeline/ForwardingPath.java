@@ -84,7 +84,15 @@ public final class ForwardingPath implements FrameProcessor {
   private final Egress egress;
   private final Ipv6Path ipv6;
   private final boolean clampMss;
-  private final boolean lookAhead;
+
+  /**
+   * Fewer live flows than this and the connection table stays in cache (about 1 MB of lines, this
+   * machine's L2): pass one would only cost its parse, 8–13 ns a packet at 1K flows here
+   * (BENCHMARKS.md, "Look-ahead"), so it is skipped.
+   */
+  static final int LOOK_AHEAD_MIN_FLOWS = 1 << 14;
+
+  private int lookAheadMinFlows = LOOK_AHEAD_MIN_FLOWS;
   private final FragmentTracker.ReleaseSink releaseSink = this::releaseHeld;
 
   public ForwardingPath(
@@ -125,7 +133,6 @@ public final class ForwardingPath implements FrameProcessor {
     this.local = new LocalDelivery(counters, output);
     this.clampMss = context.mssClamp();
     this.lookup = new RedirectLookup(context, counters, redirects);
-    this.lookAhead = lookup.flows().capacity() > 0;
     this.fragments =
         new FragmentTracker(
             counters,
@@ -184,12 +191,12 @@ public final class ForwardingPath implements FrameProcessor {
    * Look-ahead for the connection table (STYLE.md, "Batches"): at 1M flows its probe is one
    * cache-cold line per packet, about twice the packet's own cost here; noted for a batch first and
    * read together in {@link #loadPrefetched}, the misses overlap (BENCHMARKS.md, "Look-ahead").
-   * Parses only the link header here; {@link RedirectLookup#prefetch} the rest. With the table off
-   * it does nothing.
+   * Parses only the link header here; {@link RedirectLookup#prefetch} the rest. With the table off,
+   * or holding fewer than {@link #LOOK_AHEAD_MIN_FLOWS}, it does nothing.
    */
   @Override
   public void prefetch(DirectBuffer buffer, int offset, int length) {
-    if (!lookAhead || length < EthernetHeader.LENGTH) {
+    if (lookup.flows().size() < lookAheadMinFlows || length < EthernetHeader.LENGTH) {
       return;
     }
     int type = EthernetHeader.type(buffer, offset);
@@ -210,6 +217,16 @@ public final class ForwardingPath implements FrameProcessor {
   @Override
   public int loadPrefetched() {
     return lookup.loadPrefetched();
+  }
+
+  /**
+   * For tests: look ahead from this many live flows on (at least 1: a table that is off, never).
+   */
+  void lookAheadMinFlows(int flows) {
+    if (flows < 1) {
+      throw new IllegalArgumentException("lookAheadMinFlows " + flows + " < 1");
+    }
+    this.lookAheadMinFlows = flows;
   }
 
   @Override

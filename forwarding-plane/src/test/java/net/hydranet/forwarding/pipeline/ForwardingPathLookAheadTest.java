@@ -86,6 +86,8 @@ class ForwardingPathLookAheadTest {
     List<ForwardingPathTest.Sent> aheadSent = new ArrayList<>();
     ForwardingPath plain = ForwardingPathTest.newPath(1500, plainCounters, plainSent);
     ForwardingPath ahead = ForwardingPathTest.newPath(1500, aheadCounters, aheadSent);
+    ahead.lookAheadMinFlows(
+        1); // a table this small would be skipped: look ahead from its first flow
     int most = Pipeline.LOOK_AHEAD + 4;
     UnsafeBuffer[] plainSlots = new UnsafeBuffer[most];
     UnsafeBuffer[] aheadSlots = new UnsafeBuffer[most];
@@ -182,6 +184,14 @@ class ForwardingPathLookAheadTest {
             new Case("link header cut off", s -> 13, 0));
     ForwardingPath path = ForwardingPathTest.newPath(1500, new Counters(), new ArrayList<>());
     UnsafeBuffer slot = TestFrames.slot();
+    // An empty table, or one small enough to stay in cache, is not looked ahead in.
+    path.prefetch(slot, HEADROOM, tcp(slot, ORIGIN, 1_000, HTTP, ack, 0));
+    assertEquals(0, path.loadPrefetched(), "an empty table");
+    path.process(slot, HEADROOM, tcp(slot, ORIGIN, 1_000, HTTP, TcpHeader.FLAG_SYN, 0), CLIENT_IF);
+    assertEquals(1, path.flows().size());
+    path.prefetch(slot, HEADROOM, tcp(slot, ORIGIN, 1_000, HTTP, ack, 0));
+    assertEquals(0, path.loadPrefetched(), "one flow, below the threshold");
+    path.lookAheadMinFlows(1);
     for (Case c : cases) {
       path.prefetch(slot, HEADROOM, c.write().applyAsInt(slot));
       assertEquals(c.lines(), path.loadPrefetched(), c.name());
