@@ -543,6 +543,8 @@ public final class HostServerCommand implements Callable<Integer> {
     java.nio.channels.DatagramChannel c = java.nio.channels.DatagramChannel.open();
     try {
       c.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 1);
+      // Never read, only held: a redirector and a host server on one box (each binds it) share it.
+      c.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
       c.bind(
           new java.net.InetSocketAddress(
               java.net.InetAddress.getByName(Ipv4Header.formatAddress(self)), GueHeader.PORT));

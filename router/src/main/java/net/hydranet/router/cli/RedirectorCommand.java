@@ -270,6 +270,8 @@ public final class RedirectorCommand implements Callable<Integer> {
     try {
       java.nio.channels.DatagramChannel c = java.nio.channels.DatagramChannel.open();
       c.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 1);
+      // Never read, only held: a redirector and a host server on one box (each binds it) share it.
+      c.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
       c.bind(new java.net.InetSocketAddress(net.hydranet.forwarding.wire.GueHeader.PORT));
       secondChancePort = c;
     } catch (IOException e) {
