@@ -1,11 +1,15 @@
 package net.hydranet.harness.live;
 
+import static net.hydranet.harness.live.Ipv6Shell.counter;
+import static net.hydranet.harness.live.Ipv6Shell.in;
+import static net.hydranet.harness.live.Ipv6Shell.read;
+import static net.hydranet.harness.live.Ipv6Shell.run;
+import static net.hydranet.harness.live.Ipv6Shell.sh;
+import static net.hydranet.harness.live.Ipv6Shell.spawn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import net.hydranet.harness.fixture.RedirectorUnderTest;
+import net.hydranet.harness.live.Ipv6Shell.Result;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -242,75 +247,8 @@ class HostServerIpv6IT {
           "print('no echo reply'); sys.exit(1)",
           "");
 
-  private record Result(int exit, String output) {}
-
-  private static Result run(String... argv) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(30, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      return new Result(-1, out + " (timed out)");
-    }
-    return new Result(p.exitValue(), out);
-  }
-
-  private static void sh(String command) throws Exception {
-    Result r = run("sh", "-c", command);
-    if (r.exit != 0) {
-      throw new IllegalStateException(command + ": " + r.output);
-    }
-  }
-
-  private static void in(String ns, String command) throws Exception {
-    sh("ip netns exec " + ns + " " + command);
-  }
-
-  private static Process spawn(String ns, String command, Path log) throws IOException {
-    return new ProcessBuilder("sh", "-c", "exec ip netns exec " + ns + " " + command)
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile())
-        .start();
-  }
-
-  /**
-   * Removes what a run left: our namespaces (their links go with them), and the namespaces of a
-   * {@code hydranet vhost} of our origin whose process is gone (one killed with the JVM).
-   */
   private static void cleanup() throws Exception {
-    for (String ns : List.of(K, C, H)) {
-      run("ip", "netns", "del", ns);
-    }
-    String prefix = "hydranet-vh6-20010002000000000000000000000010-";
-    Path netns = Path.of("/run/netns");
-    if (Files.isDirectory(netns)) {
-      try (var names = Files.list(netns)) {
-        for (Path n : names.toList()) {
-          String name = n.getFileName().toString();
-          if (name.startsWith(prefix)
-              && ProcessHandle.of(Long.parseLong(name.substring(prefix.length()))).isEmpty()) {
-            run("ip", "netns", "del", name);
-          }
-        }
-      }
-    }
-  }
-
-  private static String read(Path p) {
-    try {
-      return Files.exists(p) ? Files.readString(p) : "";
-    } catch (IOException e) {
-      return "";
-    }
-  }
-
-  private static long counter(String status, String name) {
-    for (String line : status.split("\n")) {
-      String[] w = line.strip().split("\\s+");
-      if (w.length == 2 && w[0].equals(name)) {
-        return Long.parseLong(w[1]);
-      }
-    }
-    return 0;
+    Ipv6Shell.cleanup(List.of(K, C, H));
   }
 
   private static String logs() {
