@@ -111,6 +111,10 @@ public final class ConfigLoader {
     }
   }
 
+  /**
+   * The file in the order its sections depend on each other: interfaces, options and limits make
+   * the context; routes, neighbours and redirects are checked against it.
+   */
   private RedirectorConfig parse(String text, MacResolver macs) throws ConfigException {
     JsonNode root = YamlFields.parse(file, text);
     if (root == null || !root.isObject()) {
@@ -121,6 +125,33 @@ public final class ConfigLoader {
     // Host servers tunnelled to in the second-chance tunnel: options and
     // hostServers[].encapsulation.
     Set<Integer> gue = new java.util.TreeSet<>();
+    interfaces(root, context, macs);
+    options(root, context, gue);
+    limits(root, context);
+    try {
+      context.conclude();
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(file + ": " + e.getMessage());
+    }
+    List<RedirectorConfig.Route> routes = new ArrayList<>();
+    List<RedirectorConfig.Route6> routes6 = new ArrayList<>();
+    routes(root, context, routes, routes6);
+    List<RedirectorConfig.Neighbour> neighbours = new ArrayList<>();
+    List<RedirectorConfig.Neighbour6> neighbours6 = new ArrayList<>();
+    neighbours(root, context, neighbours, neighbours6);
+    List<RedirectorConfig.Redirect> redirects = new ArrayList<>();
+    List<RedirectorConfig.Redirect6> redirects6 = new ArrayList<>();
+    redirects(root, context, gue, redirects, redirects6);
+    if (redirects.size() + redirects6.size() > context.redirectCapacity()) {
+      throw new FieldException("redirects", "more entries than limits.redirectCapacity");
+    }
+    context.gueHostServers(gue.stream().mapToInt(Integer::intValue).toArray());
+    return new RedirectorConfig(
+        context, routes, neighbours, redirects, routes6, neighbours6, redirects6);
+  }
+
+  /** interfaces[]: name, address (and address6), MTU, MAC (or asked of {@code macs}). */
+  private static void interfaces(JsonNode root, ForwardingContext context, MacResolver macs) {
     JsonNode interfaces = list(root, "interfaces", true);
     for (int i = 0; i < interfaces.size(); i++) {
       String at = "interfaces[" + i + "]";
@@ -150,6 +181,10 @@ public final class ConfigLoader {
         context.addInterfaceAddress6(name, a[0], a[1], (int) a[2]);
       }
     }
+  }
+
+  /** options: the data path's switches, and the host servers reached in the GUE tunnel. */
+  private static void options(JsonNode root, ForwardingContext context, Set<Integer> gue) {
     JsonNode options = root.get("options");
     if (options != null) {
       object(options, "options");
@@ -172,6 +207,10 @@ public final class ConfigLoader {
         gue.add(address(gueList.get(i).asText(), at));
       }
     }
+  }
+
+  /** limits: every table's and queue's size, the rates and the timeouts. */
+  private static void limits(JsonNode root, ForwardingContext context) {
     JsonNode limits = root.get("limits");
     if (limits != null) {
       object(limits, "limits");
@@ -217,14 +256,14 @@ public final class ConfigLoader {
           seconds(
               limits, "fragmentTimeoutSeconds", ForwardingContext.DEFAULT_FRAGMENT_TIMEOUT_NANOS));
     }
-    try {
-      context.conclude();
-    } catch (IllegalArgumentException e) {
-      throw new ConfigException(file + ": " + e.getMessage());
-    }
+  }
 
-    List<RedirectorConfig.Route> routes = new ArrayList<>();
-    List<RedirectorConfig.Route6> routes6 = new ArrayList<>();
+  /** routes[]: IPv4 ones here, IPv6 ones ({@code prefix} with a colon) to {@code routes6}. */
+  private static void routes(
+      JsonNode root,
+      ForwardingContext context,
+      List<RedirectorConfig.Route> routes,
+      List<RedirectorConfig.Route6> routes6) {
     JsonNode routeList = list(root, "routes", false);
     for (int i = 0; routeList != null && i < routeList.size(); i++) {
       String at = "routes[" + i + "]";
@@ -249,9 +288,14 @@ public final class ConfigLoader {
       }
       routes.add(new RedirectorConfig.Route(prefix[0], prefix[1], via, ifIndex));
     }
+  }
 
-    List<RedirectorConfig.Neighbour> neighbours = new ArrayList<>();
-    List<RedirectorConfig.Neighbour6> neighbours6 = new ArrayList<>();
+  /** neighbours[]: static ARP and ND entries. */
+  private static void neighbours(
+      JsonNode root,
+      ForwardingContext context,
+      List<RedirectorConfig.Neighbour> neighbours,
+      List<RedirectorConfig.Neighbour6> neighbours6) {
     JsonNode neighbourList = list(root, "neighbours", false);
     for (int i = 0; neighbourList != null && i < neighbourList.size(); i++) {
       String at = "neighbours[" + i + "]";
@@ -278,9 +322,15 @@ public final class ConfigLoader {
               : onLinkInterface(context, address, at + ".address");
       neighbours.add(new RedirectorConfig.Neighbour(address, mac, ifIndex));
     }
+  }
 
-    List<RedirectorConfig.Redirect> redirects = new ArrayList<>();
-    List<RedirectorConfig.Redirect6> redirects6 = new ArrayList<>();
+  /** redirects[]: services and their host servers ({@code [v6]:port} services to redirects6). */
+  private static void redirects(
+      JsonNode root,
+      ForwardingContext context,
+      Set<Integer> gue,
+      List<RedirectorConfig.Redirect> redirects,
+      List<RedirectorConfig.Redirect6> redirects6) {
     JsonNode redirectList = list(root, "redirects", false);
     for (int i = 0; redirectList != null && i < redirectList.size(); i++) {
       String at = "redirects[" + i + "]";
@@ -331,12 +381,6 @@ public final class ConfigLoader {
       redirects.add(
           new RedirectorConfig.Redirect(service[0], service[1], service[2], addresses, weights));
     }
-    if (redirects.size() + redirects6.size() > context.redirectCapacity()) {
-      throw new FieldException("redirects", "more entries than limits.redirectCapacity");
-    }
-    context.gueHostServers(gue.stream().mapToInt(Integer::intValue).toArray());
-    return new RedirectorConfig(
-        context, routes, neighbours, redirects, routes6, neighbours6, redirects6);
   }
 
   // ---- IPv6 ----
