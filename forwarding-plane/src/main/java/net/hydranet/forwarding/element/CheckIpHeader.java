@@ -37,7 +37,11 @@ public final class CheckIpHeader {
     if (totalLength < headerLength || totalLength > available) {
       return drop(Counter.DROP_BAD_TOTAL_LENGTH);
     }
-    if (!InternetChecksum.verify(buffer, offset, headerLength)) {
+    long sum =
+        headerLength == Ipv4Header.MIN_LENGTH
+            ? InternetChecksum.sumHeader20(buffer, offset)
+            : InternetChecksum.sum(buffer, offset, headerLength, 0);
+    if (InternetChecksum.fold(sum) != 0xFFFF) {
       return drop(Counter.DROP_BAD_IP_CHECKSUM);
     }
     if (isMartianSource(Ipv4Header.source(buffer, offset))) {

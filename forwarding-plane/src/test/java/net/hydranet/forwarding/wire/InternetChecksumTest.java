@@ -57,6 +57,23 @@ class InternetChecksumTest {
   }
 
   @Test
+  void shouldSumATwentyByteHeaderAsTheLoopDoes() {
+    Random random = new Random(7);
+    UnsafeBuffer b = new UnsafeBuffer(new byte[23]);
+    for (int i = 0; i < 10_000; i++) {
+      byte[] bytes = new byte[23];
+      random.nextBytes(bytes);
+      b.putBytes(0, bytes);
+      int offset = random.nextInt(4);
+      long initial = random.nextInt(1 << 20);
+      assertEquals(
+          InternetChecksum.fold(InternetChecksum.sum(b, offset, 20, initial)),
+          InternetChecksum.fold(initial + InternetChecksum.sumHeader20(b, offset)),
+          "iteration " + i);
+    }
+  }
+
+  @Test
   void shouldHandleRfc1624MinusZeroCase() {
     // RFC 1624 §3 example: HC = 0xdd2f, m = 0x5555 → m' = 0x3285 gives HC' = 0x0000 by eqn. 3.
     assertEquals(0x0000, InternetChecksum.update16(0xdd2f, 0x5555, 0x3285));
