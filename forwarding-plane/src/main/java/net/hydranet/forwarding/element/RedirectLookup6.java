@@ -1,5 +1,6 @@
 package net.hydranet.forwarding.element;
 
+import java.security.SecureRandom;
 import net.hydranet.forwarding.config.ForwardingContext;
 import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.counter.Counters;
@@ -21,11 +22,13 @@ import org.agrona.MutableDirectBuffer;
  * <p><b>Its connection table</b> is a {@link FlowTable} of its own (capacity {@code
  * flowCapacity6}), beside the IPv4 one, so neither family can evict the other's flows. A flow's
  * 296-bit key does not fit the table's two words: the first word is a 64-bit hash of the two
- * addresses (murmur3's finaliser over both), the second the protocol and ports as for IPv4. Two
- * flows can therefore share an entry only if they have the same protocol and ports and their
- * address pairs collide in 64 bits — about n²/2⁶⁵ over n flows of one port pair, 3·10⁻⁸ at a
- * million — and the harm would be one connection following the other's host server. The full key is
- * not compared.
+ * addresses, the second the protocol and ports as for IPv4. The full key is not compared, so the
+ * address hash is keyed with a secret drawn when the table is made ({@link #tableKey}): flows share
+ * an entry only if their address pairs collide in 64 bits by chance — about n²/2⁶⁵ over n flows of
+ * one port pair, 3·10⁻⁸ at a million — and a sender cannot choose a source address that lands on
+ * another client's entry (with the unkeyed hash it could: the hash is invertible, and a RST from
+ * such an address would have closed that client's entry). The consistent choice of a host server
+ * ({@link #flowHash6}) stays unkeyed, the same on every redirector.
  *
  * <p>The rules are IPv4's (see {@link RedirectLookup}): a SYN records its choice and never evicts
  * (counted {@code flows_syn_not_recorded} when the table is full); a non-SYN of an unknown flow to
@@ -46,6 +49,7 @@ public final class RedirectLookup6 implements Element {
   private final Counters counters;
   private final RedirectorTable redirects;
   private final FlowTable flows;
+  private final long secret;
   private final long tcpIdleNanos;
   private final long tcpClosingNanos;
   private final long udpIdleNanos;
@@ -57,6 +61,13 @@ public final class RedirectLookup6 implements Element {
   private long now;
 
   public RedirectLookup6(ForwardingContext context, Counters counters, RedirectorTable redirects) {
+    this(context, counters, redirects, new SecureRandom().nextLong());
+  }
+
+  /** With the table key's secret given (tests). */
+  RedirectLookup6(
+      ForwardingContext context, Counters counters, RedirectorTable redirects, long secret) {
+    this.secret = secret;
     this.counters = counters;
     this.redirects = redirects;
     this.flows = new FlowTable(context.flowCapacity6(), context.flowRecencyNanos(), counters);
@@ -75,7 +86,7 @@ public final class RedirectLookup6 implements Element {
    */
   public void recordFirstFragment(MutableDirectBuffer buffer, PacketContext packet) {
     long hi =
-        addressKey(
+        tableKey(
             packet.source6High, packet.source6Low, packet.destination6High, packet.destination6Low);
     long lo = fragmentKey(buffer, packet);
     int entry = fragments.find(hi, lo, now);
@@ -94,7 +105,7 @@ public final class RedirectLookup6 implements Element {
   public boolean followFragment(MutableDirectBuffer buffer, PacketContext packet) {
     int entry =
         fragments.find(
-            addressKey(
+            tableKey(
                 packet.source6High,
                 packet.source6Low,
                 packet.destination6High,
@@ -196,7 +207,7 @@ public final class RedirectLookup6 implements Element {
         tcp && (tcpFlags & (TcpHeader.FLAG_SYN | TcpHeader.FLAG_ACK)) == TcpHeader.FLAG_SYN;
     boolean ending = tcp && (tcpFlags & (TcpHeader.FLAG_FIN | TcpHeader.FLAG_RST)) != 0;
     long hi =
-        addressKey(
+        tableKey(
             packet.source6High, packet.source6Low, packet.destination6High, packet.destination6Low);
     long lo = FlowTable.keyLo(packet.protocol, packet.sourcePort, packet.destinationPort);
     if (service == RedirectorTable.NOT_FOUND && !(tcp && isServiceAddress(packet))) {
@@ -301,7 +312,7 @@ public final class RedirectLookup6 implements Element {
     long serviceLow = packet.destination6Low;
     int entry =
         flows.find(
-            addressKey(clientHigh, clientLow, serviceHigh, serviceLow),
+            tableKey(clientHigh, clientLow, serviceHigh, serviceLow),
             FlowTable.keyLo(protocol, clientPort, servicePort),
             now);
     int target;
@@ -332,7 +343,19 @@ public final class RedirectLookup6 implements Element {
     return HOST_SERVER;
   }
 
-  /** The first word of an IPv6 flow's key: a 64-bit hash of its two addresses. */
+  /**
+   * The first word of an IPv6 flow's key in this redirector's tables: its two addresses hashed in a
+   * chain of bijections that starts from the secret, so a collision needs two words to differ and
+   * then depends on values derived from the secret.
+   */
+  long tableKey(long sourceHigh, long sourceLow, long destinationHigh, long destinationLow) {
+    long h = mix(sourceHigh ^ secret);
+    h = mix(h ^ sourceLow);
+    h = mix(h ^ destinationHigh);
+    return mix(h ^ destinationLow);
+  }
+
+  /** A 64-bit hash of a flow's two addresses, the same everywhere: {@link #flowHash6}'s part. */
   static long addressKey(
       long sourceHigh, long sourceLow, long destinationHigh, long destinationLow) {
     long h = mix(sourceHigh ^ Long.rotateLeft(sourceLow, 31));
