@@ -86,11 +86,6 @@ public enum Counter {
   ND_QUEUED("nd_queued", Kind.WORK),
   ND_QUEUE_DROPS("nd_queue_drops", Kind.WORK),
   ND_TIMEOUT_DROPS("nd_timeout_drops", Kind.WORK),
-  /**
-   * An IPv6 non-first fragment to a service address that came before its first fragment (or after
-   * its decision timed out): forwarded to the origin as addressed. IPv6 fragments are not held.
-   */
-  IPV6_FRAGMENTS_UNFOLLOWED("ipv6_fragments_unfollowed", Kind.WORK),
   /** Datagrams sent to a host server in the second-chance tunnel (UDP, GUE, a hop list). */
   GUE_ENCAPSULATED("gue_encapsulated", Kind.WORK),
   /**

@@ -7,7 +7,6 @@ import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.table.FlowTable;
 import net.hydranet.forwarding.table.RedirectorTable;
 import net.hydranet.forwarding.wire.Icmpv6Header;
-import net.hydranet.forwarding.wire.Ipv6FragmentHeader;
 import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.forwarding.wire.TcpHeader;
 import net.hydranet.forwarding.wire.UdpHeader;
@@ -53,11 +52,6 @@ public final class RedirectLookup6 implements Element {
   private final long tcpIdleNanos;
   private final long tcpClosingNanos;
   private final long udpIdleNanos;
-  // Fragmented datagrams to service addresses: (addresses, identification) → the first fragment's
-  // target, so the others follow it. A FlowTable counting into counters of its own: these are not
-  // flows.
-  private final FlowTable fragments;
-  private final long fragmentTimeoutNanos;
   private long now;
 
   public RedirectLookup6(ForwardingContext context, Counters counters, RedirectorTable redirects) {
@@ -74,56 +68,6 @@ public final class RedirectLookup6 implements Element {
     this.tcpIdleNanos = context.tcpIdleNanos();
     this.tcpClosingNanos = context.tcpClosingNanos();
     this.udpIdleNanos = context.udpIdleNanos();
-    this.fragments = new FlowTable(context.fragmentContexts(), new Counters());
-    this.fragmentTimeoutNanos = context.fragmentTimeoutNanos();
-  }
-
-  /**
-   * Records the decision of a first fragment (offset 0, more to come) to a service address, so its
-   * datagram's other fragments follow it ({@link #followFragment}). Unlike IPv4's {@link
-   * FragmentTracker}, nothing is held: a fragment that comes before its first is forwarded as
-   * addressed (counted {@code ipv6_fragments_unfollowed}).
-   */
-  public void recordFirstFragment(MutableDirectBuffer buffer, PacketContext packet) {
-    long hi =
-        tableKey(
-            packet.source6High, packet.source6Low, packet.destination6High, packet.destination6Low);
-    long lo = fragmentKey(buffer, packet);
-    int entry = fragments.find(hi, lo, now);
-    if (entry == FlowTable.NOT_FOUND) {
-      fragments.insert(hi, lo, packet.target, now, fragmentTimeoutNanos);
-    } else {
-      fragments.target(entry, packet.target);
-    }
-  }
-
-  /**
-   * A non-first fragment to a service address: sets {@link PacketContext#target} to its first
-   * fragment's decision ({@link PacketContext#service} none) and returns true, or false when the
-   * first has not been seen (or has timed out).
-   */
-  public boolean followFragment(MutableDirectBuffer buffer, PacketContext packet) {
-    int entry =
-        fragments.find(
-            tableKey(
-                packet.source6High,
-                packet.source6Low,
-                packet.destination6High,
-                packet.destination6Low),
-            fragmentKey(buffer, packet),
-            now);
-    if (entry == FlowTable.NOT_FOUND) {
-      return false;
-    }
-    packet.service = RedirectorTable.NOT_FOUND;
-    packet.target = fragments.target(entry);
-    return true;
-  }
-
-  /** The identification and upper protocol, in the 40 bits a flow key's second word has. */
-  private static long fragmentKey(MutableDirectBuffer buffer, PacketContext packet) {
-    return ((long) (packet.protocol & 0xFF) << 32)
-        | (Ipv6FragmentHeader.identification(buffer, packet.fragment6) & 0xFFFF_FFFFL);
   }
 
   /** The IPv6 connection table (forwarding thread only). */
@@ -135,7 +79,6 @@ public final class RedirectLookup6 implements Element {
   public void tick(long nowNanos) {
     now = nowNanos;
     flows.expire(nowNanos, 64);
-    fragments.expire(nowNanos, 16);
   }
 
   /** Whether some service has the packet's destination. */

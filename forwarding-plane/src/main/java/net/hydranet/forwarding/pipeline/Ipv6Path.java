@@ -7,6 +7,7 @@ import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.element.Egress;
 import net.hydranet.forwarding.element.Egress6;
+import net.hydranet.forwarding.element.FragmentTracker;
 import net.hydranet.forwarding.element.Icmp6ErrorSender;
 import net.hydranet.forwarding.element.Ip6Encap;
 import net.hydranet.forwarding.element.Ip6Input;
@@ -68,6 +69,11 @@ public final class Ipv6Path {
   private final Ip6Encap encap;
   private final MssClamp mssClamp;
   private final boolean clampMss;
+  private final FragmentTracker fragments;
+  private final Egress clock;
+  private final FragmentTracker.ReleaseSink6 releaseSink = this::releaseHeld;
+  // The packet context a release runs in: the first fragment's, set just before the release.
+  private PacketContext releasing;
 
   Ipv6Path(
       ForwardingContext context,
@@ -104,6 +110,14 @@ public final class Ipv6Path {
     this.encap = new Ip6Encap(counters, context.outerTtl(), 1);
     this.mssClamp = new MssClamp(counters);
     this.clampMss = context.mssClamp();
+    this.fragments =
+        new FragmentTracker(
+            counters,
+            context.fragmentContexts(),
+            context.fragmentsHeld(),
+            FrameSlot.MAX_FRAME,
+            context.fragmentTimeoutNanos());
+    this.clock = egress;
   }
 
   /** The IPv6 route table (forwarding thread only). */
@@ -168,17 +182,7 @@ public final class Ipv6Path {
       return;
     }
     if (!input.chain().hasUpperLayerHeader(buffer)) {
-      // A non-first fragment has no ports: to a service address it follows its first fragment's
-      // decision; one that came before its first is forwarded as addressed, and counted.
-      if (lookup.isServiceAddress(p)) {
-        if (lookup.followFragment(buffer, p)) {
-          counters.increment(Counter.FRAGMENTS_MATCHED);
-          dispatch(buffer, p);
-          return;
-        }
-        counters.increment(Counter.IPV6_FRAGMENTS_UNFOLLOWED);
-      }
-      forward(buffer, p);
+      nonFirstFragment(buffer, p);
       return;
     }
     if (lookup.process(buffer, p) == RedirectLookup6.DROP) {
@@ -187,8 +191,63 @@ public final class Ipv6Path {
     if (p.fragment6 != -1
         && Ipv6FragmentHeader.moreFragments(buffer, p.fragment6)
         && lookup.isServiceAddress(p)) {
-      lookup.recordFirstFragment(buffer, p);
+      firstFragment(buffer, p);
+      return;
     }
+    dispatch(buffer, p);
+  }
+
+  /**
+   * A first fragment to a service address: its datagram's other fragments follow this decision,
+   * those held before it included (as IPv4's, {@link FragmentTracker}).
+   */
+  private void firstFragment(MutableDirectBuffer buffer, PacketContext p) {
+    int context = fragments.first6(buffer, p, clock.now(), p.target, p.service);
+    if (context < 0) {
+      counters.increment(Counter.DROP_BAD_FRAGMENT);
+      return;
+    }
+    dispatch(buffer, p);
+    releasing = p;
+    fragments.release6(context, releaseSink);
+  }
+
+  /**
+   * A fragment without ports. To an address no service has, it is forwarded as addressed; otherwise
+   * it follows its first fragment's decision, or waits for it (bounded, timed out).
+   */
+  private void nonFirstFragment(MutableDirectBuffer buffer, PacketContext p) {
+    if (!lookup.isServiceAddress(p)) {
+      forward(buffer, p);
+      return;
+    }
+    int result = fragments.other6(buffer, p, clock.now());
+    if (result == FragmentTracker.FOLLOW) {
+      p.service = fragments.service();
+      p.target = fragments.target();
+      dispatch(buffer, p);
+    } else if (result == FragmentTracker.DROPPED) {
+      counters.increment(Counter.DROP_BAD_FRAGMENT);
+    }
+    // HELD: the outcome is counted when it is released or times out.
+  }
+
+  /** A held fragment released behind its first: the same datagram's addresses, its own layout. */
+  private void releaseHeld(
+      MutableDirectBuffer buffer,
+      int ip,
+      int upper,
+      int upperLength,
+      int fragment,
+      int target,
+      int service) {
+    PacketContext p = releasing;
+    p.l3 = ip;
+    p.upper = upper;
+    p.upperLength = upperLength;
+    p.fragment6 = fragment;
+    p.target = target;
+    p.service = service;
     dispatch(buffer, p);
   }
 

@@ -556,21 +556,63 @@ class Ipv6PathTest {
   }
 
   @Test
-  void shouldForwardNonFirstFragmentsAsAddressedAndCountThoseToServices() {
+  void shouldForwardAFragmentToAnAddressWithoutServicesAsAddressed() {
     path(1500);
-    int n = TestFrames6.tcp(slot, ORIGIN_NET, ORIGIN_LOW, 40_000, HTTP, 0x10, 0, 16, 64);
-    int ip = ipOffset();
-    byte[] rest = new byte[n - 54];
-    slot.getBytes(ip + 40, rest);
-    Ipv6FragmentHeader.write(slot, ip + 40, 6, 1024, true, 0x1234);
-    slot.putBytes(ip + 48, rest);
-    Ipv6Header.nextHeader(slot, ip, 44);
-    Ipv6Header.payloadLength(slot, ip, rest.length + 8);
+    int n = TestFrames6.tcp(slot, ORIGIN_NET, ORIGIN_LOW + 1, 40_000, HTTP, 0x10, 0, 20, 64);
+    fragment(n, 1024, true, 0x1234);
     process(n + 8);
 
     assertEquals(1, counters.get(Counter.FORWARDED));
-    assertEquals(1, counters.get(Counter.IPV6_FRAGMENTS_UNFOLLOWED));
+    assertEquals(0, counters.get(Counter.FRAGMENTS_HELD));
     assertEquals(CORE_IF, sent.get(0).port());
+  }
+
+  @Test
+  void shouldHoldAnEarlyFragmentToAServiceAndSendItBehindItsFirst() {
+    path(1500);
+    // The second fragment (24 bytes at offset 40) comes first: held, nothing sent yet.
+    int n = TestFrames6.tcp(slot, ORIGIN_NET, ORIGIN_LOW, 40_000, 8080, 0x10, 0, 20, 64);
+    fragment(n, 40, false, 0x5151);
+    path.process(slot, HEADROOM, n + 8, CLIENT_IF);
+    assertEquals(0, sent.size());
+    assertEquals(1, counters.get(Counter.FRAGMENTS_HELD));
+    assertEquals(0, counters.outcomes(), "a held fragment has no outcome yet");
+
+    n = TestFrames6.tcp(slot, ORIGIN_NET, ORIGIN_LOW, 40_000, HTTP, 0x10, 0, 20, 64);
+    fragment(n, 0, true, 0x5151);
+    process(n + 8);
+
+    assertEquals(2, counters.get(Counter.REDIRECTED), "the first, then the held one behind it");
+    assertEquals(2, sent.size());
+    for (Sent s : sent) {
+      assertEquals(HS_IF, s.port());
+      assertEquals(41, Ipv4Header.protocol(s.buffer(), 14), "IPv6-in-IPv4 to the host server");
+    }
+    int inner = 14 + 20;
+    assertEquals(0, Ipv6FragmentHeader.fragmentOffset(sent.get(0).buffer(), inner + 40));
+    assertEquals(40, Ipv6FragmentHeader.fragmentOffset(sent.get(1).buffer(), inner + 40));
+    assertEquals(63, Ipv6Header.hopLimit(sent.get(1).buffer(), inner), "hop limit one lower");
+    assertEquals(8 + 40, Ipv6Header.payloadLength(sent.get(1).buffer(), inner), "as it came");
+  }
+
+  @Test
+  void shouldDropAHeldFragmentWhoseFirstNeverComes() {
+    path(1500);
+    int n = TestFrames6.tcp(slot, ORIGIN_NET, ORIGIN_LOW, 40_000, 8080, 0x10, 0, 20, 64);
+    fragment(n, 40, false, 0x5151);
+    path.process(slot, HEADROOM, n + 8, CLIENT_IF);
+    assertEquals(1, counters.get(Counter.FRAGMENTS_HELD));
+
+    // Past the fragment timeout, the next fragment's arrival frees the first one's context.
+    path.tick(1_000_000_000L + 120_000_000_000L);
+    n = TestFrames6.tcp(slot, ORIGIN_NET, ORIGIN_LOW, 40_000, 8080, 0x10, 0, 20, 64);
+    fragment(n, 40, false, 0x7777);
+    path.process(slot, HEADROOM, n + 8, CLIENT_IF);
+
+    assertEquals(1, counters.get(Counter.DROP_FRAGMENT_UNMATCHED));
+    assertEquals(1, counters.get(Counter.FRAGMENTS_TIMED_OUT));
+    assertEquals(0, sent.size(), "nothing derived from a datagram whose first never came");
+    assertEquals(counters.get(Counter.RX_FRAMES), counters.outcomes() + 1, "one still held");
   }
 
   @Test
@@ -589,7 +631,7 @@ class Ipv6PathTest {
     assertEquals(1, counters.get(Counter.FRAGMENTS_MATCHED));
     assertEquals(HS_IF, sent.get(1).port());
     assertEquals(41, Ipv4Header.protocol(sent.get(1).buffer(), 14));
-    assertEquals(0, counters.get(Counter.IPV6_FRAGMENTS_UNFOLLOWED));
+    assertEquals(0, counters.get(Counter.FRAGMENTS_HELD));
   }
 
   /** Puts a fragment header in front of the upper layer of the packet in the slot. */

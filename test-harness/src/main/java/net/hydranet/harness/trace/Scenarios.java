@@ -169,8 +169,8 @@ public final class Scenarios {
 
   /**
    * Fragments of a TCP datagram to the redirected service: the first (with the ports) goes to the
-   * host server and the second follows it; a second fragment of another datagram whose first never
-   * came is forwarded to the origin as addressed.
+   * host server and the second follows it; the second fragment of another datagram comes before its
+   * first, is held, and is released behind it to the same host server.
    */
   static Trace ipv6Fragments() {
     Trace t = new Trace();
@@ -190,6 +190,9 @@ public final class Scenarios {
             .nextHeader(6)
             .ipPayload(new byte[24])
             .build());
+    t.add(
+        ts += MS,
+        client6(ORIGIN6).ipv6Fragment(0, true, 0xBAD).tcp(42001, HTTP).payload(44).build());
     return t;
   }
 
