@@ -121,10 +121,8 @@ class Ipv6ClientsIT {
             + "  - { name: h9ar1, address: 198.18.154.1/24, address6: \""
             + ROUTER
             + "/64\" }\n"
-            + "  - { name: h9ar0, address: 198.18.155.1/24, address6: \"2001:2:0:9a2::1/64\","
-            + " mtu: "
-            + CORE_MTU
-            + " }\n"
+            // No mtu: the redirector takes the link's (1400), as it takes the MACs.
+            + "  - { name: h9ar0, address: 198.18.155.1/24, address6: \"2001:2:0:9a2::1/64\" }\n"
             + "redirects: []\n");
     Files.writeString(
         work.resolve("r-control.yaml"),
