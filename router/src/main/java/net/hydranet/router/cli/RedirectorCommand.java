@@ -148,7 +148,7 @@ public final class RedirectorCommand implements Callable<Integer> {
 
   @Option(
       names = "--skip-kernel-checks",
-      description = "start even if ip_forward or offloads are wrong (for experiments only)")
+      description = "start even if ip_forward, offloads or an MTU are wrong (for experiments only)")
   boolean skipKernelChecks;
 
   @Override
@@ -232,9 +232,17 @@ public final class RedirectorCommand implements Callable<Integer> {
     return names;
   }
 
-  /** ip_forward off and offloads off on every interface, or a refusal naming what is wrong. */
+  /**
+   * ip_forward off, offloads off and no configured MTU above its link's on every interface, or a
+   * refusal naming what is wrong.
+   */
   private void checkKernel(RedirectorConfig cfg) {
-    List<String> problems = KernelChecks.check(interfaceNames(cfg));
+    List<String> problems = new ArrayList<>(KernelChecks.check(interfaceNames(cfg)));
+    for (RouterInterface i : cfg.context().interfaces()) {
+      if (KernelChecks.interfaceExists(i.name())) {
+        KernelChecks.mtuProblem(i.name(), i.mtu()).ifPresent(problems::add);
+      }
+    }
     if (!problems.isEmpty()) {
       if (!skipKernelChecks) {
         throw new UserError(String.join("; ", problems));
@@ -573,7 +581,7 @@ public final class RedirectorCommand implements Callable<Integer> {
   private RedirectorConfig load() {
     RedirectorConfig cfg;
     try {
-      cfg = ConfigLoader.load(config, RedirectorCommand::osMac);
+      cfg = ConfigLoader.load(config, KERNEL);
     } catch (ConfigException e) {
       throw new UserError(e.getMessage());
     }
@@ -585,6 +593,36 @@ public final class RedirectorCommand implements Callable<Integer> {
       }
     }
     return cfg;
+  }
+
+  /** What a config leaves out of an interface, read from the kernel: its MAC and its MTU. */
+  static final ConfigLoader.MacResolver KERNEL =
+      new ConfigLoader.MacResolver() {
+        @Override
+        public long mac(String name) {
+          return osMac(name);
+        }
+
+        @Override
+        public int mtu(String name) {
+          return osMtu(name);
+        }
+      };
+
+  /**
+   * Reads an interface's MTU from sysfs, for configs that leave it out; 1500 for an interface this
+   * host lacks (a config checked elsewhere; the kernel checks refuse to start on it).
+   */
+  static int osMtu(String name) {
+    if (!KernelChecks.interfaceExists(name)) {
+      return ConfigLoader.DEFAULT_MTU;
+    }
+    try {
+      return KernelChecks.mtu(name);
+    } catch (IOException | NumberFormatException e) {
+      throw new IllegalArgumentException(
+          "cannot read the MTU of '" + name + "': " + e.getMessage());
+    }
   }
 
   /** Reads an interface's MAC from sysfs, for configs that leave MACs out. */
@@ -709,7 +747,7 @@ public final class RedirectorCommand implements Callable<Integer> {
   private RedirectorConfig reload(ForwardingPlane plane, RedirectorConfig current) {
     RedirectorConfig next;
     try {
-      next = ConfigLoader.load(config, RedirectorCommand::osMac);
+      next = ConfigLoader.load(config, KERNEL);
     } catch (ConfigException e) {
       reloads.failed();
       LOG.atError()

@@ -23,6 +23,7 @@ import java.util.Set;
 import net.hydranet.forwarding.config.ForwardingContext;
 import net.hydranet.forwarding.config.RouterAddress6;
 import net.hydranet.forwarding.config.RouterInterface;
+import net.hydranet.forwarding.pipeline.FrameSlot;
 import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.forwarding.wire.Ipv6Header;
@@ -73,10 +74,22 @@ public final class ConfigLoader {
 
   private final String file;
 
-  /** Resolves an interface's MAC when the config leaves it out (live: read from the OS). */
+  /** Resolves what the config leaves out of an interface (live: read from the OS). */
   public interface MacResolver {
     long mac(String interfaceName);
+
+    /**
+     * The interface's MTU when the config leaves it out: live, the link's own (a router that
+     * assumed 1500 on a smaller link would lose every larger packet without telling its source);
+     * {@value ConfigLoader#DEFAULT_MTU} where there is no link to ask.
+     */
+    default int mtu(String interfaceName) {
+      return DEFAULT_MTU;
+    }
   }
+
+  /** An interface's MTU when neither the config nor a link says. */
+  public static final int DEFAULT_MTU = 1500;
 
   private ConfigLoader(String file) {
     this.file = file;
@@ -108,6 +121,18 @@ public final class ConfigLoader {
       return loader.parse(text, macs);
     } catch (FieldException e) {
       throw new ConfigException(file + ": " + e.field + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * The link's MTU for an interface the config gives none; above 9000 (what a ring slot holds, and
+   * the most a config may say), 9000: the router then answers larger packets with a Packet Too Big.
+   */
+  private static int resolvedMtu(MacResolver macs, String name, String at) {
+    try {
+      return Math.min(macs.mtu(name), FrameSlot.MAX_FRAME - 18);
+    } catch (RuntimeException e) {
+      throw new FieldException(at + ".mtu", e.getMessage());
     }
   }
 
@@ -160,7 +185,10 @@ public final class ConfigLoader {
       known(n, INTERFACE, at);
       String name = string(n, "name", at, true);
       int[] address = prefix(string(n, "address", at, true), at + ".address", true);
-      int mtu = integer(n, "mtu", at, 1500);
+      int mtu =
+          n.has("mtu") || macs == null
+              ? integer(n, "mtu", at, DEFAULT_MTU)
+              : resolvedMtu(macs, name, at);
       String macText = string(n, "mac", at, false);
       long mac;
       if (macText != null) {

@@ -71,6 +71,36 @@ class ConfigLoaderTest {
     assertEquals(3, r.weights()[0]);
   }
 
+  @Test
+  void shouldTakeAnInterfacesMtuFromItsLinkWhenTheConfigLeavesItOut() throws Exception {
+    RedirectorConfig c = ConfigLoader.parse("t.yaml", GOOD, links(1400));
+    assertEquals(1500, c.context().interfaces().get(0).mtu(), "eth0's, as configured");
+    assertEquals(1400, c.context().interfaces().get(1).mtu(), "eth1's link's");
+    RedirectorConfig lo = ConfigLoader.parse("t.yaml", GOOD, links(65536));
+    assertEquals(9000, lo.context().interfaces().get(1).mtu(), "no more than a ring slot holds");
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> ConfigLoader.parse("t.yaml", GOOD, links(-1)));
+    assertTrue(e.getMessage().startsWith("t.yaml: interfaces[1].mtu: "), e.getMessage());
+  }
+
+  /** Links whose MTU is {@code mtu}, or that cannot be read when it is negative. */
+  private static ConfigLoader.MacResolver links(int mtu) {
+    return new ConfigLoader.MacResolver() {
+      @Override
+      public long mac(String name) {
+        return 0x0200_0000_0009L;
+      }
+
+      @Override
+      public int mtu(String name) {
+        if (mtu < 0) {
+          throw new IllegalArgumentException("cannot read the MTU of '" + name + "'");
+        }
+        return mtu;
+      }
+    };
+  }
+
   @ParameterizedTest(name = "{0}")
   @CsvSource(
       delimiter = '|',

@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -151,7 +150,7 @@ class RedirectorIpv6IT {
     await(
         "the redirector to install the learned IPv6 service",
         () -> read(work.resolve("redirector.log")).contains("table: [2001:2::10]:8080/tcp"));
-    await("the redirector's transit table", RedirectorIpv6IT::transitTable);
+    await("the redirector's transit table", () -> Ipv6Shell.transitTable(C));
   }
 
   @AfterAll
@@ -193,19 +192,6 @@ class RedirectorIpv6IT {
     assertTrue(
         read(work.resolve("redirector.log")).contains("198.18.64.2 reads protocol version 2"),
         logs());
-  }
-
-  private static boolean transitTable() {
-    try {
-      return run("ip", "netns", "exec", C, "nft", "list", "table", "netdev", "hydranet_transit")
-              .exit
-          == 0;
-    } catch (IOException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
   }
 
   private static void cleanup() throws Exception {

@@ -133,6 +133,37 @@ public final class KernelChecks {
     return Integer.parseInt(readAttribute(name, "mtu"));
   }
 
+  /**
+   * Whether the MTU a router was configured with for {@code name} exceeds its link's. A router that
+   * believes in a larger MTU than the link's hands the link frames it drops ({@code
+   * pcap_sendpacket} fails with "Message too long") instead of sending the source the Packet Too
+   * Big or fragmentation-needed it would learn from: a path-MTU black hole, where large packets
+   * vanish and a TCP connection stalls after its handshake.
+   */
+  public static Optional<String> mtuProblem(String name, int configured) {
+    try {
+      return mtuProblem(name, configured, mtu(name));
+    } catch (IOException | NumberFormatException e) {
+      return Optional.of("cannot read the MTU of " + name + ": " + e.getMessage());
+    }
+  }
+
+  static Optional<String> mtuProblem(String name, int configured, int link) {
+    if (configured <= link) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        name
+            + ": mtu "
+            + configured
+            + " in the config but the link's MTU is "
+            + link
+            + ": larger packets would be lost without a Packet Too Big or fragmentation-needed"
+            + " (set mtu: "
+            + link
+            + ", or leave it out to take the link's)");
+  }
+
   /** The interface's kernel index (what pcap's ingress metadata reports); 0 if unknown. */
   public static int ifIndex(String name) {
     try {

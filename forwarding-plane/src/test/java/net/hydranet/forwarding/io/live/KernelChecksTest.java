@@ -54,6 +54,16 @@ class KernelChecksTest {
   }
 
   @Test
+  void shouldRefuseAConfiguredMtuAboveTheLinks() {
+    final String problem = KernelChecks.mtuProblem("h9ar0", 1500, 1400).orElseThrow();
+    assertTrue(problem.startsWith("h9ar0: mtu 1500 in the config"), problem);
+    assertTrue(problem.contains("the link's MTU is 1400"), problem);
+    assertTrue(problem.contains("set mtu: 1400"), problem);
+    assertTrue(KernelChecks.mtuProblem("x", 1400, 1400).isEmpty());
+    assertTrue(KernelChecks.mtuProblem("x", 1280, 1500).isEmpty(), "a smaller MTU is allowed");
+  }
+
+  @Test
   void shouldRequireIpForwardOff(@TempDir Path dir) throws Exception {
     final Path file = dir.resolve("ip_forward");
     Files.writeString(file, "0\n");
