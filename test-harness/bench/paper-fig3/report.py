@@ -53,6 +53,9 @@ pps = {r[0]: (int(r[1]), int(r[2])) for r in read("pps.tsv")}
 conn = {r[0]: r[1:] for r in read("conn.tsv")}
 present = [(c, t) for c, t in COLS if any((c, s) in bw for s in sizes)]
 present6 = [(c, t) for c, t in COLS6 if any((c, s) in bw for s in sizes)]
+# IPv4 measured at all (FAMILIES=6 measures IPv6 alone: then the IPv4 comparisons are left out)
+has4 = bool(present) or any(k in conn for k in ("hydranet-direct", "kernel-direct", "c-pcap-direct")) \
+    or "kernel-forward" in pps
 
 
 def write_dat(name, cols):
@@ -142,12 +145,14 @@ def rr_cell(a, b, s):
 if present6:
     L.append("")
     bw_tables(present6, "IPv6: sustained")
+if present6 and has4:
     L.append("\nIPv6 against IPv4, path by path (the median of the ratios IPv6/IPv4 taken within each"
              " round, where the two points ran one after the other; the rounds' range in parentheses):\n")
     L.append("| message size | " + " | ".join(t for c, t in present6) + " |")
     L.append("|---:|" + "---:|" * len(present6))
     for s in sizes:
         L.append("| %d | %s |" % (s, " | ".join(rr_cell(c, TWIN[c], s) for c, t in present6)))
+if present6:
     L.append("\nIPv6: HydraNet against the kernel's IPv6 forwarding and the C forwarder (within-round"
              " ratios, as above):\n")
     L.append("| message size | C ring / clean | HydraNet to real host / clean | HydraNet to real host / C ring"
@@ -230,7 +235,7 @@ if conn:
     L.append("|---|---:|")
     for title, a, b in CONN_DIFFS:
         ma, mb = conn_median(*a), conn_median(*b)
-        if title.startswith("IPv6") and (ma is None or mb is None):
+        if (title.startswith("IPv6") and (ma is None or mb is None)) or not (has4 or title.startswith("IPv6:")):
             continue  # a family not measured
         L.append("| %s | %s |" % (title, "n/a" if ma is None or mb is None else "%+.1f" % (ma - mb)))
 
@@ -242,6 +247,7 @@ def f(x):
         return None
 
 
+targets_start = len(L)  # the issue's targets are IPv4 figures: dropped below when IPv4 was not measured
 L.append("\n## Targets (full-size segments = the %d-byte messages; 1472 shown too; bandwidth ratios are"
          " the median of the ratios taken within each round)\n" % FULL)
 L.append("| target | measured | met? |")
@@ -275,6 +281,9 @@ hd, cr = conn_median("hydranet-direct"), conn_median(*C_RING)
 if hd is not None and cr is not None:
     L.append("| direct connection setup through HydraNet within 50 µs of the C forwarder's (median, TX ring)"
              " | %+.1f µs (%.1f vs %.1f) | %s |" % (hd - cr, hd, cr, "yes" if hd - cr <= 50 else "**no**"))
+
+if not has4:
+    del L[targets_start:]
 
 p = os.path.join(raw, "perf-cost.txt")
 if os.path.exists(p):
