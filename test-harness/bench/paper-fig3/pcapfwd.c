@@ -4,6 +4,10 @@
 // IPv4 that arrives on A goes to MAC_B_PEER out of B, and back. Immediate mode, 32 MiB buffers,
 // kernel filter "inbound and ip and not dst host <own address>" (frames for the box itself and
 // ARP are left to the kernel). Counters on SIGINT/SIGTERM.
+// With an IPv6 address after the IPv4 one (OWN = "V4,V6"), IPv6 is forwarded too: the filter adds
+// "ip6 and not ip6 multicast and not dst net fe80::/10 and not dst host V6" (neighbour discovery
+// and everything for the box stays with the kernel), and the hop limit is decremented (IPv6 has no
+// header checksum). A hop limit or TTL of 1 or less is dropped, as in IPv4.
 //   pcapfwd [--tx-ring] IF_A OWN_A PEER_MAC_A IF_B OWN_B PEER_MAC_B
 // With --tx-ring, frames leave the way HydraNet's do by default: copied into a PACKET_TX_RING
 // (TPACKET_V2, 2 KiB slots) of a socket of their own, one send(2) per pcap_dispatch batch, the
@@ -95,7 +99,7 @@ static void read_mac(const char *ifname, uint8_t m[6]) {
 }
 
 static pcap_t *open_if(struct side *s) {
-  char err[PCAP_ERRBUF_SIZE], filter[128];
+  char err[PCAP_ERRBUF_SIZE], filter[512], own4[64];
   pcap_t *p = pcap_create(s->name, err);
   if (!p) { fprintf(stderr, "%s: %s\n", s->name, err); exit(2); }
   pcap_set_snaplen(p, 65535);
@@ -104,7 +108,14 @@ static pcap_t *open_if(struct side *s) {
   pcap_set_buffer_size(p, 32 << 20);
   if (pcap_activate(p) < 0) { fprintf(stderr, "%s: %s\n", s->name, pcap_geterr(p)); exit(2); }
   struct bpf_program prog;
-  snprintf(filter, sizeof filter, "inbound and ip and not dst host %s", s->own);
+  const char *v6 = strchr(s->own, ',');     /* "V4" or "V4,V6" */
+  snprintf(own4, sizeof own4, "%.*s", v6 ? (int)(v6 - s->own) : (int)strlen(s->own), s->own);
+  if (v6)
+    snprintf(filter, sizeof filter,
+             "inbound and ((ip and not dst host %s) or"
+             " (ip6 and not ip6 multicast and not dst net fe80::/10 and not dst host %s))", own4, v6 + 1);
+  else
+    snprintf(filter, sizeof filter, "inbound and ip and not dst host %s", own4);
   if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) || pcap_setfilter(p, &prog)) {
     fprintf(stderr, "%s: filter: %s\n", s->name, pcap_geterr(p)); exit(2);
   }
@@ -117,11 +128,16 @@ static void handle(u_char *user, const struct pcap_pkthdr *h, const u_char *byte
   if (h->caplen != h->len || h->caplen < 34) return;
   uint8_t *f = (uint8_t *)bytes;               /* libpcap's ring slot; ours until we return */
   uint8_t *ip = f + 14;
-  if (ip[8] <= 1) return;                      /* TTL expired: a real router sends ICMP */
-  ip[8]--;                                     /* TTL -1: checksum +0x0100 (RFC 1624) */
-  uint32_t sum = ((uint32_t)ip[10] << 8 | ip[11]) + 0x0100;
-  sum = (sum & 0xffff) + (sum >> 16);
-  ip[10] = sum >> 8; ip[11] = sum & 0xff;
+  if (f[12] == 0x86 && f[13] == 0xdd) {        /* IPv6: hop limit -1, no header checksum */
+    if (h->caplen < 54 || ip[7] <= 1) return;  /* expired: a real router sends ICMPv6 */
+    ip[7]--;
+  } else {
+    if (ip[8] <= 1) return;                    /* TTL expired: a real router sends ICMP */
+    ip[8]--;                                   /* TTL -1: checksum +0x0100 (RFC 1624) */
+    uint32_t sum = ((uint32_t)ip[10] << 8 | ip[11]) + 0x0100;
+    sum = (sum & 0xffff) + (sum >> 16);
+    ip[10] = sum >> 8; ip[11] = sum & 0xff;
+  }
   memcpy(f, out->peer, 6);
   memcpy(f + 6, out->mac, 6);
   if ((use_ring ? tx_offer(out, f, h->caplen) : pcap_inject(out->p, f, h->caplen)) < 0) in->err++;

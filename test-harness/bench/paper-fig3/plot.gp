@@ -1,7 +1,9 @@
 # gnuplot -e "datafile='bandwidth.dat'; outfile='bandwidth.png'; ncols=6" plot.gp
+# (optionally plottitle='...': paper-fig3 draws bandwidth6.dat, the IPv6 columns, with its own title)
+if (!exists("plottitle")) plottitle = "Sustained TCP bandwidth (iperf3 -N), one run side by side"
 set terminal pngcairo size 900,560 font ",10"
 set output outfile
-set title "Sustained TCP bandwidth (iperf3 -N), one run side by side"
+set title plottitle
 set xlabel "message size (bytes)"
 set ylabel "Mb/s"
 set logscale x 2

@@ -14,6 +14,15 @@ COLS = [  # (config in bw.tsv, column title)
     ("hydranet-forward", "HydraNet: to real host"),
     ("hydranet-redirect", "HydraNet: to virtual host"),
 ]
+COLS6 = [  # the IPv6 columns (FAMILIES with 6), each measured beside its IPv4 twin
+    ("clean6", "Clean (kernel IPv6 forwarding)"),
+    ("c-pcap-ring6", "C libpcap forwarder, TX ring"),
+    ("hydranet-forward6", "HydraNet: to real host"),
+    ("hydranet-redirect6", "HydraNet: to virtual host, IPv6-in-IPv4"),
+    ("hydranet-redirect6in6", "HydraNet: to virtual host, IPv6-in-IPv6"),
+]
+TWIN = {"clean6": "clean", "c-pcap-ring6": "c-pcap-ring", "hydranet-forward6": "hydranet-forward",
+        "hydranet-redirect6": "hydranet-redirect", "hydranet-redirect6in6": "hydranet-redirect"}
 FULL = max(sizes)  # the message size taken as "full-size segments" for the targets
 
 
@@ -43,15 +52,26 @@ def round_ratios(a, b, s):
 pps = {r[0]: (int(r[1]), int(r[2])) for r in read("pps.tsv")}
 conn = {r[0]: r[1:] for r in read("conn.tsv")}
 present = [(c, t) for c, t in COLS if any((c, s) in bw for s in sizes)]
+present6 = [(c, t) for c, t in COLS6 if any((c, s) in bw for s in sizes)]
+# IPv4 measured at all (FAMILIES=6 measures IPv6 alone: then the IPv4 comparisons are left out)
+has4 = bool(present) or any(k in conn for k in ("hydranet-direct", "kernel-direct", "c-pcap-direct")) \
+    or "kernel-forward" in pps
 
-with open(os.path.join(out, "bandwidth.dat"), "w") as f:
-    f.write("size " + " ".join('"%s"' % t for c, t in present) + "\n")
-    for s in sizes:
-        vals = []
-        for c, t in present:
-            v = bw.get((c, s))
-            vals.append("?" if v is None else "%.1f" % v)
-        f.write("%d %s\n" % (s, " ".join(vals)))
+
+def write_dat(name, cols):
+    with open(os.path.join(out, name), "w") as f:
+        f.write("size " + " ".join('"%s"' % t for c, t in cols) + "\n")
+        for s in sizes:
+            vals = []
+            for c, t in cols:
+                v = bw.get((c, s))
+                vals.append("?" if v is None else "%.1f" % v)
+            f.write("%d %s\n" % (s, " ".join(vals)))
+
+
+write_dat("bandwidth.dat", present)
+if present6:
+    write_dat("bandwidth6.dat", present6)
 
 
 def fmt(v):
@@ -75,34 +95,74 @@ L.append("Load average (1, 5, 15 min) when each part started:\n")
 for r in read("load.txt"):
     L.append("- %s: %s" % (r[0], " ".join(r[1:])))
 L.append("")
-L.append("## Sustained TCP bandwidth, Mb/s (iperf3 -N -l SIZE, one stream, offloads off; median of %d rounds)\n" % nrounds)
-L.append("| message size | " + " | ".join(t for c, t in present) + " |")
-L.append("|---:|" + "---:|" * len(present))
-for s in sizes:
-    L.append("| %d | %s |" % (s, " | ".join(fmt(bw.get((c, s))) for c, t in present)))
-if nrounds > 1:
-    L.append("\nSpread over the rounds (min–max, Mb/s):\n")
-    L.append("| message size | " + " | ".join(t for c, t in present) + " |")
-    L.append("|---:|" + "---:|" * len(present))
+
+
+def bw_tables(cols, family):
+    L.append("## %s TCP bandwidth, Mb/s (iperf3 -N -l SIZE, one stream, offloads off; median of %d rounds)\n"
+             % (family, nrounds))
+    L.append("| message size | " + " | ".join(t for c, t in cols) + " |")
+    L.append("|---:|" + "---:|" * len(cols))
     for s in sizes:
-        cells = []
-        for c, t in present:
-            v = runs.get((c, s), {}).values()
-            cells.append("%.0f–%.0f" % (min(v), max(v)) if v else "n/a")
-        L.append("| %d | %s |" % (s, " | ".join(cells)))
+        L.append("| %d | %s |" % (s, " | ".join(fmt(bw.get((c, s))) for c, t in cols)))
+    if nrounds > 1:
+        L.append("\nSpread over the rounds (min–max, Mb/s):\n")
+        L.append("| message size | " + " | ".join(t for c, t in cols) + " |")
+        L.append("|---:|" + "---:|" * len(cols))
+        for s in sizes:
+            cells = []
+            for c, t in cols:
+                v = runs.get((c, s), {}).values()
+                cells.append("%.0f–%.0f" % (min(v), max(v)) if v else "n/a")
+            L.append("| %d | %s |" % (s, " | ".join(cells)))
+
+
+if present or not present6:
+    bw_tables(present, "Sustained")
 again = bw.get(("clean-again", 1472))
 if again is not None:
     L.append("\nKernel forwarding again at the end of the run, 1472 B: %.0f Mb/s (at the start: %s)."
              % (again, fmt(bw.get(("clean", 1472)))))
-L.append("\nRatios to the kernel (ratio of the medians above):\n")
-L.append("| message size | C pcap / clean | HydraNet to real host / clean | HydraNet to virtual host / kernel IP-in-IP | HydraNet to virtual host / clean |")
-L.append("|---:|---:|---:|---:|---:|")
-for s in sizes:
-    g = lambda c: bw.get((c, s))
-    L.append("| %d | %s | %s | %s | %s |" % (
-        s, pct(ratio(g("c-pcap"), g("clean"))), pct(ratio(g("hydranet-forward"), g("clean"))),
-        pct(ratio(g("hydranet-redirect"), g("kernel-ipip"))),
-        pct(ratio(g("hydranet-redirect"), g("clean")))))
+if present:
+    L.append("\nRatios to the kernel (ratio of the medians above):\n")
+    L.append("| message size | C pcap / clean | HydraNet to real host / clean | HydraNet to virtual host / kernel IP-in-IP | HydraNet to virtual host / clean |")
+    L.append("|---:|---:|---:|---:|---:|")
+    for s in sizes:
+        g = lambda c: bw.get((c, s))
+        L.append("| %d | %s | %s | %s | %s |" % (
+            s, pct(ratio(g("c-pcap"), g("clean"))), pct(ratio(g("hydranet-forward"), g("clean"))),
+            pct(ratio(g("hydranet-redirect"), g("kernel-ipip"))),
+            pct(ratio(g("hydranet-redirect"), g("clean")))))
+
+
+def rr_cell(a, b, s):
+    """The median of the ratios a/b taken within each round, with their range when there are more."""
+    x = round_ratios(a, b, s)
+    if x is None:
+        return "n/a"
+    return pct(x[0]) if nrounds < 2 else "%s (%.0f–%.0f %%)" % (pct(x[0]), 100 * x[1], 100 * x[2])
+
+
+if present6:
+    L.append("")
+    bw_tables(present6, "IPv6: sustained")
+if present6 and has4:
+    L.append("\nIPv6 against IPv4, path by path (the median of the ratios IPv6/IPv4 taken within each"
+             " round, where the two points ran one after the other; the rounds' range in parentheses):\n")
+    L.append("| message size | " + " | ".join(t for c, t in present6) + " |")
+    L.append("|---:|" + "---:|" * len(present6))
+    for s in sizes:
+        L.append("| %d | %s |" % (s, " | ".join(rr_cell(c, TWIN[c], s) for c, t in present6)))
+if present6:
+    L.append("\nIPv6: HydraNet against the kernel's IPv6 forwarding and the C forwarder (within-round"
+             " ratios, as above):\n")
+    L.append("| message size | C ring / clean | HydraNet to real host / clean | HydraNet to real host / C ring"
+             " | 6in4 redirect / clean | 6in6 redirect / clean | 6in6 / 6in4 redirect |")
+    L.append("|---:|---:|---:|---:|---:|---:|---:|")
+    for s in sizes:
+        L.append("| %d | %s |" % (s, " | ".join(rr_cell(a, b, s) for a, b in (
+            ("c-pcap-ring6", "clean6"), ("hydranet-forward6", "clean6"), ("hydranet-forward6", "c-pcap-ring6"),
+            ("hydranet-redirect6", "clean6"), ("hydranet-redirect6in6", "clean6"),
+            ("hydranet-redirect6in6", "hydranet-redirect6")))))
 
 L.append("\n## 64-byte UDP frames, per second (trafgen on one core into client0; counted on the far interface)\n")
 L.append("| path | offered (client tx) | arrived at far side | of offered |")
@@ -111,9 +171,28 @@ names = {"kernel-forward": "kernel forwarding → origin", "c-pcap-forward": "C 
          "c-pcap-ring-forward": "C libpcap forwarder with a TX ring → origin",
          "hydranet-forward": "HydraNet forwarding → origin", "hydranet-redirect": "HydraNet redirect → host server",
          "kernel-ipip-redirect": "kernel IP-in-IP redirect (eBPF) → host server",
-         "hydranet-redirect-hs-paused": "HydraNet redirect → host server (host server JVM stopped)"}
+         "hydranet-redirect-hs-paused": "HydraNet redirect → host server (host server JVM stopped)",
+         "kernel-forward6": "IPv6: kernel forwarding → origin",
+         "c-pcap-ring-forward6": "IPv6: C libpcap forwarder with a TX ring → origin",
+         "hydranet-forward6": "IPv6: HydraNet forwarding → origin",
+         "hydranet-redirect6": "IPv6: HydraNet redirect in IPv6-in-IPv4 → host server",
+         "hydranet-redirect6in6": "IPv6: HydraNet redirect in IPv6-in-IPv6 → host server",
+         "hydranet-redirect6-hs-paused": "IPv6: HydraNet redirect in IPv6-in-IPv4 → host server (host server JVM stopped)"}
 for k, (o, a) in pps.items():
     L.append("| %s | %d | %d | %s |" % (names.get(k, k), o, a, pct(ratio(a, o))))
+PPS6 = [  # (IPv6 path, its IPv4 twin, the kernel's IPv6 forwarding as the reference)
+    ("kernel-forward6", "kernel-forward"), ("c-pcap-ring-forward6", "c-pcap-ring-forward"),
+    ("hydranet-forward6", "hydranet-forward"), ("hydranet-redirect6", "hydranet-redirect"),
+    ("hydranet-redirect6in6", "hydranet-redirect"), ("hydranet-redirect6-hs-paused", "hydranet-redirect-hs-paused")]
+if any(k in pps for k, _ in PPS6):
+    L.append("\nIPv6 frames that arrived, against the IPv4 twin's and against the kernel's IPv6 forwarding:\n")
+    L.append("| IPv6 path | arrived/s | / IPv4 twin | / kernel IPv6 forwarding |")
+    L.append("|---|---:|---:|---:|")
+    k6 = pps.get("kernel-forward6")
+    for k, twin in PPS6:
+        if k in pps:
+            a, t = pps[k][1], pps.get(twin)
+            L.append("| %s | %d | %s | %s |" % (names[k], a, pct(ratio(a, t and t[1])), pct(ratio(a, k6 and k6[1]))))
 
 L.append("\n## TCP connection setup (connect() until established, µs; paths interleaved)\n")
 L.append("| path | median | p99 | connections | failures |")
@@ -142,6 +221,12 @@ CONN_DIFFS = [
     ("C forwarder direct (TX ring) − kernel forwarding direct", C_RING, ("kernel-direct",)),
     ("HydraNet redirected − HydraNet direct", ("hydranet-redirected",), ("hydranet-direct",)),
     ("kernel IP-in-IP (eBPF) redirected − kernel direct", ("kernel-redirected",), ("kernel-direct",)),
+    ("IPv6: HydraNet direct − kernel forwarding direct", ("hydranet-direct6",), ("kernel-direct6",)),
+    ("IPv6: HydraNet redirected in IPv6-in-IPv4 − HydraNet direct", ("hydranet-redirected6",), ("hydranet-direct6",)),
+    ("IPv6: HydraNet redirected in IPv6-in-IPv6 − HydraNet direct", ("hydranet-redirected6in6",), ("hydranet-direct6",)),
+    ("IPv6 − IPv4: HydraNet direct", ("hydranet-direct6",), ("hydranet-direct",)),
+    ("IPv6 − IPv4: HydraNet redirected (IPv6-in-IPv4 against IP-in-IP)", ("hydranet-redirected6",), ("hydranet-redirected",)),
+    ("IPv6 − IPv4: kernel forwarding direct", ("kernel-direct6",), ("kernel-direct",)),
 ]
 if conn:
     L.append("\nDifferences of the medians, µs (a C forwarder's figure is the mean of its blocks before"
@@ -150,6 +235,8 @@ if conn:
     L.append("|---|---:|")
     for title, a, b in CONN_DIFFS:
         ma, mb = conn_median(*a), conn_median(*b)
+        if (title.startswith("IPv6") and (ma is None or mb is None)) or not (has4 or title.startswith("IPv6:")):
+            continue  # a family not measured
         L.append("| %s | %s |" % (title, "n/a" if ma is None or mb is None else "%+.1f" % (ma - mb)))
 
 # ---- targets ----
@@ -160,6 +247,7 @@ def f(x):
         return None
 
 
+targets_start = len(L)  # the issue's targets are IPv4 figures: dropped below when IPv4 was not measured
 L.append("\n## Targets (full-size segments = the %d-byte messages; 1472 shown too; bandwidth ratios are"
          " the median of the ratios taken within each round)\n" % FULL)
 L.append("| target | measured | met? |")
@@ -193,6 +281,9 @@ hd, cr = conn_median("hydranet-direct"), conn_median(*C_RING)
 if hd is not None and cr is not None:
     L.append("| direct connection setup through HydraNet within 50 µs of the C forwarder's (median, TX ring)"
              " | %+.1f µs (%.1f vs %.1f) | %s |" % (hd - cr, hd, cr, "yes" if hd - cr <= 50 else "**no**"))
+
+if not has4:
+    del L[targets_start:]
 
 p = os.path.join(raw, "perf-cost.txt")
 if os.path.exists(p):
@@ -253,4 +344,4 @@ if cost:
 
 with open(os.path.join(out, "results.md"), "w") as fh:
     fh.write("\n".join(L) + "\n")
-print(len(present) + 1)  # columns of bandwidth.dat, for plot.gp
+print(len(present) + 1, len(present6) + 1)  # columns of bandwidth.dat and bandwidth6.dat, for plot.gp

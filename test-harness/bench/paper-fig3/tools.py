@@ -5,12 +5,18 @@
   tools.py connect ADDR N PORT...      time connect() N times per port, ports interleaved;
                                        prints "PORT median_us p99_us n failures" per port
   tools.py iperf FILE                  bits/s received from an iperf3 -J result, or NA
+
+ADDR is an IPv4 or an IPv6 literal (one with a colon is IPv6).
 """
 import json, socket, statistics, sys, time
 
 
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
 def listen(addr, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(family(addr), socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((addr, int(port)))
     s.listen(4096)
@@ -24,7 +30,7 @@ def connect(addr, n, ports):
     fails = {p: 0 for p in ports}
     for _ in range(int(n)):
         for p in ports:  # interleaved, so that load changes hit both alike
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s = socket.socket(family(addr), socket.SOCK_STREAM)
             s.settimeout(2)
             t0 = time.perf_counter_ns()
             try:
