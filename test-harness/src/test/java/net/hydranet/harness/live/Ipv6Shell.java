@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The shell steps the two IPv6 system tests share ({@link HostServerIpv6IT}, {@link
- * RedirectorIpv6IT}): commands with a bounded wait, in a namespace or spawned there, and the
+ * The shell steps the IPv6 system tests share ({@link HostServerIpv6IT}, {@link RedirectorIpv6IT},
+ * {@link HydraWebIpv6IT}): commands with a bounded wait, in a namespace or spawned there, and the
  * removal of what a run left.
  */
 final class Ipv6Shell {
@@ -63,7 +63,17 @@ final class Ipv6Shell {
     for (String ns : namespaces) {
       run("ip", "netns", "del", ns);
     }
-    String prefix = "hydranet-vh6-20010002000000000000000000000010-";
+    removeStaleVhosts("2001:2::10");
+  }
+
+  /**
+   * Removes the namespaces of {@code hydranet vhost}s of the IPv6 {@code origin} whose process is
+   * gone (one killed with the JVM that ran the test): a namespace per process, named by the
+   * origin's 32 hex digits and the pid ({@code VirtualHostDirectory.namespace6}).
+   */
+  static void removeStaleVhosts(String origin) throws Exception {
+    long[] a = net.hydranet.forwarding.wire.Ipv6Header.parseAddress(origin);
+    String prefix = String.format("hydranet-vh6-%016x%016x-", a[0], a[1]);
     Path netns = Path.of("/run/netns");
     if (Files.isDirectory(netns)) {
       try (var names = Files.list(netns)) {
