@@ -1,22 +1,31 @@
 package net.hydranet.hydraweb;
 
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import net.hydranet.replica.OriginAddress;
 
 /**
  * Access rules pushed by the origin and enforced by the replica before it serves anything: each
- * rule allows or denies clients in an IPv4 prefix asking for paths under a path prefix. The first
- * rule that matches decides; when none matches, the request is allowed. Immutable: the server swaps
- * a whole set at once.
+ * rule allows or denies clients in an IPv4 or IPv6 prefix asking for paths under a path prefix. The
+ * first rule that matches decides; when none matches, the request is allowed. Immutable: the server
+ * swaps a whole set at once.
  *
  * <p>Text form, one rule a line ({@code #} starts a comment):
  *
  * <pre>
  * deny  10.0.0.0/8     /private/
+ * deny  2001:2:0:1::/64 /private/
  * allow 198.18.0.0/15
  * deny  0.0.0.0/0      /private/
  * </pre>
+ *
+ * <p>A prefix of length 0, {@code 0.0.0.0/0} or {@code ::/0}, covers every client of both families
+ * (and one whose address is unknown): a "deny everyone" written before the replica served IPv6
+ * keeps meaning everyone. Any longer prefix covers clients of its own family only.
  *
  * <p>Path prefixes compare bytes of the decoded path: {@code /private/} does not cover {@code
  * /private} itself, and {@code /priv} covers {@code /private.html}.
@@ -25,16 +34,32 @@ public final class AccessRules {
   /** No rules: everything allowed. */
   public static final AccessRules ALLOW_ALL = new AccessRules(List.of());
 
-  /** One rule; {@code pathPrefix} "/" covers every path. */
-  public record Rule(boolean allow, int network, int prefixLength, String pathPrefix) {
+  /** A client's address family as {@link #allows(int, long, long, PathKey)} takes it. */
+  static final int UNKNOWN = 0;
+
+  static final int IPV4 = 4;
+  static final int IPV6 = 6;
+
+  /**
+   * One rule; {@code pathPrefix} "/" covers every path.
+   *
+   * @param ipv6 the prefix's family
+   * @param high the IPv6 network's first 64 bits (0 for IPv4)
+   * @param low its last 64 bits, or the IPv4 network as an unsigned int
+   */
+  public record Rule(
+      boolean allow, boolean ipv6, long high, long low, int prefixLength, String pathPrefix) {
     public Rule {
-      if (prefixLength < 0 || prefixLength > 32) {
-        throw new IllegalArgumentException("prefix length must be 0..32: " + prefixLength);
+      int bits = ipv6 ? 128 : 32;
+      if (prefixLength < 0 || prefixLength > bits) {
+        throw new IllegalArgumentException(
+            "prefix length must be 0.." + bits + ": " + prefixLength);
       }
       if (pathPrefix == null || !pathPrefix.startsWith("/")) {
         throw new IllegalArgumentException("path prefix must start with '/': " + pathPrefix);
       }
-      network &= mask(prefixLength);
+      high &= highMask(ipv6, prefixLength);
+      low &= lowMask(ipv6, prefixLength);
     }
 
     public static Rule allow(String cidr, String pathPrefix) {
@@ -48,43 +73,66 @@ public final class AccessRules {
     private static Rule of(boolean allow, String cidr, String pathPrefix) {
       int slash = cidr.indexOf('/');
       String address = slash < 0 ? cidr : cidr.substring(0, slash);
+      boolean ipv6 = address.indexOf(':') >= 0;
       int length;
       try {
-        length = slash < 0 ? 32 : Integer.parseInt(cidr.substring(slash + 1));
+        length = slash < 0 ? (ipv6 ? 128 : 32) : Integer.parseInt(cidr.substring(slash + 1));
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("not a prefix length in " + cidr, e);
       }
-      return new Rule(allow, parseIpv4(address), length, pathPrefix);
+      if (!ipv6) {
+        return new Rule(allow, false, 0, parseIpv4(address) & 0xffffffffL, length, pathPrefix);
+      }
+      ByteBuffer b = ByteBuffer.wrap(OriginAddress.parseIpv6(address).getAddress());
+      return new Rule(allow, true, b.getLong(0), b.getLong(8), length, pathPrefix);
     }
 
     @Override
     public String toString() {
-      return (allow ? "allow " : "deny ")
-          + formatIpv4(network)
-          + "/"
-          + prefixLength
-          + " "
-          + pathPrefix;
+      String network;
+      if (ipv6) {
+        try {
+          byte[] a = ByteBuffer.allocate(16).putLong(high).putLong(low).array();
+          network = OriginAddress.text(InetAddress.getByAddress(a));
+        } catch (java.net.UnknownHostException e) {
+          throw new IllegalStateException(e); // 16 bytes are always an address
+        }
+      } else {
+        network = formatIpv4((int) low);
+      }
+      return (allow ? "allow " : "deny ") + network + "/" + prefixLength + " " + pathPrefix;
     }
   }
 
   private final List<Rule> rules;
-  private final int[] networks;
-  private final int[] masks;
+  private final int[] families;
+  private final long[] highs;
+  private final long[] lows;
+  private final long[] highMasks;
+  private final long[] lowMasks;
+  private final boolean[] everyone;
   private final byte[][] prefixes;
   private final boolean[] allows;
 
   public AccessRules(List<Rule> rules) {
     this.rules = List.copyOf(rules);
     int n = this.rules.size();
-    networks = new int[n];
-    masks = new int[n];
+    families = new int[n];
+    highs = new long[n];
+    lows = new long[n];
+    highMasks = new long[n];
+    lowMasks = new long[n];
+    everyone = new boolean[n];
     prefixes = new byte[n][];
     allows = new boolean[n];
     for (int i = 0; i < n; i++) {
       Rule r = this.rules.get(i);
-      networks[i] = r.network();
-      masks[i] = mask(r.prefixLength());
+      families[i] = r.ipv6() ? IPV6 : IPV4;
+      highs[i] = r.high();
+      lows[i] = r.low();
+      highMasks[i] = highMask(r.ipv6(), r.prefixLength());
+      lowMasks[i] = lowMask(r.ipv6(), r.prefixLength());
+      everyone[i] = r.prefixLength() == 0;
       prefixes[i] = r.pathPrefix().getBytes(StandardCharsets.UTF_8);
       allows[i] = r.allow();
     }
@@ -128,13 +176,17 @@ public final class AccessRules {
   }
 
   /**
-   * True when {@code client} (an IPv4 address as an int, or -1L when the client has none) may fetch
-   * {@code path}. A client without an IPv4 address matches only /0 rules.
+   * True when the client may fetch {@code path}: {@code family} {@link #IPV4} with its address in
+   * {@code low} (unsigned), {@link #IPV6} with its 128 bits in {@code high} and {@code low}, or
+   * {@link #UNKNOWN} (matched by /0 rules only). Allocates nothing.
    */
-  boolean allows(long client, PathKey path) {
+  boolean allows(int family, long high, long low, PathKey path) {
     for (int i = 0; i < allows.length; i++) {
       boolean inPrefix =
-          masks[i] == 0 || (client >= 0 && (((int) client) & masks[i]) == networks[i]);
+          everyone[i]
+              || (family == families[i]
+                  && (high & highMasks[i]) == highs[i]
+                  && (low & lowMasks[i]) == lows[i]);
       if (inPrefix && path.startsWith(prefixes[i])) {
         return allows[i];
       }
@@ -142,13 +194,40 @@ public final class AccessRules {
     return true;
   }
 
-  /** {@link #allows(long, PathKey)} for callers outside the serving path. */
-  public boolean allows(String clientIpv4, String path) {
-    return allows(parseIpv4(clientIpv4) & 0xffffffffL, PathKey.of(path));
+  /** {@link #allows(int, long, long, PathKey)} for callers outside the serving path. */
+  public boolean allows(String client, String path) {
+    if (client.indexOf(':') < 0) {
+      return allows(IPV4, 0, parseIpv4(client) & 0xffffffffL, PathKey.of(path));
+    }
+    return allows(OriginAddress.parseIpv6(client), PathKey.of(path));
   }
 
-  static int mask(int prefixLength) {
-    return prefixLength == 0 ? 0 : -1 << (32 - prefixLength);
+  /** For an address as the JDK gives it (an IPv4-mapped IPv6 address is an IPv4 one there). */
+  boolean allows(InetAddress client, PathKey path) {
+    if (client == null) {
+      return allows(UNKNOWN, 0, 0, path);
+    }
+    ByteBuffer b = ByteBuffer.wrap(client.getAddress());
+    return client instanceof Inet4Address
+        ? allows(IPV4, 0, b.getInt(0) & 0xffffffffL, path)
+        : allows(IPV6, b.getLong(0), b.getLong(8), path);
+  }
+
+  static long highMask(boolean ipv6, int prefixLength) {
+    if (!ipv6 || prefixLength == 0) {
+      return 0;
+    }
+    return prefixLength >= 64 ? -1L : -1L << (64 - prefixLength);
+  }
+
+  static long lowMask(boolean ipv6, int prefixLength) {
+    if (!ipv6) {
+      return prefixLength == 0 ? 0 : (-1L << (32 - prefixLength)) & 0xffffffffL;
+    }
+    if (prefixLength <= 64) {
+      return 0;
+    }
+    return prefixLength == 128 ? -1L : -1L << (128 - prefixLength);
   }
 
   static int parseIpv4(String s) {

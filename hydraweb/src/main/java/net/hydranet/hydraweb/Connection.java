@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import net.hydranet.replica.OriginAddress;
 
 /**
  * One client connection, driven by its event loop only: reads request heads into a fixed buffer,
@@ -28,7 +29,10 @@ final class Connection {
   private final ByteBuffer in;
   private final RequestParser parser;
   private final HttpRequest req;
-  private final long client; // IPv4 as an unsigned int, or -1
+  // The client's address for the access rules: AccessRules.IPV4 (in clientLow), IPV6, or UNKNOWN.
+  private final int clientFamily;
+  private final long clientHigh;
+  private final long clientLow;
   private final InetSocketAddress remote;
   int index; // in the loop's list
   private int interest = SelectionKey.OP_READ;
@@ -72,20 +76,19 @@ final class Connection {
       // closed already: the first read fails and closes us
     }
     this.remote = r;
-    this.client = ipv4(r);
+    InetAddress ia = r == null ? null : r.getAddress();
+    if (ia == null) {
+      clientFamily = AccessRules.UNKNOWN;
+      clientHigh = 0;
+      clientLow = 0;
+    } else {
+      // The JDK gives an IPv4-mapped IPv6 peer of a dual-stack socket as an Inet4Address already.
+      ByteBuffer b = ByteBuffer.wrap(ia.getAddress());
+      clientFamily = ia instanceof Inet4Address ? AccessRules.IPV4 : AccessRules.IPV6;
+      clientHigh = ia instanceof Inet4Address ? 0 : b.getLong(0);
+      clientLow = ia instanceof Inet4Address ? b.getInt(0) & 0xffffffffL : b.getLong(8);
+    }
     this.lastActivity = loop.now();
-  }
-
-  private static long ipv4(InetSocketAddress a) {
-    if (a == null) {
-      return -1;
-    }
-    InetAddress ia = a.getAddress();
-    if (ia instanceof Inet4Address) {
-      byte[] b = ia.getAddress();
-      return ((b[0] & 0xffL) << 24) | ((b[1] & 0xff) << 16) | ((b[2] & 0xff) << 8) | (b[3] & 0xff);
-    }
-    return -1; // the JDK maps IPv4-mapped IPv6 addresses to Inet4Address already
   }
 
   void onReadable() throws IOException {
@@ -241,7 +244,7 @@ final class Connection {
       writeError(out, 405, false, keep);
       return;
     }
-    if (!server.accessRules().allows(client, req.path)) {
+    if (!server.accessRules().allows(clientFamily, clientHigh, clientLow, req.path)) {
       writeError(out, 403, req.isHead(), keep);
       return;
     }
@@ -428,7 +431,8 @@ final class Connection {
   }
 
   private String clientText() {
-    return remote == null ? "?" : remote.getAddress().getHostAddress() + ":" + remote.getPort();
+    // [2001:2:0:1::10]:41234, not 2001:2:0:1:0:0:0:10:41234, whose port no one can tell apart.
+    return remote == null ? "?" : OriginAddress.hostPort(remote.getAddress(), remote.getPort());
   }
 
   /** After a closing response: stop sending, read and drop what the client still sends. */

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
 import net.hydranet.hydraweb.channel.ReplicaChannel;
+import net.hydranet.replica.OriginAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +30,8 @@ public final class HydraWebMain {
                       [--threads N] [--access-rules FILE] [--channel PATH] [--drain-ms N]
                       [--miss-timeout-ms N]
       HydraWeb's replica: an HTTP/1.1 server answering GET and HEAD from its object cache.
-        --listen ADDRESS:PORT   where to listen (default 127.0.0.1:8080)
+        --listen ADDRESS:PORT   where to listen (default 127.0.0.1:8080); IPv6 in brackets:
+                                [2001:2::10]:80, or [::]:80 for both families
         --root DIR              pre-load every regular file under DIR into the cache: DIR/a/b.html
                                 is /a/b.html, and DIR/x/index.html is also /x/
         --cache-bytes N         cache capacity in bytes; k, m, g suffixes (default 256m)
@@ -44,6 +46,7 @@ public final class HydraWebMain {
                                 it above the manager's fetchTimeoutMillis
       Example:
         hydranet vhost --origin 198.18.2.10 -- java -jar hydraweb.jar --listen 0.0.0.0:80 --root site/
+        hydranet vhost --origin 2001:2::10 -- java -jar hydraweb.jar --listen [::]:80 --root site/
       """;
 
   private HydraWebMain() {}
@@ -207,6 +210,16 @@ public final class HydraWebMain {
     String host = v.substring(0, colon);
     if (host.startsWith("[") && host.endsWith("]")) {
       host = host.substring(1, host.length() - 1);
+      try {
+        return new InetSocketAddress(OriginAddress.parseIpv6(host), port);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--listen: " + e.getMessage(), e);
+      }
+    }
+    if (host.indexOf(':') >= 0 || host.indexOf('[') >= 0 || host.indexOf(']') >= 0) {
+      // 2001:2::10:80 could be port 80 of 2001:2::10 or the address 2001:2::10:80 itself.
+      throw new IllegalArgumentException(
+          "--listen: an IPv6 address goes in brackets, like [2001:2::10]:80, not " + v);
     }
     return new InetSocketAddress(host, port);
   }

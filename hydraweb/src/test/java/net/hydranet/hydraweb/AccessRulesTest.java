@@ -35,9 +35,50 @@ class AccessRulesTest {
   }
 
   @Test
-  void shouldMatchOnlySlashZeroForClientsWithoutIpv4() {
-    assertFalse(RULES.allows(-1, PathKey.of("/private/x")));
-    assertTrue(RULES.allows(-1, PathKey.of("/public")));
+  void shouldMatchOnlySlashZeroForClientsWithoutAnAddress() {
+    assertFalse(RULES.allows(AccessRules.UNKNOWN, 0, 0, PathKey.of("/private/x")));
+    assertTrue(RULES.allows(AccessRules.UNKNOWN, 0, 0, PathKey.of("/public")));
+  }
+
+  private static final AccessRules DUAL =
+      AccessRules.parse(
+          """
+          deny  2001:2:0:1::/64     /private/   # the client LAN's IPv6 side
+          allow 2001:2::/48         /private/
+          deny  198.18.1.0/24       /private/   # its IPv4 side
+          deny  2001:2:0:9::7                   # one host, everything
+          deny  0.0.0.0/0           /secret/    # everyone, IPv6 clients too
+          """);
+
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource({
+    "2001:2:0:1::10, /private/a, false",
+    "2001:2:0:1:ffff:ffff:ffff:ffff, /private/a, false",
+    "2001:2:0:2::10, /private/a, true",
+    "2001:3::1, /private/a, true", // no rule matches: allowed
+    "2001:2:0:9::7, /public, false",
+    "2001:2:0:9::8, /public, true",
+    "198.18.1.10, /private/a, false",
+    "198.18.2.10, /private/a, true",
+    "2001:2:0:2::10, /secret/x, false",
+    "198.18.2.10, /secret/x, false",
+    // An IPv4 prefix never covers an IPv6 client whose low 32 bits happen to match.
+    "::c612:10a, /private/a, true",
+  })
+  void shouldMatchIpv6ClientsByTheirOwnPrefixes(String client, String path, boolean allowed) {
+    assertEquals(allowed, DUAL.allows(client, path));
+  }
+
+  @Test
+  void shouldPrintIpv6RulesInTheirShortForm() {
+    assertEquals(
+        "deny 2001:2:0:1::/64 /private/",
+        AccessRules.Rule.deny("2001:2:0:1::99/64", "/private/").toString());
+    assertEquals("allow ::/0 /", AccessRules.Rule.allow("::/0", "/").toString());
+    assertEquals("deny 2001:2:0:9::7/128 /", DUAL.rules().get(3).toString());
+    assertThrows(IllegalArgumentException.class, () -> AccessRules.parse("deny 2001:2::/129"));
+    assertThrows(IllegalArgumentException.class, () -> AccessRules.parse("deny 2001:2::zz/64"));
+    assertThrows(IllegalArgumentException.class, () -> AccessRules.parse("deny fe80::1%eth0/64"));
   }
 
   @Test

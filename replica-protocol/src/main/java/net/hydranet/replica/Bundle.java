@@ -2,6 +2,7 @@ package net.hydranet.replica;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -21,14 +22,14 @@ import java.util.regex.Pattern;
  * Ed25519 signature over the jar's SHA-256 (REPLICAS.md, "Bundles"). {@link #open} verifies the
  * signature before it reads a byte of the jar: nothing of an unsigned bundle is ever parsed.
  *
- * <p>Manifest attributes: {@code Main-Class}, {@code HydraNet-Origin} (IPv4), {@code
- * HydraNet-Ports} ("tcp/80 udp/53"), {@code HydraNet-Arguments} (whitespace-separated), {@code
- * HydraNet-Memory} ("256m"), {@code HydraNet-Cpus} ("0.5"), {@code HydraNet-Pids}, {@code
- * HydraNet-Files}.
+ * <p>Manifest attributes: {@code Main-Class}, {@code HydraNet-Origin} (an IPv4 or a global unicast
+ * IPv6 address: {@link OriginAddress#parse}), {@code HydraNet-Ports} ("tcp/80 udp/53"), {@code
+ * HydraNet-Arguments} (whitespace-separated), {@code HydraNet-Memory} ("256m"), {@code
+ * HydraNet-Cpus} ("0.5"), {@code HydraNet-Pids}, {@code HydraNet-Files}.
  */
 public record Bundle(
     String mainClass,
-    int origin,
+    InetAddress origin,
     List<String> ports,
     List<String> arguments,
     Resources resources,
@@ -132,7 +133,7 @@ public record Bundle(
         throw new IllegalArgumentException("Main-Class is not a class name: " + main);
       }
       field = "HydraNet-Origin";
-      int origin = parseAddress(required(a, field));
+      InetAddress origin = OriginAddress.parse(required(a, field));
       field = "HydraNet-Ports";
       List<String> ports = new ArrayList<>();
       for (String p : required(a, field).trim().split("\\s+")) {
@@ -229,13 +230,7 @@ public record Bundle(
     return "bundle "
         + mainClass
         + " for "
-        + ((origin >>> 24) & 255)
-        + "."
-        + ((origin >>> 16) & 255)
-        + "."
-        + ((origin >>> 8) & 255)
-        + "."
-        + (origin & 255)
+        + OriginAddress.text(origin)
         + " "
         + ports
         + " ("

@@ -77,6 +77,14 @@ public final class ReplicaClient implements AutoCloseable {
       AppListener app,
       EventListener events)
       throws IOException {
+    if (!(hostServer.getAddress() instanceof java.net.Inet4Address)) {
+      // HELLO names each end by 4 bytes (REPLICAS.md): an IPv6 host server could not be checked,
+      // and its first 4 bytes must not pass for an IPv4 address. Replicas of an IPv6 origin are
+      // managed over the host server's IPv4 control address like any other.
+      throw new IOException(
+          "the replica management protocol reaches host servers by IPv4 address, not "
+              + hostServer.getAddress().getHostAddress());
+    }
     Socket socket = new Socket();
     try {
       socket.bind(new InetSocketAddress(address(selfAddress), 0));

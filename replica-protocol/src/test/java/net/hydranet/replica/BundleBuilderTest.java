@@ -39,7 +39,7 @@ class BundleBuilderTest {
                 null, "198.18.2.10", List.of("tcp/80"), "--listen 0.0.0.0:80", asked));
     Bundle b = Bundle.open(jar, Bundle.sign(jar, origin.getPrivate()), origin.getPublic());
     assertEquals("example.Main", b.mainClass());
-    assertEquals(Bundle.parseAddress("198.18.2.10"), b.origin());
+    assertEquals(OriginAddress.parse("198.18.2.10"), b.origin());
     assertEquals(List.of("tcp/80"), b.ports());
     assertEquals(List.of("--listen", "0.0.0.0:80"), b.arguments());
     assertEquals(asked, b.resources());

@@ -59,10 +59,48 @@ class BundleTest {
     assertEquals(ReplicaSession.SIGNATURE, sig.length);
     Bundle b = Bundle.open(jar, sig, origin.getPublic());
     assertEquals("net.example.Main", b.mainClass());
-    assertEquals(Bundle.parseAddress("198.18.2.10"), b.origin());
+    assertEquals(OriginAddress.parse("198.18.2.10"), b.origin());
     assertEquals(List.of("tcp/80", "udp/53"), b.ports());
     assertEquals(List.of("--listen", "0.0.0.0:80", "--quiet"), b.arguments());
     assertEquals(new Resources(256L << 20, 500, 64, 256), b.resources());
+  }
+
+  @Test
+  void shouldOpenABundleOfAnIpv6Origin() throws Exception {
+    Map<String, String> m = good();
+    m.put("HydraNet-Origin", "2001:2:0:2:0:0:0:10");
+    byte[] jar = jar(m);
+    Bundle b = Bundle.open(jar, Bundle.sign(jar, origin.getPrivate()), origin.getPublic());
+    assertEquals(OriginAddress.parse("2001:2:0:2::10"), b.origin());
+    assertTrue(b.toString().contains(" for 2001:2:0:2::10 "), b.toString());
+  }
+
+  @ParameterizedTest
+  @MethodSource("badOrigins")
+  void shouldRefuseAnOriginThatIsNoUnicastAddressLiteral(String bad) throws Exception {
+    Map<String, String> m = good();
+    m.put("HydraNet-Origin", bad);
+    byte[] jar = jar(m);
+    byte[] sig = Bundle.sign(jar, origin.getPrivate());
+    Bundle.BundleException e =
+        assertThrows(Bundle.BundleException.class, () -> Bundle.open(jar, sig, origin.getPublic()));
+    assertEquals(Refusal.BAD_MANIFEST, e.refusal(), e.getMessage());
+    assertEquals("HydraNet-Origin", e.field(), e.getMessage());
+  }
+
+  static Stream<String> badOrigins() {
+    return Stream.of(
+        "::",
+        "::1",
+        "fe80::1",
+        "ff02::1",
+        "::ffff:198.18.2.10",
+        "2001:2::10%eth0",
+        "[2001:2::10]",
+        "2001:2::10::1",
+        "2001:2::g",
+        "origin.example",
+        "198.18.2");
   }
 
   @Test

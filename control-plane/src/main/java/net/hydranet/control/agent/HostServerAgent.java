@@ -137,9 +137,13 @@ public final class HostServerAgent extends ControlAgent {
    * #undrainService}: the replica behind it is being removed. Any thread.
    */
   public void drainService(int origin, int protocol, int port) {
+    drainService(Service.ipv4(origin, protocol, port));
+  }
+
+  /** {@link #drainService(int, int, int)} for a service of either family. Any thread. */
+  public void drainService(Service service) {
     submit(
         () -> {
-          Service service = Service.ipv4(origin, protocol, port);
           if (drained.add(service)) {
             log.atInfo()
                 .addKeyValue("event", "drain")
@@ -159,9 +163,13 @@ public final class HostServerAgent extends ControlAgent {
    * longer existed, and the client saw "No route to host" (HydraWebIT, removal under load).
    */
   public void undrainService(int origin, int protocol, int port) {
+    undrainService(Service.ipv4(origin, protocol, port));
+  }
+
+  /** {@link #undrainService(int, int, int)} for a service of either family. Any thread. */
+  public void undrainService(Service key) {
     submit(
         () -> {
-          Service key = Service.ipv4(origin, protocol, port);
           if (!services.containsKey(key) && drained.remove(key)) {
             changed = true;
           }

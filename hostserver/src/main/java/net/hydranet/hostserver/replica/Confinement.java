@@ -486,6 +486,15 @@ public final class Confinement {
    */
   public static List<String> javaCommand(
       String mainClass, List<String> arguments, Resources resources) {
+    return javaCommand(mainClass, arguments, resources, false);
+  }
+
+  /**
+   * As above for a replica of an IPv4 or ({@code ipv6Origin}) an IPv6 origin: an IPv6 origin's
+   * virtual host has no IPv4 address, and its JVM must keep its IPv6 stack.
+   */
+  public static List<String> javaCommand(
+      String mainClass, List<String> arguments, Resources resources, boolean ipv6Origin) {
     List<String> cmd = new ArrayList<>();
     cmd.add(java());
     cmd.add("-XX:MaxRAM=" + resources.memoryBytes());
@@ -495,9 +504,13 @@ public final class Confinement {
     cmd.add("-XX:ReservedCodeCacheSize=48m");
     cmd.add("-XX:ActiveProcessorCount=" + Math.max(1, (resources.milliCpus() + 999) / 1000));
     cmd.add("-XX:-UsePerfData");
-    // HydraNet is IPv4: a wildcard socket must be an IPv4 one, which the virtual host sees in
-    // /proc/PID/net/tcp and publishes (a dual-stack one shows in tcp6 only).
-    cmd.add("-Djava.net.preferIPv4Stack=true");
+    if (!ipv6Origin) {
+      // An IPv4 origin: a wildcard socket must be an IPv4 one, which the virtual host sees in
+      // /proc/PID/net/tcp and publishes (a dual-stack one shows in tcp6 only). An IPv6 origin's
+      // virtual host publishes its tcp6 listeners, on the origin or on ::, so its JVM keeps IPv6
+      // (with this property it could open no IPv6 socket at all).
+      cmd.add("-Djava.net.preferIPv4Stack=true");
+    }
     cmd.add("-cp");
     cmd.add("bundle.jar");
     cmd.add(mainClass);

@@ -99,12 +99,7 @@ final class Installer {
           seq,
           Refusal.WRONG_ORIGIN,
           "HydraNet-Origin",
-          "HydraNet-Origin "
-              + format(bundle.origin())
-              + " is outside "
-              + format(origin.prefix())
-              + "/"
-              + origin.length());
+          "HydraNet-Origin " + format(bundle.origin()) + " is outside " + origin.addressesText());
       return null;
     }
     String over = bundle.resources().exceeding(origin.grant());
@@ -172,7 +167,10 @@ final class Installer {
     List<String> argv =
         r.confinement.argv(
             Confinement.javaCommand(
-                r.bundle.mainClass(), r.bundle.arguments(), r.bundle.resources()),
+                r.bundle.mainClass(),
+                r.bundle.arguments(),
+                r.bundle.resources(),
+                r.bundle.origin() instanceof java.net.Inet6Address),
             sock);
     // The output is the host server's to read: root-only, like the replicas' own directories,
     // and bounded, since the replica decides how much it writes.

@@ -1,31 +1,64 @@
 package net.hydranet.hostserver.replica;
 
+import java.net.InetAddress;
 import java.security.PublicKey;
+import java.util.List;
+import java.util.stream.Collectors;
+import net.hydranet.replica.OriginAddress;
 import net.hydranet.replica.Resources;
 
 /**
  * An origin this host server serves replicas for: its manager's address and key, the addresses its
  * bundles may serve as, and what each replica and all of them together may use.
  *
- * @param manager the manager's address: it must connect from it and say it in HELLO
- * @param prefix with {@code length}: the addresses {@code HydraNet-Origin} may name
+ * @param manager the manager's address: it must connect from it and say it in HELLO (IPv4: the
+ *     replica management protocol's HELLO carries a 4-byte sender)
+ * @param addresses the prefixes, IPv4 or IPv6, that {@code HydraNet-Origin} may name
  * @param grant the most one replica may ask for
  * @param maxReplicas how many replicas the origin may run here at once
  */
 public record Origin(
-    int manager, PublicKey key, int prefix, int length, Resources grant, int maxReplicas) {
+    int manager,
+    PublicKey key,
+    List<OriginAddress.Prefix> addresses,
+    Resources grant,
+    int maxReplicas) {
   public Origin {
-    if (length < 0 || length > 32) {
-      throw new IllegalArgumentException("prefix length " + length + " outside 0..32");
+    addresses = List.copyOf(addresses);
+    if (addresses.isEmpty()) {
+      throw new IllegalArgumentException("an origin needs at least one address prefix");
     }
     if (maxReplicas < 1) {
       throw new IllegalArgumentException("maxReplicas must be at least 1");
     }
   }
 
-  /** Whether {@code address} is inside this origin's authorised prefix. */
-  public boolean authorises(int address) {
+  /** An origin whose bundles may serve as addresses in the IPv4 prefix {@code prefix/length}. */
+  public Origin(
+      int manager, PublicKey key, int prefix, int length, Resources grant, int maxReplicas) {
+    this(manager, key, List.of(ipv4Prefix(prefix, length)), grant, maxReplicas);
+  }
+
+  private static OriginAddress.Prefix ipv4Prefix(int prefix, int length) {
+    if (length < 0 || length > 32) {
+      throw new IllegalArgumentException("prefix length " + length + " outside 0..32");
+    }
     int mask = length == 0 ? 0 : -1 << (32 - length);
-    return (address & mask) == (prefix & mask);
+    return OriginAddress.Prefix.parse(ReplicaService.format(prefix & mask) + "/" + length);
+  }
+
+  /** Whether {@code address} (either family) is inside one of this origin's prefixes. */
+  public boolean authorises(InetAddress address) {
+    for (OriginAddress.Prefix p : addresses) {
+      if (p.contains(address)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The prefixes as text, for a refusal: "198.18.2.0/28, 2001:2:0:2::/64". */
+  public String addressesText() {
+    return addresses.stream().map(Object::toString).collect(Collectors.joining(", "));
   }
 }

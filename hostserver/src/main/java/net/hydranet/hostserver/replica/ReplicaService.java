@@ -9,6 +9,7 @@ import java.security.PrivateKey;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import net.hydranet.replica.OriginAddress;
 import net.hydranet.replica.ReplicaSession;
 import net.hydranet.replica.ReplicaStatus;
 import org.slf4j.Logger;
@@ -34,11 +35,13 @@ public final class ReplicaService implements AutoCloseable {
 
   /** Tells the routing protocol to send no new flows to an origin's services here. */
   public interface Drainer {
-    /** Announce {@code ports} ("tcp/80") of {@code origin} at weight 0 from now on. */
-    void drain(int origin, List<String> ports);
+    /**
+     * Announce {@code ports} ("tcp/80") of {@code origin} (IPv4 or IPv6) at weight 0 from now on.
+     */
+    void drain(InetAddress origin, List<String> ports);
 
     /** The replica is gone: its ports may be announced normally again when bound again. */
-    default void drained(int origin, List<String> ports) {}
+    default void drained(InetAddress origin, List<String> ports) {}
 
     Drainer NONE = (origin, ports) -> {};
   }
@@ -276,6 +279,11 @@ public final class ReplicaService implements AutoCloseable {
         + ((a >>> 8) & 255)
         + "."
         + (a & 255);
+  }
+
+  /** A bundle's origin of either family, as logs and views write it. */
+  static String format(InetAddress a) {
+    return OriginAddress.text(a);
   }
 
   static InetAddress inet(int a) throws IOException {

@@ -48,7 +48,7 @@ final class ReplicaTable {
       // One virtual host per address: a second would fail in 'hydranet vhost' (its veth exists).
       for (Replica x : replicas.values()) {
         Process p = x.process;
-        if (x.bundle.origin() == bundle.origin() && (p == null || p.isAlive())) {
+        if (x.bundle.origin().equals(bundle.origin()) && (p == null || p.isAlive())) {
           return refused(
               Refusal.START_FAILED,
               "HydraNet-Origin",

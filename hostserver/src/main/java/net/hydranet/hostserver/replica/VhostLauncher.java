@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import net.hydranet.forwarding.io.live.KernelChecks;
 import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.hostserver.VirtualHostDirectory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,16 +38,30 @@ final class VhostLauncher implements Launcher {
    */
   @Override
   public void killed(String origin, Process killed) {
-    int address = Ipv4Header.parseAddress(origin);
+    // The same names 'hydranet vhost' gave them, by family (VirtualHostDirectory).
+    Path file;
+    String link;
+    String namespace;
+    if (origin.indexOf(':') >= 0) {
+      long[] a = Ipv6Header.parseAddress(origin);
+      file = VirtualHostDirectory.file6(stateDir, a[0], a[1]);
+      link = VirtualHostDirectory.hostLink6(a[0], a[1]);
+      namespace = VirtualHostDirectory.namespace6(a[0], a[1], killed.pid());
+    } else {
+      int a = Ipv4Header.parseAddress(origin);
+      file = VirtualHostDirectory.file(stateDir, a);
+      link = VirtualHostDirectory.hostLink(a);
+      namespace = VirtualHostDirectory.namespace(a, killed.pid());
+    }
     try {
-      if (Files.deleteIfExists(VirtualHostDirectory.file(stateDir, address))) {
+      if (Files.deleteIfExists(file)) {
         LOG.info("virtual host {}: withdrawn for its killed process {}", origin, killed.pid());
       }
     } catch (IOException e) {
       LOG.warn("virtual host {}: cannot withdraw: {}", origin, e.getMessage());
     }
-    run("ip", "link", "del", VirtualHostDirectory.hostLink(address));
-    run("ip", "netns", "del", VirtualHostDirectory.namespace(address, killed.pid()));
+    run("ip", "link", "del", link);
+    run("ip", "netns", "del", namespace);
   }
 
   /** Runs a clean-up command, bounded; what it could not remove is only logged. */

@@ -45,6 +45,21 @@ class JavaCommandTest {
     assertEquals(2, flag(out, "ActiveProcessorCount"), "1.5 CPUs rounded up");
   }
 
+  @Test
+  void shouldKeepTheIpv6StackOnlyForAReplicaOfAnIpv6Origin() {
+    Resources granted = new Resources(256L << 20, 500, 64, 256);
+    assertTrue(
+        Confinement.javaCommand("x.Main", List.of(), granted, false)
+            .contains("-Djava.net.preferIPv4Stack=true"),
+        "an IPv4 origin's wildcard socket is an IPv4 one, published from /proc/PID/net/tcp");
+    List<String> v6 =
+        Confinement.javaCommand("x.Main", List.of("--listen", "[::]:80"), granted, true);
+    assertTrue(
+        v6.stream().noneMatch(a -> a.startsWith("-Djava.net.preferIPv4Stack")),
+        "an IPv6 origin's replica could open no IPv6 socket: " + v6);
+    assertEquals(List.of("x.Main", "--listen", "[::]:80"), v6.subList(v6.size() - 3, v6.size()));
+  }
+
   private static long flag(String flagsFinal, String name) {
     for (String line : flagsFinal.split("\n")) {
       String[] f = line.trim().split("\\s+");

@@ -16,11 +16,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import net.hydranet.control.auth.Keys;
 import net.hydranet.hostserver.replica.fixture.ListenerReplica;
 import net.hydranet.replica.Bundle;
+import net.hydranet.replica.OriginAddress;
 import net.hydranet.replica.Refusal;
 import net.hydranet.replica.ReplicaClient;
 import net.hydranet.replica.ReplicaStatus;
@@ -47,6 +49,9 @@ class ReplicaServiceTest {
   private final KeyPair originKey = Keys.generate();
   private final KeyPair otherKey = Keys.generate();
   private final AtomicInteger launches = new AtomicInteger();
+  private final List<String> launchedOrigins = new CopyOnWriteArrayList<>();
+  private final List<List<String>> launchedArgv = new CopyOnWriteArrayList<>();
+  private final List<String> drains = new CopyOnWriteArrayList<>();
   private final List<Process> started = new ArrayList<>();
   private ReplicaService service;
 
@@ -78,13 +83,19 @@ class ReplicaServiceTest {
                             new Origin(
                                 OTHER_MANAGER,
                                 otherKey.getPublic(),
-                                0xc6120300,
-                                24,
+                                List.of(
+                                    OriginAddress.Prefix.parse("198.18.3.0/24"),
+                                    OriginAddress.Prefix.parse("2001:2:0:2::/64")),
                                 new Resources(128L << 20, 1000, 64, 1024),
                                 2)))
+                    .drainer(
+                        (origin, ports) ->
+                            drains.add("drain " + OriginAddress.text(origin) + " " + ports))
                     .launcher(
                         (origin, argv) -> {
                           launches.incrementAndGet();
+                          launchedOrigins.add(origin);
+                          launchedArgv.add(List.copyOf(argv));
                           Process p = new ProcessBuilder("sleep", "30").start();
                           started.add(p);
                           return p;
@@ -187,6 +198,43 @@ class ReplicaServiceTest {
       assertEquals(1, n.refusals(Refusal.MALFORMED));
       assertEquals(1, n.refusals(Refusal.NO_SUCH_REPLICA));
       assertEquals(0, n.get(ReplicaCounter.INSTALLS));
+    }
+  }
+
+  @Test
+  void shouldInstallAReplicaOfAnIpv6OriginAndDrainItsIpv6Service() throws Exception {
+    Assumptions.assumeTrue(
+        "root".equals(System.getProperty("user.name")), "chown of the replica's files needs root");
+    try (ReplicaClient c = connect(OTHER_MANAGER, otherKey)) {
+      Map<String, String> outside =
+          TestBundles.manifest(ListenerReplica.class, "2001:2:0:3::10", "tcp/80", "80");
+      byte[] j1 = jar(outside);
+      assertRefused(
+          Refusal.WRONG_ORIGIN,
+          "2001:2:0:3::10 is outside 198.18.3.0/24, 2001:2:0:2::/64",
+          c.install("web6", j1, Bundle.sign(j1, otherKey.getPrivate()), T));
+      Map<String, String> m =
+          TestBundles.manifest(ListenerReplica.class, "2001:2:0:2:0:0:0:10", "tcp/80", "80");
+      byte[] jar = jar(m);
+      ReplicaClient.Reply installed =
+          c.install("web6", jar, Bundle.sign(jar, otherKey.getPrivate()), T);
+      assertTrue(installed.ok(), installed.toString());
+      // The virtual host is asked for by the address's one spelling, as 'hydranet vhost' names it.
+      assertEquals(List.of("2001:2:0:2::10"), launchedOrigins);
+      assertTrue(
+          launchedArgv.get(0).stream().noneMatch(a -> a.contains("preferIPv4Stack")),
+          "an IPv6 origin's replica keeps its IPv6 stack: " + launchedArgv.get(0));
+      // One virtual host per address, whatever the spelling of the second bundle's origin.
+      Map<String, String> again =
+          TestBundles.manifest(ListenerReplica.class, "2001:2:0:2::0:10", "tcp/80", "80");
+      byte[] j2 = jar(again);
+      assertRefused(
+          Refusal.START_FAILED,
+          "virtual host 2001:2:0:2::10 is replica 'web6' here",
+          c.install("web6b", j2, Bundle.sign(j2, otherKey.getPrivate()), T));
+      ReplicaClient.Reply removed = c.remove("web6", 0, T);
+      assertTrue(removed.ok(), removed.toString());
+      assertEquals(List.of("drain 2001:2:0:2::10 [tcp/80]"), drains);
     }
   }
 

@@ -24,7 +24,7 @@ import java.util.Objects;
  * @param originKey the origin's Ed25519 key (signs the manager's frames)
  * @param docroot the origin's document root: what is pushed, watched and mapped to URL paths
  * @param webServer the origin's web server (nginx), where misses are fetched: {@code
- *     http://198.18.2.10:80}
+ *     http://198.18.2.10:80}, or over IPv6 {@code http://[2001:2::10]:80}
  * @param loadStatus nginx's stub_status URL for load-driven placement, or null (none)
  * @param hostServers where replicas may go, in order of preference
  * @param bundleJar the signed bundle's jar
@@ -83,7 +83,7 @@ public record ManagerConfig(
 
     @Override
     public String toString() {
-      return address.getAddress().getHostAddress();
+      return net.hydranet.replica.OriginAddress.text(address.getAddress());
     }
   }
 
@@ -221,12 +221,23 @@ public record ManagerConfig(
     }
 
     public ManagerConfig build() {
-      check(managerAddress instanceof Inet4Address, "managerAddress must be an IPv4 address");
+      check(
+          managerAddress instanceof Inet4Address,
+          "managerAddress must be an IPv4 address (the replica management protocol names its"
+              + " peers by IPv4 address; an IPv6 origin's manager speaks from an IPv4 one)");
       check(
           docroot != null && Files.isDirectory(docroot), "docroot is not a directory: " + docroot);
       check(
           webServer != null && "http".equals(webServer.getScheme()) && webServer.getHost() != null,
-          "webServer must be an http:// URL: " + webServer);
+          "webServer must be an http:// URL" + bracketsHint(webServer) + ": " + webServer);
+      for (HostServer h : hostServers) {
+        check(
+            h.address().getAddress() instanceof Inet4Address,
+            "host server "
+                + h.address().getAddress().getHostAddress()
+                + ": host servers are reached at their IPv4 control address (they serve IPv6"
+                + " origins all the same)");
+      }
       check(
           loadStatus == null || "http".equals(loadStatus.getScheme()),
           "loadStatus must be an http:// URL: " + loadStatus);
@@ -296,6 +307,14 @@ public record ManagerConfig(
             v != null && v.getBytes(StandardCharsets.UTF_8).length <= 0xffff,
             "slots." + name + ": a value is at most 65535 bytes of UTF-8");
       }
+    }
+
+    /** A URL whose host is an IPv6 address without brackets parses with no host at all. */
+    public static String bracketsHint(URI u) {
+      String authority = u == null ? null : u.getRawAuthority();
+      return authority != null && authority.indexOf(':') != authority.lastIndexOf(':')
+          ? " (an IPv6 address goes in brackets: http://[2001:2::10]:80)"
+          : "";
     }
 
     private static void check(boolean ok, String message) {

@@ -164,7 +164,7 @@ final class ManagerView {
         String.format(
             Locale.ROOT,
             "origin %s  load %s req/s  docroot %d paths (%d pre-heated, %d templates)%n",
-            state.config.managerAddress().getHostAddress(),
+            net.hydranet.replica.OriginAddress.text(state.config.managerAddress()),
             Double.isNaN(lastLoad) ? "?" : String.format(Locale.ROOT, "%.0f", lastLoad),
             docroot.all().size(),
             docroot.preheat().size(),

@@ -161,7 +161,7 @@ public final class ReplicaManager implements AutoCloseable {
     LOG.info(
         "replica manager for {} started: docroot {} ({} paths, {} to pre-heat, {} templates),"
             + " web server {}, {} host server(s) {}, placement {}",
-        config.managerAddress().getHostAddress(),
+        net.hydranet.replica.OriginAddress.text(config.managerAddress()),
         docroot.root(),
         docroot.all().size(),
         docroot.preheat().size(),

@@ -279,6 +279,31 @@ class ReplicaManagerTest {
   }
 
   @Test
+  void shouldTakeAnIpv6WebServerAndSayWhereIpv4IsNeeded() throws Exception {
+    ManagerConfig c = config().webServer(URI.create("http://[2001:2:0:2::10]:80")).build();
+    assertEquals("[2001:2:0:2::10]", c.webServer().getHost());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> config().webServer(URI.create("http://2001:2:0:2::10:80")).build());
+    assertTrue(e.getMessage().contains("goes in brackets"), e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> config().managerAddress(InetAddress.getByName("2001:2:0:2::100")).build());
+    assertTrue(e.getMessage().contains("IPv4"), e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                config()
+                    .hostServer(
+                        new InetSocketAddress(InetAddress.getByName("2001:2:0:1::20"), 6227), null)
+                    .build());
+    assertTrue(e.getMessage().startsWith("host server 2001:2:0:1:0:0:0:20: "), e.getMessage());
+  }
+
+  @Test
   void shouldInstallOnLoadAndRemoveWithADrainWhenItFalls() throws Exception {
     nginx.requestsPerRead = 1000; // one status read a second: about 1000 req/s
     manager =

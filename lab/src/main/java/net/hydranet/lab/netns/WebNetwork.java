@@ -23,6 +23,12 @@ import java.util.List;
  * #MANAGER}. hs1 also runs a second nginx on its own address, port 8080, serving the same site: the
  * "local web server" that a hit is compared with. Namespaces are {@code <prefix>-lan, -client,
  * -hs1, -r1, -wan, -origin}.
+ *
+ * <p>Dual-stack ({@link #dualStack}, issue 21): every node also has its IPv6 twin in 2001:2::/48
+ * ({@link #CLIENT6}, {@link #HS1_6}, {@link #ORIGIN6}; r1 {@code 2001:2:0:1::1} and {@code
+ * 2001:2:0:2::1}), the origin's nginx listens on both, and r1 may redirect the IPv6 origin's
+ * services to hs1 (IPv6 in IPv4, protocol 41): a replica of the IPv6 origin is learned as one of
+ * the IPv4 origin is. The manager still speaks to hs1 over IPv4.
  */
 public final class WebNetwork extends NamespaceNetwork {
   public static final String CLIENT = "198.18.1.10";
@@ -30,6 +36,14 @@ public final class WebNetwork extends NamespaceNetwork {
   public static final String R1_CORE = "198.18.2.1";
   public static final String HS1 = "198.18.1.20";
   public static final String ORIGIN = "198.18.2.10";
+
+  public static final String CLIENT6 = "2001:2:0:1::10";
+  public static final String R1_6 = "2001:2:0:1::1";
+  public static final String HS1_6 = "2001:2:0:1::20";
+  public static final String R1_CORE6 = "2001:2:0:2::1";
+
+  /** The origin's IPv6 address: a replica of it serves as {@code [2001:2:0:2::10]:80}. */
+  public static final String ORIGIN6 = "2001:2:0:2::10";
 
   /**
    * The origin's replica manager speaks from an address of its own: a host server routes every
@@ -45,6 +59,7 @@ public final class WebNetwork extends NamespaceNetwork {
 
   private final Path site;
   private final int oneWayDelayMillis;
+  private final boolean dualStack;
   private String r1Metrics = "off";
   private String hs1Metrics = "off";
   private String managerMetrics = "off";
@@ -55,8 +70,15 @@ public final class WebNetwork extends NamespaceNetwork {
    */
   public WebNetwork(String prefix, List<String> hydranet, int oneWayDelayMillis)
       throws IOException {
+    this(prefix, hydranet, oneWayDelayMillis, false);
+  }
+
+  /** As above; {@code dualStack} adds the IPv6 side (see the class comment). */
+  public WebNetwork(String prefix, List<String> hydranet, int oneWayDelayMillis, boolean dualStack)
+      throws IOException {
     super(prefix, hydranet, Duration.ofSeconds(40), 50);
     this.oneWayDelayMillis = oneWayDelayMillis;
+    this.dualStack = dualStack;
     this.site = work.resolve("site");
     build(
         () -> {
@@ -85,6 +107,22 @@ public final class WebNetwork extends NamespaceNetwork {
     host("origin", ORIGIN, R1_CORE);
     net.address("origin", "eth0", MANAGER + "/24");
     redirector("r1", "client0", R1, "core0", R1_CORE);
+    if (dualStack) {
+      net.address6("client", "eth0", CLIENT6 + "/64");
+      net.defaultRoute6("client", R1_6);
+      net.address6("hs1", "eth0", HS1_6 + "/64");
+      net.defaultRoute6("hs1", R1_6);
+      net.address6("origin", "eth0", ORIGIN6 + "/64");
+      net.defaultRoute6("origin", R1_CORE6);
+      // The redirector's kernel holds its addresses too (as for IPv4), and forwards nothing.
+      net.address6("r1", "client0", R1_6 + "/64");
+      net.address6("r1", "core0", R1_CORE6 + "/64");
+      net.sysctl("r1", "net.ipv6.conf.all.forwarding", "0");
+    }
+  }
+
+  public boolean dualStack() {
+    return dualStack;
   }
 
   /**
@@ -168,21 +206,33 @@ public final class WebNetwork extends NamespaceNetwork {
           spawnHydranet(
               "wan", "wan", "--a", "a0", "--b", "b0", "--delay", delay, "--status", status));
     }
-    daemons.put("nginx-origin", nginx("origin", ORIGIN, 80));
+    daemons.put(
+        "nginx-origin",
+        dualStack
+            ? nginx("origin", List.of(ORIGIN, "[" + ORIGIN6 + "]"), 80)
+            : nginx("origin", ORIGIN, 80));
     daemons.put("nginx-local", nginx("hs1", HS1, LOCAL_PORT));
+    String v6 = dualStack ? ", address6: \"%s/64\"" : "";
     write(
         "r1.yaml",
         String.format(
-            "interfaces:%n  - { name: client0, address: %s/24 }%n"
-                + "  - { name: core0, address: %s/24 }%nroutes: []%nredirects: []%n",
-            R1, R1_CORE));
+            "interfaces:%n  - { name: client0, address: %s/24"
+                + v6
+                + " }%n"
+                + "  - { name: core0, address: %s/24"
+                + v6
+                + " }%nroutes: []%nredirects: []%n",
+            dualStack ? new Object[] {R1, R1_6, R1_CORE, R1_CORE6} : new Object[] {R1, R1_CORE}));
     write(
         "r1-control.yaml",
         String.format(
-            "address: %s%nkey: keys/r1.key%nholdMillis: 1500%n"
-                + "hostServers:%n  - { address: %s, key: keys/hs1.pub, cost: 1 }%n"
-                + "authorise:%n  - { origins: %s/32, hostServers: [%s] }%n",
-            R1, HS1, ORIGIN, HS1));
+                "address: %s%nkey: keys/r1.key%nholdMillis: 1500%n"
+                    + "hostServers:%n  - { address: %s, key: keys/hs1.pub, cost: 1 }%n"
+                    + "authorise:%n  - { origins: %s/32, hostServers: [%s] }%n",
+                R1, HS1, ORIGIN, HS1)
+            + (dualStack
+                ? String.format("  - { origins: \"%s/128\", hostServers: [%s] }%n", ORIGIN6, HS1)
+                : ""));
     write(
         "hs1-control.yaml",
         String.format(
@@ -195,6 +245,10 @@ public final class WebNetwork extends NamespaceNetwork {
     awaitStart("the origin's nginx to answer through r1", () -> curl("/index.html", 3).ok());
     awaitStart("the local nginx to answer", () -> curlLocal("/index.html", 3).ok());
     awaitStart("r1 to hear hs1", () -> ctl("r1", "peers").contains(HS1 + " "));
+    if (dualStack) {
+      awaitStart(
+          "the origin's nginx to answer over IPv6 through r1", () -> curl6("/index.html", 3).ok());
+    }
     return this;
   }
 
@@ -203,6 +257,15 @@ public final class WebNetwork extends NamespaceNetwork {
    * access log; {@code /nginx_status} (stub_status) answers its own address only.
    */
   private Process nginx(String ns, String address, int port) throws IOException {
+    return nginx(ns, List.of(address), port);
+  }
+
+  /**
+   * As above on several addresses (an IPv6 one in brackets), with stub_status for each; a
+   * dual-stack network's nginx also logs each request's client address and request line to {@code
+   * nginx-NS/logs/access.log}, so a test can tell over which family a fetch came.
+   */
+  private Process nginx(String ns, List<String> addresses, int port) throws IOException {
     Path dir = work.resolve("nginx-" + ns);
     Files.createDirectories(dir.resolve("logs"));
     Path conf = dir.resolve("nginx.conf");
@@ -216,7 +279,10 @@ public final class WebNetwork extends NamespaceNetwork {
             "error_log " + dir.resolve("logs/error.log") + " warn;",
             "events { worker_connections 4096; }",
             "http {",
-            "  access_log off;",
+            dualStack ? "  log_format hn '$remote_addr $request';" : "",
+            dualStack
+                ? "  access_log " + dir.resolve("logs/access.log") + " hn;"
+                : "  access_log off;",
             "  client_body_temp_path " + dir.resolve("body") + ";",
             "  proxy_temp_path " + dir.resolve("proxy") + ";",
             "  fastcgi_temp_path " + dir.resolve("fastcgi") + ";",
@@ -226,14 +292,38 @@ public final class WebNetwork extends NamespaceNetwork {
             "  default_type application/octet-stream;",
             "  keepalive_requests 100000;",
             "  server {",
-            "    listen " + address + ":" + port + " backlog=4096;",
+            listen(addresses, port),
             "    root " + site + ";",
             "    location /nostore/ { add_header Cache-Control no-store; }",
-            "    location = /nginx_status { stub_status; allow " + address + "; deny all; }",
+            "    location = /nginx_status { stub_status; " + allow(addresses) + "deny all; }",
             "  }",
             "}",
             ""));
     return net.spawn(ns, "nginx", "-p", dir.toString(), "-c", conf.toString(), "-g", "daemon off;");
+  }
+
+  private static String listen(List<String> addresses, int port) {
+    StringBuilder sb = new StringBuilder();
+    for (String a : addresses) {
+      sb.append(sb.length() == 0 ? "" : "\n").append("    listen ").append(a).append(':');
+      sb.append(port).append(" backlog=4096;");
+    }
+    return sb.toString();
+  }
+
+  private static String allow(List<String> addresses) {
+    StringBuilder sb = new StringBuilder();
+    for (String a : addresses) {
+      sb.append("allow ").append(a.replace("[", "").replace("]", "")).append("; ");
+    }
+    return sb.toString();
+  }
+
+  /**
+   * What the origin's nginx logged (dual-stack only): "CLIENT-ADDRESS GET /path HTTP/1.1" lines.
+   */
+  public String originAccessLog() {
+    return read(work.resolve("nginx-origin/logs/access.log"));
   }
 
   /** Starts HydraWeb's replica manager on the origin with {@code config} (written to a file). */
@@ -259,21 +349,21 @@ public final class WebNetwork extends NamespaceNetwork {
     return curlFrom("client", "http://" + ORIGIN + path, maxSeconds);
   }
 
+  /** {@code curl -6}: one HTTP GET from the client's IPv6 address to the origin's. */
+  public ExecResult curl6(String path, double maxSeconds) {
+    return curlFrom("client", "http://[" + ORIGIN6 + "]" + path, maxSeconds, "-6");
+  }
+
   /** One HTTP GET from the client to the local nginx on hs1. */
   public ExecResult curlLocal(String path, double maxSeconds) {
     return curlFrom("client", "http://" + HS1 + ":" + LOCAL_PORT + path, maxSeconds);
   }
 
-  public ExecResult curlFrom(String ns, String url, double maxSeconds) {
+  public ExecResult curlFrom(String ns, String url, double maxSeconds, String... options) {
+    List<String> argv = new java.util.ArrayList<>(List.of("curl", "-s", "-i", "--fail-with-body"));
+    argv.addAll(List.of(options));
+    argv.addAll(List.of("-m", Double.toString(maxSeconds), url));
     return net.exec(
-        ns,
-        Duration.ofMillis((long) (maxSeconds * 1000) + 2000),
-        "curl",
-        "-s",
-        "-i",
-        "--fail-with-body",
-        "-m",
-        Double.toString(maxSeconds),
-        url);
+        ns, Duration.ofMillis((long) (maxSeconds * 1000) + 2000), argv.toArray(new String[0]));
   }
 }

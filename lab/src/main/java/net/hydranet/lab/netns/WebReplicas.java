@@ -17,18 +17,44 @@ public final class WebReplicas {
   /** What hs1 grants the origin; the HydraWeb bundle asks for less. */
   public static final String GRANT = "memory: 512m, cpus: 1.0, pids: 256, files: 4096";
 
-  public static final String ACCESS_RULES = "deny 198.18.1.0/24 /private/\n";
+  /** The client LAN may not read /private/, over either family. */
+  public static final String ACCESS_RULES =
+      "deny 198.18.1.0/24 /private/\ndeny 2001:2:0:1::/64 /private/\n";
 
   /** The banner slot's values, rotated per response by the replicas. */
   public static final List<String> BANNERS = List.of("BANNER-ONE", "BANNER-TWO", "BANNER-THREE");
 
   private final WebNetwork net;
   private final Path hydrawebJar;
+  private final String origin;
   private Resources asked = hydrawebAsks();
 
   public WebReplicas(WebNetwork net, Path hydrawebJar) {
+    this(net, hydrawebJar, WebNetwork.ORIGIN);
+  }
+
+  /**
+   * Replicas of {@code origin}: {@link WebNetwork#ORIGIN}, or {@link WebNetwork#ORIGIN6} on a
+   * dual-stack network (the bundle serves as that address, misses are fetched from nginx on it).
+   */
+  public WebReplicas(WebNetwork net, Path hydrawebJar, String origin) {
     this.net = net;
     this.hydrawebJar = hydrawebJar;
+    this.origin = origin;
+  }
+
+  private boolean ipv6() {
+    return origin.indexOf(':') >= 0;
+  }
+
+  /** The origin as a URL's host: IPv6 in brackets. */
+  private String host() {
+    return ipv6() ? "[" + origin + "]" : origin;
+  }
+
+  /** One GET of {@code path} from the client to the origin's address of this family. */
+  public ExecResult curl(String path, double maxSeconds) {
+    return ipv6() ? net.curl6(path, maxSeconds) : net.curl(path, maxSeconds);
   }
 
   /** The {@code replicas:} section of hs1's control config. */
@@ -43,7 +69,7 @@ public final class WebReplicas {
         + "  origins:\n"
         + "    - { manager: "
         + WebNetwork.MANAGER
-        + ", key: keys/origin.pub, addresses: 198.18.2.0/28, "
+        + ", key: keys/origin.pub, addresses: [198.18.2.0/28, \"2001:2:0:2::/64\"], "
         + GRANT
         + ", maxReplicas: 2 }\n";
   }
@@ -55,9 +81,10 @@ public final class WebReplicas {
             Files.readAllBytes(hydrawebJar),
             new BundleBuilder.Declaration(
                 "net.hydranet.hydraweb.HydraWebMain",
-                WebNetwork.ORIGIN,
+                origin,
                 List.of("tcp/80"),
-                "--listen 0.0.0.0:80 --threads 1",
+                // An IPv6 virtual host holds only its IPv6 address: listen on both families.
+                (ipv6() ? "--listen [::]:80" : "--listen 0.0.0.0:80") + " --threads 1",
                 asked));
     return signed(name, jar, keyName);
   }
@@ -96,7 +123,7 @@ public final class WebReplicas {
         + "\ndocumentRoot: "
         + net.site()
         + "\nwebServer: http://"
-        + WebNetwork.ORIGIN
+        + host()
         + ":80\n"
         + "bundle: { jar: "
         + bundle
@@ -119,7 +146,7 @@ public final class WebReplicas {
         + "\n"
         + (placement
             ? "placement:\n  loadUrl: http://"
-                + WebNetwork.ORIGIN
+                + host()
                 + "/nginx_status\n  installAbove: 20\n  installAfterSeconds: 2\n"
                 + "  removeBelow: 5\n  removeAfterSeconds: 8\n  minimumLifetimeSeconds: 10\n"
             : "");
@@ -153,7 +180,7 @@ public final class WebReplicas {
           "r1 to learn the replica on hs1", () -> net.ctl("r1", "table").contains(WebNetwork.HS1));
       net.await(
           "the replica to answer the client",
-          () -> net.curl("/index.html", 2).stdout().contains("Server: HydraWeb"));
+          () -> curl("/index.html", 2).stdout().contains("Server: HydraWeb"));
       // Pre-heated: every pushed object acknowledged (the manager's status says "hot").
       net.await(
           "the replica to be pre-heated",

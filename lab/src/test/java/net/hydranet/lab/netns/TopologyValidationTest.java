@@ -30,6 +30,22 @@ class TopologyValidationTest {
   }
 
   @Test
+  void shouldAcceptOnlyTheIpv6BenchmarkingRange() {
+    assertDoesNotThrow(() -> Topology.checkTestAddress6("2001:2::1"));
+    assertDoesNotThrow(() -> Topology.checkTestAddress6("2001:2:0:ffff:ffff:ffff:ffff:ffff"));
+    assertThrows(IllegalArgumentException.class, () -> Topology.checkTestAddress6("2001:2:1::1"));
+    assertThrows(IllegalArgumentException.class, () -> Topology.checkTestAddress6("2001:db8::1"));
+    assertThrows(IllegalArgumentException.class, () -> Topology.checkTestAddress6("fe80::1"));
+    assertThrows(IllegalArgumentException.class, () -> Topology.checkTestAddress6("198.18.0.1"));
+    assertDoesNotThrow(() -> Topology.checkTestCidr6("2001:2:0:1::10/64"));
+    assertDoesNotThrow(() -> Topology.checkTestCidr6("2001:2::/48"));
+    assertThrows(IllegalArgumentException.class, () -> Topology.checkTestCidr6("2001:2::/47"));
+    assertThrows(IllegalArgumentException.class, () -> Topology.checkTestCidr6("::/0"));
+    assertThrows(IllegalArgumentException.class, () -> Topology.checkTestCidr6("2001:2::1"));
+    assertThrows(IllegalArgumentException.class, () -> Topology.checkTestCidr6("2001:2::1/129"));
+  }
+
+  @Test
   void shouldRefuseBadPrefixBeforeTouchingTheSystem() {
     assertThrows(IllegalArgumentException.class, () -> Topology.create("Bad"));
     assertThrows(IllegalArgumentException.class, () -> Topology.create("toolongprefix"));

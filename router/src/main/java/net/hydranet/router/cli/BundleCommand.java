@@ -55,7 +55,12 @@ public final class BundleCommand implements Runnable {
     @Option(names = "--main-class", description = "default: the application's Main-Class")
     String mainClass;
 
-    @Option(names = "--origin", required = true, description = "the address it serves as")
+    @Option(
+        names = "--origin",
+        required = true,
+        description =
+            "the address it serves as: IPv4, or IPv6 (2001:2::10; then --arguments"
+                + " '--listen [::]:80')")
     String origin;
 
     @Option(names = "--ports", required = true, split = ",", description = "tcp/80,udp/53")

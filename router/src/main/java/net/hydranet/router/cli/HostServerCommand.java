@@ -2,6 +2,8 @@ package net.hydranet.router.cli;
 
 import com.lmax.disruptor.LiteBlockingWaitStrategy;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -431,8 +433,7 @@ public final class HostServerCommand implements Callable<Integer> {
             new Origin(
                 o.manager(),
                 Keys.readPublic(o.key()),
-                o.prefix(),
-                o.length(),
+                o.addresses(),
                 new Resources(o.memoryBytes(), o.milliCpus(), o.pids(), o.files()),
                 o.maxReplicas()));
       } catch (IOException e) {
@@ -454,37 +455,41 @@ public final class HostServerCommand implements Callable<Integer> {
             .drainer(
                 new ReplicaService.Drainer() {
                   @Override
-                  public void drain(int origin, List<String> ports) {
-                    forEach(
-                        ports,
-                        (p, n) -> {
-                          if (agent != null) {
-                            agent.drainService(origin, p, n);
-                          }
-                        });
+                  public void drain(InetAddress origin, List<String> ports) {
+                    for (Service service : services(origin, ports)) {
+                      if (agent != null) {
+                        agent.drainService(service);
+                      }
+                    }
                   }
 
                   @Override
-                  public void drained(int origin, List<String> ports) {
-                    forEach(
-                        ports,
-                        (p, n) -> {
-                          if (agent != null) {
-                            agent.undrainService(origin, p, n);
-                          }
-                        });
+                  public void drained(InetAddress origin, List<String> ports) {
+                    for (Service service : services(origin, ports)) {
+                      if (agent != null) {
+                        agent.undrainService(service);
+                      }
+                    }
                   }
                 });
     return new ReplicaService(ctx).start();
   }
 
-  private static void forEach(
-      List<String> ports, java.util.function.BiConsumer<Integer, Integer> f) {
+  /** A bundle's ports ("tcp/80") of its origin (IPv4 or IPv6) as the control plane's services. */
+  static List<Service> services(InetAddress origin, List<String> ports) {
+    List<Service> out = new ArrayList<>();
+    byte[] a = origin.getAddress();
+    ByteBuffer b = ByteBuffer.wrap(a);
     for (String p : ports) {
       int slash = p.indexOf('/');
       int protocol = p.startsWith("tcp") ? Ipv4Header.PROTOCOL_TCP : Ipv4Header.PROTOCOL_UDP;
-      f.accept(protocol, Integer.parseInt(p.substring(slash + 1)));
+      int port = Integer.parseInt(p.substring(slash + 1));
+      out.add(
+          a.length == 4
+              ? Service.ipv4(b.getInt(0), protocol, port)
+              : Service.ipv6(b.getLong(0), b.getLong(8), protocol, port));
     }
+    return out;
   }
 
   /**

@@ -82,6 +82,14 @@ public final class ReplicaCommand implements Callable<Integer> {
     }
     String host = hostServer;
     int port = ReplicaSession.PORT;
+    if (hostServer.indexOf('[') >= 0 || hostServer.indexOf(':') != hostServer.lastIndexOf(':')) {
+      throw new UserError(
+          "--host-server: '"
+              + hostServer
+              + "' is IPv6: host servers are reached at their IPv4 control address (the replica"
+              + " management protocol names its peers by IPv4 address; IPv6 origins are served all"
+              + " the same)");
+    }
     int colon = hostServer.lastIndexOf(':');
     if (colon > 0) {
       host = hostServer.substring(0, colon);
@@ -90,6 +98,11 @@ public final class ReplicaCommand implements Callable<Integer> {
       } catch (NumberFormatException e) {
         throw new UserError("--host-server: bad port in '" + hostServer + "'");
       }
+    }
+    try {
+      Ipv4Header.parseAddress(host);
+    } catch (IllegalArgumentException e) {
+      throw new UserError("--host-server: '" + host + "' is not an IPv4 address");
     }
     PrivateKey originKey;
     PublicKey hsKey;

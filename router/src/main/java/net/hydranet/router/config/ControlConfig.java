@@ -2,6 +2,7 @@ package net.hydranet.router.config;
 
 import java.nio.file.Path;
 import java.util.List;
+import net.hydranet.replica.OriginAddress;
 
 /**
  * A control-plane configuration (see {@code config/control-*.yaml}): this node's control address
@@ -55,15 +56,14 @@ public record ControlConfig(
    *
    * @param manager the manager's address (it connects from it)
    * @param key its public key (a .pub path or inline base64)
-   * @param prefix with {@code length}: the addresses its bundles may serve as
+   * @param addresses the prefixes (IPv4 or IPv6) of the addresses its bundles may serve as
    * @param memoryBytes the most memory one replica may ask for
    * @param milliCpus the most CPU one replica may ask for, in thousandths of a core
    */
   public record ReplicaOrigin(
       int manager,
       String key,
-      int prefix,
-      int length,
+      List<OriginAddress.Prefix> addresses,
       long memoryBytes,
       int milliCpus,
       int pids,

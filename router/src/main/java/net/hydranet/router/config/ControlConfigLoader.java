@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.Set;
 import net.hydranet.control.agent.ControlAgent;
 import net.hydranet.control.rib.Rib;
+import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.replica.OriginAddress;
 import net.hydranet.replica.ReplicaSession;
 import net.hydranet.replica.Resources;
 import net.hydranet.router.config.YamlFields.FieldException;
@@ -184,7 +186,7 @@ public final class ControlConfigLoader {
           && (key.endsWith(".pub") || java.nio.file.Files.isRegularFile(base.resolve(key)))) {
         key = base.resolve(key).toString();
       }
-      int[] p = prefix(string(o, "addresses", at, true), at + ".addresses", true);
+      List<OriginAddress.Prefix> addresses = originAddresses(o, at + ".addresses");
       Resources grant;
       try {
         grant =
@@ -204,8 +206,7 @@ public final class ControlConfigLoader {
           new ControlConfig.ReplicaOrigin(
               manager,
               key,
-              p[0],
-              p[1],
+              addresses,
               grant.memoryBytes(),
               grant.milliCpus(),
               grant.pids(),
@@ -213,6 +214,39 @@ public final class ControlConfigLoader {
               max));
     }
     return new ControlConfig.Replicas(port, firstUid, cgroupParent, logBytes, out);
+  }
+
+  /**
+   * A replica origin's {@code addresses}: one prefix, or a list of them, each IPv4
+   * ("198.18.2.0/28") or IPv6 ("2001:2:0:2::/64", quoted in YAML; a bare address is one /128).
+   */
+  private static List<OriginAddress.Prefix> originAddresses(JsonNode o, String field) {
+    JsonNode v = o.get("addresses");
+    List<String> texts = new ArrayList<>();
+    if (v == null || v.isNull()) {
+      throw new FieldException(field, "missing");
+    } else if (v.isArray()) {
+      if (v.isEmpty()) {
+        throw new FieldException(field, "must not be empty");
+      }
+      v.forEach(x -> texts.add(x.asText()));
+    } else {
+      texts.add(v.asText());
+    }
+    List<OriginAddress.Prefix> out = new ArrayList<>();
+    for (int i = 0; i < texts.size(); i++) {
+      String text = texts.get(i).strip();
+      String at = v.isArray() ? field + "[" + i + "]" : field;
+      if (text.indexOf(':') >= 0) {
+        originPrefix6(text, at); // says what is wrong in the config's words
+        out.add(OriginAddress.Prefix.parse(text));
+      } else {
+        int[] p = prefix(text, at, true);
+        int mask = p[1] == 0 ? 0 : -1 << (32 - p[1]);
+        out.add(OriginAddress.Prefix.parse(Ipv4Header.formatAddress(p[0] & mask) + "/" + p[1]));
+      }
+    }
+    return out;
   }
 
   private static List<ControlConfig.Node> nodes(JsonNode root, String field, Path base) {

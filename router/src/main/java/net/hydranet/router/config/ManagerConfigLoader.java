@@ -84,7 +84,7 @@ public final class ManagerConfigLoader {
     object(root, "(top)");
     known(root, TOP, "");
     ManagerConfig.Builder b = ManagerConfig.builder();
-    b.managerAddress(inet(address(string(root, "address", "", true), "address")));
+    b.managerAddress(inet(ipv4(string(root, "address", "", true), "address")));
     Path key = base.resolve(string(root, "key", "", true));
     try {
       b.originKey(Keys.readPrivate(key));
@@ -120,7 +120,7 @@ public final class ManagerConfigLoader {
       String at = "hostServers[" + i + "]";
       object(h, at);
       known(h, HOST, at);
-      int a = address(string(h, "address", at, true), at + ".address");
+      int a = ipv4(string(h, "address", at, true), at + ".address");
       int port = integer(h, "port", at, ReplicaSession.PORT);
       if (port < 1 || port > 65_535) {
         throw new FieldException(at + ".port", "outside 1..65535");
@@ -249,11 +249,28 @@ public final class ManagerConfigLoader {
     }
   }
 
+  /**
+   * The manager's and the host servers' addresses: IPv4, as the replica management protocol names
+   * its peers (an IPv6 origin is managed over IPv4 all the same).
+   */
+  private static int ipv4(String text, String field) {
+    if (text.indexOf(':') >= 0) {
+      throw new FieldException(
+          field,
+          "'"
+              + text
+              + "' is IPv6: the replica management protocol names the manager and host servers by"
+              + " IPv4 address (IPv6 origins are served all the same)");
+    }
+    return address(text, field);
+  }
+
   private static URI uri(String text, String field) {
     try {
       URI u = new URI(text);
       if (!"http".equals(u.getScheme()) || u.getHost() == null) {
-        throw new FieldException(field, "'" + text + "' is not an http:// URL");
+        throw new FieldException(
+            field, "'" + text + "' is not an http:// URL" + ManagerConfig.Builder.bracketsHint(u));
       }
       return u;
     } catch (URISyntaxException e) {

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import net.hydranet.control.agent.ControlAgent;
+import net.hydranet.replica.OriginAddress;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -62,8 +64,7 @@ class ControlConfigLoaderTest {
     assertEquals(8L << 20, r.logBytes());
     ControlConfig.ReplicaOrigin o = r.origins().get(0);
     assertEquals(0xc6120201, o.manager());
-    assertEquals(0xc6120200, o.prefix());
-    assertEquals(24, o.length());
+    assertEquals(List.of(OriginAddress.Prefix.parse("198.18.2.0/24")), o.addresses());
     assertEquals(256L << 20, o.memoryBytes());
     assertEquals(500, o.milliCpus());
     assertEquals(64, o.pids());
@@ -71,6 +72,33 @@ class ControlConfigLoaderTest {
     assertEquals(2, o.maxReplicas());
     assertEquals(dir.resolve("keys/origin1.pub").toString(), o.key(), "resolved against the file");
     assertEquals(null, ControlConfigLoader.load(repo("control-hostserver.yaml")).replicas());
+  }
+
+  @Test
+  void shouldReadReplicaOriginAddressesOfBothFamilies() throws Exception {
+    String yaml =
+        HS
+            + "replicas:\n  origins:\n    - {manager: 198.18.2.100, key: x, memory: 1g, cpus: 1,"
+            + " addresses: [198.18.2.0/28, \"2001:2:0:2::/64\", \"2001:2:0:9::10\"]}\n";
+    Path f = dir.resolve("hs6.yaml");
+    Files.writeString(f, yaml);
+    ControlConfig.ReplicaOrigin o = ControlConfigLoader.load(f).replicas().origins().get(0);
+    assertEquals(
+        List.of(
+            OriginAddress.Prefix.parse("198.18.2.0/28"),
+            OriginAddress.Prefix.parse("2001:2:0:2::/64"),
+            OriginAddress.Prefix.parse("2001:2:0:9::10/128")),
+        o.addresses());
+    String origin = "  origins:\n    - {manager: 198.18.2.1, key: x, memory: 1g, cpus: 1, ";
+    assertTrue(
+        error(HS + "replicas:\n" + origin + "addresses: [198.18.2.0/24, \"2001:2::1/32\"]}\n")
+            .contains("replicas.origins[0].addresses[1]: '2001:2::1/32' has bits set"));
+    assertTrue(
+        error(HS + "replicas:\n" + origin + "addresses: \"2001:2::zz/64\"}\n")
+            .contains("replicas.origins[0].addresses"));
+    assertTrue(
+        error(HS + "replicas:\n" + origin + "addresses: []}\n")
+            .contains("replicas.origins[0].addresses: must not be empty"));
   }
 
   @Test

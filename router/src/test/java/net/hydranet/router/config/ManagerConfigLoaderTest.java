@@ -59,6 +59,20 @@ class ManagerConfigLoaderTest {
   }
 
   @Test
+  void anIpv6OriginsWebServerLoadsInBrackets() throws Exception {
+    String text =
+        example()
+            .replace("webServer: http://198.18.2.10:80", "webServer: http://[2001:2:0:2::10]:80")
+            .replace(
+                "loadUrl: http://198.18.2.10/nginx_status",
+                "loadUrl: http://[2001:2:0:2::10]/nginx_status");
+    ManagerConfig c = ManagerConfigLoader.load(config(text));
+    assertEquals("[2001:2:0:2::10]", c.webServer().getHost());
+    assertEquals(80, c.webServer().getPort());
+    assertEquals("[2001:2:0:2::10]", c.loadStatus().getHost());
+  }
+
+  @Test
   void withoutPlacementThereIsNoLoadSource() throws Exception {
     String text = example();
     text = text.substring(0, text.indexOf("placement:")) + text.substring(text.indexOf("drain"));
@@ -79,6 +93,22 @@ class ManagerConfigLoaderTest {
       {"templates: [\"**/*.shtml\"", "templates: [\"[a-\"", "templates[0]: '[a-' is not a glob"},
       {"templates: [\"**/*.shtml\"", "templates: [3", "templates[0]"},
       {"  banner: [", "  ban ner: [", "'ban ner' is not a slot name"},
+      {
+        "webServer: http://198.18.2.10:80",
+        "webServer: http://2001:2:0:2::10:80",
+        "webServer: 'http://2001:2:0:2::10:80' is not an http:// URL (an IPv6 address goes in"
+            + " brackets"
+      },
+      {
+        "address: 198.18.2.100",
+        "address: \"2001:2:0:2::100\"",
+        "address: '2001:2:0:2::100' is IPv6"
+      },
+      {
+        "  - { address: 198.18.1.20",
+        "  - { address: \"2001:2:0:1::20\"",
+        "hostServers[0].address: '2001:2:0:1::20' is IPv6"
+      },
     };
     for (String[] c : cases) {
       String text = example().replace(c[0], c[1]);

@@ -185,6 +185,18 @@ class ReplicaCliTest {
       String wrong =
           run(concat(new String[] {"replica", "install"}, common, "web-1", elsewhere.toString()));
       assertTrue(wrong.startsWith("3 REFUSED (wrong origin)"), wrong);
+      Path elsewhere6 = jar("2001:2:0:9:0:0:0:10", "128m");
+      run("bundle", "sign", "--key", dir.resolve("origin.key").toString(), elsewhere6.toString());
+      String wrong6 =
+          run(concat(new String[] {"replica", "install"}, common, "web-1", elsewhere6.toString()));
+      assertTrue(
+          wrong6.startsWith("3 REFUSED (wrong origin)")
+              && wrong6.contains("2001:2:0:9::10 is outside 198.18.2.0/24"),
+          wrong6);
+      String[] v6HostServer = common.clone();
+      v6HostServer[1] = "[2001:2:0:1::20]:" + service.port();
+      String refused = run(concat(new String[] {"replica", "status"}, v6HostServer));
+      assertEquals("2 ", refused, "an IPv6 host server is refused before any connection");
       assertEquals("0 ", run(concat(new String[] {"replica", "status"}, common)));
       String gone = run(concat(new String[] {"replica", "remove"}, common, "web-1"));
       assertTrue(gone.startsWith("3 REFUSED (no such replica)"), gone);

@@ -16,9 +16,9 @@ import net.hydranet.hostserver.VirtualHostDirectory;
 
 /**
  * The shell steps the IPv6 system tests share ({@link HostServerIpv6IT}, {@link RedirectorIpv6IT},
- * {@link Ipv6ClientsIT}): commands with a bounded wait, in a namespace or spawned there, links,
- * waiting for a condition, reading what real clients report (a route's path MTU, iperf3's rate),
- * and the removal of what a run left.
+ * {@link Ipv6ClientsIT}, {@link HydraWebIpv6IT}): commands with a bounded wait, in a namespace or
+ * spawned there, links, waiting for a condition, reading what real clients report (a route's path
+ * MTU, iperf3's rate), and the removal of what a run left.
  */
 final class Ipv6Shell {
   private Ipv6Shell() {}
@@ -192,6 +192,15 @@ final class Ipv6Shell {
     for (String ns : namespaces) {
       run("ip", "netns", "del", ns);
     }
+    removeStaleVhosts(origin);
+  }
+
+  /**
+   * Removes the namespaces of {@code hydranet vhost}s of the IPv6 {@code origin} whose process is
+   * gone (one killed with the JVM that ran the test): a namespace per process, named by the
+   * origin's 32 hex digits and the pid ({@code VirtualHostDirectory.namespace6}).
+   */
+  static void removeStaleVhosts(String origin) throws Exception {
     long[] a = Ipv6Header.parseAddress(origin);
     String stale = VirtualHostDirectory.namespace6(a[0], a[1], 0);
     String prefix = stale.substring(0, stale.length() - 1);
