@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.forwarding.wire.Ipv6Header;
 
 /**
  * Builds a throw-away network of namespaces and veth links for one system test, and tears it down.
@@ -25,7 +26,7 @@ import net.hydranet.forwarding.wire.Ipv4Header;
  * must be named {@code <prefix>-…}, so that {@link #close()} — and the next {@link #create} with
  * the same prefix, after a crashed run — can find and delete everything this topology made without
  * touching anyone else's namespaces. Only addresses in 198.18.0.0/15 (RFC 2544's benchmarking
- * block) are accepted, so a test can never route real traffic.
+ * block) and 2001:2::/48 (RFC 5180's) are accepted, so a test can never route real traffic.
  *
  * <p>Commands run through {@code ip netns exec}; each has a timeout and every wait here is bounded,
  * so a wedged tool fails the test instead of hanging the build. A namespace argument of {@code
@@ -43,6 +44,8 @@ public final class Topology implements AutoCloseable {
   private static final Path NETNS_ETC = Path.of("/etc/netns");
   private static final int TEST_NET = 0xC612_0000; // 198.18.0.0
   private static final int TEST_NET_MASK = 0xFFFE_0000; // /15
+  private static final long TEST_NET6_HIGH = 0x2001_0002_0000_0000L; // 2001:2::
+  private static final long TEST_NET6_MASK = 0xFFFF_FFFF_FFFF_0000L; // /48
 
   private final String prefix;
   private final Path workDir;
@@ -149,6 +152,34 @@ public final class Topology implements AutoCloseable {
     checkOpen();
     checkTestCidr(cidr);
     run(ns, "ip", "address", "add", cidr, "dev", ifName);
+    return this;
+  }
+
+  /**
+   * Adds {@code cidr} ("2001:2:0:1::1/64"), which must lie in 2001:2::/48, to an interface, without
+   * duplicate address detection ({@code nodad}): a tentative address cannot be used for a moment.
+   */
+  public Topology address6(String ns, String ifName, String cidr) {
+    checkOpen();
+    checkTestCidr6(cidr);
+    run(ns, "ip", "-6", "address", "add", cidr, "dev", ifName, "nodad");
+    return this;
+  }
+
+  /** Adds an IPv6 default route via {@code via} (in 2001:2::/48). */
+  public Topology defaultRoute6(String ns, String via) {
+    checkOpen();
+    checkTestAddress6(via);
+    run(ns, "ip", "-6", "route", "add", "default", "via", via);
+    return this;
+  }
+
+  /** Adds an IPv6 route to {@code destination} (a prefix in 2001:2::/48) via {@code via}. */
+  public Topology route6(String ns, String destination, String via) {
+    checkOpen();
+    checkTestCidr6(destination.contains("/") ? destination : destination + "/128");
+    checkTestAddress6(via);
+    run(ns, "ip", "-6", "route", "add", destination, "via", via);
     return this;
   }
 
@@ -397,6 +428,35 @@ public final class Topology implements AutoCloseable {
           address + " is outside 198.18.0.0/15, the only range system tests may use");
     }
     return value;
+  }
+
+  /** Parses an IPv6 address ({high, low}) and refuses anything outside 2001:2::/48. */
+  public static long[] checkTestAddress6(String address) {
+    long[] value = Ipv6Header.parseAddress(address);
+    if ((value[0] & TEST_NET6_MASK) != TEST_NET6_HIGH) {
+      throw new IllegalArgumentException(
+          address + " is outside 2001:2::/48, the only IPv6 range system tests may use");
+    }
+    return value;
+  }
+
+  /** Checks "2001:2:…/len": the address in 2001:2::/48 and the prefix no wider than /48. */
+  public static void checkTestCidr6(String cidr) {
+    int slash = cidr.indexOf('/');
+    if (slash < 0) {
+      throw new IllegalArgumentException("expected address/length: " + cidr);
+    }
+    checkTestAddress6(cidr.substring(0, slash));
+    int length;
+    try {
+      length = Integer.parseInt(cidr.substring(slash + 1));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("bad prefix length: " + cidr, e);
+    }
+    if (length < 48 || length > 128) {
+      throw new IllegalArgumentException(
+          cidr + " reaches outside 2001:2::/48 (prefix length must be 48..128)");
+    }
   }
 
   /** Checks "a.b.c.d/len": the address in 198.18.0.0/15 and the prefix no wider than /15. */
