@@ -4,6 +4,7 @@ import java.security.SecureRandom;
 import net.hydranet.forwarding.config.ForwardingContext;
 import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.counter.Counters;
+import net.hydranet.forwarding.table.DeadHostServers;
 import net.hydranet.forwarding.table.FlowTable;
 import net.hydranet.forwarding.table.RedirectorTable;
 import net.hydranet.forwarding.wire.Icmpv6Header;
@@ -33,7 +34,10 @@ import org.agrona.MutableDirectBuffer;
  * (counted {@code flows_syn_not_recorded} when the table is full); a non-SYN of an unknown flow to
  * a service records the hash's choice; FIN or RST marks a flow closing; a pinned host server that
  * left the service's set is chosen again; a TCP SYN to an address without a service is pinned to
- * the origin, so a connection open to it survives a replica's installation.
+ * the origin, so a connection open to it survives a replica's installation; a flow pinned to a host
+ * server declared dead since it was last seen is released at its next packet and counted ({@code
+ * flows_released_dead_host_udp}, {@code _tcp}; a TCP flow marked closing), by the same records of
+ * its own ({@link DeadHostServers}), so an IPv6 flow is failed over as an IPv4 one is.
  */
 public final class RedirectLookup6 implements Element {
   /** To the origin: forward as addressed ({@link PacketContext#target} 0). */
@@ -52,6 +56,7 @@ public final class RedirectLookup6 implements Element {
   private final long tcpIdleNanos;
   private final long tcpClosingNanos;
   private final long udpIdleNanos;
+  private final DeadHostServers dead;
   private long now;
 
   public RedirectLookup6(ForwardingContext context, Counters counters, RedirectorTable redirects) {
@@ -68,6 +73,18 @@ public final class RedirectLookup6 implements Element {
     this.tcpIdleNanos = context.tcpIdleNanos();
     this.tcpClosingNanos = context.tcpClosingNanos();
     this.udpIdleNanos = context.udpIdleNanos();
+    this.dead =
+        new DeadHostServers(
+            Math.max(1, Math.max(tcpIdleNanos, Math.max(tcpClosingNanos, udpIdleNanos))));
+  }
+
+  /**
+   * The control plane declared {@code hostServer} dead ({@link RedirectLookup#hostServerDead},
+   * which counts the declaration; forwarding thread): every IPv6 flow pinned to it and last seen
+   * until now is released at its next packet.
+   */
+  public void hostServerDead(int hostServer) {
+    dead.declare(hostServer, now + 1);
   }
 
   /** The IPv6 connection table (forwarding thread only). */
@@ -79,6 +96,9 @@ public final class RedirectLookup6 implements Element {
   public void tick(long nowNanos) {
     now = nowNanos;
     flows.expire(nowNanos, 64);
+    if (dead.size() != 0) {
+      dead.forget(nowNanos);
+    }
   }
 
   /** Whether some service has the packet's destination. */
@@ -172,6 +192,9 @@ public final class RedirectLookup6 implements Element {
     }
     if (entry != FlowTable.NOT_FOUND) {
       int target = flows.target(entry);
+      if (target != 0 && dead.size() != 0 && diedSinceSeen(entry, target, tcp)) {
+        return releaseFromDeadHost(entry, target, service, tcp, packet);
+      }
       if (target != 0
           && (service == RedirectorTable.NOT_FOUND || !redirects.hasHostServer(service, target))) {
         target =
@@ -190,6 +213,40 @@ public final class RedirectLookup6 implements Element {
     if (!ending && (syn || service != RedirectorTable.NOT_FOUND) && !(syn && fullForSyn())) {
       flows.insert(hi, lo, target, now, tcp ? tcpIdleNanos : udpIdleNanos);
     }
+    return target;
+  }
+
+  /** The idle time a flow's last touch gave it: the same rule for touching and for reading back. */
+  private long timeout(int entry, boolean tcp) {
+    return !tcp ? udpIdleNanos : flows.closing(entry) ? tcpClosingNanos : tcpIdleNanos;
+  }
+
+  /** Whether {@code target}, the flow's host server, was declared dead since the flow was seen. */
+  private boolean diedSinceSeen(int entry, int target, boolean tcp) {
+    int d = dead.indexOf(target);
+    // Last seen: the deadline less the timeout its last touch gave it (as RedirectLookup).
+    return d >= 0 && flows.deadline(entry) - timeout(entry, tcp) - dead.declaredAt(d) < 0;
+  }
+
+  /**
+   * Releases a flow pinned to a host server declared dead: chosen again by the consistent hash (the
+   * origin when the service is gone), counted by protocol; a TCP flow, whose connection died with
+   * the host server, is marked closing (RedirectLookup's rule).
+   */
+  private int releaseFromDeadHost(
+      int entry, int deadTarget, int service, boolean tcp, PacketContext packet) {
+    long declared = dead.declaredAt(dead.indexOf(deadTarget));
+    int target =
+        service == RedirectorTable.NOT_FOUND ? 0 : redirects.select(service, packet.flowHash);
+    flows.target(entry, target);
+    if (tcp) {
+      flows.closing(entry, true);
+      counters.increment(Counter.FLOWS_RELEASED_DEAD_HOST_TCP);
+    } else {
+      counters.increment(Counter.FLOWS_RELEASED_DEAD_HOST_UDP);
+    }
+    // Seen no earlier than the declaration from now on, so released only once.
+    flows.touch(entry, now - declared < 0 ? declared : now, timeout(entry, tcp));
     return target;
   }
 

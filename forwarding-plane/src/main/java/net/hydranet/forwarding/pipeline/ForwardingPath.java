@@ -155,10 +155,12 @@ public final class ForwardingPath implements FrameProcessor {
 
   /**
    * The control plane declared {@code hostServer} dead: flows pinned to it are released at their
-   * next packet ({@link RedirectLookup#hostServerDead}; forwarding thread only).
+   * next packet, IPv4 and IPv6 flows alike ({@link RedirectLookup#hostServerDead}, {@link
+   * Ipv6Path#hostServerDead}; forwarding thread only).
    */
   public void hostServerDead(int hostServer) {
     lookup.hostServerDead(hostServer);
+    ipv6.hostServerDead(hostServer);
   }
 
   /** The fragment tracker, for tests (forwarding thread only). */

@@ -140,6 +140,14 @@ public final class Ipv6Path {
     return lookup.flows();
   }
 
+  /**
+   * The control plane declared {@code hostServer} dead: IPv6 flows pinned to it are released at
+   * their next packet ({@link RedirectLookup6#hostServerDead}; forwarding thread only).
+   */
+  public void hostServerDead(int hostServer) {
+    lookup.hostServerDead(hostServer);
+  }
+
   /** Neighbour timers and the connection table's sweep; the egress clock is already set. */
   void tick(long nowNanos) {
     egress6.poll();

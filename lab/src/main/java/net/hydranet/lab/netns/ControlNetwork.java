@@ -20,6 +20,12 @@ import java.util.List;
  *
  * r1 hears hs1 directly (distance 1) and hs2 through r2 (distance 1 + 1); so hs1 is nearer for r1.
  * Namespaces are {@code <prefix>-lan, -core, -client, -r1, -r2, -origin, -hs1, -hs2}.
+ *
+ * <p>Dual-stack (issue 21): each segment has its IPv6 twin in 2001:2::/48 — lan 2001:2:0:1::/64,
+ * core 2001:2:0:2::/64, far 2001:2:0:3::/64 — and every node the same last part there (the client
+ * 2001:2:0:1::10, hs2 2001:2:0:3::20, the origin {@link #ORIGIN6} 2001:2:0:2::10; r1 ::1 on both of
+ * its links, r2 2001:2:0:2::2 and 2001:2:0:3::1). The redirectors route IPv6 too, and both trust
+ * the host servers with the IPv6 origin; the control plane itself stays on IPv4 (IPV6.md §1).
  */
 public final class ControlNetwork extends NamespaceNetwork {
   public static final String CLIENT = "198.18.1.10";
@@ -30,6 +36,14 @@ public final class ControlNetwork extends NamespaceNetwork {
   public static final String HS1 = "198.18.1.20";
   public static final String HS2 = "198.18.3.20";
   public static final String ORIGIN = "198.18.2.10";
+  public static final String CLIENT6 = "2001:2:0:1::10";
+  public static final String R1_6 = "2001:2:0:1::1";
+  public static final String R1_CORE6 = "2001:2:0:2::1";
+  public static final String R2_6 = "2001:2:0:2::2";
+  public static final String R2_FAR6 = "2001:2:0:3::1";
+  public static final String HS1_6 = "2001:2:0:1::20";
+  public static final String HS2_6 = "2001:2:0:3::20";
+  public static final String ORIGIN6 = "2001:2:0:2::10";
 
   public ControlNetwork(String prefix, List<String> hydranet) throws IOException {
     this(prefix, hydranet, Duration.ofSeconds(30));
@@ -63,6 +77,16 @@ public final class ControlNetwork extends NamespaceNetwork {
     redirector("r2", "core0", R2, "far0", R2_FAR);
     net.route("r1", "198.18.3.0/24", R2);
     net.route("r2", "198.18.1.0/24", R1_CORE);
+    for (String hs : List.of("client", "hs1", "hs2", "origin")) {
+      // A link set down and up again (link()) keeps its IPv6 address, as its IPv4 one.
+      net.sysctl(hs, "net.ipv6.conf.eth0.keep_addr_on_down", "1");
+    }
+    host6("client", CLIENT6, R1_6);
+    host6("hs1", HS1_6, R1_6);
+    host6("hs2", HS2_6, R2_FAR6);
+    host6("origin", ORIGIN6, R1_CORE6);
+    redirector6("r1", "client0", R1_6, "core0", R1_CORE6);
+    redirector6("r2", "core0", R2_6, "far0", R2_FAR6);
   }
 
   /** Writes the configs, starts the origin's web server and both redirectors. */
@@ -81,18 +105,36 @@ public final class ControlNetwork extends NamespaceNetwork {
   }
 
   private void writeRedirectorConfigs() throws IOException {
-    write("r1.yaml", redirectorConfig("client0", R1, "core0", R1_CORE, "198.18.3.0/24", R2));
-    write("r2.yaml", redirectorConfig("core0", R2, "far0", R2_FAR, "198.18.1.0/24", R1_CORE));
+    write(
+        "r1.yaml",
+        redirectorConfig("client0", R1, R1_6, "core0", R1_CORE, R1_CORE6, "3", R2, R2_6));
+    write(
+        "r2.yaml",
+        redirectorConfig("core0", R2, R2_6, "far0", R2_FAR, R2_FAR6, "1", R1_CORE, R1_CORE6));
     write("r1-control.yaml", redirectorControl(R1, "r1", HS1, "hs1", R2, "r2"));
     write("r2-control.yaml", redirectorControl(R2, "r2", HS2, "hs2", R1, "r1"));
   }
 
+  /** Both families: the segment {@code net} (1 or 3) is reached via {@code via} / {@code via6}. */
   private static String redirectorConfig(
-      String ifA, String addressA, String ifB, String addressB, String prefix, String via) {
+      String ifA,
+      String addressA,
+      String address6A,
+      String ifB,
+      String addressB,
+      String address6B,
+      String net,
+      String via,
+      String via6) {
     return String.format(
-        "interfaces:%n  - { name: %s, address: %s/24 }%n  - { name: %s, address: %s/24 }%n"
-            + "routes:%n  - { prefix: %s, via: %s }%nredirects: []%n",
-        ifA, addressA, ifB, addressB, prefix, via);
+        "interfaces:%n"
+            + "  - { name: %s, address: %s/24, address6: \"%s/64\" }%n"
+            + "  - { name: %s, address: %s/24, address6: \"%s/64\" }%n"
+            + "routes:%n"
+            + "  - { prefix: 198.18.%s.0/24, via: %s }%n"
+            + "  - { prefix: \"2001:2:0:%s::/64\", via: \"%s\" }%n"
+            + "redirects: []%n",
+        ifA, addressA, address6A, ifB, addressB, address6B, net, via, net, via6);
   }
 
   /** A redirector that hears one host server and one other redirector, each at cost 1. */
@@ -102,8 +144,9 @@ public final class ControlNetwork extends NamespaceNetwork {
         "address: %s%nkey: keys/%s.key%nholdMillis: 1500%ndampingHalfLifeSeconds: 2%n"
             + "hostServers:%n  - { address: %s, key: keys/%s.pub, cost: 1 }%n"
             + "redirectors:%n  - { address: %s, key: keys/%s.pub, cost: 1 }%n"
-            + "authorise:%n  - { origins: %s/32, hostServers: [%s, %s] }%n",
-        self, key, hs, hsKey, peer, peerKey, ORIGIN, HS1, HS2);
+            + "authorise:%n  - { origins: %s/32, hostServers: [%s, %s] }%n"
+            + "  - { origins: \"%s/128\", hostServers: [%s, %s] }%n",
+        self, key, hs, hsKey, peer, peerKey, ORIGIN, HS1, HS2, ORIGIN6, HS1, HS2);
   }
 
   /**
@@ -158,6 +201,8 @@ public final class ControlNetwork extends NamespaceNetwork {
     net.exec(hs, "ip", "link", "set", "eth0", up ? "up" : "down");
     if (up) {
       net.exec(hs, "ip", "route", "replace", "default", "via", hs.equals("hs1") ? R1 : R2_FAR);
+      net.exec(
+          hs, "ip", "-6", "route", "replace", "default", "via", hs.equals("hs1") ? R1_6 : R2_FAR6);
     }
   }
 
@@ -180,7 +225,8 @@ public final class ControlNetwork extends NamespaceNetwork {
         script(
             "udp-reply.py",
             "import socket, sys",
-            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",
+            "f = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET",
+            "s = socket.socket(f, socket.SOCK_DGRAM)",
             "s.bind((sys.argv[1], int(sys.argv[2])))",
             "while True:",
             "    data, peer = s.recvfrom(2048)",
@@ -207,12 +253,18 @@ public final class ControlNetwork extends NamespaceNetwork {
    * {@code stop} exists (at most 60 s).
    */
   public Process udpClient(int sourcePort, int port, Path stop) throws IOException {
+    return udpClient(ORIGIN, sourcePort, port, stop);
+  }
+
+  /** {@link #udpClient(int, int, Path)} to {@code origin}, {@link #ORIGIN} or {@link #ORIGIN6}. */
+  public Process udpClient(String origin, int sourcePort, int port, Path stop) throws IOException {
     Path script =
         script(
             "udp-client.py",
             "import os, socket, sys, threading, time",
-            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",
-            "s.bind(('0.0.0.0', int(sys.argv[2])))",
+            "v6 = ':' in sys.argv[1]",
+            "s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)",
+            "s.bind(('::' if v6 else '0.0.0.0', int(sys.argv[2])))",
             "def receive():",
             "    while True:",
             "        data, _ = s.recvfrom(2048)",
@@ -228,7 +280,7 @@ public final class ControlNetwork extends NamespaceNetwork {
         "python3",
         "-u",
         script.toString(),
-        ORIGIN,
+        origin,
         Integer.toString(sourcePort),
         Integer.toString(port),
         stop.toString());
@@ -236,16 +288,23 @@ public final class ControlNetwork extends NamespaceNetwork {
 
   /** One HTTP GET from the client to the origin's port 80, with a total time limit. */
   public ExecResult curl(double maxSeconds) {
+    return curl(ORIGIN, maxSeconds);
+  }
+
+  /** {@link #curl(double)} to {@code origin}: {@code curl -6} to {@link #ORIGIN6}. */
+  public ExecResult curl(String origin, double maxSeconds) {
+    boolean v6 = origin.indexOf(':') >= 0;
     return net.exec(
         "client",
         Duration.ofMillis((long) (maxSeconds * 1000) + 2000),
         "curl",
+        v6 ? "-6" : "-4",
         "-s",
         "--connect-timeout",
         Double.toString(Math.min(maxSeconds, 0.3)),
         "-m",
         Double.toString(maxSeconds),
-        "http://" + ORIGIN + "/");
+        v6 ? "http://[" + origin + "]/" : "http://" + origin + "/");
   }
 
   /**
@@ -296,6 +355,11 @@ public final class ControlNetwork extends NamespaceNetwork {
    * new source port, so a new flow.
    */
   public Process probeUntil(String expected) throws IOException {
+    return probeUntil(ORIGIN, expected);
+  }
+
+  /** {@link #probeUntil(String)} to {@code origin}, {@link #ORIGIN} or {@link #ORIGIN6}. */
+  public Process probeUntil(String origin, String expected) throws IOException {
     Path script =
         script(
             "probe.py",
@@ -326,7 +390,7 @@ public final class ControlNetwork extends NamespaceNetwork {
             "    time.sleep(0.01)",
             "print('TIMEOUT', flush=True)",
             "os._exit(1)");
-    return net.spawn("client", "python3", "-u", script.toString(), ORIGIN, expected);
+    return net.spawn("client", "python3", "-u", script.toString(), origin, expected);
   }
 
   /** Sends {@code payload} as one UDP datagram from {@code ns} to host:port (198.18/15 only). */

@@ -107,6 +107,24 @@ public abstract class NamespaceNetwork implements AutoCloseable {
     net.defaultRoute(ns, gateway);
   }
 
+  /** A host's IPv6 side: {@code address}/64 on its eth0, IPv6 default route via {@code gateway}. */
+  protected final void host6(String ns, String address, String gateway) {
+    net.address6(ns, "eth0", address + "/64");
+    net.defaultRoute6(ns, gateway);
+  }
+
+  /**
+   * A redirector's IPv6 side: {@code ifA} and {@code ifB} with their /64s, and a kernel that does
+   * not forward IPv6 either (HydraNet does, with the same addresses as {@code address6} in its
+   * config).
+   */
+  protected final void redirector6(
+      String ns, String ifA, String addressA, String ifB, String addressB) {
+    net.address6(ns, ifA, addressA + "/64");
+    net.address6(ns, ifB, addressB + "/64");
+    net.sysctl(ns, "net.ipv6.conf.all.forwarding", "0");
+  }
+
   /**
    * A redirector's namespace: {@code ifA} and {@code ifB} with their /24s, and a kernel that does
    * not forward: HydraNet does (checked again at its start). The kernel still answers the control
@@ -217,16 +235,17 @@ public abstract class NamespaceNetwork implements AutoCloseable {
 
   /**
    * The web server's script: http.server minus the one thing it does that we cannot have here
-   * (HTTPServer.server_bind asks DNS for the name of its own address). Arguments: ADDRESS PORT
-   * DIRECTORY.
+   * (HTTPServer.server_bind asks DNS for the name of its own address), on IPv6 when the address is
+   * one. Arguments: ADDRESS PORT DIRECTORY.
    */
   private Path webServerScript() throws IOException {
     if (webServer == null) {
       webServer =
           script(
               "webserver.py",
-              "import functools, http.server, socketserver, sys",
+              "import functools, http.server, socket, socketserver, sys",
               "class Server(http.server.ThreadingHTTPServer):",
+              "    address_family = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET",
               "    def server_bind(self):",
               "        socketserver.TCPServer.server_bind(self)",
               "        self.server_name, self.server_port = self.server_address[:2]",

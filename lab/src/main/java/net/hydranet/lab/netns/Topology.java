@@ -44,6 +44,8 @@ public final class Topology implements AutoCloseable {
   private static final Path NETNS_ETC = Path.of("/etc/netns");
   private static final int TEST_NET = 0xC612_0000; // 198.18.0.0
   private static final int TEST_NET_MASK = 0xFFFE_0000; // /15
+  private static final long TEST_NET6_HIGH = 0x2001_0002_0000_0000L; // 2001:2::
+  private static final long TEST_NET6_MASK = 0xFFFF_FFFF_FFFF_0000L; // /48
 
   private final String prefix;
   private final Path workDir;
@@ -169,6 +171,15 @@ public final class Topology implements AutoCloseable {
     checkOpen();
     checkTestAddress6(via);
     run(ns, "ip", "-6", "route", "add", "default", "via", via);
+    return this;
+  }
+
+  /** Adds an IPv6 route to {@code destination} (a prefix in 2001:2::/48) via {@code via}. */
+  public Topology route6(String ns, String destination, String via) {
+    checkOpen();
+    checkTestCidr6(destination.contains("/") ? destination : destination + "/128");
+    checkTestAddress6(via);
+    run(ns, "ip", "-6", "route", "add", destination, "via", via);
     return this;
   }
 
@@ -419,17 +430,14 @@ public final class Topology implements AutoCloseable {
     return value;
   }
 
-  /**
-   * Parses an IPv6 address ({high, low}) and refuses anything outside 2001:2::/48 (RFC 5180's
-   * benchmarking block), the only IPv6 range system tests may use.
-   */
+  /** Parses an IPv6 address ({high, low}) and refuses anything outside 2001:2::/48. */
   public static long[] checkTestAddress6(String address) {
-    long[] a = Ipv6Header.parseAddress(address);
-    if ((a[0] >>> 16) != 0x2001_0002_0000L) {
+    long[] value = Ipv6Header.parseAddress(address);
+    if ((value[0] & TEST_NET6_MASK) != TEST_NET6_HIGH) {
       throw new IllegalArgumentException(
           address + " is outside 2001:2::/48, the only IPv6 range system tests may use");
     }
-    return a;
+    return value;
   }
 
   /** Checks "2001:2:…/len": the address in 2001:2::/48 and the prefix no wider than /48. */

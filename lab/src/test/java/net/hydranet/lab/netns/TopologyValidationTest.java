@@ -31,6 +31,7 @@ class TopologyValidationTest {
 
   @Test
   void shouldAcceptOnlyTheIpv6BenchmarkingRange() {
+    assertEquals(0x2001_0002_0000_0001L, Topology.checkTestAddress6("2001:2:0:1::10")[0]);
     assertDoesNotThrow(() -> Topology.checkTestAddress6("2001:2::1"));
     assertDoesNotThrow(() -> Topology.checkTestAddress6("2001:2:0:ffff:ffff:ffff:ffff:ffff"));
     assertThrows(IllegalArgumentException.class, () -> Topology.checkTestAddress6("2001:2:1::1"));
@@ -38,6 +39,7 @@ class TopologyValidationTest {
     assertThrows(IllegalArgumentException.class, () -> Topology.checkTestAddress6("fe80::1"));
     assertThrows(IllegalArgumentException.class, () -> Topology.checkTestAddress6("198.18.0.1"));
     assertDoesNotThrow(() -> Topology.checkTestCidr6("2001:2:0:1::10/64"));
+    assertThrows(IllegalArgumentException.class, () -> Topology.checkTestAddress6("2001:3::1"));
     assertDoesNotThrow(() -> Topology.checkTestCidr6("2001:2::/48"));
     assertThrows(IllegalArgumentException.class, () -> Topology.checkTestCidr6("2001:2::/47"));
     assertThrows(IllegalArgumentException.class, () -> Topology.checkTestCidr6("::/0"));

@@ -88,10 +88,10 @@ public final class RedirectorViews {
     ArrayNode table = o.putArray("table");
     if (control == null) {
       for (PlaneSnapshot.Service s : plane.services()) {
-        ArrayNode c = service(table, s.address(), s.protocol(), s.port());
+        ArrayNode c = service(table, s.key());
         for (PlaneSnapshot.Target t : s.targets()) {
           c.addObject()
-              .put("host_server", Ipv4Header.formatAddress(t.hostServer()))
+              .put("host_server", t.address())
               .put("source", "static")
               .put("weight", t.weight())
               .put("selected", t.weight() > 0);
@@ -185,7 +185,7 @@ public final class RedirectorViews {
       ArrayNode t = n.putArray("host_servers");
       for (PlaneSnapshot.Target x : s.targets()) {
         t.addObject()
-            .put("address", Ipv4Header.formatAddress(x.hostServer()))
+            .put("address", x.address())
             .put("weight", x.weight())
             .put("packets", x.packets())
             .put("bytes", x.bytes());

@@ -4,10 +4,10 @@ import java.io.PrintStream;
 import net.hydranet.forwarding.ForwardingPlane;
 import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.counter.Counters;
-import net.hydranet.forwarding.table.Ipv6HostServers;
 import net.hydranet.forwarding.table.RedirectorTable;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.forwarding.wire.Ipv6Header;
+import net.hydranet.router.metrics.PlaneSnapshot;
 
 /** Prints the redirector table and the counters in a form a person reads at a glance. */
 final class Summary {
@@ -76,10 +76,6 @@ final class Summary {
 
   /** An IPv4 host server's address, or an IPv6 host server's (named by its id in the table). */
   private static String hostServer(ForwardingPlane plane, int host) {
-    if (!ForwardingPlane.isIpv6HostServer(host)) {
-      return Ipv4Header.formatAddress(host);
-    }
-    Ipv6HostServers hosts = plane.path().ipv6().hostServers();
-    return Ipv6Header.formatAddress(hosts.high(host), hosts.low(host));
+    return PlaneSnapshot.hostServerText(plane, host);
   }
 }

@@ -337,10 +337,10 @@ public final class ForwardingMetrics {
         tags.put(
             key,
             Tags.of(
-                "address", Ipv4Header.formatAddress(s.address()),
+                "address", s.addressText(),
                 "port", Integer.toString(s.port()),
                 "protocol", s.protocol() == Ipv4Header.PROTOCOL_TCP ? "tcp" : "udp",
-                "host_server", Ipv4Header.formatAddress(t.hostServer())));
+                "host_server", t.address()));
       }
     }
     for (String gone : new ArrayList<>(targets.keySet())) {

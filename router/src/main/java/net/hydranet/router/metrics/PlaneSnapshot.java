@@ -13,7 +13,10 @@ import java.util.concurrent.TimeoutException;
 import net.hydranet.forwarding.ForwardingPlane;
 import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.counter.Counters;
+import net.hydranet.forwarding.table.Ipv6HostServers;
 import net.hydranet.forwarding.table.RedirectorTable;
+import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.forwarding.wire.Ipv6Header;
 
 /**
  * The forwarding plane's table, counters and (optionally) live flows per target as of one moment,
@@ -35,19 +38,69 @@ public record PlaneSnapshot(
     int flows,
     long evictedFlows) {
 
-  /** One service and its host servers. */
+  /**
+   * One service and its host servers: an IPv4 one ({@code family} 4) by {@code address}, an IPv6
+   * one ({@code family} 6) by {@code addressHigh}/{@code addressLow}, its {@code address} 0.
+   */
   public record Service(
-      int address, int protocol, int port, long packets, long bytes, List<Target> targets) {
+      int family,
+      int address,
+      long addressHigh,
+      long addressLow,
+      int protocol,
+      int port,
+      long packets,
+      long bytes,
+      List<Target> targets) {
+    /** "198.18.2.10:80/tcp" or "[2001:2:0:2::10]:80/tcp", as ctl and the control plane write it. */
     public String label() {
-      return ForwardingMetrics.label(address, protocol, port);
+      return family == 6
+          ? ForwardingMetrics.label6(addressHigh, addressLow, protocol, port)
+          : ForwardingMetrics.label(address, protocol, port);
+    }
+
+    /** "198.18.2.10" or "2001:2:0:2::10". */
+    public String addressText() {
+      return family == 6
+          ? Ipv6Header.formatAddress(addressHigh, addressLow)
+          : Ipv4Header.formatAddress(address);
+    }
+
+    /** The control plane's name of this service (its table's key). */
+    public net.hydranet.control.wire.Service key() {
+      return family == 6
+          ? net.hydranet.control.wire.Service.ipv6(addressHigh, addressLow, protocol, port)
+          : net.hydranet.control.wire.Service.ipv4(address, protocol, port);
+    }
+
+    /** The same service with other figures and targets. */
+    public Service with(long packets, long bytes, List<Target> targets) {
+      return new Service(
+          family, address, addressHigh, addressLow, protocol, port, packets, bytes, targets);
     }
   }
 
   /**
-   * One host server of a service, its weight, what was sent to it and its live flows (-1 when the
-   * snapshot did not walk the connection table).
+   * One host server of a service, its address as text (an IPv4 host server's, or the IPv6 address
+   * of the one that {@code hostServer} names by id, reached in IPv6-in-IPv6), its weight, what was
+   * sent to it and its live flows (-1 when the snapshot did not walk the connection table).
    */
-  public record Target(int hostServer, int weight, long packets, long bytes, int flows) {}
+  public record Target(
+      int hostServer, String address, int weight, long packets, long bytes, int flows) {
+    /** The same host server with another count of live flows. */
+    public Target withFlows(int liveFlows) {
+      return new Target(hostServer, address, weight, packets, bytes, liveFlows);
+    }
+  }
+
+  /** A host-server slot's value as text; for an IPv6 host server's id, on a forwarding thread. */
+  public static String hostServerText(ForwardingPlane p, int hostServer) {
+    if (!ForwardingPlane.isIpv6HostServer(hostServer)) {
+      return Ipv4Header.formatAddress(hostServer);
+    }
+    Ipv6HostServers hosts = p.path().ipv6().hostServers();
+    return Ipv6Header.formatAddress(hosts.high(hostServer), hosts.low(hostServer));
+  }
 
   /**
    * Takes a snapshot; with {@code flows}, walks the connection table too (one pass over its live
@@ -146,6 +199,7 @@ public record PlaneSnapshot(
             targets.add(
                 new Target(
                     table.hostServer(s, i),
+                    hostServerText(p, table.hostServer(s, i)),
                     table.weight(s, i),
                     p.targetPackets(s, i),
                     p.targetBytes(s, i),
@@ -156,7 +210,10 @@ public record PlaneSnapshot(
           }
           services.add(
               new Service(
+                  table.family(s),
                   table.address(s),
+                  table.addressHigh(s),
+                  table.addressLow(s),
                   table.protocol(s),
                   table.port(s),
                   p.servicePackets(s),

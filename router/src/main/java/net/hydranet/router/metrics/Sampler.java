@@ -118,16 +118,9 @@ public final class Sampler implements AutoCloseable {
       List<PlaneSnapshot.Target> targets = new ArrayList<>();
       for (PlaneSnapshot.Target t : v.targets()) {
         targets.add(
-            new PlaneSnapshot.Target(
-                t.hostServer(),
-                t.weight(),
-                t.packets(),
-                t.bytes(),
-                flows.getOrDefault(key(v, t), walked.flowsPerTarget().isEmpty() ? -1 : 0)));
+            t.withFlows(flows.getOrDefault(key(v, t), walked.flowsPerTarget().isEmpty() ? -1 : 0)));
       }
-      services.add(
-          new PlaneSnapshot.Service(
-              v.address(), v.protocol(), v.port(), v.packets(), v.bytes(), List.copyOf(targets)));
+      services.add(v.with(v.packets(), v.bytes(), List.copyOf(targets)));
     }
     return new PlaneSnapshot(
         s.takenMillis(),

@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.function.Supplier;
 import net.hydranet.control.agent.RedirectorAgent;
 import net.hydranet.control.rib.Rib;
-import net.hydranet.control.wire.Entry;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.router.metrics.PlaneSnapshot;
 import net.hydranet.router.metrics.Sampler;
@@ -89,16 +88,12 @@ public final class StatusPage {
     }
     for (PlaneSnapshot.Service s : p.services()) {
       List<Rib.Candidate> candidates =
-          control == null
-              ? List.of()
-              : control
-                  .table()
-                  .getOrDefault(Entry.service(s.address(), s.protocol(), s.port()), List.of());
+          control == null ? List.of() : control.table().getOrDefault(s.key(), List.of());
       for (PlaneSnapshot.Target t : s.targets()) {
         h.append("<tr class=\"entry\"><td>")
             .append(esc(s.label()))
             .append("</td><td>")
-            .append(Ipv4Header.formatAddress(t.hostServer()))
+            .append(esc(t.address()))
             .append("</td><td>")
             .append(esc(source(candidates, t.hostServer(), controlOn)))
             .append("</td><td class=\"n\">")
