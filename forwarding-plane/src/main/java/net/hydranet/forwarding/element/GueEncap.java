@@ -52,6 +52,36 @@ public final class GueEncap implements Element {
   }
 
   /**
+   * Bytes this tunnel adds with a list of {@code hops} hops: outer IPv4 20, UDP 8, GUE 4, the
+   * private data's type word 4 and 4 a hop — 40 with the redirector alone, 52 with {@link
+   * GueHeader#MAX_HOPS}.
+   */
+  public static int overhead(int hops) {
+    return Ipv4Header.MIN_LENGTH + GueHeader.length(hops);
+  }
+
+  /**
+   * How many hops {@link #process} lists for a flow of {@code service} sent to {@code target}: the
+   * other host servers, at most {@link #MAX_CANDIDATES}, and the redirector (1 for no service). The
+   * same for every flow of the service, whatever its hash; allocation-free, a walk of the service's
+   * few host servers.
+   */
+  public static int hopCount(RedirectorTable redirects, int service, int target) {
+    if (service == RedirectorTable.NOT_FOUND) {
+      return 1;
+    }
+    int others = 0;
+    int n = redirects.hostServerCount(service);
+    for (int i = 0; i < n; i++) {
+      int h = redirects.hostServer(service, i);
+      if (h != target && h != 0) {
+        others++;
+      }
+    }
+    return Math.min(others, MAX_CANDIDATES) + 1;
+  }
+
+  /**
    * As an element: wraps the datagram at {@link PacketContext#l3} for {@link PacketContext#target},
    * listing the other host servers of {@link PacketContext#service} (none for a steered ICMP error,
    * which has no service), and moves {@code l3} to the outer header.

@@ -13,6 +13,9 @@ import org.agrona.MutableDirectBuffer;
  * is on), a fresh identification, and the configured TTL.
  */
 public final class IpipEncap implements Element {
+  /** Bytes this tunnel adds: the outer IPv4 header, without options. */
+  public static final int OVERHEAD = Ipv4Header.MIN_LENGTH;
+
   private final Counters counters;
   private final RouterInterface[] interfaces;
   private final int outerTtl;

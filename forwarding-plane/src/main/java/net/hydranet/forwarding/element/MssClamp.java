@@ -10,9 +10,9 @@ import org.agrona.MutableDirectBuffer;
 
 /**
  * Lowers the MSS option of a TCP SYN so the peer never sends a segment that would need the tunnel
- * to fragment (the usual cure for IP-in-IP's 20 bytes; RFC 2923 §2.1 on why PMTUD alone is
- * fragile). The TCP checksum is patched incrementally (RFC 1624), so the payload is never
- * re-summed.
+ * to fragment (the usual cure for a tunnel's bytes: IP-in-IP's 20, the second chance's 40 to 52
+ * (GueEncap#overhead); RFC 2923 §2.1 on why PMTUD alone is fragile). The TCP checksum is patched
+ * incrementally (RFC 1624), so the payload is never re-summed.
  */
 public final class MssClamp implements Element {
   private final Counters counters;
@@ -22,23 +22,37 @@ public final class MssClamp implements Element {
   }
 
   /**
-   * As an element: clamps a SYN at {@link PacketContext#l3} to the largest segment that fits a
-   * tunnel over the route's {@link PacketContext#mtu} (the MTU less an outer header, the IP header
-   * and a minimal TCP header).
+   * The largest MSS whose segments fit a tunnel adding {@code tunnelOverhead} bytes over a link of
+   * {@code mtu}: the MTU less the tunnel's headers, the inner IP header(s) ({@code innerHeaders},
+   * options and IPv6 extension headers included) and a TCP header without options (RFC 9293 §3.7.1:
+   * the MSS counts neither IP nor TCP options; a sender using options sends less).
+   */
+  public static int maxMss(int mtu, int tunnelOverhead, int innerHeaders) {
+    return mtu - tunnelOverhead - innerHeaders - TcpHeader.MIN_LENGTH;
+  }
+
+  /**
+   * As an element: clamps a SYN at {@link PacketContext#l3} to the largest segment that fits
+   * IP-in-IP over the route's {@link PacketContext#mtu}.
    *
    * @return {@link Verdict#CONTINUE}: the datagram goes on, clamped or not
    */
   @Override
   public int process(MutableDirectBuffer buffer, PacketContext packet) {
-    int ip = packet.l3;
-    clamp(
-        buffer,
-        ip,
-        packet.mtu
-            - Ipv4Header.MIN_LENGTH
-            - Ipv4Header.headerLength(buffer, ip)
-            - TcpHeader.MIN_LENGTH);
+    clampForTunnel(buffer, packet.l3, packet.mtu, IpipEncap.OVERHEAD);
     return Verdict.CONTINUE;
+  }
+
+  /**
+   * Clamps a SYN at {@code ipOffset} to the largest segment that fits a tunnel adding {@code
+   * tunnelOverhead} bytes over a link of {@code mtu} ({@link #maxMss}).
+   *
+   * @return true if the option was rewritten
+   */
+  public boolean clampForTunnel(
+      MutableDirectBuffer buffer, int ipOffset, int mtu, int tunnelOverhead) {
+    return clamp(
+        buffer, ipOffset, maxMss(mtu, tunnelOverhead, Ipv4Header.headerLength(buffer, ipOffset)));
   }
 
   /**

@@ -26,7 +26,6 @@ import net.hydranet.forwarding.table.FlowTable;
 import net.hydranet.forwarding.table.RedirectorTable;
 import net.hydranet.forwarding.table.RouteTable;
 import net.hydranet.forwarding.wire.EthernetHeader;
-import net.hydranet.forwarding.wire.GueHeader;
 import net.hydranet.forwarding.wire.IcmpHeader;
 import net.hydranet.forwarding.wire.InternetChecksum;
 import net.hydranet.forwarding.wire.Ipv4Header;
@@ -366,20 +365,16 @@ public final class ForwardingPath implements FrameProcessor {
     int innerLength = Ipv4Header.totalLength(buffer, ip);
     Ipv4Header.decrementTtl(buffer, ip);
     boolean second = !gueHostServers.isEmpty() && gueHostServers.contains(p.target);
-    if (clampMss) {
-      if (second) {
-        // The longest tunnel header, so the clamp does not depend on this flow's hop count.
-        mssClamp.clamp(
-            buffer,
-            ip,
-            p.mtu
-                - Ipv4Header.MIN_LENGTH
-                - GueHeader.length(GueHeader.MAX_HOPS)
-                - Ipv4Header.headerLength(buffer, ip)
-                - TcpHeader.MIN_LENGTH);
-      } else {
-        mssClamp.process(buffer, p);
-      }
+    if (clampMss && (p.tcpFlags & TcpHeader.FLAG_SYN) != 0) {
+      // Exactly this tunnel's bytes: 20 for IP-in-IP; for GUE 36 + 4 a hop, the list being the one
+      // GueEncap writes for this service and host server (the same for all its flows).
+      mssClamp.clampForTunnel(
+          buffer,
+          ip,
+          p.mtu,
+          second
+              ? GueEncap.overhead(GueEncap.hopCount(redirects, p.service, p.target))
+              : IpipEncap.OVERHEAD);
     }
     if (second) {
       gue.process(buffer, p);
@@ -441,35 +436,56 @@ public final class ForwardingPath implements FrameProcessor {
       return;
     }
     Ipv4Header.decrementTtl(buffer, ip);
-    if (fits && clampMss && isSynFromService(buffer, ip)) {
-      mssClamp.process(buffer, p);
+    if (fits && clampMss) {
+      int service = synFromService(buffer, ip);
+      if (service != RedirectorTable.NOT_FOUND) {
+        mssClamp.clampForTunnel(buffer, ip, p.mtu, largestTunnel(service));
+      }
     }
     output.process(buffer, p);
     counters.increment(Counter.FORWARDED);
   }
 
   /**
-   * Whether this is a SYN-ACK from a replicated service's address and port (the origin answering a
-   * flow the table did not redirect): it gets the same clamp as redirected SYNs: its MSS bounds
-   * what the client sends on that flow, and a tunnel may carry the service's flows. A cheap test
-   * first — only SYNs reach the table lookup — so plain forwarding pays one flag read.
+   * The service whose address and port sent this SYN-ACK (the origin answering a flow the table did
+   * not redirect), or {@link RedirectorTable#NOT_FOUND}: it gets a clamp like redirected SYNs: its
+   * MSS bounds what the client sends on that flow, and a tunnel may carry the service's flows
+   * (after a restart, or on another redirector behind ECMP). A cheap test first — only SYNs reach
+   * the table lookup — so plain forwarding pays one flag read.
    */
-  private boolean isSynFromService(MutableDirectBuffer buffer, int ip) {
+  private int synFromService(MutableDirectBuffer buffer, int ip) {
     if (Ipv4Header.protocol(buffer, ip) != Ipv4Header.PROTOCOL_TCP
         || Ipv4Header.isFragment(buffer, ip)) {
-      return false;
+      return RedirectorTable.NOT_FOUND;
     }
     int headerLength = Ipv4Header.headerLength(buffer, ip);
     int tcp = ip + headerLength;
     if (Ipv4Header.totalLength(buffer, ip) - headerLength < TcpHeader.MIN_LENGTH
         || (TcpHeader.flags(buffer, tcp) & TcpHeader.FLAG_SYN) == 0) {
-      return false;
+      return RedirectorTable.NOT_FOUND;
     }
     return redirects.lookup(
-            Ipv4Header.source(buffer, ip),
-            Ipv4Header.PROTOCOL_TCP,
-            TcpHeader.sourcePort(buffer, tcp))
-        != RedirectorTable.NOT_FOUND;
+        Ipv4Header.source(buffer, ip), Ipv4Header.PROTOCOL_TCP, TcpHeader.sourcePort(buffer, tcp));
+  }
+
+  /**
+   * The longest tunnel header the service's flows may be given: a client's segment on a flow the
+   * origin answered may later be redirected to any of its host servers (IP-in-IP's 20 bytes, or the
+   * second chance's GUE with the list that host server gets). Once per SYN-ACK.
+   */
+  private int largestTunnel(int service) {
+    int largest = IpipEncap.OVERHEAD;
+    if (gueHostServers.isEmpty()) {
+      return largest;
+    }
+    int n = redirects.hostServerCount(service);
+    for (int i = 0; i < n; i++) {
+      int h = redirects.hostServer(service, i);
+      if (h != 0 && gueHostServers.contains(h)) {
+        largest = Math.max(largest, GueEncap.overhead(GueEncap.hopCount(redirects, service, h)));
+      }
+    }
+    return largest;
   }
 
   /** Undoes {@link Ipv4Header#decrementTtl} so an ICMP error quotes the datagram as received. */

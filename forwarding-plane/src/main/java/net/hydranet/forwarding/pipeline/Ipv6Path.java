@@ -294,13 +294,17 @@ public final class Ipv6Path {
       return;
     }
     Ipv6Header.decrementHopLimit(buffer, ip);
-    if (clampMss && isSynFromService(buffer, p)) {
-      // A service's SYN-ACK from its origin: the client's segments on this flow may be tunnelled.
-      mssClamp.clampSegment(
-          buffer,
-          p.upper,
-          p.upperLength,
-          p.mtu - Ip6Encap.OVERHEAD_6IN4 - (p.upper - ip) - TcpHeader.MIN_LENGTH);
+    if (clampMss) {
+      int service = synFromService(buffer, p);
+      if (service != RedirectorTable.NOT_FOUND) {
+        // A service's SYN-ACK from its origin: the client's segments on this flow may be
+        // tunnelled, to any of the service's host servers.
+        mssClamp.clampSegment(
+            buffer,
+            p.upper,
+            p.upperLength,
+            MssClamp.maxMss(p.mtu, largestTunnel(service), p.upper - ip));
+      }
     }
     output.process(buffer, p);
     counters.increment(Counter.FORWARDED);
@@ -356,7 +360,7 @@ public final class Ipv6Path {
         && p.fragment6 == -1
         && p.service != RedirectorTable.NOT_FOUND) {
       mssClamp.clampSegment(
-          buffer, p.upper, p.upperLength, tunnelMtu - (p.upper - ip) - TcpHeader.MIN_LENGTH);
+          buffer, p.upper, p.upperLength, MssClamp.maxMss(p.mtu, overhead, p.upper - ip));
     }
     if (sixInSix) {
       int out = p.egressInterface;
@@ -409,21 +413,35 @@ public final class Ipv6Path {
   }
 
   /**
-   * Whether this is a SYN-ACK from a replicated IPv6 service's address and port, answered by its
-   * origin: it gets the clamp redirected SYNs get. Plain forwarding pays one flag read.
+   * The replicated IPv6 service whose address and port sent this SYN-ACK, answered by its origin,
+   * or {@link RedirectorTable#NOT_FOUND}: it gets the clamp redirected SYNs get. Plain forwarding
+   * pays one flag read.
    */
-  private boolean isSynFromService(MutableDirectBuffer buffer, PacketContext p) {
+  private int synFromService(MutableDirectBuffer buffer, PacketContext p) {
     if (p.protocol != Ipv6Header.NEXT_HEADER_TCP
         || p.fragment6 != -1
         || p.upperLength < TcpHeader.MIN_LENGTH
         || (TcpHeader.flags(buffer, p.upper) & TcpHeader.FLAG_SYN) == 0) {
-      return false;
+      return RedirectorTable.NOT_FOUND;
     }
     return redirects.lookup6(
-            p.source6High,
-            p.source6Low,
-            Ipv6Header.NEXT_HEADER_TCP,
-            TcpHeader.sourcePort(buffer, p.upper))
-        != RedirectorTable.NOT_FOUND;
+        p.source6High,
+        p.source6Low,
+        Ipv6Header.NEXT_HEADER_TCP,
+        TcpHeader.sourcePort(buffer, p.upper));
+  }
+
+  /**
+   * The longest tunnel header the service's flows may be given: IPv6-in-IPv6's 40 bytes if one of
+   * its host servers is reached over IPv6, else IPv6-in-IPv4's 20.
+   */
+  private int largestTunnel(int service) {
+    int n = redirects.hostServerCount(service);
+    for (int i = 0; i < n; i++) {
+      if (Ipv6HostServers.isId(redirects.hostServer(service, i))) {
+        return Ip6Encap.OVERHEAD_6IN6;
+      }
+    }
+    return Ip6Encap.OVERHEAD_6IN4;
   }
 }

@@ -170,7 +170,7 @@ public final class ControlNetwork extends NamespaceNetwork {
   /** Starts (or restarts) a host server whose messages carry {@code holdMillis}. */
   public void startHostServer(String hs, int holdMillis) throws IOException {
     writeHostServerConfig(hs, holdMillis);
-    startControlledHostServer(hs, address(hs), state(hs), "off");
+    startControlledHostServer(hs, address(hs), stateDir(hs), "off");
   }
 
   /** SIGTERM: a graceful stop (a host server drains first); returns the process to wait for. */
@@ -206,13 +206,6 @@ public final class ControlNetwork extends NamespaceNetwork {
     }
   }
 
-  /** Runs a web server replica of the origin on {@code hs} under {@code hydranet vhost}. */
-  public Process installWebReplica(String hs, String origin, String body)
-      throws IOException, InterruptedException {
-    Path site = site(hs + "-" + origin, body);
-    return vhost(hs, state(hs), origin, "tcp 80", webServerCommand(origin, 80, site));
-  }
-
   /**
    * Runs a web and a UDP replica of the origin on {@code hs} under one {@code hydranet vhost} (one
    * virtual host per origin): the web server's index is {@code body}, and every datagram to the
@@ -233,8 +226,9 @@ public final class ControlNetwork extends NamespaceNetwork {
             "    s.sendto(sys.argv[3].encode(), peer)");
     String web = String.join(" ", webServerCommand(origin, 80, site(hs + "-" + origin, body)));
     String udp = "python3 " + script + " " + origin + " " + udpPort + " '" + reply + "'";
-    Process p = vhost(hs, state(hs), origin, "udp " + udpPort, "sh", "-c", web + " & exec " + udp);
-    Path published = state(hs).resolve("vhosts").resolve(origin + ".vhost");
+    Process p =
+        vhost(hs, stateDir(hs), origin, "udp " + udpPort, "sh", "-c", web + " & exec " + udp);
+    Path published = stateDir(hs).resolve("vhosts").resolve(origin + ".vhost");
     await(
         "the virtual host " + origin + " on " + hs + " to bind tcp 80",
         () -> {
@@ -409,9 +403,5 @@ public final class ControlNetwork extends NamespaceNetwork {
 
   private static String address(String hs) {
     return hs.equals("hs1") ? HS1 : HS2;
-  }
-
-  private Path state(String hs) {
-    return work.resolve(hs + "-state");
   }
 }

@@ -7,7 +7,10 @@ import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -23,18 +26,25 @@ import java.util.regex.Pattern;
  * <pre>
  *                                  u1 .11.254 ── up0 [r1] core0 .2.1 ─┐
  *  client ── c0 [upstream, BIRD]   u2 .12.254 ── up0 [r2] core0 .2.2 ─┤ core 198.18.2.0/24
- *  .1.10     .1.254  AS 65000      u3 .13.254 ── up0 [r3] core0 .2.3 ─┤  origin .2.10 (:80, :8080)
- *                                  u4 .14.254 ── up0 [r4] core0 .2.4 ─┤  hs1 .2.21, hs2 .2.22
- *                    core0 .2.254 ────────────────────────────────────┘  (replicas of :80)
+ *  .1.10     .1.254  AS 65000      u3 .13.254 ── up0 [r3] core0 .2.3 ─┤  origin .2.10 (:80, :5201)
+ *                                  u4 .14.254 ── up0 [r4] core0 .2.4 ─┤  hs1 .2.21 (near replica)
+ *                    core0 .2.254 ────────────────────────────────────┘  hs2 .2.22 (far replica)
  *                    198.18.2.10/32: nexthop r1, r2, r3 (and r4 once started)
  * </pre>
  *
  * Each redirector rN has up0 198.18.1N.1/24 facing the upstream's uN 198.18.1N.254/24, and core0
  * 198.18.2.N on the core segment. Replies do not pass the redirectors: the origin and the host
  * servers route back through the upstream's own leg on the core segment (its connected /24 loses to
- * the announced /32 for the origin's address), as GLB's and Katran's do. Port 80 of the origin is
- * redirected to the web replicas on hs1 and hs2 (Maglev over both: every redirector has the same
- * table, listed in a different order); port 8080 is the origin's alone. All four redirectors' links
+ * the announced /32 for the origin's address), as GLB's and Katran's do. The origin serves HTTP on
+ * port 80 and iperf3 on 5201; so does a replica of it on each host server, under {@code hydranet
+ * vhost}. Which replicas the two services go to is the redirectors' static table, the same on every
+ * redirector (listed in a different order: Maglev must not care), changed at run time by {@link
+ * #serve}: none at first (the origin serves), then the far replica hs2 alone, then the near one hs1
+ * with hs2 draining — the order in which a control plane installs a farther replica and then a
+ * nearer one — so that connections live at all three. "Near" and "far" are the table's preference
+ * here, not a distance: both host servers sit on the core segment. Every host server is reached in
+ * the second-chance tunnel (GUE with a hop list, hostserver/SECOND-CHANCE.md), which is what lets a
+ * connection that rehashes to another redirector find where it lives. All four redirectors' links
  * and BIRDs exist from the start; r4's redirector is started when a test adds it. Namespaces are
  * {@code <prefix>-client, -up, -r1…-r4, -core, -origin, -hs1, -hs2}.
  */
@@ -45,6 +55,19 @@ public final class EcmpNetwork extends NamespaceNetwork {
   public static final String ORIGIN = "198.18.2.10";
   public static final String HS1 = "198.18.2.21";
   public static final String HS2 = "198.18.2.22";
+
+  /** The near replica's host server, and the far one's. */
+  public static final String NEAR = "hs1";
+
+  public static final String FAR = "hs2";
+
+  /** The two replicated services of the origin: HTTP, and an iperf3 server. */
+  public static final int HTTP = 80;
+
+  public static final int IPERF = 5201;
+
+  /** One host server of the redirectors' table, with its weight (0: draining). */
+  public record Replica(String address, int weight) {}
 
   /** The liveness link every redirector holds, in its own namespace. */
   public static final String LIVENESS_LINK = "hnlive";
@@ -132,6 +155,18 @@ public final class EcmpNetwork extends NamespaceNetwork {
     }
     net.sysctl("up", "net.ipv4.ip_forward", "1");
     net.sysctl("up", "net.ipv4.fib_multipath_hash_policy", "1");
+    // The origin's address is reached through the redirectors that announce it, or not at all: a
+    // blackhole at a worse metric than BIRD's (32) stands in for "no route" once every redirector
+    // is withdrawn. Without it the upstream's connected /24 on core0 takes over and delivers the
+    // clients' packets straight to the origin, whose kernel resets every connection that lives at
+    // a replica: seen once on a starved machine, when all three redirectors missed three liveness
+    // probes during one reload of their table. With it those packets are dropped, and TCP
+    // retransmits them once a redirector is back.
+    ExecResult blackhole =
+        net.exec("up", "ip", "route", "add", "blackhole", ORIGIN + "/32", "metric", "4000");
+    if (!blackhole.ok()) {
+      throw new IllegalStateException("upstream blackhole route: " + blackhole.describe());
+    }
     // Replies from the origin arrive on core0, while the route back to it is the ECMP route.
     for (String i : List.of("all", "default", "c0", "core0", "u1", "u2", "u3", "u4")) {
       net.sysctl("up", "net.ipv4.conf." + i + ".rp_filter", "0");
@@ -139,8 +174,8 @@ public final class EcmpNetwork extends NamespaceNetwork {
     write("up-bird.conf", upstreamBird());
     for (int n = 1; n <= REDIRECTORS; n++) {
       write(redirector(n) + "-bird.conf", redirectorBird(n));
-      write(redirector(n) + ".yaml", redirectorConfig(n));
     }
+    writeRedirectorConfigs(List.of());
   }
 
   /**
@@ -198,66 +233,121 @@ public final class EcmpNetwork extends NamespaceNetwork {
 
   /**
    * Redirector n's config: the same table everywhere, the host servers listed in an order of the
-   * redirector's own (Maglev takes turns in address order, so the choice must not change).
+   * redirector's own (Maglev takes turns in address order, so the choice must not change). Both
+   * host servers take the second-chance tunnel from the start: a change of that set would need a
+   * restart.
    */
-  private static String redirectorConfig(int n) {
-    String a = "{ address: " + HS1 + ", weight: 1 }";
-    String b = "{ address: " + HS2 + ", weight: 1 }";
-    return String.format(
-        "interfaces:%n  - { name: up0, address: %s/24 }%n  - { name: core0, address: %s/24 }%n"
-            + "routes:%n  - { prefix: 198.18.1.0/24, via: %s }%n"
-            + "redirects:%n  - service: %s:80/tcp%n    hostServers: [ %s, %s ]%n",
-        upstreamAddress(n),
-        coreAddress(n),
-        upstreamSide(n),
-        ORIGIN,
-        n % 2 == 0 ? b : a,
-        n % 2 == 0 ? a : b);
+  private static String redirectorConfig(int n, List<Replica> replicas) {
+    List<Replica> order = new ArrayList<>(replicas);
+    if (n % 2 == 0) {
+      Collections.reverse(order);
+    }
+    StringBuilder sb = new StringBuilder();
+    sb.append(
+        String.format(
+            "interfaces:%n  - { name: up0, address: %s/24 }%n  - { name: core0, address: %s/24 }%n"
+                + "routes:%n  - { prefix: 198.18.1.0/24, via: %s }%n"
+                + "options:%n  gueHostServers: [ %s, %s ]%n",
+            upstreamAddress(n), coreAddress(n), upstreamSide(n), HS1, HS2));
+    if (order.isEmpty()) {
+      return sb.append("redirects: []\n").toString();
+    }
+    List<String> servers = new ArrayList<>();
+    for (Replica r : order) {
+      servers.add("{ address: " + r.address() + ", weight: " + r.weight() + " }");
+    }
+    sb.append("redirects:\n");
+    for (int port : List.of(HTTP, IPERF)) {
+      sb.append("  - service: ")
+          .append(ORIGIN)
+          .append(':')
+          .append(port)
+          .append("/tcp\n    hostServers: [ ")
+          .append(String.join(", ", servers))
+          .append(" ]\n");
+    }
+    return sb.toString();
+  }
+
+  private void writeRedirectorConfigs(List<Replica> replicas) throws IOException {
+    for (int n = 1; n <= REDIRECTORS; n++) {
+      write(redirector(n) + ".yaml", redirectorConfig(n, replicas));
+    }
   }
 
   /**
-   * Starts the origin's web servers, the host servers and their replicas, every BIRD, and
-   * redirectors 1 to {@code redirectors}; waits until the upstream's route has one next hop per
-   * running redirector.
+   * Makes {@code replicas} the host servers of the origin's ports 80 and 5201 (none: the origin
+   * serves them) on every redirector, running or not, and waits until each running one has applied
+   * the change (it re-reads its config when the file changes).
+   */
+  public void serve(List<Replica> replicas) throws IOException, InterruptedException {
+    Map<Integer, Long> before = new LinkedHashMap<>();
+    for (int n = 1; n <= REDIRECTORS; n++) {
+      if (daemons.containsKey(redirector(n))) {
+        before.put(n, reloads(n));
+      }
+    }
+    writeRedirectorConfigs(replicas);
+    for (var e : before.entrySet()) {
+      await(
+          redirector(e.getKey()) + " to apply the table " + replicas,
+          () -> reloads(e.getKey()) > e.getValue());
+    }
+  }
+
+  /** How many times redirector n has applied a changed config, by its log. */
+  private long reloads(int n) {
+    Process p = daemons.get(redirector(n));
+    return p == null
+        ? 0
+        : processLog(p).lines().filter(l -> l.contains("redirects applied")).count();
+  }
+
+  /**
+   * Starts the origin's web and iperf3 servers, every BIRD, the host servers and their replicas,
+   * and redirectors 1 to {@code redirectors} with no replica in their table; waits until the
+   * upstream's route has one next hop per running redirector and the origin answers the client.
    */
   public EcmpNetwork start(int redirectors) throws IOException, InterruptedException {
-    webServer("origin", ORIGIN, 80, "origin", "ORIGIN " + ORIGIN + "\n");
-    webServer("origin", ORIGIN, 8080, "origin8080", "ORIGIN " + ORIGIN + " port 8080\n");
+    webServer("origin", ORIGIN, HTTP, "origin", body("origin"));
+    net.spawn("origin", "iperf3", "-s", "-B", ORIGIN, "-p", Integer.toString(IPERF));
     startBird("up");
     for (int n = 1; n <= REDIRECTORS; n++) {
       startBird(redirector(n));
     }
-    for (String hs : List.of("hs1", "hs2")) {
-      Path state = work.resolve(hs + "-state");
-      Process p =
-          spawnHydranet(
-              hs,
-              "hostserver",
-              "--interface",
-              "eth0",
-              "--address",
-              hs.equals("hs1") ? HS1 : HS2,
-              "--state-dir",
-              state.toString(),
-              "--ctl-socket",
-              ctlPath(hs).toString(),
-              "--metrics",
-              "off");
-      daemons.put(hs, p);
-    }
+    startHostServer(NEAR, HS1, stateDir(NEAR), false, "off");
+    startHostServer(FAR, HS2, stateDir(FAR), false, "off");
     for (int n = 1; n <= redirectors; n++) {
       startRedirector(n);
     }
-    for (String hs : List.of("hs1", "hs2")) {
-      Path site = site(hs, "REPLICA " + hs + "\n");
-      vhost(hs, work.resolve(hs + "-state"), ORIGIN, "tcp 80", webServerCommand(ORIGIN, 80, site));
+    for (String hs : List.of(NEAR, FAR)) {
+      installReplica(hs);
     }
     awaitStart(
         "the upstream to route " + ORIGIN + " over " + redirectors + " redirectors",
         () -> nexthops().size() == redirectors);
-    awaitStart("the origin's port 8080 to answer the client", () -> curl(8080).ok());
-    awaitStart("a replica to answer the client on port 80", () -> curl(80).ok());
+    awaitStart("the origin to answer the client", () -> curl(HTTP).stdout().equals(body("origin")));
     return this;
+  }
+
+  /**
+   * The replica on host server {@code hs}: a web server whose index is {@link #body}(hs), and an
+   * iperf3 server, in one virtual host of the origin.
+   */
+  private void installReplica(String hs) throws IOException, InterruptedException {
+    String web =
+        String.join(" ", webServerCommand(ORIGIN, HTTP, site(hs + "-" + ORIGIN, body(hs))));
+    String iperf = "iperf3 -s -B " + ORIGIN + " -p " + IPERF;
+    vhost(hs, stateDir(hs), ORIGIN, "tcp " + IPERF, "sh", "-c", web + " & exec " + iperf);
+    Path published = stateDir(hs).resolve("vhosts").resolve(ORIGIN + ".vhost");
+    await(
+        "the virtual host " + ORIGIN + " on " + hs + " to bind tcp " + HTTP,
+        () -> read(published).contains("tcp " + HTTP));
+  }
+
+  /** The index each server answers: "ORIGIN 198.18.2.10", "REPLICA hs1"…, one line. */
+  public static String body(String server) {
+    return server.equals("origin") ? "ORIGIN " + ORIGIN + "\n" : "REPLICA " + server + "\n";
   }
 
   private void startBird(String ns) {
@@ -422,28 +512,34 @@ public final class EcmpNetwork extends NamespaceNetwork {
 
   /**
    * Starts {@code count} keep-alive HTTP/1.1 connections from the client to the origin's {@code
-   * port}, each sending a GET every 100 ms until {@code stop} exists. Prints "OPEN i FIRSTLINE"
-   * once each is answered, "BROKEN i ERROR" for each that fails (that connection then ends), and at
-   * the end "ALIVE n" (connections still answered) and "SERVERS a,b" (which servers answered each
-   * connection, to see that none changed its server).
+   * port}, each sending a GET every 100 ms (each answered within {@code timeoutSeconds}) until
+   * {@code stop} exists. Prints "OPEN i FIRSTLINE" once each is answered; "BROKEN i LAST_OK FAILED
+   * ERROR" for each that fails (epoch ms of its last answer and of the failure; that connection
+   * then ends); and at the end "ALIVE n" (connections answered to the end), "CHANGED n"
+   * (connections answered by more than one server) and "SERVED n FIRSTLINE" per server.
    */
-  public Process keepAlive(int port, int count, Path stop) throws IOException {
+  public Process keepAlive(int port, int count, int timeoutSeconds, Path stop) throws IOException {
     Path script =
         script(
             "keepalive-many.py",
-            "import http.client, os, sys, threading, time",
-            "host, port, count, stop = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]",
+            "import collections, http.client, os, sys, threading, time",
+            "host, port, count, timeout, stop = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]),"
+                + " float(sys.argv[4]), sys.argv[5]",
             "alive = [False] * count",
             "servers = [set() for _ in range(count)]",
             "lock = threading.Lock()",
+            "def ms():",
+            "    return int(time.time() * 1000)",
             "def run(i):",
+            "    last = ms()",
             "    try:",
-            "        c = http.client.HTTPConnection(host, port, timeout=15)",
+            "        c = http.client.HTTPConnection(host, port, timeout=timeout)",
             "        first = True",
             "        while not os.path.exists(stop):",
             "            c.request('GET', '/')",
             "            r = c.getresponse()",
             "            line = r.read().decode().splitlines()[0]",
+            "            last = ms()",
             "            servers[i].add(line)",
             "            if first:",
             "                with lock:",
@@ -453,14 +549,17 @@ public final class EcmpNetwork extends NamespaceNetwork {
             "        alive[i] = True",
             "    except Exception as e:",
             "        with lock:",
-            "            print('BROKEN', i, repr(e), flush=True)",
+            "            print('BROKEN', i, last, ms(), repr(e), flush=True)",
             "threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]",
             "for t in threads:",
             "    t.start()",
             "for t in threads:",
             "    t.join()",
             "print('ALIVE', sum(alive), flush=True)",
-            "print('CHANGED', sum(1 for s in servers if len(s) > 1), flush=True)");
+            "print('CHANGED', sum(1 for s in servers if len(s) > 1), flush=True)",
+            "served = collections.Counter(x for s in servers for x in s)",
+            "for line, n in sorted(served.items()):",
+            "    print('SERVED', n, line, flush=True)");
     return net.spawn(
         "client",
         "python3",
@@ -469,7 +568,93 @@ public final class EcmpNetwork extends NamespaceNetwork {
         ORIGIN,
         Integer.toString(port),
         Integer.toString(count),
+        Integer.toString(timeoutSeconds),
         stop.toString());
+  }
+
+  /**
+   * Starts an iperf3 stream from the client to the origin's port 5201 at {@code megabits} Mbit/s,
+   * one line a second, for at most {@code seconds}; it gives up on a connection that has had data
+   * unacknowledged for 20 s ({@code --snd-timeout}), so a stream cut off ends rather than stalls.
+   */
+  public Process iperf(int megabits, int seconds) {
+    return net.spawn(
+        "client",
+        "iperf3",
+        "-c",
+        ORIGIN,
+        "-p",
+        Integer.toString(IPERF),
+        "-b",
+        megabits + "M",
+        "-t",
+        Integer.toString(seconds),
+        "-i",
+        "1",
+        "--forceflush",
+        "--connect-timeout",
+        "5000",
+        "--snd-timeout",
+        "20000");
+  }
+
+  /**
+   * What an iperf3 client has printed so far: its rate in each one-second interval, and its error.
+   */
+  public record Stream(List<Double> mbps, String error) {
+    /** Whether it still sends: no error, and data in each of the last {@code n} intervals. */
+    public boolean flowing(int n) {
+      if (!error.isEmpty() || mbps.size() < n) {
+        return false;
+      }
+      for (double r : mbps.subList(mbps.size() - n, mbps.size())) {
+        if (r <= 0) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** The longest run of intervals without data, in seconds. */
+    public int longestStall() {
+      int longest = 0;
+      int run = 0;
+      for (double r : mbps) {
+        run = r <= 0 ? run + 1 : 0;
+        longest = Math.max(longest, run);
+      }
+      return longest;
+    }
+  }
+
+  private static final Pattern IPERF_INTERVAL =
+      Pattern.compile(
+          "^\\[\\s*\\d+\\]\\s+[\\d.]+-[\\d.]+\\s+sec\\s+[\\d.]+\\s+\\w*Bytes\\s+([\\d.]+)\\s+(\\w?)bits/sec.*");
+
+  /**
+   * The stream an iperf3 client's text output describes: one rate per interval line (the summary
+   * lines, which end "sender" or "receiver", are not intervals), and its "iperf3: error" line, if
+   * any.
+   */
+  public static Stream iperfStream(String log) {
+    List<Double> mbps = new ArrayList<>();
+    String error = "";
+    for (String line : log.split("\n")) {
+      Matcher m = IPERF_INTERVAL.matcher(line.strip());
+      if (m.matches() && !line.contains("sender") && !line.contains("receiver")) {
+        double scale =
+            switch (m.group(2)) {
+              case "G" -> 1000;
+              case "M" -> 1;
+              case "K" -> 0.001;
+              default -> 0.000001;
+            };
+        mbps.add(Double.parseDouble(m.group(1)) * scale);
+      } else if (line.startsWith("iperf3: error")) {
+        error = line.strip();
+      }
+    }
+    return new Stream(mbps, error);
   }
 
   /**

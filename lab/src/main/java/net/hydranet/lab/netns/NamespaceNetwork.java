@@ -177,24 +177,48 @@ public abstract class NamespaceNetwork implements AutoCloseable {
   /** Starts the host server {@code hs} of the control plane on its eth0, config as above. */
   protected final Process startControlledHostServer(
       String hs, String address, Path stateDir, String metrics) {
-    Process p =
-        spawnHydranet(
-            hs,
-            "hostserver",
-            "--interface",
-            "eth0",
-            "--address",
-            address,
-            "--state-dir",
-            stateDir.toString(),
-            "--control",
-            work.resolve(hs + "-control.yaml").toString(),
-            "--ctl-socket",
-            ctlPath(hs).toString(),
-            "--metrics",
-            metrics);
+    return startHostServer(hs, address, stateDir, true, metrics);
+  }
+
+  /**
+   * Starts the host server {@code hs} on its eth0: with the control plane ({@code controlled},
+   * config {@code hs-control.yaml}), or without (it serves what redirectors' static tables send
+   * it).
+   */
+  protected final Process startHostServer(
+      String hs, String address, Path stateDir, boolean controlled, String metrics) {
+    List<String> argv =
+        new ArrayList<>(
+            List.of(
+                "hostserver",
+                "--interface",
+                "eth0",
+                "--address",
+                address,
+                "--state-dir",
+                stateDir.toString()));
+    if (controlled) {
+      argv.addAll(List.of("--control", work.resolve(hs + "-control.yaml").toString()));
+    }
+    argv.addAll(List.of("--ctl-socket", ctlPath(hs).toString(), "--metrics", metrics));
+    Process p = spawnHydranet(hs, argv.toArray(new String[0]));
     daemons.put(hs, p);
     return p;
+  }
+
+  /** Host server {@code hs}'s state directory, {@code work/HS-state}. */
+  protected final Path stateDir(String hs) {
+    return work.resolve(hs + "-state");
+  }
+
+  /**
+   * Runs a web server replica of {@code origin} (port 80, index {@code body}) on host server {@code
+   * hs} under {@code hydranet vhost}, and waits until it listens.
+   */
+  public Process installWebReplica(String hs, String origin, String body)
+      throws IOException, InterruptedException {
+    Path site = site(hs + "-" + origin, body);
+    return vhost(hs, stateDir(hs), origin, "tcp 80", webServerCommand(origin, 80, site));
   }
 
   /**

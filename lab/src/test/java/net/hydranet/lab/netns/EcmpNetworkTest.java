@@ -52,4 +52,41 @@ class EcmpNetworkTest {
         EcmpNetwork.nexthopsIn("198.18.2.10 via 198.18.12.1 dev u2 proto bird metric 32 \n"));
     assertEquals(List.of(), EcmpNetwork.nexthopsIn(""));
   }
+
+  /**
+   * iperf3 3.12's client output, lines from a run of EcmpIT (the near path's stream, which ended
+   * cut off; a summary block added from another of its streams).
+   */
+  private static final String IPERF =
+      String.join(
+          "\n",
+          "Connecting to host 198.18.2.10, port 5201",
+          "[  5] local 198.18.1.10 port 59548 connected to 198.18.2.10 port 5201",
+          "[ ID] Interval           Transfer     Bitrate         Retr  Cwnd",
+          "[  5]   0.00-1.01   sec   115 KBytes   937 Kbits/sec   21   21.9 KBytes       ",
+          "[  5]   1.01-2.01   sec   118 KBytes   960 Kbits/sec    0   27.4 KBytes       ",
+          "[  5]  67.04-68.03  sec   640 KBytes  5.29 Mbits/sec    0    167 KBytes       ",
+          "[  5]  68.03-69.01  sec   384 KBytes  3.22 Mbits/sec    0    162 KBytes       ",
+          "[  5]  69.01-70.01  sec  0.00 Bytes  0.00 bits/sec    1   1.37 KBytes       ",
+          "[  5]  70.01-71.05  sec  0.00 Bytes  0.00 bits/sec    1   1.37 KBytes       ",
+          "[  5]  71.05-72.01  sec  0.00 Bytes  0.00 bits/sec    0   1.37 KBytes       ",
+          "- - - - - - - - - - - - - - - - - - - - - - - - -",
+          "[ ID] Interval           Transfer     Bitrate         Retr",
+          "[  5]   0.00-300.06 sec   358 MBytes  10.0 Mbits/sec  2418             sender",
+          "[  5]   0.00-300.21 sec   358 MBytes  9.99 Mbits/sec                  receiver",
+          "iperf3: error - unable to write to stream socket: Connection timed out");
+
+  @Test
+  void shouldReadAnIperfStreamsRatePerIntervalAndItsError() {
+    EcmpNetwork.Stream s = EcmpNetwork.iperfStream(IPERF);
+    assertEquals(List.of(0.937, 0.96, 5.29, 3.22, 0.0, 0.0, 0.0), s.mbps());
+    assertEquals(3, s.longestStall());
+    assertEquals(
+        "iperf3: error - unable to write to stream socket: Connection timed out", s.error());
+    assertFalse(s.flowing(1));
+    EcmpNetwork.Stream flowing =
+        EcmpNetwork.iperfStream(IPERF.substring(0, IPERF.indexOf("[  5]  69.01")));
+    assertTrue(flowing.flowing(2));
+    assertEquals("", flowing.error());
+  }
 }
