@@ -3,6 +3,7 @@ package net.hydranet.lab.netns;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import net.hydranet.control.auth.Keys;
@@ -107,6 +108,9 @@ public final class ControlNetwork extends NamespaceNetwork {
   public ControlNetwork start(int hostServerHoldMillis) throws IOException, InterruptedException {
     if (replicaService) {
       net.address("origin", "eth0", MANAGER + "/24");
+      // A replica runs as its own user, and its JVM opens bundle.jar by its absolute path, which
+      // passes through the work directory (made 0700): it must be searchable, not readable.
+      Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwx--x--x"));
     }
     webServer("origin", ORIGIN, 80, "origin", "ORIGIN " + ORIGIN + "\n");
     writeRedirectorConfigs();
@@ -259,12 +263,24 @@ public final class ControlNetwork extends NamespaceNetwork {
           "hydranet replica install " + name + ": " + r.describe() + "\n" + logs());
     }
     Path published = state(hs).resolve("vhosts").resolve(ORIGIN + ".vhost");
-    await(
-        "replica " + name + " on " + hs + " to listen on tcp 80 and tcp 5201",
-        () -> {
-          String ports = read(published);
-          return ports.contains("tcp 80") && ports.contains("tcp 5201");
-        });
+    try {
+      await(
+          "replica " + name + " on " + hs + " to listen on tcp 80 and tcp 5201",
+          () -> {
+            String ports = read(published);
+            return ports.contains("tcp 80") && ports.contains("tcp 5201");
+          });
+    } catch (IllegalStateException e) {
+      throw new IllegalStateException(
+          e.getMessage()
+              + "\npublished: "
+              + read(published)
+              + "\nreplica log:\n"
+              + read(state(hs).resolve("replicas").resolve(name + ".log"))
+              + "\n"
+              + logs(),
+          e);
+    }
   }
 
   /**

@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Executors;
 
 /**
@@ -14,7 +16,8 @@ import java.util.concurrent.Executors;
  * keep-alive and an iperf3 stream) reach it like the origin. The JDK alone: a bundle carries this
  * one class and nothing else.
  *
- * <p>Arguments: NAME.
+ * <p>Arguments: [NAME]; by default the host name, which the replica service sets to the replica's
+ * name (its own UTS namespace), so one bundle serves every replica.
  */
 public final class HitlessReplica {
   private HitlessReplica() {}
@@ -24,7 +27,11 @@ public final class HitlessReplica {
     // retransmitting through a redirector's restart looks idle from here, and a server closing it
     // is not what the test measures (nginx keeps 75 s, Python's http.server forever).
     System.setProperty("sun.net.httpserver.idleInterval", "600");
-    byte[] body = ("REPLICA " + args[0] + "\n").getBytes(StandardCharsets.UTF_8);
+    String name =
+        args.length > 0
+            ? args[0]
+            : Files.readString(Path.of("/proc/sys/kernel/hostname"), StandardCharsets.UTF_8).strip();
+    byte[] body = ("REPLICA " + name + "\n").getBytes(StandardCharsets.UTF_8);
     HttpServer http = HttpServer.create(new InetSocketAddress(80), 64);
     http.createContext(
         "/",
@@ -40,7 +47,7 @@ public final class HitlessReplica {
     http.start();
     Process iperf = new ProcessBuilder("iperf3", "-s", "-4", "-p", "5201").inheritIO().start();
     Runtime.getRuntime().addShutdownHook(new Thread(iperf::destroy));
-    System.out.println("replica " + args[0] + ": http on 80, iperf3 on 5201");
+    System.out.println("replica " + name + ": http on 80, iperf3 on 5201");
     System.exit(iperf.waitFor());
   }
 }
