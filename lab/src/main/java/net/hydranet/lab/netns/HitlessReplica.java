@@ -30,7 +30,8 @@ public final class HitlessReplica {
     String name =
         args.length > 0
             ? args[0]
-            : Files.readString(Path.of("/proc/sys/kernel/hostname"), StandardCharsets.UTF_8).strip();
+            : Files.readString(Path.of("/proc/sys/kernel/hostname"), StandardCharsets.UTF_8)
+                .strip();
     byte[] body = ("REPLICA " + name + "\n").getBytes(StandardCharsets.UTF_8);
     HttpServer http = HttpServer.create(new InetSocketAddress(80), 64);
     http.createContext(

@@ -291,15 +291,20 @@ class HitlessIT {
         "hitless: hs1 passed_on_hop_1 %d, passed_on_origin %d, socket checks %d;"
             + " hs2 passed_on_hop_1 %d, passed_on_origin %d; r1 gue_encapsulated %d,"
             + " tunnelled_to_origin %d, flows_repinned_to_origin %d, drop_tunnel_refused %d",
-        net.counter("hs1", "passed_on_hop_1"),
-        net.counter("hs1", "passed_on_origin"),
-        net.counter("hs1", "second_chance_socket_checks"),
-        net.counter("hs2", "passed_on_hop_1"),
-        net.counter("hs2", "passed_on_origin"),
+        hs("hs1", "passed_on_hop_1"),
+        hs("hs1", "passed_on_origin"),
+        hs("hs1", "second_chance_socket_checks"),
+        hs("hs2", "passed_on_hop_1"),
+        hs("hs2", "passed_on_origin"),
         r1("gue_encapsulated"),
         r1("tunnelled_to_origin"),
         r1("flows_repinned_to_origin"),
         r1("drop_tunnel_refused"));
+  }
+
+  /** A counter of a host server's status (since its start). */
+  private long hs(String hs, String counter) {
+    return NamespaceNetwork.counterIn(net.ctl(hs, "status"), counter);
   }
 
   /** A counter of r1's status (its forwarding plane's, since its last start). */
@@ -421,6 +426,9 @@ class HitlessIT {
         }
       }
       assertTrue(findings.isEmpty(), printTable() + net.logsOf("r1", "hs1", "hs2"));
+      // The far path survived the restarts through the chain, not by luck: hs1 passed its
+      // segments on to hs2 (hop 1).
+      assertTrue(hs("hs1", "passed_on_hop_1") >= 1, counters() + "\n" + net.ctl("hs1", "status"));
     }
   }
 }
