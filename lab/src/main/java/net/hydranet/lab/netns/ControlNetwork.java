@@ -3,8 +3,13 @@ package net.hydranet.lab.netns;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import net.hydranet.control.auth.Keys;
+import net.hydranet.replica.Bundle;
+import net.hydranet.replica.BundleBuilder;
+import net.hydranet.replica.Resources;
 
 /**
  * Two redirectors in a chain and two host servers at different distances, all configured by the
@@ -45,6 +50,19 @@ public final class ControlNetwork extends NamespaceNetwork {
   public static final String HS2_6 = "2001:2:0:3::20";
   public static final String ORIGIN6 = "2001:2:0:2::10";
 
+  /**
+   * The origin's replica manager (an operator's {@code hydranet replica}) speaks from this address
+   * on the origin's box: one of its own, not the one its replicas serve (REPLICAS.md).
+   */
+  public static final String MANAGER = "198.18.2.5";
+
+  /** What each host server grants the origin's replicas; {@link #bundle} asks for less. */
+  private static final String GRANT = "memory: 256m, cpus: 1.0, pids: 128, files: 1024";
+
+  private boolean gue;
+  private boolean replicaService;
+  private Path bundle;
+
   public ControlNetwork(String prefix, List<String> hydranet) throws IOException {
     this(prefix, hydranet, Duration.ofSeconds(30));
   }
@@ -55,7 +73,7 @@ public final class ControlNetwork extends NamespaceNetwork {
     build(
         () -> {
           wiring();
-          keys("r1", "r2", "hs1", "hs2", "stranger");
+          keys("r1", "r2", "hs1", "hs2", "stranger", "origin");
         });
   }
 
@@ -89,8 +107,35 @@ public final class ControlNetwork extends NamespaceNetwork {
     redirector6("r2", "core0", R2_6, "far0", R2_FAR6);
   }
 
+  /**
+   * Both redirectors send to both host servers in the second-chance tunnel (GUE with a hop list:
+   * hostserver/SECOND-CHANCE.md), so a host server without the socket can pass a segment on to the
+   * other replica, not only back to the origin; before {@link #start}.
+   */
+  public ControlNetwork secondChanceTunnel() {
+    gue = true;
+    return this;
+  }
+
+  /**
+   * Both host servers run the replica service (REPLICAS.md) for the origin, whose manager speaks
+   * from {@link #MANAGER}; replicas are then installed and removed as an operator would, with
+   * {@code hydranet replica} ({@link #installReplica}, {@link #removeReplica}). Before {@link
+   * #start}.
+   */
+  public ControlNetwork replicaService() {
+    replicaService = true;
+    return this;
+  }
+
   /** Writes the configs, starts the origin's web server and both redirectors. */
   public ControlNetwork start(int hostServerHoldMillis) throws IOException, InterruptedException {
+    if (replicaService) {
+      net.address("origin", "eth0", MANAGER + "/24");
+      // A replica runs as its own user, and its JVM opens bundle.jar by its absolute path, which
+      // passes through the work directory (made 0700): it must be searchable, not readable.
+      Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwx--x--x"));
+    }
     webServer("origin", ORIGIN, 80, "origin", "ORIGIN " + ORIGIN + "\n");
     writeRedirectorConfigs();
     startRedirector("r1");
@@ -116,7 +161,7 @@ public final class ControlNetwork extends NamespaceNetwork {
   }
 
   /** Both families: the segment {@code net} (1 or 3) is reached via {@code via} / {@code via6}. */
-  private static String redirectorConfig(
+  private String redirectorConfig(
       String ifA,
       String addressA,
       String address6A,
@@ -133,8 +178,18 @@ public final class ControlNetwork extends NamespaceNetwork {
             + "routes:%n"
             + "  - { prefix: 198.18.%s.0/24, via: %s }%n"
             + "  - { prefix: \"2001:2:0:%s::/64\", via: \"%s\" }%n"
-            + "redirects: []%n",
-        ifA, addressA, address6A, ifB, addressB, address6B, net, via, net, via6);
+            + "redirects: []%n%s",
+        ifA,
+        addressA,
+        address6A,
+        ifB,
+        addressB,
+        address6B,
+        net,
+        via,
+        net,
+        via6,
+        gue ? String.format("options:%n  gueHostServers: [ %s, %s ]%n", HS1, HS2) : "");
   }
 
   /** A redirector that hears one host server and one other redirector, each at cost 1. */
@@ -159,8 +214,130 @@ public final class ControlNetwork extends NamespaceNetwork {
         hs + "-control.yaml",
         String.format(
             "address: %s%nkey: keys/%s.key%nholdMillis: %d%ndrainSeconds: 1%n"
-                + "redirectors:%n  - { address: %s, key: keys/%s.pub }%n",
-            address(hs), hs, holdMillis, hs.equals("hs1") ? R1 : R2, redirector));
+                + "redirectors:%n  - { address: %s, key: keys/%s.pub }%n%s",
+            address(hs),
+            hs,
+            holdMillis,
+            hs.equals("hs1") ? R1 : R2,
+            redirector,
+            replicaService ? replicasSection(hs) : ""));
+  }
+
+  /**
+   * The replica service's section of a host server's control file: the origin's manager and key,
+   * and what one replica may use. Each host server has its own cgroup parent and uid range, named
+   * by this network's prefix: networks side by side on one kernel must not share them (removing
+   * one's replica would signal another's namesake).
+   */
+  private String replicasSection(String hs) {
+    return String.format(
+        "replicas:%n  firstUid: %d%n  cgroupParent: hydranet-%s-%s%n  origins:%n"
+            + "    - { manager: %s, key: keys/origin.pub, addresses: %s/32, %s, maxReplicas: 2 }%n",
+        hs.equals("hs1") ? 63_000 : 63_100, net.prefix(), hs, MANAGER, ORIGIN, GRANT);
+  }
+
+  /**
+   * The bundle of {@link HitlessReplica} for the origin, signed with the origin's key ({@code
+   * hydranet bundle sign} does the same): the class alone in a jar, asking 128 MiB, half a core, 64
+   * tasks and 256 files.
+   */
+  private Path bundle() throws IOException {
+    if (bundle == null) {
+      String resource = HitlessReplica.class.getName().replace('.', '/') + ".class";
+      java.io.ByteArrayOutputStream jar = new java.io.ByteArrayOutputStream();
+      try (var in = HitlessReplica.class.getClassLoader().getResourceAsStream(resource);
+          var out = new java.util.jar.JarOutputStream(jar)) {
+        if (in == null) {
+          throw new IOException("no " + resource + " on the class path");
+        }
+        out.putNextEntry(new java.util.jar.JarEntry(resource));
+        in.transferTo(out);
+        out.closeEntry();
+      }
+      byte[] bytes =
+          BundleBuilder.build(
+              jar.toByteArray(),
+              new BundleBuilder.Declaration(
+                  HitlessReplica.class.getName(),
+                  ORIGIN,
+                  List.of("tcp/80", "tcp/5201"),
+                  null,
+                  new Resources(128L << 20, 500, 64, 256)));
+      bundle = work.resolve("hitless-replica.jar");
+      Files.write(bundle, bytes);
+      byte[] sig = Bundle.sign(bytes, Keys.readPrivate(keyDir().resolve("origin.key")));
+      Files.writeString(
+          bundle.resolveSibling("hitless-replica.jar.sig"),
+          java.util.Base64.getEncoder().encodeToString(sig));
+    }
+    return bundle;
+  }
+
+  /**
+   * {@code hydranet replica ACTION … ARGS} against host server {@code hs}, as the origin's manager
+   * on the origin's box: the operator's command line.
+   */
+  private String[] replicaCommand(String hs, String action, String... args) {
+    List<String> argv =
+        new java.util.ArrayList<>(
+            hydranet(
+                "replica",
+                action,
+                "--host-server",
+                address(hs),
+                "--host-server-key",
+                keyDir().resolve(hs + ".pub").toString(),
+                "--key",
+                keyDir().resolve("origin.key").toString(),
+                "--address",
+                MANAGER));
+    argv.addAll(List.of(args));
+    return argv.toArray(new String[0]);
+  }
+
+  /**
+   * Installs the {@link HitlessReplica} bundle as replica {@code name} on {@code hs} with {@code
+   * hydranet replica install}, and waits until its virtual host publishes both its ports (the host
+   * server announces them from then on). The replica answers {@code REPLICA name}.
+   */
+  public void installReplica(String hs, String name) throws IOException, InterruptedException {
+    Path jar = bundle();
+    ExecResult r =
+        net.exec(
+            "origin", Duration.ofSeconds(90), replicaCommand(hs, "install", name, jar.toString()));
+    if (!r.ok() || r.stdout().lines().noneMatch(l -> l.startsWith("OK"))) {
+      throw new IllegalStateException(
+          "hydranet replica install " + name + ": " + r.describe() + "\n" + logs());
+    }
+    Path published = state(hs).resolve("vhosts").resolve(ORIGIN + ".vhost");
+    try {
+      await(
+          "replica " + name + " on " + hs + " to listen on tcp 80 and tcp 5201",
+          () -> {
+            String ports = read(published);
+            return ports.contains("tcp 80") && ports.contains("tcp 5201");
+          });
+    } catch (IllegalStateException e) {
+      throw new IllegalStateException(
+          e.getMessage()
+              + "\npublished: "
+              + read(published)
+              + "\nreplica log:\n"
+              + read(state(hs).resolve("replicas").resolve(name + ".log"))
+              + "\n"
+              + logs(),
+          e);
+    }
+  }
+
+  /**
+   * Starts {@code hydranet replica remove --drain-ms DRAIN NAME} against {@code hs}: the host
+   * server announces the replica's services at weight 0 for the drain, then stops it and withdraws
+   * them; the returned process ends with the host server's answer ({@link #processLog} has it).
+   */
+  public Process removeReplica(String hs, String name, long drainMillis) {
+    return net.spawn(
+        "origin", replicaCommand(hs, "remove", "--drain-ms", Long.toString(drainMillis), name));
   }
 
   public void startRedirector(String r) {
@@ -339,6 +516,105 @@ public final class ControlNetwork extends NamespaceNetwork {
         ORIGIN,
         stop.toString(),
         Integer.toString(timeoutSeconds));
+  }
+
+  /**
+   * Starts {@code n} HTTP/1.1 keep-alive connections from the client to the origin's port 80, one
+   * thread each, a request every 250 ms on each (each waiting up to {@code timeoutSeconds}), until
+   * {@code stop} exists. A connection is never reopened: a reset, a timeout, a close by the server
+   * or an answer from another server than its first ends it, as "broken" or "moved". Every 200 ms
+   * the client writes {@code status}, one line per connection: "INDEX SERVER ANSWERS STATE" (SERVER
+   * the first line of its first answer, spaces as '_'; STATE up, closed — stopped by {@code stop} —
+   * or broken:REASON or moved:SERVER).
+   */
+  public Process keepAliveConnections(int n, Path status, Path stop, int timeoutSeconds)
+      throws IOException {
+    Path script =
+        script(
+            "keepalive-many.py",
+            "import http.client, os, sys, threading, time",
+            "host, n, status, stop, timeout = sys.argv[1], int(sys.argv[2]), sys.argv[3],"
+                + " sys.argv[4], float(sys.argv[5])",
+            "state = [['-', 0, 'opening'] for _ in range(n)]",
+            "def run(i):",
+            "    s = state[i]",
+            "    try:",
+            "        c = http.client.HTTPConnection(host, 80, timeout=timeout)",
+            "        c.connect()",
+            "        c.auto_open = 0",
+            "    except Exception as e:",
+            "        s[2] = 'broken:connect-' + type(e).__name__",
+            "        return",
+            "    while not os.path.exists(stop):",
+            "        try:",
+            "            c.request('GET', '/')",
+            "            r = c.getresponse()",
+            "            lines = r.read().decode().splitlines()",
+            "            if r.status != 200 or r.will_close:",
+            "                raise IOError('status %d, will_close %s' % (r.status, r.will_close))",
+            "        except Exception as e:",
+            "            s[2] = 'broken:' + type(e).__name__",
+            "            return",
+            "        server = lines[0].replace(' ', '_') if lines else '?'",
+            "        if s[0] == '-':",
+            "            s[0] = server",
+            "        elif server != s[0]:",
+            "            s[2] = 'moved:' + server",
+            "            return",
+            "        s[1] += 1",
+            "        s[2] = 'up'",
+            "        time.sleep(0.25)",
+            "    c.close()",
+            "    s[2] = 'closed'",
+            "def report():",
+            "    with open(status + '.tmp', 'w') as f:",
+            "        for i, s in enumerate(state):",
+            "            f.write('%d %s %d %s\\n' % (i, s[0], s[1], s[2]))",
+            "    os.replace(status + '.tmp', status)",
+            "threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(n)]",
+            "for t in threads:",
+            "    t.start()",
+            "while any(t.is_alive() for t in threads):",
+            "    report()",
+            "    time.sleep(0.2)",
+            "report()");
+    return net.spawn(
+        "client",
+        "python3",
+        "-u",
+        script.toString(),
+        ORIGIN,
+        Integer.toString(n),
+        status.toString(),
+        stop.toString(),
+        Integer.toString(timeoutSeconds));
+  }
+
+  /**
+   * Starts an iperf3 stream from the client to the origin's port 5201 (the origin's own iperf3
+   * server, or a replica's): {@code mbps} Mbit/s for up to {@code seconds}, a report each second
+   * (flushed at once), ended early by SIGTERM ({@link Process#destroy}).
+   */
+  public Process iperf3Client(int mbps, int seconds) {
+    return net.spawn(
+        "client",
+        "iperf3",
+        "-c",
+        ORIGIN,
+        "-p",
+        "5201",
+        "-b",
+        mbps + "M",
+        "-t",
+        Integer.toString(seconds),
+        "-i",
+        "1",
+        "--forceflush");
+  }
+
+  /** Starts the origin's own iperf3 server on its address, port 5201. */
+  public Process iperf3Server() {
+    return net.spawn("origin", "iperf3", "-s", "-B", ORIGIN, "-p", "5201");
   }
 
   /**

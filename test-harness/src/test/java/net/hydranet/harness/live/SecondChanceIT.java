@@ -1,20 +1,13 @@
 package net.hydranet.harness.live;
 
 import static net.hydranet.lab.netns.NamespaceNetwork.counterIn;
-import static net.hydranet.lab.netns.PaperNetwork.ORIGIN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import net.hydranet.harness.fixture.RedirectorUnderTest;
 import net.hydranet.lab.netns.PaperNetwork;
 import org.junit.jupiter.api.Timeout;
@@ -32,22 +25,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * list of one hop, the redirector).
  */
 class SecondChanceIT {
-  /** A line server that answers "NAME:line" for every line, until the peer closes. */
-  private static String server(String name, String address) {
-    return String.join(
-        "\n",
-        "import socket, threading",
-        "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
-        "s.bind(('" + address + "', 9000)); s.listen(16)",
-        "def serve(c):",
-        "    f = c.makefile('rw')",
-        "    for line in f:",
-        "        f.write('" + name + ":' + line); f.flush()",
-        "while True:",
-        "    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()",
-        "");
-  }
-
   @ParameterizedTest
   @ValueSource(strings = {"ipip", "gue"})
   @Timeout(400)
@@ -61,50 +38,14 @@ class SecondChanceIT {
         new PaperNetwork("hng6", List.of(javaBin, "-jar", jar.toString()), Duration.ofSeconds(120))
             .encapsulation(encapsulation)) {
       net.start();
-      Path work = net.workDir();
-      Files.writeString(work.resolve("origin9000.py"), server("origin", ORIGIN));
-      Files.writeString(work.resolve("replica9000.py"), server("replica", ORIGIN));
-      net.topology().spawn("origin", "python3", work.resolve("origin9000.py").toString());
-      Thread.sleep(500);
-
-      String client =
-          "import socket, sys\n"
-              + "c = socket.create_connection(('"
-              + ORIGIN
-              + "', 9000), timeout=10); f = c.makefile('rw')\n"
-              + "for line in sys.stdin:\n"
-              + "    f.write(line); f.flush(); print(f.readline().strip(), flush=True)\n";
-      Process conn =
-          new ProcessBuilder(
-                  "ip",
-                  "netns",
-                  "exec",
-                  net.topology().nsName("client"),
-                  "python3",
-                  "-u",
-                  "-c",
-                  client)
-              .start();
-      PrintWriter to =
-          new PrintWriter(
-              new OutputStreamWriter(conn.getOutputStream(), StandardCharsets.UTF_8), true);
-      BufferedReader from =
-          new BufferedReader(new InputStreamReader(conn.getInputStream(), StandardCharsets.UTF_8));
-      try {
-        to.println("before");
-        assertEquals("origin:before", from.readLine());
-
-        net.installReplica("tcp 9000", "python3", work.resolve("replica9000.py").toString());
-        net.redirect(9000, "tcp");
-        to.println("pinned");
-        assertEquals("origin:pinned", from.readLine(), "pinned to the origin by the table");
+      try (LineConnection conn = LineConnection.openToOrigin(net)) {
+        conn.installReplica(net);
 
         net.restartRedirector();
         for (int i = 0; i < 3; i++) {
-          to.println("after-restart-" + i);
           assertEquals(
               "origin:after-restart-" + i,
-              from.readLine(),
+              conn.ask("after-restart-" + i),
               "passed on by the host server, back to the origin\n"
                   + net.hostServerStatus()
                   + net.logs());
@@ -132,24 +73,9 @@ class SecondChanceIT {
             counterIn(net.redirectorStatus(), "tunnelled_to_origin"),
             counterIn(net.redirectorStatus(), "flows_repinned_to_origin"));
 
-        var fresh =
-            net.topology()
-                .exec(
-                    "client",
-                    Duration.ofSeconds(10),
-                    "python3",
-                    "-c",
-                    "import socket; c = socket.create_connection(('"
-                        + ORIGIN
-                        + "', 9000), timeout=5);"
-                        + " f = c.makefile('rw'); f.write('new\\n'); f.flush(); print(f.readline().strip())");
-        assertEquals("replica:new", fresh.stdout().strip(), "a new connection goes to the replica");
-
-        to.println("still");
-        assertEquals("origin:still", from.readLine());
-      } finally {
-        conn.destroy();
-        conn.waitFor(3, TimeUnit.SECONDS);
+        assertEquals(
+            "replica:new", LineConnection.fresh(net), "a new connection goes to the replica");
+        assertEquals("origin:still", conn.ask("still"));
       }
     }
   }
