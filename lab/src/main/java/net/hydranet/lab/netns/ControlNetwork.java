@@ -309,7 +309,7 @@ public final class ControlNetwork extends NamespaceNetwork {
       throw new IllegalStateException(
           "hydranet replica install " + name + ": " + r.describe() + "\n" + logs());
     }
-    Path published = state(hs).resolve("vhosts").resolve(ORIGIN + ".vhost");
+    Path published = stateDir(hs).resolve("vhosts").resolve(ORIGIN + ".vhost");
     try {
       await(
           "replica " + name + " on " + hs + " to listen on tcp 80 and tcp 5201",
@@ -323,7 +323,7 @@ public final class ControlNetwork extends NamespaceNetwork {
               + "\npublished: "
               + read(published)
               + "\nreplica log:\n"
-              + read(state(hs).resolve("replicas").resolve(name + ".log"))
+              + read(stateDir(hs).resolve("replicas").resolve(name + ".log"))
               + "\n"
               + logs(),
           e);
