@@ -18,10 +18,11 @@ import org.agrona.MutableDirectBuffer;
  * all-routers, the solicited-node group of its addresses) — or in transit. Sets the IPv6 fields of
  * {@link PacketContext}: addresses, upper-layer offset and length, fragment header.
  *
- * <p>Never forwarded (RFC 4291 §2.5.2, §2.5.6, §2.7; RFC 8200 §4): a packet from an unspecified,
- * link-local or multicast source, or from one of our own addresses; a packet to a link-local,
- * loopback, unspecified or multicast destination; an IPv6 packet in a link broadcast. The hop limit
- * is the path's to check: what happens at 1 depends on where the packet goes.
+ * <p>Never forwarded (RFC 4291 §2.5.2, §2.5.3, §2.5.6, §2.7; RFC 8200 §4): a packet from an
+ * unspecified, loopback, link-local or multicast source, or from one of our own addresses (a
+ * loopback source is not delivered either); a packet to a link-local, loopback, unspecified or
+ * multicast destination; an IPv6 packet in a link broadcast. The hop limit is the path's to check:
+ * what happens at 1 depends on where the packet goes.
  */
 public final class Ip6Input implements Element {
   /** Addressed to the router (unicast or one of its groups). */
@@ -99,9 +100,11 @@ public final class Ip6Input implements Element {
     packet.protocol = chain.upperLayerProtocol();
     int ingress = packet.ingress.index();
     if (Ipv6Header.isMulticast(sourceHigh)
+        || Ipv6Header.isLoopback(sourceHigh, sourceLow)
         || isOurs(sourceHigh, sourceLow)
         || (sourceHigh == RouterAddress6.LINK_LOCAL_HIGH && sourceLow == linkLocalLows[ingress])) {
-      // A group never sends; our own address from the wire is spoofed or looped.
+      // A group never sends; ::1 never leaves its node (RFC 4291 §2.5.3, as 127/8 for IPv4); our
+      // own address from the wire is spoofed or looped.
       return drop(Counter.DROP_MARTIAN_SOURCE);
     }
     if (packet.destinationMac == EthernetHeader.BROADCAST) {

@@ -13,6 +13,7 @@ import net.hydranet.forwarding.io.FrameSource;
 import net.hydranet.forwarding.io.TxPort;
 import net.hydranet.forwarding.io.file.PcapFileSource;
 import net.hydranet.forwarding.io.file.PcapFileTxPort;
+import net.hydranet.forwarding.pipeline.FrameSlot;
 import net.hydranet.forwarding.pipeline.Pipeline;
 import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ConfigLoader;
@@ -70,7 +71,7 @@ public final class ReplayCommand implements Callable<Integer> {
     }
     List<Path> outputs = new ArrayList<>();
     TxPort[] ports = new TxPort[interfaces.size()];
-    FrameSource source = null;
+    PcapFileSource source = null;
     try {
       for (RouterInterface i : interfaces) {
         Path file = outputFile(output, i.name());
@@ -94,6 +95,15 @@ public final class ReplayCommand implements Callable<Integer> {
         throw new UserError("replay did not finish within 10 minutes");
       }
       Summary.print(out, plane);
+      // Records the source could not hand on never reach rx_frames: say how many, so the
+      // capture's count adds up (records = rx_frames + skipped).
+      out.printf(
+          "input: records=%d = rx_frames + skipped %d (longer than the %d-byte slot);"
+              + " %d cut short by the capture's snap length%n",
+          source.records(),
+          source.oversizeSkipped(),
+          FrameSlot.frameCapacity(),
+          source.truncatedRecords());
       if (plane.pipeline().receiveError() != null) {
         throw new UserError(plane.pipeline().receiveError().getMessage());
       }

@@ -80,6 +80,36 @@ public final class FuzzSeeds {
       write(sequence.resolve("seed-" + e.getKey()), seq.bytes());
     }
 
+    // IPv6 (issue 21): every IPv6 frame of the scenarios, the captures and the built ones as one
+    // packet for ipv6Frame; every frame of each as a RAW sequence for ipv6Sequence.
+    Trace dualStack =
+        Trace.read(root.resolve("test-harness/src/test/resources/captures/dual-stack.pcap"));
+    traces.put("dual-stack-pcap", dualStack.frames());
+    traces.put("built6", built6());
+    Path raw6 = root.resolve(HARNESS + "RedirectorFuzzTestInputs/ipv6Frame");
+    Path sequence6 = root.resolve(HARNESS + "RedirectorFuzzTestInputs/ipv6Sequence");
+    for (Map.Entry<String, List<byte[]>> e : traces.entrySet()) {
+      List<byte[]> frames = e.getValue();
+      Seed seq = new Seed();
+      for (int i = 0; i < frames.size(); i++) {
+        byte[] f = frames.get(i);
+        if (f.length > EthernetHeader.LENGTH
+            && EthernetHeader.type(new org.agrona.concurrent.UnsafeBuffer(f), 0)
+                == EthernetHeader.TYPE_IPV6) {
+          byte[] packet = java.util.Arrays.copyOfRange(f, EthernetHeader.LENGTH, f.length);
+          write(
+              raw6.resolve("seed-" + e.getKey() + "-" + i),
+              new Seed().front(packet).number(ingressOf(f), 1).bytes());
+        }
+        // op RAW, ingress, length, then the bytes
+        seq.number(RedirectorFuzzTest.Frame6Ops.RAW, 1)
+            .number(ingressOf(f), 1)
+            .number(Math.min(f.length, RedirectorFuzzTest.FrameOps.RAW_MAX), 2)
+            .front(f);
+      }
+      write(sequence6.resolve("seed-" + e.getKey()), seq.bytes());
+    }
+
     Path host = root.resolve(HARNESS + "HostServerFuzzTestInputs/frameSequence");
     int n = 0;
     for (List<byte[]> tunnel : tunnelFrames()) {
@@ -92,10 +122,12 @@ public final class FuzzSeeds {
 
     Path pcap = root.resolve(HARNESS + "ParserFuzzTestInputs/pcapFile");
     Files.createDirectories(pcap);
-    Files.copy(
-        root.resolve("test-harness/src/test/resources/captures/mixed.pcap"),
-        pcap.resolve("seed-mixed.pcap"),
-        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    for (String capture : List.of("mixed.pcap", "dual-stack.pcap")) {
+      Files.copy(
+          root.resolve("test-harness/src/test/resources/captures/" + capture),
+          pcap.resolve("seed-" + capture),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
     for (Map.Entry<String, Trace> e : Scenarios.all().entrySet()) {
       Trace t = e.getValue();
       Trace small = new Trace();
@@ -185,6 +217,100 @@ public final class FuzzSeeds {
             .arpRequest(CLIENT_MAC, CLIENT, CLIENT0_IP)
             .build());
     frames.add(client.ipv4(CLIENT, CLIENT0_IP).icmpEcho(1, 1).payload(56).build());
+    return frames;
+  }
+
+  /**
+   * IPv6 frames the scenarios and captures do not have: a SYN with MSS and a UDP datagram to the
+   * IPv6 services (IPv6-in-IPv6 and IPv6-in-IPv4), an extension-header chain, a fragmented datagram
+   * in reverse order, an ICMPv6 error quoting a service's flow, a solicitation for the router's
+   * address, an echo request to it, hop limit 1, IPv6 in IPv4 and in IPv6.
+   */
+  private static List<byte[]> built6() {
+    List<byte[]> frames = new ArrayList<>();
+    frames.add(
+        PacketBuilder.ethernet(CLIENT_MAC, CLIENT0_MAC)
+            .ipv6(CLIENT6, ORIGIN6)
+            .tcp(40000, HTTP)
+            .flags(0x02)
+            .mss(1440)
+            .build());
+    frames.add(
+        PacketBuilder.ethernet(CLIENT_MAC, CLIENT0_MAC)
+            .ipv6(CLIENT6, ORIGIN6)
+            .udp(5353, RedirectorFuzzTest.SIX_IN_FOUR_PORT)
+            .payload(40)
+            .build());
+    frames.add(
+        PacketBuilder.ethernet(CLIENT_MAC, CLIENT0_MAC)
+            .ipv6(CLIENT6, ORIGIN6)
+            .extensionHeader(0, 8)
+            .extensionHeader(60, 16)
+            .extensionHeader(43, 8)
+            .tcp(40001, HTTP)
+            .payload(100)
+            .build());
+    byte[] datagram =
+        PacketBuilder.ethernet(0, 0).ipv6(CLIENT6, ORIGIN6).udp(5354, 9).payload(2_000).build();
+    byte[] data =
+        java.util.Arrays.copyOfRange(datagram, EthernetHeader.LENGTH + 40, datagram.length);
+    for (int offset = 1_448; offset >= 0; offset -= 1_448) {
+      int end = Math.min(data.length, offset + 1_448);
+      frames.add(
+          PacketBuilder.ethernet(CLIENT_MAC, CLIENT0_MAC)
+              .ipv6(CLIENT6, ORIGIN6)
+              .ipv6Fragment(offset, end < data.length, 7)
+              .nextHeader(17)
+              .ipPayload(java.util.Arrays.copyOfRange(data, offset, end))
+              .build());
+    }
+    byte[] quoted = PacketBuilder.ethernet(0, 0).ipv6(ORIGIN6, CLIENT6).tcp(HTTP, 40000).build();
+    frames.add(
+        PacketBuilder.ethernet(UPSTREAM_MAC, CORE0_MAC)
+            .ipv6("2001:2:0:2::254", ORIGIN6)
+            .icmpv6Error(
+                1, 3, 0, java.util.Arrays.copyOfRange(quoted, EthernetHeader.LENGTH, quoted.length))
+            .build());
+    byte[] target = new byte[24];
+    long[] router = net.hydranet.forwarding.wire.Ipv6Header.parseAddress(CLIENT0_IP6);
+    net.hydranet.forwarding.wire.Ipv6Header.address(
+        new org.agrona.concurrent.UnsafeBuffer(target), 0, router[0], router[1]);
+    target[16] = 1;
+    target[17] = 1;
+    RedirectorFuzzTest.writeMac(target, 18, CLIENT_MAC);
+    frames.add(
+        PacketBuilder.ethernet(CLIENT_MAC, 0x3333_ff00_0001L)
+            .ipv6(CLIENT6, "ff02::1:ff00:1")
+            .hopLimit(255)
+            .icmpv6Error(135, 0, 0, target)
+            .build());
+    frames.add(
+        PacketBuilder.ethernet(CLIENT_MAC, CLIENT0_MAC)
+            .ipv6(CLIENT6, CLIENT0_IP6)
+            .icmpv6Echo(1, 1)
+            .payload(56)
+            .build());
+    frames.add(
+        PacketBuilder.ethernet(CLIENT_MAC, CLIENT0_MAC)
+            .ipv6(CLIENT6, ORIGIN6)
+            .hopLimit(1)
+            .udp(5355, 9)
+            .build());
+    byte[] inner =
+        PacketBuilder.ethernet(0, 0).ipv6(CLIENT6, ORIGIN6).udp(5356, 9).payload(20).build();
+    byte[] innerPacket = java.util.Arrays.copyOfRange(inner, EthernetHeader.LENGTH, inner.length);
+    frames.add(
+        PacketBuilder.ethernet(CLIENT_MAC, CLIENT0_MAC)
+            .ipv4(CLIENT, ORIGIN)
+            .protocol(41)
+            .ipPayload(innerPacket)
+            .build());
+    frames.add(
+        PacketBuilder.ethernet(CLIENT_MAC, CLIENT0_MAC)
+            .ipv6(CLIENT6, ORIGIN6)
+            .nextHeader(41)
+            .ipPayload(innerPacket)
+            .build());
     return frames;
   }
 

@@ -4,11 +4,16 @@ import static net.hydranet.harness.fixture.SampleTopology.*;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import java.util.ArrayList;
+import java.util.List;
 import net.hydranet.forwarding.wire.EthernetHeader;
+import net.hydranet.forwarding.wire.Icmpv6Header;
+import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.harness.fixture.CapturingTxPort;
 import net.hydranet.harness.fixture.RedirectorUnderTest;
 import net.hydranet.harness.packet.PacketBuilder;
 import net.hydranet.router.config.RedirectorConfig;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * Coverage-guided fuzzing of the redirector's whole element chain (FUZZING.md), with the fixed
@@ -94,6 +99,88 @@ class RedirectorFuzzTest {
   }
 
   /**
+   * Any bytes as an IPv6 packet behind an Ethernet header (issue 21). The last input byte picks the
+   * ingress interface (low two bits) and what is fixed up so the fuzzer need not guess it: bit 2
+   * the version nibble, bit 3 a payload length that matches the bytes, bit 4 a destination address
+   * that matters to the sample (bits 5–7 pick which: our addresses, the neighbours, all-nodes, a
+   * solicited-node group), sent to its multicast MAC if it is a group, else to the interface's.
+   */
+  @FuzzTest
+  void ipv6Frame(FuzzedDataProvider data) {
+    int selector = data.consumeInt(0, 255);
+    byte[] packet = data.consumeRemainingAsBytes();
+    int ingress = (selector & 3) % 3;
+    long[] destination = null;
+    if ((selector & 4) != 0 && packet.length > 0) {
+      packet[0] = (byte) (0x60 | (packet[0] & 0x0F));
+    }
+    if ((selector & 8) != 0 && packet.length >= 40 && packet.length - 40 <= 0xFFFF) {
+      packet[4] = (byte) ((packet.length - 40) >>> 8);
+      packet[5] = (byte) (packet.length - 40);
+    }
+    if ((selector & 16) != 0 && packet.length >= 40) {
+      destination = Ipv6Header.parseAddress(Frame6Ops.FIXED_DESTINATIONS[selector >>> 5]);
+      UnsafeBuffer b = new UnsafeBuffer(packet);
+      Ipv6Header.address(b, Ipv6Header.DESTINATION_OFFSET, destination[0], destination[1]);
+    }
+    long dstMac =
+        destination != null && Ipv6Header.isMulticast(destination[0])
+            ? Ipv6Header.multicastMac(destination[1])
+            : INTERFACE_MACS[ingress];
+    byte[] frame =
+        PacketBuilder.ethernet(CLIENT_MAC, dstMac)
+            .etherType(EthernetHeader.TYPE_IPV6)
+            .payload(packet)
+            .build();
+    RedirectorUnderTest redirector = rewoundRedirector();
+    new RedirectorOracle(redirector).receive(ingress, frame);
+  }
+
+  /**
+   * A dual-stack sequence that builds IPv6 state (issue 21): TCP and UDP to the IPv6 services
+   * (redirected in IPv6-in-IPv6, and in IPv6-in-IPv4 for {@link #SIX_IN_FOUR_PORT}) and elsewhere,
+   * behind extension-header chains the fuzzer assembles (any order, repeats, lengths), fragments of
+   * a few ids at any offset and in any order, ICMPv6 errors quoting a service's flow or any bytes,
+   * echo requests, neighbour solicitations and advertisements (which fill and drain the neighbour
+   * queue), router solicitations and advertisements, IPv6 tunnelled in IPv4 and in IPv6, IPv4
+   * frames of {@link #frameSequence}'s kinds, raw frames, time passing. Each built frame may then
+   * be mutated byte by byte or cut.
+   */
+  @FuzzTest
+  void ipv6Sequence(FuzzedDataProvider data) {
+    sequence6(rewoundRedirector(), data, null);
+  }
+
+  /** {@link #ipv6Sequence} on {@code redirector}; adds what it sent to {@code sent} if not null. */
+  static void sequence6(
+      RedirectorUnderTest redirector,
+      FuzzedDataProvider data,
+      java.util.List<CapturingTxPort.Sent> sent) {
+    RedirectorOracle oracle = new RedirectorOracle(redirector);
+    for (int n = 0; n < 64 && data.remainingBytes() > 0; n++) {
+      int op = data.consumeInt(0, Frame6Ops.OPS - 1);
+      if (op == Frame6Ops.ADVANCE) {
+        redirector.advance(data.consumeLong(0, 10_000_000_000L));
+        continue;
+      }
+      int ingress = data.consumeInt(0, 2);
+      byte[] frame = Frame6Ops.build(op, ingress, data);
+      if (frame != null) {
+        java.util.List<CapturingTxPort.Sent> out = oracle.receive(ingress, frame);
+        if (sent != null) {
+          sent.addAll(out);
+        }
+      }
+    }
+  }
+
+  /**
+   * The IPv6 service the fuzz config adds beside the sample's: UDP port 53 of the IPv6 origin, to
+   * the host server's IPv4 address, so IPv6-in-IPv4 (protocol 41) is fuzzed too.
+   */
+  static final int SIX_IN_FOUR_PORT = DNS;
+
+  /**
    * The sample config, parsed once, with its limits made small: every interface, route, neighbour,
    * redirect and option is the sample's, but a fresh redirector per input then costs microseconds
    * instead of a YAML parse and megabytes of tables (1 execution a second otherwise), and the ARP
@@ -105,7 +192,25 @@ class RedirectorFuzzTest {
   private static final RedirectorConfig CONFIG = smallConfig();
 
   static RedirectorConfig smallConfig() {
-    RedirectorConfig config = RedirectorUnderTest.sampleConfig();
+    RedirectorConfig sample = RedirectorUnderTest.sampleConfig();
+    long[] origin6 = Ipv6Header.parseAddress(ORIGIN6);
+    List<RedirectorConfig.Redirect6> redirects6 = new ArrayList<>(sample.redirects6());
+    redirects6.add(
+        new RedirectorConfig.Redirect6(
+            origin6[0],
+            origin6[1],
+            Ipv6Header.NEXT_HEADER_UDP,
+            SIX_IN_FOUR_PORT,
+            List.of(new RedirectorConfig.HostServer(HOST_SERVER, 0, 0, 1))));
+    RedirectorConfig config =
+        new RedirectorConfig(
+            sample.context(),
+            sample.routes(),
+            sample.neighbours(),
+            sample.redirects(),
+            sample.routes6(),
+            sample.neighbours6(),
+            redirects6);
     config
         .context()
         .redirectCapacity(16)
@@ -268,6 +373,254 @@ class RedirectorFuzzTest {
 
     private static byte[] padTo4(byte[] options) {
       return java.util.Arrays.copyOf(options, (options.length + 3) & ~3);
+    }
+  }
+
+  /** The frame kinds of {@link #ipv6Sequence}; shared with the seed writer. */
+  static final class Frame6Ops {
+    static final int RAW = 0;
+    static final int TCP = 1;
+    static final int UDP = 2;
+    static final int FRAGMENT = 3;
+    static final int ICMP_ERROR = 4;
+    static final int ECHO = 5;
+    static final int SOLICITATION = 6;
+    static final int ADVERTISEMENT = 7;
+    static final int OTHER_ICMP = 8;
+    static final int TUNNEL = 9;
+    static final int IPV4 = 10;
+    static final int ADVANCE = 11;
+    static final int OPS = 12;
+
+    /** What {@link #ipv6Frame} may write as the destination. */
+    static final String[] FIXED_DESTINATIONS = {
+      CLIENT0_IP6,
+      CORE0_IP6,
+      HS0_IP6,
+      ORIGIN6,
+      HOST_SERVER6,
+      "2001:2:0:1::77",
+      "ff02::1",
+      "ff02::1:ff00:1",
+    };
+
+    /** Addresses that matter to the sample config, and a few that do not. */
+    static final String[] ADDRESSES = {
+      CLIENT6,
+      ORIGIN6,
+      HOST_SERVER6,
+      CLIENT0_IP6,
+      CORE0_IP6,
+      HS0_IP6,
+      "2001:2:0:1::77", // on link, unknown: needs neighbour discovery
+      "2001:2:0:2::77",
+      "2001:2:0:9::1", // no route
+      "fe80::1", // link-local
+      "fe80::ff:fe00:101", // the router's link-local address on client0
+      "ff02::1", // all nodes
+      "ff02::2", // all routers
+      "ff02::1:ff00:1", // the solicited-node group of the router's ::1 addresses
+      "ff02::1:ff00:10", // a neighbour's
+      "ff05::1:3", // a multicast group of a wider scope
+      "::", // unspecified
+      "::1", // loopback
+    };
+
+    private static final int[] IPV4_OPS = {
+      FrameOps.RAW,
+      FrameOps.TCP,
+      FrameOps.UDP,
+      FrameOps.FRAGMENT,
+      FrameOps.ARP_REQUEST,
+      FrameOps.ARP_REPLY,
+      FrameOps.ICMP_ERROR,
+      FrameOps.ECHO
+    };
+
+    private Frame6Ops() {}
+
+    static byte[] build(int op, int ingress, FuzzedDataProvider data) {
+      if (op == RAW) {
+        return data.consumeBytes(data.consumeInt(0, FrameOps.RAW_MAX));
+      }
+      if (op == IPV4) {
+        return FrameOps.build(data.pickValue(IPV4_OPS), ingress, data);
+      }
+      long[] source = address(data);
+      long[] destination = address(data);
+      int macChoice = data.consumeInt(0, 15);
+      long dstMac =
+          macChoice == 0
+              ? EthernetHeader.BROADCAST
+              : Ipv6Header.isMulticast(destination[0]) && macChoice > 2
+                  ? Ipv6Header.multicastMac(destination[1])
+                  : INTERFACE_MACS[ingress];
+      PacketBuilder b = PacketBuilder.ethernet(CLIENT_MAC, dstMac);
+      if (data.consumeInt(0, 7) == 0) {
+        b.vlan(data.consumeInt(0, 0xFFF));
+      }
+      if (op == TUNNEL && data.consumeBoolean()) {
+        // IPv6 in IPv4 (protocol 41), to one of the IPv4 addresses that matter.
+        byte[] inner = innerPacket(source, destination, data);
+        b.ipv4(
+                FrameOps.ADDRESSES[data.consumeInt(0, FrameOps.ADDRESSES.length - 1)],
+                FrameOps.ADDRESSES[data.consumeInt(0, FrameOps.ADDRESSES.length - 1)])
+            .ttl(data.consumeInt(0, 255))
+            .protocol(Ipv6Header.NEXT_HEADER_IPV6)
+            .ipPayload(inner);
+        return FrameOps.mutate(b.build(), data);
+      }
+      b.ipv6(source[0], source[1], destination[0], destination[1])
+          .hopLimit(data.consumeInt(0, 255))
+          .flowLabel(data.consumeInt(0, 0xF_FFFF))
+          .trafficClass(data.consumeInt(0, 255));
+      extensionHeaders(b, data);
+      switch (op) {
+        case TCP -> {
+          b.tcp(data.consumeInt(1, 65535), data.consumeBoolean() ? HTTP : data.consumeInt(0, 65535))
+              .flags(data.consumeInt(0, 255));
+          if (data.consumeBoolean()) {
+            b.mss(data.consumeInt(0, 65535));
+          }
+          if (data.consumeInt(0, 3) == 0) {
+            b.tcpOptions(FrameOps.padTo4(data.consumeBytes(4 * data.consumeInt(0, 9))));
+          }
+          b.payload(data.consumeInt(0, 1600));
+        }
+        case UDP ->
+            b.udp(
+                    data.consumeInt(1, 65535),
+                    data.consumeBoolean() ? SIX_IN_FOUR_PORT : data.consumeInt(0, 65535))
+                .payload(data.consumeInt(0, 1600));
+        case FRAGMENT ->
+            b.ipv6Fragment(
+                    8 * data.consumeInt(0, 200), data.consumeBoolean(), data.consumeInt(0, 3))
+                .nextHeader(data.pickValue(new int[] {6, 17, 58, 0, 44}))
+                .ipPayload(data.consumeBytes(data.consumeInt(0, 1600)));
+        case ICMP_ERROR ->
+            b.icmpv6Error(
+                data.pickValue(new int[] {1, 2, 3, 4, 137}),
+                data.consumeInt(0, 7),
+                data.consumeInt(),
+                data.consumeBoolean()
+                    ? quotedFlow(data)
+                    : data.consumeBytes(data.consumeInt(0, 1600)));
+        case ECHO ->
+            b.icmpv6Echo(data.consumeInt(0, 65535), data.consumeInt(0, 65535))
+                .payload(data.consumeInt(0, 1600));
+        case SOLICITATION, ADVERTISEMENT -> {
+          if (data.consumeInt(0, 3) != 0) {
+            b.hopLimit(255); // RFC 4861 §7.1: anything else is not from the link
+          }
+          long[] target = data.consumeBoolean() ? ourAddress(ingress, data) : address(data);
+          int option = data.consumeInt(0, 3);
+          byte[] body = new byte[16 + (option == 0 ? 0 : 8)];
+          UnsafeBuffer t = new UnsafeBuffer(body);
+          Ipv6Header.address(t, 0, target[0], target[1]);
+          if (option != 0) {
+            // Source (1) or target (2) link-layer address, or a wrong kind (3).
+            body[16] = (byte) (op == SOLICITATION ? (option == 3 ? 2 : 1) : (option == 3 ? 1 : 2));
+            body[17] = (byte) (option == 2 ? data.consumeInt(0, 3) : 1);
+            writeMac(body, 18, 0x0200_0000_0000L | data.consumeInt(0, 0xFFFF));
+          }
+          b.icmpv6Error(
+              op == SOLICITATION
+                  ? Icmpv6Header.TYPE_NEIGHBOUR_SOLICITATION
+                  : Icmpv6Header.TYPE_NEIGHBOUR_ADVERTISEMENT,
+              data.consumeInt(0, 3) == 0 ? data.consumeInt(0, 255) : 0,
+              op == SOLICITATION ? 0 : data.consumeInt(0, 7) << 29,
+              body);
+        }
+        case OTHER_ICMP ->
+            b.icmpv6Error(
+                data.pickValue(new int[] {129, 130, 133, 134, 137, 143, 200}),
+                data.consumeInt(0, 255),
+                data.consumeInt(),
+                data.consumeBytes(data.consumeInt(0, 200)));
+        case TUNNEL ->
+            b.nextHeader(Ipv6Header.NEXT_HEADER_IPV6)
+                .ipPayload(innerPacket(source, destination, data));
+        default -> throw new IllegalStateException("op " + op);
+      }
+      return FrameOps.mutate(b.build(), data);
+    }
+
+    /**
+     * Up to four extension headers of any kind, order and length (so misordered and repeated chains
+     * too): hop-by-hop, routing, destination options, fragment (atomic or not).
+     */
+    private static void extensionHeaders(PacketBuilder b, FuzzedDataProvider data) {
+      int count = data.consumeInt(0, 7);
+      for (int i = 0; i < count && i < 4; i++) {
+        int kind = data.consumeInt(0, 3);
+        if (kind == 3) {
+          b.ipv6Fragment(8 * data.consumeInt(0, 3), data.consumeBoolean(), data.consumeInt(0, 3));
+        } else {
+          b.extensionHeader(
+              new int[] {
+                    Ipv6Header.NEXT_HEADER_HOP_BY_HOP,
+                    Ipv6Header.NEXT_HEADER_ROUTING,
+                    Ipv6Header.NEXT_HEADER_DESTINATION_OPTIONS
+                  }
+                  [kind],
+              8 * data.consumeInt(1, 4));
+        }
+      }
+    }
+
+    /** The IPv6 packet a tunnel carries: UDP or TCP between two of the addresses. */
+    private static byte[] innerPacket(long[] source, long[] destination, FuzzedDataProvider data) {
+      PacketBuilder inner =
+          PacketBuilder.ethernet(0, 0)
+              .ipv6(source[0], source[1], destination[0], destination[1])
+              .hopLimit(data.consumeInt(0, 255));
+      if (data.consumeBoolean()) {
+        inner.tcp(data.consumeInt(1, 65535), HTTP).flags(data.consumeInt(0, 255));
+      } else {
+        inner.udp(data.consumeInt(1, 65535), SIX_IN_FOUR_PORT);
+      }
+      byte[] frame = inner.payload(data.consumeInt(0, 1400)).build();
+      return java.util.Arrays.copyOfRange(frame, EthernetHeader.LENGTH, frame.length);
+    }
+
+    /**
+     * The start of a packet of a service's flow, origin to client, as an ICMPv6 error from a router
+     * on the way quotes it: the redirector steers the error to that flow's host server.
+     */
+    private static byte[] quotedFlow(FuzzedDataProvider data) {
+      boolean udp = data.consumeBoolean();
+      PacketBuilder q = PacketBuilder.ethernet(0, 0).ipv6(ORIGIN6, CLIENT6);
+      if (udp) {
+        q.udp(SIX_IN_FOUR_PORT, data.consumeInt(1, 65535));
+      } else {
+        q.tcp(HTTP, data.consumeInt(1, 65535));
+      }
+      byte[] frame = q.payload(data.consumeInt(0, 1400)).build();
+      int cut = data.consumeInt(Ipv6Header.LENGTH, frame.length - EthernetHeader.LENGTH);
+      return java.util.Arrays.copyOfRange(
+          frame, EthernetHeader.LENGTH, EthernetHeader.LENGTH + cut);
+    }
+
+    private static long[] address(FuzzedDataProvider data) {
+      int i = data.consumeInt(0, ADDRESSES.length);
+      return i == ADDRESSES.length
+          ? new long[] {data.consumeLong(), data.consumeLong()}
+          : Ipv6Header.parseAddress(ADDRESSES[i]);
+    }
+
+    /** The router's address on the ingress link (global or link-local), or another's. */
+    private static long[] ourAddress(int ingress, FuzzedDataProvider data) {
+      return switch (data.consumeInt(0, 2)) {
+        case 0 -> Ipv6Header.parseAddress(new String[] {CLIENT0_IP6, CORE0_IP6, HS0_IP6}[ingress]);
+        case 1 ->
+            new long[] {
+              0xFE80_0000_0000_0000L,
+              net.hydranet.forwarding.config.RouterAddress6.linkLocalLow(INTERFACE_MACS[ingress])
+            };
+        default ->
+            Ipv6Header.parseAddress(
+                new String[] {CLIENT0_IP6, CORE0_IP6, HS0_IP6}[data.consumeInt(0, 2)]);
+      };
     }
   }
 }

@@ -1,15 +1,19 @@
 package net.hydranet.harness.fuzz;
 
 import static net.hydranet.harness.fixture.SampleTopology.HOST_SERVER;
+import static net.hydranet.harness.fixture.SampleTopology.HOST_SERVER6;
 import static net.hydranet.harness.fixture.SampleTopology.HS0_IP;
+import static net.hydranet.harness.fixture.SampleTopology.HS0_IP6;
 import static net.hydranet.harness.fixture.SampleTopology.MTU;
 
 import java.util.List;
+import net.hydranet.forwarding.config.RouterAddress6;
 import net.hydranet.forwarding.config.RouterInterface;
 import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.GueHeader;
 import net.hydranet.forwarding.wire.IcmpHeader;
+import net.hydranet.forwarding.wire.Icmpv6Header;
 import net.hydranet.forwarding.wire.InternetChecksum;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.forwarding.wire.Ipv6Header;
@@ -28,14 +32,31 @@ final class RedirectorOracle {
   /** RFC 1812 §4.3.2.3: an ICMP error stays within 576 bytes, so it quotes at most 548. */
   static final int MAX_QUOTE = 576 - Ipv4Header.MIN_LENGTH - IcmpHeader.LENGTH;
 
+  /** RFC 4443 §2.4 (c): an ICMPv6 error stays within the minimum MTU, so it quotes at most 1232. */
+  static final int MAX_QUOTE6 = Ipv6Header.MIN_MTU - Ipv6Header.LENGTH - Icmpv6Header.LENGTH;
+
   private final RedirectorUnderTest redirector;
   private final int[] ourAddresses;
+  // The router's IPv6 addresses: the configured ones, then each interface's link-local one.
+  private final long[] ours6High;
+  private final long[] ours6Low;
   private final int pendingBound;
 
   RedirectorOracle(RedirectorUnderTest redirector) {
     this.redirector = redirector;
     List<RouterInterface> interfaces = redirector.plane().context().interfaces();
     this.ourAddresses = interfaces.stream().mapToInt(RouterInterface::address).toArray();
+    List<RouterAddress6> addresses6 = redirector.plane().context().addresses6();
+    this.ours6High = new long[addresses6.size() + interfaces.size()];
+    this.ours6Low = new long[ours6High.length];
+    for (int i = 0; i < addresses6.size(); i++) {
+      ours6High[i] = addresses6.get(i).high();
+      ours6Low[i] = addresses6.get(i).low();
+    }
+    for (int i = 0; i < interfaces.size(); i++) {
+      ours6High[addresses6.size() + i] = RouterAddress6.LINK_LOCAL_HIGH;
+      ours6Low[addresses6.size() + i] = RouterAddress6.linkLocalLow(interfaces.get(i).mac());
+    }
     this.pendingBound = redirector.plane().context().arpQueueFrames();
   }
 
@@ -65,8 +86,9 @@ final class RedirectorOracle {
 
   void check(byte[] input, List<CapturingTxPort.Sent> sent) {
     Input in = Input.of(input);
+    Input6 in6 = Input6.of(input);
     for (CapturingTxPort.Sent s : sent) {
-      checkFrame(in, s.frame());
+      checkFrame(in, in6, s.frame());
     }
     if (in.ip >= 0 && isOurs(Ipv4Header.source(new UnsafeBuffer(in.frame), in.ip))) {
       // Our own address as the source, from the wire: a martian (RFC 1812 §5.3.7, finding 5),
@@ -92,13 +114,13 @@ final class RedirectorOracle {
     if (pending < 0 || pending > pendingBound) {
       throw new AssertionError("pending ARP frames " + pending + " outside 0.." + pendingBound);
     }
+    int pending6 = redirector.plane().path().ipv6().neighbours().pendingFrames();
+    if (pending6 < 0 || pending6 > pendingBound) {
+      throw new AssertionError("pending ND frames " + pending6 + " outside 0.." + pendingBound);
+    }
   }
 
-  /**
-   * IPv6 out (issue 21), the oracles that need no model of the input yet: a whole fixed header, a
-   * payload length that matches the bytes, within the MTU. (The IPv4 oracles that compare output
-   * with input — hop limit exactly one lower, checksums kept — are not written for IPv6 yet.)
-   */
+  /** IPv6 out (issue 21): a whole fixed header, a payload length that matches, within the MTU. */
   private static void checkIpv6Frame(UnsafeBuffer b, int length) {
     int ip = EthernetHeader.LENGTH;
     int available = length - ip;
@@ -114,7 +136,7 @@ final class RedirectorOracle {
     }
   }
 
-  private void checkFrame(Input in, byte[] out) {
+  private void checkFrame(Input in, Input6 in6, byte[] out) {
     if (out.length < EthernetHeader.LENGTH) {
       throw new AssertionError("emitted a runt of " + out.length + " bytes");
     }
@@ -128,6 +150,7 @@ final class RedirectorOracle {
     }
     if (type == EthernetHeader.TYPE_IPV6) {
       checkIpv6Frame(b, out.length);
+      explainIpv6(in6, out);
       return;
     }
     if (type != EthernetHeader.TYPE_IPV4) {
@@ -154,6 +177,11 @@ final class RedirectorOracle {
     }
     if (total > MTU) {
       throw new AssertionError("emitted " + total + " bytes over MTU " + MTU);
+    }
+    if (in6.frame != null) {
+      // An IPv6 input leaves in IPv4 only tunnelled to an IPv4 host server (IPv6-in-IPv4).
+      explainSixInFour(in6, out, ihl, total);
+      return;
     }
     if (in.ip < 0) {
       // Released from the ARP queue by this (ARP) input: its own input was checked when queued.
@@ -220,6 +248,290 @@ final class RedirectorOracle {
             + inTtl
             + ", protocol "
             + protocol);
+  }
+
+  /**
+   * Why an IPv6 frame left (issue 21), read against the input: a neighbour solicitation of ours
+   * (timers run on every frame); a frame released by a neighbour discovery message; an ICMPv6
+   * message of ours about this input; this input forwarded; or this input tunnelled to its IPv6
+   * host server. Nothing else, and nothing at all but solicitations for a malformed input.
+   */
+  private void explainIpv6(Input6 in, byte[] out) {
+    int ip = EthernetHeader.LENGTH;
+    Frames.Ipv6Walk walk = Frames.walkIpv6(out, ip, out.length);
+    if (walk == null) {
+      throw new AssertionError("emitted an IPv6 packet whose extension headers run past it");
+    }
+    boolean fromUs = isOurs6(out, ip + Ipv6Header.SOURCE_OFFSET);
+    boolean icmp = walk.protocol() == Ipv6Header.NEXT_HEADER_ICMPV6 && !walk.isFragmented();
+    int icmpType = icmp && walk.end() > walk.upper() ? out[walk.upper()] & 0xFF : -1;
+    if (fromUs && icmp && !Frames.checksumsValid(out)) {
+      throw new AssertionError("our ICMPv6 type " + icmpType + " has a bad checksum");
+    }
+    if (fromUs && icmpType == Icmpv6Header.TYPE_NEIGHBOUR_SOLICITATION) {
+      if ((out[ip + 7] & 0xFF) != 255) {
+        throw new AssertionError(
+            "our neighbour solicitation has hop limit " + (out[ip + 7] & 0xFF));
+      }
+      return;
+    }
+    if (in.frame == null || in.walk == null) {
+      throw new AssertionError(
+          in.frame == null
+              ? "emitted IPv6 for an input that is not IPv6"
+              : "emitted IPv6 for an input with a malformed IPv6 header");
+    }
+    if (sameAddresses(in.frame, in.ip, out, ip) && !fromUs) {
+      requireNotMartian6(out, ip);
+      requireSamePacket(in, out, ip, "forwarded");
+      return;
+    }
+    if (in.isNeighbourDiscovery()) {
+      // An answer to it, or frames it released from the neighbour queue, whose own inputs were
+      // checked when they were queued: the checks above (and the checksum of ours) are all.
+      return;
+    }
+    if (fromUs && icmp) {
+      explainOurIcmpv6(in, out, walk, icmpType);
+      return;
+    }
+    if (isTunnelToHostServer6(out, ip)) {
+      if ((out[ip + 6] & 0xFF) != Ipv6Header.NEXT_HEADER_IPV6 || (out[ip + 7] & 0xFF) != 64) {
+        throw new AssertionError("IPv6-in-IPv6 with next header or hop limit not 41/64");
+      }
+      requireNotMartian6(out, ip + Ipv6Header.LENGTH);
+      requireSamePacket(in, out, ip + Ipv6Header.LENGTH, "redirected (IPv6-in-IPv6)");
+      return;
+    }
+    throw new AssertionError("unexplained IPv6 output");
+  }
+
+  /** An IPv4 frame for an IPv6 input: IPv6-in-IPv4 to the host server from hs0's address. */
+  private void explainSixInFour(Input6 in, byte[] out, int ihl, int total) {
+    int ip = EthernetHeader.LENGTH;
+    UnsafeBuffer b = new UnsafeBuffer(out);
+    if (in.walk == null) {
+      throw new AssertionError("emitted IPv4 for an input with a malformed IPv6 header");
+    }
+    if (Ipv4Header.protocol(b, ip) != Ipv6Header.NEXT_HEADER_IPV6
+        || Ipv4Header.source(b, ip) != HS0_IP
+        || Ipv4Header.destination(b, ip) != HOST_SERVER) {
+      throw new AssertionError("an IPv6 input left in IPv4 other than IPv6-in-IPv4 to the host");
+    }
+    if ((Ipv4Header.flagsFragment(b, ip) & (Ipv4Header.FLAG_DF | Ipv4Header.FLAG_MF))
+            != Ipv4Header.FLAG_DF
+        || Ipv4Header.fragmentOffset(b, ip) != 0) {
+      throw new AssertionError("IPv6-in-IPv4 without DF or fragmented (RFC 4213 §3.2)");
+    }
+    requireNotMartian6(out, ip + ihl);
+    requireSamePacket(in, out, ip + ihl, "redirected (IPv6-in-IPv4)");
+  }
+
+  /**
+   * Our ICMPv6 message: an echo reply to an echo request, an advertisement answering a
+   * solicitation, or an error about this input, to its source, quoting it as received, within 1280
+   * bytes (RFC 4443 §2.4 (c)), never about an ICMPv6 error or redirect (§2.4 (e)).
+   */
+  private static void explainOurIcmpv6(Input6 in, byte[] out, Frames.Ipv6Walk walk, int type) {
+    int ip = EthernetHeader.LENGTH;
+    int inType = in.icmpType();
+    if (type == Icmpv6Header.TYPE_ECHO_REPLY) {
+      if (inType != Icmpv6Header.TYPE_ECHO_REQUEST) {
+        throw new AssertionError("an echo reply to ICMPv6 type " + inType);
+      }
+      return;
+    }
+    if (type == Icmpv6Header.TYPE_NEIGHBOUR_ADVERTISEMENT) {
+      if (inType != Icmpv6Header.TYPE_NEIGHBOUR_SOLICITATION || (out[ip + 7] & 0xFF) != 255) {
+        throw new AssertionError(
+            "an advertisement, hop limit " + (out[ip + 7] & 0xFF) + ", for type " + inType);
+      }
+      return;
+    }
+    if (!Icmpv6Header.isError(type)) {
+      throw new AssertionError("we sent ICMPv6 type " + type);
+    }
+    if (inType >= 0 && (Icmpv6Header.isError(inType) || inType == Icmpv6Header.TYPE_REDIRECT)) {
+      throw new AssertionError(
+          "an ICMPv6 error about an ICMPv6 error or redirect (RFC 4443 §2.4 (e))");
+    }
+    int length = walk.end() - ip;
+    if (length > Ipv6Header.MIN_MTU) {
+      throw new AssertionError("ICMPv6 error of " + length + " bytes");
+    }
+    if (!java.util.Arrays.equals(
+        out,
+        ip + Ipv6Header.DESTINATION_OFFSET,
+        ip + Ipv6Header.DESTINATION_OFFSET + 16,
+        in.frame,
+        in.ip + Ipv6Header.SOURCE_OFFSET,
+        in.ip + Ipv6Header.SOURCE_OFFSET + 16)) {
+      throw new AssertionError("ICMPv6 error not to the input's source");
+    }
+    int quote = walk.upper() + Icmpv6Header.LENGTH;
+    int quoted = walk.end() - quote;
+    int expected = Math.min(in.walk.end() - in.ip, MAX_QUOTE6);
+    if (quoted != expected
+        || !java.util.Arrays.equals(out, quote, quote + quoted, in.frame, in.ip, in.ip + quoted)) {
+      throw new AssertionError(
+          "ICMPv6 error quotes "
+              + quoted
+              + " bytes, not the input's first "
+              + expected
+              + " as received");
+    }
+    if (type == Icmpv6Header.TYPE_PACKET_TOO_BIG) {
+      long mtu =
+          new UnsafeBuffer(out).getInt(walk.upper() + 4, java.nio.ByteOrder.BIG_ENDIAN)
+              & 0xFFFF_FFFFL;
+      if (mtu < Ipv6Header.MIN_MTU || mtu >= in.walk.end() - in.ip) {
+        throw new AssertionError(
+            "Packet Too Big with MTU " + mtu + " for " + (in.walk.end() - in.ip) + " bytes");
+      }
+    }
+  }
+
+  /**
+   * The packet at {@code at} in {@code out} is the input's IPv6 packet with its hop limit exactly
+   * one lower, every other byte the same but a clamped MSS (its value lower, and the TCP checksum),
+   * and valid checksums if the input's were.
+   */
+  private static void requireSamePacket(Input6 in, byte[] out, int at, String what) {
+    int length = in.walk.end() - in.ip;
+    Frames.Ipv6Walk walk = Frames.walkIpv6(out, at, out.length);
+    if (walk == null || walk.end() - at != length || walk.end() != out.length) {
+      throw new AssertionError(what + " packet of another length than the input's " + length);
+    }
+    int inHop = in.frame[in.ip + Ipv6Header.HOP_LIMIT_OFFSET] & 0xFF;
+    int outHop = out[at + Ipv6Header.HOP_LIMIT_OFFSET] & 0xFF;
+    if (outHop != inHop - 1) {
+      throw new AssertionError(
+          what + " with hop limit " + outHop + " from input hop limit " + inHop);
+    }
+    int tcp = -1;
+    int mss = -1;
+    if (in.walk.protocol() == Ipv6Header.NEXT_HEADER_TCP && in.walk.fragmentOffset() == -1) {
+      tcp = in.walk.upper() - in.ip;
+      int inMss = mssValue(in.frame, in.walk.upper(), in.walk.end() - in.walk.upper());
+      if (inMss >= 0) {
+        int value = in.walk.upper() + inMss;
+        int before = ((in.frame[value] & 0xFF) << 8) | (in.frame[value + 1] & 0xFF);
+        int after = ((out[at + tcp + inMss] & 0xFF) << 8) | (out[at + tcp + inMss + 1] & 0xFF);
+        mss = after < before ? inMss : -1;
+      }
+    }
+    for (int k = 0; k < length; k++) {
+      if (k == Ipv6Header.HOP_LIMIT_OFFSET || out[at + k] == in.frame[in.ip + k]) {
+        continue;
+      }
+      boolean clamped =
+          tcp >= 0
+              && (k == tcp + 16
+                  || k == tcp + 17
+                  || (mss >= 0 && (k == tcp + mss || k == tcp + mss + 1)));
+      if (!clamped) {
+        throw new AssertionError(what + " packet differs from the input at byte " + k);
+      }
+    }
+    if (in.checksumsValid && !Frames.checksumsValid(out)) {
+      throw new AssertionError("valid checksums in, invalid out (" + what + ")");
+    }
+  }
+
+  /**
+   * The offset, in the TCP header at {@code tcp}, of a whole SYN's MSS option value (kind 2, length
+   * 4), or -1; the options are read here, not with the router's parser.
+   */
+  static int mssValue(byte[] frame, int tcp, int segment) {
+    if (segment < 20 || (frame[tcp + 13] & 0x02) == 0) {
+      return -1;
+    }
+    int headerLength = ((frame[tcp + 12] & 0xFF) >>> 4) * 4;
+    if (headerLength < 20 || headerLength > segment) {
+      return -1;
+    }
+    for (int o = 20; o < headerLength; ) {
+      int kind = frame[tcp + o] & 0xFF;
+      if (kind == 0) {
+        return -1;
+      }
+      if (kind == 1) {
+        o++;
+        continue;
+      }
+      if (o + 1 >= headerLength) {
+        return -1;
+      }
+      int length = frame[tcp + o + 1] & 0xFF;
+      if (length < 2 || o + length > headerLength) {
+        return -1;
+      }
+      if (kind == 2 && length == 4) {
+        return o + 2;
+      }
+      o += length;
+    }
+    return -1;
+  }
+
+  /**
+   * A forwarded packet's addresses (RFC 4291 §2.5.2, §2.5.3, §2.5.6, §2.7): no unspecified,
+   * loopback, link-local, multicast or own source; no link-local, loopback, unspecified or
+   * multicast destination.
+   */
+  private void requireNotMartian6(byte[] out, int ip) {
+    UnsafeBuffer b = new UnsafeBuffer(out);
+    long sh = Ipv6Header.sourceHigh(b, ip);
+    long sl = Ipv6Header.sourceLow(b, ip);
+    long dh = Ipv6Header.destinationHigh(b, ip);
+    long dl = Ipv6Header.destinationLow(b, ip);
+    if (Ipv6Header.isUnspecified(sh, sl)
+        || Ipv6Header.isLoopback(sh, sl)
+        || Ipv6Header.isLinkLocal(sh)
+        || Ipv6Header.isMulticast(sh)
+        || isOurs6(out, ip + Ipv6Header.SOURCE_OFFSET)) {
+      throw new AssertionError("forwarded a packet from " + Ipv6Header.formatAddress(sh, sl));
+    }
+    if (Ipv6Header.isUnspecified(dh, dl)
+        || Ipv6Header.isLinkLocal(dh)
+        || Ipv6Header.isLoopback(dh, dl)
+        || Ipv6Header.isMulticast(dh)) {
+      throw new AssertionError("forwarded a packet to " + Ipv6Header.formatAddress(dh, dl));
+    }
+  }
+
+  private static boolean sameAddresses(byte[] in, int inIp, byte[] out, int outIp) {
+    return java.util.Arrays.equals(
+        in,
+        inIp + Ipv6Header.SOURCE_OFFSET,
+        inIp + Ipv6Header.LENGTH,
+        out,
+        outIp + Ipv6Header.SOURCE_OFFSET,
+        outIp + Ipv6Header.LENGTH);
+  }
+
+  /** From hs0's IPv6 address to the sample's IPv6 host server. */
+  private static boolean isTunnelToHostServer6(byte[] out, int ip) {
+    UnsafeBuffer b = new UnsafeBuffer(out);
+    long[] from = Ipv6Header.parseAddress(HS0_IP6);
+    long[] to = Ipv6Header.parseAddress(HOST_SERVER6);
+    return Ipv6Header.sourceHigh(b, ip) == from[0]
+        && Ipv6Header.sourceLow(b, ip) == from[1]
+        && Ipv6Header.destinationHigh(b, ip) == to[0]
+        && Ipv6Header.destinationLow(b, ip) == to[1];
+  }
+
+  /** The 16 bytes at {@code at} are one of the router's IPv6 addresses. */
+  private boolean isOurs6(byte[] frame, int at) {
+    UnsafeBuffer b = new UnsafeBuffer(frame);
+    long high = b.getLong(at, java.nio.ByteOrder.BIG_ENDIAN);
+    long low = b.getLong(at + 8, java.nio.ByteOrder.BIG_ENDIAN);
+    for (int i = 0; i < ours6High.length; i++) {
+      if (ours6High[i] == high && ours6Low[i] == low) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The input is UDP to one of our addresses on the second-chance port (SECOND-CHANCE.md). */
@@ -421,6 +733,41 @@ final class RedirectorOracle {
               && total > ihl
               && IcmpHeader.isError(IcmpHeader.type(b, ip + ihl));
       return new Input(frame, ip, false, Frames.checksumsValid(frame), icmpError);
+    }
+  }
+
+  /**
+   * What the oracle needs to know about an IPv6 input, read with {@link Frames#walkIpv6}: {@code
+   * frame} null when the input is not IPv6 at all, {@code walk} null when it is malformed (fewer
+   * than 40 bytes, version not 6, payload length beyond the frame, extension headers beyond the
+   * payload).
+   */
+  private record Input6(byte[] frame, int ip, Frames.Ipv6Walk walk, boolean checksumsValid) {
+    static Input6 of(byte[] frame) {
+      int ip = Frames.ipv6Offset(frame);
+      if (ip == Frames.NOT_IPV6) {
+        return new Input6(null, -1, null, false);
+      }
+      Frames.Ipv6Walk walk = Frames.walkIpv6(frame, ip, frame.length);
+      return new Input6(frame, ip, walk, walk != null && Frames.checksumsValid(frame));
+    }
+
+    /** The ICMPv6 type when the input's ICMPv6 header is in it, else -1. */
+    int icmpType() {
+      if (walk == null
+          || walk.protocol() != Ipv6Header.NEXT_HEADER_ICMPV6
+          || walk.fragmentOffset() > 0
+          || walk.end() <= walk.upper()) {
+        return -1;
+      }
+      return frame[walk.upper()] & 0xFF;
+    }
+
+    /** A neighbour solicitation or advertisement: it may release frames queued for its sender. */
+    boolean isNeighbourDiscovery() {
+      int type = icmpType();
+      return type == Icmpv6Header.TYPE_NEIGHBOUR_SOLICITATION
+          || type == Icmpv6Header.TYPE_NEIGHBOUR_ADVERTISEMENT;
     }
   }
 }

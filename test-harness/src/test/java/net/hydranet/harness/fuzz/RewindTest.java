@@ -31,6 +31,9 @@ class RewindTest {
       Path.of(
           "src/test/resources/net/hydranet/harness/fuzz/RedirectorFuzzTestInputs/frameSequence");
 
+  private static final Path IPV6_SEQUENCES =
+      Path.of("src/test/resources/net/hydranet/harness/fuzz/RedirectorFuzzTestInputs/ipv6Sequence");
+
   private static final Path HOST_SERVER_SEQUENCES =
       Path.of(
           "src/test/resources/net/hydranet/harness/fuzz/HostServerFuzzTestInputs/frameSequence");
@@ -47,7 +50,26 @@ class RewindTest {
         byte[] bytes = Files.readAllBytes(input);
         RedirectorUnderTest fresh = RedirectorFuzzTest.newRedirector();
         RedirectorUnderTest rewound = RedirectorFuzzTest.rewoundRedirector();
-        assertEquals(run(fresh, bytes), run(rewound, bytes), input.getFileName().toString());
+        assertEquals(
+            run(fresh, bytes, false), run(rewound, bytes, false), input.getFileName().toString());
+      }
+    }
+  }
+
+  /** The same for the IPv6 sequences (issue 21): the IPv6 path's state is rewound too. */
+  @Test
+  void shouldAnswerEveryIpv6CorpusSequenceLikeANewRedirector() throws IOException {
+    List<Path> inputs;
+    try (Stream<Path> files = Files.list(IPV6_SEQUENCES)) {
+      inputs = files.sorted().toList();
+    }
+    for (int round = 0; round < 2; round++) {
+      for (Path input : inputs) {
+        byte[] bytes = Files.readAllBytes(input);
+        RedirectorUnderTest fresh = RedirectorFuzzTest.newRedirector();
+        RedirectorUnderTest rewound = RedirectorFuzzTest.rewoundRedirector();
+        assertEquals(
+            run(fresh, bytes, true), run(rewound, bytes, true), input.getFileName().toString());
       }
     }
   }
@@ -106,11 +128,15 @@ class RewindTest {
   }
 
   /** What a sequence sent, one line a frame, then every counter. */
-  private static List<String> run(RedirectorUnderTest redirector, byte[] input) {
+  private static List<String> run(RedirectorUnderTest redirector, byte[] input, boolean ipv6) {
     List<CapturingTxPort.Sent> sent = new ArrayList<>();
     FuzzedDataProviderImpl data = FuzzedDataProviderImpl.withJavaData(input);
     try {
-      RedirectorFuzzTest.sequence(redirector, data, sent);
+      if (ipv6) {
+        RedirectorFuzzTest.sequence6(redirector, data, sent);
+      } else {
+        RedirectorFuzzTest.sequence(redirector, data, sent);
+      }
     } catch (AssertionError e) {
       sent.add(new CapturingTxPort.Sent(-1, e.getMessage().getBytes()));
     } finally {
@@ -126,6 +152,8 @@ class RewindTest {
     trace.add("flows " + redirector.plane().path().flows().size());
     trace.add("held " + redirector.plane().path().fragments().held());
     trace.add("pending " + redirector.plane().neighbours().pendingFrames());
+    trace.add("flows6 " + redirector.plane().path().ipv6().flows().size());
+    trace.add("pending6 " + redirector.plane().path().ipv6().neighbours().pendingFrames());
     return trace;
   }
 }
