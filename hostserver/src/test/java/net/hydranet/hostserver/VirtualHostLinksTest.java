@@ -84,8 +84,12 @@ class VirtualHostLinksTest {
     return p;
   }
 
-  /** The Ethernet frame of {@code inner} in IP-in-IP to this host server. */
   private void receive(byte[] inner) {
+    receive(path, inner);
+  }
+
+  /** The Ethernet frame of {@code inner} in IP-in-IP to this host server, through {@code to}. */
+  private void receive(HostServerPath to, byte[] inner) {
     byte[] frame = new byte[14 + 20 + inner.length];
     UnsafeBuffer b = new UnsafeBuffer(frame);
     b.putShort(12, (short) 0x0800, java.nio.ByteOrder.BIG_ENDIAN);
@@ -98,8 +102,8 @@ class VirtualHostLinksTest {
     Ipv4Header.updateChecksum(b, 14);
     System.arraycopy(inner, 0, frame, 34, inner.length);
     slot.putBytes(64, frame);
-    path.tick(1);
-    path.process(slot, 64, frame.length, 0);
+    to.tick(1);
+    to.process(slot, 64, frame.length, 0);
   }
 
   private long count(HostServerCounter c) {
@@ -167,20 +171,8 @@ class VirtualHostLinksTest {
             super.flush();
           }
         });
-    for (byte[] p : List.of(inner(ORIGIN, 10), inner(ORIGIN, 200))) {
-      byte[] frame = new byte[14 + 20 + p.length];
-      UnsafeBuffer b = new UnsafeBuffer(frame);
-      b.putShort(12, (short) 0x0800, java.nio.ByteOrder.BIG_ENDIAN);
-      b.putByte(14, (byte) 0x45);
-      b.putShort(16, (short) (20 + p.length), java.nio.ByteOrder.BIG_ENDIAN);
-      b.putByte(22, (byte) 64);
-      b.putByte(23, (byte) Ipv4Header.PROTOCOL_IPIP);
-      Ipv4Header.destination(b, 14, SELF);
-      Ipv4Header.updateChecksum(b, 14);
-      System.arraycopy(p, 0, frame, 34, p.length);
-      slot.putBytes(64, frame);
-      ordered.process(slot, 64, frame.length, 0);
-    }
+    receive(ordered, inner(ORIGIN, 10));
+    receive(ordered, inner(ORIGIN, 200));
     assertEquals(List.of("link 38", "tun 228"), order);
   }
 
