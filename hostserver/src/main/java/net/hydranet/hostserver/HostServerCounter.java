@@ -52,7 +52,13 @@ public enum HostServerCounter {
    */
   SECOND_CHANCE_UNKNOWN("second_chance_unknown"),
   /** A pass-on the stack would not take (the TUN write failed). */
-  DROP_PASS_ON_FAILED("drop_pass_on_failed");
+  DROP_PASS_ON_FAILED("drop_pass_on_failed"),
+
+  /**
+   * Packets written straight onto their virtual host's link (also in injected); the rest of
+   * injected went through the TUN device ({@link VirtualHostLinks}).
+   */
+  INJECTED_LINK("injected_link");
 
   private static final HostServerCounter[] VALUES = values();
   private final String metricName;

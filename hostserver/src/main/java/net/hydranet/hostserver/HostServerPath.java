@@ -19,9 +19,11 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
  * The host server's element chain (paper §4.1, "Decapsulation and Transport-Level Demultiplexing"):
  * check the outer header → reassemble outer fragments → strip the outer header (RFC 2003 §3, or the
  * second-chance tunnel's UDP and GUE) → check the inner header → virtual-host lookup → second
- * chance (pass on a segment whose connection is not here, SECOND-CHANCE.md) → inject into the local
- * stack. IPv6 arrives inside IPv4 (protocol 41) on the same path up to the inner header, or inside
- * IPv6; {@link Ipv6Decapsulator} takes it from there.
+ * chance (pass on a segment whose connection is not here, SECOND-CHANCE.md) → inject: onto the
+ * virtual host's own link when {@link #links} has it (a transmit ring, sent once per batch at
+ * {@link #flush}), else into the local stack through the TUN sink. IPv6 arrives inside IPv4
+ * (protocol 41) on the same path up to the inner header, or inside IPv6; {@link Ipv6Decapsulator}
+ * takes it from there.
  *
  * <p>Frames that are not IP-in-IP addressed to this host server are the kernel's business: pcap is
  * a tap, so the kernel has its own copy, and they are only counted here.
@@ -39,6 +41,7 @@ public final class HostServerPath implements FrameProcessor {
   private final PacketSink sink;
   private final Ipv6Decapsulator ipv6;
   private final SecondChance secondChance;
+  private VirtualHostLinks links;
   private long now;
   private final ManyToOneConcurrentArrayQueue<Runnable> commands =
       new ManyToOneConcurrentArrayQueue<>(1024);
@@ -133,6 +136,16 @@ public final class HostServerPath implements FrameProcessor {
     this.reassembler = new IpReassembler(reassemblyContexts, 9_100, reassemblyTimeoutNanos);
     this.virtualHosts = virtualHosts;
     this.sink = sink;
+  }
+
+  /**
+   * Writes IPv4 packets for a virtual host that has a link in {@code links} straight onto it, not
+   * into the sink; before the pipeline starts (its table is then changed only by {@link
+   * #command}s).
+   */
+  public HostServerPath links(VirtualHostLinks links) {
+    this.links = links;
+    return this;
   }
 
   /** Drop reasons of the header checks, by forwarding-plane counter. */
@@ -258,6 +271,16 @@ public final class HostServerPath implements FrameProcessor {
       return; // passed on, or its write failed: counted there
     }
     int innerLength = Ipv4Header.totalLength(datagram, inner);
+    if (links != null) {
+      if (links.write(destination, datagram, inner, innerLength)) {
+        count(HostServerCounter.INJECTED_LINK);
+        count(HostServerCounter.INJECTED);
+        counters.add(HostServerCounter.INJECTED_BYTES.id(), innerLength);
+        return;
+      }
+      // The TUN delivers at once: what the links hold goes first, so a flow keeps its order.
+      links.flush();
+    }
     if (sink.write(datagram, inner, innerLength)) {
       count(HostServerCounter.INJECTED);
       counters.add(HostServerCounter.INJECTED_BYTES.id(), innerLength);
@@ -267,7 +290,11 @@ public final class HostServerPath implements FrameProcessor {
   }
 
   @Override
-  public void flush() {}
+  public void flush() {
+    if (links != null) {
+      links.flush();
+    }
+  }
 
   private void count(HostServerCounter c) {
     counters.add(c.id(), 1);

@@ -45,6 +45,7 @@ final class PacketTxRing implements AutoCloseable {
   private static final int SOCKADDR_LL_SIZE = 20;
 
   private final int fd;
+  private final int frames;
   private final long address;
   private final long length;
   private final UnsafeBuffer ring;
@@ -54,8 +55,9 @@ final class PacketTxRing implements AutoCloseable {
   private long kickFailures;
   private long malformed;
 
-  private PacketTxRing(int fd, long address, long length) {
+  private PacketTxRing(int fd, int frames, long address, long length) {
     this.fd = fd;
+    this.frames = frames;
     this.address = address;
     this.length = length;
     this.ring = new UnsafeBuffer(address, (int) length);
@@ -66,6 +68,17 @@ final class PacketTxRing implements AutoCloseable {
    * captureFd} (the capture on the same interface) to ignore outgoing frames.
    */
   static PacketTxRing open(int ifIndex, int captureFd) throws IOException {
+    return open(ifIndex, captureFd, FRAMES);
+  }
+
+  /**
+   * As {@link #open(int, int)} with {@code frames} slots (a multiple of 32, one 64 KiB block each
+   * 32); {@code captureFd} -1 when no capture shares the interface.
+   */
+  static PacketTxRing open(int ifIndex, int captureFd, int frames) throws IOException {
+    if (frames < 32 || frames % (BLOCK_SIZE / FRAME_SIZE) != 0) {
+      throw new IllegalArgumentException("transmit ring of " + frames + " frames");
+    }
     final int fd = LibC.socket(LibC.AF_PACKET, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, 0);
     if (fd < 0) {
       throw new IOException("socket(AF_PACKET): " + LibC.strerror(Native.getLastError()));
@@ -76,15 +89,15 @@ final class PacketTxRing implements AutoCloseable {
       setInt(fd, opt, LibC.PACKET_VERSION, LibC.TPACKET_V2, "PACKET_VERSION");
       setInt(fd, opt, LibC.PACKET_LOSS, 1, "PACKET_LOSS");
       // struct tpacket_req { block_size, block_nr, frame_size, frame_nr }
-      final int blocks = FRAMES * FRAME_SIZE / BLOCK_SIZE;
+      final int blocks = frames * FRAME_SIZE / BLOCK_SIZE;
       opt.putInt(0, BLOCK_SIZE);
       opt.putInt(4, blocks);
       opt.putInt(8, FRAME_SIZE);
-      opt.putInt(12, FRAMES);
+      opt.putInt(12, frames);
       if (LibC.setsockopt(fd, LibC.SOL_PACKET, LibC.PACKET_TX_RING, opt.addressOffset(), 16) != 0) {
         throw new IOException("PACKET_TX_RING: " + LibC.strerror(Native.getLastError()));
       }
-      final long length = (long) FRAMES * FRAME_SIZE;
+      final long length = (long) frames * FRAME_SIZE;
       final long address = LibC.mmap(0, length, LibC.PROT_READ_WRITE, LibC.MAP_SHARED, fd, 0);
       if (address == -1 || address == 0) {
         throw new IOException("mmap(TX ring): " + LibC.strerror(Native.getLastError()));
@@ -102,7 +115,7 @@ final class PacketTxRing implements AutoCloseable {
         setInt(captureFd, opt, LibC.PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING");
       }
       ok = true;
-      return new PacketTxRing(fd, address, length);
+      return new PacketTxRing(fd, frames, address, length);
     } finally {
       if (!ok) {
         LibC.close(fd);
@@ -128,6 +141,15 @@ final class PacketTxRing implements AutoCloseable {
    * {@link #kick}. False if the frame is too long or the ring is full even after a kick.
    */
   boolean offer(DirectBuffer buffer, int offset, int frameLength) {
+    return offer(null, 0, buffer, offset, frameLength);
+  }
+
+  /**
+   * As {@link #offer(DirectBuffer, int, int)} for a frame in two parts: {@code headLength} bytes of
+   * {@code head} (a link header; none if null), then {@code length} bytes of {@code buffer}.
+   */
+  boolean offer(DirectBuffer head, int headLength, DirectBuffer buffer, int offset, int length) {
+    final int frameLength = headLength + length;
     if (frameLength > maxFrame()) {
       return false;
     }
@@ -147,11 +169,14 @@ final class PacketTxRing implements AutoCloseable {
         }
       }
     }
-    ring.putBytes(slot + DATA_OFFSET, buffer, offset, frameLength);
+    if (head != null) {
+      ring.putBytes(slot + DATA_OFFSET, head, 0, headLength);
+    }
+    ring.putBytes(slot + DATA_OFFSET + headLength, buffer, offset, length);
     ring.putInt(slot + TP_LEN, frameLength);
     // Release: the kernel reads the frame after it sees the status.
     ring.putIntOrdered(slot + TP_STATUS, TP_STATUS_SEND_REQUEST);
-    next = next + 1 == FRAMES ? 0 : next + 1;
+    next = next + 1 == frames ? 0 : next + 1;
     pending++;
     return true;
   }
