@@ -135,6 +135,11 @@ public final class Ipv6Path {
     return hostServers;
   }
 
+  /** The IPv6 fragment tracker, for tests (forwarding thread only). */
+  public FragmentTracker fragments() {
+    return fragments;
+  }
+
   /** The IPv6 connection table (forwarding thread only). */
   public FlowTable flows() {
     return lookup.flows();

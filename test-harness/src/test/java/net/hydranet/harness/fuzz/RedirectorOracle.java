@@ -41,6 +41,9 @@ final class RedirectorOracle {
   private final long[] ours6High;
   private final long[] ours6Low;
   private final int pendingBound;
+  // IPv6 non-first fragments the router holds until their first fragment comes (as IPv4's): a
+  // later input's first fragment releases them, so an output may be one of these, not that input.
+  private final List<Input6> held6 = new java.util.ArrayList<>();
 
   RedirectorOracle(RedirectorUnderTest redirector) {
     this.redirector = redirector;
@@ -105,7 +108,14 @@ final class RedirectorOracle {
     // A non-first fragment to a service address may wait for its first (the flows issue): its
     // outcome is counted when it is released or times out, so until then it is "held".
     long outcomes = redirector.plane().counters().outcomes();
-    long held = redirector.plane().path().fragments().held();
+    long held6Now = redirector.plane().path().ipv6().fragments().held();
+    while (held6.size() > held6Now) {
+      held6.remove(0); // timed out (oldest first) or evicted
+    }
+    if (held6Now > held6.size() && in6.frame != null) {
+      held6.add(in6);
+    }
+    long held = redirector.plane().path().fragments().held() + held6Now;
     if (rx != outcomes + held) {
       throw new AssertionError(
           "rx_frames " + rx + " != outcomes " + outcomes + " + held fragments " + held);
@@ -283,7 +293,7 @@ final class RedirectorOracle {
     }
     if (sameAddresses(in.frame, in.ip, out, ip) && !fromUs) {
       requireNotMartian6(out, ip);
-      requireSamePacket(in, out, ip, "forwarded");
+      requireSameOrHeld(in, out, ip, "forwarded");
       return;
     }
     if (in.isNeighbourDiscovery()) {
@@ -300,7 +310,7 @@ final class RedirectorOracle {
         throw new AssertionError("IPv6-in-IPv6 with next header or hop limit not 41/64");
       }
       requireNotMartian6(out, ip + Ipv6Header.LENGTH);
-      requireSamePacket(in, out, ip + Ipv6Header.LENGTH, "redirected (IPv6-in-IPv6)");
+      requireSameOrHeld(in, out, ip + Ipv6Header.LENGTH, "redirected (IPv6-in-IPv6)");
       return;
     }
     throw new AssertionError("unexplained IPv6 output");
@@ -324,7 +334,7 @@ final class RedirectorOracle {
       throw new AssertionError("IPv6-in-IPv4 without DF or fragmented (RFC 4213 §3.2)");
     }
     requireNotMartian6(out, ip + ihl);
-    requireSamePacket(in, out, ip + ihl, "redirected (IPv6-in-IPv4)");
+    requireSameOrHeld(in, out, ip + ihl, "redirected (IPv6-in-IPv4)");
   }
 
   /**
@@ -396,6 +406,27 @@ final class RedirectorOracle {
    * one lower, every other byte the same but a clamped MSS (its value lower, and the TCP checksum),
    * and valid checksums if the input's were.
    */
+  /**
+   * {@link #requireSamePacket} against this input, or else against one of the held fragments this
+   * input released (then no longer held).
+   */
+  private void requireSameOrHeld(Input6 in, byte[] out, int at, String what) {
+    try {
+      requireSamePacket(in, out, at, what);
+    } catch (AssertionError notThisInput) {
+      for (int k = 0; k < held6.size(); k++) {
+        try {
+          requireSamePacket(held6.get(k), out, at, what + " (a held fragment released)");
+          held6.remove(k);
+          return;
+        } catch (AssertionError notThisOne) {
+          // try the next
+        }
+      }
+      throw notThisInput;
+    }
+  }
+
   private static void requireSamePacket(Input6 in, byte[] out, int at, String what) {
     int length = in.walk.end() - in.ip;
     Frames.Ipv6Walk walk = Frames.walkIpv6(out, at, out.length);
