@@ -141,7 +141,7 @@ class DeadHostRelease6Test {
     return lookup
         .flows()
         .find(
-            RedirectLookup6.addressKey(CLIENT_NET, CLIENT_LOW, ORIGIN_NET, ORIGIN_LOW),
+            lookup.tableKey(CLIENT_NET, CLIENT_LOW, ORIGIN_NET, ORIGIN_LOW),
             FlowTable.keyLo(Ipv6Header.NEXT_HEADER_TCP, sourcePort, HTTP),
             now);
   }
