@@ -345,14 +345,17 @@ public final class RedirectLookup6 implements Element {
 
   /**
    * The first word of an IPv6 flow's key in this redirector's tables: its two addresses hashed in a
-   * chain of bijections that starts from the secret, so a collision needs two words to differ and
-   * then depends on values derived from the secret.
+   * chain of bijections that starts from the secret (xor a word, multiply by an odd constant, fold
+   * the high half down), so a collision needs two words to differ and then depends on values
+   * derived from the secret. One multiply a word, not a finaliser's two: the probe waits for this
+   * hash.
    */
   long tableKey(long sourceHigh, long sourceLow, long destinationHigh, long destinationLow) {
-    long h = mix(sourceHigh ^ secret);
-    h = mix(h ^ sourceLow);
-    h = mix(h ^ destinationHigh);
-    return mix(h ^ destinationLow);
+    long h = (sourceHigh ^ secret) * 0x9E3779B97F4A7C15L;
+    h = ((h ^ (h >>> 32)) ^ sourceLow) * 0xff51afd7ed558ccdL;
+    h = ((h ^ (h >>> 32)) ^ destinationHigh) * 0xc4ceb9fe1a85ec53L;
+    h = ((h ^ (h >>> 32)) ^ destinationLow) * 0x9E3779B97F4A7C15L;
+    return h ^ (h >>> 29);
   }
 
   /** A 64-bit hash of a flow's two addresses, the same everywhere: {@link #flowHash6}'s part. */
