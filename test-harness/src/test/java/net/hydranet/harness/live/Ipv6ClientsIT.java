@@ -92,7 +92,7 @@ class Ipv6ClientsIT {
     Files.writeString(work.resolve("server-site/hello.txt"), "hello from the routed server\n");
     Files.writeString(work.resolve("replica.py"), REPLICA);
     String java = ProcessHandle.current().info().command().orElse("java");
-    String hydranet = java + " -Xmx128m -jar " + jar;
+    String hydranet = java + " -Xmx256m -jar " + jar;
     sh(hydranet + " keygen " + work.resolve("keys/r"));
     sh(hydranet + " keygen " + work.resolve("keys/hs"));
     for (String ns : List.of(K, R, H)) {

@@ -66,7 +66,7 @@ class RedirectorIpv6IT {
     Files.createDirectories(work.resolve("keys"));
     Files.writeString(work.resolve("site/hello.txt"), "hello through the redirector\n");
     String java = ProcessHandle.current().info().command().orElse("java");
-    String hydranet = java + " -Xmx128m -jar " + jar;
+    String hydranet = java + " -Xmx256m -jar " + jar;
     sh(hydranet + " keygen " + work.resolve("keys/r"));
     sh(hydranet + " keygen " + work.resolve("keys/hs"));
     for (String ns : List.of(K, C, H)) {
