@@ -25,7 +25,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * | count | total weight | host 0 | weight 0 | host 1 | weight 1 | ... |
  * </pre>
  *
- * so {@link RedirectorTable#select} reads one or two cache lines after the map probe instead of one
+ * so {@link ServiceLookup#select} reads one or two cache lines after the map probe instead of one
  * per array (rough loop timing, not JMH: 1M services, random keys, lookup + select fell from
  * 200-270 ns with four separate arrays to 100-160 ns, nearly all of it cache misses). Freed service
  * indices go on a free list and are reused, newest first.
@@ -256,9 +256,7 @@ public abstract class ServiceRecords {
         : 0;
   }
 
-  /**
-   * Whether {@link RedirectorTable#count(int, int, int)} counts {@code service} per host server.
-   */
+  /** Whether {@link ServiceLookup#count(int, int, int)} counts {@code service} per host server. */
   public final boolean countsHostServers(int service) {
     return service < targetCounted;
   }
