@@ -73,13 +73,10 @@ public final class RedirectorTable extends ServiceLookup {
       if (index6.size() == capacity6) {
         throw new IllegalStateException("IPv6 services are full: capacity " + capacity6);
       }
-      service = freeCount > 0 ? freeServices[--freeCount] : highWater++;
       final int slot = freeSlots6[--freeSlot6Count];
-      keys[service] = IPV6 | ((long) slot << 24) | tag;
+      service = newService(IPV6 | ((long) slot << 24) | tag);
       addressHighs[slot] = high;
       addressLows[slot] = low;
-      counters.putLongOrdered(service << COUNTER_SHIFT, 0L);
-      counters.putLongOrdered((service << COUNTER_SHIFT) + BYTES_OFFSET, 0L);
       index6.put(high, low, tag, service);
       int onAddress = addresses6.get(high, low, 0);
       addresses6.put(high, low, 0, onAddress == Ipv6KeyMap.MISSING ? 1 : onAddress + 1);
@@ -156,14 +153,20 @@ public final class RedirectorTable extends ServiceLookup {
       if (size() == capacity) {
         throw new IllegalStateException("redirector table is full: capacity " + capacity);
       }
-      service = freeCount > 0 ? freeServices[--freeCount] : highWater++;
-      keys[service] = key;
-      counters.putLongOrdered(service << COUNTER_SHIFT, 0L);
-      counters.putLongOrdered((service << COUNTER_SHIFT) + BYTES_OFFSET, 0L);
+      service = newService(key);
       index.put(key, service);
       addresses.put(address, addresses.get(address) + 1);
     }
     writeRecord(service, added, hostServers, weights, count, lookup);
+    return service;
+  }
+
+  /** Takes a free service index (the newest freed first) for {@code key}, its counters at 0. */
+  private int newService(long key) {
+    final int service = freeCount > 0 ? freeServices[--freeCount] : highWater++;
+    keys[service] = key;
+    counters.putLongOrdered(service << COUNTER_SHIFT, 0L);
+    counters.putLongOrdered((service << COUNTER_SHIFT) + BYTES_OFFSET, 0L);
     return service;
   }
 
