@@ -73,7 +73,27 @@ public final class ForwardingPlane implements AutoCloseable {
   private volatile boolean started;
 
   /** The control side's copy of one service's host servers and weights, for rebuilding. */
-  private record Shadow(int[] hostServers, int[] weights) {}
+  private record Shadow(int[] hostServers, int[] weights) {
+    /** The slot of {@code hostServer} in {@code shadow} (the last if repeated), or -1. */
+    static int slotOf(Shadow shadow, int hostServer) {
+      int i = -1;
+      if (shadow != null) {
+        for (int j = 0; j < shadow.hostServers.length; j++) {
+          if (shadow.hostServers[j] == hostServer) {
+            i = j;
+          }
+        }
+      }
+      return i;
+    }
+
+    /** This copy with the weight of host server {@code i} changed. */
+    Shadow withWeight(int i, int weight) {
+      int[] w = weights.clone();
+      w[i] = weight;
+      return new Shadow(hostServers, w);
+    }
+  }
 
   private final Map<Long, Shadow> shadows = new HashMap<>();
 
@@ -350,24 +370,17 @@ public final class ForwardingPlane implements AutoCloseable {
   public void setWeight(int address, int protocol, int port, int hostServer, int weight) {
     synchronized (shadows) {
       Shadow shadow = shadows.get(RedirectorTable.key(address, protocol, port));
-      int i = -1;
-      if (shadow != null) {
-        for (int j = 0; j < shadow.hostServers().length; j++) {
-          if (shadow.hostServers()[j] == hostServer) {
-            i = j;
-          }
-        }
-      }
+      int i = Shadow.slotOf(shadow, hostServer);
       if (i < 0 || weight < 0) {
         // Unknown service or host server, or a bad weight: the table says why.
         command(l -> l.redirects.setWeight(address, protocol, port, hostServer, weight));
         return;
       }
-      int[] servers = shadow.hostServers();
-      int[] w = shadow.weights().clone();
-      w[i] = weight;
+      Shadow changed = shadow.withWeight(i, weight);
+      int[] servers = changed.hostServers();
+      int[] w = changed.weights();
       byte[] lookup = buildLookup(servers, w);
-      shadows.put(RedirectorTable.key(address, protocol, port), new Shadow(servers, w));
+      shadows.put(RedirectorTable.key(address, protocol, port), changed);
       command(l -> l.redirects.put(address, protocol, port, servers, w, servers.length, lookup));
     }
   }
@@ -411,23 +424,16 @@ public final class ForwardingPlane implements AutoCloseable {
     synchronized (shadows) {
       Service6 key = new Service6(high, low, protocol, port);
       Shadow shadow = shadows6.get(key);
-      int i = -1;
-      if (shadow != null) {
-        for (int j = 0; j < shadow.hostServers().length; j++) {
-          if (shadow.hostServers()[j] == hostServer) {
-            i = j;
-          }
-        }
-      }
+      int i = Shadow.slotOf(shadow, hostServer);
       if (i < 0 || weight < 0) {
         command(l -> l.redirects.setWeight6(high, low, protocol, port, hostServer, weight));
         return;
       }
-      int[] servers = shadow.hostServers();
-      int[] w = shadow.weights().clone();
-      w[i] = weight;
+      Shadow changed = shadow.withWeight(i, weight);
+      int[] servers = changed.hostServers();
+      int[] w = changed.weights();
       byte[] lookup = buildLookup(servers, w);
-      shadows6.put(key, new Shadow(servers, w));
+      shadows6.put(key, changed);
       command(l -> l.redirects.put6(high, low, protocol, port, servers, w, servers.length, lookup));
     }
   }

@@ -1,7 +1,5 @@
 package net.hydranet.forwarding.table;
 
-import java.util.Arrays;
-
 /**
  * IPv6 routes with longest-prefix match, the shape of {@link RouteTable} for 128-bit addresses: one
  * hash table keyed by (prefix, length), probed from the longest prefix length in use down to the
@@ -20,26 +18,18 @@ import java.util.Arrays;
  *
  * <p>A rejected change throws {@link IllegalStateException} and leaves the table unchanged.
  */
-public final class Ipv6RouteTable {
+public final class Ipv6RouteTable extends RouteSlots {
   /** What {@link #lookup} returns when no route covers the address. */
   public static final int NOT_FOUND = -1;
 
   public static final int MAX_CAPACITY = 1 << 24;
 
-  private static final int FREE = -1;
-
-  private final int capacity;
   private final Ipv6KeyMap index;
   private final long[] prefixHighs;
   private final long[] prefixLows;
-  private final int[] prefixLengths;
   private final long[] nextHopHighs;
   private final long[] nextHopLows;
-  private final int[] interfaceIndexes;
   private final int[] routesPerLength = new int[129];
-  private final int[] freeRoutes;
-  private int freeCount;
-  private int highWater;
 
   // Bit n of lengths0 is length n (0..63), of lengths1 length 64 + n (64..127); has128 for /128.
   private long lengths0;
@@ -48,20 +38,12 @@ public final class Ipv6RouteTable {
 
   /** A table for up to {@code capacity} routes; all memory is allocated here. */
   public Ipv6RouteTable(int capacity) {
-    if (capacity < 1 || capacity > MAX_CAPACITY) {
-      throw new IllegalArgumentException(
-          "capacity must be in [1, " + MAX_CAPACITY + "], was " + capacity);
-    }
-    this.capacity = capacity;
+    super(capacity, MAX_CAPACITY);
     this.index = new Ipv6KeyMap(capacity);
     this.prefixHighs = new long[capacity];
     this.prefixLows = new long[capacity];
-    this.prefixLengths = new int[capacity];
-    Arrays.fill(prefixLengths, FREE);
     this.nextHopHighs = new long[capacity];
     this.nextHopLows = new long[capacity];
-    this.interfaceIndexes = new int[capacity];
-    this.freeRoutes = new int[capacity];
   }
 
   /** The mask of the high 64 bits for a prefix length in [0, 128]. */
@@ -133,7 +115,7 @@ public final class Ipv6RouteTable {
       if (index.size() == capacity) {
         throw new IllegalStateException("IPv6 route table is full: capacity " + capacity);
       }
-      route = freeCount > 0 ? freeRoutes[--freeCount] : highWater++;
+      route = newRoute();
       prefixHighs[route] = high;
       prefixLows[route] = low;
       prefixLengths[route] = prefixLength;
@@ -166,8 +148,7 @@ public final class Ipv6RouteTable {
     if (--routesPerLength[prefixLength] == 0) {
       setLength(prefixLength, false);
     }
-    prefixLengths[route] = FREE;
-    freeRoutes[freeCount++] = route;
+    freeRoute(route);
     return true;
   }
 
@@ -189,10 +170,6 @@ public final class Ipv6RouteTable {
     return prefixLows[route];
   }
 
-  public int prefixLength(int route) {
-    return prefixLengths[route];
-  }
-
   /** The gateway's high half; :: (both halves 0) means directly connected. */
   public long nextHopHigh(int route) {
     return nextHopHighs[route];
@@ -207,25 +184,7 @@ public final class Ipv6RouteTable {
     return nextHopHighs[route] == 0 && nextHopLows[route] == 0;
   }
 
-  public int interfaceIndex(int route) {
-    return interfaceIndexes[route];
-  }
-
   public int size() {
     return index.size();
-  }
-
-  public int capacity() {
-    return capacity;
-  }
-
-  /** Visits every route in use, in index order; for snapshots, off the hot path. */
-  public void forEach(RouteVisitor visitor) {
-    final int highWater = this.highWater;
-    for (int route = 0; route < highWater; route++) {
-      if (prefixLengths[route] != FREE) {
-        visitor.visit(route);
-      }
-    }
   }
 }

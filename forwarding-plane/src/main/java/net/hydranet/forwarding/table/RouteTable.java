@@ -1,6 +1,5 @@
 package net.hydranet.forwarding.table;
 
-import java.util.Arrays;
 import org.agrona.collections.Long2LongHashMap;
 
 /**
@@ -22,44 +21,29 @@ import org.agrona.collections.Long2LongHashMap;
  *
  * <p>A rejected change throws {@link IllegalStateException} and leaves the table unchanged.
  */
-public final class RouteTable {
+public final class RouteTable extends RouteSlots {
   /** What {@link #lookup} returns when no route covers the address. */
   public static final int NOT_FOUND = -1;
 
   /** Largest capacity, so that the map's array stays within int indices. */
   public static final int MAX_CAPACITY = 1 << 26;
 
-  private static final int FREE = -1;
   private static final float LOAD_FACTOR = 0.5f;
 
-  private final int capacity;
   private final Long2LongHashMap index;
   private final int[] prefixes;
-  private final int[] prefixLengths;
   private final int[] nextHops;
-  private final int[] interfaceIndexes;
   private final int[] routesPerLength = new int[33];
-  private final int[] freeRoutes;
-  private int freeCount;
-  private int highWater;
 
   /** Bit {@code n} is set when at least one route has prefix length {@code n}. */
   private long lengthsInUse;
 
   /** A table for up to {@code capacity} routes; all memory is allocated here. */
   public RouteTable(int capacity) {
-    if (capacity < 1 || capacity > MAX_CAPACITY) {
-      throw new IllegalArgumentException(
-          "capacity must be in [1, " + MAX_CAPACITY + "], was " + capacity);
-    }
-    this.capacity = capacity;
+    super(capacity, MAX_CAPACITY);
     this.index = new Long2LongHashMap((int) (capacity / LOAD_FACTOR), LOAD_FACTOR, NOT_FOUND);
     this.prefixes = new int[capacity];
-    this.prefixLengths = new int[capacity];
-    Arrays.fill(prefixLengths, FREE);
     this.nextHops = new int[capacity];
-    this.interfaceIndexes = new int[capacity];
-    this.freeRoutes = new int[capacity];
   }
 
   /** The network mask of a prefix length in [0, 32]: 0 for /0, -1 for /32. */
@@ -99,17 +83,9 @@ public final class RouteTable {
     return nextHop == 0 ? destination : nextHop;
   }
 
-  public int interfaceIndex(int route) {
-    return interfaceIndexes[route];
-  }
-
   /** The route's prefix, host bits cleared. */
   public int prefix(int route) {
     return prefixes[route];
-  }
-
-  public int prefixLength(int route) {
-    return prefixLengths[route];
   }
 
   /**
@@ -132,7 +108,7 @@ public final class RouteTable {
       if (index.size() == capacity) {
         throw new IllegalStateException("route table is full: capacity " + capacity);
       }
-      route = freeCount > 0 ? freeRoutes[--freeCount] : highWater++;
+      route = newRoute();
       prefixes[route] = masked;
       prefixLengths[route] = prefixLength;
       index.put(key, route);
@@ -160,27 +136,12 @@ public final class RouteTable {
     if (--routesPerLength[prefixLength] == 0) {
       lengthsInUse &= ~(1L << prefixLength);
     }
-    prefixLengths[route] = FREE;
-    freeRoutes[freeCount++] = route;
+    freeRoute(route);
     return true;
   }
 
   /** Number of routes in the table. */
   public int size() {
     return index.size();
-  }
-
-  public int capacity() {
-    return capacity;
-  }
-
-  /** Visits every route in use, in index order; for snapshots, off the hot path. */
-  public void forEach(RouteVisitor visitor) {
-    final int highWater = this.highWater;
-    for (int route = 0; route < highWater; route++) {
-      if (prefixLengths[route] != FREE) {
-        visitor.visit(route);
-      }
-    }
   }
 }
