@@ -103,7 +103,7 @@ public final class RedirectorViews {
       ArrayNode c = service(table, e.getKey());
       for (Rib.Candidate k : e.getValue()) {
         c.addObject()
-            .put("host_server", Addresses.format(k.hostServer()))
+            .put("host_server", k.hostServerText())
             .put("distance", k.distance())
             .put("source", source(k.via()))
             .put("weight", k.weight())
