@@ -535,6 +535,20 @@ public final class Rib {
     return out;
   }
 
+  /**
+   * A host server of {@code service} as the operator wrote it: a static IPv6 service's IPv6-in-IPv6
+   * host server by its address (the table holds the plane's id), any other by its IPv4 address.
+   */
+  public String hostServerText(Service service, int hostServer) {
+    StaticService s = statics.get(service);
+    for (int i = 0; s != null && i < s.hostServers().length; i++) {
+      if (s.hostServers()[i] == hostServer) {
+        return s.hostServerText(i);
+      }
+    }
+    return Addresses.format(hostServer);
+  }
+
   /** Host servers heard directly: address → {cost, ms since heard, hold ms, services, damped}. */
   public Map<Integer, String> hostServers(long now) {
     Map<Integer, String> out = new TreeMap<>(Integer::compareUnsigned);
