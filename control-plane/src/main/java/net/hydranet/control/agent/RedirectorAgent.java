@@ -96,12 +96,17 @@ public final class RedirectorAgent extends ControlAgent {
   /** 198.18.2.10:80/tcp or [2001:2::10]:80/tcp, as the metrics' service label has it. */
   private void logPut(Service service, int[] hostServers, int[] weights) {
     counters.increment(ControlCounter.TABLE_WRITES);
+    String[] names = new String[hostServers.length];
+    for (int i = 0; i < names.length; i++) {
+      // A static IPv6-in-IPv6 host server by its IPv6 address, not the plane's id for it.
+      names[i] = rib.hostServerText(service, hostServers[i]);
+    }
     log.atInfo()
         .addKeyValue("table", "put")
         .addKeyValue("service", service.toString())
-        .addKeyValue("host_servers", join(hostServers, true))
-        .addKeyValue("weights", join(weights, false))
-        .log("table: {} -> {}", service, describe(hostServers, weights));
+        .addKeyValue("host_servers", String.join(",", names))
+        .addKeyValue("weights", join(weights))
+        .log("table: {} -> {}", service, describe(names, weights));
   }
 
   private void logRemove(Service service) {
@@ -112,20 +117,19 @@ public final class RedirectorAgent extends ControlAgent {
         .log("table: {} -> origin (no replica left)", service);
   }
 
-  /** "198.18.1.20,198.18.1.21" (addresses) or "1,2" (numbers). */
-  private static String join(int[] values, boolean addresses) {
+  /** "1,2". */
+  private static String join(int[] values) {
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < values.length; i++) {
-      sb.append(i == 0 ? "" : ",")
-          .append(addresses ? Addresses.format(values[i]) : Integer.toString(values[i]));
+      sb.append(i == 0 ? "" : ",").append(values[i]);
     }
     return sb.toString();
   }
 
-  private static String describe(int[] hs, int[] w) {
+  private static String describe(String[] hs, int[] w) {
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < hs.length; i++) {
-      sb.append(i == 0 ? "" : ", ").append(Addresses.format(hs[i])).append(" w").append(w[i]);
+      sb.append(i == 0 ? "" : ", ").append(hs[i]).append(" w").append(w[i]);
     }
     return sb.toString();
   }

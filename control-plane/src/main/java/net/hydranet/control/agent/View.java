@@ -48,7 +48,7 @@ final class View {
             String.format(
                 "    %s %-15s distance %-3d %-32s weight %-4d load %-3d%n",
                 c.selected() ? "*" : " ",
-                Addresses.format(c.hostServer()),
+                c.hostServerText(),
                 c.distance(),
                 source,
                 c.weight(),

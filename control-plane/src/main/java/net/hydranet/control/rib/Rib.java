@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import net.hydranet.control.wire.Addresses;
 import net.hydranet.control.wire.Codec;
 import net.hydranet.control.wire.Entry;
 import net.hydranet.control.wire.Service;
@@ -32,7 +33,8 @@ import net.hydranet.control.wire.Service;
  *   <li>No host server left: the service is removed and its traffic goes to the origin.
  * </ol>
  *
- * A static service from the config file overrides what is learned for the same service.
+ * A static service from the config file, IPv4 or IPv6, overrides what is learned for the same
+ * service, and stays when what was learned is withdrawn.
  *
  * <p>Not thread-safe: the control thread owns it. Times are nanoseconds from the agent's clock.
  */
@@ -77,15 +79,46 @@ public final class Rib {
     }
   }
 
-  /** One static service: host servers and weights, as the config file gives them. */
-  public record StaticService(Service service, int[] hostServers, int[] weights) {}
+  /**
+   * One static service: host servers and weights, as the config file gives them. A host server is
+   * what the table writer installs: an IPv4 address, or for an IPv6 service the forwarding plane's
+   * id of an IPv6 host server (0.0.0.0/8), which {@code names} then gives as the operator wrote it
+   * (null: every host server is an IPv4 address, shown as such).
+   */
+  public record StaticService(
+      Service service, int[] hostServers, int[] weights, String[] hostServerNames) {
+    public StaticService(Service service, int[] hostServers, int[] weights) {
+      this(service, hostServers, weights, null);
+    }
+
+    /** Host server {@code i} as the operator wrote it. */
+    public String hostServerText(int i) {
+      return hostServerNames == null ? Addresses.format(hostServers[i]) : hostServerNames[i];
+    }
+  }
 
   /** Something that happened, for the log and the counters. */
   public record Event(String kind, int node, String detail) {}
 
-  /** A candidate host server of a service as the operator sees it. */
+  /**
+   * A candidate host server of a service as the operator sees it; {@code hostServerText} is its
+   * address as text (a static IPv6 host server's IPv6 address, where {@code hostServer} is the
+   * forwarding plane's id for it).
+   */
   public record Candidate(
-      int hostServer, int distance, int via, int weight, int load, boolean selected) {}
+      int hostServer,
+      int distance,
+      int via,
+      int weight,
+      int load,
+      boolean selected,
+      String hostServerText) {
+    /** A candidate named by its IPv4 address. */
+    public Candidate(
+        int hostServer, int distance, int via, int weight, int load, boolean selected) {
+      this(hostServer, distance, via, weight, load, selected, Addresses.format(hostServer));
+    }
+  }
 
   /** A route's identity: one host server for one service. */
   public record RouteKey(Service service, int hostServer) {}
@@ -487,11 +520,33 @@ public final class Rib {
     for (StaticService s : statics.values()) {
       List<Candidate> list = new ArrayList<>();
       for (int i = 0; i < s.hostServers().length; i++) {
-        list.add(new Candidate(s.hostServers()[i], 0, -1, s.weights()[i], 0, s.weights()[i] > 0));
+        list.add(
+            new Candidate(
+                s.hostServers()[i],
+                0,
+                -1,
+                s.weights()[i],
+                0,
+                s.weights()[i] > 0,
+                s.hostServerText(i)));
       }
       out.put(s.service(), list);
     }
     return out;
+  }
+
+  /**
+   * A host server of {@code service} as the operator wrote it: a static IPv6 service's IPv6-in-IPv6
+   * host server by its address (the table holds the plane's id), any other by its IPv4 address.
+   */
+  public String hostServerText(Service service, int hostServer) {
+    StaticService s = statics.get(service);
+    for (int i = 0; s != null && i < s.hostServers().length; i++) {
+      if (s.hostServers()[i] == hostServer) {
+        return s.hostServerText(i);
+      }
+    }
+    return Addresses.format(hostServer);
   }
 
   /** Host servers heard directly: address → {cost, ms since heard, hold ms, services, damped}. */

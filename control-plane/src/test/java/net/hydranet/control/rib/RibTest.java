@@ -413,6 +413,30 @@ class RibTest {
   }
 
   @Test
+  void shouldNameAStaticIpv6HostServerByItsAddressNotThePlanesId() {
+    long[] origin6 = Addresses.parseIpv6("2001:2::10");
+    Service web6 = Service.ipv6(origin6[0], origin6[1], 6, 80);
+    int id = 1; // the forwarding plane's id of an IPv6-in-IPv6 host server (0.0.0.0/8)
+    rib.setStatic(
+        List.of(
+            new Rib.StaticService(
+                web6,
+                new int[] {id, c},
+                new int[] {1, 2},
+                new String[] {"2001:2::3:2", "10.0.3.1"})));
+    rib.commit(now);
+    assertEquals("0.0.0.1=1 10.0.3.1=2", writer.table.get(web6), "the plane gets the id");
+    assertEquals(
+        List.of(
+            new Candidate(id, 0, -1, 1, 0, true, "2001:2::3:2"),
+            new Candidate(c, 0, -1, 2, 0, true, "10.0.3.1")),
+        rib.view().get(web6));
+    assertEquals("2001:2::3:2", rib.hostServerText(web6, id));
+    assertEquals("10.0.3.1", rib.hostServerText(web6, c));
+    assertEquals("0.0.0.1", rib.hostServerText(service, id), "another service's id is not named");
+  }
+
+  @Test
   void shouldInstallAtMostMaxHostServersChosenOnesFirst() {
     rib = new Rib(new Rib.Settings(15 * SECOND, 30 * SECOND, 20, 2), writer);
     direct(a, 1, entry(a, 0, 0));

@@ -17,7 +17,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import net.hydranet.control.agent.ControlAgent;
 import net.hydranet.control.agent.RedirectorAgent;
 import net.hydranet.control.ctl.CtlServer;
-import net.hydranet.control.rib.Rib;
 import net.hydranet.control.rib.TableWriter;
 import net.hydranet.control.wire.Entry;
 import net.hydranet.control.wire.Service;
@@ -526,19 +525,9 @@ public final class RedirectorCommand implements Callable<Integer> {
     } catch (ConfigException e) {
       throw new UserError(control + ": " + e.getMessage());
     }
-    a.setStatic(statics(cfg));
+    a.setStatic(StaticRedirects.of(cfg, plane));
     a.start();
     return a;
-  }
-
-  private static List<Rib.StaticService> statics(RedirectorConfig cfg) {
-    List<Rib.StaticService> out = new ArrayList<>();
-    for (RedirectorConfig.Redirect r : cfg.redirects()) {
-      out.add(
-          new Rib.StaticService(
-              Entry.service(r.address(), r.protocol(), r.port()), r.hostServers(), r.weights()));
-    }
-    return out;
   }
 
   private void servicesChanged(RedirectorConfig cfg) {
@@ -766,18 +755,17 @@ public final class RedirectorCommand implements Callable<Integer> {
               String.join(", ", restart));
     }
     reloads.succeeded();
-    reload6(plane, current, next);
     if (agent != null) {
-      agent.setStatic(statics(next));
+      agent.setStatic(StaticRedirects.of(next, plane));
+      int statics = next.redirects().size() + next.redirects6().size();
       LOG.atInfo()
           .addKeyValue("event", "config-changed")
-          .addKeyValue("redirects", next.redirects().size())
-          .log(
-              "config changed: {} static redirects handed to the control plane",
-              next.redirects().size());
+          .addKeyValue("redirects", statics)
+          .log("config changed: {} static redirects handed to the control plane", statics);
       servicesChanged(next);
       return next;
     }
+    reload6(plane, current, next);
     Set<String> keep = new HashSet<>();
     for (RedirectorConfig.Redirect r : next.redirects()) {
       plane.addRedirect(r.address(), r.protocol(), r.port(), r.hostServers(), r.weights());
@@ -800,8 +788,8 @@ public final class RedirectorCommand implements Callable<Integer> {
   }
 
   /**
-   * Applies the IPv6 redirects of a changed config straight to the plane (the control plane's
-   * static services are IPv4 until its version 2 carries IPv6 ones) and removes those gone.
+   * Without a control plane: applies the IPv6 redirects of a changed config to the plane and
+   * removes those gone (with one, they are static services of its RIB, as the IPv4 ones).
    */
   private static void reload6(
       ForwardingPlane plane, RedirectorConfig current, RedirectorConfig next) {

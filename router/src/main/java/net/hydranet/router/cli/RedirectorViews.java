@@ -103,7 +103,7 @@ public final class RedirectorViews {
       ArrayNode c = service(table, e.getKey());
       for (Rib.Candidate k : e.getValue()) {
         c.addObject()
-            .put("host_server", Addresses.format(k.hostServer()))
+            .put("host_server", k.hostServerText())
             .put("distance", k.distance())
             .put("source", source(k.via()))
             .put("weight", k.weight())
@@ -165,12 +165,21 @@ public final class RedirectorViews {
     }
   }
 
-  private static void flows(ObjectNode o, PlaneSnapshot p) {
+  /**
+   * "flows": the IPv4 connection table's live flows and flows per target at the top, as before, and
+   * the IPv6 table's in the same shape under "ipv6" (its targets: "origin", an IPv4 host server
+   * reached in IPv6-in-IPv4, or an IPv6 one).
+   */
+  static void flows(ObjectNode o, PlaneSnapshot p) {
     ObjectNode f = o.putObject("flows");
     f.put("live", p.flows());
     ObjectNode by = f.putObject("per_target");
     p.flowsPerTarget()
         .forEach((t, n) -> by.put(t == 0 ? "origin" : Ipv4Header.formatAddress(t), n));
+    ObjectNode f6 = f.putObject("ipv6");
+    f6.put("live", p.flows6());
+    ObjectNode by6 = f6.putObject("per_target");
+    p.flowsPerTarget6().forEach(by6::put);
   }
 
   private static void status(ObjectNode o, PlaneSnapshot p) {
@@ -195,19 +204,27 @@ public final class RedirectorViews {
     p.counters().forEach(c::put);
   }
 
-  /** Live flows in the connection table per target, counted on the forwarding thread. */
+  /**
+   * Live flows per target in the IPv4 connection table, then in the IPv6 one, counted on the
+   * forwarding thread.
+   */
   static String flows(PlaneSnapshot p) {
     StringBuilder sb = new StringBuilder("flows per target (connection table)\n");
     if (p.flowsPerTarget().isEmpty()) {
       sb.append("  (none)\n");
     }
     p.flowsPerTarget()
-        .forEach(
-            (t, n) ->
-                sb.append(
-                    String.format(
-                        "  %-15s %d%n", t == 0 ? "origin" : Ipv4Header.formatAddress(t), n)));
+        .forEach((t, n) -> line(sb, t == 0 ? "origin" : Ipv4Header.formatAddress(t), n));
+    sb.append("flows per target (IPv6 connection table)\n");
+    if (p.flowsPerTarget6().isEmpty()) {
+      sb.append("  (none)\n");
+    }
+    p.flowsPerTarget6().forEach((t, n) -> line(sb, t, n));
     return sb.toString();
+  }
+
+  private static void line(StringBuilder sb, String target, int flows) {
+    sb.append(String.format("  %-15s %d%n", target, flows));
   }
 
   /** The forwarding plane's table and counters as text, read on the forwarding thread. */

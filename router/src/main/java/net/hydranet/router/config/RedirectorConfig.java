@@ -119,13 +119,29 @@ public record RedirectorConfig(
 
   /** Puts one IPv6 service into the plane, its IPv6 host servers named by their ids. */
   public static void apply(ForwardingPlane plane, Redirect6 r) {
+    plane.addRedirect6(
+        r.addressHigh(), r.addressLow(), r.protocol(), r.port(), hostServers(plane, r), weights(r));
+  }
+
+  /**
+   * An IPv6 service's host servers as the plane's table holds them: an IPv4 address, or the plane's
+   * id of an IPv6 host server ({@link ForwardingPlane#ipv6HostServer}).
+   */
+  public static int[] hostServers(ForwardingPlane plane, Redirect6 r) {
     int[] servers = new int[r.hostServers().size()];
-    int[] weights = new int[servers.length];
     for (int i = 0; i < servers.length; i++) {
       HostServer h = r.hostServers().get(i);
       servers[i] = h.isIpv6() ? plane.ipv6HostServer(h.ipv6High(), h.ipv6Low()) : h.ipv4();
-      weights[i] = h.weight();
     }
-    plane.addRedirect6(r.addressHigh(), r.addressLow(), r.protocol(), r.port(), servers, weights);
+    return servers;
+  }
+
+  /** An IPv6 service's weights, in the order of its host servers. */
+  public static int[] weights(Redirect6 r) {
+    int[] weights = new int[r.hostServers().size()];
+    for (int i = 0; i < weights.length; i++) {
+      weights[i] = r.hostServers().get(i).weight();
+    }
+    return weights;
   }
 }

@@ -307,17 +307,27 @@ public final class ForwardingMetrics {
 
   /**
    * Per service and host server, shaped like node_exporter's IPVS collector (labels address, port,
-   * protocol, host_server; one series per table entry, never per client): weight, packets and bytes
-   * sent, and live flows in the connection table; plus the live flows in all. Read from the
-   * sampler's latest snapshot, so up to a sample period old; flows up to {@link Sampler#FLOW_EVERY}
-   * periods old.
+   * protocol, host_server, and family {@code ipv4}/{@code ipv6}; one series per table entry, never
+   * per client): weight, packets and bytes sent, and live flows in the connection table; plus the
+   * live flows in all, one series per family's connection table. Read from the sampler's latest
+   * snapshot, so up to a sample period old; flows up to {@link Sampler#FLOW_EVERY} periods old. An
+   * IPv6 target's live flows read NaN while they cannot be told apart from another IPv6 service's
+   * ({@link PlaneSnapshot#take}).
    */
   public ForwardingMetrics targets(Sampler sampler) {
     Gauge.builder(
             PREFIX + "active.flows",
             sampler,
             s -> s.latest() == null ? Double.NaN : s.latest().flows())
-        .description("live flows in the connection table")
+        .tag("family", "ipv4")
+        .description("live flows in the connection table of each address family")
+        .register(registry);
+    Gauge.builder(
+            PREFIX + "active.flows",
+            sampler,
+            s -> s.latest() == null ? Double.NaN : s.latest().flows6())
+        .tag("family", "ipv6")
+        .description("live flows in the connection table of each address family")
         .register(registry);
     sampler.onFlows(this::syncTargets);
     return this;
@@ -340,7 +350,8 @@ public final class ForwardingMetrics {
                 "address", s.addressText(),
                 "port", Integer.toString(s.port()),
                 "protocol", s.protocol() == Ipv4Header.PROTOCOL_TCP ? "tcp" : "udp",
-                "host_server", t.address()));
+                "host_server", t.address(),
+                "family", s.family() == 6 ? "ipv6" : "ipv4"));
       }
     }
     for (String gone : new ArrayList<>(targets.keySet())) {

@@ -29,6 +29,10 @@ import net.hydranet.forwarding.wire.Ipv6Header;
  *     empty when not asked for
  * @param flows live flows in the connection table
  * @param evictedFlows flows forgotten because the table was full
+ * @param flowsPerTarget6 live flows of the IPv6 connection table by target as text ("origin", an
+ *     IPv4 host server reached in IPv6-in-IPv4, an IPv6 one reached in IPv6-in-IPv6), the origin
+ *     first; empty when not asked for (or no IPv6 flow is live)
+ * @param flows6 live flows in the IPv6 connection table
  */
 public record PlaneSnapshot(
     long takenMillis,
@@ -36,7 +40,25 @@ public record PlaneSnapshot(
     Map<String, Long> counters,
     Map<Integer, Integer> flowsPerTarget,
     int flows,
-    long evictedFlows) {
+    long evictedFlows,
+    Map<String, Integer> flowsPerTarget6,
+    int flows6) {
+
+  /** An IPv4-only snapshot (no IPv6 flows). */
+  public PlaneSnapshot(
+      long takenMillis,
+      List<Service> services,
+      Map<String, Long> counters,
+      Map<Integer, Integer> flowsPerTarget,
+      int flows,
+      long evictedFlows) {
+    this(takenMillis, services, counters, flowsPerTarget, flows, evictedFlows, Map.of(), 0);
+  }
+
+  /** Whether the snapshot walked the connection tables (and some flow was live in one). */
+  public boolean walkedFlows() {
+    return !flowsPerTarget.isEmpty() || !flowsPerTarget6.isEmpty();
+  }
 
   /**
    * One service and its host servers: an IPv4 one ({@code family} 4) by {@code address}, an IPv6
@@ -83,7 +105,9 @@ public record PlaneSnapshot(
   /**
    * One host server of a service, its address as text (an IPv4 host server's, or the IPv6 address
    * of the one that {@code hostServer} names by id, reached in IPv6-in-IPv6), its weight, what was
-   * sent to it and its live flows (-1 when the snapshot did not walk the connection table).
+   * sent to it and its live flows (-1 when the snapshot did not walk the connection table, or, for
+   * an IPv6 service, when the flows of this host server cannot be told apart from another IPv6
+   * service's: see {@link #take}).
    */
   public record Target(
       int hostServer, String address, int weight, long packets, long bytes, int flows) {
@@ -103,10 +127,17 @@ public record PlaneSnapshot(
   }
 
   /**
-   * Takes a snapshot; with {@code flows}, walks the connection table too (one pass over its live
-   * entries, on the forwarding thread: keep it to seconds apart, not per request). With several
-   * pipelines each walks its own table on its own thread, and pipeline 0 adds the parts to its
-   * reading of the table.
+   * Takes a snapshot; with {@code flows}, walks the connection tables too (one pass over the live
+   * entries of the IPv4 table and one of the IPv6 table, on the forwarding thread: keep it to
+   * seconds apart, not per request; the packets' path does no work for it).
+   *
+   * <p>An IPv6 flow's entry keeps its protocol, destination port and target but not its destination
+   * address (the key's first word is a keyed hash of both addresses: {@code RedirectLookup6}). So
+   * its flows per target are exact, and a flow pinned to a host server counts for the one IPv6
+   * service of its protocol and port that has that host server; when several IPv6 services of one
+   * port share a host server, their flows on it cannot be told apart and those targets' flows read
+   * -1 (unknown), never a guess. With several pipelines each walks its own table on its own thread,
+   * and pipeline 0 adds the parts to its reading of the table.
    *
    * @throws TimeoutException when a forwarding thread did not answer within 2 s
    */
@@ -147,15 +178,50 @@ public record PlaneSnapshot(
   private static final class Walk {
     final Map<Integer, Integer> byTarget = new TreeMap<>(Integer::compareUnsigned);
     final Map<Long, Integer> byServiceTarget = new HashMap<>();
+    final Map<Integer, Integer> byTarget6 = new TreeMap<>(Integer::compareUnsigned);
+    final java.util.Set<Long> unknown = new java.util.HashSet<>();
     int flows;
+    int flows6;
     long evicted;
 
     void add(Walk other) {
       other.byTarget.forEach((k, v) -> byTarget.merge(k, v, Integer::sum));
       other.byServiceTarget.forEach((k, v) -> byServiceTarget.merge(k, v, Integer::sum));
+      other.byTarget6.forEach((k, v) -> byTarget6.merge(k, v, Integer::sum));
+      unknown.addAll(other.unknown);
       flows += other.flows;
+      flows6 += other.flows6;
       evicted += other.evicted;
     }
+  }
+
+  /** The key of a (service, target) pair in a {@link Walk}. */
+  private static long serviceTarget(int service, int target) {
+    return ((long) service << 32) | (target & 0xFFFFFFFFL);
+  }
+
+  /**
+   * The IPv6 services by (protocol, port, host server): those an IPv6 flow pinned to that host
+   * server may belong to (one, or several when they share the port and the host server).
+   */
+  private static Map<Long, List<Integer>> ipv6Services(RedirectorTable table) {
+    Map<Long, List<Integer>> out = new HashMap<>();
+    table.forEach(
+        s -> {
+          if (table.family(s) == 6) {
+            for (int i = 0; i < table.hostServerCount(s); i++) {
+              out.computeIfAbsent(
+                      portTarget(table.protocol(s), table.port(s), table.hostServer(s, i)),
+                      k -> new ArrayList<>(1))
+                  .add(s);
+            }
+          }
+        });
+    return out;
+  }
+
+  private static long portTarget(int protocol, int port, int target) {
+    return ((long) ((protocol & 0xFF) << 16 | (port & 0xFFFF)) << 32) | (target & 0xFFFFFFFFL);
   }
 
   /**
@@ -175,12 +241,31 @@ public record PlaneSnapshot(
                 w.byTarget.merge(target, 1, Integer::sum);
                 int s = table.lookup(destination, protocol, port);
                 if (s != RedirectorTable.NOT_FOUND && target != 0) {
-                  w.byServiceTarget.merge(
-                      ((long) s << 32) | (target & 0xFFFFFFFFL), 1, Integer::sum);
+                  w.byServiceTarget.merge(serviceTarget(s, target), 1, Integer::sum);
+                }
+              });
+      Map<Long, List<Integer>> services6 = ipv6Services(table);
+      p.path(lane)
+          .ipv6()
+          .flows()
+          .forEachLiveFlow(
+              System.nanoTime(),
+              (addressHash, protocol, port, target) -> {
+                w.byTarget6.merge(target, 1, Integer::sum);
+                if (target != 0) {
+                  List<Integer> s =
+                      services6.getOrDefault(portTarget(protocol, port, target), List.of());
+                  if (s.size() == 1) {
+                    w.byServiceTarget.merge(serviceTarget(s.get(0), target), 1, Integer::sum);
+                  }
+                  for (int i = 0; s.size() > 1 && i < s.size(); i++) {
+                    w.unknown.add(serviceTarget(s.get(i), target));
+                  }
                 }
               });
     }
     w.flows = p.path(lane).flows().size();
+    w.flows6 = p.path(lane).ipv6().flows().size();
     w.evicted = p.path(lane).flows().evicted();
     return w;
   }
@@ -203,10 +288,7 @@ public record PlaneSnapshot(
                     table.weight(s, i),
                     p.targetPackets(s, i),
                     p.targetBytes(s, i),
-                    flows
-                        ? walk.byServiceTarget.getOrDefault(
-                            ((long) s << 32) | (table.hostServer(s, i) & 0xFFFFFFFFL), 0)
-                        : -1));
+                    flows ? flowsOf(walk, serviceTarget(s, table.hostServer(s, i))) : -1));
           }
           services.add(
               new Service(
@@ -225,12 +307,22 @@ public record PlaneSnapshot(
     for (int i = 0; i < Counter.count(); i++) {
       counters.put(Counter.of(i).metricName(), c.get(i));
     }
+    Map<String, Integer> byTarget6 = new java.util.LinkedHashMap<>();
+    walk.byTarget6.forEach((t, n) -> byTarget6.put(t == 0 ? "origin" : hostServerText(p, t), n));
     return new PlaneSnapshot(
         System.currentTimeMillis(),
         List.copyOf(services),
         Collections.unmodifiableMap(counters),
         Collections.unmodifiableMap(walk.byTarget),
         walk.flows,
-        walk.evicted);
+        walk.evicted,
+        Collections.unmodifiableMap(byTarget6),
+        walk.flows6);
+  }
+
+  private static int flowsOf(Walk walk, long serviceTarget) {
+    return walk.unknown.contains(serviceTarget)
+        ? -1
+        : walk.byServiceTarget.getOrDefault(serviceTarget, 0);
   }
 }

@@ -117,8 +117,7 @@ public final class Sampler implements AutoCloseable {
     for (PlaneSnapshot.Service v : s.services()) {
       List<PlaneSnapshot.Target> targets = new ArrayList<>();
       for (PlaneSnapshot.Target t : v.targets()) {
-        targets.add(
-            t.withFlows(flows.getOrDefault(key(v, t), walked.flowsPerTarget().isEmpty() ? -1 : 0)));
+        targets.add(t.withFlows(flows.getOrDefault(key(v, t), walked.walkedFlows() ? 0 : -1)));
       }
       services.add(v.with(v.packets(), v.bytes(), List.copyOf(targets)));
     }
@@ -128,7 +127,9 @@ public final class Sampler implements AutoCloseable {
         s.counters(),
         walked.flowsPerTarget(),
         s.flows(),
-        s.evictedFlows());
+        s.evictedFlows(),
+        walked.flowsPerTarget6(),
+        s.flows6());
   }
 
   private static String key(PlaneSnapshot.Service v, PlaneSnapshot.Target t) {

@@ -69,7 +69,9 @@ public final class StatusPage {
         .append(p.counters().getOrDefault("redirected", 0L))
         .append("</span>, live flows <span id=\"flows\">")
         .append(p.flows())
-        .append("</span></p>\n");
+        .append("</span> IPv4, <span id=\"flows6\">")
+        .append(p.flows6())
+        .append("</span> IPv6</p>\n");
     plot(h, sampler.points());
     table(h, p, control, a != null);
     peers(h, control, a != null, controlError);
@@ -108,19 +110,25 @@ public final class StatusPage {
       }
     }
     h.append("</table>\n");
-    if (!p.flowsPerTarget().isEmpty()) {
+    if (p.walkedFlows()) {
       h.append("<h2>Flows per target</h2>\n<table id=\"flows-per-target\">")
-          .append("<tr><th>target</th><th>live flows</th></tr>\n");
+          .append("<tr><th>target</th><th>family</th><th>live flows</th></tr>\n");
       p.flowsPerTarget()
           .forEach(
-              (t, n) ->
-                  h.append("<tr><td>")
-                      .append(t == 0 ? "origin" : Ipv4Header.formatAddress(t))
-                      .append("</td><td class=\"n\">")
-                      .append(n)
-                      .append("</td></tr>\n"));
+              (t, n) -> flowRow(h, t == 0 ? "origin" : Ipv4Header.formatAddress(t), "IPv4", n));
+      p.flowsPerTarget6().forEach((t, n) -> flowRow(h, t, "IPv6", n));
       h.append("</table>\n");
     }
+  }
+
+  private static void flowRow(StringBuilder h, String target, String family, int flows) {
+    h.append("<tr><td>")
+        .append(esc(target))
+        .append("</td><td>")
+        .append(family)
+        .append("</td><td class=\"n\">")
+        .append(flows)
+        .append("</td></tr>\n");
   }
 
   /** Where a table entry came from: the control plane's candidate for it, or the config file. */

@@ -49,6 +49,7 @@ class RedirectorIpv6IT {
   private static final String ORIGIN = "2001:2::10";
 
   private static Path work;
+  private static String hydranet;
   private static final List<Process> daemons = new ArrayList<>();
 
   @BeforeAll
@@ -66,7 +67,7 @@ class RedirectorIpv6IT {
     Files.createDirectories(work.resolve("keys"));
     Files.writeString(work.resolve("site/hello.txt"), "hello through the redirector\n");
     String java = ProcessHandle.current().info().command().orElse("java");
-    String hydranet = java + " -Xmx256m -jar " + jar;
+    hydranet = java + " -Xmx256m -jar " + jar;
     sh(hydranet + " keygen " + work.resolve("keys/r"));
     sh(hydranet + " keygen " + work.resolve("keys/hs"));
     for (String ns : List.of(K, C, H)) {
@@ -192,6 +193,37 @@ class RedirectorIpv6IT {
     assertTrue(
         read(work.resolve("redirector.log")).contains("198.18.64.2 reads protocol version 2"),
         logs());
+  }
+
+  /**
+   * {@code hydranet ctl flows} lists the IPv6 flows (they were in the IPv6 connection table only,
+   * which it did not read): a connection held open by the client is pinned to the host server,
+   * reached in IPv6-in-IPv4, and shows under the IPv6 table, with the IPv4 one's count beside.
+   */
+  @Test
+  void shouldListAnOpenIpv6ConnectionInCtlFlows() throws Exception {
+    Process held =
+        spawn(
+            K,
+            "python3 -c \"import socket,time; s=socket.create_connection(('"
+                + ORIGIN
+                + "', 8080)); print('open', flush=True); time.sleep(60)\"",
+            work.resolve("held.log"));
+    try {
+      await("the held connection", () -> read(work.resolve("held.log")).contains("open"));
+      Result r =
+          run("sh", "-c", hydranet + " ctl --ctl-socket " + work.resolve("r.ctl") + " flows");
+      assertEquals(0, r.exit, r.output);
+      int at = r.output.indexOf("flows per target (IPv6 connection table)");
+      assertTrue(at >= 0, r.output);
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("\\n  198\\.18\\.64\\.2 +(\\d+)\\n")
+              .matcher(r.output.substring(at));
+      assertTrue(m.find(), r.output);
+      assertTrue(Integer.parseInt(m.group(1)) >= 1, r.output);
+    } finally {
+      held.destroy();
+    }
   }
 
   private static void cleanup() throws Exception {
