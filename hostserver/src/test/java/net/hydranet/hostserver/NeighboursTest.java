@@ -26,12 +26,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The neighbour table over rtnetlink: the request's bytes, a parse of a crafted answer, and real
- * dumps of this kernel in a namespace of its own ({@code h10l-PID}) with a veth whose neighbour
- * entries {@code ip neigh} made: resolved ones of both families, and unresolved ones that must not
- * count as resolved.
+ * dumps of this kernel in a namespace of its own ({@code h10ln-PID}, its stale ones deleted first)
+ * with a veth whose neighbour entries {@code ip neigh} made: resolved ones of both families, and
+ * unresolved ones that must not count as resolved.
  */
 class NeighboursTest {
-  private static final String NS = "h10l-" + ProcessHandle.current().pid();
+  private static final String NS = "h10ln-" + ProcessHandle.current().pid();
   private static final byte[] MAC4 = HexFormat.of().parseHex("020000000a04");
   private static final byte[] MAC6 = HexFormat.of().parseHex("020000000a06");
   private static boolean made;
@@ -45,7 +45,7 @@ class NeighboursTest {
     // Stale ones of an earlier run that did not get to its cleanup.
     try (var names = Files.list(Path.of("/run/netns"))) {
       for (Path p : names.toList()) {
-        if (p.getFileName().toString().startsWith("h10l-")) {
+        if (p.getFileName().toString().startsWith("h10ln-")) {
           run("ip", "netns", "del", p.getFileName().toString());
         }
       }
