@@ -305,7 +305,7 @@ for name, title in (("perf-thread.txt", "redirector JVM, by thread"), ("perf-dso
 cost = read("cost.tsv")
 if cost:
     calls = {(r[0], r[1], r[2]): (int(r[3]), dict(kv.split("=", 1) for kv in r[4:] if "=" in kv))
-             for r in read("cost-calls.tsv")}
+             for r in read("cost-calls.tsv") if len(r) >= 4}   # a window perf did not attach to: none
     L.append("\n## CPU per frame, side by side (frames = what left the far side; µs of CPU per frame)\n")
     L.append("64-byte frames paced (trafgen -b), at full speed, and TCP with 1472-byte messages. CPU from"
              " /proc (user, kernel), events from perf stat over the same window; libpcap calls"

@@ -58,7 +58,9 @@ public enum HostServerCounter {
    * Packets written straight onto their virtual host's link (also in injected); the rest of
    * injected went through the TUN device ({@link VirtualHostLinks}).
    */
-  INJECTED_LINK("injected_link");
+  INJECTED_LINK("injected_link"),
+  /** IPv6 packets written onto their virtual host's link (also in injected_ipv6, injected_link). */
+  INJECTED_LINK_IPV6("injected_link_ipv6");
 
   private static final HostServerCounter[] VALUES = values();
   private final String metricName;

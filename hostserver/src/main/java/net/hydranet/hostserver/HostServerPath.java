@@ -23,7 +23,7 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
  * virtual host's own link when {@link #links} has it (a transmit ring, sent once per batch at
  * {@link #flush}), else into the local stack through the TUN sink. IPv6 arrives inside IPv4
  * (protocol 41) on the same path up to the inner header, or inside IPv6; {@link Ipv6Decapsulator}
- * takes it from there.
+ * takes it from there, onto the same links.
  *
  * <p>Frames that are not IP-in-IP addressed to this host server are the kernel's business: pcap is
  * a tap, so the kernel has its own copy, and they are only counted here.
@@ -139,12 +139,13 @@ public final class HostServerPath implements FrameProcessor {
   }
 
   /**
-   * Writes IPv4 packets for a virtual host that has a link in {@code links} straight onto it, not
-   * into the sink; before the pipeline starts (its table is then changed only by {@link
-   * #command}s).
+   * Writes packets (IPv4 and IPv6) for a virtual host that has a link in {@code links} straight
+   * onto it, not into the sink; before the pipeline starts (its table is then changed only by
+   * {@link #command}s).
    */
   public HostServerPath links(VirtualHostLinks links) {
     this.links = links;
+    ipv6.links(links);
     return this;
   }
 

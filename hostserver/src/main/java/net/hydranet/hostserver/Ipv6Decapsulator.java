@@ -34,6 +34,7 @@ public final class Ipv6Decapsulator {
   private final long addressLow;
   private final Ipv6HeaderChain outerChain = new Ipv6HeaderChain();
   private final Ipv6HeaderChain innerChain = new Ipv6HeaderChain();
+  private VirtualHostLinks links;
 
   /**
    * @param address this host server's IPv6 address {high, low} for IPv6-in-IPv6, or null when it
@@ -47,6 +48,15 @@ public final class Ipv6Decapsulator {
     this.hasAddress = address != null;
     this.addressHigh = hasAddress ? address[0] : 0;
     this.addressLow = hasAddress ? address[1] : 0;
+  }
+
+  /**
+   * Writes packets for an IPv6 virtual host that has a link in {@code links} straight onto it (a
+   * frame of EtherType 0x86DD), not into the sink; null: every packet to the sink. Set before the
+   * pipeline starts.
+   */
+  void links(VirtualHostLinks links) {
+    this.links = links;
   }
 
   /**
@@ -88,7 +98,9 @@ public final class Ipv6Decapsulator {
    * The inner IPv6 packet at {@code offset}: the outer payload, {@code available} bytes of it (the
    * outer header said so). Checks the inner chain (RFC 8200: version, payload length within the
    * outer payload, extension headers in order and bounded), refuses a multicast or unspecified
-   * source, then writes it to the sink if a virtual host holds its destination.
+   * source, then, if a virtual host holds its destination, queues it on that virtual host's link
+   * or, where it has none yet (its neighbour not resolved) or the link refuses it, writes it to the
+   * sink: {@code injected_ipv6} minus {@code injected_link_ipv6} went through the TUN.
    */
   public void inject(DirectBuffer buffer, int offset, int available) {
     if (innerChain.walk(buffer, offset, available) != Ipv6HeaderChain.OK
@@ -100,12 +112,25 @@ public final class Ipv6Decapsulator {
       return;
     }
     count(HostServerCounter.DECAPSULATED);
-    if (!virtualHosts.isVirtualHost6(
-        Ipv6Header.destinationHigh(buffer, offset), Ipv6Header.destinationLow(buffer, offset))) {
+    long high = Ipv6Header.destinationHigh(buffer, offset);
+    long low = Ipv6Header.destinationLow(buffer, offset);
+    if (!virtualHosts.isVirtualHost6(high, low)) {
       count(HostServerCounter.DROP_NO_VIRTUAL_HOST);
       return;
     }
     int length = innerChain.payloadEnd() - offset;
+    if (links != null) {
+      if (links.write6(high, low, buffer, offset, length)) {
+        count(HostServerCounter.INJECTED);
+        count(HostServerCounter.INJECTED_IPV6);
+        count(HostServerCounter.INJECTED_LINK);
+        count(HostServerCounter.INJECTED_LINK_IPV6);
+        counters.add(HostServerCounter.INJECTED_BYTES.id(), length);
+        return;
+      }
+      // The TUN delivers at once: what the links hold goes first, so a flow keeps its order.
+      links.flush();
+    }
     if (sink.write(buffer, offset, length)) {
       count(HostServerCounter.INJECTED);
       count(HostServerCounter.INJECTED_IPV6);

@@ -316,4 +316,106 @@ class Ipv6DecapsulationTest {
     send(sixInFour());
     assertEquals(1, get(HostServerCounter.DROP_NO_VIRTUAL_HOST));
   }
+
+  /** A link that records what it was offered (EtherType and bytes), sent at each flush. */
+  private static final class RecordedLink implements VirtualHostLinks.Link {
+    final List<String> queued = new ArrayList<>();
+    final List<String> sent = new ArrayList<>();
+    final int mtu;
+    boolean closed;
+
+    RecordedLink(int mtu) {
+      this.mtu = mtu;
+    }
+
+    @Override
+    public boolean offer(int etherType, org.agrona.DirectBuffer buffer, int offset, int length) {
+      if (length > mtu) {
+        return false;
+      }
+      byte[] p = new byte[length];
+      buffer.getBytes(offset, p);
+      queued.add(String.format("%04x ", etherType) + HexFormat.of().formatHex(p));
+      return true;
+    }
+
+    @Override
+    public void flush() {
+      sent.addAll(queued);
+      queued.clear();
+    }
+
+    @Override
+    public void close() {
+      flush();
+      closed = true;
+    }
+  }
+
+  @Test
+  void shouldWriteBothTunnelsOntoTheVirtualHostsLinkAsIpv6Frames() {
+    VirtualHostLinks links = new VirtualHostLinks();
+    path.links(links);
+    RecordedLink link = new RecordedLink(1500);
+    assertTrue(links.install6(ORIGIN6[0], ORIGIN6[1], link));
+    send(sixInFour());
+    send(sixInSix());
+    assertEquals(List.of(), link.sent, "queued until the batch's flush");
+    path.flush();
+    assertEquals(List.of("86dd " + INNER, "86dd " + INNER), link.sent);
+    assertEquals(List.of(), injected, "nothing through the TUN");
+    assertEquals(2, get(HostServerCounter.INJECTED));
+    assertEquals(2, get(HostServerCounter.INJECTED_IPV6));
+    assertEquals(2, get(HostServerCounter.INJECTED_LINK));
+    assertEquals(2, get(HostServerCounter.INJECTED_LINK_IPV6));
+    assertEquals(2 * INNER.length() / 2, get(HostServerCounter.INJECTED_BYTES));
+    assertOutcomesAddUp();
+  }
+
+  @Test
+  void shouldTakeTheTunWithoutALinkOrForAPacketTheLinkRefusesAfterWhatTheLinkHolds() {
+    VirtualHostLinks links = new VirtualHostLinks();
+    path.links(links);
+    send(sixInFour()); // the neighbour not resolved yet: no link
+    assertEquals(1, injected.size());
+    RecordedLink link = new RecordedLink(60);
+    links.install6(ORIGIN6[0], ORIGIN6[1], link);
+    send(sixInFour()); // 60 bytes: fits
+    RecordedLink small = new RecordedLink(59);
+    links.install6(ORIGIN6[0], ORIGIN6[1], small); // the first closed, what it held sent
+    assertTrue(link.closed);
+    assertEquals(1, link.sent.size());
+    send(sixInSix()); // refused by the link: the TUN
+    assertEquals(2, injected.size());
+    assertArrayEquals(hex(INNER), injected.get(1));
+    assertEquals(3, get(HostServerCounter.INJECTED_IPV6));
+    assertEquals(1, get(HostServerCounter.INJECTED_LINK_IPV6));
+    links.remove6(ORIGIN6[0], ORIGIN6[1]);
+    assertTrue(small.closed);
+    assertEquals(0, links.size());
+    send(sixInFour());
+    assertEquals(3, injected.size());
+    assertOutcomesAddUp();
+  }
+
+  @Test
+  void shouldKeepIpv4AndIpv6LinksApartAndFlushBoth() {
+    VirtualHostLinks links = new VirtualHostLinks();
+    RecordedLink four = new RecordedLink(1500);
+    RecordedLink six = new RecordedLink(1500);
+    links.install(ADDRESS, four);
+    links.install6(ORIGIN6[0], ORIGIN6[1], six);
+    assertEquals(2, links.size());
+    assertTrue(links.has(ADDRESS));
+    assertTrue(links.has6(ORIGIN6[0], ORIGIN6[1]));
+    assertTrue(!links.has6(0, ADDRESS));
+    UnsafeBuffer p = new UnsafeBuffer(hex(INNER));
+    assertTrue(links.write6(ORIGIN6[0], ORIGIN6[1], p, 0, p.capacity()));
+    assertTrue(links.write(ADDRESS, p, 0, 20));
+    assertTrue(!links.write6(ORIGIN6[0], ORIGIN6[1] + 1, p, 0, p.capacity()));
+    links.flush();
+    assertEquals(1, four.sent.size());
+    assertTrue(four.sent.get(0).startsWith("0800 "));
+    assertEquals(List.of("86dd " + INNER), six.sent);
+  }
 }

@@ -19,7 +19,6 @@ import net.hydranet.forwarding.config.ForwardingContext;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.io.FrameSource;
 import net.hydranet.forwarding.io.live.KernelChecks;
-import net.hydranet.forwarding.io.live.LinkTxRing;
 import net.hydranet.forwarding.io.live.LivePcapSource;
 import net.hydranet.forwarding.io.live.PcapWait;
 import net.hydranet.forwarding.io.live.TunDevice;
@@ -33,6 +32,7 @@ import net.hydranet.hostserver.ProtocolClaim;
 import net.hydranet.hostserver.SecondChance;
 import net.hydranet.hostserver.SockDiag;
 import net.hydranet.hostserver.VirtualHostDirectory;
+import net.hydranet.hostserver.VirtualHostLinkScan;
 import net.hydranet.hostserver.VirtualHostLinks;
 import net.hydranet.hostserver.VirtualHostTable;
 import net.hydranet.hostserver.replica.Confinement;
@@ -140,7 +140,7 @@ public final class HostServerCommand implements Callable<Integer> {
     ctl = path;
   }
 
-  /** Where a decapsulated IPv4 packet for a virtual host goes. */
+  /** Where a decapsulated packet (IPv4 or IPv6) for a virtual host goes. */
   enum Inject {
     /** Onto the virtual host's own link, through a transmit ring, once the link is known. */
     link,
@@ -152,10 +152,10 @@ public final class HostServerCommand implements Callable<Integer> {
       names = "--inject",
       defaultValue = "link",
       description = {
-        "where decapsulated IPv4 packets for a virtual host go: 'link' (${DEFAULT-VALUE}) writes",
-        "them onto its link, a batch per system call, once this host's kernel has resolved the",
-        "virtual host's MAC address there; 'tun' into the TUN, routed by the kernel (its",
-        "forwarding rules apply). IPv6, pass-ons and packets too long for the link always take",
+        "where decapsulated packets for a virtual host go: 'link' (${DEFAULT-VALUE}) writes them",
+        "onto its link, a batch per system call, once this host's kernel has resolved the",
+        "virtual host's MAC address there (ARP or NDP); 'tun' into the TUN, routed by the kernel",
+        "(its forwarding rules apply). Pass-ons and packets too long for the link always take",
         "the TUN."
       })
   Inject inject;
@@ -213,6 +213,7 @@ public final class HostServerCommand implements Callable<Integer> {
       if (inject == Inject.link) {
         path.links(links);
       }
+      VirtualHostLinkScan linkScan = VirtualHostLinkScan.live(path, links);
       LivePcapSource source = openCapture();
       try {
         pipeline = newPipeline(source, path);
@@ -229,7 +230,7 @@ public final class HostServerCommand implements Callable<Integer> {
         startAgent(metrics);
         CtlServer ctlServer = startCtl(counters, table);
         SdNotify.ready("decapsulating for " + address, path::command, pipeline::receiveError);
-        serve(directory, listener(path, table, sockets, links), counters, table, path, links);
+        serve(directory, listener(path, table, sockets, linkScan), counters, table, linkScan);
         ctlServer.close();
         if (metrics != null) {
           metrics.close();
@@ -429,8 +430,7 @@ public final class HostServerCommand implements Callable<Integer> {
       VirtualHostDirectory.Listener listener,
       Counters counters,
       VirtualHostTable table,
-      HostServerPath path,
-      VirtualHostLinks links)
+      VirtualHostLinkScan linkScan)
       throws IOException, InterruptedException {
     Hangup hangup = Hangup.install();
     UnappliedReload reload = new UnappliedReload(control, ControlConfigLoader::load, reloads);
@@ -444,7 +444,7 @@ public final class HostServerCommand implements Callable<Integer> {
       }
       directory.scan(listener);
       if (inject == Inject.link) {
-        checkLinks(path, links);
+        linkScan.scan();
       }
       if (status != null) {
         writeStatus(counters, table);
@@ -709,123 +709,8 @@ public final class HostServerCommand implements Callable<Integer> {
   /** Origins whose socket table the forwarding thread has (main thread only). */
   private final java.util.Set<Integer> socketTables = new java.util.HashSet<>();
 
-  /**
-   * The IPv4 virtual hosts, each with the link ring the forwarding thread writes through, or null
-   * until it has one (main thread only; the forwarding thread only uses the rings).
-   */
-  private final java.util.Map<Integer, LinkTxRing> linkRings = new java.util.HashMap<>();
-
-  /** Virtual hosts whose ring could not be opened, so that it is said once. */
-  private final java.util.Set<Integer> linkFailures = new java.util.HashSet<>();
-
-  /**
-   * Gives each IPv4 virtual host without one a ring on its link, as soon as this host's kernel has
-   * resolved the virtual host's MAC address there ({@code /proc/net/arp}: the first packet routed
-   * through the TUN makes it ask); and takes a ring back when its link is gone or another link took
-   * its name (a virtual host replaced between two scans): the kernel's index tells. Until it has a
-   * ring, and after, a virtual host's packets go through the TUN. Main thread, each scan.
-   */
-  private void checkLinks(HostServerPath path, VirtualHostLinks links) {
-    java.util.Map<String, byte[]> arp = null;
-    for (java.util.Map.Entry<Integer, LinkTxRing> e : linkRings.entrySet()) {
-      int origin = e.getKey();
-      LinkTxRing ring = e.getValue();
-      String name = VirtualHostDirectory.hostLink(origin);
-      if (ring != null) {
-        if (KernelChecks.ifIndex(name) == ring.ifIndex()) {
-          continue;
-        }
-        LOG.info(
-            "virtual host {}: link {} gone or replaced", Ipv4Header.formatAddress(origin), name);
-        path.command(() -> links.remove(origin));
-        e.setValue(null);
-      }
-      if (arp == null) {
-        arp = neighbours();
-      }
-      byte[] mac = arp.get(Ipv4Header.formatAddress(origin) + " " + name);
-      if (mac == null) {
-        continue;
-      }
-      try {
-        LinkTxRing opened = LinkTxRing.open(name, mac);
-        path.command(() -> links.install(origin, link(opened)));
-        e.setValue(opened);
-        LOG.info(
-            "virtual host {}: packets written onto {} (ifindex {}, MTU {}, to {}), not the TUN",
-            Ipv4Header.formatAddress(origin),
-            name,
-            opened.ifIndex(),
-            opened.mtu(),
-            formatMac(mac));
-      } catch (IOException | RuntimeException ex) {
-        if (linkFailures.add(origin)) {
-          LOG.warn(
-              "virtual host {}: no ring on {} ({}): its packets go through the TUN (tried again"
-                  + " each scan, said once)",
-              Ipv4Header.formatAddress(origin),
-              name,
-              ex.getMessage());
-        }
-      }
-    }
-  }
-
-  /**
-   * Resolved IPv4 neighbours of this namespace by "ADDRESS DEVICE", from {@code /proc/net/arp}
-   * (lines "IP address, HW type, Flags, HW address, Mask, Device"; flag 0x2: complete).
-   */
-  private static java.util.Map<String, byte[]> neighbours() {
-    java.util.Map<String, byte[]> out = new java.util.HashMap<>();
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/net/arp"))) {
-        String[] w = line.trim().split("\\s+");
-        if (w.length >= 6 && w[2].startsWith("0x")) {
-          try {
-            if ((Integer.parseInt(w[2].substring(2), 16) & 0x2) != 0) {
-              out.put(w[0] + " " + w[5], KernelChecks.parseMac(w[3]));
-            }
-          } catch (IllegalArgumentException ex) {
-            // Not a line of ours to read (the header, an incomplete entry).
-          }
-        }
-      }
-    } catch (IOException ex) {
-      LOG.debug("cannot read /proc/net/arp: {}", ex.getMessage());
-    }
-    return out;
-  }
-
-  private static String formatMac(byte[] mac) {
-    StringBuilder b = new StringBuilder();
-    for (byte x : mac) {
-      b.append(b.length() == 0 ? "" : ":").append(String.format("%02x", x & 0xFF));
-    }
-    return b.toString();
-  }
-
-  /** The forwarding thread's view of a ring: it alone offers to, flushes and closes it. */
-  private static VirtualHostLinks.Link link(LinkTxRing ring) {
-    return new VirtualHostLinks.Link() {
-      @Override
-      public boolean offer(int etherType, org.agrona.DirectBuffer buffer, int offset, int length) {
-        return ring.offer(etherType, buffer, offset, length);
-      }
-
-      @Override
-      public void flush() {
-        ring.flush();
-      }
-
-      @Override
-      public void close() {
-        ring.close();
-      }
-    };
-  }
-
   private VirtualHostDirectory.Listener listener(
-      HostServerPath path, VirtualHostTable table, SockDiag sockets, VirtualHostLinks links) {
+      HostServerPath path, VirtualHostTable table, SockDiag sockets, VirtualHostLinkScan links) {
     return new VirtualHostDirectory.Listener() {
       @Override
       public void virtualHostAdded(int origin) {
@@ -833,7 +718,7 @@ public final class HostServerCommand implements Callable<Integer> {
         path.command(() -> table.addVirtualHost(origin));
         // Its replica may not run yet: tried again when it binds a port.
         openSocketTable(path, sockets, origin, false);
-        linkRings.put(origin, null); // its link, once the kernel knows the MAC (checkLinks)
+        links.added(origin); // its link, once the kernel knows the MAC
       }
 
       @Override
@@ -842,9 +727,7 @@ public final class HostServerCommand implements Callable<Integer> {
         path.command(() -> table.removeVirtualHost(origin));
         path.command(() -> sockets.remove(origin));
         socketTables.remove(origin);
-        path.command(() -> links.remove(origin));
-        linkRings.remove(origin);
-        linkFailures.remove(origin);
+        links.removed(origin);
       }
 
       @Override
@@ -876,6 +759,7 @@ public final class HostServerCommand implements Callable<Integer> {
       @Override
       public void virtualHost6Added(long high, long low) {
         LOG.info("virtual host {} installed", Ipv6Header.formatAddress(high, low));
+        links.added6(high, low);
         path.command(
             () -> {
               if (!table.addVirtualHost6(high, low)) {
@@ -891,6 +775,7 @@ public final class HostServerCommand implements Callable<Integer> {
       public void virtualHost6Removed(long high, long low) {
         LOG.info("virtual host {} removed", Ipv6Header.formatAddress(high, low));
         path.command(() -> table.removeVirtualHost6(high, low));
+        links.removed6(high, low);
       }
 
       @Override

@@ -169,6 +169,52 @@ class HostServerIpv6IT {
     assertEquals(counter(status, "ipv6_in_ipv4"), counter(status, "injected_ipv6"), status);
   }
 
+  /**
+   * Issue 23, item 6: once the host server's kernel has resolved the virtual host's MAC (the first
+   * packets, through the TUN, make it ask), the next connection's packets go straight onto the
+   * virtual host's link ({@code --inject link}, the default), not through the TUN.
+   */
+  @Test
+  void shouldWriteIpv6PacketsOntoTheVirtualHostsLinkOnceItsMacIsKnown() throws Exception {
+    assertEquals(0, curl6().exit, logs());
+    await(
+        "the host server to open the virtual host's link",
+        () -> read(work.resolve("hostserver.log")).contains("packets written onto hv6"));
+    // The status file is rewritten every 0.1 s: let it count the first connection's last packets.
+    Thread.sleep(500);
+    String before = read(work.resolve("hs.status"));
+    Result r = curl6();
+    assertEquals(0, r.exit, r.output + logs());
+    assertTrue(r.output.contains("hello over IPv6 from the replica"), r.output + logs());
+    long linked = counter(before, "injected_link_ipv6");
+    long injected = counter(before, "injected_ipv6");
+    await(
+        "the status file to count the second connection",
+        () -> counter(read(work.resolve("hs.status")), "injected_link_ipv6") >= linked + 3);
+    String after = read(work.resolve("hs.status"));
+    // Every packet of the second connection went the link's way: none more through the TUN.
+    assertEquals(
+        counter(after, "injected_ipv6") - injected,
+        counter(after, "injected_link_ipv6") - linked,
+        before + "\n" + after);
+    assertTrue(counter(after, "injected_link") >= counter(after, "injected_link_ipv6"), after);
+  }
+
+  private static Result curl6() throws Exception {
+    return run(
+        "ip",
+        "netns",
+        "exec",
+        K,
+        "curl",
+        "-6",
+        "-s",
+        "-S",
+        "-m",
+        "10",
+        "http://[" + ORIGIN + "]:8080/hello.txt");
+  }
+
   @Test
   void shouldAnswerAnEchoSentInsideIpv6() throws Exception {
     Result r =

@@ -307,13 +307,29 @@ class Ipv6ClientsIT {
   @Test
   @Order(7)
   void shouldRedirectIperf36ToTheLearnedReplica() throws Exception {
-    long tunnelled = counter(read(work.resolve("hs.status")), "ipv6_in_ipv4");
+    // The earlier tests' packets made the host server's kernel resolve the virtual host's MAC:
+    // from then on the host server writes onto the virtual host's link (issue 23, item 6).
+    await(
+        "the host server to open the virtual host's link",
+        () -> read(work.resolve("hostserver.log")).contains("packets written onto hv6"));
+    Thread.sleep(300); // the status file (every 0.1 s) after the last packets of earlier tests
+    String before = read(work.resolve("hs.status"));
+    long tunnelled = counter(before, "ipv6_in_ipv4");
     double mbps = iperf3(ORIGIN, "redirection");
     assertTrue(mbps > 1, mbps + " Mbit/s");
     // The replica, not a server at the origin (there is none), answered: through the tunnel.
     await(
         "the host server to count the test's packets",
         () -> counter(read(work.resolve("hs.status")), "ipv6_in_ipv4") - tunnelled > 100);
+    Thread.sleep(300);
+    String after = read(work.resolve("hs.status"));
+    long linked = counter(after, "injected_link_ipv6") - counter(before, "injected_link_ipv6");
+    long injected = counter(after, "injected_ipv6") - counter(before, "injected_ipv6");
+    System.out.printf(
+        "ipv6-clients: redirection: %d IPv6 packets injected, %d onto the link%n",
+        injected, linked);
+    assertTrue(linked > 100, before + "\n" + after);
+    assertEquals(injected, linked, "none through the TUN\n" + before + "\n" + after);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -117,7 +117,7 @@ class LivePathIT {
 
   @Test
   @Order(4)
-  void shouldCarryIperf3TcpAndUdpThroughBothPaths() {
+  void shouldCarryIperf3TcpAndUdpThroughBothPaths() throws InterruptedException {
     var topo = net.topology();
     topo.spawn("origin", "iperf3", "-s", "-p", "5201", "-B", ORIGIN);
     sleep(500);
@@ -138,6 +138,11 @@ class LivePathIT {
           run[1], run[0], run[0].equals("5201") ? "origin" : "replica", received * 8 / 2e6);
       assertTrue(received > 1_000_000, "bytes received " + received + " over " + run[0]);
     }
+    // Issue 23, item 6: the replica's packets went onto the virtual host's link, not the TUN
+    // (its MAC found in the neighbour table over rtnetlink).
+    net.await(
+        "the host server to count packets written onto the virtual host's link",
+        () -> PaperNetwork.counterIn(net.hostServerStatus(), "injected_link") > 1000);
   }
 
   @Test

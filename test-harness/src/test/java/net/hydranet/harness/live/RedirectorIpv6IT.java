@@ -226,6 +226,51 @@ class RedirectorIpv6IT {
     }
   }
 
+  /**
+   * Issue 23, item 6: once the host server's kernel has resolved the virtual host's MAC (the first
+   * connection's packets, through the TUN, make it ask), a redirected connection's packets go
+   * straight onto the virtual host's link, none through the TUN.
+   */
+  @Test
+  void shouldWriteRedirectedIpv6PacketsOntoTheVirtualHostsLink() throws Exception {
+    assertEquals(0, curl6().exit, logs());
+    await(
+        "the host server to open the virtual host's link",
+        () -> read(work.resolve("hostserver.log")).contains("packets written onto hv6"));
+    Thread.sleep(500); // the status file (every 0.1 s) after the first connection's last packets
+    String before = read(work.resolve("hs.status"));
+    Result r = curl6();
+    assertEquals(0, r.exit, r.output + logs());
+    assertTrue(r.output.contains("hello through the redirector"), r.output + logs());
+    long linked = counter(before, "injected_link_ipv6");
+    await(
+        "the status file to count the second connection on the link",
+        () -> counter(read(work.resolve("hs.status")), "injected_link_ipv6") >= linked + 3);
+    Thread.sleep(500);
+    String after = read(work.resolve("hs.status"));
+    assertEquals(
+        counter(after, "injected_ipv6") - counter(before, "injected_ipv6"),
+        counter(after, "injected_link_ipv6") - linked,
+        "none through the TUN\n" + before + "\n" + after);
+  }
+
+  private static Result curl6() throws Exception {
+    return run(
+        "ip",
+        "netns",
+        "exec",
+        K,
+        "curl",
+        "-6",
+        "-s",
+        "-S",
+        "-m",
+        "10",
+        "--retry",
+        "2",
+        "http://[" + ORIGIN + "]:8080/hello.txt");
+  }
+
   private static void cleanup() throws Exception {
     Ipv6Shell.cleanup(List.of(K, C, H));
   }
