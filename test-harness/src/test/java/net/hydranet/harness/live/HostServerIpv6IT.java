@@ -1,6 +1,7 @@
 package net.hydranet.harness.live;
 
 import static net.hydranet.harness.live.Ipv6Shell.counter;
+import static net.hydranet.harness.live.Ipv6Shell.curl6;
 import static net.hydranet.harness.live.Ipv6Shell.in;
 import static net.hydranet.harness.live.Ipv6Shell.read;
 import static net.hydranet.harness.live.Ipv6Shell.run;
@@ -115,19 +116,7 @@ class HostServerIpv6IT {
 
   @Test
   void shouldServeCurl6ThroughIpv6InIpv4AndTheVirtualHost() throws Exception {
-    Result r =
-        run(
-            "ip",
-            "netns",
-            "exec",
-            K,
-            "curl",
-            "-6",
-            "-s",
-            "-S",
-            "-m",
-            "10",
-            "http://[" + ORIGIN + "]:8080/hello.txt");
+    Result r = curl6(K, "-m", "10", "http://[" + ORIGIN + "]:8080/hello.txt");
     assertEquals(0, r.exit, r.output + lab.logs());
     assertTrue(r.output.contains("hello over IPv6 from the replica"), r.output + lab.logs());
     lab.await(

@@ -1,6 +1,7 @@
 package net.hydranet.harness.live;
 
 import static net.hydranet.harness.live.Ipv6Shell.counter;
+import static net.hydranet.harness.live.Ipv6Shell.curl6;
 import static net.hydranet.harness.live.Ipv6Shell.in;
 import static net.hydranet.harness.live.Ipv6Shell.iperf3ReceivedMbps;
 import static net.hydranet.harness.live.Ipv6Shell.iperf3Retransmits;
@@ -214,15 +215,8 @@ class Ipv6ClientsIT {
     Path file = work.resolve("body");
     Files.write(file, body);
     Result r =
-        run(
-            "ip",
-            "netns",
-            "exec",
+        curl6(
             K,
-            "curl",
-            "-6",
-            "-s",
-            "-S",
             "-m",
             "20",
             "-H",
@@ -301,7 +295,7 @@ class Ipv6ClientsIT {
           "");
 
   private static Result curl(String url) throws Exception {
-    return run("ip", "netns", "exec", K, "curl", "-6", "-s", "-S", "-m", "10", "--retry", "2", url);
+    return curl6(K, "-m", "10", "--retry", "2", url);
   }
 
   /**

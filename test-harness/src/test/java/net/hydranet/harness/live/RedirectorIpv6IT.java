@@ -1,9 +1,9 @@
 package net.hydranet.harness.live;
 
 import static net.hydranet.harness.live.Ipv6Shell.counter;
+import static net.hydranet.harness.live.Ipv6Shell.curl6;
 import static net.hydranet.harness.live.Ipv6Shell.in;
 import static net.hydranet.harness.live.Ipv6Shell.read;
-import static net.hydranet.harness.live.Ipv6Shell.run;
 import static net.hydranet.harness.live.Ipv6Shell.veth;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -103,21 +103,7 @@ class RedirectorIpv6IT {
   @Test
   void shouldServeCurl6ThroughTheRedirectorFromAReplicaLearnedOverTheControlPlane()
       throws Exception {
-    Result r =
-        run(
-            "ip",
-            "netns",
-            "exec",
-            K,
-            "curl",
-            "-6",
-            "-s",
-            "-S",
-            "-m",
-            "10",
-            "--retry",
-            "2",
-            "http://[" + ORIGIN + "]:8080/hello.txt");
+    Result r = curl6(K, "-m", "10", "--retry", "2", "http://[" + ORIGIN + "]:8080/hello.txt");
     assertEquals(0, r.exit, r.output + lab.logs());
     assertTrue(r.output.contains("hello through the redirector"), r.output + lab.logs());
     lab.await(
