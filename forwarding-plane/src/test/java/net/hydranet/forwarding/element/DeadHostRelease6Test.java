@@ -2,7 +2,6 @@ package net.hydranet.forwarding.element;
 
 import static net.hydranet.forwarding.element.TestFrames.CLIENT_IF_MAC;
 import static net.hydranet.forwarding.element.TestFrames.HEADROOM;
-import static net.hydranet.forwarding.element.TestFrames.HOST_SERVER;
 import static net.hydranet.forwarding.element.TestFrames.HTTP;
 import static net.hydranet.forwarding.element.TestFrames.ip;
 import static net.hydranet.forwarding.element.TestFrames6.CLIENT_LOW;
@@ -14,16 +13,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteOrder;
-import java.util.Arrays;
 import net.hydranet.forwarding.counter.Counter;
-import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.table.FlowTable;
-import net.hydranet.forwarding.table.RedirectorTable;
 import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.forwarding.wire.TcpHeader;
 import net.hydranet.forwarding.wire.UdpHeader;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,27 +29,33 @@ import org.junit.jupiter.api.Test;
  * the declaration: a flow moved only when its host server left the set, uncounted, and an old flow
  * stayed on a host server that came back.
  */
-class DeadHostRelease6Test {
-  private static final int DNS = 53;
-  private static final int DEAD = HOST_SERVER;
-  private static final int ALIVE = ip(198, 18, 2, 6);
-  private static final long SECOND = 1_000_000_000L;
-
-  private final Counters counters = new Counters();
-  private final RedirectorTable redirects = new RedirectorTable(64, 4);
+class DeadHostRelease6Test extends DeadHostReleaseFixture {
   private final RedirectLookup6 lookup =
       new RedirectLookup6(TestFrames6.context(1500).conclude(), counters, redirects);
-  private final UnsafeBuffer slot = TestFrames.slot();
-  private final PacketContext packet = new PacketContext();
-  private long now = SECOND;
 
   DeadHostRelease6Test() {
     lookup.tick(now);
   }
 
-  private void advance(long nanos) {
-    now += nanos;
-    lookup.tick(now);
+  @Override
+  void tick(long nanos) {
+    lookup.tick(nanos);
+  }
+
+  @Override
+  FlowTable flows() {
+    return lookup.flows();
+  }
+
+  @Override
+  long tcpClosingNanos() {
+    return TestFrames6.context(1500).conclude().tcpClosingNanos();
+  }
+
+  /** The declaration is counted once, by the IPv4 lookup. */
+  @Override
+  long declarationsCountedHere() {
+    return 0;
   }
 
   /** The context Ip6Input leaves for an unfragmented packet from the client to the origin. */
@@ -74,7 +75,8 @@ class DeadHostRelease6Test {
     return packet;
   }
 
-  private int decideUdp(int sourcePort) {
+  @Override
+  int decideUdp(int sourcePort) {
     int length =
         TestFrames6.ipv6(
             slot,
@@ -94,100 +96,34 @@ class DeadHostRelease6Test {
     return packet.target;
   }
 
-  private int decideTcp(int sourcePort, int flags) {
+  @Override
+  int decideTcp(int sourcePort, int flags) {
     int length = TestFrames6.tcp(slot, ORIGIN_NET, ORIGIN_LOW, sourcePort, HTTP, flags, 0, 10, 64);
     lookup.process(slot, packet(length, Ipv6Header.NEXT_HEADER_TCP));
     return packet.target;
   }
 
-  private void serve(int protocol, int port, int... hostServers) {
-    int[] weights = new int[hostServers.length];
-    Arrays.fill(weights, 1);
+  @Override
+  void serve(int protocol, int port, int[] hostServers, int[] weights) {
     redirects.put6(
         ORIGIN_NET, ORIGIN_LOW, protocol, port, hostServers, weights, hostServers.length, null);
   }
 
-  private void serveBoth(int... hostServers) {
-    serve(Ipv6Header.NEXT_HEADER_UDP, DNS, hostServers);
-    serve(Ipv6Header.NEXT_HEADER_TCP, HTTP, hostServers);
-  }
-
   /** The control plane's failover: the declaration, then the table without the host server. */
-  private void failOver() {
+  @Override
+  void failOver() {
     lookup.hostServerDead(DEAD);
     serveBoth(ALIVE);
   }
 
-  private int udpPortTo(int hostServer, int from) {
-    for (int port = from; port < from + 1000; port++) {
-      if (decideUdp(port) == hostServer) {
-        return port;
-      }
-    }
-    throw new AssertionError("no UDP flow chose " + hostServer);
-  }
-
-  private int tcpPortTo(int hostServer, int from) {
-    for (int port = from; port < from + 1000; port++) {
-      if (decideTcp(port, TcpHeader.FLAG_SYN) == hostServer) {
-        decideTcp(port, TcpHeader.FLAG_ACK);
-        return port;
-      }
-    }
-    throw new AssertionError("no TCP flow chose " + hostServer);
-  }
-
-  private int entryOfTcp(int sourcePort) {
+  @Override
+  int entryOfTcp(int sourcePort) {
     return lookup
         .flows()
         .find(
             lookup.tableKey(CLIENT_NET, CLIENT_LOW, ORIGIN_NET, ORIGIN_LOW),
             FlowTable.keyLo(Ipv6Header.NEXT_HEADER_TCP, sourcePort, HTTP),
             now);
-  }
-
-  @Test
-  void shouldMoveAUdpFlowPinnedToADeadHostServerAndCountIt() {
-    serveBoth(DEAD, ALIVE);
-    int port = udpPortTo(DEAD, 20_000);
-    advance(SECOND);
-
-    failOver();
-    advance(1_000_000);
-    assertEquals(ALIVE, decideUdp(port), "the next datagram goes to the host server left");
-    assertEquals(1, counters.get(Counter.FLOWS_RELEASED_DEAD_HOST_UDP));
-    assertEquals(
-        0,
-        counters.get(Counter.HOST_SERVERS_DECLARED_DEAD),
-        "the declaration is counted once, by the IPv4 lookup");
-
-    advance(1_000_000);
-    assertEquals(ALIVE, decideUdp(port), "and stays there");
-    assertEquals(1, counters.get(Counter.FLOWS_RELEASED_DEAD_HOST_UDP), "released once");
-    assertEquals(0, counters.get(Counter.FLOWS_RELEASED_DEAD_HOST_TCP));
-  }
-
-  @Test
-  void shouldCountATcpConnectionPinnedToADeadHostServerLostAndMarkItClosing() {
-    serveBoth(DEAD, ALIVE);
-    int port = tcpPortTo(DEAD, 30_000);
-    advance(SECOND);
-
-    failOver();
-    advance(1_000_000);
-    assertEquals(ALIVE, decideTcp(port, TcpHeader.FLAG_ACK));
-    assertEquals(1, counters.get(Counter.FLOWS_RELEASED_DEAD_HOST_TCP));
-    int entry = entryOfTcp(port);
-    assertTrue(lookup.flows().closing(entry), "kept only for the closing timeout");
-    assertEquals(
-        now + TestFrames6.context(1500).conclude().tcpClosingNanos(),
-        lookup.flows().deadline(entry));
-    decideTcp(port, TcpHeader.FLAG_ACK);
-    assertEquals(1, counters.get(Counter.FLOWS_RELEASED_DEAD_HOST_TCP), "one connection lost");
-
-    advance(1_000_000);
-    assertEquals(ALIVE, decideTcp(port, TcpHeader.FLAG_SYN), "a new SYN on the 5-tuple: afresh");
-    assertFalse(lookup.flows().closing(entryOfTcp(port)));
   }
 
   @Test

@@ -3,18 +3,14 @@ package net.hydranet.forwarding.element;
 import static net.hydranet.forwarding.element.TestFrames.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteOrder;
 import net.hydranet.forwarding.counter.Counter;
-import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.table.FlowTable;
-import net.hydranet.forwarding.table.RedirectorTable;
 import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.forwarding.wire.TcpHeader;
 import net.hydranet.forwarding.wire.UdpHeader;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,27 +18,32 @@ import org.junit.jupiter.api.Test;
  * their next packet — UDP moved to the host servers left, TCP counted lost and sent where the table
  * says now — once, and only those pinned before the declaration.
  */
-class DeadHostReleaseTest {
-  private static final int DNS = 53;
-  private static final int DEAD = HOST_SERVER;
-  private static final int ALIVE = ip(198, 18, 2, 6);
-  private static final long SECOND = 1_000_000_000L;
-
-  private final Counters counters = new Counters();
-  private final RedirectorTable redirects = new RedirectorTable(64, 4);
+class DeadHostReleaseTest extends DeadHostReleaseFixture {
   private final RedirectLookup lookup =
       new RedirectLookup(TestFrames.context(1500).conclude(), counters, redirects);
-  private final UnsafeBuffer slot = TestFrames.slot();
-  private final PacketContext packet = new PacketContext();
-  private long now = SECOND;
 
   DeadHostReleaseTest() {
     lookup.tick(now);
   }
 
-  private void advance(long nanos) {
-    now += nanos;
-    lookup.tick(now);
+  @Override
+  void tick(long nanos) {
+    lookup.tick(nanos);
+  }
+
+  @Override
+  FlowTable flows() {
+    return lookup.flows();
+  }
+
+  @Override
+  long tcpClosingNanos() {
+    return TestFrames.context(1500).conclude().tcpClosingNanos();
+  }
+
+  @Override
+  long declarationsCountedHere() {
+    return 1;
   }
 
   private PacketContext packet(int length) {
@@ -73,109 +74,38 @@ class DeadHostReleaseTest {
     return length;
   }
 
-  private int decideUdp(int sourcePort) {
+  @Override
+  int decideUdp(int sourcePort) {
     lookup.process(slot, packet(udp(sourcePort)));
     return packet.target;
   }
 
-  private int decideTcp(int sourcePort, int flags) {
+  @Override
+  int decideTcp(int sourcePort, int flags) {
     lookup.process(slot, packet(tcp(slot, ORIGIN, sourcePort, HTTP, flags, 10)));
     return packet.target;
   }
 
-  private void serve(int protocol, int port, int... hostServers) {
-    int[] weights = new int[hostServers.length];
-    java.util.Arrays.fill(weights, 1);
+  @Override
+  void serve(int protocol, int port, int[] hostServers, int[] weights) {
     redirects.put(ORIGIN, protocol, port, hostServers, weights, hostServers.length);
   }
 
-  private void serveBoth(int... hostServers) {
-    serve(Ipv4Header.PROTOCOL_UDP, DNS, hostServers);
-    serve(Ipv4Header.PROTOCOL_TCP, HTTP, hostServers);
-  }
-
   /** The control plane's failover: the table without the host server, then the declaration. */
-  private void failOver() {
+  @Override
+  void failOver() {
     serveBoth(ALIVE);
     lookup.hostServerDead(DEAD);
   }
 
-  /** A source port whose UDP flow the hash gives to {@code hostServer}. */
-  private int udpPortTo(int hostServer, int from) {
-    for (int port = from; port < from + 1000; port++) {
-      if (decideUdp(port) == hostServer) {
-        return port;
-      }
-    }
-    throw new AssertionError("no UDP flow chose " + hostServer);
-  }
-
-  /** An established TCP connection (SYN, then ACK) the hash gives to {@code hostServer}. */
-  private int tcpPortTo(int hostServer, int from) {
-    for (int port = from; port < from + 1000; port++) {
-      if (decideTcp(port, TcpHeader.FLAG_SYN) == hostServer) {
-        decideTcp(port, TcpHeader.FLAG_ACK);
-        return port;
-      }
-    }
-    throw new AssertionError("no TCP flow chose " + hostServer);
-  }
-
-  private int entryOfTcp(int sourcePort) {
+  @Override
+  int entryOfTcp(int sourcePort) {
     return lookup
         .flows()
         .find(
             FlowTable.keyHi(CLIENT, ORIGIN),
             FlowTable.keyLo(Ipv4Header.PROTOCOL_TCP, sourcePort, HTTP),
             now);
-  }
-
-  @Test
-  void shouldMoveAUdpFlowPinnedToADeadHostServerToTheOneLeft() {
-    serveBoth(DEAD, ALIVE);
-    int port = udpPortTo(DEAD, 20_000);
-    advance(SECOND);
-
-    failOver();
-    advance(1_000_000);
-    assertEquals(ALIVE, decideUdp(port), "the next datagram goes to the host server left");
-    assertEquals(1, counters.get(Counter.FLOWS_RELEASED_DEAD_HOST_UDP));
-    assertEquals(1, counters.get(Counter.HOST_SERVERS_DECLARED_DEAD));
-
-    advance(1_000_000);
-    assertEquals(ALIVE, decideUdp(port), "and stays there");
-    assertEquals(1, counters.get(Counter.FLOWS_RELEASED_DEAD_HOST_UDP), "released once");
-    assertEquals(0, counters.get(Counter.FLOWS_RELEASED_DEAD_HOST_TCP));
-  }
-
-  @Test
-  void shouldCountATcpConnectionPinnedToADeadHostServerLostAndReleaseIt() {
-    serveBoth(DEAD, ALIVE);
-    int port = tcpPortTo(DEAD, 30_000);
-    long created = counters.get(Counter.FLOWS_CREATED);
-    advance(SECOND);
-
-    failOver();
-    advance(1_000_000);
-    assertEquals(
-        ALIVE,
-        decideTcp(port, TcpHeader.FLAG_ACK),
-        "the next segment goes where the table says, whose RST ends the connection");
-    assertEquals(1, counters.get(Counter.FLOWS_RELEASED_DEAD_HOST_TCP));
-    int entry = entryOfTcp(port);
-    assertTrue(lookup.flows().closing(entry), "kept only for the closing timeout");
-    assertEquals(
-        now + TestFrames.context(1500).conclude().tcpClosingNanos(),
-        lookup.flows().deadline(entry));
-
-    decideTcp(port, TcpHeader.FLAG_ACK); // a retransmission, same tick
-    assertEquals(1, counters.get(Counter.FLOWS_RELEASED_DEAD_HOST_TCP), "one connection lost");
-
-    // The client opens again on the same 5-tuple: a new flow, chosen afresh.
-    advance(1_000_000);
-    assertEquals(ALIVE, decideTcp(port, TcpHeader.FLAG_SYN));
-    assertEquals(created + 1, counters.get(Counter.FLOWS_CREATED));
-    assertFalse(lookup.flows().closing(entryOfTcp(port)));
   }
 
   @Test

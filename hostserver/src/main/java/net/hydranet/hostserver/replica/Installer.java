@@ -26,7 +26,7 @@ import net.hydranet.replica.RmType;
  * process's exit.
  */
 final class Installer {
-  private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
+  private static final Pattern NAME = ParentGroup.REPLICA_NAME;
 
   private final ReplicaService.Context ctx;
   private final ReplicaCounters counters;

@@ -195,6 +195,7 @@ public final class ReplicaService implements AutoCloseable {
   private final Remover remover;
   private final StatusReport status;
   private final ManagerListener listener;
+  private ParentGroup parentGroup;
 
   public ReplicaService(Context context) {
     this.ctx = context.conclude();
@@ -226,6 +227,10 @@ public final class ReplicaService implements AutoCloseable {
     // Traversable by the replicas' users (each needs its own directory), listable by none.
     Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx--x--x"));
     remover.removeLeftovers();
+    parentGroup = new ParentGroup(ctx.cgroupRoot, Confinement.ownCgroup(), ctx.cgroupParent);
+    for (Path g : parentGroup.removeLeftovers()) {
+      LOG.info("replica service: empty cgroup {} left from an earlier run removed", g);
+    }
     listener.start();
     LOG.info(
         "replica service on {}:{}/tcp for {} origin(s)",
@@ -262,9 +267,17 @@ public final class ReplicaService implements AutoCloseable {
     listener.close();
   }
 
-  /** Stops every replica now (no drain) and deletes their state: the host server is leaving. */
+  /**
+   * Stops every replica now (no drain) and deletes their state, and the parent cgroup when it is
+   * empty then (ParentGroup): the host server is leaving.
+   */
   public void removeAll() {
     remover.removeAll();
+    if (parentGroup != null) {
+      for (Path g : parentGroup.removeOnStop()) {
+        LOG.info("replica service: cgroup {} removed", g);
+      }
+    }
   }
 
   static void deleteTree(Path dir) throws IOException {

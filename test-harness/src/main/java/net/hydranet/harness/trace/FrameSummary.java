@@ -95,33 +95,13 @@ public final class FrameSummary {
       sb.append("6in4[ ");
       ip6(sb, b, l4, l4Available);
       sb.append(" ]");
-    } else if (protocol == Ipv4Header.PROTOCOL_TCP && l4Available >= TcpHeader.MIN_LENGTH) {
-      int flags = TcpHeader.flags(b, l4);
-      sb.append("tcp ")
-          .append(TcpHeader.sourcePort(b, l4))
-          .append('>')
-          .append(TcpHeader.destinationPort(b, l4))
-          .append((flags & TcpHeader.FLAG_SYN) != 0 ? " S" : "")
-          .append((flags & TcpHeader.FLAG_ACK) != 0 ? " ." : "");
-      int hl = TcpHeader.headerLength(b, l4);
-      if (hl >= TcpHeader.MIN_LENGTH && hl <= l4Available) {
-        int mss = TcpHeader.mssOptionOffset(b, l4, hl);
-        if (mss != TcpHeader.NO_OPTION) {
-          sb.append(" mss ").append(b.getShort(mss + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF);
-        }
-      }
-    } else if (protocol == Ipv4Header.PROTOCOL_UDP && l4Available >= UdpHeader.LENGTH) {
-      sb.append("udp ")
-          .append(UdpHeader.sourcePort(b, l4))
-          .append('>')
-          .append(UdpHeader.destinationPort(b, l4));
     } else if (protocol == Ipv4Header.PROTOCOL_ICMP && l4Available >= IcmpHeader.LENGTH) {
       sb.append("icmp ").append(IcmpHeader.type(b, l4)).append('/').append(IcmpHeader.code(b, l4));
       if (IcmpHeader.type(b, l4) == IcmpHeader.TYPE_DESTINATION_UNREACHABLE
           && IcmpHeader.code(b, l4) == IcmpHeader.CODE_FRAGMENTATION_NEEDED) {
         sb.append(" mtu ").append(IcmpHeader.nextHopMtu(b, l4));
       }
-    } else {
+    } else if (!transport(sb, b, protocol, l4, l4Available)) {
       sb.append("proto ").append(protocol);
     }
   }
@@ -176,26 +156,6 @@ public final class FrameSummary {
       sb.append("6in6[ ");
       ip6(sb, b, l4, l4Length);
       sb.append(" ]");
-    } else if (protocol == Ipv6Header.NEXT_HEADER_TCP && l4Length >= TcpHeader.MIN_LENGTH) {
-      int flags = TcpHeader.flags(b, l4);
-      sb.append("tcp ")
-          .append(TcpHeader.sourcePort(b, l4))
-          .append('>')
-          .append(TcpHeader.destinationPort(b, l4))
-          .append((flags & TcpHeader.FLAG_SYN) != 0 ? " S" : "")
-          .append((flags & TcpHeader.FLAG_ACK) != 0 ? " ." : "");
-      int hl = TcpHeader.headerLength(b, l4);
-      if (hl >= TcpHeader.MIN_LENGTH && hl <= l4Length) {
-        int mss = TcpHeader.mssOptionOffset(b, l4, hl);
-        if (mss != TcpHeader.NO_OPTION) {
-          sb.append(" mss ").append(b.getShort(mss + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF);
-        }
-      }
-    } else if (protocol == Ipv6Header.NEXT_HEADER_UDP && l4Length >= UdpHeader.LENGTH) {
-      sb.append("udp ")
-          .append(UdpHeader.sourcePort(b, l4))
-          .append('>')
-          .append(UdpHeader.destinationPort(b, l4));
     } else if (protocol == Ipv6Header.NEXT_HEADER_ICMPV6 && l4Length >= Icmpv6Header.LENGTH) {
       int type = Icmpv6Header.type(b, l4);
       sb.append("icmp6 ").append(type).append('/').append(Icmpv6Header.code(b, l4));
@@ -209,9 +169,43 @@ public final class FrameSummary {
                 Ipv6Header.formatAddress(
                     NeighbourDiscovery.targetHigh(b, l4), NeighbourDiscovery.targetLow(b, l4)));
       }
-    } else {
+    } else if (!transport(sb, b, protocol, l4, l4Length)) {
       sb.append("proto ").append(protocol);
     }
+  }
+
+  /**
+   * TCP (ports, S and . flags, the MSS option) or UDP (ports) at {@code l4}, as both families write
+   * them (IPv4's protocol and IPv6's next header share the numbers); false, and nothing written,
+   * for another protocol or too few bytes.
+   */
+  private static boolean transport(
+      StringBuilder sb, UnsafeBuffer b, int protocol, int l4, int available) {
+    if (protocol == Ipv4Header.PROTOCOL_TCP && available >= TcpHeader.MIN_LENGTH) {
+      int flags = TcpHeader.flags(b, l4);
+      sb.append("tcp ")
+          .append(TcpHeader.sourcePort(b, l4))
+          .append('>')
+          .append(TcpHeader.destinationPort(b, l4))
+          .append((flags & TcpHeader.FLAG_SYN) != 0 ? " S" : "")
+          .append((flags & TcpHeader.FLAG_ACK) != 0 ? " ." : "");
+      int hl = TcpHeader.headerLength(b, l4);
+      if (hl >= TcpHeader.MIN_LENGTH && hl <= available) {
+        int mss = TcpHeader.mssOptionOffset(b, l4, hl);
+        if (mss != TcpHeader.NO_OPTION) {
+          sb.append(" mss ").append(b.getShort(mss + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF);
+        }
+      }
+      return true;
+    }
+    if (protocol == Ipv4Header.PROTOCOL_UDP && available >= UdpHeader.LENGTH) {
+      sb.append("udp ")
+          .append(UdpHeader.sourcePort(b, l4))
+          .append('>')
+          .append(UdpHeader.destinationPort(b, l4));
+      return true;
+    }
+    return false;
   }
 
   private static String hash(byte[] frame) {

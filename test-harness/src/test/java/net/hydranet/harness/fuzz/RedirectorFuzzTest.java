@@ -40,8 +40,7 @@ class RedirectorFuzzTest {
     if ((selector & 4) != 0 && frame.length >= 6) {
       writeMac(frame, 0, INTERFACE_MACS[ingress]);
     }
-    RedirectorUnderTest redirector = rewoundRedirector();
-    new RedirectorOracle(redirector).receive(ingress, frame);
+    receiveOne(ingress, frame);
   }
 
   /** Any bytes behind a valid Ethernet header with one 802.1Q tag, addressed to the router. */
@@ -58,8 +57,12 @@ class RedirectorFuzzTest {
     frame[14] = (byte) (tci >>> 8);
     frame[15] = (byte) tci;
     System.arraycopy(rest, 0, frame, 16, rest.length);
-    RedirectorUnderTest redirector = rewoundRedirector();
-    new RedirectorOracle(redirector).receive(ingress, frame);
+    receiveOne(ingress, frame);
+  }
+
+  /** One frame through the redirector as built, checked by the oracle. */
+  private static void receiveOne(int ingress, byte[] frame) {
+    new RedirectorOracle(rewoundRedirector()).receive(ingress, frame);
   }
 
   /**
@@ -77,20 +80,38 @@ class RedirectorFuzzTest {
    * {@link #frameSequence} on {@code redirector}; adds what it sent to {@code sent} if not null.
    */
   static void sequence(
+      RedirectorUnderTest redirector, FuzzedDataProvider data, List<CapturingTxPort.Sent> sent) {
+    drive(redirector, data, sent, FrameOps.OPS, FrameOps.ADVANCE, FrameOps::build);
+  }
+
+  /** Builds the frame of kind {@code op} arriving on {@code ingress} (null: nothing to send). */
+  interface FrameKinds {
+    byte[] build(int op, int ingress, FuzzedDataProvider data);
+  }
+
+  /**
+   * The driver of both sequences: up to 64 steps, each a kind of {@code ops} (the last, {@code
+   * advance}, lets time pass), an ingress interface, and the frame {@code kinds} builds, received
+   * by the redirector and checked by the oracle; adds what it sent to {@code sent} if not null.
+   */
+  private static void drive(
       RedirectorUnderTest redirector,
       FuzzedDataProvider data,
-      java.util.List<CapturingTxPort.Sent> sent) {
+      List<CapturingTxPort.Sent> sent,
+      int ops,
+      int advance,
+      FrameKinds kinds) {
     RedirectorOracle oracle = new RedirectorOracle(redirector);
     for (int n = 0; n < 64 && data.remainingBytes() > 0; n++) {
-      int op = data.consumeInt(0, FrameOps.OPS - 1);
-      if (op == FrameOps.ADVANCE) {
+      int op = data.consumeInt(0, ops - 1);
+      if (op == advance) {
         redirector.advance(data.consumeLong(0, 10_000_000_000L));
         continue;
       }
       int ingress = data.consumeInt(0, 2);
-      byte[] frame = FrameOps.build(op, ingress, data);
+      byte[] frame = kinds.build(op, ingress, data);
       if (frame != null) {
-        java.util.List<CapturingTxPort.Sent> out = oracle.receive(ingress, frame);
+        List<CapturingTxPort.Sent> out = oracle.receive(ingress, frame);
         if (sent != null) {
           sent.addAll(out);
         }
@@ -132,8 +153,7 @@ class RedirectorFuzzTest {
             .etherType(EthernetHeader.TYPE_IPV6)
             .payload(packet)
             .build();
-    RedirectorUnderTest redirector = rewoundRedirector();
-    new RedirectorOracle(redirector).receive(ingress, frame);
+    receiveOne(ingress, frame);
   }
 
   /**
@@ -153,25 +173,8 @@ class RedirectorFuzzTest {
 
   /** {@link #ipv6Sequence} on {@code redirector}; adds what it sent to {@code sent} if not null. */
   static void sequence6(
-      RedirectorUnderTest redirector,
-      FuzzedDataProvider data,
-      java.util.List<CapturingTxPort.Sent> sent) {
-    RedirectorOracle oracle = new RedirectorOracle(redirector);
-    for (int n = 0; n < 64 && data.remainingBytes() > 0; n++) {
-      int op = data.consumeInt(0, Frame6Ops.OPS - 1);
-      if (op == Frame6Ops.ADVANCE) {
-        redirector.advance(data.consumeLong(0, 10_000_000_000L));
-        continue;
-      }
-      int ingress = data.consumeInt(0, 2);
-      byte[] frame = Frame6Ops.build(op, ingress, data);
-      if (frame != null) {
-        java.util.List<CapturingTxPort.Sent> out = oracle.receive(ingress, frame);
-        if (sent != null) {
-          sent.addAll(out);
-        }
-      }
-    }
+      RedirectorUnderTest redirector, FuzzedDataProvider data, List<CapturingTxPort.Sent> sent) {
+    drive(redirector, data, sent, Frame6Ops.OPS, Frame6Ops.ADVANCE, Frame6Ops::build);
   }
 
   /**
@@ -315,23 +318,8 @@ class RedirectorFuzzTest {
         b.options(padTo4(data.consumeBytes(4 * data.consumeInt(0, 10))));
       }
       switch (op) {
-        case TCP -> {
-          b.tcp(data.consumeInt(1, 65535), data.consumeBoolean() ? HTTP : data.consumeInt(0, 65535))
-              .flags(data.consumeInt(0, 255));
-          if (data.consumeBoolean()) {
-            b.mss(data.consumeInt(0, 65535));
-          }
-          if (data.consumeInt(0, 3) == 0) {
-            byte[] options = data.consumeBytes(4 * data.consumeInt(0, 9));
-            b.tcpOptions(padTo4(options));
-          }
-          b.payload(data.consumeInt(0, 1600));
-        }
-        case UDP ->
-            b.udp(
-                    data.consumeInt(1, 65535),
-                    data.consumeBoolean() ? DNS : data.consumeInt(0, 65535))
-                .payload(data.consumeInt(0, 1600));
+        case TCP -> tcp(b, data);
+        case UDP -> udp(b, DNS, data);
         case FRAGMENT -> {
           b.protocol(data.pickValue(new int[] {6, 17, 1, 4}))
               .moreFragments(data.consumeBoolean())
@@ -350,6 +338,28 @@ class RedirectorFuzzTest {
         default -> throw new IllegalStateException("op " + op);
       }
       return mutate(b.build(), data);
+    }
+
+    /**
+     * A TCP segment of any flags from any port to HTTP or any port, with or without an MSS option
+     * and other option bytes, and up to 1600 bytes of payload (both families' sequences).
+     */
+    static void tcp(PacketBuilder b, FuzzedDataProvider data) {
+      b.tcp(data.consumeInt(1, 65535), data.consumeBoolean() ? HTTP : data.consumeInt(0, 65535))
+          .flags(data.consumeInt(0, 255));
+      if (data.consumeBoolean()) {
+        b.mss(data.consumeInt(0, 65535));
+      }
+      if (data.consumeInt(0, 3) == 0) {
+        b.tcpOptions(padTo4(data.consumeBytes(4 * data.consumeInt(0, 9))));
+      }
+      b.payload(data.consumeInt(0, 1600));
+    }
+
+    /** A UDP datagram from any port to {@code service} or any port, up to 1600 bytes of payload. */
+    static void udp(PacketBuilder b, int service, FuzzedDataProvider data) {
+      b.udp(data.consumeInt(1, 65535), data.consumeBoolean() ? service : data.consumeInt(0, 65535))
+          .payload(data.consumeInt(0, 1600));
     }
 
     /** No change, a few bytes overwritten (the checksum then usually fails), or a cut. */
@@ -476,22 +486,8 @@ class RedirectorFuzzTest {
           .trafficClass(data.consumeInt(0, 255));
       extensionHeaders(b, data);
       switch (op) {
-        case TCP -> {
-          b.tcp(data.consumeInt(1, 65535), data.consumeBoolean() ? HTTP : data.consumeInt(0, 65535))
-              .flags(data.consumeInt(0, 255));
-          if (data.consumeBoolean()) {
-            b.mss(data.consumeInt(0, 65535));
-          }
-          if (data.consumeInt(0, 3) == 0) {
-            b.tcpOptions(FrameOps.padTo4(data.consumeBytes(4 * data.consumeInt(0, 9))));
-          }
-          b.payload(data.consumeInt(0, 1600));
-        }
-        case UDP ->
-            b.udp(
-                    data.consumeInt(1, 65535),
-                    data.consumeBoolean() ? SIX_IN_FOUR_PORT : data.consumeInt(0, 65535))
-                .payload(data.consumeInt(0, 1600));
+        case TCP -> FrameOps.tcp(b, data);
+        case UDP -> FrameOps.udp(b, SIX_IN_FOUR_PORT, data);
         case FRAGMENT ->
             b.ipv6Fragment(
                     8 * data.consumeInt(0, 200), data.consumeBoolean(), data.consumeInt(0, 3))

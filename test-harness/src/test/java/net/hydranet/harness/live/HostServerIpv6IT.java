@@ -1,22 +1,17 @@
 package net.hydranet.harness.live;
 
 import static net.hydranet.harness.live.Ipv6Shell.counter;
+import static net.hydranet.harness.live.Ipv6Shell.curl6;
 import static net.hydranet.harness.live.Ipv6Shell.in;
 import static net.hydranet.harness.live.Ipv6Shell.read;
 import static net.hydranet.harness.live.Ipv6Shell.run;
 import static net.hydranet.harness.live.Ipv6Shell.sh;
-import static net.hydranet.harness.live.Ipv6Shell.spawn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-import net.hydranet.harness.fixture.RedirectorUnderTest;
 import net.hydranet.harness.live.Ipv6Shell.Result;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -49,29 +44,24 @@ class HostServerIpv6IT {
   private static final String H = "hng5h";
   private static final String ORIGIN = "2001:2::10";
 
+  private static Ipv6Lab lab;
   private static Path work;
-  private static final List<Process> daemons = new ArrayList<>();
 
   @BeforeAll
   static void start() throws Exception {
-    assumeTrue("root".equals(System.getProperty("user.name")), "needs root for namespaces");
-    Path root = RedirectorUnderTest.repositoryRoot();
-    Path jar = root.resolve("router/target/hydranet.jar");
-    assumeTrue(Files.exists(jar), "router/target/hydranet.jar is built by mvn package");
-    assumeTrue(Files.exists(Path.of("/proc/sys/net/ipv6")), "IPv6 in this kernel");
-    for (String tool : List.of("curl", "python3", "ip", "ethtool")) {
-      assumeTrue(run("sh", "-c", "command -v " + tool).exit == 0, tool + " is installed");
-    }
-    cleanup();
-    work = Files.createTempDirectory("hng5");
+    lab =
+        Ipv6Lab.start(
+            "hng5",
+            List.of(K, C, H),
+            ORIGIN,
+            "96m",
+            30,
+            List.of("curl", "python3", "ip", "ethtool"));
+    work = lab.work;
     Files.createDirectories(work.resolve("site"));
     Files.writeString(work.resolve("site/hello.txt"), "hello over IPv6 from the replica\n");
     Files.writeString(work.resolve("standin.py"), STANDIN);
     Files.writeString(work.resolve("ping6in6.py"), PING6IN6);
-    for (String ns : List.of(K, C, H)) {
-      sh("ip netns add " + ns);
-      sh("ip -n " + ns + " link set lo up");
-    }
     sh("ip link add k0 netns " + K + " mtu 1400 type veth peer name c1 netns " + C + " mtu 1400");
     sh("ip link add c0 netns " + C + " type veth peer name h0 netns " + H);
     in(K, "ip -6 addr add 2001:2:0:65::1/64 dev k0 nodad");
@@ -92,76 +82,44 @@ class HostServerIpv6IT {
     in(H, "ip -6 addr add 2001:2:0:64::2/64 dev h0 nodad");
     in(H, "ip link set h0 up");
     in(H, "ip -6 route add 2001:2:0:65::/64 via 2001:2:0:64::1");
-    String java = ProcessHandle.current().info().command().orElse("java");
-    String hydranet = java + " -Xmx96m -jar " + jar;
     Path state = work.resolve("hs-state");
-    daemons.add(
-        spawn(
-            H,
-            hydranet
-                + " hostserver --interface h0 --address 198.18.64.2 --address6 2001:2:0:64::2"
-                + " --tun hng5t0 --metrics off --state-dir "
-                + state
-                + " --status "
-                + work.resolve("hs.status"),
-            work.resolve("hostserver.log")));
-    daemons.add(
-        spawn(
-            H,
-            hydranet
-                + " vhost --state-dir "
-                + state
-                + " --origin "
-                + ORIGIN
-                + " -- python3 -m http.server 8080 --bind "
-                + ORIGIN
-                + " --directory "
-                + work.resolve("site"),
-            work.resolve("vhost.log")));
-    daemons.add(
-        spawn(
-            C,
-            "python3 " + work.resolve("standin.py") + " c1 " + ORIGIN + " 198.18.64.2",
-            work.resolve("standin.log")));
-    await(
+    lab.spawn(
+        H,
+        "hostserver",
+        lab.hydranet
+            + " hostserver --interface h0 --address 198.18.64.2 --address6 2001:2:0:64::2"
+            + " --tun hng5t0 --metrics off --state-dir "
+            + state
+            + " --status "
+            + work.resolve("hs.status"));
+    lab.vhost(
+        H,
+        state,
+        "python3 -m http.server 8080 --bind " + ORIGIN + " --directory " + work.resolve("site"));
+    lab.spawn(
+        C, "standin", "python3 " + work.resolve("standin.py") + " c1 " + ORIGIN + " 198.18.64.2");
+    lab.showInLogs("status", () -> read(work.resolve("hs.status")));
+    lab.await(
         "the virtual host to publish tcp 8080 (" + work.resolve("vhost.log") + ")",
         () -> read(state.resolve("vhosts/" + ORIGIN + ".vhost")).contains("tcp 8080"));
-    await(
+    lab.await(
         "the host server to install the virtual host (" + work.resolve("hostserver.log") + ")",
         () -> read(work.resolve("hs.status")).contains("1 virtual host(s), 1 port(s)"));
   }
 
   @AfterAll
   static void stop() throws Exception {
-    for (Process p : daemons) {
-      p.destroy();
+    if (lab != null) {
+      lab.stop();
     }
-    for (Process p : daemons) {
-      if (!p.waitFor(10, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-      }
-    }
-    cleanup();
   }
 
   @Test
   void shouldServeCurl6ThroughIpv6InIpv4AndTheVirtualHost() throws Exception {
-    Result r =
-        run(
-            "ip",
-            "netns",
-            "exec",
-            K,
-            "curl",
-            "-6",
-            "-s",
-            "-S",
-            "-m",
-            "10",
-            "http://[" + ORIGIN + "]:8080/hello.txt");
-    assertEquals(0, r.exit, r.output + logs());
-    assertTrue(r.output.contains("hello over IPv6 from the replica"), r.output + logs());
-    await(
+    Result r = curl6(K, "-m", "10", "http://[" + ORIGIN + "]:8080/hello.txt");
+    assertEquals(0, r.exit, r.output + lab.logs());
+    assertTrue(r.output.contains("hello over IPv6 from the replica"), r.output + lab.logs());
+    lab.await(
         "the status file to count it",
         () -> counter(read(work.resolve("hs.status")), "injected_ipv6") > 0);
     String status = read(work.resolve("hs.status"));
@@ -176,19 +134,19 @@ class HostServerIpv6IT {
    */
   @Test
   void shouldWriteIpv6PacketsOntoTheVirtualHostsLinkOnceItsMacIsKnown() throws Exception {
-    assertEquals(0, curl6().exit, logs());
-    await(
+    assertEquals(0, hello().exit, lab.logs());
+    lab.await(
         "the host server to open the virtual host's link",
         () -> read(work.resolve("hostserver.log")).contains("packets written onto hv6"));
     // The status file is rewritten every 0.1 s: let it count the first connection's last packets.
     Thread.sleep(500);
     String before = read(work.resolve("hs.status"));
-    Result r = curl6();
-    assertEquals(0, r.exit, r.output + logs());
-    assertTrue(r.output.contains("hello over IPv6 from the replica"), r.output + logs());
+    Result r = hello();
+    assertEquals(0, r.exit, r.output + lab.logs());
+    assertTrue(r.output.contains("hello over IPv6 from the replica"), r.output + lab.logs());
     long linked = counter(before, "injected_link_ipv6");
     long injected = counter(before, "injected_ipv6");
-    await(
+    lab.await(
         "the status file to count the second connection",
         () -> counter(read(work.resolve("hs.status")), "injected_link_ipv6") >= linked + 3);
     String after = read(work.resolve("hs.status"));
@@ -200,19 +158,8 @@ class HostServerIpv6IT {
     assertTrue(counter(after, "injected_link") >= counter(after, "injected_link_ipv6"), after);
   }
 
-  private static Result curl6() throws Exception {
-    return run(
-        "ip",
-        "netns",
-        "exec",
-        K,
-        "curl",
-        "-6",
-        "-s",
-        "-S",
-        "-m",
-        "10",
-        "http://[" + ORIGIN + "]:8080/hello.txt");
+  private static Result hello() throws Exception {
+    return curl6(K, "-m", "10", "http://[" + ORIGIN + "]:8080/hello.txt");
   }
 
   @Test
@@ -228,9 +175,9 @@ class HostServerIpv6IT {
             "2001:2:0:64::1",
             ORIGIN,
             "2001:2:0:64::2");
-    assertEquals(0, r.exit, r.output + logs());
+    assertEquals(0, r.exit, r.output + lab.logs());
     assertTrue(r.output.contains("echo reply from " + ORIGIN), r.output);
-    await(
+    lab.await(
         "the status file to count IPv6-in-IPv6",
         () -> counter(read(work.resolve("hs.status")), "ipv6_in_ipv6") > 0);
   }
@@ -292,29 +239,4 @@ class HostServerIpv6IT {
           "        pass",
           "print('no echo reply'); sys.exit(1)",
           "");
-
-  private static void cleanup() throws Exception {
-    Ipv6Shell.cleanup(List.of(K, C, H));
-  }
-
-  private static String logs() {
-    return "\n--- hostserver\n"
-        + read(work.resolve("hostserver.log"))
-        + "\n--- vhost\n"
-        + read(work.resolve("vhost.log"))
-        + "\n--- stand-in\n"
-        + read(work.resolve("standin.log"))
-        + "\n--- status\n"
-        + read(work.resolve("hs.status"));
-  }
-
-  private static void await(String what, BooleanSupplier condition) throws Exception {
-    long end = System.nanoTime() + 30_000_000_000L;
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > end) {
-        throw new AssertionError("timed out waiting for " + what + logs());
-      }
-      Thread.sleep(100);
-    }
-  }
 }

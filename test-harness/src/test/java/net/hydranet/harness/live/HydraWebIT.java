@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
@@ -23,7 +22,6 @@ import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import net.hydranet.harness.fixture.RedirectorUnderTest;
 import net.hydranet.harness.replica.MemoryHog;
 import net.hydranet.lab.netns.ExecResult;
 import net.hydranet.lab.netns.WebNetwork;
@@ -57,18 +55,14 @@ class HydraWebIT {
 
   private static WebNetwork net;
   private static WebReplicas replicas;
+  private static HydraWebSteps steps;
 
   @BeforeAll
   static void start() throws Exception {
-    assumeTrue("root".equals(System.getProperty("user.name")), "needs root for namespaces");
-    Path root = RedirectorUnderTest.repositoryRoot();
-    Path jar = root.resolve("lab/target/hydranet-lab.jar");
-    Path hydraweb = root.resolve("hydraweb/target/hydraweb.jar");
-    assumeTrue(
-        Files.exists(jar), "lab/target/hydranet-lab.jar (hydranet wan) is built by mvn package");
-    assumeTrue(Files.exists(hydraweb), "hydraweb/target/hydraweb.jar is built by mvn package");
-    String java = ProcessHandle.current().info().command().orElse("java");
-    net = new WebNetwork("hnweb", List.of(java, "-jar", jar.toString()), 10);
+    List<String> lab = HydraWebSteps.labCommand();
+    Path hydraweb = HydraWebSteps.hydrawebJar();
+    net = new WebNetwork("hnweb", lab, 10);
+    steps = new HydraWebSteps(net, false);
     replicas = new WebReplicas(net, hydraweb);
     net.start(replicas.hostServerConfig());
     replicas.startManager(false);
@@ -85,21 +79,14 @@ class HydraWebIT {
   @Order(1)
   void beforeAnyReplicaTheOriginsNginxAnswersAcrossTheWan() throws Exception {
     assertTrue(Files.readString(net.workDir().resolve("r1.yaml")).contains("redirects: []"));
-    ExecResult r = net.curl("/page-007.html", 5);
-    assertTrue(r.ok(), r.describe());
-    assertTrue(r.stdout().contains("Server: nginx"), r.stdout());
-    assertTrue(r.stdout().contains("page 007"), r.stdout());
+    steps.assertServed("/page-007.html", "nginx", "page 007");
     assertFalse(net.ctl("r1", "table").contains(HS1), net.ctl("r1", "table"));
   }
 
   @Test
   @Order(2)
   void theManagerInstallsASignedReplicaThatTheRedirectorLearns() throws Exception {
-    Instant asked = Instant.now();
-    replicas.install();
-    System.out.printf(
-        "install asked -> replica answering through r1: %d ms%n",
-        Duration.between(asked, Instant.now()).toMillis());
+    steps.install(replicas, "replica answering through r1");
     String table = net.ctl("r1", "table");
     assertTrue(table.contains(ORIGIN) && table.contains(HS1), table);
     String hs = net.ctl("hs1", "replicas");
@@ -126,23 +113,17 @@ class HydraWebIT {
   @Order(3)
   void theReplicaIsPreHeatedItsFirstRequestIsAHitTheOriginNeverSees() throws Exception {
     long before = nginxRequests();
-    ExecResult r = net.curl("/page-042.html", 5);
-    assertTrue(r.ok(), r.describe());
-    assertTrue(r.stdout().contains("Server: HydraWeb"), r.stdout());
-    assertTrue(r.stdout().contains("page 042"), r.stdout());
+    steps.assertServed("/page-042.html", "HydraWeb", "page 042");
     // Only our own status request reached the origin's nginx.
     assertEquals(before + 1, nginxRequests());
-    net.await("the hit to be metered", () -> hits("/page-042.html") >= 1);
+    net.await("the hit to be metered", () -> steps.hits("/page-042.html") >= 1);
   }
 
   @Test
   @Order(4)
   void aMissIsServedThroughTheManagerFromTheOriginsNginx() throws Exception {
     long before = nginxRequests();
-    ExecResult r = net.curl("/nostore/page.html", 5);
-    assertTrue(r.ok(), r.describe());
-    assertTrue(r.stdout().contains("Server: HydraWeb"), r.stdout());
-    assertTrue(r.stdout().contains("page 999"), r.stdout());
+    steps.assertServed("/nostore/page.html", "HydraWeb", "page 999");
     // The manager's fetch and our status request.
     assertEquals(before + 2, nginxRequests());
     // The origin says no-store: the replica kept no copy, so the next request is a miss again.
@@ -155,26 +136,13 @@ class HydraWebIT {
   @Test
   @Order(5)
   void theOriginsAccessRuleIsEnforcedAtTheReplica() {
-    ExecResult r = net.curl("/private/report.html", 5);
-    assertTrue(r.stdout().startsWith("HTTP/1.1 403"), r.stdout());
-    assertTrue(r.stdout().contains("Server: HydraWeb"), r.stdout());
+    steps.assertAccessRuleAtTheReplica();
   }
 
   @Test
   @Order(6)
   void aChangedPageIsPushedAndServedOnceAcknowledged() throws Exception {
-    Path page = net.site().resolve("page-001.html");
-    Files.writeString(page, WebNetwork.page(1001, 1200));
-    Files.setLastModifiedTime(page, FileTime.from(Instant.now().plusSeconds(2)));
-    Instant changed = Instant.now();
-    net.await(
-        "the replica to serve the new page-001",
-        () -> net.curl("/page-001.html", 2).stdout().contains("page 1001"));
-    System.out.printf(
-        "page changed on the origin -> new version served by the replica: %d ms%n",
-        Duration.between(changed, Instant.now()).toMillis());
-    ExecResult r = net.curl("/page-001.html", 2);
-    assertTrue(r.stdout().contains("Server: HydraWeb"), r.stdout());
+    steps.pushChangedPage("the replica to serve the new page-001", "served by the replica");
   }
 
   /**
@@ -237,7 +205,7 @@ class HydraWebIT {
     for (int i = 0; i < 5; i++) {
       assertTrue(net.curl("/page-050.html", 5).ok());
     }
-    net.await("five hits on /page-050.html to be metered", () -> hits("/page-050.html") == 5);
+    net.await("five hits on /page-050.html to be metered", () -> steps.hits("/page-050.html") == 5);
     String report = net.ctl("manager", "hits");
     System.out.println(report);
     assertTrue(report.contains("/page-042.html"), report);
@@ -342,17 +310,6 @@ class HydraWebIT {
     Matcher m = NGINX_REQUESTS.matcher(r.stdout());
     assertTrue(m.find(), "no stub_status: " + r.describe());
     return Long.parseLong(m.group(1));
-  }
-
-  /** A path's hits in the manager's report ("PATH HITS" lines), or 0. */
-  private static long hits(String path) {
-    for (String line : net.ctl("manager", "hits").split("\n")) {
-      String[] w = line.trim().split("\\s+");
-      if (w.length >= 2 && w[0].equals(path)) {
-        return Long.parseLong(w[w.length - 1]);
-      }
-    }
-    return 0;
   }
 
   /** A jar holding MemoryHog's class, with it as the main class. */

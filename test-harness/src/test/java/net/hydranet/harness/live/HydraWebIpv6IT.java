@@ -10,11 +10,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
-import net.hydranet.harness.fixture.RedirectorUnderTest;
 import net.hydranet.lab.netns.ExecResult;
 import net.hydranet.lab.netns.WebNetwork;
 import net.hydranet.lab.netns.WebReplicas;
@@ -43,23 +40,20 @@ class HydraWebIpv6IT {
 
   private static WebNetwork net;
   private static WebReplicas replicas;
+  private static HydraWebSteps steps;
 
   @BeforeAll
   static void start() throws Exception {
-    assumeTrue("root".equals(System.getProperty("user.name")), "needs root for namespaces");
+    List<String> lab = HydraWebSteps.labCommand();
+    Path hydraweb = HydraWebSteps.hydrawebJar();
     assumeTrue(Files.exists(Path.of("/proc/sys/net/ipv6")), "IPv6 in this kernel");
-    Path root = RedirectorUnderTest.repositoryRoot();
-    Path jar = root.resolve("lab/target/hydranet-lab.jar");
-    Path hydraweb = root.resolve("hydraweb/target/hydraweb.jar");
-    assumeTrue(Files.exists(jar), "lab/target/hydranet-lab.jar is built by mvn package");
-    assumeTrue(Files.exists(hydraweb), "hydraweb/target/hydraweb.jar is built by mvn package");
     for (String tool : List.of("curl", "nginx", "ip", "ethtool", "nft")) {
-      assumeTrue(Ipv6Shell.run("sh", "-c", "command -v " + tool).exit == 0, tool + " installed");
+      assumeTrue(Ipv6Shell.onPath(tool), tool + " installed");
     }
     Ipv6Shell.removeStaleVhosts(ORIGIN6);
-    String java = ProcessHandle.current().info().command().orElse("java");
     // No WAN delay: the path under test is the family, not the distance (HydraWebIT has both).
-    net = new WebNetwork("h9c", List.of(java, "-jar", jar.toString()), 0, true);
+    net = new WebNetwork("h9c", lab, 0, true);
+    steps = new HydraWebSteps(net, true);
     replicas = new WebReplicas(net, hydraweb, ORIGIN6);
     net.start(replicas.hostServerConfig());
     replicas.startManager(false);
@@ -76,10 +70,7 @@ class HydraWebIpv6IT {
   @Test
   @Order(1)
   void beforeAnyReplicaCurl6ReachesTheOriginsNginxThroughTheRedirector() {
-    ExecResult r = net.curl6("/page-007.html", 5);
-    assertTrue(r.ok(), r.describe());
-    assertTrue(r.stdout().contains("Server: nginx"), r.stdout());
-    assertTrue(r.stdout().contains("page 007"), r.stdout());
+    steps.assertServed("/page-007.html", "nginx", "page 007");
     assertTrue(
         net.originAccessLog().contains(CLIENT6 + " GET /page-007.html "), net.originAccessLog());
     assertFalse(net.ctl("r1", "table").contains(SERVICE6), net.ctl("r1", "table"));
@@ -88,11 +79,8 @@ class HydraWebIpv6IT {
   @Test
   @Order(2)
   void theManagerInstallsAReplicaOfTheIpv6OriginThatTheRedirectorLearns() throws Exception {
-    Instant asked = Instant.now();
-    replicas.install(); // until curl -6 is answered by HydraWeb and the manager says "hot"
-    System.out.printf(
-        "install asked -> IPv6 replica answering curl -6 through r1: %d ms%n",
-        Duration.between(asked, Instant.now()).toMillis());
+    // Until curl -6 is answered by HydraWeb and the manager says "hot".
+    steps.install(replicas, "IPv6 replica answering curl -6 through r1");
     String table = net.ctl("r1", "table");
     System.out.println(table);
     assertTrue(table.contains(SERVICE6) && table.contains(HS1), table);
@@ -108,22 +96,16 @@ class HydraWebIpv6IT {
   @Test
   @Order(3)
   void aPreHeatedPageIsServedOverIpv6WithoutTheOrigin() throws Exception {
-    ExecResult r = net.curl6("/page-042.html", 5);
-    assertTrue(r.ok(), r.describe());
-    assertTrue(r.stdout().contains("Server: HydraWeb"), r.stdout());
-    assertTrue(r.stdout().contains("page 042"), r.stdout());
+    steps.assertServed("/page-042.html", "HydraWeb", "page 042");
     // nginx logs every request (the manager's HEAD / probes too): none for this page.
     assertFalse(net.originAccessLog().contains("GET /page-042.html"), net.originAccessLog());
-    net.await("the hit to be metered", () -> hits("/page-042.html") >= 1);
+    net.await("the hit to be metered", () -> steps.hits("/page-042.html") >= 1);
   }
 
   @Test
   @Order(4)
   void aMissIsFetchedByTheManagerFromTheOriginOverIpv6() throws Exception {
-    ExecResult r = net.curl6("/nostore/page.html", 5);
-    assertTrue(r.ok(), r.describe());
-    assertTrue(r.stdout().contains("Server: HydraWeb"), r.stdout());
-    assertTrue(r.stdout().contains("page 999"), r.stdout());
+    steps.assertServed("/nostore/page.html", "HydraWeb", "page 999");
     // The manager, beside nginx, asked http://[2001:2:0:2::10]:80: from the origin's IPv6 address.
     String log = net.originAccessLog();
     assertEquals(1, count(log, ORIGIN6 + " GET /nostore/page.html HTTP/1.1"), log);
@@ -140,26 +122,13 @@ class HydraWebIpv6IT {
   @Test
   @Order(5)
   void theOriginsAccessRuleCoversTheClientsIpv6Lan() {
-    ExecResult r = net.curl6("/private/report.html", 5);
-    assertTrue(r.stdout().startsWith("HTTP/1.1 403"), r.stdout());
-    assertTrue(r.stdout().contains("Server: HydraWeb"), r.stdout());
+    steps.assertAccessRuleAtTheReplica();
   }
 
   @Test
   @Order(6)
   void aChangedPageIsPushedToTheIpv6Replica() throws Exception {
-    Path page = net.site().resolve("page-001.html");
-    Files.writeString(page, WebNetwork.page(1001, 1200));
-    Files.setLastModifiedTime(page, FileTime.from(Instant.now().plusSeconds(2)));
-    Instant changed = Instant.now();
-    net.await(
-        "the IPv6 replica to serve the new page-001",
-        () -> net.curl6("/page-001.html", 2).stdout().contains("page 1001"));
-    System.out.printf(
-        "page changed on the origin -> new version served over IPv6: %d ms%n",
-        Duration.between(changed, Instant.now()).toMillis());
-    ExecResult r = net.curl6("/page-001.html", 2);
-    assertTrue(r.stdout().contains("Server: HydraWeb"), r.stdout());
+    steps.pushChangedPage("the IPv6 replica to serve the new page-001", "served over IPv6");
     assertFalse(net.originAccessLog().contains("GET /page-001.html"), net.originAccessLog());
   }
 
@@ -169,7 +138,7 @@ class HydraWebIpv6IT {
     assumeTrue(
         Ipv6Shell.run("sh", "-c", "command -v chromium").exit == 0,
         "needs Debian's chromium (bin/setup installs it)");
-    long hitsBefore = hits("/page-050.html");
+    long hitsBefore = steps.hits("/page-050.html");
     Path profile = Files.createTempDirectory("h9c-chromium");
     try {
       ExecResult r =
@@ -194,7 +163,7 @@ class HydraWebIpv6IT {
     } finally {
       Ipv6Shell.run("rm", "-rf", profile.toString());
     }
-    net.await("Chromium's hit to be metered", () -> hits("/page-050.html") > hitsBefore);
+    net.await("Chromium's hit to be metered", () -> steps.hits("/page-050.html") > hitsBefore);
     assertFalse(net.originAccessLog().contains("GET /page-050.html"), net.originAccessLog());
   }
 
@@ -218,16 +187,5 @@ class HydraWebIpv6IT {
       n++;
     }
     return n;
-  }
-
-  /** A path's hits in the manager's report ("PATH HITS" lines), or 0. */
-  private static long hits(String path) {
-    for (String line : net.ctl("manager", "hits").split("\n")) {
-      String[] w = line.trim().split("\\s+");
-      if (w.length >= 2 && w[0].equals(path)) {
-        return Long.parseLong(w[w.length - 1]);
-      }
-    }
-    return 0;
   }
 }

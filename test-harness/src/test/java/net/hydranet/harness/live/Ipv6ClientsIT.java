@@ -1,32 +1,26 @@
 package net.hydranet.harness.live;
 
 import static net.hydranet.harness.live.Ipv6Shell.counter;
+import static net.hydranet.harness.live.Ipv6Shell.curl6;
 import static net.hydranet.harness.live.Ipv6Shell.in;
 import static net.hydranet.harness.live.Ipv6Shell.iperf3ReceivedMbps;
 import static net.hydranet.harness.live.Ipv6Shell.iperf3Retransmits;
-import static net.hydranet.harness.live.Ipv6Shell.onPath;
 import static net.hydranet.harness.live.Ipv6Shell.read;
 import static net.hydranet.harness.live.Ipv6Shell.routeMtu;
 import static net.hydranet.harness.live.Ipv6Shell.run;
-import static net.hydranet.harness.live.Ipv6Shell.sh;
-import static net.hydranet.harness.live.Ipv6Shell.spawn;
 import static net.hydranet.harness.live.Ipv6Shell.veth;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
-import java.util.function.BooleanSupplier;
 import net.hydranet.control.ctl.CtlServer;
-import net.hydranet.harness.fixture.RedirectorUnderTest;
 import net.hydranet.harness.live.Ipv6Shell.Result;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -71,34 +65,27 @@ class Ipv6ClientsIT {
   private static final int CORE_MTU = 1400;
   private static final int TUNNEL_MTU = CORE_MTU - 20;
 
+  private static Ipv6Lab lab;
   private static Path work;
-  private static final List<Process> daemons = new ArrayList<>();
 
   @BeforeAll
   static void start() throws Exception {
-    assumeTrue("root".equals(System.getProperty("user.name")), "needs root for namespaces");
-    Path jar = RedirectorUnderTest.repositoryRoot().resolve("router/target/hydranet.jar");
-    assumeTrue(Files.exists(jar), "router/target/hydranet.jar is built by mvn package");
-    assumeTrue(Files.exists(Path.of("/proc/sys/net/ipv6")), "IPv6 in this kernel");
-    for (String tool : List.of("curl", "iperf3", "ping", "python3", "ip", "ethtool", "nft")) {
-      assumeTrue(onPath(tool), tool + " is installed (bin/setup)");
-    }
-    cleanup();
-    work = Files.createTempDirectory("h9a");
+    lab =
+        Ipv6Lab.start(
+            "h9a",
+            List.of(K, R, H),
+            ORIGIN,
+            "256m",
+            // Waits up to two minutes: three JVMs starting on two shared cores took over 45 s to
+            // reach their first log line while other builds ran.
+            120,
+            List.of("curl", "iperf3", "ping", "python3", "ip", "ethtool", "nft"));
+    work = lab.work;
     Files.createDirectories(work.resolve("site"));
-    Files.createDirectories(work.resolve("keys"));
     Files.writeString(work.resolve("site/hello.txt"), "hello from the replica\n");
     Files.createDirectories(work.resolve("server-site"));
     Files.writeString(work.resolve("server-site/hello.txt"), "hello from the routed server\n");
     Files.writeString(work.resolve("replica.py"), REPLICA);
-    String java = ProcessHandle.current().info().command().orElse("java");
-    String hydranet = java + " -Xmx256m -jar " + jar;
-    sh(hydranet + " keygen " + work.resolve("keys/r"));
-    sh(hydranet + " keygen " + work.resolve("keys/hs"));
-    for (String ns : List.of(K, R, H)) {
-      sh("ip netns add " + ns);
-      sh("ip -n " + ns + " link set lo up");
-    }
     veth(K, "h9ak0", R, "h9ar1", 1500);
     veth(R, "h9ar0", H, "h9ah0", CORE_MTU);
     in(K, "ip -6 addr add 2001:2:0:9a1::1/64 dev h9ak0 nodad");
@@ -115,95 +102,58 @@ class Ipv6ClientsIT {
     in(H, "ip addr add 198.18.155.2/24 dev h9ah0");
     in(H, "ip -6 addr add " + SERVER + "/64 dev h9ah0 nodad");
     in(H, "ip -6 route add 2001:2:0:9a1::/64 via 2001:2:0:9a2::1");
-    Files.writeString(
-        work.resolve("r.yaml"),
-        "interfaces:\n"
-            + "  - { name: h9ar1, address: 198.18.154.1/24, address6: \""
-            + ROUTER
-            + "/64\" }\n"
-            // No mtu: the redirector takes the link's (1400), as it takes the MACs.
-            + "  - { name: h9ar0, address: 198.18.155.1/24, address6: \"2001:2:0:9a2::1/64\" }\n"
-            + "redirects: []\n");
-    Files.writeString(
-        work.resolve("r-control.yaml"),
-        "address: 198.18.155.1\nkey: keys/r.key\nholdMillis: 1500\n"
-            + "hostServers:\n  - { address: 198.18.155.2, key: keys/hs.pub, cost: 1 }\n"
-            + "authorise:\n  - { origins: \""
-            + ORIGIN
-            + "/128\", hostServers: [198.18.155.2] }\n");
-    Files.writeString(
-        work.resolve("hs-control.yaml"),
-        "address: 198.18.155.2\nkey: keys/hs.key\nholdMillis: 1500\n"
-            + "redirectors:\n  - { address: 198.18.155.1, key: keys/r.pub }\n");
-    daemons.add(
-        spawn(
+    Path state =
+        lab.redirectorAndHostServer(
             R,
-            hydranet
-                + " redirector --config "
-                + work.resolve("r.yaml")
-                + " --control "
-                + work.resolve("r-control.yaml")
-                + " --ctl-socket "
-                + work.resolve("r.ctl")
-                + " --metrics off",
-            work.resolve("redirector.log")));
-    Path state = work.resolve("hs-state");
-    daemons.add(
-        spawn(
+            "interfaces:\n"
+                + "  - { name: h9ar1, address: 198.18.154.1/24, address6: \""
+                + ROUTER
+                + "/64\" }\n"
+                // No mtu: the redirector takes the link's (1400), as it takes the MACs.
+                + "  - { name: h9ar0, address: 198.18.155.1/24, address6: \"2001:2:0:9a2::1/64\" }\n",
+            "198.18.155.1",
             H,
-            hydranet
-                + " hostserver --interface h9ah0 --address 198.18.155.2 --tun h9at --metrics off"
-                + " --state-dir "
-                + state
-                + " --status "
-                + work.resolve("hs.status")
-                + " --control "
-                + work.resolve("hs-control.yaml")
-                + " --ctl-socket "
-                + work.resolve("hs.ctl"),
-            work.resolve("hostserver.log")));
-    daemons.add(
-        spawn(
-            H,
-            hydranet
-                + " vhost --state-dir "
-                + state
-                + " --origin "
-                + ORIGIN
-                + " -- python3 "
-                + work.resolve("replica.py")
-                + " "
-                + ORIGIN
-                + " 8080 5201 "
-                + work.resolve("site"),
-            work.resolve("vhost.log")));
+            "h9ah0",
+            "198.18.155.2",
+            "h9at");
+    lab.vhost(
+        H,
+        state,
+        "python3 "
+            + work.resolve("replica.py")
+            + " "
+            + ORIGIN
+            + " 8080 5201 "
+            + work.resolve("site"));
+    lab.showInLogs("redirector status", Ipv6ClientsIT::status);
+    lab.showInLogs("host server status", () -> read(work.resolve("hs.status")));
     // The routed server: a plain host behind the router, reached by forwarding alone.
-    daemons.add(
-        spawn(
-            H,
-            "python3 -m http.server 8081 --bind "
-                + SERVER
-                + " --directory "
-                + work.resolve("server-site"),
-            work.resolve("server-http.log")));
-    daemons.add(spawn(H, "iperf3 -s -B " + SERVER + " -p 5201", work.resolve("server-iperf.log")));
+    lab.spawn(
+        H,
+        "server-http",
+        "python3 -m http.server 8081 --bind "
+            + SERVER
+            + " --directory "
+            + work.resolve("server-site"));
+    lab.spawn(H, "server-iperf", "iperf3 -s -B " + SERVER + " -p 5201");
     for (String port : List.of("8080", "5201")) {
-      await(
+      lab.await(
           "the redirector to learn [" + ORIGIN + "]:" + port + "/tcp over the control plane",
           () ->
               read(work.resolve("redirector.log"))
                   .contains("table: [" + ORIGIN + "]:" + port + "/tcp -> "));
     }
-    await("the redirector's transit table", () -> Ipv6Shell.transitTable(R));
-    await(
+    lab.await("the redirector's transit table", () -> Ipv6Shell.transitTable(R));
+    lab.await(
         "the routed server to listen",
         () -> listening(H, "[" + SERVER + "]:8081") && listening(H, "[" + SERVER + "]:5201"));
   }
 
   @AfterAll
   static void stop() throws Exception {
-    Ipv6Shell.stop(daemons);
-    cleanup();
+    if (lab != null) {
+      lab.stop();
+    }
   }
 
   @Test
@@ -212,7 +162,7 @@ class Ipv6ClientsIT {
     long before = counter(status(), "icmpv6_sent_echo_reply");
     Result r =
         run("ip", "netns", "exec", K, "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", ROUTER);
-    assertEquals(0, r.exit, r.output + logs());
+    assertEquals(0, r.exit, r.output + lab.logs());
     assertTrue(r.output.contains("3 received"), r.output);
     assertFalse(r.output.contains("DUP!"), "one answer per request: " + r.output);
     // The box's kernel ignores echo requests (above), so the replies can only be the router's.
@@ -224,7 +174,7 @@ class Ipv6ClientsIT {
   void shouldForwardCurl6ToARoutedServer() throws Exception {
     long before = counter(status(), "forwarded");
     Result r = curl("http://[" + SERVER + "]:8081/hello.txt");
-    assertEquals(0, r.exit, r.output + logs());
+    assertEquals(0, r.exit, r.output + lab.logs());
     assertTrue(r.output.contains("hello from the routed server"), r.output);
     assertTrue(counter(status(), "forwarded") - before >= 6, status()); // both ways of a connection
   }
@@ -239,7 +189,7 @@ class Ipv6ClientsIT {
         run(
             "ip", "netns", "exec", K, "ping", "-6", "-c", "2", "-i", "0.5", "-W", "2", "-M", "do",
             "-s", "1400", SERVER);
-    assertTrue(r.output.contains("Packet too big: mtu=" + CORE_MTU), r.output + logs());
+    assertTrue(r.output.contains("Packet too big: mtu=" + CORE_MTU), r.output + lab.logs());
     assertEquals(CORE_MTU, routeMtu(K, SERVER), "the client's route cache");
     assertTrue(counter(status(), "icmpv6_sent_packet_too_big") > before, status());
     System.out.printf(
@@ -265,15 +215,8 @@ class Ipv6ClientsIT {
     Path file = work.resolve("body");
     Files.write(file, body);
     Result r =
-        run(
-            "ip",
-            "netns",
-            "exec",
+        curl6(
             K,
-            "curl",
-            "-6",
-            "-s",
-            "-S",
             "-m",
             "20",
             "-H",
@@ -282,7 +225,7 @@ class Ipv6ClientsIT {
             "@" + file,
             "http://[" + ORIGIN + "]:8080/digest");
     String digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
-    assertEquals(0, r.exit, r.output + logs());
+    assertEquals(0, r.exit, r.output + lab.logs());
     assertEquals(body.length + " " + digest, r.output.strip(), "the replica read the whole body");
     int pmtu = routeMtu(K, ORIGIN);
     System.out.printf(
@@ -299,7 +242,7 @@ class Ipv6ClientsIT {
   void shouldServeCurl6FromTheLearnedReplica() throws Exception {
     long redirected = counter(status(), "redirected");
     Result r = curl("http://[" + ORIGIN + "]:8080/hello.txt");
-    assertEquals(0, r.exit, r.output + logs());
+    assertEquals(0, r.exit, r.output + lab.logs());
     assertTrue(r.output.contains("hello from the replica"), r.output);
     assertTrue(counter(status(), "redirected") - redirected >= 3, status()); // SYN, ACK, GET
   }
@@ -309,7 +252,7 @@ class Ipv6ClientsIT {
   void shouldRedirectIperf36ToTheLearnedReplica() throws Exception {
     // The earlier tests' packets made the host server's kernel resolve the virtual host's MAC:
     // from then on the host server writes onto the virtual host's link (issue 23, item 6).
-    await(
+    lab.await(
         "the host server to open the virtual host's link",
         () -> read(work.resolve("hostserver.log")).contains("packets written onto hv6"));
     Thread.sleep(300); // the status file (every 0.1 s) after the last packets of earlier tests
@@ -318,7 +261,7 @@ class Ipv6ClientsIT {
     double mbps = iperf3(ORIGIN, "redirection");
     assertTrue(mbps > 1, mbps + " Mbit/s");
     // The replica, not a server at the origin (there is none), answered: through the tunnel.
-    await(
+    lab.await(
         "the host server to count the test's packets",
         () -> counter(read(work.resolve("hs.status")), "ipv6_in_ipv4") - tunnelled > 100);
     Thread.sleep(300);
@@ -368,7 +311,7 @@ class Ipv6ClientsIT {
           "");
 
   private static Result curl(String url) throws Exception {
-    return run("ip", "netns", "exec", K, "curl", "-6", "-s", "-S", "-m", "10", "--retry", "2", url);
+    return curl6(K, "-m", "10", "--retry", "2", url);
   }
 
   /**
@@ -393,7 +336,7 @@ class Ipv6ClientsIT {
             "-J",
             "--connect-timeout",
             "5000");
-    assertEquals(0, r.exit, r.output + logs());
+    assertEquals(0, r.exit, r.output + lab.logs());
     double mbps = iperf3ReceivedMbps(r.output);
     System.out.printf(
         "ipv6-clients: iperf3 -6 through %s: %.1f Mbit/s, %d retransmitted%n",
@@ -419,30 +362,5 @@ class Ipv6ClientsIT {
       Thread.currentThread().interrupt();
       return false;
     }
-  }
-
-  private static void cleanup() throws Exception {
-    Ipv6Shell.cleanup(List.of(K, R, H), ORIGIN);
-  }
-
-  private static String logs() {
-    return "\n--- redirector\n"
-        + read(work.resolve("redirector.log"))
-        + "\n--- redirector status\n"
-        + status()
-        + "\n--- hostserver\n"
-        + read(work.resolve("hostserver.log"))
-        + "\n--- vhost\n"
-        + read(work.resolve("vhost.log"))
-        + "\n--- host server status\n"
-        + read(work.resolve("hs.status"));
-  }
-
-  /**
-   * Waits up to two minutes: three JVMs starting on two shared cores took over 45 s to reach their
-   * first log line while other builds ran.
-   */
-  private static void await(String what, BooleanSupplier condition) throws Exception {
-    Ipv6Shell.await(what, condition, 120, Ipv6ClientsIT::logs);
   }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -51,6 +52,14 @@ final class Ipv6Shell {
     } finally {
       Files.deleteIfExists(out);
     }
+  }
+
+  /** {@code curl -6 -s -S ARGS} in {@code ns}: its exit status, and the body or the error. */
+  static Result curl6(String ns, String... args) throws IOException, InterruptedException {
+    List<String> argv =
+        new ArrayList<>(List.of("ip", "netns", "exec", ns, "curl", "-6", "-s", "-S"));
+    argv.addAll(List.of(args));
+    return run(argv.toArray(new String[0]));
   }
 
   /** Whether {@code tool} is on the PATH (for an {@code assumeTrue}). */

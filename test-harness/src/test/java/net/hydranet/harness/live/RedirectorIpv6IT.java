@@ -1,22 +1,17 @@
 package net.hydranet.harness.live;
 
 import static net.hydranet.harness.live.Ipv6Shell.counter;
+import static net.hydranet.harness.live.Ipv6Shell.curl6;
 import static net.hydranet.harness.live.Ipv6Shell.in;
 import static net.hydranet.harness.live.Ipv6Shell.read;
 import static net.hydranet.harness.live.Ipv6Shell.run;
-import static net.hydranet.harness.live.Ipv6Shell.sh;
-import static net.hydranet.harness.live.Ipv6Shell.spawn;
+import static net.hydranet.harness.live.Ipv6Shell.veth;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-import net.hydranet.harness.fixture.RedirectorUnderTest;
 import net.hydranet.harness.live.Ipv6Shell.Result;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,40 +43,24 @@ class RedirectorIpv6IT {
   private static final String H = "hng5qh";
   private static final String ORIGIN = "2001:2::10";
 
+  private static Ipv6Lab lab;
   private static Path work;
-  private static String hydranet;
-  private static final List<Process> daemons = new ArrayList<>();
 
   @BeforeAll
   static void start() throws Exception {
-    assumeTrue("root".equals(System.getProperty("user.name")), "needs root for namespaces");
-    Path jar = RedirectorUnderTest.repositoryRoot().resolve("router/target/hydranet.jar");
-    assumeTrue(Files.exists(jar), "router/target/hydranet.jar is built by mvn package");
-    assumeTrue(Files.exists(Path.of("/proc/sys/net/ipv6")), "IPv6 in this kernel");
-    for (String tool : List.of("curl", "python3", "ip", "ethtool", "nft")) {
-      assumeTrue(run("sh", "-c", "command -v " + tool).exit == 0, tool + " is installed");
-    }
-    cleanup();
-    work = Files.createTempDirectory("hng5q");
+    lab =
+        Ipv6Lab.start(
+            "hng5q",
+            List.of(K, C, H),
+            ORIGIN,
+            "256m",
+            45,
+            List.of("curl", "python3", "ip", "ethtool", "nft"));
+    work = lab.work;
     Files.createDirectories(work.resolve("site"));
-    Files.createDirectories(work.resolve("keys"));
     Files.writeString(work.resolve("site/hello.txt"), "hello through the redirector\n");
-    String java = ProcessHandle.current().info().command().orElse("java");
-    hydranet = java + " -Xmx256m -jar " + jar;
-    sh(hydranet + " keygen " + work.resolve("keys/r"));
-    sh(hydranet + " keygen " + work.resolve("keys/hs"));
-    for (String ns : List.of(K, C, H)) {
-      sh("ip netns add " + ns);
-      sh("ip -n " + ns + " link set lo up");
-    }
-    sh("ip link add k0 netns " + K + " type veth peer name c1 netns " + C);
-    sh("ip link add c0 netns " + C + " type veth peer name h0 netns " + H);
-    for (String[] x : new String[][] {{K, "k0"}, {C, "c1"}, {C, "c0"}, {H, "h0"}}) {
-      run(
-          "ip", "netns", "exec", x[0], "ethtool", "-K", x[1], "gro", "off", "gso", "off", "tso",
-          "off", "tx", "off");
-      in(x[0], "ip link set " + x[1] + " up");
-    }
+    veth(K, "k0", C, "c1", 1500);
+    veth(C, "c0", H, "h0", 1500);
     in(K, "ip -6 addr add 2001:2:0:65::1/64 dev k0 nodad");
     in(K, "ip -6 route add default via 2001:2:0:65::2");
     in(C, "ip addr add 198.18.65.1/24 dev c1");
@@ -93,106 +72,47 @@ class RedirectorIpv6IT {
     in(H, "ip addr add 198.18.64.2/24 dev h0");
     in(H, "ip -6 addr add 2001:2:0:64::2/64 dev h0 nodad");
     in(H, "ip -6 route add 2001:2:0:65::/64 via 2001:2:0:64::1");
-    Files.writeString(
-        work.resolve("r.yaml"),
-        "interfaces:\n"
-            + "  - { name: c1, address: 198.18.65.1/24, address6: \"2001:2:0:65::2/64\" }\n"
-            + "  - { name: c0, address: 198.18.64.1/24, address6: \"2001:2:0:64::1/64\" }\n"
-            + "redirects: []\n");
-    Files.writeString(
-        work.resolve("r-control.yaml"),
-        "address: 198.18.64.1\nkey: keys/r.key\nholdMillis: 1500\n"
-            + "hostServers:\n  - { address: 198.18.64.2, key: keys/hs.pub, cost: 1 }\n"
-            + "authorise:\n  - { origins: \"2001:2::10/128\", hostServers: [198.18.64.2] }\n");
-    Files.writeString(
-        work.resolve("hs-control.yaml"),
-        "address: 198.18.64.2\nkey: keys/hs.key\nholdMillis: 1500\n"
-            + "redirectors:\n  - { address: 198.18.64.1, key: keys/r.pub }\n");
-    daemons.add(
-        spawn(
+    Path state =
+        lab.redirectorAndHostServer(
             C,
-            hydranet
-                + " redirector --config "
-                + work.resolve("r.yaml")
-                + " --control "
-                + work.resolve("r-control.yaml")
-                + " --ctl-socket "
-                + work.resolve("r.ctl")
-                + " --metrics off",
-            work.resolve("redirector.log")));
-    Path state = work.resolve("hs-state");
-    daemons.add(
-        spawn(
+            "interfaces:\n"
+                + "  - { name: c1, address: 198.18.65.1/24, address6: \"2001:2:0:65::2/64\" }\n"
+                + "  - { name: c0, address: 198.18.64.1/24, address6: \"2001:2:0:64::1/64\" }\n",
+            "198.18.64.1",
             H,
-            hydranet
-                + " hostserver --interface h0 --address 198.18.64.2 --tun hng5qt --metrics off"
-                + " --state-dir "
-                + state
-                + " --status "
-                + work.resolve("hs.status")
-                + " --control "
-                + work.resolve("hs-control.yaml")
-                + " --ctl-socket "
-                + work.resolve("hs.ctl"),
-            work.resolve("hostserver.log")));
-    daemons.add(
-        spawn(
-            H,
-            hydranet
-                + " vhost --state-dir "
-                + state
-                + " --origin "
-                + ORIGIN
-                + " -- python3 -m http.server 8080 --bind "
-                + ORIGIN
-                + " --directory "
-                + work.resolve("site"),
-            work.resolve("vhost.log")));
-    await(
+            "h0",
+            "198.18.64.2",
+            "hng5qt");
+    lab.vhost(
+        H,
+        state,
+        "python3 -m http.server 8080 --bind " + ORIGIN + " --directory " + work.resolve("site"));
+    lab.showInLogs("status", () -> read(work.resolve("hs.status")));
+    lab.await(
         "the redirector to install the learned IPv6 service",
         () -> read(work.resolve("redirector.log")).contains("table: [2001:2::10]:8080/tcp"));
-    await("the redirector's transit table", () -> Ipv6Shell.transitTable(C));
+    lab.await("the redirector's transit table", () -> Ipv6Shell.transitTable(C));
   }
 
   @AfterAll
   static void stop() throws Exception {
-    for (Process p : daemons) {
-      p.destroy();
+    if (lab != null) {
+      lab.stop();
     }
-    for (Process p : daemons) {
-      if (!p.waitFor(15, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-      }
-    }
-    cleanup();
   }
 
   @Test
   void shouldServeCurl6ThroughTheRedirectorFromAReplicaLearnedOverTheControlPlane()
       throws Exception {
-    Result r =
-        run(
-            "ip",
-            "netns",
-            "exec",
-            K,
-            "curl",
-            "-6",
-            "-s",
-            "-S",
-            "-m",
-            "10",
-            "--retry",
-            "2",
-            "http://[" + ORIGIN + "]:8080/hello.txt");
-    assertEquals(0, r.exit, r.output + logs());
-    assertTrue(r.output.contains("hello through the redirector"), r.output + logs());
-    await(
+    Result r = curl6(K, "-m", "10", "--retry", "2", "http://[" + ORIGIN + "]:8080/hello.txt");
+    assertEquals(0, r.exit, r.output + lab.logs());
+    assertTrue(r.output.contains("hello through the redirector"), r.output + lab.logs());
+    lab.await(
         "the host server to count it",
         () -> counter(read(work.resolve("hs.status")), "ipv6_in_ipv4") >= 3);
     assertTrue(
         read(work.resolve("redirector.log")).contains("198.18.64.2 reads protocol version 2"),
-        logs());
+        lab.logs());
   }
 
   /**
@@ -203,16 +123,16 @@ class RedirectorIpv6IT {
   @Test
   void shouldListAnOpenIpv6ConnectionInCtlFlows() throws Exception {
     Process held =
-        spawn(
+        lab.spawn(
             K,
+            "held",
             "python3 -c \"import socket,time; s=socket.create_connection(('"
                 + ORIGIN
-                + "', 8080)); print('open', flush=True); time.sleep(60)\"",
-            work.resolve("held.log"));
+                + "', 8080)); print('open', flush=True); time.sleep(60)\"");
     try {
-      await("the held connection", () -> read(work.resolve("held.log")).contains("open"));
+      lab.await("the held connection", () -> read(work.resolve("held.log")).contains("open"));
       Result r =
-          run("sh", "-c", hydranet + " ctl --ctl-socket " + work.resolve("r.ctl") + " flows");
+          run("sh", "-c", lab.hydranet + " ctl --ctl-socket " + work.resolve("r.ctl") + " flows");
       assertEquals(0, r.exit, r.output);
       int at = r.output.indexOf("flows per target (IPv6 connection table)");
       assertTrue(at >= 0, r.output);
@@ -233,17 +153,17 @@ class RedirectorIpv6IT {
    */
   @Test
   void shouldWriteRedirectedIpv6PacketsOntoTheVirtualHostsLink() throws Exception {
-    assertEquals(0, curl6().exit, logs());
-    await(
+    assertEquals(0, hello().exit, lab.logs());
+    lab.await(
         "the host server to open the virtual host's link",
         () -> read(work.resolve("hostserver.log")).contains("packets written onto hv6"));
     Thread.sleep(500); // the status file (every 0.1 s) after the first connection's last packets
     String before = read(work.resolve("hs.status"));
-    Result r = curl6();
-    assertEquals(0, r.exit, r.output + logs());
-    assertTrue(r.output.contains("hello through the redirector"), r.output + logs());
+    Result r = hello();
+    assertEquals(0, r.exit, r.output + lab.logs());
+    assertTrue(r.output.contains("hello through the redirector"), r.output + lab.logs());
     long linked = counter(before, "injected_link_ipv6");
-    await(
+    lab.await(
         "the status file to count the second connection on the link",
         () -> counter(read(work.resolve("hs.status")), "injected_link_ipv6") >= linked + 3);
     Thread.sleep(500);
@@ -254,45 +174,7 @@ class RedirectorIpv6IT {
         "none through the TUN\n" + before + "\n" + after);
   }
 
-  private static Result curl6() throws Exception {
-    return run(
-        "ip",
-        "netns",
-        "exec",
-        K,
-        "curl",
-        "-6",
-        "-s",
-        "-S",
-        "-m",
-        "10",
-        "--retry",
-        "2",
-        "http://[" + ORIGIN + "]:8080/hello.txt");
-  }
-
-  private static void cleanup() throws Exception {
-    Ipv6Shell.cleanup(List.of(K, C, H));
-  }
-
-  private static String logs() {
-    return "\n--- redirector\n"
-        + read(work.resolve("redirector.log"))
-        + "\n--- hostserver\n"
-        + read(work.resolve("hostserver.log"))
-        + "\n--- vhost\n"
-        + read(work.resolve("vhost.log"))
-        + "\n--- status\n"
-        + read(work.resolve("hs.status"));
-  }
-
-  private static void await(String what, BooleanSupplier condition) throws Exception {
-    long end = System.nanoTime() + 45_000_000_000L;
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > end) {
-        throw new AssertionError("timed out waiting for " + what + logs());
-      }
-      Thread.sleep(100);
-    }
+  private static Result hello() throws Exception {
+    return curl6(K, "-m", "10", "--retry", "2", "http://[" + ORIGIN + "]:8080/hello.txt");
   }
 }
