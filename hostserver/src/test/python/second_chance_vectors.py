@@ -106,9 +106,10 @@ vectors = {
     "pass-on-2": tunnel(hops[0], hops[1], 1, hops, 2),
     # ...and the last candidate: back to the redirector, the list used up.
     "pass-on-origin": tunnel(hops[1], REDIRECTOR, 1, hops, 3),
-    # IP-in-IP from the redirector (no list), no socket at H1: back to it, a used-up list of one.
+    # IP-in-IP from the redirector (no list), no socket at H1: back to it in the same tunnel, 20
+    # bytes, the outer TTL 255 marking it a pass-on (a redirector's is at most 191).
     "ipip": ipv4(0, 20 + len(inner), 1, DF, 64, 4, REDIRECTOR, H1) + inner,
-    "ipip-to-origin": tunnel(H1, REDIRECTOR, 1, [REDIRECTOR], 1),
+    "ipip-to-origin": ipv4(0, 20 + len(inner), 1, DF, 255, 4, H1, REDIRECTOR) + inner,
 }
 
 for name, data in vectors.items():

@@ -1,7 +1,7 @@
 package net.hydranet.hostserver;
 
 import net.hydranet.forwarding.counter.Counters;
-import net.hydranet.forwarding.element.GueEncap;
+import net.hydranet.forwarding.element.IpipEncap;
 import net.hydranet.forwarding.wire.GueHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.forwarding.wire.TcpHeader;
@@ -16,15 +16,16 @@ import org.agrona.concurrent.UnsafeBuffer;
  * injected — the local stack would answer it with a RST and kill a connection that lives elsewhere.
  * It is passed on instead: to the next host server of the hop list the redirector sent, and at the
  * end of the list back to that redirector, which forwards it to the origin without redirecting it
- * again. A packet that came in IP-in-IP has no list: it goes back to its sender, the redirector,
- * with a used-up list of that one hop — the minimal second chance, to the origin.
+ * again. A packet that came in IP-in-IP has no list: it goes back to its sender, the redirector, in
+ * IP-in-IP again, marked a pass-on by its outer TTL — the minimal second chance, to the origin.
  *
  * <p><b>Loop-free by counting.</b> Every pass-on raises the list's next-hop index by one, a list
  * holds at most {@link GueHeader#MAX_HOPS} hops, and a packet whose list is used up is never passed
  * on by a host server (it is taken here, GLB's last resort) nor redirected by a redirector: a
  * packet is passed on at most four times, one packet out for one in. A list that names this host
  * server or 0.0.0.0 next, or that did not come the way it says, is refused and the packet taken
- * here.
+ * here; so is an IP-in-IP pass-on (its outer TTL above a redirector's): IP-in-IP is passed back at
+ * most once.
  *
  * <p><b>Cost.</b> Only non-SYN segments of connections the cache does not know cost a socket-table
  * query (a {@code sock_diag} round trip, BENCHMARKS.md); SYNs are taken here and recorded, and
@@ -153,22 +154,35 @@ public final class SecondChance {
     return sockets.lookup(origin, originPort, client, clientPort);
   }
 
-  /** IP-in-IP has no list: back to its sender, the redirector, with a used-up list of one hop. */
+  /**
+   * IP-in-IP has no list: back to its sender, the redirector, in IP-in-IP again — the same 20 bytes
+   * it came in, so a segment the redirector clamped for this tunnel fits the way back too. Its
+   * outer TTL, {@link IpipEncap#PASS_ON_TTL}, tells whoever receives it that it is a pass-on: one
+   * that arrives here (above {@link IpipEncap#MAX_REDIRECT_TTL}; a forged sender, or a host server
+   * sharing a redirector's address) is refused, so two host servers never pass it between them.
+   */
   private int toSender(DirectBuffer datagram, int outer, int inner) {
     int sender = Ipv4Header.source(datagram, outer);
-    if (sender == self || sender == 0) {
+    if (sender == self
+        || sender == 0
+        || Ipv4Header.ttl(datagram, outer) > IpipEncap.MAX_REDIRECT_TTL) {
       counters.add(HostServerCounter.PASS_ON_LOOPS_REFUSED.id(), 1);
       return LOCAL;
     }
-    hops[0] = sender;
-    return send(
-        datagram,
-        inner,
-        sender,
-        GueHeader.sourcePort(GueEncap.addressHash(datagram, inner)),
-        1,
-        1,
-        HostServerCounter.PASSED_ON_ORIGIN_NO_LIST);
+    int innerLength = Ipv4Header.totalLength(datagram, inner);
+    Ipv4Header.write(
+        scratch,
+        0,
+        Ipv4Header.tos(datagram, inner),
+        Ipv4Header.MIN_LENGTH + innerLength,
+        nextId++ & 0xFFFF,
+        Ipv4Header.dontFragment(datagram, inner) ? Ipv4Header.FLAG_DF : 0,
+        IpipEncap.PASS_ON_TTL,
+        Ipv4Header.PROTOCOL_IPIP,
+        self,
+        sender);
+    scratch.putBytes(Ipv4Header.MIN_LENGTH, datagram, inner, innerLength);
+    return write(Ipv4Header.MIN_LENGTH + innerLength, HostServerCounter.PASSED_ON_ORIGIN_NO_LIST);
   }
 
   private int toNextHop(DirectBuffer datagram, int outer, int udp, int inner) {
@@ -243,7 +257,11 @@ public final class SecondChance {
     GueHeader.write(scratch, udp, sourcePort, innerLength, hops, count);
     GueHeader.nextHop(scratch, udp, nextHop);
     scratch.putBytes(udp + header, datagram, inner, innerLength);
-    int length = udp + header + innerLength;
+    return write(udp + header + innerLength, counter);
+  }
+
+  /** Writes the pass-on in {@link #scratch} to the stack and counts it. */
+  private int write(int length, HostServerCounter counter) {
     if (!passOn.write(scratch, 0, length)) {
       counters.add(HostServerCounter.DROP_PASS_ON_FAILED.id(), 1);
       return DROPPED;

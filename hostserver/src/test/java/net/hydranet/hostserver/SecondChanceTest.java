@@ -217,6 +217,30 @@ class SecondChanceTest {
   }
 
   @Test
+  void shouldPassAnIpipSegmentBackInIpipAndNeverAPassOnAgain() {
+    // From a redirector (outer TTL up to 191): back to it, IP-in-IP, outer TTL 255.
+    byte[] redirect = vectors.get("ipip").clone();
+    redirect[Ipv4Header.TTL_OFFSET] = (byte) 191;
+    fixOuter(redirect);
+    send(redirect, NOW);
+    assertEquals(1, passed.size());
+    assertEquals(Ipv4Header.PROTOCOL_IPIP, passed.get(0)[Ipv4Header.PROTOCOL_OFFSET]);
+    assertEquals(255, passed.get(0)[Ipv4Header.TTL_OFFSET] & 0xFF);
+    assertEquals(redirect.length, passed.get(0).length); // no byte more than it came with
+    assertEquals(1, count(HostServerCounter.PASSED_ON_ORIGIN_NO_LIST));
+    // Another host server's pass-on, addressed to us (a forged sender, or a host server on a
+    // redirector's address): taken here, never passed back, so two cannot bounce it for ever.
+    byte[] passOn = vectors.get("ipip").clone();
+    passOn[Ipv4Header.TTL_OFFSET] = (byte) 192;
+    new UnsafeBuffer(passOn).putInt(12, H2, java.nio.ByteOrder.BIG_ENDIAN);
+    fixOuter(passOn);
+    send(passOn, NOW + 1);
+    assertEquals(1, passed.size());
+    assertEquals(1, injected.size());
+    assertEquals(1, count(HostServerCounter.PASS_ON_LOOPS_REFUSED));
+  }
+
+  @Test
   void shouldRememberNoMoreFlowsThanItsSlots() {
     KnownFlows known = new KnownFlows(64);
     for (int i = 0; i < 10_000; i++) {

@@ -2,6 +2,7 @@ package net.hydranet.forwarding.config;
 
 import java.util.ArrayList;
 import java.util.List;
+import net.hydranet.forwarding.element.IpipEncap;
 import net.hydranet.forwarding.wire.Ipv6Header;
 
 /**
@@ -564,8 +565,12 @@ public final class ForwardingContext {
     if (icmpRate < 0) {
       throw new IllegalArgumentException("icmpRate: must be 0 or more");
     }
-    if (outerTtl < 1 || outerTtl > 255) {
-      throw new IllegalArgumentException("outerTtl: must be 1..255");
+    if (outerTtl < 1 || outerTtl > IpipEncap.MAX_REDIRECT_TTL) {
+      // Above it, a host server would take our tunnel for another host server's pass-on.
+      throw new IllegalArgumentException(
+          "outerTtl: must be 1.."
+              + IpipEncap.MAX_REDIRECT_TTL
+              + " (a higher outer TTL marks a host server's pass-on, SECOND-CHANCE.md)");
     }
     if (ringSize < 2 || Integer.bitCount(ringSize) != 1) {
       throw new IllegalArgumentException("ringSize: must be a power of two, at least 2");

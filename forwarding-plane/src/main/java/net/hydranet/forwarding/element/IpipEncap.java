@@ -16,6 +16,19 @@ public final class IpipEncap implements Element {
   /** Bytes this tunnel adds: the outer IPv4 header, without options. */
   public static final int OVERHEAD = Ipv4Header.MIN_LENGTH;
 
+  /**
+   * The highest outer TTL a redirector sends (its {@code outerTtl}). A host server passes a segment
+   * it holds no socket for back to the sender in IP-in-IP with the outer TTL {@link #PASS_ON_TTL}
+   * (hostserver/SECOND-CHANCE.md): an IP-in-IP datagram that arrives with more than this came from
+   * a host server, not from a redirector, so it is never passed back again — the loop guard that
+   * IP-in-IP, having no hop list, carries in its TTL (as GTSM, RFC 5082, carries a check in it). It
+   * holds while a pass-on crosses fewer than 64 routers.
+   */
+  public static final int MAX_REDIRECT_TTL = 191;
+
+  /** The outer TTL of a host server's pass-on in IP-in-IP; see {@link #MAX_REDIRECT_TTL}. */
+  public static final int PASS_ON_TTL = 255;
+
   private final Counters counters;
   private final RouterInterface[] interfaces;
   private final int outerTtl;

@@ -414,9 +414,10 @@ public final class RedirectLookup implements Element {
 
   /**
    * A host server passed this packet back for the origin ({@link TunnelToOrigin}: no host server on
-   * its list holds the connection), so the connection lives at the origin: an existing pin moves
-   * there and the flow's next packets go straight to it, not around the list again. A pass-on
-   * creates no entry. Call with {@link PacketContext#l3} at the inner datagram, after the guard.
+   * its list holds the connection, or, in IP-in-IP, not the one it was sent to), so the connection
+   * lives at the origin: an existing pin moves there and the flow's next packets go straight to it,
+   * not around the list again. A pass-on creates no entry. Call with {@link PacketContext#l3} at
+   * the inner datagram, after the guard.
    */
   public void repinToOrigin(MutableDirectBuffer buffer, PacketContext packet) {
     int ip = packet.l3;

@@ -12,18 +12,20 @@ import org.agrona.MutableDirectBuffer;
 
 /**
  * The redirector's side of the second chance's loop guard (hostserver/SECOND-CHANCE.md): a host
- * server that holds no socket for a packet and has no other candidate left passes it, in the
- * second-chance tunnel with its hop list used up, to the last hop of that list — the redirector
- * that first sent it. Such a packet, addressed to us, is decapsulated here and forwarded to its own
- * destination, the origin, <em>without</em> the redirect lookup: a redirector never redirects what
- * a host server passed on (IPVS's {@code ignore_tunneled}, in the redirector's terms), so a flow
- * cannot circle between the two.
+ * server that holds no socket for a packet and has no other candidate left passes it back to the
+ * redirector that first sent it — in the second-chance tunnel with its hop list used up, or, when
+ * it came in IP-in-IP (RFC 2003), in IP-in-IP again, so that it fits exactly as it arrived. Such a
+ * packet, addressed to us, is decapsulated here and forwarded to its own destination, the origin,
+ * <em>without</em> the redirect lookup: a redirector never redirects what a host server passed on
+ * (IPVS's {@code ignore_tunneled}, in the redirector's terms), so a flow cannot circle between the
+ * two.
  *
- * <p>Only what a host server could have been sent is taken: a list used up ({@code next hop == hop
- * count}) whose last hop is this address, an inner TCP or UDP datagram, whole, with a valid header,
- * to a service whose host servers include the outer source. Anything else — a list not used up, a
- * tunnel in the tunnel, a stranger's tunnel, a flow to an address no service has — is refused and
- * counted ({@code drop_tunnel_refused}): the redirector is no open decapsulator.
+ * <p>Only what a host server could have been sent is taken: in GUE, a list used up ({@code next hop
+ * == hop count}) whose last hop is this address; in either tunnel, an inner TCP or UDP datagram,
+ * whole, with a valid header and a TTL above 1, to a service whose host servers include the outer
+ * source. Anything else — a list not used up, a tunnel in the tunnel, a stranger's tunnel, a flow
+ * to an address no service has — is refused and counted ({@code drop_tunnel_refused}): the
+ * redirector is no open decapsulator.
  */
 public final class TunnelToOrigin implements Element {
   /** Forward the inner datagram, now at {@link PacketContext#l3}, to its destination. */
@@ -41,12 +43,19 @@ public final class TunnelToOrigin implements Element {
   }
 
   /**
-   * Whether a datagram for one of our addresses is in the second-chance tunnel (UDP to {@link
-   * GueHeader#PORT}); only then is {@link #process} its element.
+   * Whether a datagram for one of our addresses is in a tunnel a host server passes back in: the
+   * second-chance tunnel (UDP to {@link GueHeader#PORT}) or IP-in-IP (protocol 4); only then is
+   * {@link #process} its element. A non-first fragment is not (its first is refused).
    */
   public static boolean isTunnel(DirectBuffer buffer, int ip, int available) {
-    if (Ipv4Header.protocol(buffer, ip) != Ipv4Header.PROTOCOL_UDP
-        || Ipv4Header.fragmentOffset(buffer, ip) != 0) {
+    if (Ipv4Header.fragmentOffset(buffer, ip) != 0) {
+      return false;
+    }
+    int protocol = Ipv4Header.protocol(buffer, ip);
+    if (protocol == Ipv4Header.PROTOCOL_IPIP) {
+      return true;
+    }
+    if (protocol != Ipv4Header.PROTOCOL_UDP) {
       return false;
     }
     int header = Ipv4Header.headerLength(buffer, ip);
@@ -67,18 +76,23 @@ public final class TunnelToOrigin implements Element {
       return refuse();
     }
     int outerHeader = Ipv4Header.headerLength(buffer, outer);
-    int udp = outer + outerHeader;
-    int inner =
-        GueHeader.innerOffset(buffer, udp, Ipv4Header.totalLength(buffer, outer) - outerHeader);
-    if (inner < 0) {
-      return refuse();
+    int inner = outer + outerHeader;
+    if (Ipv4Header.protocol(buffer, outer) == Ipv4Header.PROTOCOL_UDP) {
+      int udp = inner;
+      inner =
+          GueHeader.innerOffset(buffer, udp, Ipv4Header.totalLength(buffer, outer) - outerHeader);
+      if (inner < 0) {
+        return refuse();
+      }
+      int count = GueHeader.hopCount(buffer, udp);
+      if (count == 0
+          || GueHeader.nextHop(buffer, udp) != count
+          || GueHeader.hop(buffer, udp, count - 1) != Ipv4Header.destination(buffer, outer)) {
+        return refuse(); // not a used-up list ending here: another host server's, or forged
+      }
     }
-    int count = GueHeader.hopCount(buffer, udp);
-    if (count == 0
-        || GueHeader.nextHop(buffer, udp) != count
-        || GueHeader.hop(buffer, udp, count - 1) != Ipv4Header.destination(buffer, outer)) {
-      return refuse(); // not a used-up list ending here: another host server's, or forged
-    }
+    // IP-in-IP carries no list: it is addressed to us (IpInput), and the checks below are the
+    // rest of the guard, as for a used-up list.
     int innerAvailable = Ipv4Header.totalLength(buffer, outer) - (inner - outer);
     if (innerAvailable < Ipv4Header.MIN_LENGTH || Ipv4Header.version(buffer, inner) != 4) {
       return refuse();

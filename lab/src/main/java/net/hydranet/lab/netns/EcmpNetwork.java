@@ -78,6 +78,7 @@ public final class EcmpNetwork extends NamespaceNetwork {
   private static final Pattern MONITOR_LINE = Pattern.compile("^\\[([0-9T:.-]+)\\] (.*)$");
 
   private final String bird;
+  private boolean gue = true;
 
   /**
    * Builds the namespaces, links and BIRD configs; {@link #start} starts the processes.
@@ -94,6 +95,16 @@ public final class EcmpNetwork extends NamespaceNetwork {
     }
     this.bird = installed.get();
     build(this::wiring);
+  }
+
+  /**
+   * The redirectors tunnel to both host servers in IP-in-IP, the default encapsulation, instead of
+   * the second-chance tunnel (GUE with a hop list); before {@link #start}.
+   */
+  public EcmpNetwork ipInIp() throws IOException {
+    gue = false;
+    writeRedirectorConfigs(List.of());
+    return this;
   }
 
   /** The BIRD daemon's path, if bird2 is installed. */
@@ -234,10 +245,10 @@ public final class EcmpNetwork extends NamespaceNetwork {
   /**
    * Redirector n's config: the same table everywhere, the host servers listed in an order of the
    * redirector's own (Maglev takes turns in address order, so the choice must not change). Both
-   * host servers take the second-chance tunnel from the start: a change of that set would need a
-   * restart.
+   * host servers take the second-chance tunnel from the start (unless {@link #ipInIp}): a change of
+   * that set would need a restart.
    */
-  private static String redirectorConfig(int n, List<Replica> replicas) {
+  private String redirectorConfig(int n, List<Replica> replicas) {
     List<Replica> order = new ArrayList<>(replicas);
     if (n % 2 == 0) {
       Collections.reverse(order);
@@ -246,9 +257,11 @@ public final class EcmpNetwork extends NamespaceNetwork {
     sb.append(
         String.format(
             "interfaces:%n  - { name: up0, address: %s/24 }%n  - { name: core0, address: %s/24 }%n"
-                + "routes:%n  - { prefix: 198.18.1.0/24, via: %s }%n"
-                + "options:%n  gueHostServers: [ %s, %s ]%n",
-            upstreamAddress(n), coreAddress(n), upstreamSide(n), HS1, HS2));
+                + "routes:%n  - { prefix: 198.18.1.0/24, via: %s }%n%s",
+            upstreamAddress(n),
+            coreAddress(n),
+            upstreamSide(n),
+            gue ? String.format("options:%n  gueHostServers: [ %s, %s ]%n", HS1, HS2) : ""));
     if (order.isEmpty()) {
       return sb.append("redirects: []\n").toString();
     }

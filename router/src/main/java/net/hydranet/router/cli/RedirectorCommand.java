@@ -269,9 +269,10 @@ public final class RedirectorCommand implements Callable<Integer> {
   }
 
   /**
-   * Binds the second-chance tunnel's UDP port, never read: host servers pass packets back to us
-   * there for the origin (TunnelToOrigin takes them from the capture), and without a socket the
-   * kernel would answer each with ICMP port-unreachable. Not fatal: without it we forward anyway.
+   * Binds the second-chance tunnel's UDP port and claims IP protocol 4, never read: host servers
+   * pass packets back to us there, or in IP-in-IP, for the origin (TunnelToOrigin takes them from
+   * the capture), and without a socket the kernel would answer each with ICMP port- or
+   * protocol-unreachable. Not fatal: without them we forward anyway.
    */
   private void claimSecondChancePort() {
     try {
@@ -286,6 +287,18 @@ public final class RedirectorCommand implements Callable<Integer> {
           "UDP port {} not bound: the kernel answers host servers' pass-ons with"
               + " port-unreachable (they are forwarded anyway): {}",
           net.hydranet.forwarding.wire.GueHeader.PORT,
+          e.getMessage());
+    }
+    // Host servers pass IP-in-IP back in IP-in-IP: no ipip module here, so without a raw socket
+    // for protocol 4 the kernel would answer each with protocol-unreachable.
+    try {
+      ipipClaim =
+          net.hydranet.hostserver.ProtocolClaim.claim(
+              net.hydranet.forwarding.wire.Ipv4Header.PROTOCOL_IPIP);
+    } catch (IllegalStateException e) {
+      LOG.warn(
+          "protocol 4 not claimed: the kernel answers host servers' IP-in-IP pass-ons with"
+              + " protocol-unreachable (they are forwarded anyway): {}",
           e.getMessage());
     }
   }
@@ -442,6 +455,9 @@ public final class RedirectorCommand implements Callable<Integer> {
         LOG.debug("closing the second-chance port: {}", e.getMessage());
       }
     }
+    if (ipipClaim != null) {
+      ipipClaim.close();
+    }
     try {
       if (transitDrop != null) {
         transitDrop.close();
@@ -467,6 +483,7 @@ public final class RedirectorCommand implements Callable<Integer> {
   private TxPort[][] ports;
   private TransitDrop transitDrop;
   private java.nio.channels.DatagramChannel secondChancePort;
+  private net.hydranet.hostserver.ProtocolClaim ipipClaim;
   private MetricsEndpoint metrics;
   private ForwardingMetrics meters;
   private Sampler sampler;

@@ -127,6 +127,22 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void shouldRefuseAnOuterTtlThatWouldMarkAPassOn() throws Exception {
+    // Above 191 a host server takes the redirector's IP-in-IP for another host server's pass-on
+    // and never passes it back (SECOND-CHANCE.md): refused, not silently half-working.
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () -> ConfigLoader.parse("t.yaml", GOOD + "options:\n  outerTtl: 192\n", null));
+    assertTrue(e.getMessage().contains("outerTtl"), e.getMessage());
+    assertEquals(
+        191,
+        ConfigLoader.parse("t.yaml", GOOD + "options:\n  outerTtl: 191\n", null)
+            .context()
+            .outerTtl());
+  }
+
+  @Test
   void shouldSayWhenTheFileIsMissing() {
     ConfigException e =
         assertThrows(ConfigException.class, () -> ConfigLoader.load(Path.of("/no/such.yaml")));

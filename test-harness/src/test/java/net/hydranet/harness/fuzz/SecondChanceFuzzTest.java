@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import net.hydranet.forwarding.counter.Counters;
+import net.hydranet.forwarding.element.IpipEncap;
 import net.hydranet.forwarding.element.PacketContext;
 import net.hydranet.forwarding.element.TunnelToOrigin;
 import net.hydranet.forwarding.table.RedirectorTable;
@@ -33,10 +34,11 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <p>Oracles: a chain ends after at most {@link GueHeader#MAX_HOPS} pass-ons (no loop, no
  * amplification: one packet out for one in, counted by the host servers' pass-on counters); every
  * pass-on is a well-formed tunnel datagram from the host server that made it, to the hop its list
- * named (or, for IP-in-IP, back to its sender with a used-up list of that one hop), its next hop
- * one higher, its inner datagram the received one byte for byte; nothing is passed on for a SYN, a
- * held connection, or by a host server that could not say; the redirector forwards only a used-up
- * list ending at its own address, from a host server of the inner flow's service, and then the
+ * named, its next hop one higher (or, for IP-in-IP, back to its sender in IP-in-IP, outer TTL 255,
+ * and never an IP-in-IP pass-on passed on again), its inner datagram the received one byte for
+ * byte; nothing is passed on for a SYN, a held connection, or by a host server that could not say;
+ * the redirector forwards only a used-up list ending at its own address, or IP-in-IP, from a host
+ * server of the inner flow's service, a whole TCP or UDP datagram with TTL above 1, and then the
  * inner datagram to its own destination; each frame ends in exactly one host-server outcome.
  */
 class SecondChanceFuzzTest {
@@ -230,17 +232,21 @@ class SecondChanceFuzzTest {
    */
   private static void checkPassOn(Node node, byte[] received, byte[] passed, boolean asked) {
     UnsafeBuffer out = new UnsafeBuffer(passed);
-    if (passed.length < 20 + GueHeader.MIN_LENGTH
+    boolean ipip = passed.length >= 20 && Ipv4Header.protocol(out, 0) == Ipv4Header.PROTOCOL_IPIP;
+    if (passed.length < 20 + (ipip ? 20 : GueHeader.MIN_LENGTH)
         || !InternetChecksum.verify(out, 0, 20)
         || Ipv4Header.headerLength(out, 0) != 20
         || Ipv4Header.totalLength(out, 0) != passed.length
-        || Ipv4Header.protocol(out, 0) != Ipv4Header.PROTOCOL_UDP
+        || (!ipip && Ipv4Header.protocol(out, 0) != Ipv4Header.PROTOCOL_UDP)
         || Ipv4Header.source(out, 0) != node.address
         || Ipv4Header.destination(out, 0) == node.address
         || Ipv4Header.destination(out, 0) == 0) {
       throw new AssertionError("a malformed pass-on, or to itself");
     }
-    int inner = GueHeader.innerOffset(out, 20, passed.length - 20);
+    if (ipip && Ipv4Header.ttl(out, 0) != IpipEncap.PASS_ON_TTL) {
+      throw new AssertionError("an IP-in-IP pass-on not marked by its outer TTL");
+    }
+    int inner = ipip ? 20 : GueHeader.innerOffset(out, 20, passed.length - 20);
     if (inner < 0) {
       throw new AssertionError("a pass-on whose GUE does not parse");
     }
@@ -261,19 +267,22 @@ class SecondChanceFuzzTest {
     }
     UnsafeBuffer in = new UnsafeBuffer(received);
     int outerHeader = Ipv4Header.headerLength(in, 0);
-    int next = GueHeader.nextHop(out, 20);
-    int count = GueHeader.hopCount(out, 20);
     int receivedInner;
     if (Ipv4Header.protocol(in, 0) == Ipv4Header.PROTOCOL_IPIP) {
-      // No list: only back to the sender, for the origin of the same inner destination.
-      if (count != 1
-          || next != 1
-          || GueHeader.hop(out, 20, 0) != Ipv4Header.source(in, 0)
-          || Ipv4Header.destination(out, 0) != Ipv4Header.source(in, 0)) {
+      // No list: only back to the sender, in the same tunnel, and never a pass-on again.
+      if (!ipip || Ipv4Header.destination(out, 0) != Ipv4Header.source(in, 0)) {
         throw new AssertionError("an IP-in-IP segment passed on elsewhere than to its sender");
+      }
+      if (Ipv4Header.ttl(in, 0) > IpipEncap.MAX_REDIRECT_TTL) {
+        throw new AssertionError("an IP-in-IP pass-on passed on again: a loop");
       }
       receivedInner = outerHeader;
     } else {
+      if (ipip) {
+        throw new AssertionError("a GUE datagram passed on in IP-in-IP");
+      }
+      int next = GueHeader.nextHop(out, 20);
+      int count = GueHeader.hopCount(out, 20);
       int udp = outerHeader;
       int previous = GueHeader.nextHop(in, udp);
       if (next != previous + 1
@@ -297,7 +306,10 @@ class SecondChanceFuzzTest {
     }
   }
 
-  /** The redirector's guard: forwards only a used-up list of ours, to its own destination. */
+  /**
+   * The redirector's guard: forwards only a used-up list of ours, or IP-in-IP, from a host server
+   * of the inner flow's service, to its own destination.
+   */
   private static void redirector(
       byte[] datagram, TunnelToOrigin guard, RedirectorTable table, Counters counters) {
     UnsafeBuffer b = new UnsafeBuffer(datagram.clone());
@@ -309,12 +321,23 @@ class SecondChanceFuzzTest {
       throw new AssertionError("a pass-on to the redirector that is not in the tunnel");
     }
     if (guard.process(b, p) == TunnelToOrigin.FORWARD) {
+      boolean ipip = Ipv4Header.protocol(b, 0) == Ipv4Header.PROTOCOL_IPIP;
       int udp = 20;
-      int count = GueHeader.hopCount(b, udp);
-      if (GueHeader.nextHop(b, udp) != count
-          || GueHeader.hop(b, udp, count - 1) != REDIRECTOR
-          || !table.hasHostServer(
-              table.lookup(ORIGIN, Ipv4Header.PROTOCOL_TCP, 80), Ipv4Header.source(b, 0))
+      int count = ipip ? 0 : GueHeader.hopCount(b, udp);
+      int protocol = Ipv4Header.protocol(b, p.l3);
+      int service =
+          table.lookup(
+              p.destination,
+              protocol,
+              TcpHeader.destinationPort(b, p.l3 + Ipv4Header.headerLength(b, p.l3)));
+      if ((!ipip
+              && (GueHeader.nextHop(b, udp) != count
+                  || GueHeader.hop(b, udp, count - 1) != REDIRECTOR))
+          || (ipip && p.l3 != 20)
+          || (protocol != Ipv4Header.PROTOCOL_TCP && protocol != Ipv4Header.PROTOCOL_UDP)
+          || Ipv4Header.ttl(b, p.l3) <= 1
+          || service == RedirectorTable.NOT_FOUND
+          || !table.hasHostServer(service, Ipv4Header.source(b, 0))
           || p.destination != Ipv4Header.destination(b, p.l3)
           || p.target != 0) {
         throw new AssertionError("the redirector unwrapped what no host server could have sent");
@@ -331,9 +354,12 @@ class SecondChanceFuzzTest {
     byte[] inner = innerDatagram(data);
     int source = pick(data);
     if (kind == 2) {
+      // A redirector's outer TTL, or a host server's pass-on's, or anything.
+      int ttl = data.pickValue(new int[] {64, IpipEncap.MAX_REDIRECT_TTL, 192, 255, -1});
       return ip(
           PacketBuilder.ethernet(0, 0)
               .ipv4(source, to)
+              .ttl(ttl < 0 ? data.consumeInt(0, 255) : ttl)
               .protocol(Ipv4Header.PROTOCOL_IPIP)
               .ipPayload(inner)
               .build());

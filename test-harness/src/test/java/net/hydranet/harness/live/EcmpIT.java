@@ -55,9 +55,26 @@ class EcmpIT {
   /** One change of the redirectors, and when it was made (epoch ms). */
   private record Event(String name, long at) {}
 
+  /** The redirectors tunnel to both host servers in GUE with a hop list. */
   @Test
   @Timeout(900)
   void shouldKeepEveryConnectionOfEveryPathWhileRedirectorsComeAndGo() throws Exception {
+    keepEveryConnection(true);
+  }
+
+  /**
+   * The same in IP-in-IP, the default: the origin's and the near replica's connections must all
+   * survive (the near host server passes the origin's segments back in IP-in-IP); the far
+   * replica's, rehashed to a redirector that chooses the near one, cannot (no hop list:
+   * SECOND-CHANCE.md, "Known gaps"), so its row is printed, not asserted.
+   */
+  @Test
+  @Timeout(900)
+  void shouldKeepTheOriginsAndTheChosenReplicasConnectionsInIpInIp() throws Exception {
+    keepEveryConnection(false);
+  }
+
+  private void keepEveryConnection(boolean gue) throws Exception {
     assumeTrue("root".equals(System.getProperty("user.name")), "needs root for namespaces");
     assumeTrue(
         EcmpNetwork.bird().isPresent(),
@@ -72,8 +89,12 @@ class EcmpIT {
     List<String> hydranet =
         List.of(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", jar.toString());
     try (EcmpNetwork net = new EcmpNetwork("h9g", hydranet)) {
+      if (!gue) {
+        net.ipInIp();
+      }
+      System.out.println("ECMP: encapsulation " + (gue ? "gue" : "ipip"));
       try {
-        run(net);
+        run(net, gue);
       } catch (AssertionError | RuntimeException e) {
         System.out.println(net.logs());
         throw e;
@@ -81,7 +102,7 @@ class EcmpIT {
     }
   }
 
-  private static void run(EcmpNetwork net) throws Exception {
+  private static void run(EcmpNetwork net, boolean gue) throws Exception {
     long t = System.nanoTime();
     net.start(3);
     System.out.printf(
@@ -208,6 +229,9 @@ class EcmpIT {
 
     // What the target is, said plainly; the table above is the report.
     for (ClientPath p : paths) {
+      if (!gue && p == far) {
+        continue; // IP-in-IP carries no list to find it by: printed above
+      }
       String log = net.processLog(p.keepAlive());
       for (var row : table.entrySet()) {
         assertEquals(
@@ -356,10 +380,11 @@ class EcmpIT {
   private static String passOns(EcmpNetwork net, String hs) {
     String status = net.ctl(hs, "status");
     return String.format(
-        "to hop 1 %d, hop 2 %d, to the origin %d",
+        "to hop 1 %d, hop 2 %d, to the origin %d, back in IP-in-IP %d",
         EcmpNetwork.counterIn(status, "passed_on_hop_1"),
         EcmpNetwork.counterIn(status, "passed_on_hop_2"),
-        EcmpNetwork.counterIn(status, "passed_on_origin"));
+        EcmpNetwork.counterIn(status, "passed_on_origin"),
+        EcmpNetwork.counterIn(status, "passed_on_origin_no_list"));
   }
 
   /**

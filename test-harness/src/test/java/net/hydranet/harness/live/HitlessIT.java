@@ -26,9 +26,11 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Hitless by design (issue 20), shown with real clients: on {@link ControlNetwork} (r1 near the
- * client, hs1 beside it, hs2 behind r2; both redirectors tunnel to both host servers in the
- * second-chance tunnel, GUE with a hop list), kept-alive HTTP/1.1 connections and an iperf3 stream
- * per path — to the origin, to the near replica (hs1), to the far one (hs2) — go through each event
+ * client, hs1 beside it, hs2 behind r2; both redirectors tunnel to both host servers in IP-in-IP,
+ * the default, in {@link #ipInIp}, and in the second-chance tunnel, GUE with a hop list, in {@link
+ * #gue}), kept-alive HTTP/1.1 connections and an iperf3 upload per path — to the origin, to the
+ * near replica (hs1), to the far one (hs2); iperf3 writes 128 KiB blocks, so its segments from the
+ * client are full-size, as large as the redirector's MSS clamp lets them be — go through each event
  * an operator causes, and the test counts the connections each event broke:
  *
  * <ol>
@@ -42,7 +44,9 @@ import org.junit.jupiter.api.Timeout;
  *   <li>r1 killed with SIGKILL and started again; 6. r1 stopped with SIGTERM and started again. The
  *       new r1 has no pins: it sends every flow to hs1 by the hash, and hs1 passes what it holds no
  *       socket for on — the far path's segments to hs2, the origin's through hs2 back to r1, which
- *       forwards them to the origin (hostserver/SECOND-CHANCE.md).
+ *       forwards them to the origin (hostserver/SECOND-CHANCE.md). In IP-in-IP hs1 has no list: it
+ *       passes the origin's segments back to r1 in IP-in-IP, and the far path's are lost (reset by
+ *       the origin; printed, not asserted: SECOND-CHANCE.md, "Known gaps").
  * </ol>
  *
  * A connection counts as broken if its request fails (reset, timeout, closed), if it is answered by
@@ -73,6 +77,15 @@ class HitlessIT {
   private ControlNetwork net;
   private final Map<String, Map<String, String>> table = new LinkedHashMap<>();
   private final List<String> findings = new ArrayList<>();
+
+  /**
+   * What IP-in-IP cannot keep, by design (SECOND-CHANCE.md, "Known gaps"): it carries no hop list,
+   * so after a restart hs1 can only pass the far path's segments back for the origin, which resets
+   * them. Printed, not asserted; every other cell is.
+   */
+  private final List<String> lostByDesign = new ArrayList<>();
+
+  private boolean farLostAtRestart;
 
   /** One path's clients: kept-alive HTTP connections and an iperf3 stream. */
   private final class Clients {
@@ -217,8 +230,7 @@ class HitlessIT {
                   || (state.equals("up") && Integer.parseInt(l[2]) > e.getValue());
           if (!ok) {
             broken++;
-            findings.add(
-                name + ": " + b.clients().path + " connection " + e.getKey() + " " + state);
+            finding(name, b.clients().path, "connection " + e.getKey() + " " + state);
           }
         }
         if (b.intervals() >= 0) {
@@ -228,12 +240,21 @@ class HitlessIT {
           }
           if (why != null) {
             broken++;
-            findings.add(name + ": " + b.clients().path + " iperf3 " + why);
+            finding(name, b.clients().path, "iperf3 " + why);
           }
         }
         row.put(b.clients().path, broken + "/" + total);
       }
       table.put(name + " (" + stepMillis + " ms)", row);
+    }
+  }
+
+  private void finding(String event, String path, String what) {
+    String f = event + ": " + path + " " + what;
+    if (farLostAtRestart && path.equals("far") && event.startsWith("r1 restarted")) {
+      lostByDesign.add(f);
+    } else {
+      findings.add(f);
     }
   }
 
@@ -283,19 +304,26 @@ class HitlessIT {
     for (String f : findings) {
       sb.append("  broken: ").append(f).append('\n');
     }
+    for (String f : lostByDesign) {
+      sb.append("  lost (IP-in-IP carries no hop list): ").append(f).append('\n');
+    }
     return sb.toString();
   }
 
   private String counters() {
     return String.format(
-        "hitless: hs1 passed_on_hop_1 %d, passed_on_origin %d, socket checks %d;"
-            + " hs2 passed_on_hop_1 %d, passed_on_origin %d; r1 gue_encapsulated %d,"
+        "hitless: hs1 passed_on_hop_1 %d, passed_on_origin %d, passed_on_origin_no_list %d,"
+            + " drop_pass_on_failed %d, socket checks %d; hs2 passed_on_hop_1 %d,"
+            + " passed_on_origin %d, passed_on_origin_no_list %d; r1 gue_encapsulated %d,"
             + " tunnelled_to_origin %d, flows_repinned_to_origin %d, drop_tunnel_refused %d",
         hs("hs1", "passed_on_hop_1"),
         hs("hs1", "passed_on_origin"),
+        hs("hs1", "passed_on_origin_no_list"),
+        hs("hs1", "drop_pass_on_failed"),
         hs("hs1", "second_chance_socket_checks"),
         hs("hs2", "passed_on_hop_1"),
         hs("hs2", "passed_on_origin"),
+        hs("hs2", "passed_on_origin_no_list"),
         r1("gue_encapsulated"),
         r1("tunnelled_to_origin"),
         r1("flows_repinned_to_origin"),
@@ -331,16 +359,33 @@ class HitlessIT {
     awaitNewFlowsAt("REPLICA near-2");
   }
 
+  /** IP-in-IP (RFC 2003) to both host servers, the default. */
   @Test
-  void noEstablishedConnectionBreaksThroughReplicaAndRedirectorEvents() throws Exception {
+  void ipInIp() throws Exception {
+    noEstablishedConnectionBreaksThroughReplicaAndRedirectorEvents(false);
+  }
+
+  /** The second-chance tunnel (GUE with a hop list) to both host servers. */
+  @Test
+  void gue() throws Exception {
+    noEstablishedConnectionBreaksThroughReplicaAndRedirectorEvents(true);
+  }
+
+  private void noEstablishedConnectionBreaksThroughReplicaAndRedirectorEvents(boolean gue)
+      throws Exception {
+    table.clear();
+    findings.clear();
+    lostByDesign.clear();
+    farLostAtRestart = !gue;
+    System.out.println("hitless: encapsulation " + (gue ? "gue" : "ipip"));
     assumeTrue("root".equals(System.getProperty("user.name")), "needs root for namespaces");
     Path jar = RedirectorUnderTest.repositoryRoot().resolve("router/target/hydranet.jar");
     assumeTrue(Files.exists(jar), "router/target/hydranet.jar is built by mvn package");
     String java = ProcessHandle.current().info().command().orElse("java");
-    try (ControlNetwork n =
+    ControlNetwork built =
         new ControlNetwork("h9f", List.of(java, "-jar", jar.toString()), Duration.ofSeconds(90))
-            .secondChanceTunnel()
-            .replicaService()) {
+            .replicaService();
+    try (ControlNetwork n = gue ? built.secondChanceTunnel() : built) {
       net = n;
       net.start(1000);
       net.iperf3Server();
@@ -426,9 +471,16 @@ class HitlessIT {
         }
       }
       assertTrue(findings.isEmpty(), printTable() + net.logsOf("r1", "hs1", "hs2"));
-      // The far path survived the restarts through the chain, not by luck: hs1 passed its
-      // segments on to hs2 (hop 1).
-      assertTrue(hs("hs1", "passed_on_hop_1") >= 1, counters() + "\n" + net.ctl("hs1", "status"));
+      if (gue) {
+        // The far path survived the restarts through the chain, not by luck: hs1 passed its
+        // segments on to hs2 (hop 1).
+        assertTrue(hs("hs1", "passed_on_hop_1") >= 1, counters() + "\n" + net.ctl("hs1", "status"));
+      } else {
+        // The origin path survived them through hs1 passing its segments back to r1.
+        assertTrue(
+            hs("hs1", "passed_on_origin_no_list") >= 1,
+            counters() + "\n" + net.ctl("hs1", "status"));
+      }
     }
   }
 }

@@ -126,6 +126,16 @@ class SecondChanceRedirectorTest {
         .build();
   }
 
+  /** A host server's pass-on to the origin in IP-in-IP: no list, marked by its outer TTL. */
+  private static byte[] ipipPassOn(int from, byte[] innerFrame) {
+    return PacketBuilder.ethernet(HOST_SERVER_MAC, HS0_MAC)
+        .ipv4(from, HS0_IP)
+        .ttl(255)
+        .protocol(Ipv4Header.PROTOCOL_IPIP)
+        .ipPayload(ip(innerFrame))
+        .build();
+  }
+
   private static byte[] clientSegment(int ttl) {
     return PacketBuilder.ethernet(CLIENT_MAC, CLIENT0_MAC)
         .ipv4(CLIENT, ORIGIN)
@@ -166,6 +176,62 @@ class SecondChanceRedirectorTest {
     assertEquals(CORE0, next.get(0).iface());
     assertEquals(1, r.counter(Counter.REDIRECTED));
     assertEquals(2, r.counter(Counter.FORWARDED));
+    assertEquals(r.counter(Counter.RX_FRAMES), r.plane().counters().outcomes());
+  }
+
+  @Test
+  void shouldForwardAnIpipPassOnToTheOriginAndNeverRedirectIt() throws Exception {
+    RedirectorUnderTest r = new RedirectorUnderTest(); // IP-in-IP to its host server
+    assertEquals(HS0, r.receive(CLIENT0, clientSegment(64)).get(0).iface());
+    List<Sent> out = r.receive(HS0, ipipPassOn(HOST_SERVER, clientSegment(63)));
+    assertEquals(1, out.size());
+    assertEquals(CORE0, out.get(0).iface());
+    byte[] expected =
+        PacketBuilder.ethernet(CORE0_MAC, ORIGIN_MAC)
+            .ipv4(CLIENT, ORIGIN)
+            .id(0x3333)
+            .ttl(62)
+            .tcp(40001, HTTP)
+            .flags(0x18)
+            .payload(20)
+            .build();
+    assertArrayEquals(expected, out.get(0).frame());
+    assertEquals(1, r.counter(Counter.TUNNELLED_TO_ORIGIN));
+    assertEquals(1, r.counter(Counter.FLOWS_REPINNED_TO_ORIGIN));
+    assertEquals(0, r.counter(Counter.DELIVERED_LOCAL));
+    assertEquals(CORE0, r.receive(CLIENT0, clientSegment(64)).get(0).iface());
+    assertEquals(1, r.counter(Counter.REDIRECTED));
+    assertEquals(2, r.counter(Counter.FORWARDED));
+    assertEquals(r.counter(Counter.RX_FRAMES), r.plane().counters().outcomes());
+  }
+
+  @Test
+  void shouldRefuseAnIpipPassOnNoHostServerOfTheServiceCouldHaveSent() throws Exception {
+    RedirectorUnderTest r = new RedirectorUnderTest();
+    byte[] fragment = ipipPassOn(HOST_SERVER, clientSegment(63));
+    int offset = Frames.ipv4Offset(fragment);
+    UnsafeBuffer f = new UnsafeBuffer(fragment);
+    Ipv4Header.flagsFragment(f, offset, Ipv4Header.FLAG_MF);
+    Ipv4Header.updateChecksum(f, offset);
+    byte[][] refused = {
+      // a stranger's: the client itself tunnels to the redirector
+      ipipPassOn(CLIENT, clientSegment(63)),
+      // a tunnel in the tunnel
+      ipipPassOn(HOST_SERVER, ipipPassOn(HOST_SERVER, clientSegment(63))),
+      // its TTL spent
+      ipipPassOn(HOST_SERVER, clientSegment(1)),
+      // to a port no service has
+      ipipPassOn(
+          HOST_SERVER,
+          PacketBuilder.ethernet(CLIENT_MAC, CLIENT0_MAC).ipv4(CLIENT, ORIGIN).tcp(1, 22).build()),
+      // a first fragment: never reassembled here
+      fragment,
+    };
+    for (byte[] frame : refused) {
+      assertEquals(List.of(), r.receive(HS0, frame));
+    }
+    assertEquals(refused.length, r.counter(Counter.DROP_TUNNEL_REFUSED));
+    assertEquals(0, r.counter(Counter.TUNNELLED_TO_ORIGIN));
     assertEquals(r.counter(Counter.RX_FRAMES), r.plane().counters().outcomes());
   }
 
