@@ -1,5 +1,6 @@
 package net.hydranet.forwarding.element;
 
+import java.nio.ByteOrder;
 import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.wire.InternetChecksum;
@@ -23,29 +24,47 @@ public final class CheckIpHeader {
    * @return {@link Verdict#CONTINUE} or {@link Verdict#DROP} (counted)
    */
   public int check(DirectBuffer buffer, int offset, int available) {
+    return check(buffer, offset, available, null);
+  }
+
+  /**
+   * {@link #check(DirectBuffer, int, int)}, and on {@link Verdict#CONTINUE} the source and
+   * destination addresses, taken from the words the check read, in {@code addresses} ({@link
+   * PacketContext#source}, {@link PacketContext#destination}) unless it is null.
+   */
+  public int check(DirectBuffer buffer, int offset, int available, PacketContext addresses) {
     if (available < Ipv4Header.MIN_LENGTH) {
       return drop(Counter.DROP_TRUNCATED_IP);
     }
-    if (Ipv4Header.version(buffer, offset) != 4) {
+    // The fixed header in three loads, each field taken from the words: version, IHL and total
+    // length (a), the source (b), the destination (c), and the checksum summed from them.
+    long a = buffer.getLong(offset, ByteOrder.BIG_ENDIAN);
+    long b = buffer.getLong(offset + 8, ByteOrder.BIG_ENDIAN);
+    int c = buffer.getInt(offset + 16, ByteOrder.BIG_ENDIAN);
+    if ((int) (a >>> 60) != 4) {
       return drop(Counter.DROP_BAD_IP_VERSION);
     }
-    int headerLength = Ipv4Header.headerLength(buffer, offset);
+    int headerLength = (int) (a >>> 54) & 0x3C;
     if (headerLength < Ipv4Header.MIN_LENGTH) {
       return drop(Counter.DROP_BAD_IHL);
     }
-    int totalLength = Ipv4Header.totalLength(buffer, offset);
+    int totalLength = (int) (a >>> 32) & 0xFFFF;
     if (totalLength < headerLength || totalLength > available) {
       return drop(Counter.DROP_BAD_TOTAL_LENGTH);
     }
     long sum =
         headerLength == Ipv4Header.MIN_LENGTH
-            ? InternetChecksum.sumHeader20(buffer, offset)
+            ? InternetChecksum.sumHeader20(a, b, c)
             : InternetChecksum.sum(buffer, offset, headerLength, 0);
     if (InternetChecksum.fold(sum) != 0xFFFF) {
       return drop(Counter.DROP_BAD_IP_CHECKSUM);
     }
-    if (isMartianSource(Ipv4Header.source(buffer, offset))) {
+    if (isMartianSource((int) b)) {
       return drop(Counter.DROP_MARTIAN_SOURCE);
+    }
+    if (addresses != null) {
+      addresses.source = (int) b;
+      addresses.destination = c;
     }
     return Verdict.CONTINUE;
   }

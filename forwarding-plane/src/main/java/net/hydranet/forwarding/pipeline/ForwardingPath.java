@@ -77,6 +77,8 @@ public final class ForwardingPath implements FrameProcessor {
   private final IpipEncap encap;
   private final GueEncap gue;
   private final IntHashSet gueHostServers;
+  // Whether any host server takes GUE: one field read per redirected packet when none does.
+  private final boolean anyGue;
   private final TunnelToOrigin tunnelToOrigin;
   private final IpOutput output;
   private final IcmpErrorSender icmp;
@@ -120,6 +122,7 @@ public final class ForwardingPath implements FrameProcessor {
     for (int h : context.gueHostServers()) {
       gueHostServers.add(h);
     }
+    this.anyGue = !gueHostServers.isEmpty();
     this.tunnelToOrigin = new TunnelToOrigin(counters, redirects);
     this.egress = new Egress(counters, interfaces, ports, neighbours);
     this.output =
@@ -364,7 +367,7 @@ public final class ForwardingPath implements FrameProcessor {
     }
     int innerLength = Ipv4Header.totalLength(buffer, ip);
     Ipv4Header.decrementTtl(buffer, ip);
-    boolean second = !gueHostServers.isEmpty() && gueHostServers.contains(p.target);
+    boolean second = anyGue && gueHostServers.contains(p.target);
     if (clampMss && (p.tcpFlags & TcpHeader.FLAG_SYN) != 0) {
       // Exactly this tunnel's bytes: 20 for IP-in-IP; for GUE 36 + 4 a hop, the list being the one
       // GueEncap writes for this service and host server (the same for all its flows).
@@ -475,7 +478,7 @@ public final class ForwardingPath implements FrameProcessor {
    */
   private int largestTunnel(int service) {
     int largest = IpipEncap.OVERHEAD;
-    if (gueHostServers.isEmpty()) {
+    if (!anyGue) {
       return largest;
     }
     int n = redirects.hostServerCount(service);

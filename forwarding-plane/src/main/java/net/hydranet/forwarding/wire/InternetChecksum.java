@@ -45,10 +45,22 @@ public final class InternetChecksum {
    * is not needed for it.
    */
   public static long sumHeader20(DirectBuffer buffer, int offset) {
-    long a = buffer.getLong(offset, java.nio.ByteOrder.BIG_ENDIAN);
-    long b = buffer.getLong(offset + 8, java.nio.ByteOrder.BIG_ENDIAN);
-    long c = buffer.getInt(offset + 16, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF_FFFFL;
-    return (a >>> 32) + (a & 0xFFFF_FFFFL) + (b >>> 32) + (b & 0xFFFF_FFFFL) + c;
+    return sumHeader20(
+        buffer.getLong(offset, java.nio.ByteOrder.BIG_ENDIAN),
+        buffer.getLong(offset + 8, java.nio.ByteOrder.BIG_ENDIAN),
+        buffer.getInt(offset + 16, java.nio.ByteOrder.BIG_ENDIAN));
+  }
+
+  /**
+   * {@link #sumHeader20} of words already loaded: the header's bytes 0–7 and 8–15 as big-endian
+   * longs, 16–19 as a big-endian int (for a caller that reads its fields from the same words).
+   */
+  public static long sumHeader20(long first, long second, int third) {
+    return (first >>> 32)
+        + (first & 0xFFFF_FFFFL)
+        + (second >>> 32)
+        + (second & 0xFFFF_FFFFL)
+        + (third & 0xFFFF_FFFFL);
   }
 
   /** Folds a sum to 16 bits with end-around carry. */

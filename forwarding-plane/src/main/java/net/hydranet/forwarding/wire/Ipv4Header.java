@@ -224,18 +224,9 @@ public final class Ipv4Header {
       int protocol,
       int source,
       int destination) {
-    buffer.putByte(offset, (byte) 0x45);
-    buffer.putByte(offset + TOS_OFFSET, (byte) tos);
-    buffer.putShort(offset + TOTAL_LENGTH_OFFSET, (short) totalLength, ByteOrder.BIG_ENDIAN);
-    buffer.putShort(offset + ID_OFFSET, (short) id, ByteOrder.BIG_ENDIAN);
-    buffer.putShort(offset + FLAGS_FRAGMENT_OFFSET, (short) flagsFragment, ByteOrder.BIG_ENDIAN);
-    buffer.putByte(offset + TTL_OFFSET, (byte) ttl);
-    buffer.putByte(offset + PROTOCOL_OFFSET, (byte) protocol);
-    buffer.putInt(offset + SOURCE_OFFSET, source, ByteOrder.BIG_ENDIAN);
-    buffer.putInt(offset + DESTINATION_OFFSET, destination, ByteOrder.BIG_ENDIAN);
-    // Summed from the values just written rather than read back from the buffer: the same RFC 1071
-    // sum over the header's ten 16-bit words (checksum word zero) without twenty bounds-checked
-    // loads (that read-back sum was 9% of a 64-byte redirect's JFR samples, PipelineBenchmark).
+    // Summed from the values rather than read back from the buffer: the same RFC 1071 sum over the
+    // header's ten 16-bit words (checksum word zero) without twenty bounds-checked loads (that
+    // read-back sum was 9% of a 64-byte redirect's JFR samples, PipelineBenchmark).
     long sum =
         (0x4500L | (tos & 0xFF))
             + (totalLength & 0xFFFF)
@@ -246,7 +237,25 @@ public final class Ipv4Header {
             + (source & 0xFFFF)
             + (destination >>> 16)
             + (destination & 0xFFFF);
-    checksum(buffer, offset, ~InternetChecksum.fold(sum) & 0xFFFF);
+    int checksum = ~InternetChecksum.fold(sum) & 0xFFFF;
+    // The 20 bytes in three stores (bytes 0-7, 8-15, 16-19), not ten: each store is bounds-checked,
+    // and this is inlined into every encapsulation (BENCHMARKS.md, "What the JIT decides").
+    buffer.putLong(
+        offset,
+        0x45L << 56
+            | (tos & 0xFFL) << 48
+            | (totalLength & 0xFFFFL) << 32
+            | (id & 0xFFFFL) << 16
+            | (flagsFragment & 0xFFFFL),
+        ByteOrder.BIG_ENDIAN);
+    buffer.putLong(
+        offset + TTL_OFFSET,
+        (ttl & 0xFFL) << 56
+            | (protocol & 0xFFL) << 48
+            | (long) checksum << 32
+            | (source & 0xFFFF_FFFFL),
+        ByteOrder.BIG_ENDIAN);
+    buffer.putInt(offset + DESTINATION_OFFSET, destination, ByteOrder.BIG_ENDIAN);
   }
 
   /** Parses dotted-quad text into an address; throws {@link IllegalArgumentException}. */

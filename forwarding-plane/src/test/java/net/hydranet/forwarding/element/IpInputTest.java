@@ -81,4 +81,54 @@ class IpInputTest {
     assertEquals(IpInput.DROP, input(length));
     assertEquals(1, counters.get(Counter.DROP_BAD_FRAGMENT));
   }
+
+  /**
+   * The table of local addresses answers as a scan of the interfaces in order would: the first
+   * interface with the address, every address found, none invented (zero, neighbours, random), for
+   * tables of 0 to 40 addresses with duplicates and a zero among them.
+   */
+  @Test
+  void shouldFindEachLocalAddressAtItsFirstInterfaceAndNothingElse() {
+    java.util.Random random = new java.util.Random(19);
+    for (int n = 0; n <= 40; n++) {
+      int[] local = new int[n];
+      for (int i = 0; i < n; i++) {
+        local[i] = i > 0 && random.nextInt(5) == 0 ? local[random.nextInt(i)] : random.nextInt();
+      }
+      if (n > 3) {
+        local[3] = 0;
+      }
+      IpInput table = new IpInput(counters, local);
+      for (int i = 0; i < n; i++) {
+        assertEquals(firstIndex(local, local[i]), table.localIndex(local[i]));
+        assertEquals(firstIndex(local, local[i] + 1), table.localIndex(local[i] + 1));
+      }
+      for (int probe = 0; probe < 1000; probe++) {
+        int address = random.nextInt();
+        assertEquals(firstIndex(local, address), table.localIndex(address));
+      }
+      assertEquals(firstIndex(local, 0), table.localIndex(0));
+    }
+  }
+
+  /** One interface is both source and destination: the scan met the source first, so it drops. */
+  @Test
+  void shouldDropOurAddressAsSourceBeforeDeliveringToAnEarlierOrSameInterface() {
+    assertEquals(
+        IpInput.DROP, input(ipv4(slot, CLIENT_IF_MAC, CORE_IF_IP, CORE_IF_IP, 17, 8, 64, 0)));
+    assertEquals(
+        IpInput.LOCAL, input(ipv4(slot, CLIENT_IF_MAC, HS_IF_IP, CLIENT_IF_IP, 17, 8, 64, 0)));
+    assertEquals(
+        IpInput.DROP, input(ipv4(slot, CLIENT_IF_MAC, CLIENT_IF_IP, HS_IF_IP, 17, 8, 64, 0)));
+    assertEquals(2, counters.get(Counter.DROP_MARTIAN_SOURCE));
+  }
+
+  private static int firstIndex(int[] local, int address) {
+    for (int i = 0; i < local.length; i++) {
+      if (local[i] == address) {
+        return i;
+      }
+    }
+    return IpInput.NOT_LOCAL;
+  }
 }
