@@ -6,10 +6,8 @@ import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import net.hydranet.control.agent.HostServerAgent;
 import net.hydranet.control.auth.Keys;
@@ -44,6 +42,11 @@ import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ControlConfig;
 import net.hydranet.router.config.ControlConfigLoader;
 import net.hydranet.router.control.ControlPlane;
+import net.hydranet.router.daemon.ControlFile;
+import net.hydranet.router.daemon.GuePort;
+import net.hydranet.router.daemon.Libpcap;
+import net.hydranet.router.daemon.MetricsAddress;
+import net.hydranet.router.daemon.StatusFile;
 import net.hydranet.router.metrics.ConfigReloads;
 import net.hydranet.router.metrics.ControlMetrics;
 import net.hydranet.router.metrics.HostServerMetrics;
@@ -185,7 +188,7 @@ public final class HostServerCommand implements Callable<Integer> {
           "host server %s: valid%s%n", address, control == null ? "" : " (" + control + ")");
       return 0;
     }
-    checkLibpcap();
+    Libpcap.require();
     checkInterface();
     int self = parseAddress();
     long[] self6 = parseAddress6();
@@ -245,13 +248,6 @@ public final class HostServerCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static void checkLibpcap() {
-    Optional<String> libpcap = KernelChecks.libpcapProblem();
-    if (libpcap.isPresent()) {
-      throw new UserError(libpcap.get());
-    }
-  }
-
   private void checkInterface() {
     if (!KernelChecks.interfaceExists(iface)) {
       throw new UserError("--interface: no interface '" + iface + "' on this host");
@@ -278,14 +274,7 @@ public final class HostServerCommand implements Callable<Integer> {
   }
 
   private ControlConfig loadControl() {
-    if (control == null) {
-      return null;
-    }
-    try {
-      return ControlConfigLoader.load(control);
-    } catch (ConfigException e) {
-      throw new UserError(e.getMessage());
-    }
+    return ControlFile.load(control);
   }
 
   /** IPv4 and IPv6 inside IPv4 to --address; with --address6, any IPv6 to it (6in6 or not). */
@@ -383,15 +372,9 @@ public final class HostServerCommand implements Callable<Integer> {
 
   private MetricsEndpoint startMetrics(
       Counters counters, VirtualHostTable table, LivePcapSource source, TunDevice device) {
-    if (metricsAddress.equals("off")) {
+    MetricsEndpoint metrics = MetricsAddress.start(metricsAddress, pipeline::close);
+    if (metrics == null) {
       return null;
-    }
-    MetricsEndpoint metrics;
-    try {
-      metrics = MetricsEndpoint.start(metricsAddress);
-    } catch (IllegalArgumentException e) {
-      pipeline.close();
-      throw new UserError(e.getMessage());
     }
     HostServerMetrics.bind(metrics.registry(), counters, table, source, device);
     reloads.bind(metrics.registry());
@@ -576,21 +559,15 @@ public final class HostServerCommand implements Callable<Integer> {
    * Binds the second-chance tunnel's UDP port, never read, so the kernel does not answer each
    * tunnelled datagram with ICMP port-unreachable (pcap has its copy); its queue simply drops.
    */
-  private static java.nio.channels.DatagramChannel claimGue(int self) throws IOException {
-    java.nio.channels.DatagramChannel c = java.nio.channels.DatagramChannel.open();
+  private static java.nio.channels.DatagramChannel claimGue(int self) {
     try {
-      c.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 1);
-      // Never read, only held: a redirector and a host server on one box (each binds it) share it.
-      c.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
-      c.bind(
+      return GuePort.bind(
           new java.net.InetSocketAddress(
               java.net.InetAddress.getByName(Ipv4Header.formatAddress(self)), GueHeader.PORT));
     } catch (IOException e) {
-      c.close();
       throw new UserError(
           "cannot bind UDP port " + GueHeader.PORT + " (the second-chance tunnel): " + e);
     }
-    return c;
   }
 
   /** The stack settings injection needs; each is logged, none is silent. */
@@ -920,13 +897,6 @@ public final class HostServerCommand implements Callable<Integer> {
   }
 
   private void writeStatus(Counters counters, VirtualHostTable table) {
-    String sb = views(counters, table).statusText();
-    try {
-      Path tmp = status.resolveSibling(status.getFileName() + ".tmp");
-      Files.writeString(tmp, sb);
-      Files.move(tmp, status, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      LOG.warn("cannot write status file {}: {}", status, e.getMessage());
-    }
+    StatusFile.write(status, views(counters, table).statusText(), LOG);
   }
 }

@@ -8,7 +8,6 @@ import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -37,9 +36,13 @@ import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ConfigLoader;
 import net.hydranet.router.config.ControlConfig;
-import net.hydranet.router.config.ControlConfigLoader;
 import net.hydranet.router.config.RedirectorConfig;
 import net.hydranet.router.control.ControlPlane;
+import net.hydranet.router.daemon.ControlFile;
+import net.hydranet.router.daemon.GuePort;
+import net.hydranet.router.daemon.Libpcap;
+import net.hydranet.router.daemon.MetricsAddress;
+import net.hydranet.router.daemon.StatusFile;
 import net.hydranet.router.liveness.LivenessLink;
 import net.hydranet.router.metrics.ConfigReloads;
 import net.hydranet.router.metrics.ControlMetrics;
@@ -156,7 +159,7 @@ public final class RedirectorCommand implements Callable<Integer> {
     if (check) {
       return checkOnly();
     }
-    checkLibpcap();
+    Libpcap.require();
     RedirectorConfig cfg = load();
     ControlConfig controlConfig = loadControl();
     checkKernel(cfg);
@@ -206,22 +209,8 @@ public final class RedirectorCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static void checkLibpcap() {
-    Optional<String> libpcap = KernelChecks.libpcapProblem();
-    if (libpcap.isPresent()) {
-      throw new UserError(libpcap.get());
-    }
-  }
-
   private ControlConfig loadControl() {
-    if (control == null) {
-      return null;
-    }
-    try {
-      return ControlConfigLoader.load(control);
-    } catch (ConfigException e) {
-      throw new UserError(e.getMessage());
-    }
+    return ControlFile.load(control);
   }
 
   private static List<String> interfaceNames(RedirectorConfig cfg) {
@@ -276,12 +265,8 @@ public final class RedirectorCommand implements Callable<Integer> {
    */
   private void claimSecondChancePort() {
     try {
-      java.nio.channels.DatagramChannel c = java.nio.channels.DatagramChannel.open();
-      c.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 1);
-      // Never read, only held: a redirector and a host server on one box (each binds it) share it.
-      c.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
-      c.bind(new java.net.InetSocketAddress(net.hydranet.forwarding.wire.GueHeader.PORT));
-      secondChancePort = c;
+      secondChancePort =
+          GuePort.bind(new java.net.InetSocketAddress(net.hydranet.forwarding.wire.GueHeader.PORT));
     } catch (IOException e) {
       LOG.warn(
           "UDP port {} not bound: the kernel answers host servers' pass-ons with"
@@ -398,14 +383,9 @@ public final class RedirectorCommand implements Callable<Integer> {
   }
 
   private void startMetrics(ForwardingPlane plane, RedirectorConfig cfg) {
-    if (metricsAddress.equals("off")) {
+    metrics = MetricsAddress.start(metricsAddress, plane::close);
+    if (metrics == null) {
       return;
-    }
-    try {
-      metrics = MetricsEndpoint.start(metricsAddress);
-    } catch (IllegalArgumentException e) {
-      plane.close();
-      throw new UserError(e.getMessage());
     }
     meters = new ForwardingMetrics(metrics.registry(), plane).interfaces(sources).rings(plane);
     servicesChanged(cfg);
@@ -864,17 +844,7 @@ public final class RedirectorCommand implements Callable<Integer> {
             Summary.print(ps, p);
           }
           sb.append(bytes.toString(java.nio.charset.StandardCharsets.UTF_8));
-          try {
-            Path tmp = status.resolveSibling(status.getFileName() + ".tmp");
-            Files.writeString(tmp, sb);
-            Files.move(
-                tmp,
-                status,
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-          } catch (IOException e) {
-            LOG.warn("cannot write status file {}: {}", status, e.getMessage());
-          }
+          StatusFile.write(status, sb, LOG);
         });
   }
 
