@@ -25,10 +25,8 @@ import net.hydranet.forwarding.config.RouterInterface;
 import net.hydranet.forwarding.io.FrameSource;
 import net.hydranet.forwarding.io.FrameWait;
 import net.hydranet.forwarding.io.TxPort;
-import net.hydranet.forwarding.io.live.KernelChecks;
 import net.hydranet.forwarding.io.live.LivePcapSource;
 import net.hydranet.forwarding.io.live.PcapWait;
-import net.hydranet.forwarding.io.live.TransitDrop;
 import net.hydranet.forwarding.pipeline.Pipeline;
 import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
@@ -38,11 +36,13 @@ import net.hydranet.router.config.ConfigLoader;
 import net.hydranet.router.config.ControlConfig;
 import net.hydranet.router.config.RedirectorConfig;
 import net.hydranet.router.control.ControlPlane;
-import net.hydranet.router.daemon.ControlFile;
-import net.hydranet.router.daemon.GuePort;
 import net.hydranet.router.daemon.Libpcap;
 import net.hydranet.router.daemon.MetricsAddress;
 import net.hydranet.router.daemon.StatusFile;
+import net.hydranet.router.daemon.redirector.ConfigFiles;
+import net.hydranet.router.daemon.redirector.KernelGuard;
+import net.hydranet.router.daemon.redirector.KernelInterfaces;
+import net.hydranet.router.daemon.redirector.SecondChancePort;
 import net.hydranet.router.liveness.LivenessLink;
 import net.hydranet.router.metrics.ConfigReloads;
 import net.hydranet.router.metrics.ControlMetrics;
@@ -154,18 +154,22 @@ public final class RedirectorCommand implements Callable<Integer> {
       description = "start even if ip_forward, offloads or an MTU are wrong (for experiments only)")
   boolean skipKernelChecks;
 
+  private KernelGuard kernel;
+  private final SecondChancePort secondChancePort = new SecondChancePort();
+
   @Override
   public Integer call() throws Exception {
     if (check) {
-      return checkOnly();
+      return configFiles().check();
     }
     Libpcap.require();
-    RedirectorConfig cfg = load();
-    ControlConfig controlConfig = loadControl();
-    checkKernel(cfg);
+    kernel = new KernelGuard(skipKernelChecks);
+    RedirectorConfig cfg = configFiles().load();
+    ControlConfig controlConfig = configFiles().loadControl();
+    kernel.check(cfg);
     try {
-      installTransitDrop(cfg);
-      claimSecondChancePort();
+      kernel.installTransitDrop(cfg);
+      secondChancePort.claim();
       openInterfaces(cfg);
       ForwardingPlane plane = buildPlane(cfg);
       if (controlConfig != null) {
@@ -183,96 +187,6 @@ public final class RedirectorCommand implements Callable<Integer> {
       return 0;
     } finally {
       release();
-    }
-  }
-
-  /** {@code --check}: one line, exit 0; or the first problem through UserError, exit 2. */
-  private int checkOnly() {
-    RedirectorConfig cfg = load();
-    loadControl();
-    System.out.printf(
-        "%s: valid (%d interfaces, %d routes, %d redirects%s%s)%n",
-        config,
-        cfg.context().interfaces().size(),
-        cfg.routes().size(),
-        cfg.redirects().size(),
-        cfg.context().addresses6().isEmpty()
-            ? ""
-            : "; IPv6: "
-                + cfg.context().addresses6().size()
-                + " addresses, "
-                + cfg.routes6().size()
-                + " routes, "
-                + cfg.redirects6().size()
-                + " redirects",
-        control == null ? "" : "; control " + control + " valid");
-    return 0;
-  }
-
-  private ControlConfig loadControl() {
-    return ControlFile.load(control);
-  }
-
-  private static List<String> interfaceNames(RedirectorConfig cfg) {
-    List<String> names = new ArrayList<>();
-    for (RouterInterface i : cfg.context().interfaces()) {
-      names.add(i.name());
-    }
-    return names;
-  }
-
-  /**
-   * ip_forward off, offloads off and no configured MTU above its link's on every interface, or a
-   * refusal naming what is wrong.
-   */
-  private void checkKernel(RedirectorConfig cfg) {
-    List<String> problems = new ArrayList<>(KernelChecks.check(interfaceNames(cfg)));
-    for (RouterInterface i : cfg.context().interfaces()) {
-      if (KernelChecks.interfaceExists(i.name())) {
-        KernelChecks.mtuProblem(i.name(), i.mtu()).ifPresent(problems::add);
-      }
-    }
-    if (!problems.isEmpty()) {
-      if (!skipKernelChecks) {
-        throw new UserError(String.join("; ", problems));
-      }
-      problems.forEach(p -> LOG.warn("kernel check ignored: {}", p));
-    }
-  }
-
-  private void installTransitDrop(RedirectorConfig cfg) {
-    if (!cfg.context().dropTransit()) {
-      return;
-    }
-    List<String> names = interfaceNames(cfg);
-    try {
-      transitDrop = TransitDrop.install(List.of("nft"), names);
-      LOG.info(
-          "the kernel drops transit frames at ingress on {} after capture (nft table netdev {})",
-          names,
-          TransitDrop.TABLE);
-    } catch (IOException e) {
-      LOG.warn(
-          "transit frames not dropped at ingress, the kernel runs IP input on each: {}",
-          e.getMessage());
-    }
-  }
-
-  /**
-   * Binds the second-chance tunnel's UDP port, never read: host servers pass packets back to us
-   * there for the origin (TunnelToOrigin takes them from the capture), and without a socket the
-   * kernel would answer each with ICMP port-unreachable. Not fatal: without it we forward anyway.
-   */
-  private void claimSecondChancePort() {
-    try {
-      secondChancePort =
-          GuePort.bind(new java.net.InetSocketAddress(net.hydranet.forwarding.wire.GueHeader.PORT));
-    } catch (IOException e) {
-      LOG.warn(
-          "UDP port {} not bound: the kernel answers host servers' pass-ons with"
-              + " port-unreachable (they are forwarded anyway): {}",
-          net.hydranet.forwarding.wire.GueHeader.PORT,
-          e.getMessage());
     }
   }
 
@@ -416,19 +330,9 @@ public final class RedirectorCommand implements Callable<Integer> {
     for (LivePcapSource s : sources) {
       s.close();
     }
-    if (secondChancePort != null) {
-      try {
-        secondChancePort.close();
-      } catch (IOException e) {
-        LOG.debug("closing the second-chance port: {}", e.getMessage());
-      }
-    }
+    secondChancePort.close();
     try {
-      if (transitDrop != null) {
-        transitDrop.close();
-      }
-    } catch (IOException e) {
-      LOG.warn("cannot remove nft table netdev {}: {}", TransitDrop.TABLE, e.getMessage());
+      kernel.removeTransitDrop();
     } finally {
       cleanedUp.countDown();
     }
@@ -446,8 +350,6 @@ public final class RedirectorCommand implements Callable<Integer> {
   // Each pipeline's captures, one per interface.
   private final List<List<LivePcapSource>> perPipeline = new ArrayList<>();
   private TxPort[][] ports;
-  private TransitDrop transitDrop;
-  private java.nio.channels.DatagramChannel secondChancePort;
   private MetricsEndpoint metrics;
   private ForwardingMetrics meters;
   private Sampler sampler;
@@ -558,71 +460,6 @@ public final class RedirectorCommand implements Callable<Integer> {
     return out;
   }
 
-  private RedirectorConfig load() {
-    RedirectorConfig cfg;
-    try {
-      cfg = ConfigLoader.load(config, KERNEL);
-    } catch (ConfigException e) {
-      throw new UserError(e.getMessage());
-    }
-    if (pipelines != null) {
-      try {
-        cfg.context().pipelines(pipelines).conclude();
-      } catch (IllegalArgumentException e) {
-        throw new UserError("--pipelines: " + e.getMessage());
-      }
-    }
-    return cfg;
-  }
-
-  /** What a config leaves out of an interface, read from the kernel: its MAC and its MTU. */
-  static final ConfigLoader.MacResolver KERNEL =
-      new ConfigLoader.MacResolver() {
-        @Override
-        public long mac(String name) {
-          return osMac(name);
-        }
-
-        @Override
-        public int mtu(String name) {
-          return osMtu(name);
-        }
-      };
-
-  /**
-   * Reads an interface's MTU from sysfs, for configs that leave it out; 1500 for an interface this
-   * host lacks (a config checked elsewhere; the kernel checks refuse to start on it).
-   */
-  static int osMtu(String name) {
-    if (!KernelChecks.interfaceExists(name)) {
-      return ConfigLoader.DEFAULT_MTU;
-    }
-    try {
-      return KernelChecks.mtu(name);
-    } catch (IOException | NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "cannot read the MTU of '" + name + "': " + e.getMessage());
-    }
-  }
-
-  /** Reads an interface's MAC from sysfs, for configs that leave MACs out. */
-  static long osMac(String name) {
-    if (!KernelChecks.interfaceExists(name)) {
-      throw new IllegalArgumentException("no interface '" + name + "' on this host");
-    }
-    try {
-      byte[] mac = KernelChecks.mac(name);
-      long value = 0;
-      for (byte b : mac) {
-        value = (value << 8) | (b & 0xFF);
-      }
-      return value;
-    } catch (IOException e) {
-      throw new IllegalArgumentException(
-          "cannot read the MAC of '" + name + "': " + e.getMessage());
-    }
-  }
-
   private void run(ForwardingPlane plane, RedirectorConfig initial) throws InterruptedException {
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook =
@@ -681,6 +518,10 @@ public final class RedirectorCommand implements Callable<Integer> {
     stopped.await();
   }
 
+  private ConfigFiles configFiles() {
+    return new ConfigFiles(config, control, pipelines);
+  }
+
   /** {@code --liveness-link}: created once the data path forwards, so it is never early. */
   private void openLiveness(ForwardingPlane plane) {
     if (livenessLink == null) {
@@ -727,7 +568,7 @@ public final class RedirectorCommand implements Callable<Integer> {
   private RedirectorConfig reload(ForwardingPlane plane, RedirectorConfig current) {
     RedirectorConfig next;
     try {
-      next = ConfigLoader.load(config, KERNEL);
+      next = ConfigLoader.load(config, KernelInterfaces.KERNEL);
     } catch (ConfigException e) {
       reloads.failed();
       LOG.atError()
