@@ -1,6 +1,5 @@
 package net.hydranet.router.cli;
 
-import com.lmax.disruptor.LiteBlockingWaitStrategy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,16 +20,6 @@ import net.hydranet.control.rib.TableWriter;
 import net.hydranet.control.wire.Entry;
 import net.hydranet.control.wire.Service;
 import net.hydranet.forwarding.ForwardingPlane;
-import net.hydranet.forwarding.config.RouterInterface;
-import net.hydranet.forwarding.io.FrameSource;
-import net.hydranet.forwarding.io.FrameWait;
-import net.hydranet.forwarding.io.TxPort;
-import net.hydranet.forwarding.io.live.LivePcapSource;
-import net.hydranet.forwarding.io.live.PcapWait;
-import net.hydranet.forwarding.pipeline.Pipeline;
-import net.hydranet.forwarding.wire.EthernetHeader;
-import net.hydranet.forwarding.wire.Ipv4Header;
-import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ConfigLoader;
 import net.hydranet.router.config.ControlConfig;
@@ -39,6 +28,7 @@ import net.hydranet.router.control.ControlPlane;
 import net.hydranet.router.daemon.Libpcap;
 import net.hydranet.router.daemon.MetricsAddress;
 import net.hydranet.router.daemon.StatusFile;
+import net.hydranet.router.daemon.redirector.Captures;
 import net.hydranet.router.daemon.redirector.ConfigFiles;
 import net.hydranet.router.daemon.redirector.KernelGuard;
 import net.hydranet.router.daemon.redirector.KernelInterfaces;
@@ -156,6 +146,7 @@ public final class RedirectorCommand implements Callable<Integer> {
 
   private KernelGuard kernel;
   private final SecondChancePort secondChancePort = new SecondChancePort();
+  private final Captures captures = new Captures();
 
   @Override
   public Integer call() throws Exception {
@@ -170,13 +161,13 @@ public final class RedirectorCommand implements Callable<Integer> {
     try {
       kernel.installTransitDrop(cfg);
       secondChancePort.claim();
-      openInterfaces(cfg);
-      ForwardingPlane plane = buildPlane(cfg);
+      captures.open(cfg);
+      ForwardingPlane plane = captures.buildPlane(cfg);
       if (controlConfig != null) {
         agent = startControl(controlConfig, plane, cfg);
         awaitTable(agent, controlConfig);
       }
-      startPipeline(plane);
+      captures.start(plane);
       startMetrics(plane, cfg);
       CtlServer ctlServer = startCtl(plane);
       try {
@@ -188,45 +179,6 @@ public final class RedirectorCommand implements Callable<Integer> {
     } finally {
       release();
     }
-  }
-
-  /**
-   * One capture per interface and pipeline: with more than one pipeline, an interface's captures
-   * form one PACKET_FANOUT group, capture {@code p} feeding pipeline {@code p}; each capture's
-   * transmit ring (its own socket) is that pipeline's port on the interface, so no two threads ever
-   * share a transmit ring.
-   */
-  private void openInterfaces(RedirectorConfig cfg) {
-    int n = cfg.context().pipelines();
-    ports = new TxPort[n][cfg.context().interfaces().size()];
-    for (int p = 0; p < n; p++) {
-      perPipeline.add(new ArrayList<>());
-    }
-    for (RouterInterface i : cfg.context().interfaces()) {
-      LivePcapSource.Options options = new LivePcapSource.Options().ingress(i.index());
-      LivePcapSource[] captures;
-      try {
-        captures =
-            n == 1
-                ? new LivePcapSource[] {LivePcapSource.open(i.name(), options)}
-                : LivePcapSource.openFanout(i.name(), options, n);
-      } catch (IOException e) {
-        throw new UserError(e.getMessage());
-      }
-      for (int p = 0; p < n; p++) {
-        sources.add(captures[p]);
-        perPipeline.get(p).add(captures[p]);
-        ports[p][i.index()] = captures[p].txPort();
-      }
-    }
-  }
-
-  /** The forwarding plane over the open interfaces, filled from the config, not yet started. */
-  private ForwardingPlane buildPlane(RedirectorConfig cfg) {
-    ForwardingPlane plane = new ForwardingPlane(cfg.context(), ports);
-    cfg.applyTo(plane);
-    logStartup(cfg);
-    return plane;
   }
 
   /**
@@ -277,31 +229,15 @@ public final class RedirectorCommand implements Callable<Integer> {
     }
   }
 
-  /** Starts the pipelines: from here frames are captured and forwarded. */
-  private void startPipeline(ForwardingPlane plane) {
-    int n = perPipeline.size();
-    FrameSource[][] receive = new FrameSource[n][];
-    FrameWait[] frameWaits = new FrameWait[n];
-    for (int p = 0; p < n; p++) {
-      receive[p] = perPipeline.get(p).toArray(new FrameSource[0]);
-      try {
-        frameWaits[p] = PcapWait.of(perPipeline.get(p));
-      } catch (IOException e) {
-        LOG.warn("the receive thread will poll even when idle: {}", e.getMessage());
-      }
-    }
-    plane.start(receive, Pipeline.Clock.LIVE, LiteBlockingWaitStrategy::new, frameWaits);
-    if (n > 1) {
-      LOG.info("{} forwarding pipelines, fed by PACKET_FANOUT (flow hash) on each interface", n);
-    }
-  }
-
   private void startMetrics(ForwardingPlane plane, RedirectorConfig cfg) {
     metrics = MetricsAddress.start(metricsAddress, plane::close);
     if (metrics == null) {
       return;
     }
-    meters = new ForwardingMetrics(metrics.registry(), plane).interfaces(sources).rings(plane);
+    meters =
+        new ForwardingMetrics(metrics.registry(), plane)
+            .interfaces(captures.sources())
+            .rings(plane);
     servicesChanged(cfg);
     if (agent != null) {
       ControlMetrics.bindRedirector(metrics.registry(), agent);
@@ -327,9 +263,7 @@ public final class RedirectorCommand implements Callable<Integer> {
     if (metrics != null) {
       metrics.close();
     }
-    for (LivePcapSource s : sources) {
-      s.close();
-    }
+    captures.close();
     secondChancePort.close();
     try {
       kernel.removeTransitDrop();
@@ -346,10 +280,6 @@ public final class RedirectorCommand implements Callable<Integer> {
    */
   private final CountDownLatch cleanedUp = new CountDownLatch(1);
 
-  private final List<LivePcapSource> sources = new ArrayList<>();
-  // Each pipeline's captures, one per interface.
-  private final List<List<LivePcapSource>> perPipeline = new ArrayList<>();
-  private TxPort[][] ports;
   private MetricsEndpoint metrics;
   private ForwardingMetrics meters;
   private Sampler sampler;
@@ -687,65 +617,5 @@ public final class RedirectorCommand implements Callable<Integer> {
           sb.append(bytes.toString(java.nio.charset.StandardCharsets.UTF_8));
           StatusFile.write(status, sb, LOG);
         });
-  }
-
-  private static void logStartup(RedirectorConfig cfg) {
-    for (RouterInterface i : cfg.context().interfaces()) {
-      LOG.info("interface {}", i);
-    }
-    for (RedirectorConfig.Route r : cfg.routes()) {
-      LOG.info(
-          "route {}/{} via {} dev {}",
-          Ipv4Header.formatAddress(r.prefix()),
-          r.length(),
-          r.nextHop() == 0 ? "on-link" : Ipv4Header.formatAddress(r.nextHop()),
-          cfg.context().interfaces().get(r.interfaceIndex()).name());
-    }
-    for (RedirectorConfig.Neighbour n : cfg.neighbours()) {
-      LOG.info(
-          "neighbour {} at {}",
-          Ipv4Header.formatAddress(n.address()),
-          EthernetHeader.formatMac(n.mac()));
-    }
-    for (var a : cfg.context().addresses6()) {
-      LOG.info(
-          "interface {} address6 {}", cfg.context().interfaces().get(a.interfaceIndex()).name(), a);
-    }
-    for (RedirectorConfig.Route6 r : cfg.routes6()) {
-      LOG.info(
-          "route {}/{} via {} dev {}",
-          Ipv6Header.formatAddress(r.prefixHigh(), r.prefixLow()),
-          r.length(),
-          r.nextHopHigh() == 0 && r.nextHopLow() == 0
-              ? "on-link"
-              : Ipv6Header.formatAddress(r.nextHopHigh(), r.nextHopLow()),
-          cfg.context().interfaces().get(r.interfaceIndex()).name());
-    }
-    for (RedirectorConfig.Neighbour6 n : cfg.neighbours6()) {
-      LOG.info(
-          "neighbour {} at {}",
-          Ipv6Header.formatAddress(n.high(), n.low()),
-          EthernetHeader.formatMac(n.mac()));
-    }
-    for (RedirectorConfig.Redirect6 r : cfg.redirects6()) {
-      LOG.atInfo()
-          .addKeyValue("table", "put")
-          .addKeyValue("service", r.service())
-          .addKeyValue("host_servers", r.hostServers().size())
-          .log("redirect {} to {}", r.service(), r.hostServers());
-    }
-    for (RedirectorConfig.Redirect r : cfg.redirects()) {
-      String service =
-          Ipv4Header.formatAddress(r.address())
-              + ":"
-              + r.port()
-              + "/"
-              + (r.protocol() == Ipv4Header.PROTOCOL_TCP ? "tcp" : "udp");
-      LOG.atInfo()
-          .addKeyValue("table", "put")
-          .addKeyValue("service", service)
-          .addKeyValue("host_servers", r.hostServers().length)
-          .log("redirect {} to {} host server(s)", service, r.hostServers().length);
-    }
   }
 }
