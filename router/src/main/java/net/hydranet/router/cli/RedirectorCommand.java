@@ -12,34 +12,24 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import net.hydranet.control.agent.ControlAgent;
-import net.hydranet.control.agent.RedirectorAgent;
 import net.hydranet.control.ctl.CtlServer;
-import net.hydranet.control.rib.Rib;
-import net.hydranet.control.rib.TableWriter;
-import net.hydranet.control.wire.Entry;
-import net.hydranet.control.wire.Service;
 import net.hydranet.forwarding.ForwardingPlane;
 import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ConfigLoader;
 import net.hydranet.router.config.ControlConfig;
 import net.hydranet.router.config.RedirectorConfig;
-import net.hydranet.router.control.ControlPlane;
 import net.hydranet.router.daemon.Libpcap;
-import net.hydranet.router.daemon.MetricsAddress;
 import net.hydranet.router.daemon.StatusFile;
 import net.hydranet.router.daemon.redirector.Captures;
 import net.hydranet.router.daemon.redirector.ConfigFiles;
 import net.hydranet.router.daemon.redirector.KernelGuard;
 import net.hydranet.router.daemon.redirector.KernelInterfaces;
+import net.hydranet.router.daemon.redirector.KnownServices;
+import net.hydranet.router.daemon.redirector.MetricsWiring;
+import net.hydranet.router.daemon.redirector.RedirectorControl;
 import net.hydranet.router.daemon.redirector.SecondChancePort;
 import net.hydranet.router.liveness.LivenessLink;
 import net.hydranet.router.metrics.ConfigReloads;
-import net.hydranet.router.metrics.ControlMetrics;
-import net.hydranet.router.metrics.ForwardingMetrics;
-import net.hydranet.router.metrics.MetricsEndpoint;
-import net.hydranet.router.metrics.Sampler;
-import net.hydranet.router.status.StatusPage;
 import net.hydranet.router.systemd.SdNotify;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -147,6 +137,10 @@ public final class RedirectorCommand implements Callable<Integer> {
   private KernelGuard kernel;
   private final SecondChancePort secondChancePort = new SecondChancePort();
   private final Captures captures = new Captures();
+  private final KnownServices services = new KnownServices();
+  private final ConfigReloads reloads = new ConfigReloads();
+  private RedirectorControl controlPlane;
+  private MetricsWiring metrics;
 
   @Override
   public Integer call() throws Exception {
@@ -155,6 +149,8 @@ public final class RedirectorCommand implements Callable<Integer> {
     }
     Libpcap.require();
     kernel = new KernelGuard(skipKernelChecks);
+    controlPlane = new RedirectorControl(control, services);
+    metrics = new MetricsWiring(metricsAddress, controlPlane::agent, reloads, services);
     RedirectorConfig cfg = configFiles().load();
     ControlConfig controlConfig = configFiles().loadControl();
     kernel.check(cfg);
@@ -164,11 +160,11 @@ public final class RedirectorCommand implements Callable<Integer> {
       captures.open(cfg);
       ForwardingPlane plane = captures.buildPlane(cfg);
       if (controlConfig != null) {
-        agent = startControl(controlConfig, plane, cfg);
-        awaitTable(agent, controlConfig);
+        controlPlane.start(controlConfig, plane, cfg);
+        controlPlane.awaitTable(controlConfig, tableWaitMillis);
       }
       captures.start(plane);
-      startMetrics(plane, cfg);
+      metrics.start(plane, cfg, captures.sources());
       CtlServer ctlServer = startCtl(plane);
       try {
         run(plane, cfg);
@@ -181,88 +177,12 @@ public final class RedirectorCommand implements Callable<Integer> {
     }
   }
 
-  /**
-   * A redirector that has just started knows no learned service: were it to forward at once, the
-   * packets of connections open to replicas — it was restarted, or took over a flow from another —
-   * would go to the origin, whose stack answers them with a RST. So it first waits until the
-   * control plane has heard every host server and redirector it is configured with (each answers
-   * its HELLO at once: a round trip) and committed what they said, or {@code --table-wait} at the
-   * most (a node that is down). Meanwhile the transit drop keeps the kernel from forwarding and
-   * nothing is sent: TCP retransmits what is lost in the gap, so the connections survive.
-   */
-  private void awaitTable(RedirectorAgent a, ControlConfig c) throws InterruptedException {
-    if (tableWaitMillis <= 0) {
-      return;
-    }
-    long start = System.nanoTime();
-    long deadline = start + tableWaitMillis * 1_000_000L;
-    int hostServers = c.hostServers().size();
-    int redirectors = c.redirectors().size();
-    while (System.nanoTime() < deadline
-        && (a.hostServersUp() < hostServers || a.peersUp() < redirectors)) {
-      Thread.sleep(ControlAgent.TICK_MILLIS);
-    }
-    boolean heard = a.hostServersUp() >= hostServers && a.peersUp() >= redirectors;
-    if (heard) {
-      // The ANNOUNCE rides just behind the KEEPALIVE that made the node count: one more
-      // recomputation so that the table holds what it said.
-      Thread.sleep(5L * ControlAgent.TICK_MILLIS);
-    }
-    long waited = (System.nanoTime() - start) / 1_000_000L;
-    if (heard) {
-      LOG.info(
-          "forwarding starts: table learned in {} ms ({} services, {} host servers, {} peers)",
-          waited,
-          a.services(),
-          a.hostServersUp(),
-          a.peersUp());
-    } else {
-      LOG.warn(
-          "forwarding starts after --table-wait {} ms without hearing every node: {} of {} host"
-              + " servers, {} of {} redirectors; {} services",
-          tableWaitMillis,
-          a.hostServersUp(),
-          hostServers,
-          a.peersUp(),
-          redirectors,
-          a.services());
-    }
-  }
-
-  private void startMetrics(ForwardingPlane plane, RedirectorConfig cfg) {
-    metrics = MetricsAddress.start(metricsAddress, plane::close);
-    if (metrics == null) {
-      return;
-    }
-    meters =
-        new ForwardingMetrics(metrics.registry(), plane)
-            .interfaces(captures.sources())
-            .rings(plane);
-    servicesChanged(cfg);
-    if (agent != null) {
-      ControlMetrics.bindRedirector(metrics.registry(), agent);
-    }
-    reloads.bind(metrics.registry());
-    sampler = new Sampler(plane, 1_000);
-    meters.targets(sampler);
-    sampler.start();
-    StatusPage page = new StatusPage(sampler, () -> agent, metricsAddress);
-    metrics.page("/status", "text/html; charset=utf-8", page::render);
-    LOG.info("metrics on http://{}/metrics, status page on /status", metricsAddress);
-  }
-
   /** Stops what {@link #call} started, in reverse order; the shutdown hook waits for this. */
   private void release() {
     withdraw();
-    if (sampler != null) {
-      sampler.close();
-    }
-    if (agent != null) {
-      agent.close();
-    }
-    if (metrics != null) {
-      metrics.close();
-    }
+    metrics.stopSampler();
+    controlPlane.close();
+    metrics.close();
     captures.close();
     secondChancePort.close();
     try {
@@ -280,114 +200,13 @@ public final class RedirectorCommand implements Callable<Integer> {
    */
   private final CountDownLatch cleanedUp = new CountDownLatch(1);
 
-  private MetricsEndpoint metrics;
-  private ForwardingMetrics meters;
-  private Sampler sampler;
-  private final ConfigReloads reloads = new ConfigReloads();
   // The config the redirector started with: interfaces, routes and neighbours stay as in it.
   private RedirectorConfig startedWith;
-  private RedirectorAgent agent;
   private final AtomicReference<LivenessLink> liveness = new AtomicReference<>();
-  private final Set<Service> learned = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-  /**
-   * Starts the control plane. Its table writes go through the forwarding plane's command queue;
-   * static redirects from the config file join its RIB (they override learned ones).
-   */
-  private RedirectorAgent startControl(ControlConfig c, ForwardingPlane plane, RedirectorConfig cfg)
-      throws IOException {
-    TableWriter writer =
-        new TableWriter() {
-          @Override
-          public void put(int origin, int protocol, int port, int[] hostServers, int[] weights) {
-            plane.addRedirect(origin, protocol, port, hostServers, weights);
-            learned.add(Entry.service(origin, protocol, port));
-            servicesChanged(cfg);
-          }
-
-          @Override
-          public void remove(int origin, int protocol, int port) {
-            plane.removeRedirect(origin, protocol, port);
-            learned.remove(Entry.service(origin, protocol, port));
-            servicesChanged(cfg);
-          }
-
-          @Override
-          public void hostServerDead(int hostServer) {
-            plane.hostServerDead(hostServer);
-          }
-
-          @Override
-          public void putIpv6(
-              long high, long low, int protocol, int port, int[] hostServers, int[] weights) {
-            Ipv6Redirects.put(plane, high, low, protocol, port, hostServers, weights);
-            learned.add(Service.ipv6(high, low, protocol, port));
-            servicesChanged(cfg);
-          }
-
-          @Override
-          public void removeIpv6(long high, long low, int protocol, int port) {
-            Ipv6Redirects.remove(plane, high, low, protocol, port);
-            learned.remove(Service.ipv6(high, low, protocol, port));
-            servicesChanged(cfg);
-          }
-        };
-    RedirectorAgent a;
-    try {
-      a = ControlPlane.redirector(c, writer, plane.context().maxHostServers());
-    } catch (ConfigException e) {
-      throw new UserError(control + ": " + e.getMessage());
-    }
-    a.setStatic(statics(cfg));
-    a.start();
-    return a;
-  }
-
-  private static List<Rib.StaticService> statics(RedirectorConfig cfg) {
-    List<Rib.StaticService> out = new ArrayList<>();
-    for (RedirectorConfig.Redirect r : cfg.redirects()) {
-      out.add(
-          new Rib.StaticService(
-              Entry.service(r.address(), r.protocol(), r.port()), r.hostServers(), r.weights()));
-    }
-    return out;
-  }
-
-  private void servicesChanged(RedirectorConfig cfg) {
-    if (meters == null) {
-      return;
-    }
-    Set<Service> all = new java.util.TreeSet<>(learned);
-    for (int[] s : services(cfg)) {
-      all.add(Entry.service(s[0], s[1], s[2]));
-    }
-    for (RedirectorConfig.Redirect6 r : cfg.redirects6()) {
-      all.add(Service.ipv6(r.addressHigh(), r.addressLow(), r.protocol(), r.port()));
-    }
-    List<int[]> list = new ArrayList<>();
-    List<long[]> list6 = new ArrayList<>();
-    for (Service s : all) {
-      if (s.isIpv4()) {
-        list.add(new int[] {s.ipv4Origin(), s.protocol(), s.port()});
-      } else {
-        list6.add(new long[] {s.high(), s.low(), s.protocol(), s.port()});
-      }
-    }
-    meters.services(list);
-    meters.services6(list6);
-  }
 
   private CtlServer startCtl(ForwardingPlane plane) throws IOException {
-    RedirectorViews views = new RedirectorViews(plane, () -> agent);
+    RedirectorViews views = new RedirectorViews(plane, controlPlane::agent);
     return CtlServer.start(ctl, views::answer);
-  }
-
-  private static List<int[]> services(RedirectorConfig cfg) {
-    List<int[]> out = new ArrayList<>();
-    for (RedirectorConfig.Redirect r : cfg.redirects()) {
-      out.add(new int[] {r.address(), r.protocol(), r.port()});
-    }
-    return out;
   }
 
   private void run(ForwardingPlane plane, RedirectorConfig initial) throws InterruptedException {
@@ -518,15 +337,15 @@ public final class RedirectorCommand implements Callable<Integer> {
     }
     reloads.succeeded();
     reload6(plane, current, next);
-    if (agent != null) {
-      agent.setStatic(statics(next));
+    if (controlPlane.agent() != null) {
+      controlPlane.agent().setStatic(RedirectorControl.statics(next));
       LOG.atInfo()
           .addKeyValue("event", "config-changed")
           .addKeyValue("redirects", next.redirects().size())
           .log(
               "config changed: {} static redirects handed to the control plane",
               next.redirects().size());
-      servicesChanged(next);
+      services.changed(next);
       return next;
     }
     Set<String> keep = new HashSet<>();
@@ -546,7 +365,7 @@ public final class RedirectorCommand implements Callable<Integer> {
         .addKeyValue("redirects", next.redirects().size())
         .addKeyValue("removed", removed)
         .log("config changed: {} redirects applied, {} removed", next.redirects().size(), removed);
-    servicesChanged(next);
+    services.changed(next);
     return next;
   }
 
