@@ -5,11 +5,11 @@ import net.hydranet.forwarding.io.live.KernelChecks;
 import net.hydranet.router.config.ConfigLoader;
 
 /** What a config leaves out of an interface, read from the kernel (sysfs): its MAC and its MTU. */
-public final class KernelInterfaces {
+final class KernelInterfaces {
   private KernelInterfaces() {}
 
   /** What a config leaves out of an interface, read from the kernel: its MAC and its MTU. */
-  public static final ConfigLoader.MacResolver KERNEL =
+  static final ConfigLoader.MacResolver KERNEL =
       new ConfigLoader.MacResolver() {
         @Override
         public long mac(String name) {

@@ -22,7 +22,7 @@ public final class KnownServices {
     this.meters = meters;
   }
 
-  public void changed(RedirectorConfig cfg) {
+  void changed(RedirectorConfig cfg) {
     if (meters == null) {
       return;
     }

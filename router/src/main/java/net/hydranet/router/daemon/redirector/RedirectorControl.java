@@ -96,7 +96,7 @@ public final class RedirectorControl {
     agent = a;
   }
 
-  public static List<Rib.StaticService> statics(RedirectorConfig cfg) {
+  static List<Rib.StaticService> statics(RedirectorConfig cfg) {
     List<Rib.StaticService> out = new ArrayList<>();
     for (RedirectorConfig.Redirect r : cfg.redirects()) {
       out.add(
