@@ -1,6 +1,5 @@
 package net.hydranet.router.cli;
 
-import com.lmax.disruptor.LiteBlockingWaitStrategy;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
@@ -13,21 +12,16 @@ import net.hydranet.control.agent.HostServerAgent;
 import net.hydranet.control.auth.Keys;
 import net.hydranet.control.ctl.CtlServer;
 import net.hydranet.control.wire.Service;
-import net.hydranet.forwarding.config.ForwardingContext;
 import net.hydranet.forwarding.counter.Counters;
-import net.hydranet.forwarding.io.FrameSource;
 import net.hydranet.forwarding.io.live.KernelChecks;
 import net.hydranet.forwarding.io.live.LinkTxRing;
 import net.hydranet.forwarding.io.live.LivePcapSource;
-import net.hydranet.forwarding.io.live.PcapWait;
 import net.hydranet.forwarding.io.live.TunDevice;
 import net.hydranet.forwarding.pipeline.Pipeline;
-import net.hydranet.forwarding.wire.GueHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.hostserver.HostServerCounter;
 import net.hydranet.hostserver.HostServerPath;
-import net.hydranet.hostserver.ProtocolClaim;
 import net.hydranet.hostserver.SecondChance;
 import net.hydranet.hostserver.SockDiag;
 import net.hydranet.hostserver.VirtualHostDirectory;
@@ -43,10 +37,13 @@ import net.hydranet.router.config.ControlConfig;
 import net.hydranet.router.config.ControlConfigLoader;
 import net.hydranet.router.control.ControlPlane;
 import net.hydranet.router.daemon.ControlFile;
-import net.hydranet.router.daemon.GuePort;
 import net.hydranet.router.daemon.Libpcap;
 import net.hydranet.router.daemon.MetricsAddress;
 import net.hydranet.router.daemon.StatusFile;
+import net.hydranet.router.daemon.hostserver.Capture;
+import net.hydranet.router.daemon.hostserver.KernelClaims;
+import net.hydranet.router.daemon.hostserver.OptionChecks;
+import net.hydranet.router.daemon.hostserver.StackSetup;
 import net.hydranet.router.metrics.ConfigReloads;
 import net.hydranet.router.metrics.ControlMetrics;
 import net.hydranet.router.metrics.HostServerMetrics;
@@ -181,28 +178,26 @@ public final class HostServerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (check) {
-      parseAddress();
-      parseAddress6();
+      OptionChecks.address(address);
+      OptionChecks.address6(address6);
       loadControl();
       System.out.printf(
           "host server %s: valid%s%n", address, control == null ? "" : " (" + control + ")");
       return 0;
     }
     Libpcap.require();
-    checkInterface();
-    int self = parseAddress();
-    long[] self6 = parseAddress6();
+    OptionChecks.requireInterface(iface);
+    int self = OptionChecks.address(address);
+    long[] self6 = OptionChecks.address6(address6);
     ControlConfig controlConfig = loadControl();
     Counters counters = new Counters(HostServerCounter.count());
     VirtualHostTable table = new VirtualHostTable();
     VirtualHostDirectory directory = new VirtualHostDirectory(stateDir);
     Files.createDirectories(directory.directory());
 
-    ProtocolClaim claim = claimIpip();
-    List<ProtocolClaim> claims6 = claimIpv6();
-    java.nio.channels.DatagramChannel gueClaim = claimGue(self);
-    try (TunDevice device = openTun()) {
-      prepareStack();
+    KernelClaims claims = KernelClaims.claim(self, address6);
+    try (TunDevice device = StackSetup.openTun(tun)) {
+      StackSetup.prepare(tun);
       SockDiag sockets = new SockDiag();
       SecondChance secondChance =
           noSecondChance
@@ -216,16 +211,16 @@ public final class HostServerCommand implements Callable<Integer> {
       if (inject == Inject.link) {
         path.links(links);
       }
-      LivePcapSource source = openCapture();
+      LivePcapSource source = Capture.open(iface, address, address6);
       try {
-        pipeline = newPipeline(source, path);
+        pipeline = Capture.newPipeline(source, path);
         startControlPlane(controlConfig);
         addShutdownHook(controlConfig == null ? 0 : controlConfig.drainMillis());
         LOG.info(
             "host server {} on {}: capturing '{}', injecting through {}",
             address,
             iface,
-            captureFilter(),
+            Capture.filter(address, address6),
             tun);
         pipeline.start();
         MetricsEndpoint metrics = startMetrics(counters, table, source, device);
@@ -241,81 +236,13 @@ public final class HostServerCommand implements Callable<Integer> {
         source.close();
       }
     } finally {
-      claim.close();
-      claims6.forEach(ProtocolClaim::close);
-      gueClaim.close();
+      claims.close();
     }
     return 0;
   }
 
-  private void checkInterface() {
-    if (!KernelChecks.interfaceExists(iface)) {
-      throw new UserError("--interface: no interface '" + iface + "' on this host");
-    }
-  }
-
-  private int parseAddress() {
-    try {
-      return Ipv4Header.parseAddress(address);
-    } catch (IllegalArgumentException e) {
-      throw new UserError("--address: '" + address + "' is not an IPv4 address");
-    }
-  }
-
-  private long[] parseAddress6() {
-    if (address6 == null) {
-      return null;
-    }
-    try {
-      return Ipv6Header.parseAddress(address6);
-    } catch (IllegalArgumentException e) {
-      throw new UserError("--address6: '" + address6 + "' is not an IPv6 address");
-    }
-  }
-
   private ControlConfig loadControl() {
     return ControlFile.load(control);
-  }
-
-  /** IPv4 and IPv6 inside IPv4 to --address; with --address6, any IPv6 to it (6in6 or not). */
-  private String captureFilter() {
-    // "udp dst port" matches first fragments only; later fragments of the tunnel's UDP come too.
-    String ipv4 =
-        "(ip and dst host "
-            + address
-            + " and (ip proto 4 or ip proto 41 or udp dst port "
-            + GueHeader.PORT
-            + " or (ip proto 17 and ip[6:2] & 0x1fff != 0)))";
-    return "inbound and "
-        + (address6 == null ? ipv4 : "(" + ipv4 + " or (ip6 and dst host " + address6 + "))");
-  }
-
-  private LivePcapSource openCapture() {
-    try {
-      return LivePcapSource.open(
-          iface, new LivePcapSource.Options().ingress(0).filter(captureFilter()));
-    } catch (IOException e) {
-      throw new UserError(e.getMessage());
-    }
-  }
-
-  private Pipeline newPipeline(LivePcapSource source, HostServerPath path) {
-    Pipeline p =
-        new Pipeline(
-            1024,
-            new FrameSource[] {source},
-            path,
-            () -> {},
-            new Counters(),
-            Pipeline.Clock.LIVE,
-            new LiteBlockingWaitStrategy(),
-            ForwardingContext.DEFAULT_INLINE_BURST);
-    try {
-      p.deepIdle(PcapWait.of(List.of(source)), Pipeline.DEEP_IDLE_NANOS);
-    } catch (IOException e) {
-      LOG.warn("the receive thread will poll even when idle: {}", e.getMessage());
-    }
-    return p;
   }
 
   /** The routing agent and the replica service of the control config, not started yet. */
@@ -520,74 +447,6 @@ public final class HostServerCommand implements Callable<Integer> {
     return List.copyOf(argv);
   }
 
-  private TunDevice openTun() {
-    try {
-      return TunDevice.open(tun);
-    } catch (IOException e) {
-      throw new UserError("--tun " + tun + ": " + e.getMessage());
-    }
-  }
-
-  private static ProtocolClaim claimIpip() {
-    try {
-      return ProtocolClaim.claim(Ipv4Header.PROTOCOL_IPIP);
-    } catch (IllegalStateException e) {
-      throw new UserError(e.getMessage());
-    }
-  }
-
-  /**
-   * Claims protocol 41 from the kernel: in IPv4 (6in4 to --address) always, in IPv6 (6in6 to
-   * --address6) when there is one; without these the kernel answers each tunnelled packet with
-   * protocol-unreachable or a Parameter Problem (RFC 4443 §3.4, "unrecognized next header").
-   */
-  private List<ProtocolClaim> claimIpv6() {
-    List<ProtocolClaim> claims = new ArrayList<>();
-    try {
-      claims.add(ProtocolClaim.claim(Ipv6Header.NEXT_HEADER_IPV6));
-      if (address6 != null) {
-        claims.add(ProtocolClaim.claim6(Ipv6Header.NEXT_HEADER_IPV6));
-      }
-    } catch (IllegalStateException e) {
-      claims.forEach(ProtocolClaim::close);
-      throw new UserError(e.getMessage());
-    }
-    return claims;
-  }
-
-  /**
-   * Binds the second-chance tunnel's UDP port, never read, so the kernel does not answer each
-   * tunnelled datagram with ICMP port-unreachable (pcap has its copy); its queue simply drops.
-   */
-  private static java.nio.channels.DatagramChannel claimGue(int self) {
-    try {
-      return GuePort.bind(
-          new java.net.InetSocketAddress(
-              java.net.InetAddress.getByName(Ipv4Header.formatAddress(self)), GueHeader.PORT));
-    } catch (IOException e) {
-      throw new UserError(
-          "cannot bind UDP port " + GueHeader.PORT + " (the second-chance tunnel): " + e);
-    }
-  }
-
-  /** The stack settings injection needs; each is logged, none is silent. */
-  private void prepareStack() throws IOException, InterruptedException {
-    run("ip", "link", "set", tun, "up");
-    sysctl("net/ipv4/conf/all/rp_filter", "0");
-    sysctl("net/ipv4/conf/" + tun + "/rp_filter", "0");
-    // Passed-on packets enter through the TUN with this host's own address as their source.
-    sysctl("net/ipv4/conf/" + tun + "/accept_local", "1");
-    sysctl("net/ipv4/ip_forward", "1");
-    if (Files.exists(Path.of("/proc/sys/net/ipv6/conf/all/forwarding"))) {
-      // Inner IPv6 packets are routed from the TUN to the virtual hosts' links, as IPv4 ones.
-      // (A host that takes its own IPv6 route from router advertisements then needs
-      // accept_ra = 2 on its uplink: a forwarding host ignores them otherwise.)
-      sysctl("net/ipv6/conf/all/forwarding", "1");
-    } else {
-      LOG.warn("no IPv6 in this kernel: IPv6 virtual hosts cannot be served");
-    }
-  }
-
   /**
    * Opens the sock_diag socket of {@code origin}'s virtual host and hands it to the forwarding
    * thread. Its namespace is named after the origin and the {@code hydranet vhost} process (the
@@ -663,24 +522,6 @@ public final class HostServerCommand implements Callable<Integer> {
           why);
     }
     return false;
-  }
-
-  private static void sysctl(String key, String value) throws IOException {
-    Path p = Path.of("/proc/sys").resolve(key);
-    String before = Files.readString(p).strip();
-    if (!before.equals(value)) {
-      Files.writeString(p, value);
-      LOG.info("set {} = {} (was {})", key.replace('/', '.'), value, before);
-    }
-  }
-
-  private static void run(String... cmd) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out =
-        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-    if (p.waitFor() != 0) {
-      throw new UserError(String.join(" ", cmd) + ": " + out.strip());
-    }
   }
 
   /** Origins whose socket table the forwarding thread has (main thread only). */
