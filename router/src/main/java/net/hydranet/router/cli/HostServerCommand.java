@@ -13,13 +13,10 @@ import net.hydranet.control.auth.Keys;
 import net.hydranet.control.ctl.CtlServer;
 import net.hydranet.control.wire.Service;
 import net.hydranet.forwarding.counter.Counters;
-import net.hydranet.forwarding.io.live.KernelChecks;
-import net.hydranet.forwarding.io.live.LinkTxRing;
 import net.hydranet.forwarding.io.live.LivePcapSource;
 import net.hydranet.forwarding.io.live.TunDevice;
 import net.hydranet.forwarding.pipeline.Pipeline;
 import net.hydranet.forwarding.wire.Ipv4Header;
-import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.hostserver.HostServerCounter;
 import net.hydranet.hostserver.HostServerPath;
 import net.hydranet.hostserver.SecondChance;
@@ -42,8 +39,11 @@ import net.hydranet.router.daemon.MetricsAddress;
 import net.hydranet.router.daemon.StatusFile;
 import net.hydranet.router.daemon.hostserver.Capture;
 import net.hydranet.router.daemon.hostserver.KernelClaims;
+import net.hydranet.router.daemon.hostserver.LinkInjection;
 import net.hydranet.router.daemon.hostserver.OptionChecks;
+import net.hydranet.router.daemon.hostserver.SocketTables;
 import net.hydranet.router.daemon.hostserver.StackSetup;
+import net.hydranet.router.daemon.hostserver.VirtualHostFollower;
 import net.hydranet.router.metrics.ConfigReloads;
 import net.hydranet.router.metrics.ControlMetrics;
 import net.hydranet.router.metrics.HostServerMetrics;
@@ -211,6 +211,8 @@ public final class HostServerCommand implements Callable<Integer> {
       if (inject == Inject.link) {
         path.links(links);
       }
+      SocketTables socketTables = new SocketTables(noSecondChance, path, sockets);
+      LinkInjection linkInjection = new LinkInjection(path, links);
       LivePcapSource source = Capture.open(iface, address, address6);
       try {
         pipeline = Capture.newPipeline(source, path);
@@ -227,7 +229,13 @@ public final class HostServerCommand implements Callable<Integer> {
         startAgent(metrics);
         CtlServer ctlServer = startCtl(counters, table);
         SdNotify.ready("decapsulating for " + address, path::command, pipeline::receiveError);
-        serve(directory, listener(path, table, sockets, links), counters, table, path, links);
+        serve(
+            directory,
+            new VirtualHostFollower(
+                path, table, sockets, links, socketTables, linkInjection, () -> agent),
+            counters,
+            table,
+            linkInjection);
         ctlServer.close();
         if (metrics != null) {
           metrics.close();
@@ -339,8 +347,7 @@ public final class HostServerCommand implements Callable<Integer> {
       VirtualHostDirectory.Listener listener,
       Counters counters,
       VirtualHostTable table,
-      HostServerPath path,
-      VirtualHostLinks links)
+      LinkInjection linkInjection)
       throws IOException, InterruptedException {
     Hangup hangup = Hangup.install();
     UnappliedReload reload = new UnappliedReload(control, ControlConfigLoader::load, reloads);
@@ -354,7 +361,7 @@ public final class HostServerCommand implements Callable<Integer> {
       }
       directory.scan(listener);
       if (inject == Inject.link) {
-        checkLinks(path, links);
+        linkInjection.check();
       }
       if (status != null) {
         writeStatus(counters, table);
@@ -445,296 +452,6 @@ public final class HostServerCommand implements Callable<Integer> {
     argv.addAll(
         List.of("-cp", System.getProperty("java.class.path"), HydraNetCommand.class.getName()));
     return List.copyOf(argv);
-  }
-
-  /**
-   * Opens the sock_diag socket of {@code origin}'s virtual host and hands it to the forwarding
-   * thread. Its namespace is named after the origin and the {@code hydranet vhost} process (the
-   * newest wins); the socket is made in the namespace of that process's child, the replica's {@code
-   * ip netns exec}, through {@code /proc/CHILD/ns/net}: the name's bind mount under /run/netns is
-   * made inside the vhost's own mount namespace when the vhost itself runs under {@code ip netns
-   * exec}, and is not seen here. Main thread only.
-   *
-   * @return true once the virtual host has a socket table; until then its segments are injected
-   *     (counted second_chance_unknown)
-   */
-  private boolean openSocketTable(HostServerPath path, SockDiag sockets, int origin, boolean say) {
-    if (noSecondChance || socketTables.contains(origin)) {
-      return true;
-    }
-    String prefix = VirtualHostDirectory.namespace(origin, 0);
-    prefix = prefix.substring(0, prefix.length() - 1);
-    Path netns = Path.of("/run/netns");
-    Path newest = null;
-    try (java.util.stream.Stream<Path> names = Files.list(netns)) {
-      for (Path p : (Iterable<Path>) names::iterator) {
-        if (p.getFileName().toString().startsWith(prefix)
-            && (newest == null
-                || Files.getLastModifiedTime(p).compareTo(Files.getLastModifiedTime(newest)) > 0)) {
-          newest = p;
-        }
-      }
-    } catch (IOException e) {
-      return fail(say, origin, "cannot list " + netns + ": " + e.getMessage());
-    }
-    if (newest == null) {
-      return fail(say, origin, "no namespace " + prefix + "* under " + netns);
-    }
-    Path namespace = newest;
-    try {
-      long vhost = Long.parseLong(newest.getFileName().toString().substring(prefix.length()));
-      Path own = Files.readSymbolicLink(Path.of("/proc/" + vhost + "/ns/net"));
-      for (ProcessHandle child :
-          (Iterable<ProcessHandle>)
-              ProcessHandle.of(vhost)
-                      .map(ProcessHandle::children)
-                      .orElse(java.util.stream.Stream.empty())
-                  ::iterator) {
-        Path ns = Path.of("/proc/" + child.pid() + "/ns/net");
-        if (!Files.readSymbolicLink(ns).equals(own)) {
-          namespace = ns;
-          break;
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      // The vhost process is gone or not ours to read: try the name itself.
-    }
-    try {
-      int fd = SockDiag.openIn(namespace);
-      path.command(() -> sockets.install(origin, fd));
-      socketTables.add(origin);
-      LOG.info(
-          "second chance for {}: socket table of namespace {} ({})",
-          Ipv4Header.formatAddress(origin),
-          newest.getFileName(),
-          namespace);
-      return true;
-    } catch (IOException e) {
-      return fail(say, origin, e.getMessage());
-    }
-  }
-
-  private static boolean fail(boolean say, int origin, String why) {
-    if (say) {
-      LOG.warn(
-          "second chance for {}: {}: its segments are injected without one",
-          Ipv4Header.formatAddress(origin),
-          why);
-    }
-    return false;
-  }
-
-  /** Origins whose socket table the forwarding thread has (main thread only). */
-  private final java.util.Set<Integer> socketTables = new java.util.HashSet<>();
-
-  /**
-   * The IPv4 virtual hosts, each with the link ring the forwarding thread writes through, or null
-   * until it has one (main thread only; the forwarding thread only uses the rings).
-   */
-  private final java.util.Map<Integer, LinkTxRing> linkRings = new java.util.HashMap<>();
-
-  /** Virtual hosts whose ring could not be opened, so that it is said once. */
-  private final java.util.Set<Integer> linkFailures = new java.util.HashSet<>();
-
-  /**
-   * Gives each IPv4 virtual host without one a ring on its link, as soon as this host's kernel has
-   * resolved the virtual host's MAC address there ({@code /proc/net/arp}: the first packet routed
-   * through the TUN makes it ask); and takes a ring back when its link is gone or another link took
-   * its name (a virtual host replaced between two scans): the kernel's index tells. Until it has a
-   * ring, and after, a virtual host's packets go through the TUN. Main thread, each scan.
-   */
-  private void checkLinks(HostServerPath path, VirtualHostLinks links) {
-    java.util.Map<String, byte[]> arp = null;
-    for (java.util.Map.Entry<Integer, LinkTxRing> e : linkRings.entrySet()) {
-      int origin = e.getKey();
-      LinkTxRing ring = e.getValue();
-      String name = VirtualHostDirectory.hostLink(origin);
-      if (ring != null) {
-        if (KernelChecks.ifIndex(name) == ring.ifIndex()) {
-          continue;
-        }
-        LOG.info(
-            "virtual host {}: link {} gone or replaced", Ipv4Header.formatAddress(origin), name);
-        path.command(() -> links.remove(origin));
-        e.setValue(null);
-      }
-      if (arp == null) {
-        arp = neighbours();
-      }
-      byte[] mac = arp.get(Ipv4Header.formatAddress(origin) + " " + name);
-      if (mac == null) {
-        continue;
-      }
-      try {
-        LinkTxRing opened = LinkTxRing.open(name, mac);
-        path.command(() -> links.install(origin, link(opened)));
-        e.setValue(opened);
-        LOG.info(
-            "virtual host {}: packets written onto {} (ifindex {}, MTU {}, to {}), not the TUN",
-            Ipv4Header.formatAddress(origin),
-            name,
-            opened.ifIndex(),
-            opened.mtu(),
-            formatMac(mac));
-      } catch (IOException | RuntimeException ex) {
-        if (linkFailures.add(origin)) {
-          LOG.warn(
-              "virtual host {}: no ring on {} ({}): its packets go through the TUN (tried again"
-                  + " each scan, said once)",
-              Ipv4Header.formatAddress(origin),
-              name,
-              ex.getMessage());
-        }
-      }
-    }
-  }
-
-  /**
-   * Resolved IPv4 neighbours of this namespace by "ADDRESS DEVICE", from {@code /proc/net/arp}
-   * (lines "IP address, HW type, Flags, HW address, Mask, Device"; flag 0x2: complete).
-   */
-  private static java.util.Map<String, byte[]> neighbours() {
-    java.util.Map<String, byte[]> out = new java.util.HashMap<>();
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/net/arp"))) {
-        String[] w = line.trim().split("\\s+");
-        if (w.length >= 6 && w[2].startsWith("0x")) {
-          try {
-            if ((Integer.parseInt(w[2].substring(2), 16) & 0x2) != 0) {
-              out.put(w[0] + " " + w[5], KernelChecks.parseMac(w[3]));
-            }
-          } catch (IllegalArgumentException ex) {
-            // Not a line of ours to read (the header, an incomplete entry).
-          }
-        }
-      }
-    } catch (IOException ex) {
-      LOG.debug("cannot read /proc/net/arp: {}", ex.getMessage());
-    }
-    return out;
-  }
-
-  private static String formatMac(byte[] mac) {
-    StringBuilder b = new StringBuilder();
-    for (byte x : mac) {
-      b.append(b.length() == 0 ? "" : ":").append(String.format("%02x", x & 0xFF));
-    }
-    return b.toString();
-  }
-
-  /** The forwarding thread's view of a ring: it alone offers to, flushes and closes it. */
-  private static VirtualHostLinks.Link link(LinkTxRing ring) {
-    return new VirtualHostLinks.Link() {
-      @Override
-      public boolean offer(int etherType, org.agrona.DirectBuffer buffer, int offset, int length) {
-        return ring.offer(etherType, buffer, offset, length);
-      }
-
-      @Override
-      public void flush() {
-        ring.flush();
-      }
-
-      @Override
-      public void close() {
-        ring.close();
-      }
-    };
-  }
-
-  private VirtualHostDirectory.Listener listener(
-      HostServerPath path, VirtualHostTable table, SockDiag sockets, VirtualHostLinks links) {
-    return new VirtualHostDirectory.Listener() {
-      @Override
-      public void virtualHostAdded(int origin) {
-        LOG.info("virtual host {} installed", Ipv4Header.formatAddress(origin));
-        path.command(() -> table.addVirtualHost(origin));
-        // Its replica may not run yet: tried again when it binds a port.
-        openSocketTable(path, sockets, origin, false);
-        linkRings.put(origin, null); // its link, once the kernel knows the MAC (checkLinks)
-      }
-
-      @Override
-      public void virtualHostRemoved(int origin) {
-        LOG.info("virtual host {} removed", Ipv4Header.formatAddress(origin));
-        path.command(() -> table.removeVirtualHost(origin));
-        path.command(() -> sockets.remove(origin));
-        socketTables.remove(origin);
-        path.command(() -> links.remove(origin));
-        linkRings.remove(origin);
-        linkFailures.remove(origin);
-      }
-
-      @Override
-      public void portBound(int origin, String protocol, int port) {
-        LOG.info(
-            "announce {}:{}/{} (virtual host listening)",
-            Ipv4Header.formatAddress(origin),
-            port,
-            protocol);
-        int p = protocol.equals("tcp") ? Ipv4Header.PROTOCOL_TCP : Ipv4Header.PROTOCOL_UDP;
-        path.command(() -> table.bind(origin, p, port));
-        openSocketTable(path, sockets, origin, true);
-        if (agent != null) {
-          agent.portBound(origin, p, port);
-        }
-      }
-
-      @Override
-      public void portClosed(int origin, String protocol, int port) {
-        LOG.info(
-            "withdraw {}:{}/{} (port closed)", Ipv4Header.formatAddress(origin), port, protocol);
-        int p = protocol.equals("tcp") ? Ipv4Header.PROTOCOL_TCP : Ipv4Header.PROTOCOL_UDP;
-        if (agent != null) {
-          agent.portClosed(origin, p, port);
-        }
-        path.command(() -> table.unbind(origin, p, port));
-      }
-
-      @Override
-      public void virtualHost6Added(long high, long low) {
-        LOG.info("virtual host {} installed", Ipv6Header.formatAddress(high, low));
-        path.command(
-            () -> {
-              if (!table.addVirtualHost6(high, low)) {
-                LOG.warn(
-                    "virtual host {} refused: this host server holds {} IPv6 virtual hosts",
-                    Ipv6Header.formatAddress(high, low),
-                    VirtualHostTable.MAX_IPV6_VIRTUAL_HOSTS);
-              }
-            });
-      }
-
-      @Override
-      public void virtualHost6Removed(long high, long low) {
-        LOG.info("virtual host {} removed", Ipv6Header.formatAddress(high, low));
-        path.command(() -> table.removeVirtualHost6(high, low));
-      }
-
-      @Override
-      public void port6Bound(long high, long low, String protocol, int port) {
-        Service s = Service.ipv6(high, low, protocolNumber(protocol), port);
-        LOG.info("announce {} (virtual host listening)", s);
-        path.command(() -> table.bind6(high, low, s.protocol(), port));
-        if (agent != null) {
-          agent.portBound(s);
-        }
-      }
-
-      @Override
-      public void port6Closed(long high, long low, String protocol, int port) {
-        Service s = Service.ipv6(high, low, protocolNumber(protocol), port);
-        LOG.info("withdraw {} (port closed)", s);
-        if (agent != null) {
-          agent.portClosed(s);
-        }
-        path.command(() -> table.unbind6(high, low, s.protocol(), port));
-      }
-    };
-  }
-
-  private static int protocolNumber(String protocol) {
-    return protocol.equals("tcp") ? Ipv4Header.PROTOCOL_TCP : Ipv4Header.PROTOCOL_UDP;
   }
 
   private void writeStatus(Counters counters, VirtualHostTable table) {
