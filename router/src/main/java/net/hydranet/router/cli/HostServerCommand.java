@@ -1,22 +1,15 @@
 package net.hydranet.router.cli;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import net.hydranet.control.agent.HostServerAgent;
-import net.hydranet.control.auth.Keys;
 import net.hydranet.control.ctl.CtlServer;
-import net.hydranet.control.wire.Service;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.io.live.LivePcapSource;
 import net.hydranet.forwarding.io.live.TunDevice;
 import net.hydranet.forwarding.pipeline.Pipeline;
-import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.hostserver.HostServerCounter;
 import net.hydranet.hostserver.HostServerPath;
 import net.hydranet.hostserver.SecondChance;
@@ -25,30 +18,23 @@ import net.hydranet.hostserver.VirtualHostDirectory;
 import net.hydranet.hostserver.VirtualHostLinks;
 import net.hydranet.hostserver.VirtualHostTable;
 import net.hydranet.hostserver.replica.Confinement;
-import net.hydranet.hostserver.replica.Launcher;
-import net.hydranet.hostserver.replica.Origin;
-import net.hydranet.hostserver.replica.ReplicaService;
-import net.hydranet.replica.Resources;
-import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ControlConfig;
 import net.hydranet.router.config.ControlConfigLoader;
-import net.hydranet.router.control.ControlPlane;
 import net.hydranet.router.daemon.ControlFile;
 import net.hydranet.router.daemon.Libpcap;
-import net.hydranet.router.daemon.MetricsAddress;
 import net.hydranet.router.daemon.StatusFile;
 import net.hydranet.router.daemon.hostserver.Capture;
+import net.hydranet.router.daemon.hostserver.HostServerControl;
 import net.hydranet.router.daemon.hostserver.KernelClaims;
 import net.hydranet.router.daemon.hostserver.LinkInjection;
+import net.hydranet.router.daemon.hostserver.MetricsWiring;
 import net.hydranet.router.daemon.hostserver.OptionChecks;
+import net.hydranet.router.daemon.hostserver.Shutdown;
 import net.hydranet.router.daemon.hostserver.SocketTables;
 import net.hydranet.router.daemon.hostserver.StackSetup;
 import net.hydranet.router.daemon.hostserver.VirtualHostFollower;
 import net.hydranet.router.metrics.ConfigReloads;
-import net.hydranet.router.metrics.ControlMetrics;
-import net.hydranet.router.metrics.HostServerMetrics;
 import net.hydranet.router.metrics.MetricsEndpoint;
-import net.hydranet.router.metrics.ReplicaMetrics;
 import net.hydranet.router.systemd.SdNotify;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -171,9 +157,8 @@ public final class HostServerCommand implements Callable<Integer> {
   boolean check;
 
   private final ConfigReloads reloads = new ConfigReloads();
-  private HostServerAgent agent;
   private Pipeline pipeline;
-  private ReplicaService replicas;
+  private HostServerControl controlPlane;
 
   @Override
   public Integer call() throws Exception {
@@ -186,6 +171,7 @@ public final class HostServerCommand implements Callable<Integer> {
       return 0;
     }
     Libpcap.require();
+    controlPlane = new HostServerControl(control, stateDir, HostServerCommand::hydranet);
     OptionChecks.requireInterface(iface);
     int self = OptionChecks.address(address);
     long[] self6 = OptionChecks.address6(address6);
@@ -216,8 +202,9 @@ public final class HostServerCommand implements Callable<Integer> {
       LivePcapSource source = Capture.open(iface, address, address6);
       try {
         pipeline = Capture.newPipeline(source, path);
-        startControlPlane(controlConfig);
-        addShutdownHook(controlConfig == null ? 0 : controlConfig.drainMillis());
+        controlPlane.start(controlConfig, pipeline);
+        Shutdown.install(
+            controlPlane, pipeline, controlConfig == null ? 0 : controlConfig.drainMillis());
         LOG.info(
             "host server {} on {}: capturing '{}', injecting through {}",
             address,
@@ -225,14 +212,16 @@ public final class HostServerCommand implements Callable<Integer> {
             Capture.filter(address, address6),
             tun);
         pipeline.start();
-        MetricsEndpoint metrics = startMetrics(counters, table, source, device);
-        startAgent(metrics);
+        MetricsEndpoint metrics =
+            MetricsWiring.start(
+                metricsAddress, pipeline, counters, table, source, device, reloads, controlPlane);
+        controlPlane.startAgent(metrics);
         CtlServer ctlServer = startCtl(counters, table);
         SdNotify.ready("decapsulating for " + address, path::command, pipeline::receiveError);
         serve(
             directory,
             new VirtualHostFollower(
-                path, table, sockets, links, socketTables, linkInjection, () -> agent),
+                path, table, sockets, links, socketTables, linkInjection, controlPlane::agent),
             counters,
             table,
             linkInjection);
@@ -253,84 +242,6 @@ public final class HostServerCommand implements Callable<Integer> {
     return ControlFile.load(control);
   }
 
-  /** The routing agent and the replica service of the control config, not started yet. */
-  private void startControlPlane(ControlConfig controlConfig) throws IOException {
-    if (controlConfig == null) {
-      return;
-    }
-    try {
-      agent = ControlPlane.hostServer(controlConfig, ControlPlane::hostLoad);
-    } catch (ConfigException e) {
-      pipeline.close();
-      throw new UserError(control + ": " + e.getMessage());
-    }
-    if (controlConfig.replicas() != null) {
-      try {
-        replicas = startReplicas(controlConfig);
-      } catch (ConfigException | IOException | IllegalArgumentException e) {
-        pipeline.close();
-        agent.close();
-        throw new UserError(control + ": replicas: " + e.getMessage());
-      }
-    }
-  }
-
-  /** On SIGTERM: no new replica requests, drain, withdraw and say goodbye, then stop. */
-  private void addShutdownHook(long drainMillis) {
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  SdNotify.stopping("draining");
-                  if (replicas != null) {
-                    replicas.close(); // no new requests while leaving
-                  }
-                  if (agent != null) {
-                    // Graceful: weight 0 first, so established connections finish here
-                    // while new ones go elsewhere; then withdraw and say goodbye.
-                    try {
-                      agent.drainAndLeave(drainMillis);
-                    } catch (InterruptedException e) {
-                      Thread.currentThread().interrupt();
-                    }
-                  }
-                  if (replicas != null) {
-                    replicas.removeAll(); // the drain above covered their services
-                  }
-                  if (agent != null) {
-                    agent.close();
-                  }
-                  pipeline.close();
-                },
-                "hydranet-shutdown"));
-  }
-
-  private MetricsEndpoint startMetrics(
-      Counters counters, VirtualHostTable table, LivePcapSource source, TunDevice device) {
-    MetricsEndpoint metrics = MetricsAddress.start(metricsAddress, pipeline::close);
-    if (metrics == null) {
-      return null;
-    }
-    HostServerMetrics.bind(metrics.registry(), counters, table, source, device);
-    reloads.bind(metrics.registry());
-    LOG.info("metrics on http://{}/metrics", metricsAddress);
-    if (replicas != null) {
-      ReplicaMetrics.bind(metrics.registry(), replicas.counters());
-      ReplicaMetrics.bindUsage(metrics.registry(), replicas::statuses);
-    }
-    return metrics;
-  }
-
-  private void startAgent(MetricsEndpoint metrics) {
-    if (agent == null) {
-      return;
-    }
-    if (metrics != null) {
-      ControlMetrics.bind(metrics.registry(), agent.counters());
-    }
-    agent.start();
-  }
-
   private CtlServer startCtl(Counters counters, VirtualHostTable table) throws IOException {
     HostServerViews views = views(counters, table);
     return CtlServer.start(ctl != null ? ctl : stateDir.resolve("hostserver.ctl"), views::answer);
@@ -338,7 +249,7 @@ public final class HostServerCommand implements Callable<Integer> {
 
   private HostServerViews views(Counters counters, VirtualHostTable table) {
     return new HostServerViews(
-        address, counters, table, () -> pipeline, () -> agent, () -> replicas);
+        address, counters, table, () -> pipeline, controlPlane::agent, controlPlane::replicas);
   }
 
   /** Until the pipeline ends: new virtual hosts and ports announced within ~0.1 s, the status. */
@@ -367,78 +278,6 @@ public final class HostServerCommand implements Callable<Integer> {
         writeStatus(counters, table);
       }
     }
-  }
-
-  /**
-   * The replica service of the control config's {@code replicas:} section: on the control address
-   * alone, launching each replica in its origin's virtual host with this same {@code hydranet}.
-   */
-  private ReplicaService startReplicas(ControlConfig c) throws ConfigException, IOException {
-    ControlConfig.Replicas r = c.replicas();
-    List<Origin> origins = new ArrayList<>();
-    for (ControlConfig.ReplicaOrigin o : r.origins()) {
-      try {
-        origins.add(
-            new Origin(
-                o.manager(),
-                Keys.readPublic(o.key()),
-                o.addresses(),
-                new Resources(o.memoryBytes(), o.milliCpus(), o.pids(), o.files()),
-                o.maxReplicas()));
-      } catch (IOException e) {
-        throw new ConfigException(
-            "key of manager " + Ipv4Header.formatAddress(o.manager()) + ": " + e.getMessage());
-      }
-    }
-    ReplicaService.Context ctx =
-        new ReplicaService.Context()
-            .address(c.address())
-            .port(r.port())
-            .firstUid(r.firstUid())
-            .cgroupParent(r.cgroupParent())
-            .logBytes(r.logBytes())
-            .key(Keys.readPrivate(c.key()))
-            .stateDir(stateDir)
-            .origins(origins)
-            .launcher(Launcher.vhost(hydranet(), stateDir))
-            .drainer(
-                new ReplicaService.Drainer() {
-                  @Override
-                  public void drain(InetAddress origin, List<String> ports) {
-                    for (Service service : services(origin, ports)) {
-                      if (agent != null) {
-                        agent.drainService(service);
-                      }
-                    }
-                  }
-
-                  @Override
-                  public void drained(InetAddress origin, List<String> ports) {
-                    for (Service service : services(origin, ports)) {
-                      if (agent != null) {
-                        agent.undrainService(service);
-                      }
-                    }
-                  }
-                });
-    return new ReplicaService(ctx).start();
-  }
-
-  /** A bundle's ports ("tcp/80") of its origin (IPv4 or IPv6) as the control plane's services. */
-  static List<Service> services(InetAddress origin, List<String> ports) {
-    List<Service> out = new ArrayList<>();
-    byte[] a = origin.getAddress();
-    ByteBuffer b = ByteBuffer.wrap(a);
-    for (String p : ports) {
-      int slash = p.indexOf('/');
-      int protocol = p.startsWith("tcp") ? Ipv4Header.PROTOCOL_TCP : Ipv4Header.PROTOCOL_UDP;
-      int port = Integer.parseInt(p.substring(slash + 1));
-      out.add(
-          a.length == 4
-              ? Service.ipv4(b.getInt(0), protocol, port)
-              : Service.ipv6(b.getLong(0), b.getLong(8), protocol, port));
-    }
-    return out;
   }
 
   /**
