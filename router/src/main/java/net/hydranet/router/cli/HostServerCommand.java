@@ -159,16 +159,20 @@ public final class HostServerCommand implements Callable<Integer> {
   private final ConfigReloads reloads = new ConfigReloads();
   private Pipeline pipeline;
   private HostServerControl controlPlane;
+  // What call() makes, in this order, for the steps after it (main thread).
+  private Counters counters;
+  private VirtualHostTable table;
+  private VirtualHostDirectory directory;
+  private SockDiag sockets;
+  private HostServerPath path;
+  private VirtualHostLinks links;
+  private SocketTables socketTables;
+  private LinkInjection linkInjection;
 
   @Override
   public Integer call() throws Exception {
     if (check) {
-      OptionChecks.address(address);
-      OptionChecks.address6(address6);
-      loadControl();
-      System.out.printf(
-          "host server %s: valid%s%n", address, control == null ? "" : " (" + control + ")");
-      return 0;
+      return checkOnly();
     }
     Libpcap.require();
     controlPlane = new HostServerControl(control, stateDir, HostServerCommand::hydranet);
@@ -176,59 +180,14 @@ public final class HostServerCommand implements Callable<Integer> {
     int self = OptionChecks.address(address);
     long[] self6 = OptionChecks.address6(address6);
     ControlConfig controlConfig = loadControl();
-    Counters counters = new Counters(HostServerCounter.count());
-    VirtualHostTable table = new VirtualHostTable();
-    VirtualHostDirectory directory = new VirtualHostDirectory(stateDir);
-    Files.createDirectories(directory.directory());
-
+    makeTables();
     KernelClaims claims = KernelClaims.claim(self, address6);
     try (TunDevice device = StackSetup.openTun(tun)) {
       StackSetup.prepare(tun);
-      SockDiag sockets = new SockDiag();
-      SecondChance secondChance =
-          noSecondChance
-              ? null
-              : new SecondChance(
-                  self, counters, sockets, device::write, 1 << 16, 10_000_000_000L, 50_000);
-      HostServerPath path =
-          new HostServerPath(
-              self, self6, counters, table, device::write, 64, 5_000_000_000L, secondChance);
-      VirtualHostLinks links = new VirtualHostLinks();
-      if (inject == Inject.link) {
-        path.links(links);
-      }
-      SocketTables socketTables = new SocketTables(noSecondChance, path, sockets);
-      LinkInjection linkInjection = new LinkInjection(path, links);
+      buildPath(self, self6, device);
       LivePcapSource source = Capture.open(iface, address, address6);
       try {
-        pipeline = Capture.newPipeline(source, path);
-        controlPlane.start(controlConfig, pipeline);
-        Shutdown.install(
-            controlPlane, pipeline, controlConfig == null ? 0 : controlConfig.drainMillis());
-        LOG.info(
-            "host server {} on {}: capturing '{}', injecting through {}",
-            address,
-            iface,
-            Capture.filter(address, address6),
-            tun);
-        pipeline.start();
-        MetricsEndpoint metrics =
-            MetricsWiring.start(
-                metricsAddress, pipeline, counters, table, source, device, reloads, controlPlane);
-        controlPlane.startAgent(metrics);
-        CtlServer ctlServer = startCtl(counters, table);
-        SdNotify.ready("decapsulating for " + address, path::command, pipeline::receiveError);
-        serve(
-            directory,
-            new VirtualHostFollower(
-                path, table, sockets, links, socketTables, linkInjection, controlPlane::agent),
-            counters,
-            table,
-            linkInjection);
-        ctlServer.close();
-        if (metrics != null) {
-          metrics.close();
-        }
+        run(controlConfig, source, device);
       } finally {
         source.close();
       }
@@ -236,6 +195,79 @@ public final class HostServerCommand implements Callable<Integer> {
       claims.close();
     }
     return 0;
+  }
+
+  /** {@code --check}: one line, exit 0; or the first problem through UserError, exit 2. */
+  private int checkOnly() {
+    OptionChecks.address(address);
+    OptionChecks.address6(address6);
+    loadControl();
+    System.out.printf(
+        "host server %s: valid%s%n", address, control == null ? "" : " (" + control + ")");
+    return 0;
+  }
+
+  /** The counters, the virtual-host table and the directory {@code hydranet vhost} writes. */
+  private void makeTables() throws IOException {
+    counters = new Counters(HostServerCounter.count());
+    table = new VirtualHostTable();
+    directory = new VirtualHostDirectory(stateDir);
+    Files.createDirectories(directory.directory());
+  }
+
+  /**
+   * The decapsulating path: writes into the TUN, or with {@code --inject link} onto the virtual
+   * hosts' links; with the second chance, which needs the virtual hosts' socket tables.
+   */
+  private void buildPath(int self, long[] self6, TunDevice device) {
+    sockets = new SockDiag();
+    SecondChance secondChance =
+        noSecondChance
+            ? null
+            : new SecondChance(
+                self, counters, sockets, device::write, 1 << 16, 10_000_000_000L, 50_000);
+    path =
+        new HostServerPath(
+            self, self6, counters, table, device::write, 64, 5_000_000_000L, secondChance);
+    links = new VirtualHostLinks();
+    if (inject == Inject.link) {
+      path.links(links);
+    }
+    socketTables = new SocketTables(noSecondChance, path, sockets);
+    linkInjection = new LinkInjection(path, links);
+  }
+
+  /** Starts the pipeline, control plane, metrics and ctl socket; serves until the pipeline ends. */
+  private void run(ControlConfig controlConfig, LivePcapSource source, TunDevice device)
+      throws IOException, InterruptedException {
+    pipeline = Capture.newPipeline(source, path);
+    controlPlane.start(controlConfig, pipeline);
+    Shutdown.install(
+        controlPlane, pipeline, controlConfig == null ? 0 : controlConfig.drainMillis());
+    LOG.info(
+        "host server {} on {}: capturing '{}', injecting through {}",
+        address,
+        iface,
+        Capture.filter(address, address6),
+        tun);
+    pipeline.start();
+    MetricsEndpoint metrics =
+        MetricsWiring.start(
+            metricsAddress, pipeline, counters, table, source, device, reloads, controlPlane);
+    controlPlane.startAgent(metrics);
+    CtlServer ctlServer = startCtl(counters, table);
+    SdNotify.ready("decapsulating for " + address, path::command, pipeline::receiveError);
+    serve(
+        directory,
+        new VirtualHostFollower(
+            path, table, sockets, links, socketTables, linkInjection, controlPlane::agent),
+        counters,
+        table,
+        linkInjection);
+    ctlServer.close();
+    if (metrics != null) {
+      metrics.close();
+    }
   }
 
   private ControlConfig loadControl() {
