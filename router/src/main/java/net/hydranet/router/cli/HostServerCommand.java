@@ -1,34 +1,17 @@
 package net.hydranet.router.cli;
 
-import com.lmax.disruptor.LiteBlockingWaitStrategy;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
-import net.hydranet.control.agent.HostServerAgent;
-import net.hydranet.control.auth.Keys;
 import net.hydranet.control.ctl.CtlServer;
-import net.hydranet.control.wire.Service;
-import net.hydranet.forwarding.config.ForwardingContext;
 import net.hydranet.forwarding.counter.Counters;
-import net.hydranet.forwarding.io.FrameSource;
-import net.hydranet.forwarding.io.live.KernelChecks;
 import net.hydranet.forwarding.io.live.LivePcapSource;
-import net.hydranet.forwarding.io.live.PcapWait;
 import net.hydranet.forwarding.io.live.TunDevice;
 import net.hydranet.forwarding.pipeline.Pipeline;
-import net.hydranet.forwarding.wire.GueHeader;
-import net.hydranet.forwarding.wire.Ipv4Header;
-import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.hostserver.HostServerCounter;
 import net.hydranet.hostserver.HostServerPath;
-import net.hydranet.hostserver.ProtocolClaim;
 import net.hydranet.hostserver.SecondChance;
 import net.hydranet.hostserver.SockDiag;
 import net.hydranet.hostserver.VirtualHostDirectory;
@@ -36,19 +19,22 @@ import net.hydranet.hostserver.VirtualHostLinkScan;
 import net.hydranet.hostserver.VirtualHostLinks;
 import net.hydranet.hostserver.VirtualHostTable;
 import net.hydranet.hostserver.replica.Confinement;
-import net.hydranet.hostserver.replica.Launcher;
-import net.hydranet.hostserver.replica.Origin;
-import net.hydranet.hostserver.replica.ReplicaService;
-import net.hydranet.replica.Resources;
-import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ControlConfig;
 import net.hydranet.router.config.ControlConfigLoader;
-import net.hydranet.router.control.ControlPlane;
+import net.hydranet.router.daemon.ControlFile;
+import net.hydranet.router.daemon.Libpcap;
+import net.hydranet.router.daemon.StatusFile;
+import net.hydranet.router.daemon.hostserver.Capture;
+import net.hydranet.router.daemon.hostserver.HostServerControl;
+import net.hydranet.router.daemon.hostserver.KernelClaims;
+import net.hydranet.router.daemon.hostserver.MetricsWiring;
+import net.hydranet.router.daemon.hostserver.OptionChecks;
+import net.hydranet.router.daemon.hostserver.Shutdown;
+import net.hydranet.router.daemon.hostserver.SocketTables;
+import net.hydranet.router.daemon.hostserver.StackSetup;
+import net.hydranet.router.daemon.hostserver.VirtualHostFollower;
 import net.hydranet.router.metrics.ConfigReloads;
-import net.hydranet.router.metrics.ControlMetrics;
-import net.hydranet.router.metrics.HostServerMetrics;
 import net.hydranet.router.metrics.MetricsEndpoint;
-import net.hydranet.router.metrics.ReplicaMetrics;
 import net.hydranet.router.systemd.SdNotify;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -171,247 +157,120 @@ public final class HostServerCommand implements Callable<Integer> {
   boolean check;
 
   private final ConfigReloads reloads = new ConfigReloads();
-  private HostServerAgent agent;
   private Pipeline pipeline;
-  private ReplicaService replicas;
+  private HostServerControl controlPlane;
+  // What call() makes, in this order, for the steps after it (main thread).
+  private Counters counters;
+  private VirtualHostTable table;
+  private VirtualHostDirectory directory;
+  private SockDiag sockets;
+  private HostServerPath path;
+  private VirtualHostLinks links;
+  private SocketTables socketTables;
+  private VirtualHostLinkScan linkScan;
 
   @Override
   public Integer call() throws Exception {
     if (check) {
-      parseAddress();
-      parseAddress6();
-      loadControl();
-      System.out.printf(
-          "host server %s: valid%s%n", address, control == null ? "" : " (" + control + ")");
-      return 0;
+      return checkOnly();
     }
-    checkLibpcap();
-    checkInterface();
-    int self = parseAddress();
-    long[] self6 = parseAddress6();
+    Libpcap.require();
+    controlPlane = new HostServerControl(control, stateDir, HostServerCommand::hydranet);
+    OptionChecks.requireInterface(iface);
+    int self = OptionChecks.address(address);
+    long[] self6 = OptionChecks.address6(address6);
     ControlConfig controlConfig = loadControl();
-    Counters counters = new Counters(HostServerCounter.count());
-    VirtualHostTable table = new VirtualHostTable();
-    VirtualHostDirectory directory = new VirtualHostDirectory(stateDir);
-    Files.createDirectories(directory.directory());
-
-    ProtocolClaim claim = claimIpip();
-    List<ProtocolClaim> claims6 = claimIpv6();
-    java.nio.channels.DatagramChannel gueClaim = claimGue(self);
-    try (TunDevice device = openTun()) {
-      prepareStack();
-      SockDiag sockets = new SockDiag();
-      SecondChance secondChance =
-          noSecondChance
-              ? null
-              : new SecondChance(
-                  self, counters, sockets, device::write, 1 << 16, 10_000_000_000L, 50_000);
-      HostServerPath path =
-          new HostServerPath(
-              self, self6, counters, table, device::write, 64, 5_000_000_000L, secondChance);
-      VirtualHostLinks links = new VirtualHostLinks();
-      if (inject == Inject.link) {
-        path.links(links);
-      }
-      VirtualHostLinkScan linkScan = VirtualHostLinkScan.live(path, links);
-      LivePcapSource source = openCapture();
+    makeTables();
+    KernelClaims claims = KernelClaims.claim(self, address6);
+    try (TunDevice device = StackSetup.openTun(tun)) {
+      StackSetup.prepare(tun);
+      buildPath(self, self6, device);
+      LivePcapSource source = Capture.open(iface, address, address6);
       try {
-        pipeline = newPipeline(source, path);
-        startControlPlane(controlConfig);
-        addShutdownHook(controlConfig == null ? 0 : controlConfig.drainMillis());
-        LOG.info(
-            "host server {} on {}: capturing '{}', injecting through {}",
-            address,
-            iface,
-            captureFilter(),
-            tun);
-        pipeline.start();
-        MetricsEndpoint metrics = startMetrics(counters, table, source, device);
-        startAgent(metrics);
-        CtlServer ctlServer = startCtl(counters, table);
-        SdNotify.ready("decapsulating for " + address, path::command, pipeline::receiveError);
-        serve(directory, listener(path, table, sockets, linkScan), counters, table, linkScan);
-        ctlServer.close();
-        if (metrics != null) {
-          metrics.close();
-        }
+        run(controlConfig, source, device);
       } finally {
         source.close();
       }
     } finally {
-      claim.close();
-      claims6.forEach(ProtocolClaim::close);
-      gueClaim.close();
+      claims.close();
     }
     return 0;
   }
 
-  private static void checkLibpcap() {
-    Optional<String> libpcap = KernelChecks.libpcapProblem();
-    if (libpcap.isPresent()) {
-      throw new UserError(libpcap.get());
-    }
+  /** {@code --check}: one line, exit 0; or the first problem through UserError, exit 2. */
+  private int checkOnly() {
+    OptionChecks.address(address);
+    OptionChecks.address6(address6);
+    loadControl();
+    System.out.printf(
+        "host server %s: valid%s%n", address, control == null ? "" : " (" + control + ")");
+    return 0;
   }
 
-  private void checkInterface() {
-    if (!KernelChecks.interfaceExists(iface)) {
-      throw new UserError("--interface: no interface '" + iface + "' on this host");
-    }
+  /** The counters, the virtual-host table and the directory {@code hydranet vhost} writes. */
+  private void makeTables() throws IOException {
+    counters = new Counters(HostServerCounter.count());
+    table = new VirtualHostTable();
+    directory = new VirtualHostDirectory(stateDir);
+    Files.createDirectories(directory.directory());
   }
 
-  private int parseAddress() {
-    try {
-      return Ipv4Header.parseAddress(address);
-    } catch (IllegalArgumentException e) {
-      throw new UserError("--address: '" + address + "' is not an IPv4 address");
+  /**
+   * The decapsulating path: writes into the TUN, or with {@code --inject link} onto the virtual
+   * hosts' links; with the second chance, which needs the virtual hosts' socket tables.
+   */
+  private void buildPath(int self, long[] self6, TunDevice device) {
+    sockets = new SockDiag();
+    SecondChance secondChance =
+        noSecondChance
+            ? null
+            : new SecondChance(
+                self, counters, sockets, device::write, 1 << 16, 10_000_000_000L, 50_000);
+    path =
+        new HostServerPath(
+            self, self6, counters, table, device::write, 64, 5_000_000_000L, secondChance);
+    links = new VirtualHostLinks();
+    if (inject == Inject.link) {
+      path.links(links);
     }
+    socketTables = new SocketTables(noSecondChance, path, sockets);
+    linkScan = VirtualHostLinkScan.live(path, links);
   }
 
-  private long[] parseAddress6() {
-    if (address6 == null) {
-      return null;
-    }
-    try {
-      return Ipv6Header.parseAddress(address6);
-    } catch (IllegalArgumentException e) {
-      throw new UserError("--address6: '" + address6 + "' is not an IPv6 address");
+  /** Starts the pipeline, control plane, metrics and ctl socket; serves until the pipeline ends. */
+  private void run(ControlConfig controlConfig, LivePcapSource source, TunDevice device)
+      throws IOException, InterruptedException {
+    pipeline = Capture.newPipeline(source, path);
+    controlPlane.start(controlConfig, pipeline);
+    Shutdown.install(
+        controlPlane, pipeline, controlConfig == null ? 0 : controlConfig.drainMillis());
+    LOG.info(
+        "host server {} on {}: capturing '{}', injecting through {}",
+        address,
+        iface,
+        Capture.filter(address, address6),
+        tun);
+    pipeline.start();
+    MetricsEndpoint metrics =
+        MetricsWiring.start(
+            metricsAddress, pipeline, counters, table, source, device, reloads, controlPlane);
+    controlPlane.startAgent(metrics);
+    CtlServer ctlServer = startCtl(counters, table);
+    SdNotify.ready("decapsulating for " + address, path::command, pipeline::receiveError);
+    serve(
+        directory,
+        new VirtualHostFollower(path, table, sockets, socketTables, linkScan, controlPlane::agent),
+        counters,
+        table,
+        linkScan);
+    ctlServer.close();
+    if (metrics != null) {
+      metrics.close();
     }
   }
 
   private ControlConfig loadControl() {
-    if (control == null) {
-      return null;
-    }
-    try {
-      return ControlConfigLoader.load(control);
-    } catch (ConfigException e) {
-      throw new UserError(e.getMessage());
-    }
-  }
-
-  /** IPv4 and IPv6 inside IPv4 to --address; with --address6, any IPv6 to it (6in6 or not). */
-  private String captureFilter() {
-    // "udp dst port" matches first fragments only; later fragments of the tunnel's UDP come too.
-    String ipv4 =
-        "(ip and dst host "
-            + address
-            + " and (ip proto 4 or ip proto 41 or udp dst port "
-            + GueHeader.PORT
-            + " or (ip proto 17 and ip[6:2] & 0x1fff != 0)))";
-    return "inbound and "
-        + (address6 == null ? ipv4 : "(" + ipv4 + " or (ip6 and dst host " + address6 + "))");
-  }
-
-  private LivePcapSource openCapture() {
-    try {
-      return LivePcapSource.open(
-          iface, new LivePcapSource.Options().ingress(0).filter(captureFilter()));
-    } catch (IOException e) {
-      throw new UserError(e.getMessage());
-    }
-  }
-
-  private Pipeline newPipeline(LivePcapSource source, HostServerPath path) {
-    Pipeline p =
-        new Pipeline(
-            1024,
-            new FrameSource[] {source},
-            path,
-            () -> {},
-            new Counters(),
-            Pipeline.Clock.LIVE,
-            new LiteBlockingWaitStrategy(),
-            ForwardingContext.DEFAULT_INLINE_BURST);
-    try {
-      p.deepIdle(PcapWait.of(List.of(source)), Pipeline.DEEP_IDLE_NANOS);
-    } catch (IOException e) {
-      LOG.warn("the receive thread will poll even when idle: {}", e.getMessage());
-    }
-    return p;
-  }
-
-  /** The routing agent and the replica service of the control config, not started yet. */
-  private void startControlPlane(ControlConfig controlConfig) throws IOException {
-    if (controlConfig == null) {
-      return;
-    }
-    try {
-      agent = ControlPlane.hostServer(controlConfig, ControlPlane::hostLoad);
-    } catch (ConfigException e) {
-      pipeline.close();
-      throw new UserError(control + ": " + e.getMessage());
-    }
-    if (controlConfig.replicas() != null) {
-      try {
-        replicas = startReplicas(controlConfig);
-      } catch (ConfigException | IOException | IllegalArgumentException e) {
-        pipeline.close();
-        agent.close();
-        throw new UserError(control + ": replicas: " + e.getMessage());
-      }
-    }
-  }
-
-  /** On SIGTERM: no new replica requests, drain, withdraw and say goodbye, then stop. */
-  private void addShutdownHook(long drainMillis) {
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  SdNotify.stopping("draining");
-                  if (replicas != null) {
-                    replicas.close(); // no new requests while leaving
-                  }
-                  if (agent != null) {
-                    // Graceful: weight 0 first, so established connections finish here
-                    // while new ones go elsewhere; then withdraw and say goodbye.
-                    try {
-                      agent.drainAndLeave(drainMillis);
-                    } catch (InterruptedException e) {
-                      Thread.currentThread().interrupt();
-                    }
-                  }
-                  if (replicas != null) {
-                    replicas.removeAll(); // the drain above covered their services
-                  }
-                  if (agent != null) {
-                    agent.close();
-                  }
-                  pipeline.close();
-                },
-                "hydranet-shutdown"));
-  }
-
-  private MetricsEndpoint startMetrics(
-      Counters counters, VirtualHostTable table, LivePcapSource source, TunDevice device) {
-    if (metricsAddress.equals("off")) {
-      return null;
-    }
-    MetricsEndpoint metrics;
-    try {
-      metrics = MetricsEndpoint.start(metricsAddress);
-    } catch (IllegalArgumentException e) {
-      pipeline.close();
-      throw new UserError(e.getMessage());
-    }
-    HostServerMetrics.bind(metrics.registry(), counters, table, source, device);
-    reloads.bind(metrics.registry());
-    LOG.info("metrics on http://{}/metrics", metricsAddress);
-    if (replicas != null) {
-      ReplicaMetrics.bind(metrics.registry(), replicas.counters());
-      ReplicaMetrics.bindUsage(metrics.registry(), replicas::statuses);
-    }
-    return metrics;
-  }
-
-  private void startAgent(MetricsEndpoint metrics) {
-    if (agent == null) {
-      return;
-    }
-    if (metrics != null) {
-      ControlMetrics.bind(metrics.registry(), agent.counters());
-    }
-    agent.start();
+    return ControlFile.load(control);
   }
 
   private CtlServer startCtl(Counters counters, VirtualHostTable table) throws IOException {
@@ -421,7 +280,7 @@ public final class HostServerCommand implements Callable<Integer> {
 
   private HostServerViews views(Counters counters, VirtualHostTable table) {
     return new HostServerViews(
-        address, counters, table, () -> pipeline, () -> agent, () -> replicas);
+        address, counters, table, () -> pipeline, controlPlane::agent, controlPlane::replicas);
   }
 
   /** Until the pipeline ends: new virtual hosts and ports announced within ~0.1 s, the status. */
@@ -453,78 +312,6 @@ public final class HostServerCommand implements Callable<Integer> {
   }
 
   /**
-   * The replica service of the control config's {@code replicas:} section: on the control address
-   * alone, launching each replica in its origin's virtual host with this same {@code hydranet}.
-   */
-  private ReplicaService startReplicas(ControlConfig c) throws ConfigException, IOException {
-    ControlConfig.Replicas r = c.replicas();
-    List<Origin> origins = new ArrayList<>();
-    for (ControlConfig.ReplicaOrigin o : r.origins()) {
-      try {
-        origins.add(
-            new Origin(
-                o.manager(),
-                Keys.readPublic(o.key()),
-                o.addresses(),
-                new Resources(o.memoryBytes(), o.milliCpus(), o.pids(), o.files()),
-                o.maxReplicas()));
-      } catch (IOException e) {
-        throw new ConfigException(
-            "key of manager " + Ipv4Header.formatAddress(o.manager()) + ": " + e.getMessage());
-      }
-    }
-    ReplicaService.Context ctx =
-        new ReplicaService.Context()
-            .address(c.address())
-            .port(r.port())
-            .firstUid(r.firstUid())
-            .cgroupParent(r.cgroupParent())
-            .logBytes(r.logBytes())
-            .key(Keys.readPrivate(c.key()))
-            .stateDir(stateDir)
-            .origins(origins)
-            .launcher(Launcher.vhost(hydranet(), stateDir))
-            .drainer(
-                new ReplicaService.Drainer() {
-                  @Override
-                  public void drain(InetAddress origin, List<String> ports) {
-                    for (Service service : services(origin, ports)) {
-                      if (agent != null) {
-                        agent.drainService(service);
-                      }
-                    }
-                  }
-
-                  @Override
-                  public void drained(InetAddress origin, List<String> ports) {
-                    for (Service service : services(origin, ports)) {
-                      if (agent != null) {
-                        agent.undrainService(service);
-                      }
-                    }
-                  }
-                });
-    return new ReplicaService(ctx).start();
-  }
-
-  /** A bundle's ports ("tcp/80") of its origin (IPv4 or IPv6) as the control plane's services. */
-  static List<Service> services(InetAddress origin, List<String> ports) {
-    List<Service> out = new ArrayList<>();
-    byte[] a = origin.getAddress();
-    ByteBuffer b = ByteBuffer.wrap(a);
-    for (String p : ports) {
-      int slash = p.indexOf('/');
-      int protocol = p.startsWith("tcp") ? Ipv4Header.PROTOCOL_TCP : Ipv4Header.PROTOCOL_UDP;
-      int port = Integer.parseInt(p.substring(slash + 1));
-      out.add(
-          a.length == 4
-              ? Service.ipv4(b.getInt(0), protocol, port)
-              : Service.ipv6(b.getLong(0), b.getLong(8), protocol, port));
-    }
-    return out;
-  }
-
-  /**
    * How to run this same {@code hydranet}: this JVM, its log settings, its class path, the main
    * class.
    */
@@ -537,281 +324,7 @@ public final class HostServerCommand implements Callable<Integer> {
     return List.copyOf(argv);
   }
 
-  private TunDevice openTun() {
-    try {
-      return TunDevice.open(tun);
-    } catch (IOException e) {
-      throw new UserError("--tun " + tun + ": " + e.getMessage());
-    }
-  }
-
-  private static ProtocolClaim claimIpip() {
-    try {
-      return ProtocolClaim.claim(Ipv4Header.PROTOCOL_IPIP);
-    } catch (IllegalStateException e) {
-      throw new UserError(e.getMessage());
-    }
-  }
-
-  /**
-   * Claims protocol 41 from the kernel: in IPv4 (6in4 to --address) always, in IPv6 (6in6 to
-   * --address6) when there is one; without these the kernel answers each tunnelled packet with
-   * protocol-unreachable or a Parameter Problem (RFC 4443 §3.4, "unrecognized next header").
-   */
-  private List<ProtocolClaim> claimIpv6() {
-    List<ProtocolClaim> claims = new ArrayList<>();
-    try {
-      claims.add(ProtocolClaim.claim(Ipv6Header.NEXT_HEADER_IPV6));
-      if (address6 != null) {
-        claims.add(ProtocolClaim.claim6(Ipv6Header.NEXT_HEADER_IPV6));
-      }
-    } catch (IllegalStateException e) {
-      claims.forEach(ProtocolClaim::close);
-      throw new UserError(e.getMessage());
-    }
-    return claims;
-  }
-
-  /**
-   * Binds the second-chance tunnel's UDP port, never read, so the kernel does not answer each
-   * tunnelled datagram with ICMP port-unreachable (pcap has its copy); its queue simply drops.
-   */
-  private static java.nio.channels.DatagramChannel claimGue(int self) throws IOException {
-    java.nio.channels.DatagramChannel c = java.nio.channels.DatagramChannel.open();
-    try {
-      c.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 1);
-      // Never read, only held: a redirector and a host server on one box (each binds it) share it.
-      c.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
-      c.bind(
-          new java.net.InetSocketAddress(
-              java.net.InetAddress.getByName(Ipv4Header.formatAddress(self)), GueHeader.PORT));
-    } catch (IOException e) {
-      c.close();
-      throw new UserError(
-          "cannot bind UDP port " + GueHeader.PORT + " (the second-chance tunnel): " + e);
-    }
-    return c;
-  }
-
-  /** The stack settings injection needs; each is logged, none is silent. */
-  private void prepareStack() throws IOException, InterruptedException {
-    run("ip", "link", "set", tun, "up");
-    sysctl("net/ipv4/conf/all/rp_filter", "0");
-    sysctl("net/ipv4/conf/" + tun + "/rp_filter", "0");
-    // Passed-on packets enter through the TUN with this host's own address as their source.
-    sysctl("net/ipv4/conf/" + tun + "/accept_local", "1");
-    sysctl("net/ipv4/ip_forward", "1");
-    if (Files.exists(Path.of("/proc/sys/net/ipv6/conf/all/forwarding"))) {
-      // Inner IPv6 packets are routed from the TUN to the virtual hosts' links, as IPv4 ones.
-      // (A host that takes its own IPv6 route from router advertisements then needs
-      // accept_ra = 2 on its uplink: a forwarding host ignores them otherwise.)
-      sysctl("net/ipv6/conf/all/forwarding", "1");
-    } else {
-      LOG.warn("no IPv6 in this kernel: IPv6 virtual hosts cannot be served");
-    }
-  }
-
-  /**
-   * Opens the sock_diag socket of {@code origin}'s virtual host and hands it to the forwarding
-   * thread. Its namespace is named after the origin and the {@code hydranet vhost} process (the
-   * newest wins); the socket is made in the namespace of that process's child, the replica's {@code
-   * ip netns exec}, through {@code /proc/CHILD/ns/net}: the name's bind mount under /run/netns is
-   * made inside the vhost's own mount namespace when the vhost itself runs under {@code ip netns
-   * exec}, and is not seen here. Main thread only.
-   *
-   * @return true once the virtual host has a socket table; until then its segments are injected
-   *     (counted second_chance_unknown)
-   */
-  private boolean openSocketTable(HostServerPath path, SockDiag sockets, int origin, boolean say) {
-    if (noSecondChance || socketTables.contains(origin)) {
-      return true;
-    }
-    String prefix = VirtualHostDirectory.namespace(origin, 0);
-    prefix = prefix.substring(0, prefix.length() - 1);
-    Path netns = Path.of("/run/netns");
-    Path newest = null;
-    try (java.util.stream.Stream<Path> names = Files.list(netns)) {
-      for (Path p : (Iterable<Path>) names::iterator) {
-        if (p.getFileName().toString().startsWith(prefix)
-            && (newest == null
-                || Files.getLastModifiedTime(p).compareTo(Files.getLastModifiedTime(newest)) > 0)) {
-          newest = p;
-        }
-      }
-    } catch (IOException e) {
-      return fail(say, origin, "cannot list " + netns + ": " + e.getMessage());
-    }
-    if (newest == null) {
-      return fail(say, origin, "no namespace " + prefix + "* under " + netns);
-    }
-    Path namespace = newest;
-    try {
-      long vhost = Long.parseLong(newest.getFileName().toString().substring(prefix.length()));
-      Path own = Files.readSymbolicLink(Path.of("/proc/" + vhost + "/ns/net"));
-      for (ProcessHandle child :
-          (Iterable<ProcessHandle>)
-              ProcessHandle.of(vhost)
-                      .map(ProcessHandle::children)
-                      .orElse(java.util.stream.Stream.empty())
-                  ::iterator) {
-        Path ns = Path.of("/proc/" + child.pid() + "/ns/net");
-        if (!Files.readSymbolicLink(ns).equals(own)) {
-          namespace = ns;
-          break;
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      // The vhost process is gone or not ours to read: try the name itself.
-    }
-    try {
-      int fd = SockDiag.openIn(namespace);
-      path.command(() -> sockets.install(origin, fd));
-      socketTables.add(origin);
-      LOG.info(
-          "second chance for {}: socket table of namespace {} ({})",
-          Ipv4Header.formatAddress(origin),
-          newest.getFileName(),
-          namespace);
-      return true;
-    } catch (IOException e) {
-      return fail(say, origin, e.getMessage());
-    }
-  }
-
-  private static boolean fail(boolean say, int origin, String why) {
-    if (say) {
-      LOG.warn(
-          "second chance for {}: {}: its segments are injected without one",
-          Ipv4Header.formatAddress(origin),
-          why);
-    }
-    return false;
-  }
-
-  private static void sysctl(String key, String value) throws IOException {
-    Path p = Path.of("/proc/sys").resolve(key);
-    String before = Files.readString(p).strip();
-    if (!before.equals(value)) {
-      Files.writeString(p, value);
-      LOG.info("set {} = {} (was {})", key.replace('/', '.'), value, before);
-    }
-  }
-
-  private static void run(String... cmd) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out =
-        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-    if (p.waitFor() != 0) {
-      throw new UserError(String.join(" ", cmd) + ": " + out.strip());
-    }
-  }
-
-  /** Origins whose socket table the forwarding thread has (main thread only). */
-  private final java.util.Set<Integer> socketTables = new java.util.HashSet<>();
-
-  private VirtualHostDirectory.Listener listener(
-      HostServerPath path, VirtualHostTable table, SockDiag sockets, VirtualHostLinkScan links) {
-    return new VirtualHostDirectory.Listener() {
-      @Override
-      public void virtualHostAdded(int origin) {
-        LOG.info("virtual host {} installed", Ipv4Header.formatAddress(origin));
-        path.command(() -> table.addVirtualHost(origin));
-        // Its replica may not run yet: tried again when it binds a port.
-        openSocketTable(path, sockets, origin, false);
-        links.added(origin); // its link, once the kernel knows the MAC
-      }
-
-      @Override
-      public void virtualHostRemoved(int origin) {
-        LOG.info("virtual host {} removed", Ipv4Header.formatAddress(origin));
-        path.command(() -> table.removeVirtualHost(origin));
-        path.command(() -> sockets.remove(origin));
-        socketTables.remove(origin);
-        links.removed(origin);
-      }
-
-      @Override
-      public void portBound(int origin, String protocol, int port) {
-        LOG.info(
-            "announce {}:{}/{} (virtual host listening)",
-            Ipv4Header.formatAddress(origin),
-            port,
-            protocol);
-        int p = protocol.equals("tcp") ? Ipv4Header.PROTOCOL_TCP : Ipv4Header.PROTOCOL_UDP;
-        path.command(() -> table.bind(origin, p, port));
-        openSocketTable(path, sockets, origin, true);
-        if (agent != null) {
-          agent.portBound(origin, p, port);
-        }
-      }
-
-      @Override
-      public void portClosed(int origin, String protocol, int port) {
-        LOG.info(
-            "withdraw {}:{}/{} (port closed)", Ipv4Header.formatAddress(origin), port, protocol);
-        int p = protocol.equals("tcp") ? Ipv4Header.PROTOCOL_TCP : Ipv4Header.PROTOCOL_UDP;
-        if (agent != null) {
-          agent.portClosed(origin, p, port);
-        }
-        path.command(() -> table.unbind(origin, p, port));
-      }
-
-      @Override
-      public void virtualHost6Added(long high, long low) {
-        LOG.info("virtual host {} installed", Ipv6Header.formatAddress(high, low));
-        links.added6(high, low);
-        path.command(
-            () -> {
-              if (!table.addVirtualHost6(high, low)) {
-                LOG.warn(
-                    "virtual host {} refused: this host server holds {} IPv6 virtual hosts",
-                    Ipv6Header.formatAddress(high, low),
-                    VirtualHostTable.MAX_IPV6_VIRTUAL_HOSTS);
-              }
-            });
-      }
-
-      @Override
-      public void virtualHost6Removed(long high, long low) {
-        LOG.info("virtual host {} removed", Ipv6Header.formatAddress(high, low));
-        path.command(() -> table.removeVirtualHost6(high, low));
-        links.removed6(high, low);
-      }
-
-      @Override
-      public void port6Bound(long high, long low, String protocol, int port) {
-        Service s = Service.ipv6(high, low, protocolNumber(protocol), port);
-        LOG.info("announce {} (virtual host listening)", s);
-        path.command(() -> table.bind6(high, low, s.protocol(), port));
-        if (agent != null) {
-          agent.portBound(s);
-        }
-      }
-
-      @Override
-      public void port6Closed(long high, long low, String protocol, int port) {
-        Service s = Service.ipv6(high, low, protocolNumber(protocol), port);
-        LOG.info("withdraw {} (port closed)", s);
-        if (agent != null) {
-          agent.portClosed(s);
-        }
-        path.command(() -> table.unbind6(high, low, s.protocol(), port));
-      }
-    };
-  }
-
-  private static int protocolNumber(String protocol) {
-    return protocol.equals("tcp") ? Ipv4Header.PROTOCOL_TCP : Ipv4Header.PROTOCOL_UDP;
-  }
-
   private void writeStatus(Counters counters, VirtualHostTable table) {
-    String sb = views(counters, table).statusText();
-    try {
-      Path tmp = status.resolveSibling(status.getFileName() + ".tmp");
-      Files.writeString(tmp, sb);
-      Files.move(tmp, status, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      LOG.warn("cannot write status file {}: {}", status, e.getMessage());
-    }
+    StatusFile.write(status, views(counters, table).statusText(), LOG);
   }
 }

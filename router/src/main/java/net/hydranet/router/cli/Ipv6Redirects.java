@@ -7,10 +7,10 @@ import net.hydranet.forwarding.ForwardingPlane;
  * IPv6 services are written as the IPv4 ones are, through the same command queue; their host
  * servers are IPv4 control addresses, so the plane sends them IPv6-in-IPv4 (IPV6.md §1).
  */
-final class Ipv6Redirects {
+public final class Ipv6Redirects {
   private Ipv6Redirects() {}
 
-  static void put(
+  public static void put(
       ForwardingPlane plane,
       long high,
       long low,
@@ -21,7 +21,7 @@ final class Ipv6Redirects {
     plane.addRedirect6(high, low, protocol, port, hostServers, weights);
   }
 
-  static void remove(ForwardingPlane plane, long high, long low, int protocol, int port) {
+  public static void remove(ForwardingPlane plane, long high, long low, int protocol, int port) {
     plane.removeRedirect6(high, low, protocol, port);
   }
 }

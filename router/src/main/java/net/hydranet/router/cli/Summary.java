@@ -10,10 +10,10 @@ import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.router.metrics.PlaneSnapshot;
 
 /** Prints the redirector table and the counters in a form a person reads at a glance. */
-final class Summary {
+public final class Summary {
   private Summary() {}
 
-  static void print(PrintStream out, ForwardingPlane plane) {
+  public static void print(PrintStream out, ForwardingPlane plane) {
     RedirectorTable table = plane.redirects();
     out.println("redirector table (" + table.size() + " services):");
     // Every service in the table, whether the config file or the control plane put it there.

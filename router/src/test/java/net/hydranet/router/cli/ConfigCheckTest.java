@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import net.hydranet.router.config.ConfigLoader;
 import net.hydranet.router.config.RedirectorConfig;
+import net.hydranet.router.daemon.redirector.ConfigReload;
 import net.hydranet.router.metrics.ConfigReloads;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -114,12 +115,10 @@ class ConfigCheckTest {
     Path redirectsOnly = dir.resolve("redirects.yaml");
     Files.writeString(redirectsOnly, text);
 
-    assertEquals(
-        List.of(), RedirectorCommand.needRestart(running, ConfigLoader.load(redirectsOnly)));
+    assertEquals(List.of(), ConfigReload.needRestart(running, ConfigLoader.load(redirectsOnly)));
     Path mtu = dir.resolve("mtu.yaml");
     Files.writeString(mtu, text.replaceFirst("mtu: 1500", "mtu: 1400"));
-    assertEquals(
-        List.of("interfaces"), RedirectorCommand.needRestart(running, ConfigLoader.load(mtu)));
+    assertEquals(List.of("interfaces"), ConfigReload.needRestart(running, ConfigLoader.load(mtu)));
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.List;
 import net.hydranet.control.wire.Service;
 import net.hydranet.replica.OriginAddress;
+import net.hydranet.router.daemon.hostserver.HostServerControl;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,14 +19,14 @@ class ReplicaDrainServicesTest {
         List.of(
             Service.ipv6(0x2001_0002_0000_0002L, 0x10L, 6, 80),
             Service.ipv6(0x2001_0002_0000_0002L, 0x10L, 17, 53)),
-        HostServerCommand.services(
+        HostServerControl.services(
             OriginAddress.parse("2001:2:0:2::10"), List.of("tcp/80", "udp/53")));
     assertEquals(
         List.of(Service.ipv4(0xc612_020a, 6, 80)),
-        HostServerCommand.services(OriginAddress.parse("198.18.2.10"), List.of("tcp/80")));
+        HostServerControl.services(OriginAddress.parse("198.18.2.10"), List.of("tcp/80")));
     assertEquals(
         "[2001:2:0:2::10]:80/tcp",
-        HostServerCommand.services(OriginAddress.parse("2001:2:0:2::10"), List.of("tcp/80"))
+        HostServerControl.services(OriginAddress.parse("2001:2:0:2::10"), List.of("tcp/80"))
             .get(0)
             .toString());
   }
