@@ -73,20 +73,45 @@ public final class VhostCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    boolean v6 = origin.indexOf(':') >= 0;
-    int address = 0;
-    long[] address6 = null;
+    Origin o = parseOrigin(origin);
+    long pid = ProcessHandle.current().pid();
+    String ns = o.namespace(pid);
+    String hostSide = o.hostLink();
+    Path published = o.file(stateDir);
+    Files.createDirectories(published.getParent());
+    Teardown teardown = new Teardown(origin, published);
+    // SIGTERM runs shutdown hooks but not finally blocks: the namespace must go either way.
+    Runtime.getRuntime().addShutdownHook(new Thread(teardown, "hydranet-vhost-cleanup"));
     try {
-      if (v6) {
-        address6 = Ipv6Header.parseAddress(origin);
+      link(ns, hostSide, o.v6, teardown);
+      if (o.v6) {
+        address6(ns, hostSide);
+      } else {
+        address4(ns, hostSide);
+      }
+      if (!publish(published, new TreeSet<>(), teardown.cleaned)) {
+        return 1; // terminated while setting up
+      }
+      LOG.info("virtual host {} ready in namespace {}; starting {}", origin, ns, command);
+      return runAndAnnounce(o, ns, published, teardown);
+    } finally {
+      teardown.run();
+    }
+  }
+
+  /** The origin's address, IPv4 or IPv6 (global unicast), or a {@link UserError}. */
+  private static Origin parseOrigin(String origin) {
+    try {
+      if (origin.indexOf(':') >= 0) {
+        long[] address6 = Ipv6Header.parseAddress(origin);
         if (Ipv6Header.isMulticast(address6[0])
             || Ipv6Header.isLinkLocal(address6[0])
             || (address6[0] >>> 56) == 0) {
           throw new IllegalArgumentException("not a global unicast address");
         }
-      } else {
-        address = Ipv4Header.parseAddress(origin);
+        return new Origin(true, 0, address6);
       }
+      return new Origin(false, Ipv4Header.parseAddress(origin), null);
     } catch (IllegalArgumentException e) {
       throw new UserError(
           "--origin: '"
@@ -95,151 +120,193 @@ public final class VhostCommand implements Callable<Integer> {
               + e.getMessage()
               + ")");
     }
-    long pid = ProcessHandle.current().pid();
-    String ns =
-        v6
-            ? VirtualHostDirectory.namespace6(address6[0], address6[1], pid)
-            : VirtualHostDirectory.namespace(address, pid);
-    String hostSide =
-        v6
-            ? VirtualHostDirectory.hostLink6(address6[0], address6[1])
-            : VirtualHostDirectory.hostLink(address);
-    Path published =
-        v6
-            ? VirtualHostDirectory.file6(stateDir, address6[0], address6[1])
-            : VirtualHostDirectory.file(stateDir, address);
-    Files.createDirectories(published.getParent());
-    List<String> undo = new ArrayList<>();
-    AtomicReference<Process> child = new AtomicReference<>();
-    AtomicBoolean cleaned = new AtomicBoolean();
-    // SIGTERM runs shutdown hooks but not finally blocks: the namespace must go either way. Both
-    // paths take the lock, so a hook arriving while the main thread cleans up waits for it rather
-    // than letting the JVM halt half-way.
-    Runnable cleanup =
-        () -> {
-          synchronized (cleaned) {
-            if (!cleaned.compareAndSet(false, true)) {
-              return;
-            }
-            Process c = child.get();
-            if (c != null && c.isAlive()) {
-              c.destroy();
-              try {
-                if (!c.waitFor(2, TimeUnit.SECONDS)) {
-                  c.destroyForcibly();
-                }
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            }
-            try {
-              Files.deleteIfExists(published);
-              for (String u : undo) {
-                new ProcessBuilder(u.split(" "))
-                    .redirectErrorStream(true)
-                    .start()
-                    .waitFor(5, TimeUnit.SECONDS);
-              }
-            } catch (IOException e) {
-              LOG.warn("cleanup of virtual host {}: {}", origin, e.getMessage());
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-          }
-        };
-    Runtime.getRuntime().addShutdownHook(new Thread(cleanup, "hydranet-vhost-cleanup"));
-    try {
-      sh("ip", "netns", "add", ns);
-      undo.add(0, "ip netns del " + ns);
-      if (v6) {
-        // Links made in the namespace from now on skip duplicate address detection: the
-        // origin's address and eth0's link-local are usable at once, not seconds later.
-        in(ns, "sh", "-c", "echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad");
-      }
-      sh("ip", "link", "add", hostSide, "type", "veth", "peer", "name", "eth0", "netns", ns);
-      undo.add(0, "ip link del " + hostSide);
-      sh("ip", "link", "set", hostSide, "up");
-      sh("ethtool", "-K", hostSide, "gro", "off", "gso", "off", "tso", "off", "tx", "off");
-      in(ns, "ip", "link", "set", "lo", "up");
-      in(ns, "ip", "link", "set", "eth0", "up");
-      in(ns, "ethtool", "-K", "eth0", "gro", "off", "gso", "off", "tso", "off", "tx", "off");
-      if (v6) {
-        // No proxy NDP (it takes one entry per address): the namespace's default router is
-        // the host side's own link-local address, and the host routes the origin onto the link.
-        sh("ip", "-6", "addr", "add", ROUTER6 + "/64", "dev", hostSide, "nodad");
-        sh("ip", "-6", "route", "add", origin + "/128", "dev", hostSide);
-        in(ns, "ip", "-6", "addr", "add", origin + "/128", "dev", "eth0", "nodad");
-        // The replica's SYN-ACK returns directly: it must advertise an MSS that fits the
-        // tunnel itself (IPv6 header 40 + TCP 20).
-        in(
-            ns,
-            "ip",
-            "-6",
-            "route",
-            "add",
-            "default",
-            "via",
-            ROUTER6,
-            "dev",
-            "eth0",
-            "advmss",
-            Integer.toString(tunnelMtu - 60));
-      } else {
-        writeSysctl("net/ipv4/conf/" + hostSide + "/proxy_arp", "1");
-        writeSysctl("net/ipv4/conf/" + hostSide + "/rp_filter", "0");
-        sh("ip", "route", "add", origin + "/32", "dev", hostSide);
-        in(ns, "ip", "addr", "add", origin + "/32", "dev", "eth0");
-        // The replica's SYN-ACKs go straight to the client, never past the redirector's MSS
-        // clamp, so the replica itself must advertise an MSS that fits the tunnel: the client
-        // then never sends a segment that needs fragmenting or a frag-needed round trip.
-        in(
-            ns,
-            "ip",
-            "route",
-            "add",
-            "default",
-            "dev",
-            "eth0",
-            "advmss",
-            Integer.toString(tunnelMtu - 40));
-      }
-      if (!publish(published, new TreeSet<>(), cleaned)) {
-        return 1; // terminated while setting up
-      }
-      LOG.info("virtual host {} ready in namespace {}; starting {}", origin, ns, command);
+  }
 
-      List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", ns));
-      argv.addAll(command);
-      Process running = new ProcessBuilder(argv).inheritIO().start();
-      child.set(running);
-      TreeSet<String> ports = new TreeSet<>();
-      while (!running.waitFor(200, TimeUnit.MILLISECONDS)) {
-        TreeSet<String> now =
-            v6
-                ? listening6(running.pid(), address6[0], address6[1])
-                : listening(running.pid(), address);
-        if (!now.equals(ports)) {
-          for (String p : now) {
-            if (!ports.contains(p)) {
-              LOG.info("virtual host {} listening {}", origin, p.replace(' ', '/'));
+  /** An origin of either family and the names the host server knows its virtual host by. */
+  private record Origin(boolean v6, int address, long[] address6) {
+    String namespace(long pid) {
+      return v6
+          ? VirtualHostDirectory.namespace6(address6[0], address6[1], pid)
+          : VirtualHostDirectory.namespace(address, pid);
+    }
+
+    String hostLink() {
+      return v6
+          ? VirtualHostDirectory.hostLink6(address6[0], address6[1])
+          : VirtualHostDirectory.hostLink(address);
+    }
+
+    Path file(Path stateDir) {
+      return v6
+          ? VirtualHostDirectory.file6(stateDir, address6[0], address6[1])
+          : VirtualHostDirectory.file(stateDir, address);
+    }
+
+    TreeSet<String> listening(long pid) throws IOException {
+      return v6 ? listening6(pid, address6[0], address6[1]) : VhostCommand.listening(pid, address);
+    }
+  }
+
+  /**
+   * Stops the command, withdraws the published file and undoes the set-up, once, from the main
+   * thread's finally or the SIGTERM hook: both take the lock, so a hook arriving while the main
+   * thread cleans up waits for it rather than letting the JVM halt half-way.
+   */
+  private static final class Teardown implements Runnable {
+    private final String origin;
+    private final Path published;
+    private final List<String> undo = new ArrayList<>();
+    private final AtomicReference<Process> child = new AtomicReference<>();
+    final AtomicBoolean cleaned = new AtomicBoolean();
+
+    Teardown(String origin, Path published) {
+      this.origin = origin;
+      this.published = published;
+    }
+
+    /** A command that undoes a step; undone in reverse order. */
+    void undo(String command) {
+      undo.add(0, command);
+    }
+
+    void child(Process c) {
+      child.set(c);
+    }
+
+    @Override
+    public void run() {
+      synchronized (cleaned) {
+        if (!cleaned.compareAndSet(false, true)) {
+          return;
+        }
+        Process c = child.get();
+        if (c != null && c.isAlive()) {
+          c.destroy();
+          try {
+            if (!c.waitFor(2, TimeUnit.SECONDS)) {
+              c.destroyForcibly();
             }
-          }
-          for (String p : ports) {
-            if (!now.contains(p)) {
-              LOG.info("virtual host {} closed {}", origin, p.replace(' ', '/'));
-            }
-          }
-          ports = now;
-          if (!publish(published, ports, cleaned)) {
-            break;
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
           }
         }
+        try {
+          Files.deleteIfExists(published);
+          for (String u : undo) {
+            new ProcessBuilder(u.split(" "))
+                .redirectErrorStream(true)
+                .start()
+                .waitFor(5, TimeUnit.SECONDS);
+          }
+        } catch (IOException e) {
+          LOG.warn("cleanup of virtual host {}: {}", origin, e.getMessage());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
       }
-      LOG.info("virtual host {}: command exited with {}", origin, running.exitValue());
-      return running.exitValue();
-    } finally {
-      cleanup.run();
     }
+  }
+
+  /** The namespace and its veth pair to the host server, offloads off on both ends. */
+  private static void link(String ns, String hostSide, boolean v6, Teardown teardown)
+      throws IOException, InterruptedException {
+    sh("ip", "netns", "add", ns);
+    teardown.undo("ip netns del " + ns);
+    if (v6) {
+      // Links made in the namespace from now on skip duplicate address detection: the
+      // origin's address and eth0's link-local are usable at once, not seconds later.
+      in(ns, "sh", "-c", "echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad");
+    }
+    sh("ip", "link", "add", hostSide, "type", "veth", "peer", "name", "eth0", "netns", ns);
+    teardown.undo("ip link del " + hostSide);
+    sh("ip", "link", "set", hostSide, "up");
+    sh("ethtool", "-K", hostSide, "gro", "off", "gso", "off", "tso", "off", "tx", "off");
+    in(ns, "ip", "link", "set", "lo", "up");
+    in(ns, "ip", "link", "set", "eth0", "up");
+    in(ns, "ethtool", "-K", "eth0", "gro", "off", "gso", "off", "tso", "off", "tx", "off");
+  }
+
+  /**
+   * The IPv6 origin in the namespace. No proxy NDP (it takes one entry per address): the
+   * namespace's default router is the host side's own link-local address, and the host routes the
+   * origin onto the link.
+   */
+  private void address6(String ns, String hostSide) throws IOException, InterruptedException {
+    sh("ip", "-6", "addr", "add", ROUTER6 + "/64", "dev", hostSide, "nodad");
+    sh("ip", "-6", "route", "add", origin + "/128", "dev", hostSide);
+    in(ns, "ip", "-6", "addr", "add", origin + "/128", "dev", "eth0", "nodad");
+    // The replica's SYN-ACK returns directly: it must advertise an MSS that fits the
+    // tunnel itself (IPv6 header 40 + TCP 20).
+    in(
+        ns,
+        "ip",
+        "-6",
+        "route",
+        "add",
+        "default",
+        "via",
+        ROUTER6,
+        "dev",
+        "eth0",
+        "advmss",
+        Integer.toString(tunnelMtu - 60));
+  }
+
+  /** The IPv4 origin in the namespace, the host side answering ARP for the rest of the world. */
+  private void address4(String ns, String hostSide) throws IOException, InterruptedException {
+    writeSysctl("net/ipv4/conf/" + hostSide + "/proxy_arp", "1");
+    writeSysctl("net/ipv4/conf/" + hostSide + "/rp_filter", "0");
+    sh("ip", "route", "add", origin + "/32", "dev", hostSide);
+    in(ns, "ip", "addr", "add", origin + "/32", "dev", "eth0");
+    // The replica's SYN-ACKs go straight to the client, never past the redirector's MSS
+    // clamp, so the replica itself must advertise an MSS that fits the tunnel: the client
+    // then never sends a segment that needs fragmenting or a frag-needed round trip.
+    in(
+        ns,
+        "ip",
+        "route",
+        "add",
+        "default",
+        "dev",
+        "eth0",
+        "advmss",
+        Integer.toString(tunnelMtu - 40));
+  }
+
+  /**
+   * Runs the command in the namespace and publishes its listening ports as they change (every 200
+   * ms) until it exits.
+   *
+   * @return the command's exit value
+   */
+  private int runAndAnnounce(Origin o, String ns, Path published, Teardown teardown)
+      throws IOException, InterruptedException {
+    List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+    argv.addAll(command);
+    Process running = new ProcessBuilder(argv).inheritIO().start();
+    teardown.child(running);
+    TreeSet<String> ports = new TreeSet<>();
+    while (!running.waitFor(200, TimeUnit.MILLISECONDS)) {
+      TreeSet<String> now = o.listening(running.pid());
+      if (!now.equals(ports)) {
+        for (String p : now) {
+          if (!ports.contains(p)) {
+            LOG.info("virtual host {} listening {}", origin, p.replace(' ', '/'));
+          }
+        }
+        for (String p : ports) {
+          if (!now.contains(p)) {
+            LOG.info("virtual host {} closed {}", origin, p.replace(' ', '/'));
+          }
+        }
+        ports = now;
+        if (!publish(published, ports, teardown.cleaned)) {
+          break;
+        }
+      }
+    }
+    LOG.info("virtual host {}: command exited with {}", origin, running.exitValue());
+    return running.exitValue();
   }
 
   /**
