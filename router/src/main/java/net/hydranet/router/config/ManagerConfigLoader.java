@@ -84,6 +84,17 @@ public final class ManagerConfigLoader {
     object(root, "(top)");
     known(root, TOP, "");
     ManagerConfig.Builder b = ManagerConfig.builder();
+    origin(root, base, b);
+    bundle(root, base, b);
+    hostServers(root, base, b);
+    content(root, b);
+    placement(root, b);
+    timing(root, b);
+    return b.build();
+  }
+
+  /** address, key, documentRoot, webServer, namePrefix: the origin this manager speaks for. */
+  private static void origin(JsonNode root, Path base, ManagerConfig.Builder b) {
     b.managerAddress(inet(ipv4(string(root, "address", "", true), "address")));
     Path key = base.resolve(string(root, "key", "", true));
     try {
@@ -97,6 +108,14 @@ public final class ManagerConfigLoader {
     }
     b.docroot(docroot);
     b.webServer(uri(string(root, "webServer", "", true), "webServer"));
+    String prefix = string(root, "namePrefix", "", false);
+    if (prefix != null) {
+      b.namePrefix(prefix);
+    }
+  }
+
+  /** bundle: the signed replica jar and its signature, both readable. */
+  private static void bundle(JsonNode root, Path base, ManagerConfig.Builder b) {
     JsonNode bundle = root.get("bundle");
     object(bundle, "bundle");
     known(bundle, BUNDLE, "bundle");
@@ -110,10 +129,10 @@ public final class ManagerConfigLoader {
       }
     }
     b.bundle(jar, signature);
-    String prefix = string(root, "namePrefix", "", false);
-    if (prefix != null) {
-      b.namePrefix(prefix);
-    }
+  }
+
+  /** hostServers[]: each host server's address, replica port and public key. */
+  private static void hostServers(JsonNode root, Path base, ManagerConfig.Builder b) {
     JsonNode hosts = list(root, "hostServers", true);
     for (int i = 0; i < hosts.size(); i++) {
       JsonNode h = hosts.get(i);
@@ -133,6 +152,10 @@ public final class ManagerConfigLoader {
         throw new FieldException(at + ".key", e.getMessage());
       }
     }
+  }
+
+  /** preheat, templates, preheatBytes, maxObjectBytes, accessRules, slots: what a replica holds. */
+  private static void content(JsonNode root, ManagerConfig.Builder b) {
     globs(root, "preheat").forEach(b::preheat);
     globs(root, "templates").forEach(b::template);
     String preheatBytes = string(root, "preheatBytes", "", false);
@@ -158,6 +181,10 @@ public final class ManagerConfigLoader {
         b.slot(name, values);
       }
     }
+  }
+
+  /** placement: when the manager installs and removes replicas by itself (none: the operator). */
+  private static void placement(JsonNode root, ManagerConfig.Builder b) {
     JsonNode placement = root.get("placement");
     if (placement != null && !placement.isNull()) {
       object(placement, "placement");
@@ -177,7 +204,10 @@ public final class ManagerConfigLoader {
               integer(placement, "minReplicas", "placement", d.minReplicas()),
               integer(placement, "maxReplicas", "placement", d.maxReplicas())));
     }
-    // No placement section: no load source, so the operator installs and removes.
+  }
+
+  /** drainSeconds, fetchTimeoutMillis, originProbeMillis, removeOnExit. */
+  private static void timing(JsonNode root, ManagerConfig.Builder b) {
     int drain = integer(root, "drainSeconds", "", (int) (ManagerConfig.DEFAULT_DRAIN_MS / 1000));
     if (drain < 0 || drain > 3600) {
       throw new FieldException("drainSeconds", "outside 0..3600");
@@ -201,7 +231,6 @@ public final class ManagerConfigLoader {
     }
     b.originProbeInterval(Duration.ofMillis(probe));
     b.removeOnClose(bool(root, "removeOnExit", "", true));
-    return b.build();
   }
 
   /** A list of glob strings, or none; the builder checks each glob. */
