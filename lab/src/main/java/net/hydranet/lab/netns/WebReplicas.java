@@ -111,6 +111,12 @@ public final class WebReplicas {
   }
 
   /**
+   * The manager's {@code originProbeMillis}, or 0 for its default (2 s). A test that counts the
+   * origin's requests sets it long, so no probe ({@code HEAD /}) lands between two of its counts.
+   */
+  public int originProbeMillis;
+
+  /**
    * The manager's config; {@code placement} true lets load decide (install above 20 requests/s for
    * 2 s, remove below 5 for 8 s), false leaves installs to {@code hydranet ctl … install}.
    */
@@ -131,6 +137,7 @@ public final class WebReplicas {
         + bundle
         + ".sig }\n"
         + "namePrefix: web\ndrainSeconds: 2\nremoveOnExit: false\n"
+        + (originProbeMillis > 0 ? "originProbeMillis: " + originProbeMillis + "\n" : "")
         + "hostServers:\n  - { address: "
         + WebNetwork.HS1
         + ", key: "

@@ -65,6 +65,8 @@ class HydraWebIT {
     steps = new HydraWebSteps(net, false);
     replicas = new WebReplicas(net, hydraweb);
     net.start(replicas.hostServerConfig());
+    // The tests below count the origin's requests: no probe of the manager's between two counts.
+    replicas.originProbeMillis = 600_000;
     replicas.startManager(false);
   }
 
