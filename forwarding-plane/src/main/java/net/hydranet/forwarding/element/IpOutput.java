@@ -91,6 +91,17 @@ public final class IpOutput implements Element {
     return SENT;
   }
 
+  /**
+   * Sends a datagram of {@code length} bytes that the caller found within the route's MTU, whole,
+   * out of {@code egressInterface} to {@code nextHop} (as {@link #route} set them): what {@link
+   * #process} does for it, without reading the length and the context again. For forwarding, which
+   * has checked the MTU before touching the TTL.
+   */
+  public void sendWhole(
+      MutableDirectBuffer buffer, int ip, int length, int egressInterface, int nextHop) {
+    egress.send(buffer, ip, length, egressInterface, nextHop);
+  }
+
   private void sendFragment(UnsafeBuffer buffer, int ipOffset, int ipLength) {
     egress.send(buffer, ipOffset, ipLength, fragmentInterface, fragmentNextHop);
   }

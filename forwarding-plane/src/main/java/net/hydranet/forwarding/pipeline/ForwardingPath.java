@@ -426,7 +426,8 @@ public final class ForwardingPath implements FrameProcessor {
     }
     // The MTU is checked before the TTL is touched, so a frag-needed quotes the datagram as
     // received.
-    boolean fits = Ipv4Header.totalLength(buffer, ip) <= p.mtu;
+    int length = Ipv4Header.totalLength(buffer, ip);
+    boolean fits = length <= p.mtu;
     if (!fits && Ipv4Header.dontFragment(buffer, ip)) {
       icmp.reject(
           buffer,
@@ -439,13 +440,19 @@ public final class ForwardingPath implements FrameProcessor {
       return;
     }
     Ipv4Header.decrementTtl(buffer, ip);
-    if (fits && clampMss) {
-      int service = synFromService(buffer, ip);
-      if (service != RedirectorTable.NOT_FOUND) {
-        mssClamp.clampForTunnel(buffer, ip, p.mtu, largestTunnel(service));
+    if (fits) {
+      if (clampMss) {
+        int service = synFromService(buffer, ip);
+        if (service != RedirectorTable.NOT_FOUND) {
+          mssClamp.clampForTunnel(buffer, ip, p.mtu, largestTunnel(service));
+        }
       }
+      // Known to fit: straight to Egress, without IpOutput.process reading the length and the
+      // MTU again.
+      output.sendWhole(buffer, ip, length, p.egressInterface, p.nextHop);
+    } else {
+      output.process(buffer, p); // too big, DF clear: in fragments
     }
-    output.process(buffer, p);
     counters.increment(Counter.FORWARDED);
   }
 
