@@ -270,9 +270,9 @@ public final class RedirectorCommand implements Callable<Integer> {
 
   /**
    * Binds the second-chance tunnel's UDP port and claims IP protocol 4, never read: host servers
-   * pass packets back to us there, or in IP-in-IP, for the origin (TunnelToOrigin takes them from
-   * the capture), and without a socket the kernel would answer each with ICMP port- or
-   * protocol-unreachable. Not fatal: without them we forward anyway.
+   * pass packets back to us there, or in IP-in-IP, for the origin or the next candidate
+   * (TunnelToOrigin takes them from the capture), and without a socket the kernel would answer each
+   * with ICMP port- or protocol-unreachable. Not fatal: without them we forward anyway.
    */
   private void claimSecondChancePort() {
     try {
