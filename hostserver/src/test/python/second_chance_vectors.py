@@ -112,6 +112,27 @@ vectors = {
     "ipip-to-origin": ipv4(0, 20 + len(inner), 1, DF, 255, 4, H1, REDIRECTOR) + inner,
 }
 
+
+def hop_taken(datagram, times):
+    """The inner datagram after `times` more passes through the redirector: TTL less, checksum."""
+    h = bytearray(datagram[:20])
+    h[8] -= times
+    h[10:12] = b"\0\0"
+    h[10:12] = struct.pack("!H", csum(bytes(h)))
+    return bytes(h) + datagram[20:]
+
+
+# The redirector's walk (IP-in-IP has no list): the flow's consistent choice is H1 (the only host
+# server of weight above 0), so its candidate order is H1, then the ranking above. H1's pass-back
+# goes on to the candidate after H1, that one's to the next, the last one's to the origin; each
+# pass through the redirector takes one from the inner TTL. The redirector's identifications go on
+# from its `ipip` (1): 2, 3; each host server's pass-back is its first (1).
+walk = candidates
+for i, (ident, host) in enumerate(zip((2, 3), walk), start=1):
+    again = hop_taken(inner, i)
+    vectors["walk-%d" % i] = ipv4(0, 20 + len(again), ident, DF, 64, 4, REDIRECTOR, host) + again
+    vectors["walk-%d-back" % i] = ipv4(0, 20 + len(again), 1, DF, 255, 4, host, REDIRECTOR) + again
+
 for name, data in vectors.items():
     print("```")
     print("vector: " + name)

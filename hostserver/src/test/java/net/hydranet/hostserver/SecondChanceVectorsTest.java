@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,6 +18,7 @@ import java.util.regex.Pattern;
 import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.element.GueEncap;
+import net.hydranet.forwarding.element.IpipEncap;
 import net.hydranet.forwarding.element.PacketContext;
 import net.hydranet.forwarding.element.TunnelToOrigin;
 import net.hydranet.forwarding.table.RedirectorTable;
@@ -57,9 +59,10 @@ class SecondChanceVectorsTest {
     return out;
   }
 
+  /** H1 the consistent choice of every flow (the only weight above 0), H2 and H3 draining. */
   static RedirectorTable table() {
     RedirectorTable t = new RedirectorTable(4, 4);
-    t.put(ORIGIN, Ipv4Header.PROTOCOL_TCP, 80, new int[] {H1, H2, H3}, new int[] {1, 1, 1}, 3);
+    t.put(ORIGIN, Ipv4Header.PROTOCOL_TCP, 80, new int[] {H1, H2, H3}, new int[] {1, 0, 0}, 3);
     return t;
   }
 
@@ -73,7 +76,11 @@ class SecondChanceVectorsTest {
             "pass-on-2",
             "pass-on-origin",
             "ipip",
-            "ipip-to-origin"),
+            "ipip-to-origin",
+            "walk-1",
+            "walk-1-back",
+            "walk-2",
+            "walk-2-back"),
         new ArrayList<>(vectors.keySet()));
   }
 
@@ -115,10 +122,37 @@ class SecondChanceVectorsTest {
   }
 
   @Test
+  void shouldWalkAnIpipPassBackThroughTheCandidatesToTheOrigin() {
+    Counters counters = new Counters();
+    TunnelToOrigin guard = new TunnelToOrigin(counters, table());
+    IpipEncap encap = new IpipEncap(counters, null, 64, false, 2);
+    UnsafeBuffer b = new UnsafeBuffer(new byte[256]);
+    byte[] back = vectors.get("ipip-to-origin");
+    for (String step : List.of("walk-1", "walk-2")) {
+      b.putBytes(128, back);
+      PacketContext p = new PacketContext();
+      p.reset(null, 128, back.length);
+      p.l3 = 128;
+      p.available = back.length;
+      assertEquals(TunnelToOrigin.NEXT_CANDIDATE, guard.process(b, p), step);
+      assertEquals(Ipv4Header.source(new UnsafeBuffer(back), 0), guard.sender(), step);
+      // As ForwardingPath's walk sends it: the redirector's hop taken, IP-in-IP to the target.
+      Ipv4Header.decrementTtl(b, p.l3);
+      int outer = encap.encapsulate(b, p.l3, REDIRECTOR, p.target);
+      assertArrayEquals(vectors.get(step), bytes(b, outer, back.length), step);
+      back =
+          passOn(Ipv4Header.destination(new UnsafeBuffer(vectors.get(step)), 0), vectors.get(step));
+      assertArrayEquals(vectors.get(step + "-back"), back, step + "-back");
+    }
+    assertEquals(2, counters.get(Counter.PASSED_BACK_TO_NEXT_CANDIDATE));
+    assertEquals(0, counters.get(Counter.TUNNELLED_TO_ORIGIN));
+  }
+
+  @Test
   void shouldForwardAUsedUpListToTheOriginWithoutRedirectingIt() {
     Counters counters = new Counters();
     TunnelToOrigin guard = new TunnelToOrigin(counters, table());
-    for (String name : List.of("pass-on-origin", "ipip-to-origin")) {
+    for (String name : List.of("pass-on-origin", "walk-2-back")) {
       byte[] datagram = vectors.get(name);
       UnsafeBuffer b = new UnsafeBuffer(datagram.clone());
       assertTrue(TunnelToOrigin.isTunnel(b, 0, datagram.length), name);
@@ -127,7 +161,11 @@ class SecondChanceVectorsTest {
       p.l3 = 0;
       p.available = datagram.length;
       assertEquals(TunnelToOrigin.FORWARD, guard.process(b, p), name);
-      assertArrayEquals(vectors.get("inner"), bytes(b, p.l3, p.available), name);
+      byte[] inner =
+          name.equals("pass-on-origin")
+              ? vectors.get("inner")
+              : Arrays.copyOfRange(datagram, 20, datagram.length);
+      assertArrayEquals(inner, bytes(b, p.l3, p.available), name);
       assertEquals(ORIGIN, p.destination);
       assertEquals(0, p.target);
     }

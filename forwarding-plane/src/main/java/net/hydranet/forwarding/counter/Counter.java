@@ -95,6 +95,17 @@ public enum Counter {
   TUNNELLED_TO_ORIGIN("tunnelled_to_origin", Kind.WORK),
   /** A pinned flow moved to the origin because a host server passed its packet back for it. */
   FLOWS_REPINNED_TO_ORIGIN("flows_repinned_to_origin", Kind.WORK),
+  /**
+   * A host server's IP-in-IP pass-back sent on, in IP-in-IP, to the next candidate of its flow
+   * (TunnelToOrigin: the redirector's walk, IP-in-IP having no hop list); its outcome is {@code
+   * redirected}.
+   */
+  PASSED_BACK_TO_NEXT_CANDIDATE("passed_back_to_next_candidate", Kind.WORK),
+  /**
+   * A flow pinned to the host server that passed its packet back, moved to the next candidate the
+   * walk sent it to (never backwards: a pin that moved since is kept).
+   */
+  FLOWS_REPINNED_TO_NEXT_CANDIDATE("flows_repinned_to_next_candidate", Kind.WORK),
 
   DROP_TRUNCATED_ETHERNET("drop_truncated_ethernet", Kind.DROP),
   DROP_NOT_FOR_US("drop_not_for_us", Kind.DROP),

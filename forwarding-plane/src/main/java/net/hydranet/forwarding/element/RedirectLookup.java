@@ -413,13 +413,19 @@ public final class RedirectLookup implements Element {
   }
 
   /**
-   * A host server passed this packet back for the origin ({@link TunnelToOrigin}: no host server on
-   * its list holds the connection, or, in IP-in-IP, not the one it was sent to), so the connection
-   * lives at the origin: an existing pin moves there and the flow's next packets go straight to it,
-   * not around the list again. A pass-on creates no entry. Call with {@link PacketContext#l3} at
-   * the inner datagram, after the guard.
+   * A host server passed this packet back ({@link TunnelToOrigin}) and it goes on to {@code to}:
+   * the next candidate of the redirector's walk, or 0, the origin — no host server on its list held
+   * the connection, or, in IP-in-IP, none of the walk's. The flow's pin moves there, so its next
+   * packets go straight to where the connection may live, not around the candidates again — but
+   * only from {@code sender}, the host server that passed it back: a pin that moved since that
+   * packet was sent (a reordered or late pass-back, or the table's own changes) is newer and is
+   * kept, so a pin never moves backwards. {@code sender} {@link TunnelToOrigin#ANY_HOST_SERVER} (a
+   * used-up GUE list, whose last host server is not where the flow was sent) moves any pin to a
+   * host server. A pass-on creates no entry. Call with {@link PacketContext#l3} at the inner
+   * datagram, after the guard.
    */
-  public void repinToOrigin(MutableDirectBuffer buffer, PacketContext packet) {
+  public void repinPassedBack(
+      MutableDirectBuffer buffer, PacketContext packet, int sender, int to) {
     int ip = packet.l3;
     int l4 = ip + Ipv4Header.headerLength(buffer, ip);
     int entry =
@@ -430,10 +436,17 @@ public final class RedirectLookup implements Element {
                 UdpHeader.sourcePort(buffer, l4),
                 UdpHeader.destinationPort(buffer, l4)),
             now);
-    if (entry != FlowTable.NOT_FOUND && flows.target(entry) != 0) {
-      flows.target(entry, 0);
-      counters.increment(Counter.FLOWS_REPINNED_TO_ORIGIN);
+    if (entry == FlowTable.NOT_FOUND) {
+      return;
     }
+    int pinned = flows.target(entry);
+    if (pinned == to
+        || (sender == TunnelToOrigin.ANY_HOST_SERVER ? pinned == 0 : pinned != sender)) {
+      return;
+    }
+    flows.target(entry, to);
+    counters.increment(
+        to == 0 ? Counter.FLOWS_REPINNED_TO_ORIGIN : Counter.FLOWS_REPINNED_TO_NEXT_CANDIDATE);
   }
 
   /**

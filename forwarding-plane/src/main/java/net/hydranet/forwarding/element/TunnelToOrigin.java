@@ -20,6 +20,19 @@ import org.agrona.MutableDirectBuffer;
  * (IPVS's {@code ignore_tunneled}, in the redirector's terms), so a flow cannot circle between the
  * two.
  *
+ * <p><b>The walk, in IP-in-IP.</b> IP-in-IP carries no hop list, so the redirector walks the
+ * candidates itself: a pass-back from host server S goes, still in IP-in-IP, to the candidate after
+ * S in the flow's candidate order ({@link #NEXT_CANDIDATE}), and only from the last, or from a host
+ * server not in the order, to the origin. The order is computed from the table and the flow alone,
+ * so every redirector with the same table walks the same way: the consistent (Maglev) choice for
+ * the flow's 5-tuple first, then the list {@link GueEncap} would write for a flow sent there — the
+ * other host servers, draining ones included, ranked by the rendezvous hash, at most {@link
+ * GueEncap#MAX_CANDIDATES}. The sender's index in the order strictly rises with each bounce and a
+ * host server passes back only what a redirector sent it, so one packet crosses at most 2 × 4
+ * tunnels (out and back per candidate) before it reaches the origin; its inner TTL, taken one at
+ * each pass through the redirector and checked above 1 here, bounds it even while the table changes
+ * between bounces.
+ *
  * <p>Only what a host server could have been sent is taken: in GUE, a list used up ({@code next hop
  * == hop count}) whose last hop is this address; in either tunnel, an inner TCP or UDP datagram,
  * whole, with a valid header and a TTL above 1, to a service whose host servers include the outer
@@ -34,8 +47,24 @@ public final class TunnelToOrigin implements Element {
   /** Refused and counted. */
   public static final int REFUSED = 1;
 
+  /**
+   * An IP-in-IP pass-back with a candidate left: redirect the inner datagram, now at {@link
+   * PacketContext#l3}, to {@link PacketContext#target} in IP-in-IP ({@link PacketContext#service}
+   * set); {@link #sender} is the host server that passed it back.
+   */
+  public static final int NEXT_CANDIDATE = 2;
+
+  /**
+   * {@link #sender} of a pass-back in GUE: not a candidate the flow was sent to (the list's last
+   * host server), so any pin the flow has may move to the origin.
+   */
+  public static final int ANY_HOST_SERVER = 0;
+
   private final Counters counters;
   private final RedirectorTable redirects;
+  private final int[] others = new int[GueEncap.MAX_CANDIDATES];
+  private final long[] scores = new long[GueEncap.MAX_CANDIDATES];
+  private int sender;
 
   public TunnelToOrigin(Counters counters, RedirectorTable redirects) {
     this.counters = counters;
@@ -66,8 +95,9 @@ public final class TunnelToOrigin implements Element {
 
   /**
    * For a datagram addressed to this router that {@link #isTunnel} (its outer header checked by
-   * {@link IpInput}): on {@link #FORWARD}, {@code l3}, {@code available}, {@code source} and {@code
-   * destination} describe the inner datagram and no service or target is set.
+   * {@link IpInput}): on {@link #FORWARD} and {@link #NEXT_CANDIDATE}, {@code l3}, {@code
+   * available}, {@code source} and {@code destination} describe the inner datagram; on {@code
+   * FORWARD} no service or target is set, on {@code NEXT_CANDIDATE} both are.
    */
   @Override
   public int process(MutableDirectBuffer buffer, PacketContext packet) {
@@ -77,7 +107,8 @@ public final class TunnelToOrigin implements Element {
     }
     int outerHeader = Ipv4Header.headerLength(buffer, outer);
     int inner = outer + outerHeader;
-    if (Ipv4Header.protocol(buffer, outer) == Ipv4Header.PROTOCOL_UDP) {
+    boolean ipip = Ipv4Header.protocol(buffer, outer) == Ipv4Header.PROTOCOL_IPIP;
+    if (!ipip) {
       int udp = inner;
       inner =
           GueHeader.innerOffset(buffer, udp, Ipv4Header.totalLength(buffer, outer) - outerHeader);
@@ -92,7 +123,7 @@ public final class TunnelToOrigin implements Element {
       }
     }
     // IP-in-IP carries no list: it is addressed to us (IpInput), and the checks below are the
-    // rest of the guard, as for a used-up list.
+    // rest of the guard, as for a used-up list; where it goes then is the walk's (class comment).
     int innerAvailable = Ipv4Header.totalLength(buffer, outer) - (inner - outer);
     if (innerAvailable < Ipv4Header.MIN_LENGTH || Ipv4Header.version(buffer, inner) != 4) {
       return refuse();
@@ -112,21 +143,85 @@ public final class TunnelToOrigin implements Element {
       return refuse(); // a tunnel in the tunnel among them: never unwrapped twice
     }
     int destination = Ipv4Header.destination(buffer, inner);
-    int service =
-        redirects.lookup(
-            destination, protocol, UdpHeader.destinationPort(buffer, inner + innerHeader));
-    if (service == RedirectorTable.NOT_FOUND
-        || !redirects.hasHostServer(service, Ipv4Header.source(buffer, outer))) {
+    int l4 = inner + innerHeader;
+    int service = redirects.lookup(destination, protocol, UdpHeader.destinationPort(buffer, l4));
+    int from = Ipv4Header.source(buffer, outer);
+    if (service == RedirectorTable.NOT_FOUND || !redirects.hasHostServer(service, from)) {
       return refuse();
     }
     packet.l3 = inner;
     packet.available = innerAvailable;
     packet.source = Ipv4Header.source(buffer, inner);
     packet.destination = destination;
+    sender = ipip ? from : ANY_HOST_SERVER;
+    int next = ipip ? nextCandidate(buffer, inner, l4, protocol, service, from) : 0;
+    if (next != 0) {
+      packet.service = service;
+      packet.target = next;
+      counters.increment(Counter.PASSED_BACK_TO_NEXT_CANDIDATE);
+      return NEXT_CANDIDATE;
+    }
     packet.service = RedirectorTable.NOT_FOUND;
     packet.target = 0;
     counters.increment(Counter.TUNNELLED_TO_ORIGIN);
     return FORWARD;
+  }
+
+  /**
+   * The host server that passed the last datagram {@link #process} took back in IP-in-IP, or {@link
+   * #ANY_HOST_SERVER} for one in GUE.
+   */
+  public int sender() {
+    return sender;
+  }
+
+  /**
+   * The candidate after {@code from} in the flow's order (see the class comment), or 0 for the
+   * origin: {@code from} the last, or not in the order. No allocation: one Maglev lookup and a walk
+   * of the service's few host servers.
+   */
+  private int nextCandidate(
+      DirectBuffer buffer, int inner, int l4, int protocol, int service, int from) {
+    return nextCandidate(
+        redirects,
+        service,
+        RedirectLookup.flowHash(
+            Ipv4Header.source(buffer, inner),
+            Ipv4Header.destination(buffer, inner),
+            protocol,
+            UdpHeader.sourcePort(buffer, l4),
+            UdpHeader.destinationPort(buffer, l4)),
+        GueEncap.addressHash(buffer, inner),
+        from,
+        others,
+        scores);
+  }
+
+  /**
+   * The walk's rule, for tests and oracles as for {@link #process}: the order is {@code
+   * select(service, flowHash)} (when not 0), then {@link GueEncap#chooseHops} for it with {@code
+   * addressHash}; the result is the entry after {@code from}, or 0 when {@code from} is the last or
+   * not in it. {@code others} and {@code scores} are scratch of {@link GueEncap#MAX_CANDIDATES}.
+   */
+  public static int nextCandidate(
+      RedirectorTable redirects,
+      int service,
+      int flowHash,
+      int addressHash,
+      int from,
+      int[] others,
+      long[] scores) {
+    int first = redirects.select(service, flowHash);
+    int count = GueEncap.chooseHops(redirects, service, first, addressHash, others, scores);
+    if (first != 0 && from == first) {
+      return count > 0 ? others[0] : 0;
+    }
+    for (int i = 0; i + 1 < count; i++) {
+      if (others[i] == from) {
+        return others[i + 1];
+      }
+    }
+    return 0;
   }
 
   private int refuse() {

@@ -42,7 +42,8 @@ import org.agrona.collections.IntHashSet;
  * EtherClassifier ─┬─ ARP → ArpResponder
  *                  ├─ IPv6 → Ipv6Path (its own graph, drawn there)
  *                  └─ IPv4 → IpInput ─┬─ local → LocalDelivery (echo reply → IpOutput)
- *                                     │         (second-chance tunnel → TunnelToOrigin → forward)
+ *                                     │         (second-chance tunnel → TunnelToOrigin → forward,
+ *                                     │          or IP-in-IP to the walk's next candidate)
  *                                     └─ transit → TTL ≤ 1? ICMP time exceeded
  *      ICMP → RedirectLookup.steerIcmpError ─┬─ its flow's host server → redirect
  *                                            └─ forward
@@ -252,11 +253,7 @@ public final class ForwardingPath implements FrameProcessor {
     int in = ipInput.process(buffer, p);
     if (in == IpInput.LOCAL) {
       if (TunnelToOrigin.isTunnel(buffer, p.l3, p.available)) {
-        // A host server's pass-on to the origin: never redirected again (the loop guard).
-        if (tunnelToOrigin.process(buffer, p) == TunnelToOrigin.FORWARD) {
-          lookup.repinToOrigin(buffer, p);
-          forward(buffer, p);
-        }
+        passedBack(buffer, p);
         return;
       }
       local.process(buffer, p);
@@ -401,6 +398,55 @@ public final class ForwardingPath implements FrameProcessor {
     if (p.service != RedirectorTable.NOT_FOUND) {
       redirects.count(p.service, p.target, innerLength);
     }
+    counters.increment(Counter.REDIRECTED);
+  }
+
+  /**
+   * A host server's pass-back (a rare path: only tunnels addressed to us reach it): to the origin,
+   * never redirected again (the loop guard), or in IP-in-IP to the next candidate of the walk; the
+   * flow's pin follows ({@link TunnelToOrigin}, {@link RedirectLookup#repinPassedBack}).
+   */
+  private void passedBack(MutableDirectBuffer buffer, PacketContext p) {
+    int result = tunnelToOrigin.process(buffer, p);
+    if (result == TunnelToOrigin.REFUSED) {
+      return;
+    }
+    lookup.repinPassedBack(buffer, p, tunnelToOrigin.sender(), p.target);
+    if (result == TunnelToOrigin.FORWARD) {
+      forward(buffer, p);
+    } else {
+      walk(buffer, p);
+    }
+  }
+
+  /**
+   * The walk's step: the inner datagram of an IP-in-IP pass-back to {@link PacketContext#target},
+   * the flow's next candidate, in IP-in-IP whatever that host server is configured for — the 20
+   * bytes it came back in, so it fits as it did — as {@link #redirect} sends, but never clamped (a
+   * pass-back is never a SYN) and kept off the per-packet path.
+   */
+  private void walk(MutableDirectBuffer buffer, PacketContext p) {
+    int ip = p.l3;
+    if (output.route(p.target, p) == IpOutput.NO_ROUTE) {
+      counters.increment(Counter.DROP_NO_HOST_SERVER_ROUTE);
+      return;
+    }
+    int innerLength = Ipv4Header.totalLength(buffer, ip);
+    Ipv4Header.decrementTtl(buffer, ip);
+    encap.process(buffer, p);
+    if (output.process(buffer, p) == IpOutput.TOO_BIG) {
+      restoreTtl(buffer, ip);
+      icmp.reject(
+          buffer,
+          ip,
+          IcmpHeader.TYPE_DESTINATION_UNREACHABLE,
+          IcmpHeader.CODE_FRAGMENTATION_NEEDED,
+          p.mtu - IpipEncap.OVERHEAD,
+          Counter.ICMP_SENT_FRAG_NEEDED,
+          Counter.DROP_FRAG_NEEDED);
+      return;
+    }
+    redirects.count(p.service, p.target, innerLength);
     counters.increment(Counter.REDIRECTED);
   }
 

@@ -5,7 +5,9 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.counter.Counters;
+import net.hydranet.forwarding.element.GueEncap;
 import net.hydranet.forwarding.element.IpipEncap;
 import net.hydranet.forwarding.element.PacketContext;
 import net.hydranet.forwarding.element.TunnelToOrigin;
@@ -169,9 +171,13 @@ class SecondChanceFuzzTest {
     for (Node node : nodes) {
       passOnsBefore += node.passOns();
     }
+    long walksBefore = redirectorCounters.get(Counter.PASSED_BACK_TO_NEXT_CANDIDATE);
     int hops = 0;
+    int walks = 0;
     Node node = nodes[at];
     byte[] current = datagram;
+    // The host servers this packet reached: the walk never sends it to one of them again.
+    List<Integer> visited = new ArrayList<>(List.of(node.address));
     while (true) {
       int passedBefore = node.passed.size();
       int injectedBefore = node.injected.size();
@@ -209,10 +215,29 @@ class SecondChanceFuzzTest {
         }
       }
       if (next == null) {
-        if (destination == REDIRECTOR) {
-          redirector(passed, guard, table, redirectorCounters);
+        byte[] walked =
+            destination == REDIRECTOR ? redirector(passed, guard, table, redirectorCounters) : null;
+        if (walked == null) {
+          break;
         }
-        break;
+        // The redirector's walk: on to a host server this packet has not reached yet.
+        int to = Ipv4Header.destination(new UnsafeBuffer(walked), 0);
+        if (visited.contains(to)) {
+          throw new AssertionError("walked back to a host server it came from: a loop");
+        }
+        if (++walks > GueEncap.MAX_CANDIDATES || walks >= HOSTS.length) {
+          throw new AssertionError("walked " + walks + " times for " + HOSTS.length + " hosts");
+        }
+        visited.add(to);
+        for (Node candidate : nodes) {
+          if (candidate.address == to) {
+            next = candidate;
+          }
+        }
+        if (next == null) {
+          throw new AssertionError("walked to no host server of the service");
+        }
+        passed = walked;
       }
       node = next;
       current = passed;
@@ -223,6 +248,14 @@ class SecondChanceFuzzTest {
     }
     if (passOns != hops) {
       throw new AssertionError("pass-on counters moved by " + passOns + " for " + hops + " hops");
+    }
+    long walked = redirectorCounters.get(Counter.PASSED_BACK_TO_NEXT_CANDIDATE) - walksBefore;
+    if (walked != walks) {
+      throw new AssertionError("walk counter moved by " + walked + " for " + walks + " walks");
+    }
+    // No amplification: one packet out for one in, at most out and back per candidate.
+    if (hops + walks > 2 * GueHeader.MAX_HOPS - 1) {
+      throw new AssertionError((hops + walks) + " tunnels for one packet");
     }
   }
 
@@ -308,41 +341,92 @@ class SecondChanceFuzzTest {
 
   /**
    * The redirector's guard: forwards only a used-up list of ours, or IP-in-IP, from a host server
-   * of the inner flow's service, to its own destination.
+   * of the inner flow's service, to its own destination; or walks an IP-in-IP pass-back on to
+   * another host server of that service, the same on every redirector.
+   *
+   * @return what the redirector sends on the walk (as ForwardingPath does: the inner datagram's TTL
+   *     taken, IP-in-IP to the target), or null
    */
-  private static void redirector(
+  private static byte[] redirector(
       byte[] datagram, TunnelToOrigin guard, RedirectorTable table, Counters counters) {
-    UnsafeBuffer b = new UnsafeBuffer(datagram.clone());
+    UnsafeBuffer b = new UnsafeBuffer(new byte[IpipEncap.OVERHEAD + datagram.length]);
+    b.putBytes(IpipEncap.OVERHEAD, datagram);
+    int at = IpipEncap.OVERHEAD;
     PacketContext p = new PacketContext();
-    p.reset(null, 0, datagram.length);
-    p.l3 = 0;
+    p.reset(null, at, datagram.length);
+    p.l3 = at;
     p.available = datagram.length;
-    if (!TunnelToOrigin.isTunnel(b, 0, datagram.length)) {
+    if (!TunnelToOrigin.isTunnel(b, at, datagram.length)) {
       throw new AssertionError("a pass-on to the redirector that is not in the tunnel");
     }
-    if (guard.process(b, p) == TunnelToOrigin.FORWARD) {
-      boolean ipip = Ipv4Header.protocol(b, 0) == Ipv4Header.PROTOCOL_IPIP;
-      int udp = 20;
-      int count = ipip ? 0 : GueHeader.hopCount(b, udp);
-      int protocol = Ipv4Header.protocol(b, p.l3);
-      int service =
-          table.lookup(
-              p.destination,
-              protocol,
-              TcpHeader.destinationPort(b, p.l3 + Ipv4Header.headerLength(b, p.l3)));
-      if ((!ipip
-              && (GueHeader.nextHop(b, udp) != count
-                  || GueHeader.hop(b, udp, count - 1) != REDIRECTOR))
-          || (ipip && p.l3 != 20)
-          || (protocol != Ipv4Header.PROTOCOL_TCP && protocol != Ipv4Header.PROTOCOL_UDP)
-          || Ipv4Header.ttl(b, p.l3) <= 1
-          || service == RedirectorTable.NOT_FOUND
-          || !table.hasHostServer(service, Ipv4Header.source(b, 0))
-          || p.destination != Ipv4Header.destination(b, p.l3)
-          || p.target != 0) {
-        throw new AssertionError("the redirector unwrapped what no host server could have sent");
-      }
+    long forwarded = counters.get(Counter.TUNNELLED_TO_ORIGIN);
+    int verdict = guard.process(b, p);
+    // Stateless: a redirector that never saw this flow decides the same.
+    UnsafeBuffer again = new UnsafeBuffer(datagram.clone());
+    PacketContext q = new PacketContext();
+    q.reset(null, 0, datagram.length);
+    q.l3 = 0;
+    q.available = datagram.length;
+    if (new TunnelToOrigin(new Counters(), table).process(again, q) != verdict
+        || q.target != p.target) {
+      throw new AssertionError("two redirectors with one table decided a pass-back apart");
     }
+    if (counters.get(Counter.TUNNELLED_TO_ORIGIN) - forwarded
+        != (verdict == TunnelToOrigin.FORWARD ? 1 : 0)) {
+      throw new AssertionError("tunnelled_to_origin does not count what went to the origin");
+    }
+    if (verdict == TunnelToOrigin.REFUSED) {
+      return null;
+    }
+    boolean ipip = Ipv4Header.protocol(b, at) == Ipv4Header.PROTOCOL_IPIP;
+    int protocol = Ipv4Header.protocol(b, p.l3);
+    int service =
+        table.lookup(
+            p.destination,
+            protocol,
+            TcpHeader.destinationPort(b, p.l3 + Ipv4Header.headerLength(b, p.l3)));
+    if ((ipip && p.l3 != at + 20)
+        || (protocol != Ipv4Header.PROTOCOL_TCP && protocol != Ipv4Header.PROTOCOL_UDP)
+        || Ipv4Header.ttl(b, p.l3) <= 1
+        || service == RedirectorTable.NOT_FOUND
+        || !table.hasHostServer(service, Ipv4Header.source(b, at))
+        || p.destination != Ipv4Header.destination(b, p.l3)) {
+      throw new AssertionError("the redirector unwrapped what no host server could have sent");
+    }
+    if (verdict == TunnelToOrigin.NEXT_CANDIDATE) {
+      if (!ipip
+          || p.service != service
+          || !table.hasHostServer(service, p.target)
+          || p.target == Ipv4Header.source(b, at)
+          || guard.sender() != Ipv4Header.source(b, at)) {
+        throw new AssertionError("walked a pass-back to no candidate, or back to its sender");
+      }
+      byte[] inner = new byte[p.available];
+      b.getBytes(p.l3, inner);
+      Ipv4Header.decrementTtl(b, p.l3);
+      int outer =
+          new IpipEncap(new Counters(), null, 64, false, 1)
+              .encapsulate(b, p.l3, REDIRECTOR, p.target);
+      byte[] walked = new byte[IpipEncap.OVERHEAD + inner.length];
+      b.getBytes(outer, walked);
+      UnsafeBuffer w = new UnsafeBuffer(walked);
+      if (!InternetChecksum.verify(w, 20, Ipv4Header.headerLength(w, 20))
+          || Ipv4Header.ttl(w, 20) != (inner[8] & 0xFF) - 1) {
+        throw new AssertionError("a walked datagram with a bad inner header");
+      }
+      return walked;
+    }
+    // To the origin: a used-up list ending here, or an IP-in-IP pass-back with no candidate left.
+    int udp = at + 20;
+    int count = ipip ? 0 : GueHeader.hopCount(b, udp);
+    if ((!ipip
+            && (GueHeader.nextHop(b, udp) != count
+                || GueHeader.hop(b, udp, count - 1) != REDIRECTOR))
+        || p.target != 0
+        || guard.sender() != (ipip ? Ipv4Header.source(b, at) : TunnelToOrigin.ANY_HOST_SERVER)) {
+      throw new AssertionError("the redirector forwarded what is no pass-back for the origin");
+    }
+    return null;
   }
 
   /** A tunnelled datagram to {@code to}: GUE with a fuzzed list, IP-in-IP, or raw bytes. */

@@ -45,8 +45,9 @@ import org.junit.jupiter.api.Timeout;
  *       new r1 has no pins: it sends every flow to hs1 by the hash, and hs1 passes what it holds no
  *       socket for on — the far path's segments to hs2, the origin's through hs2 back to r1, which
  *       forwards them to the origin (hostserver/SECOND-CHANCE.md). In IP-in-IP hs1 has no list: it
- *       passes the origin's segments back to r1 in IP-in-IP, and the far path's are lost (reset by
- *       the origin; printed, not asserted: SECOND-CHANCE.md, "Known gaps").
+ *       passes them back to r1 in IP-in-IP, and r1 walks the candidates itself — on to hs2, which
+ *       holds the far path's and passes the origin's back again, then to the origin — and pins each
+ *       flow where it went.
  * </ol>
  *
  * A connection counts as broken if its request fails (reset, timeout, closed), if it is answered by
@@ -77,15 +78,6 @@ class HitlessIT {
   private ControlNetwork net;
   private final Map<String, Map<String, String>> table = new LinkedHashMap<>();
   private final List<String> findings = new ArrayList<>();
-
-  /**
-   * What IP-in-IP cannot keep, by design (SECOND-CHANCE.md, "Known gaps"): it carries no hop list,
-   * so after a restart hs1 can only pass the far path's segments back for the origin, which resets
-   * them. Printed, not asserted; every other cell is.
-   */
-  private final List<String> lostByDesign = new ArrayList<>();
-
-  private boolean farLostAtRestart;
 
   /** One path's clients: kept-alive HTTP connections and an iperf3 stream. */
   private final class Clients {
@@ -250,12 +242,7 @@ class HitlessIT {
   }
 
   private void finding(String event, String path, String what) {
-    String f = event + ": " + path + " " + what;
-    if (farLostAtRestart && path.equals("far") && event.startsWith("r1 restarted")) {
-      lostByDesign.add(f);
-    } else {
-      findings.add(f);
-    }
+    findings.add(event + ": " + path + " " + what);
   }
 
   /** Every connection open before has answered again or ended; the iperf3 stream moved on. */
@@ -304,9 +291,6 @@ class HitlessIT {
     for (String f : findings) {
       sb.append("  broken: ").append(f).append('\n');
     }
-    for (String f : lostByDesign) {
-      sb.append("  lost (IP-in-IP carries no hop list): ").append(f).append('\n');
-    }
     return sb.toString();
   }
 
@@ -315,7 +299,9 @@ class HitlessIT {
         "hitless: hs1 passed_on_hop_1 %d, passed_on_origin %d, passed_on_origin_no_list %d,"
             + " drop_pass_on_failed %d, socket checks %d; hs2 passed_on_hop_1 %d,"
             + " passed_on_origin %d, passed_on_origin_no_list %d; r1 gue_encapsulated %d,"
-            + " tunnelled_to_origin %d, flows_repinned_to_origin %d, drop_tunnel_refused %d",
+            + " tunnelled_to_origin %d, flows_repinned_to_origin %d,"
+            + " passed_back_to_next_candidate %d, flows_repinned_to_next_candidate %d,"
+            + " drop_tunnel_refused %d",
         hs("hs1", "passed_on_hop_1"),
         hs("hs1", "passed_on_origin"),
         hs("hs1", "passed_on_origin_no_list"),
@@ -327,6 +313,8 @@ class HitlessIT {
         r1("gue_encapsulated"),
         r1("tunnelled_to_origin"),
         r1("flows_repinned_to_origin"),
+        r1("passed_back_to_next_candidate"),
+        r1("flows_repinned_to_next_candidate"),
         r1("drop_tunnel_refused"));
   }
 
@@ -375,8 +363,6 @@ class HitlessIT {
       throws Exception {
     table.clear();
     findings.clear();
-    lostByDesign.clear();
-    farLostAtRestart = !gue;
     System.out.println("hitless: encapsulation " + (gue ? "gue" : "ipip"));
     assumeTrue("root".equals(System.getProperty("user.name")), "needs root for namespaces");
     Path jar = RedirectorUnderTest.repositoryRoot().resolve("router/target/hydranet.jar");
@@ -476,10 +462,14 @@ class HitlessIT {
         // segments on to hs2 (hop 1).
         assertTrue(hs("hs1", "passed_on_hop_1") >= 1, counters() + "\n" + net.ctl("hs1", "status"));
       } else {
-        // The origin path survived them through hs1 passing its segments back to r1.
+        // The origin and far paths survived them through hs1 passing their segments back to r1,
+        // and r1 walking them on to hs2 (the far path's stays there, the origin's comes back).
         assertTrue(
             hs("hs1", "passed_on_origin_no_list") >= 1,
             counters() + "\n" + net.ctl("hs1", "status"));
+        assertTrue(
+            r1("passed_back_to_next_candidate") >= 1 && r1("flows_repinned_to_next_candidate") >= 1,
+            counters() + "\n" + net.ctl("r1", "status"));
       }
     }
   }

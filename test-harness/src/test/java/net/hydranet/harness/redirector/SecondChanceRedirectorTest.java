@@ -25,8 +25,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The redirector's side of the second chance (hostserver/SECOND-CHANCE.md) through the whole
  * element chain of {@code config/replay-sample.yaml}: the tunnel with its hop list for host servers
- * configured so, and the loop guard that forwards a host server's pass-on to the origin without
- * redirecting it again.
+ * configured so, the loop guard that forwards a host server's pass-on to the origin without
+ * redirecting it again, and the walk that sends an IP-in-IP pass-back on to the flow's next
+ * candidate.
  */
 class SecondChanceRedirectorTest {
   private static final int SECOND_HOST_SERVER = Ipv4Header.parseAddress("198.18.3.3");
@@ -265,6 +266,150 @@ class SecondChanceRedirectorTest {
     }
     assertEquals(refused.length, r.counter(Counter.DROP_TUNNEL_REFUSED));
     assertEquals(0, r.counter(Counter.TUNNELLED_TO_ORIGIN));
+    assertEquals(r.counter(Counter.RX_FRAMES), r.plane().counters().outcomes());
+  }
+
+  private static final int THIRD_HOST_SERVER = Ipv4Header.parseAddress("198.18.3.4");
+
+  /**
+   * Three host servers in IP-in-IP, the default: 198.18.3.2 the consistent hash's only choice, and
+   * two draining that may hold old connections (the one at .4 configured for GUE: the walk is
+   * IP-in-IP whatever the candidate takes).
+   */
+  private static RedirectorUnderTest walkRedirector() throws Exception {
+    String sample =
+        Files.readString(RedirectorUnderTest.repositoryRoot().resolve("config/replay-sample.yaml"));
+    String neighbour = "  - { address: 198.18.3.2, mac: \"02:00:00:00:03:02\" }\n";
+    String text =
+        sample
+            .replace(
+                "  - service: 198.18.2.10:80/tcp\n    hostServers:\n      - { address: 198.18.3.2, weight: 1 }\n",
+                "  - service: 198.18.2.10:80/tcp\n    hostServers:\n"
+                    + "      - { address: 198.18.3.2, weight: 1 }\n"
+                    + "      - { address: 198.18.3.3, weight: 0 }\n"
+                    + "      - { address: 198.18.3.4, weight: 0, encapsulation: gue }\n")
+            .replace(
+                neighbour,
+                neighbour
+                    + "  - { address: 198.18.3.3, mac: \"02:00:00:00:03:03\" }\n"
+                    + "  - { address: 198.18.3.4, mac: \"02:00:00:00:03:04\" }\n");
+    if (!text.contains("198.18.3.4, weight") || !text.contains("198.18.3.4, mac")) {
+      throw new IllegalStateException("replay-sample.yaml changed: the test's edit no longer fits");
+    }
+    return new RedirectorUnderTest(ConfigLoader.parse("walk.yaml", text, null));
+  }
+
+  /**
+   * The one frame {@code out} holds, checked as the walk's step: IP-in-IP from the redirector's
+   * host-server side to a host server, outer TTL the redirector's, inner the client's segment with
+   * {@code innerTtl}.
+   *
+   * @return the host server it went to
+   */
+  private static int walkedTo(List<Sent> out, int innerTtl) {
+    assertEquals(1, out.size());
+    assertEquals(HS0, out.get(0).iface());
+    byte[] outer = ip(out.get(0).frame());
+    UnsafeBuffer b = new UnsafeBuffer(outer);
+    assertEquals(Ipv4Header.PROTOCOL_IPIP, Ipv4Header.protocol(b, 0));
+    assertEquals(HS0_IP, Ipv4Header.source(b, 0));
+    assertEquals(64, Ipv4Header.ttl(b, 0));
+    assertEquals(outer.length, Ipv4Header.totalLength(b, 0));
+    assertArrayEquals(
+        ip(clientSegment(innerTtl)), Arrays.copyOfRange(outer, 20, outer.length), "inner");
+    return Ipv4Header.destination(b, 0);
+  }
+
+  /** Where the connection's next client segment goes: a host server, or 0 for the origin. */
+  private static int nextSegmentGoesTo(RedirectorUnderTest r) {
+    List<Sent> out = r.receive(CLIENT0, clientSegment(64));
+    assertEquals(1, out.size());
+    if (out.get(0).iface() == CORE0) {
+      return 0;
+    }
+    assertEquals(HS0, out.get(0).iface());
+    return Ipv4Header.destination(new UnsafeBuffer(ip(out.get(0).frame())), 0);
+  }
+
+  @Test
+  void shouldWalkAnIpipPassBackToTheNextCandidateAndFromTheLastToTheOrigin() throws Exception {
+    RedirectorUnderTest r = walkRedirector();
+    // A restarted redirector: the segment follows the hash to the first candidate, pinned there.
+    assertEquals(HOST_SERVER, nextSegmentGoesTo(r));
+    // The first candidate holds no socket: the second gets it, in IP-in-IP, and the pin moves.
+    int second = walkedTo(r.receive(HS0, ipipPassOn(HOST_SERVER, clientSegment(63))), 62);
+    assertTrue(second == SECOND_HOST_SERVER || second == THIRD_HOST_SERVER, "a candidate");
+    int third = second == SECOND_HOST_SERVER ? THIRD_HOST_SERVER : SECOND_HOST_SERVER;
+    assertEquals(1, r.counter(Counter.PASSED_BACK_TO_NEXT_CANDIDATE));
+    assertEquals(1, r.counter(Counter.FLOWS_REPINNED_TO_NEXT_CANDIDATE));
+    assertEquals(second, nextSegmentGoesTo(r));
+    // The second has none either: the third.
+    assertEquals(third, walkedTo(r.receive(HS0, ipipPassOn(second, clientSegment(63))), 62));
+    assertEquals(2, r.counter(Counter.PASSED_BACK_TO_NEXT_CANDIDATE));
+    assertEquals(2, r.counter(Counter.FLOWS_REPINNED_TO_NEXT_CANDIDATE));
+    assertEquals(third, nextSegmentGoesTo(r));
+    // The last candidate has none: the origin, and the pin with it.
+    List<Sent> out = r.receive(HS0, ipipPassOn(third, clientSegment(63)));
+    assertEquals(1, out.size());
+    assertEquals(CORE0, out.get(0).iface());
+    assertEquals(1, r.counter(Counter.TUNNELLED_TO_ORIGIN));
+    assertEquals(1, r.counter(Counter.FLOWS_REPINNED_TO_ORIGIN));
+    assertEquals(0, nextSegmentGoesTo(r));
+    // The walk went in IP-in-IP (walkedTo); the client's segment pinned to .4 went in its GUE.
+    assertEquals(1, r.counter(Counter.GUE_ENCAPSULATED));
+    assertEquals(0, r.counter(Counter.DROP_TUNNEL_REFUSED));
+    assertEquals(r.counter(Counter.RX_FRAMES), r.plane().counters().outcomes());
+  }
+
+  @Test
+  void shouldNeverMoveAPinBackwardsForALatePassBack() throws Exception {
+    RedirectorUnderTest r = walkRedirector();
+    assertEquals(HOST_SERVER, nextSegmentGoesTo(r));
+    int second = walkedTo(r.receive(HS0, ipipPassOn(HOST_SERVER, clientSegment(63))), 62);
+    // A second segment sent to the first candidate before the pin moved, passed back late: it
+    // walks on as the first did, and the pin stays.
+    assertEquals(second, walkedTo(r.receive(HS0, ipipPassOn(HOST_SERVER, clientSegment(63))), 62));
+    assertEquals(1, r.counter(Counter.FLOWS_REPINNED_TO_NEXT_CANDIDATE));
+    assertEquals(second, nextSegmentGoesTo(r));
+    int third = walkedTo(r.receive(HS0, ipipPassOn(second, clientSegment(63))), 62);
+    r.receive(HS0, ipipPassOn(third, clientSegment(63)));
+    assertEquals(1, r.counter(Counter.FLOWS_REPINNED_TO_ORIGIN));
+    assertEquals(0, nextSegmentGoesTo(r));
+    // Pinned to the origin now: late pass-backs from the first and second candidates walk on, and
+    // the pin stays at the origin.
+    assertEquals(second, walkedTo(r.receive(HS0, ipipPassOn(HOST_SERVER, clientSegment(63))), 62));
+    assertEquals(third, walkedTo(r.receive(HS0, ipipPassOn(second, clientSegment(63))), 62));
+    assertEquals(0, nextSegmentGoesTo(r));
+    assertEquals(2, r.counter(Counter.FLOWS_REPINNED_TO_NEXT_CANDIDATE));
+    assertEquals(1, r.counter(Counter.FLOWS_REPINNED_TO_ORIGIN));
+    assertEquals(5, r.counter(Counter.PASSED_BACK_TO_NEXT_CANDIDATE));
+    assertEquals(r.counter(Counter.RX_FRAMES), r.plane().counters().outcomes());
+  }
+
+  @Test
+  void shouldWalkTheSameWayOnEveryRedirectorWithoutState() throws Exception {
+    // Two redirectors that never saw the flow (another behind ECMP, or one restarted): the same
+    // pass-back goes to the same candidate, byte for byte, and creates no pin.
+    RedirectorUnderTest a = walkRedirector();
+    RedirectorUnderTest b = walkRedirector();
+    List<Sent> fromA = a.receive(HS0, ipipPassOn(HOST_SERVER, clientSegment(63)));
+    List<Sent> fromB = b.receive(HS0, ipipPassOn(HOST_SERVER, clientSegment(63)));
+    int second = walkedTo(fromA, 62);
+    assertArrayEquals(fromA.get(0).frame(), fromB.get(0).frame());
+    assertEquals(0, a.counter(Counter.FLOWS_REPINNED_TO_NEXT_CANDIDATE));
+    assertEquals(HOST_SERVER, nextSegmentGoesTo(a));
+    assertEquals(second, walkedTo(b.receive(HS0, ipipPassOn(HOST_SERVER, clientSegment(63))), 62));
+  }
+
+  @Test
+  void shouldRefuseAPassBackFromAHostServerOfNoServiceOfTheFlow() throws Exception {
+    RedirectorUnderTest r = walkRedirector();
+    assertEquals(HOST_SERVER, nextSegmentGoesTo(r));
+    int stranger = Ipv4Header.parseAddress("198.18.3.9");
+    assertEquals(List.of(), r.receive(HS0, ipipPassOn(stranger, clientSegment(63))));
+    assertEquals(1, r.counter(Counter.DROP_TUNNEL_REFUSED));
+    assertEquals(0, r.counter(Counter.PASSED_BACK_TO_NEXT_CANDIDATE));
+    assertEquals(HOST_SERVER, nextSegmentGoesTo(r));
     assertEquals(r.counter(Counter.RX_FRAMES), r.plane().counters().outcomes());
   }
 

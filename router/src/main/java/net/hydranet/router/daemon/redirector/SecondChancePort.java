@@ -9,9 +9,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The second-chance tunnel's UDP port, bound, and IP protocol 4, claimed, never read: host servers
- * pass packets back to us there, or in IP-in-IP, for the origin (TunnelToOrigin takes them from the
- * capture), and without a socket the kernel would answer each with ICMP port- or
- * protocol-unreachable. Not fatal: without them we forward anyway.
+ * pass packets back to us there, or in IP-in-IP, for the origin or the next candidate
+ * (TunnelToOrigin takes them from the capture), and without a socket the kernel would answer each
+ * with ICMP port- or protocol-unreachable. Not fatal: without them we forward anyway.
  */
 public final class SecondChancePort {
   private static final Logger LOG = LoggerFactory.getLogger(RedirectorCommand.class);
