@@ -27,7 +27,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * What the second chance costs a host server's forwarding thread (SECOND-CHANCE.md), timed in
  * alternating rounds in one JVM: a tunnelled TCP segment injected as before (IP-in-IP or GUE, no
  * second chance), injected after the known-flow cache said "here" (IP-in-IP, GUE with a hop list),
- * and passed on after the cache said "elsewhere" (copy and new headers); then, as root, one {@code
+ * and passed on after the cache said "elsewhere" (GUE: copy and new headers on to the next hop;
+ * IP-in-IP: back to the redirector in IP-in-IP, outer TTL 255); then, as root, one {@code
  * sock_diag} query for an established connection and one for a 4-tuple no socket has, on loopback.
  * The sinks only count: the TUN write, the same system call either way, is left out.
  *
@@ -68,16 +69,18 @@ public final class SecondChanceCost {
       "gue, no second chance",
       "ipip, cache: here",
       "gue, cache: here",
-      "gue, cache: elsewhere"
+      "gue, cache: elsewhere",
+      "ipip, cache: elsewhere"
     };
     HostServerPath[] paths = {
       path(null),
       path(null),
       path(chance(SocketTable.HELD)),
       path(chance(SocketTable.HELD)),
+      path(chance(SocketTable.NOT_HELD)),
       path(chance(SocketTable.NOT_HELD))
     };
-    byte[][] frames = {ipip, gue, ipip, gue, gue};
+    byte[][] frames = {ipip, gue, ipip, gue, gue, ipip};
     double[][] ns = new double[names.length][rounds];
     UnsafeBuffer slot = new UnsafeBuffer(new byte[16_384]);
     for (int r = -2; r < rounds; r++) { // two rounds of warm-up
