@@ -2,6 +2,7 @@ package net.hydranet.replica;
 
 import java.io.EOFException;
 import java.io.IOException;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -66,8 +67,8 @@ public final class ReplicaClient implements AutoCloseable {
   }
 
   /**
-   * Connects from {@code selfAddress} (the origin's manager address the host server knows) to
-   * {@code hostServer} and authenticates both ends.
+   * Connects from the IPv4 address {@code selfAddress} (the origin's manager address the host
+   * server knows) to {@code hostServer} and authenticates both ends.
    */
   public static ReplicaClient connect(
       InetSocketAddress hostServer,
@@ -77,21 +78,47 @@ public final class ReplicaClient implements AutoCloseable {
       AppListener app,
       EventListener events)
       throws IOException {
-    if (!(hostServer.getAddress() instanceof java.net.Inet4Address)) {
-      // HELLO names each end by 4 bytes (REPLICAS.md): an IPv6 host server could not be checked,
-      // and its first 4 bytes must not pass for an IPv4 address. Replicas of an IPv6 origin are
-      // managed over the host server's IPv4 control address like any other.
+    return connect(
+        hostServer, ReplicaSession.ipv4(selfAddress), originKey, hostServerKey, app, events);
+  }
+
+  /**
+   * Connects from {@code selfAddress} (the origin's manager address the host server knows, of the
+   * host server's family) to {@code hostServer} and authenticates both ends. Each end's HELLO is
+   * version 1 over IPv4, byte for byte as before version 2, and version 2 over IPv6.
+   */
+  public static ReplicaClient connect(
+      InetSocketAddress hostServer,
+      InetAddress selfAddress,
+      PrivateKey originKey,
+      PublicKey hostServerKey,
+      AppListener app,
+      EventListener events)
+      throws IOException {
+    InetAddress expected = hostServer.getAddress();
+    if (expected == null) {
+      throw new IOException("host server " + hostServer.getHostString() + " is not an address");
+    }
+    if ((expected instanceof Inet4Address) != (selfAddress instanceof Inet4Address)) {
+      // The host server checks that the manager connects from the address it says in HELLO, so
+      // the manager needs an address of the host server's family (address or address6).
       throw new IOException(
-          "the replica management protocol reaches host servers by IPv4 address, not "
-              + hostServer.getAddress().getHostAddress());
+          "host server "
+              + OriginAddress.text(expected)
+              + " is "
+              + family(expected)
+              + " but the manager address "
+              + OriginAddress.text(selfAddress)
+              + " is "
+              + family(selfAddress)
+              + ": the manager connects from an address of the host server's family");
     }
     Socket socket = new Socket();
     try {
-      socket.bind(new InetSocketAddress(address(selfAddress), 0));
+      socket.bind(new InetSocketAddress(selfAddress, 0));
       socket.connect(hostServer, 5000);
       socket.setTcpNoDelay(true);
       long deadline = System.nanoTime() + 5_000_000_000L; // the host server's HELLO, whole
-      int expected = toInt(hostServer.getAddress());
       ReplicaSession s =
           ReplicaSession.open(
               socket,
@@ -102,8 +129,12 @@ public final class ReplicaClient implements AutoCloseable {
                 if (role != ReplicaSession.ROLE_HOST_SERVER) {
                   throw new ProtocolException("peer is not a host server (role " + role + ")");
                 }
-                if (address != expected) {
-                  throw new ProtocolException("host server says it is another address");
+                if (!address.equals(expected)) {
+                  throw new ProtocolException(
+                      "host server says it is "
+                          + OriginAddress.text(address)
+                          + ", not the address"
+                          + " connected to");
                 }
                 return hostServerKey;
               },
@@ -117,6 +148,10 @@ public final class ReplicaClient implements AutoCloseable {
       socket.close();
       throw e;
     }
+  }
+
+  private static String family(InetAddress a) {
+    return a instanceof Inet4Address ? "IPv4" : "IPv6";
   }
 
   public Reply install(String name, byte[] jar, byte[] signature, Duration timeout)
@@ -276,18 +311,5 @@ public final class ReplicaClient implements AutoCloseable {
     } catch (IOException ignored) {
       // already closed
     }
-  }
-
-  private static InetAddress address(int a) throws IOException {
-    return InetAddress.getByAddress(
-        new byte[] {(byte) (a >>> 24), (byte) (a >>> 16), (byte) (a >>> 8), (byte) a});
-  }
-
-  private static int toInt(InetAddress a) {
-    byte[] b = a.getAddress();
-    if (b.length != 4) {
-      throw new IllegalArgumentException("host server address is not IPv4: " + a);
-    }
-    return ((b[0] & 255) << 24) | ((b[1] & 255) << 16) | ((b[2] & 255) << 8) | (b[3] & 255);
   }
 }

@@ -27,14 +27,21 @@ public final class ReplicaSession implements Closeable {
   /** The well-known TCP port a host server takes replica management connections on. */
   public static final int PORT = 6227;
 
-  public static final int VERSION = 1;
+  /**
+   * The HELLO version an IPv4 node says (and every node before version 2); {@link Hello} has both.
+   */
+  public static final int VERSION = Hello.V1;
+
   public static final int ROLE_MANAGER = 1;
   public static final int ROLE_HOST_SERVER = 2;
   public static final int SIGNATURE = 64;
   public static final int NONCE = 16;
 
-  /** The largest HELLO frame (type, sequence, body, signature): a stranger can send no more. */
-  static final int MAX_HELLO_FRAME = 1 + 8 + 22 + SIGNATURE;
+  /**
+   * The largest HELLO frame (type, sequence, body, signature): a stranger can send no more. 108
+   * bytes: a version-2 HELLO with an IPv6 address (95 for version 1).
+   */
+  static final int MAX_HELLO_FRAME = 1 + 8 + Hello.MAX_BODY + SIGNATURE;
 
   private static final byte[] CONTEXT = "HNRM1".getBytes(StandardCharsets.US_ASCII);
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -46,7 +53,7 @@ public final class ReplicaSession implements Closeable {
      * The peer's public key, or a {@link ProtocolException} saying why it may not connect (an
      * unknown sender, a role it may not take, an address it does not connect from).
      */
-    PublicKey keyOf(int address, int role, InetAddress remote) throws ProtocolException;
+    PublicKey keyOf(InetAddress address, int role, InetAddress remote) throws ProtocolException;
   }
 
   private final Socket socket;
@@ -60,8 +67,9 @@ public final class ReplicaSession implements Closeable {
   // Written under the lock by senders; read without it by the receiving thread.
   private volatile long sent;
   private long received;
-  private int peerAddress;
+  private InetAddress peerAddress;
   private int peerRole;
+  private int peerVersion;
 
   private ReplicaSession(Socket socket, PrivateKey key, int maxFrameBytes) throws IOException {
     this.socket = socket;
@@ -83,20 +91,47 @@ public final class ReplicaSession implements Closeable {
    * on the socket beforehand so that a silent peer cannot hold the handshake open.
    */
   public static ReplicaSession open(
-      Socket socket, int role, int selfAddress, PrivateKey key, PeerKeys peers, int maxFrameBytes)
+      Socket socket,
+      int role,
+      InetAddress selfAddress,
+      PrivateKey key,
+      PeerKeys peers,
+      int maxFrameBytes)
       throws IOException {
     ReplicaSession s = new ReplicaSession(socket, key, maxFrameBytes);
     s.handshake(role, selfAddress, peers, 0);
     return s;
   }
 
+  /** As the other {@code open}, for a node at the IPv4 address {@code selfAddress}. */
+  public static ReplicaSession open(
+      Socket socket, int role, int selfAddress, PrivateKey key, PeerKeys peers, int maxFrameBytes)
+      throws IOException {
+    return open(socket, role, ipv4(selfAddress), key, peers, maxFrameBytes);
+  }
+
   /**
-   * As {@link #open(Socket, int, int, PrivateKey, PeerKeys, int)}, but the peer's whole HELLO must
-   * have arrived by {@code deadlineNanos} ({@link System#nanoTime}): each read waits only for what
-   * is left of it, so a peer that sends a byte at a time cannot stretch the handshake (a read
-   * timeout alone restarts with every byte). Throws {@link HelloTimeoutException} when it passes;
-   * the socket's read timeout is left at what remained, for the caller to set.
+   * As {@link #open(Socket, int, InetAddress, PrivateKey, PeerKeys, int)}, but the peer's whole
+   * HELLO must have arrived by {@code deadlineNanos} ({@link System#nanoTime}): each read waits
+   * only for what is left of it, so a peer that sends a byte at a time cannot stretch the handshake
+   * (a read timeout alone restarts with every byte). Throws {@link HelloTimeoutException} when it
+   * passes; the socket's read timeout is left at what remained, for the caller to set.
    */
+  public static ReplicaSession open(
+      Socket socket,
+      int role,
+      InetAddress selfAddress,
+      PrivateKey key,
+      PeerKeys peers,
+      int maxFrameBytes,
+      long deadlineNanos)
+      throws IOException {
+    ReplicaSession s = new ReplicaSession(socket, key, maxFrameBytes);
+    s.handshake(role, selfAddress, peers, deadlineNanos);
+    return s;
+  }
+
+  /** As the other {@code open} with a deadline, for a node at the IPv4 address {@code self}. */
   public static ReplicaSession open(
       Socket socket,
       int role,
@@ -106,9 +141,17 @@ public final class ReplicaSession implements Closeable {
       int maxFrameBytes,
       long deadlineNanos)
       throws IOException {
-    ReplicaSession s = new ReplicaSession(socket, key, maxFrameBytes);
-    s.handshake(role, selfAddress, peers, deadlineNanos);
-    return s;
+    return open(socket, role, ipv4(selfAddress), key, peers, maxFrameBytes, deadlineNanos);
+  }
+
+  /** The IPv4 address {@code a} (big-endian). */
+  public static InetAddress ipv4(int a) {
+    try {
+      return InetAddress.getByAddress(
+          new byte[] {(byte) (a >>> 24), (byte) (a >>> 16), (byte) (a >>> 8), (byte) a});
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalStateException("4 bytes are an address", e);
+    }
   }
 
   /** The peer's HELLO did not arrive whole by the deadline. */
@@ -151,15 +194,10 @@ public final class ReplicaSession implements Closeable {
     }
   }
 
-  private void handshake(int role, int selfAddress, PeerKeys peers, long deadlineNanos)
+  private void handshake(int role, InetAddress selfAddress, PeerKeys peers, long deadlineNanos)
       throws IOException {
-    byte[] hello =
-        new Body.Writer()
-            .u8(VERSION)
-            .u8(role)
-            .u32(selfAddress & 0xffffffffL)
-            .raw(ownNonce)
-            .toByteArray();
+    // Version 1 for an IPv4 address, the same bytes as before version 2; version 2 for IPv6.
+    byte[] hello = Hello.of(role, selfAddress, ownNonce).encode();
     // HELLO is signed over an all-zero nonce: the sender does not know the peer's yet.
     synchronized (this) {
       write(RmType.HELLO, 0, hello, new byte[NONCE]);
@@ -184,28 +222,27 @@ public final class ReplicaSession implements Closeable {
         throw new ProtocolException("HELLO with a sequence number other than 0");
       }
     }
-    byte[] body = java.util.Arrays.copyOfRange(frame, 9, length - SIGNATURE);
-    Body.Reader r = new Body.Reader(body);
-    int version = r.u8();
-    if (version != VERSION) {
-      throw new ProtocolException("peer speaks version " + version + ", we speak " + VERSION);
-    }
-    peerRole = r.u8();
+    Hello h = Hello.decode(java.util.Arrays.copyOfRange(frame, 9, length - SIGNATURE));
+    peerRole = h.role();
     if (peerRole == role) {
       throw new ProtocolException("peer has our own role " + role);
     }
-    peerAddress = (int) r.u32();
-    byte[] nonce = r.raw(NONCE);
-    r.end();
+    peerAddress = h.address();
+    peerVersion = h.version();
     PublicKey peerKey = peers.keyOf(peerAddress, peerRole, socket.getInetAddress());
     verify(peerKey, frame, new byte[NONCE]);
-    peerNonce = nonce;
+    peerNonce = h.nonce();
     received = 0;
   }
 
   /** The peer's address as it said in HELLO (checked by {@link PeerKeys}). */
-  public int peerAddress() {
+  public InetAddress peerAddress() {
     return peerAddress;
+  }
+
+  /** The version of the peer's HELLO: 1 (IPv4) or 2. */
+  public int peerVersion() {
+    return peerVersion;
   }
 
   public int peerRole() {
@@ -232,26 +269,51 @@ public final class ReplicaSession implements Closeable {
   }
 
   private void write(RmType type, long seq, byte[] body, byte[] nonce) throws IOException {
-    byte[] head = new byte[9];
-    head[0] = (byte) type.code;
-    for (int i = 0; i < 8; i++) {
-      head[1 + i] = (byte) (seq >>> (56 - 8 * i));
-    }
-    byte[] sig;
-    try {
-      signer.update(CONTEXT);
-      signer.update(nonce);
-      signer.update(head);
-      signer.update(body);
-      sig = signer.sign();
-    } catch (SignatureException e) {
-      throw new IllegalStateException("signing failed", e);
-    }
+    byte[] head = head(type, seq);
+    byte[] sig = sign(signer, head, body, nonce);
+    // Streamed, not copied into one array: an INSTALL's body is the whole jar.
     out.writeInt(head.length + body.length + SIGNATURE);
     out.write(head);
     out.write(body);
     out.write(sig);
     out.flush();
+  }
+
+  private static byte[] head(RmType type, long seq) {
+    byte[] head = new byte[9];
+    head[0] = (byte) type.code;
+    for (int i = 0; i < 8; i++) {
+      head[1 + i] = (byte) (seq >>> (56 - 8 * i));
+    }
+    return head;
+  }
+
+  private static byte[] sign(Signature signer, byte[] head, byte[] body, byte[] nonce) {
+    try {
+      signer.update(CONTEXT);
+      signer.update(nonce);
+      signer.update(head);
+      signer.update(body);
+      return signer.sign();
+    } catch (SignatureException e) {
+      throw new IllegalStateException("signing failed", e);
+    }
+  }
+
+  /**
+   * One frame as {@link #write} puts it on the wire, in one array (for golden vectors): length,
+   * type, sequence, body, and {@code signer}'s signature over the context, the receiver's {@code
+   * nonce}, type, sequence and body.
+   */
+  static byte[] frame(Signature signer, RmType type, long seq, byte[] body, byte[] nonce) {
+    byte[] head = head(type, seq);
+    byte[] sig = sign(signer, head, body, nonce);
+    return new Body.Writer()
+        .u32(head.length + body.length + SIGNATURE)
+        .raw(head)
+        .raw(body)
+        .raw(sig)
+        .toByteArray();
   }
 
   /**

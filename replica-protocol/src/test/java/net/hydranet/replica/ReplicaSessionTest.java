@@ -67,7 +67,7 @@ class ReplicaSessionTest {
               HOST_SERVER,
               hostServer.getPrivate(),
               (address, role, remote) -> {
-                if (address != MANAGER) {
+                if (!address.equals(ReplicaSession.ipv4(MANAGER))) {
                   throw new ProtocolException("unknown sender");
                 }
                 if (role != ReplicaSession.ROLE_MANAGER) {
@@ -152,9 +152,11 @@ class ReplicaSessionTest {
           Future<ReplicaSession> server = acceptHostServer();
           try (ReplicaSession m = openManager();
               ReplicaSession h = server.get(5, TimeUnit.SECONDS)) {
-            assertEquals(HOST_SERVER, m.peerAddress());
+            assertEquals(ReplicaSession.ipv4(HOST_SERVER), m.peerAddress());
+            assertEquals(1, m.peerVersion(), "an IPv4 node says version 1");
             assertEquals(ReplicaSession.ROLE_HOST_SERVER, m.peerRole());
-            assertEquals(MANAGER, h.peerAddress());
+            assertEquals(ReplicaSession.ipv4(MANAGER), h.peerAddress());
+            assertEquals(1, h.peerVersion());
             assertEquals(ReplicaSession.ROLE_MANAGER, h.peerRole());
             byte[] body = new Body.Writer().str("web-1").u32(250).toByteArray();
             assertEquals(1, m.send(RmType.REMOVE, body));
@@ -455,6 +457,44 @@ class ReplicaSessionTest {
     refusedHandshake(
         manager.getPrivate(),
         raw -> raw.out.write(raw.frame(RmType.HELLO.code, 0, new byte[] {1, 1, 0}, new byte[16])));
+  }
+
+  @Test
+  void shouldRefuseAHelloOfAnUnknownVersionOrFamilyAsUnsupported() {
+    byte[][] bodies = {
+      new Body.Writer().u8(3).u8(1).u32(MANAGER).raw(new byte[16]).toByteArray(),
+      new Body.Writer().u8(2).u8(1).u8(5).u32(MANAGER).raw(new byte[16]).toByteArray(),
+    };
+    for (byte[] body : bodies) {
+      ProtocolException e =
+          refusedHandshake(
+              manager.getPrivate(),
+              raw -> raw.out.write(raw.frame(RmType.HELLO.code, 0, body, new byte[16])));
+      assertTrue(e instanceof UnsupportedHelloException, e.toString());
+    }
+  }
+
+  @Test
+  void shouldAcceptAVersionTwoHelloOfFamilyFourFromAnIpv4Peer() {
+    assertTimeoutPreemptively(
+        BOUND,
+        () -> {
+          Future<ReplicaSession> server = acceptHostServer();
+          try (Raw raw = new Raw(listener, manager.getPrivate())) {
+            byte[] v2 =
+                new Hello(
+                        2, ReplicaSession.ROLE_MANAGER, ReplicaSession.ipv4(MANAGER), new byte[16])
+                    .encode();
+            raw.out.write(raw.frame(RmType.HELLO.code, 0, v2, new byte[16]));
+            raw.readHello();
+            raw.out.write(raw.frame(RmType.STATUS, 1, status()));
+            try (ReplicaSession h = server.get(5, TimeUnit.SECONDS)) {
+              assertEquals(2, h.peerVersion());
+              assertEquals(ReplicaSession.ipv4(MANAGER), h.peerAddress());
+              assertEquals(RmType.STATUS, h.receive().type());
+            }
+          }
+        });
   }
 
   @Test

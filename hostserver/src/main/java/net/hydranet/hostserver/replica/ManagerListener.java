@@ -6,16 +6,20 @@ import static net.hydranet.hostserver.replica.ReplicaService.format;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.security.PublicKey;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import net.hydranet.replica.ProtocolException;
 import net.hydranet.replica.ReplicaSession;
+import net.hydranet.replica.UnsupportedHelloException;
 
 /**
  * The service's TCP listener and its admission: the acceptor thread takes each connection within
@@ -30,20 +34,25 @@ import net.hydranet.replica.ReplicaSession;
  * make it race connections it completes in a round trip — and {@link
  * ReplicaService.Context#maxHandshakes} in all. The whole HELLO must arrive within {@link
  * ReplicaService.Context#helloTimeoutMillis} of the accept. Every refusal is counted by reason.
+ *
+ * <p>It listens on the control address when an origin's manager is IPv4 and on {@link
+ * ReplicaService.Context#address6} when one is IPv6 (each alone, never a wildcard), one acceptor
+ * thread each; on each connection it says HELLO with the address the connection reached, so version
+ * 1 over IPv4 and version 2 over IPv6.
  */
 final class ManagerListener implements Closeable {
   private final ReplicaService.Context ctx;
   private final ReplicaCounters counters;
   private final Managers managers;
   private final ManagerConnection.Handlers handlers;
-  private final Map<Integer, Origin> byManager = new HashMap<>();
+  private final Map<InetAddress, Origin> byManager = new HashMap<>();
   private final Object lock = new Object();
   // Guarded by lock: connections accepted and not yet closed; of them, those still in their
   // HELLO, oldest first per source address, and their number.
   private int connectionCount;
-  private final Map<Integer, ArrayDeque<Socket>> handshaking = new HashMap<>();
+  private final Map<InetAddress, ArrayDeque<Socket>> handshaking = new HashMap<>();
   private int handshakeCount;
-  private ServerSocket listener;
+  private final List<ServerSocket> listeners = new ArrayList<>();
   private volatile boolean open = true;
 
   ManagerListener(
@@ -60,21 +69,56 @@ final class ManagerListener implements Closeable {
     }
   }
 
-  /** Binds the control address and starts the acceptor thread. */
+  /**
+   * Binds the addresses the managers' families need (the control address for IPv4 managers, {@code
+   * address6} for IPv6 ones) and starts an acceptor thread on each. With port 0 (tests) the second
+   * takes the port the first was given.
+   */
   void start() throws IOException {
-    listener = new ServerSocket();
-    listener.setReuseAddress(true);
-    listener.bind(new InetSocketAddress(ReplicaService.inet(ctx.address), ctx.port), 64);
-    Thread acceptor = new Thread(this::accept, "hydranet-replica-accept");
-    acceptor.setDaemon(true);
-    acceptor.start();
+    List<InetAddress> addresses = new ArrayList<>();
+    if (byManager.keySet().stream().anyMatch(a -> a instanceof Inet4Address)) {
+      addresses.add(ReplicaService.inet(ctx.address));
+    }
+    if (byManager.keySet().stream().anyMatch(a -> a instanceof Inet6Address)) {
+      addresses.add(ctx.address6);
+    }
+    int port = ctx.port;
+    for (InetAddress a : addresses) {
+      ServerSocket listener = new ServerSocket();
+      try {
+        listener.setReuseAddress(true);
+        listener.bind(new InetSocketAddress(a, port), 64);
+      } catch (IOException e) {
+        listener.close();
+        close();
+        throw new IOException(
+            "cannot listen on " + format(a) + " port " + port + ": " + e.getMessage(), e);
+      }
+      port = listener.getLocalPort();
+      listeners.add(listener);
+    }
+    for (ServerSocket listener : listeners) {
+      Thread acceptor =
+          new Thread(
+              () -> accept(listener),
+              "hydranet-replica-accept-" + listener.getInetAddress().getHostAddress());
+      acceptor.setDaemon(true);
+      acceptor.start();
+    }
   }
 
   int port() {
-    return listener.getLocalPort();
+    return listeners.get(0).getLocalPort();
   }
 
-  private void accept() {
+  /** The addresses listened on, for the log: "198.18.1.20 and 2001:2:0:3::2". */
+  String addressesText() {
+    return listeners.stream()
+        .map(l -> format(l.getInetAddress()))
+        .collect(java.util.stream.Collectors.joining(" and "));
+  }
+
+  private void accept(ServerSocket listener) {
     while (open) {
       Socket s;
       try {
@@ -106,11 +150,10 @@ final class ManagerListener implements Closeable {
    * HELLO in progress from the same address to make room (counted as evicted).
    */
   private ReplicaCounter admit(Socket s) {
-    InetAddress from = s.getInetAddress();
-    if (!(from instanceof Inet4Address) || !byManager.containsKey(toInt(from))) {
+    InetAddress source = s.getInetAddress();
+    if (!byManager.containsKey(source)) {
       return ReplicaCounter.REFUSED_UNKNOWN_SOURCE;
     }
-    int source = toInt(from);
     Socket evicted = null;
     synchronized (lock) {
       if (connectionCount >= ctx.maxConnections) {
@@ -138,11 +181,11 @@ final class ManagerListener implements Closeable {
   /** {@code s} has left its HELLO (done, failed or evicted): it no longer counts as in one. */
   private void handshakeOver(Socket s) {
     synchronized (lock) {
-      ArrayDeque<Socket> mine = handshaking.get(toInt(s.getInetAddress()));
+      ArrayDeque<Socket> mine = handshaking.get(s.getInetAddress());
       if (mine != null && mine.remove(s)) {
         handshakeCount--;
         if (mine.isEmpty()) {
-          handshaking.remove(toInt(s.getInetAddress()));
+          handshaking.remove(s.getInetAddress());
         }
       }
     }
@@ -195,7 +238,7 @@ final class ManagerListener implements Closeable {
       return ReplicaSession.open(
           socket,
           ReplicaSession.ROLE_HOST_SERVER,
-          ctx.address,
+          socket.getLocalAddress(), // the listener's own: version 1 over IPv4, 2 over IPv6
           ctx.key,
           this::managerKey,
           ctx.maxFrameBytes,
@@ -203,6 +246,15 @@ final class ManagerListener implements Closeable {
     } catch (IOException e) {
       if (socket.isClosed()) {
         return null; // evicted, and counted so
+      }
+      if (e instanceof UnsupportedHelloException) {
+        // A peer to upgrade or a config to change, not an attack: said at WARN, counted apart.
+        counters.add(ReplicaCounter.HANDSHAKE_UNSUPPORTED);
+        LOG.warn(
+            "replica service: refused {}: {}",
+            socket.getInetAddress().getHostAddress(),
+            e.getMessage());
+        return null;
       }
       counters.add(
           e instanceof ReplicaSession.HelloTimeoutException
@@ -218,7 +270,8 @@ final class ManagerListener implements Closeable {
     }
   }
 
-  private PublicKey managerKey(int address, int role, InetAddress remote) throws ProtocolException {
+  private PublicKey managerKey(InetAddress address, int role, InetAddress remote)
+      throws ProtocolException {
     if (role != ReplicaSession.ROLE_MANAGER) {
       throw new ProtocolException("role " + role + " is not a manager");
     }
@@ -226,7 +279,7 @@ final class ManagerListener implements Closeable {
     if (o == null) {
       throw new ProtocolException(format(address) + " is no origin's manager here");
     }
-    if (!(remote instanceof Inet4Address) || toInt(remote) != address) {
+    if (!address.equals(remote)) {
       throw new ProtocolException(
           "says it is " + format(address) + " but connects from " + remote.getHostAddress());
     }
@@ -237,7 +290,7 @@ final class ManagerListener implements Closeable {
   @Override
   public void close() {
     open = false;
-    if (listener != null) {
+    for (ServerSocket listener : listeners) {
       closeQuietly(listener);
     }
     for (ManagerConnection c : managers.all()) {
@@ -251,10 +304,5 @@ final class ManagerListener implements Closeable {
     } catch (IOException e) {
       // closing
     }
-  }
-
-  static int toInt(InetAddress a) {
-    byte[] b = a.getAddress();
-    return ((b[0] & 255) << 24) | ((b[1] & 255) << 16) | ((b[2] & 255) << 8) | (b[3] & 255);
   }
 }

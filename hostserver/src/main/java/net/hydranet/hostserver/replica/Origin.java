@@ -1,29 +1,35 @@
 package net.hydranet.hostserver.replica;
 
+import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.security.PublicKey;
 import java.util.List;
 import java.util.stream.Collectors;
 import net.hydranet.replica.OriginAddress;
+import net.hydranet.replica.ReplicaSession;
 import net.hydranet.replica.Resources;
 
 /**
  * An origin this host server serves replicas for: its manager's address and key, the addresses its
  * bundles may serve as, and what each replica and all of them together may use.
  *
- * @param manager the manager's address: it must connect from it and say it in HELLO (IPv4: the
- *     replica management protocol's HELLO carries a 4-byte sender)
+ * @param manager the manager's address, IPv4 or IPv6: it must connect from it and say it in HELLO
+ *     (version 1 for IPv4, version 2 for IPv6; the service listens on its address of that family)
  * @param addresses the prefixes, IPv4 or IPv6, that {@code HydraNet-Origin} may name
  * @param grant the most one replica may ask for
  * @param maxReplicas how many replicas the origin may run here at once
  */
 public record Origin(
-    int manager,
+    InetAddress manager,
     PublicKey key,
     List<OriginAddress.Prefix> addresses,
     Resources grant,
     int maxReplicas) {
   public Origin {
+    if (!(manager instanceof Inet4Address) && !(manager instanceof Inet6Address)) {
+      throw new IllegalArgumentException("an origin's manager needs an address: " + manager);
+    }
     addresses = List.copyOf(addresses);
     if (addresses.isEmpty()) {
       throw new IllegalArgumentException("an origin needs at least one address prefix");
@@ -31,6 +37,16 @@ public record Origin(
     if (maxReplicas < 1) {
       throw new IllegalArgumentException("maxReplicas must be at least 1");
     }
+  }
+
+  /** An origin whose manager is at the IPv4 address {@code manager}. */
+  public Origin(
+      int manager,
+      PublicKey key,
+      List<OriginAddress.Prefix> addresses,
+      Resources grant,
+      int maxReplicas) {
+    this(ReplicaSession.ipv4(manager), key, addresses, grant, maxReplicas);
   }
 
   /** An origin whose bundles may serve as addresses in the IPv4 prefix {@code prefix/length}. */

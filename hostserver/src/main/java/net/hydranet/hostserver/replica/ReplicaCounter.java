@@ -17,6 +17,11 @@ public enum ReplicaCounter {
   HANDSHAKE_TIMEOUTS("handshake_timeouts"),
   /** HELLO refused: malformed, a wrong key, role or address, or the peer closed. */
   HANDSHAKE_FAILURES("handshake_failures"),
+  /**
+   * HELLO refused for its version or address family (neither 1 nor 2; a version-2 family neither 4
+   * nor 6): a peer newer than this host server. Logged at WARN.
+   */
+  HANDSHAKE_UNSUPPORTED("handshake_unsupported"),
   PROTOCOL_ERRORS("protocol_errors"),
   INSTALLS("installs"),
   REMOVES("removes"),

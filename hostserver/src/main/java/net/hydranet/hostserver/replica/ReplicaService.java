@@ -1,6 +1,8 @@
 package net.hydranet.hostserver.replica;
 
 import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,6 +51,7 @@ public final class ReplicaService implements AutoCloseable {
   /** The service's settings, with defaults; {@link #conclude} says which field is wrong. */
   public static final class Context {
     int address;
+    InetAddress address6;
     int port = ReplicaSession.PORT;
     PrivateKey key;
     Path stateDir;
@@ -68,9 +71,21 @@ public final class ReplicaService implements AutoCloseable {
     long killWaitMillis = 5000;
     long logBytes = ReplicaLog.DEFAULT_MAX_BYTES;
 
-    /** The control address: the only address the service listens on, and its HELLO address. */
+    /**
+     * The control address: the only IPv4 address the service listens on (when an origin's manager
+     * is IPv4), and its HELLO address there.
+     */
     public Context address(int a) {
       address = a;
+      return this;
+    }
+
+    /**
+     * The IPv6 address the service listens on (when an origin's manager is IPv6), and its HELLO
+     * address there; null: none, and no origin's manager may be IPv6.
+     */
+    public Context address6(InetAddress a) {
+      address6 = a;
       return this;
     }
 
@@ -164,13 +179,14 @@ public final class ReplicaService implements AutoCloseable {
       if (origins.isEmpty()) {
         throw new IllegalArgumentException("replicas: origins: none configured");
       }
-      Map<Integer, Origin> seen = new HashMap<>();
+      Map<InetAddress, Origin> seen = new HashMap<>();
       for (Origin o : origins) {
         if (seen.put(o.manager(), o) != null) {
           throw new IllegalArgumentException(
               "replicas: origins: manager " + format(o.manager()) + " is listed twice");
         }
       }
+      checkFamilies();
       if (!cgroupParent.matches("[A-Za-z0-9_.-]+")) {
         throw new IllegalArgumentException("replicas: cgroupParent: not a plain name");
       }
@@ -185,6 +201,45 @@ public final class ReplicaService implements AutoCloseable {
         throw new IllegalArgumentException("replicas: logBytes below 1024");
       }
       return this;
+    }
+
+    /**
+     * Each family the managers use has an address to listen on, and none is listened on for nobody:
+     * an IPv6 manager needs {@code address6} (global unicast), and {@code address6} an IPv6
+     * manager.
+     */
+    private void checkFamilies() {
+      boolean v4 = origins.stream().anyMatch(o -> o.manager() instanceof Inet4Address);
+      boolean v6 = origins.stream().anyMatch(o -> o.manager() instanceof Inet6Address);
+      if (v4 && address == 0) {
+        throw new IllegalArgumentException(
+            "replicas: an origin's manager is IPv4 but the service has no IPv4 address");
+      }
+      if (address6 != null) {
+        if (!(address6 instanceof Inet6Address)
+            || address6.isAnyLocalAddress()
+            || address6.isLinkLocalAddress()
+            || address6.isMulticastAddress()) {
+          throw new IllegalArgumentException(
+              "replicas: address6 "
+                  + address6.getHostAddress()
+                  + " is not an IPv6 unicast address the service can bind to alone");
+        }
+        if (!v6) {
+          throw new IllegalArgumentException(
+              "replicas: address6 "
+                  + format(address6)
+                  + " is set but no origin's manager is IPv6: nothing would connect to it");
+        }
+      }
+      if (v6 && address6 == null) {
+        Origin o =
+            origins.stream().filter(x -> x.manager() instanceof Inet6Address).findFirst().get();
+        throw new IllegalArgumentException(
+            "replicas: origin manager "
+                + format(o.manager())
+                + " is IPv6, so the service needs address6 (its IPv6 address) to listen on");
+      }
     }
   }
 
@@ -233,8 +288,8 @@ public final class ReplicaService implements AutoCloseable {
     }
     listener.start();
     LOG.info(
-        "replica service on {}:{}/tcp for {} origin(s)",
-        format(ctx.address),
+        "replica service on {} port {}/tcp for {} origin(s)",
+        listener.addressesText(),
         listener.port(),
         ctx.origins.size());
     return this;

@@ -1,6 +1,7 @@
 package net.hydranet.hydraweb.manager;
 
 import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -20,7 +21,10 @@ import java.util.Objects;
  * Everything the replica manager needs, validated once: build it with {@link #builder()}, whose
  * setters carry the defaults; {@link Builder#build()} names the first wrong field.
  *
- * @param managerAddress the origin's manager address, as host servers know it (the HELLO sender)
+ * @param managerAddress the origin's manager IPv4 address, as IPv4 host servers know it (the HELLO
+ *     sender, version 1), or null when every host server is IPv6
+ * @param managerAddress6 its IPv6 address, as IPv6 host servers know it (HELLO version 2), or null
+ *     when every host server is IPv4
  * @param originKey the origin's Ed25519 key (signs the manager's frames)
  * @param docroot the origin's document root: what is pushed, watched and mapped to URL paths
  * @param webServer the origin's web server (nginx), where misses are fetched: {@code
@@ -48,6 +52,7 @@ import java.util.Objects;
  */
 public record ManagerConfig(
     InetAddress managerAddress,
+    InetAddress managerAddress6,
     PrivateKey originKey,
     Path docroot,
     URI webServer,
@@ -74,6 +79,22 @@ public record ManagerConfig(
   public static final long DEFAULT_DRAIN_MS = 5_000;
   public static final Duration DEFAULT_FETCH_TIMEOUT = Duration.ofSeconds(5);
   public static final Duration DEFAULT_ORIGIN_PROBE_INTERVAL = Duration.ofSeconds(2);
+
+  /** The manager's addresses, for logs and views: "198.18.2.100 and 2001:2:0:2::100". */
+  public String managerAddressesText() {
+    StringBuilder b = new StringBuilder();
+    for (InetAddress a : new InetAddress[] {managerAddress, managerAddress6}) {
+      if (a != null) {
+        b.append(b.length() == 0 ? "" : " and ").append(net.hydranet.replica.OriginAddress.text(a));
+      }
+    }
+    return b.toString();
+  }
+
+  /** The address the manager connects from to {@code hostServer}: the one of its family. */
+  public InetAddress managerAddressFor(InetSocketAddress hostServer) {
+    return hostServer.getAddress() instanceof Inet4Address ? managerAddress : managerAddress6;
+  }
 
   /** A host server: its replica management address (port 6227) and its key. */
   public record HostServer(InetSocketAddress address, PublicKey key) {
@@ -103,6 +124,7 @@ public record ManagerConfig(
   /** Fluent settings; {@link #build()} validates. */
   public static final class Builder {
     private InetAddress managerAddress;
+    private InetAddress managerAddress6;
     private PrivateKey originKey;
     private Path docroot;
     private URI webServer;
@@ -123,8 +145,15 @@ public record ManagerConfig(
     private Duration originProbeInterval = DEFAULT_ORIGIN_PROBE_INTERVAL;
     private boolean removeOnClose = true;
 
+    /** The manager's IPv4 address: IPv4 host servers authorise it by this. */
     public Builder managerAddress(InetAddress v) {
       managerAddress = v;
+      return this;
+    }
+
+    /** The manager's IPv6 address: IPv6 host servers authorise it by this. */
+    public Builder managerAddress6(InetAddress v) {
+      managerAddress6 = v;
       return this;
     }
 
@@ -222,21 +251,37 @@ public record ManagerConfig(
 
     public ManagerConfig build() {
       check(
-          managerAddress instanceof Inet4Address,
-          "managerAddress must be an IPv4 address (the replica management protocol names its"
-              + " peers by IPv4 address; an IPv6 origin's manager speaks from an IPv4 one)");
+          managerAddress == null || managerAddress instanceof Inet4Address,
+          "managerAddress must be an IPv4 address (an IPv6 one is managerAddress6: address6 in"
+              + " the config)");
+      check(
+          managerAddress6 == null
+              || managerAddress6 instanceof Inet6Address
+                  && !managerAddress6.isAnyLocalAddress()
+                  && !managerAddress6.isLinkLocalAddress()
+                  && !managerAddress6.isMulticastAddress(),
+          "managerAddress6 must be a unicast IPv6 address: " + managerAddress6);
+      check(
+          managerAddress != null || managerAddress6 != null,
+          "the manager needs an address (IPv4, or IPv6 for IPv6 host servers)");
       check(
           docroot != null && Files.isDirectory(docroot), "docroot is not a directory: " + docroot);
       check(
           webServer != null && "http".equals(webServer.getScheme()) && webServer.getHost() != null,
           "webServer must be an http:// URL" + bracketsHint(webServer) + ": " + webServer);
       for (HostServer h : hostServers) {
+        // The host server checks that the manager connects from the address it authorised, of
+        // the host server's own family: version-1 HELLO over IPv4, version 2 over IPv6.
+        boolean v4 = h.address().getAddress() instanceof Inet4Address;
         check(
-            h.address().getAddress() instanceof Inet4Address,
+            v4 ? managerAddress != null : managerAddress6 != null,
             "host server "
-                + h.address().getAddress().getHostAddress()
-                + ": host servers are reached at their IPv4 control address (they serve IPv6"
-                + " origins all the same)");
+                + h
+                + " is "
+                + (v4 ? "IPv4" : "IPv6")
+                + ": the manager needs an "
+                + (v4 ? "IPv4 address (address)" : "IPv6 address (address6)")
+                + " to connect from");
       }
       check(
           loadStatus == null || "http".equals(loadStatus.getScheme()),
@@ -273,6 +318,7 @@ public record ManagerConfig(
       }
       return new ManagerConfig(
           managerAddress,
+          managerAddress6,
           originKey,
           docroot,
           webServer,

@@ -164,7 +164,7 @@ final class ManagerView {
         String.format(
             Locale.ROOT,
             "origin %s  load %s req/s  docroot %d paths (%d pre-heated, %d templates)%n",
-            net.hydranet.replica.OriginAddress.text(state.config.managerAddress()),
+            state.config.managerAddressesText(),
             Double.isNaN(lastLoad) ? "?" : String.format(Locale.ROOT, "%.0f", lastLoad),
             docroot.all().size(),
             docroot.preheat().size(),

@@ -2,6 +2,7 @@ package net.hydranet.hydraweb.manager;
 
 import java.io.IOException;
 import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.security.PrivateKey;
 import java.time.Duration;
@@ -17,22 +18,44 @@ public final class ReplicaClientLink implements HostServerLink {
     this.client = client;
   }
 
-  /** Links that connect from {@code managerAddress} and sign with {@code originKey}. */
-  public static Factory factory(InetAddress managerAddress, PrivateKey originKey) {
-    if (!(managerAddress instanceof Inet4Address)) {
+  /**
+   * Links that connect to each host server from the manager's address of its family ({@code
+   * managerAddress} to IPv4 host servers, {@code managerAddress6} to IPv6 ones; either may be null
+   * when no host server needs it) and sign with {@code originKey}.
+   */
+  public static Factory factory(
+      InetAddress managerAddress, InetAddress managerAddress6, PrivateKey originKey) {
+    if (managerAddress != null && !(managerAddress instanceof Inet4Address)) {
       throw new IllegalArgumentException("manager address must be IPv4: " + managerAddress);
     }
-    byte[] b = managerAddress.getAddress();
-    int self = ((b[0] & 0xff) << 24) | ((b[1] & 0xff) << 16) | ((b[2] & 0xff) << 8) | (b[3] & 0xff);
-    return (hostServer, listener) ->
-        new ReplicaClientLink(
-            ReplicaClient.connect(
-                hostServer.address(),
-                self,
-                originKey,
-                hostServer.key(),
-                listener::onApp,
-                listener::onEvent));
+    if (managerAddress6 != null && !(managerAddress6 instanceof Inet6Address)) {
+      throw new IllegalArgumentException("manager address6 must be IPv6: " + managerAddress6);
+    }
+    return (hostServer, listener) -> {
+      boolean v4 = hostServer.address().getAddress() instanceof Inet4Address;
+      InetAddress self = v4 ? managerAddress : managerAddress6;
+      if (self == null) {
+        throw new IOException(
+            "host server "
+                + hostServer
+                + ": the manager has no "
+                + (v4 ? "IPv4 address" : "IPv6 address (address6)")
+                + " to connect from");
+      }
+      return new ReplicaClientLink(
+          ReplicaClient.connect(
+              hostServer.address(),
+              self,
+              originKey,
+              hostServer.key(),
+              listener::onApp,
+              listener::onEvent));
+    };
+  }
+
+  /** IPv4 only: links that connect from {@code managerAddress} and sign with {@code originKey}. */
+  public static Factory factory(InetAddress managerAddress, PrivateKey originKey) {
+    return factory(managerAddress, null, originKey);
   }
 
   @Override

@@ -112,7 +112,8 @@ public final class ReplicaManager implements AutoCloseable {
     }
     return new ReplicaManager(
         config,
-        ReplicaClientLink.factory(config.managerAddress(), config.originKey()),
+        ReplicaClientLink.factory(
+            config.managerAddress(), config.managerAddress6(), config.originKey()),
         config.loadStatus() == null ? LoadSource.NONE : new NginxStubStatus(config.loadStatus()),
         System::currentTimeMillis);
   }
@@ -161,7 +162,7 @@ public final class ReplicaManager implements AutoCloseable {
     LOG.info(
         "replica manager for {} started: docroot {} ({} paths, {} to pre-heat, {} templates),"
             + " web server {}, {} host server(s) {}, placement {}",
-        net.hydranet.replica.OriginAddress.text(config.managerAddress()),
+        config.managerAddressesText(),
         docroot.root(),
         docroot.all().size(),
         docroot.preheat().size(),

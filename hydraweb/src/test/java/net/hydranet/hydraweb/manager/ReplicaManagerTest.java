@@ -300,7 +300,17 @@ class ReplicaManagerTest {
                     .hostServer(
                         new InetSocketAddress(InetAddress.getByName("2001:2:0:1::20"), 6227), null)
                     .build());
-    assertTrue(e.getMessage().startsWith("host server 2001:2:0:1:0:0:0:20: "), e.getMessage());
+    assertTrue(
+        e.getMessage().startsWith("host server 2001:2:0:1::20 is IPv6: the manager needs an IPv6"),
+        e.getMessage());
+    ManagerConfig both =
+        config()
+            .managerAddress6(InetAddress.getByName("2001:2:0:2::100"))
+            .hostServer(new InetSocketAddress(InetAddress.getByName("2001:2:0:1::20"), 6227), null)
+            .build();
+    assertEquals(
+        InetAddress.getByName("2001:2:0:2::100"),
+        both.managerAddressFor(both.hostServers().get(1).address()));
   }
 
   @Test

@@ -115,7 +115,7 @@ public final class ManagerCommand implements Callable<Integer> {
                   stopped.countDown();
                 },
                 "hydranet-manager-stop"));
-    LOG.info("replica manager for {} running; ctl at {}", c.managerAddress().getHostAddress(), ctl);
+    LOG.info("replica manager for {} running; ctl at {}", c.managerAddressesText(), ctl);
     SdNotify.ready("managing replicas", Runnable::run, () -> null);
     Hangup hangup = Hangup.install();
     UnappliedReload reload = new UnappliedReload(config, ManagerConfigLoader::load, reloads);

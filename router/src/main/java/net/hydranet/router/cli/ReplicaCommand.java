@@ -1,6 +1,8 @@
 package net.hydranet.router.cli;
 
 import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +13,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeoutException;
 import net.hydranet.control.auth.Keys;
-import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.replica.OriginAddress;
 import net.hydranet.replica.ReplicaClient;
 import net.hydranet.replica.ReplicaSession;
 import net.hydranet.replica.ReplicaStatus;
@@ -34,7 +36,9 @@ import picocli.CommandLine.Parameters;
       "      --key keys/origin.key --address 198.18.2.1 web-1 hydraweb-replica.jar",
       "  hydranet replica status  --host-server 198.18.1.20 --host-server-key keys/hs1.pub \\\\",
       "      --key keys/origin.key --address 198.18.2.1",
-      "  hydranet replica remove  ... --drain-ms 5000 web-1"
+      "  hydranet replica remove  ... --drain-ms 5000 web-1",
+      "  hydranet replica status  --host-server '[2001:2:0:3::2]' --host-server-key keys/hs1.pub \\\\",
+      "      --key keys/origin.key --address6 2001:2:0:2::100"
     })
 public final class ReplicaCommand implements Callable<Integer> {
   static final int REFUSED = 3;
@@ -59,9 +63,19 @@ public final class ReplicaCommand implements Callable<Integer> {
 
   @Option(
       names = "--address",
-      required = true,
-      description = "the manager address the host server knows (the socket binds to it)")
+      description = {
+        "the manager's IPv4 address the host server knows (the socket binds to it), for an IPv4",
+        "host server"
+      })
   String address;
+
+  @Option(
+      names = "--address6",
+      description = {
+        "the manager's IPv6 address the host server knows, for an IPv6 host server",
+        "([2001:2:0:3::2]:6227): HELLO version 2"
+      })
+  String address6;
 
   @Option(names = "--signature", description = "the bundle's signature (default: JAR.sig)")
   Path signature;
@@ -74,35 +88,24 @@ public final class ReplicaCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    int self;
-    try {
-      self = Ipv4Header.parseAddress(address);
-    } catch (IllegalArgumentException e) {
-      throw new UserError("--address: '" + address + "' is not an IPv4 address");
-    }
-    String host = hostServer;
-    int port = ReplicaSession.PORT;
-    if (hostServer.indexOf('[') >= 0 || hostServer.indexOf(':') != hostServer.lastIndexOf(':')) {
+    InetSocketAddress target = hostServer();
+    boolean v6 = target.getAddress() instanceof Inet6Address;
+    String mine = v6 ? address6 : address;
+    String option = v6 ? "--address6" : "--address";
+    if (mine == null) {
       throw new UserError(
-          "--host-server: '"
+          "--host-server "
               + hostServer
-              + "' is IPv6: host servers are reached at their IPv4 control address (the replica"
-              + " management protocol names its peers by IPv4 address; IPv6 origins are served all"
-              + " the same)");
+              + " is "
+              + (v6 ? "IPv6" : "IPv4")
+              + ": give "
+              + option
+              + ", the manager's address of that family the host server knows");
     }
-    int colon = hostServer.lastIndexOf(':');
-    if (colon > 0) {
-      host = hostServer.substring(0, colon);
-      try {
-        port = Integer.parseInt(hostServer.substring(colon + 1));
-      } catch (NumberFormatException e) {
-        throw new UserError("--host-server: bad port in '" + hostServer + "'");
-      }
-    }
-    try {
-      Ipv4Header.parseAddress(host);
-    } catch (IllegalArgumentException e) {
-      throw new UserError("--host-server: '" + host + "' is not an IPv4 address");
+    InetAddress self = literal(mine, option);
+    if ((self instanceof Inet6Address) != v6) {
+      throw new UserError(
+          option + ": '" + mine + "' is not an " + (v6 ? "IPv6" : "IPv4") + " address");
     }
     PrivateKey originKey;
     PublicKey hsKey;
@@ -115,7 +118,7 @@ public final class ReplicaCommand implements Callable<Integer> {
     Duration timeout = Duration.ofSeconds(timeoutSeconds);
     try (ReplicaClient c =
         ReplicaClient.connect(
-            new InetSocketAddress(host, port),
+            target,
             self,
             originKey,
             hsKey,
@@ -151,6 +154,51 @@ public final class ReplicaCommand implements Callable<Integer> {
       throw new UserError(hostServer + ": no answer within " + timeout.toSeconds() + " s");
     } catch (IOException e) {
       throw new UserError(hostServer + ": " + e.getMessage());
+    }
+  }
+
+  /** {@code --host-server}: IPv4[:PORT], or IPv6 bare or as [IPv6]:PORT; port 6227 by default. */
+  private InetSocketAddress hostServer() {
+    String host = hostServer;
+    int port = ReplicaSession.PORT;
+    String portText = null;
+    if (hostServer.startsWith("[")) {
+      int close = hostServer.indexOf(']');
+      if (close < 0) {
+        throw new UserError("--host-server: no ']' in '" + hostServer + "'");
+      }
+      host = hostServer.substring(1, close);
+      String rest = hostServer.substring(close + 1);
+      if (!rest.isEmpty()) {
+        if (!rest.startsWith(":")) {
+          throw new UserError("--host-server: '" + hostServer + "' is not [IPv6]:PORT");
+        }
+        portText = rest.substring(1);
+      }
+    } else if (hostServer.indexOf(':') == hostServer.lastIndexOf(':')
+        && hostServer.indexOf(':') > 0) {
+      host = hostServer.substring(0, hostServer.indexOf(':'));
+      portText = hostServer.substring(hostServer.indexOf(':') + 1);
+    }
+    if (portText != null) {
+      try {
+        port = Integer.parseInt(portText);
+      } catch (NumberFormatException e) {
+        throw new UserError("--host-server: bad port in '" + hostServer + "'");
+      }
+      if (port < 1 || port > 65_535) {
+        throw new UserError("--host-server: port " + port + " outside 1..65535");
+      }
+    }
+    return new InetSocketAddress(literal(host, "--host-server"), port);
+  }
+
+  /** An address literal of either family (never a name to resolve). */
+  private static InetAddress literal(String text, String option) {
+    try {
+      return OriginAddress.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new UserError(option + ": '" + text + "' is not an IPv4 or IPv6 address");
     }
   }
 

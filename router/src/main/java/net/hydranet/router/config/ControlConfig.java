@@ -44,24 +44,30 @@ public record ControlConfig(
    * A host server's replica service (REPLICAS.md), or null when the file has no {@code replicas:}
    * section.
    *
-   * @param port the TCP port on the control address
+   * @param port the TCP port on the control address (and on {@code address6})
+   * @param address6 the service's IPv6 address, for IPv6 managers, or null (none)
    * @param firstUid the first of the uids given to replicas (uid = this + slot)
    * @param logBytes the most one replica's output may take on disk
    */
   public record Replicas(
-      int port, int firstUid, String cgroupParent, long logBytes, List<ReplicaOrigin> origins) {}
+      int port,
+      java.net.InetAddress address6,
+      int firstUid,
+      String cgroupParent,
+      long logBytes,
+      List<ReplicaOrigin> origins) {}
 
   /**
    * An origin whose manager may install replicas here.
    *
-   * @param manager the manager's address (it connects from it)
+   * @param manager the manager's address, IPv4 or IPv6 (it connects from it)
    * @param key its public key (a .pub path or inline base64)
    * @param addresses the prefixes (IPv4 or IPv6) of the addresses its bundles may serve as
    * @param memoryBytes the most memory one replica may ask for
    * @param milliCpus the most CPU one replica may ask for, in thousandths of a core
    */
   public record ReplicaOrigin(
-      int manager,
+      java.net.InetAddress manager,
       String key,
       List<OriginAddress.Prefix> addresses,
       long memoryBytes,

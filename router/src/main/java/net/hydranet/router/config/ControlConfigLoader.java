@@ -4,12 +4,16 @@ import static net.hydranet.router.config.YamlFields.address;
 import static net.hydranet.router.config.YamlFields.integer;
 import static net.hydranet.router.config.YamlFields.known;
 import static net.hydranet.router.config.YamlFields.list;
+import static net.hydranet.router.config.YamlFields.nodeAddress;
 import static net.hydranet.router.config.YamlFields.object;
 import static net.hydranet.router.config.YamlFields.originPrefix6;
 import static net.hydranet.router.config.YamlFields.prefix;
 import static net.hydranet.router.config.YamlFields.string;
+import static net.hydranet.router.config.YamlFields.unicast6;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -48,7 +52,7 @@ public final class ControlConfigLoader {
   private static final Set<String> NODE = Set.of("address", "key", "cost", "ttlSecurity");
   private static final Set<String> AUTHORISE = Set.of("origins", "hostServers");
   private static final Set<String> REPLICAS =
-      Set.of("port", "firstUid", "cgroupParent", "logBytes", "origins");
+      Set.of("port", "address6", "firstUid", "cgroupParent", "logBytes", "origins");
   private static final Set<String> REPLICA_ORIGIN =
       Set.of("manager", "key", "addresses", "memory", "cpus", "pids", "files", "maxReplicas");
 
@@ -143,6 +147,9 @@ public final class ControlConfigLoader {
     if (port < 1 || port > 65_535) {
       throw new FieldException("replicas.port", "must be 1..65535");
     }
+    String address6Text = string(n, "address6", "replicas", false);
+    InetAddress address6 =
+        address6Text == null ? null : unicast6(address6Text.strip(), "replicas.address6");
     int firstUid = integer(n, "firstUid", "replicas", 61_000);
     if (firstUid < 1000 || firstUid > 2_000_000_000) {
       throw new FieldException("replicas.firstUid", "must be 1000..2000000000");
@@ -168,18 +175,32 @@ public final class ControlConfigLoader {
     }
     JsonNode list = list(n, "origins", true, "replicas");
     List<ControlConfig.ReplicaOrigin> out = new ArrayList<>();
-    Set<Integer> managers = new HashSet<>();
+    Set<InetAddress> managers = new HashSet<>();
+    boolean anyIpv6Manager = false;
     for (int i = 0; i < list.size(); i++) {
       String at = "replicas.origins[" + i + "]";
       JsonNode o = list.get(i);
       object(o, at);
       known(o, REPLICA_ORIGIN, at);
-      int manager = address(string(o, "manager", at, true), at + ".manager");
+      String managerText = string(o, "manager", at, true).strip();
+      InetAddress manager = nodeAddress(managerText, at + ".manager");
       if (!managers.add(manager)) {
         throw new FieldException(at + ".manager", "listed twice (one origin per manager)");
       }
-      if (manager == self) {
+      if (manager.equals(ReplicaSession.ipv4(self)) || manager.equals(address6)) {
         throw new FieldException(at + ".manager", "is this host server's own address");
+      }
+      if (manager instanceof Inet6Address) {
+        anyIpv6Manager = true;
+        if (address6 == null) {
+          // HELLO version 2 comes from the manager's IPv6 address to the service's IPv6 address.
+          throw new FieldException(
+              at + ".manager",
+              "'"
+                  + managerText
+                  + "' is IPv6: set replicas.address6 to this host server's IPv6 address, which"
+                  + " the service then listens on for it");
+        }
       }
       String key = string(o, "key", at, true);
       if (base != null
@@ -213,7 +234,13 @@ public final class ControlConfigLoader {
               grant.files(),
               max));
     }
-    return new ControlConfig.Replicas(port, firstUid, cgroupParent, logBytes, out);
+    if (address6 != null && !anyIpv6Manager) {
+      throw new FieldException(
+          "replicas.address6",
+          "no origin's manager is IPv6, so nothing would connect to it (remove it, or add the"
+              + " IPv6 manager)");
+    }
+    return new ControlConfig.Replicas(port, address6, firstUid, cgroupParent, logBytes, out);
   }
 
   /**

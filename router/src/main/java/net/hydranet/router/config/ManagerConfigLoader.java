@@ -5,8 +5,10 @@ import static net.hydranet.router.config.YamlFields.bool;
 import static net.hydranet.router.config.YamlFields.integer;
 import static net.hydranet.router.config.YamlFields.known;
 import static net.hydranet.router.config.YamlFields.list;
+import static net.hydranet.router.config.YamlFields.nodeAddress;
 import static net.hydranet.router.config.YamlFields.object;
 import static net.hydranet.router.config.YamlFields.string;
+import static net.hydranet.router.config.YamlFields.unicast6;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
@@ -37,6 +39,7 @@ public final class ManagerConfigLoader {
   private static final Set<String> TOP =
       Set.of(
           "address",
+          "address6",
           "key",
           "documentRoot",
           "webServer",
@@ -93,9 +96,24 @@ public final class ManagerConfigLoader {
     return b.build();
   }
 
-  /** address, key, documentRoot, webServer, namePrefix: the origin this manager speaks for. */
+  /**
+   * address, address6, key, documentRoot, webServer, namePrefix: the origin this manager speaks
+   * for. The manager connects to IPv4 host servers from {@code address} and to IPv6 ones from
+   * {@code address6}; at least one is needed.
+   */
   private static void origin(JsonNode root, Path base, ManagerConfig.Builder b) {
-    b.managerAddress(inet(ipv4(string(root, "address", "", true), "address")));
+    String v4 = string(root, "address", "", false);
+    String v6 = string(root, "address6", "", false);
+    if (v4 == null && v6 == null) {
+      throw new FieldException(
+          "address", "missing (the manager's IPv4 address; address6 is its IPv6 one)");
+    }
+    if (v4 != null) {
+      b.managerAddress(inet(ipv4(v4.strip(), "address")));
+    }
+    if (v6 != null) {
+      b.managerAddress6(unicast6(v6.strip(), "address6"));
+    }
     Path key = base.resolve(string(root, "key", "", true));
     try {
       b.originKey(Keys.readPrivate(key));
@@ -139,7 +157,7 @@ public final class ManagerConfigLoader {
       String at = "hostServers[" + i + "]";
       object(h, at);
       known(h, HOST, at);
-      int a = ipv4(string(h, "address", at, true), at + ".address");
+      InetAddress a = nodeAddress(string(h, "address", at, true).strip(), at + ".address");
       int port = integer(h, "port", at, ReplicaSession.PORT);
       if (port < 1 || port > 65_535) {
         throw new FieldException(at + ".port", "outside 1..65535");
@@ -147,7 +165,7 @@ public final class ManagerConfigLoader {
       String k = string(h, "key", at, true);
       try {
         String where = k.contains("BEGIN") || k.length() > 60 ? k : base.resolve(k).toString();
-        b.hostServer(new InetSocketAddress(inet(a), port), Keys.readPublic(where));
+        b.hostServer(new InetSocketAddress(a, port), Keys.readPublic(where));
       } catch (IOException e) {
         throw new FieldException(at + ".key", e.getMessage());
       }
@@ -278,18 +296,11 @@ public final class ManagerConfigLoader {
     }
   }
 
-  /**
-   * The manager's and the host servers' addresses: IPv4, as the replica management protocol names
-   * its peers (an IPv6 origin is managed over IPv4 all the same).
-   */
+  /** The manager's IPv4 {@code address} (its IPv6 one is {@code address6}). */
   private static int ipv4(String text, String field) {
     if (text.indexOf(':') >= 0) {
       throw new FieldException(
-          field,
-          "'"
-              + text
-              + "' is IPv6: the replica management protocol names the manager and host servers by"
-              + " IPv4 address (IPv6 origins are served all the same)");
+          field, "'" + text + "' is IPv6: the manager's IPv6 address goes in address6");
     }
     return address(text, field);
   }

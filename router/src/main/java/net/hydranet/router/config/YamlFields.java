@@ -189,6 +189,48 @@ final class YamlFields {
     return new long[] {a[0], a[1], length};
   }
 
+  /**
+   * A node's own IPv6 address, one it binds to and is known by: unicast and not link-local,
+   * loopback, unspecified or IPv4-mapped (RFC 4291 §2.5), so it names one interface's address.
+   */
+  static java.net.InetAddress unicast6(String text, String field) {
+    long[] a = address6(text, field);
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(16).putLong(a[0]).putLong(a[1]);
+    java.net.InetAddress inet;
+    try {
+      inet = java.net.InetAddress.getByAddress(b.array());
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalStateException("16 bytes are an address", e);
+    }
+    if (!(inet instanceof java.net.Inet6Address)
+        || inet.isAnyLocalAddress()
+        || inet.isLoopbackAddress()
+        || inet.isLinkLocalAddress()
+        || inet.isMulticastAddress()) {
+      throw new FieldException(
+          field,
+          "'"
+              + text
+              + "' is not a unicast IPv6 address of a node (not ::, ::1, fe80::/10, ff00::/8 or"
+              + " ::ffff:0:0/96)");
+    }
+    return inet;
+  }
+
+  /** An IPv4 address, or with a colon an IPv6 one ({@link #unicast6}), as an InetAddress. */
+  static java.net.InetAddress nodeAddress(String text, String field) {
+    if (isIpv6(text)) {
+      return unicast6(text, field);
+    }
+    int a = address(text, field);
+    try {
+      return java.net.InetAddress.getByAddress(
+          new byte[] {(byte) (a >>> 24), (byte) (a >>> 16), (byte) (a >>> 8), (byte) a});
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalStateException("4 bytes are an address", e);
+    }
+  }
+
   /** True when the text is meant as an IPv6 address or prefix (it has a colon). */
   static boolean isIpv6(String text) {
     return text.indexOf(':') >= 0;

@@ -63,7 +63,8 @@ class ControlConfigLoaderTest {
     assertEquals("hydranet", r.cgroupParent());
     assertEquals(8L << 20, r.logBytes());
     ControlConfig.ReplicaOrigin o = r.origins().get(0);
-    assertEquals(0xc6120201, o.manager());
+    assertEquals(java.net.InetAddress.getByName("198.18.2.1"), o.manager());
+    assertEquals(null, r.address6(), "no IPv6 manager, no IPv6 listener");
     assertEquals(List.of(OriginAddress.Prefix.parse("198.18.2.0/24")), o.addresses());
     assertEquals(256L << 20, o.memoryBytes());
     assertEquals(500, o.milliCpus());
@@ -99,6 +100,48 @@ class ControlConfigLoaderTest {
     assertTrue(
         error(HS + "replicas:\n" + origin + "addresses: []}\n")
             .contains("replicas.origins[0].addresses: must not be empty"));
+  }
+
+  @Test
+  void shouldTakeAnIpv6ManagerWithTheServicesIpv6Address() throws Exception {
+    String yaml =
+        HS
+            + "replicas:\n  address6: \"2001:2:0:3::2\"\n  origins:\n"
+            + "    - {manager: \"2001:2:0:2::100\", key: x, memory: 1g, cpus: 1,"
+            + " addresses: \"2001:2:0:2::/64\"}\n"
+            + "    - {manager: 198.18.2.100, key: y, memory: 1g, cpus: 1, addresses: 198.18.2.0/24}\n";
+    Path f = dir.resolve("hs-v6.yaml");
+    Files.writeString(f, yaml);
+    ControlConfig.Replicas r = ControlConfigLoader.load(f).replicas();
+    assertEquals(java.net.InetAddress.getByName("2001:2:0:3::2"), r.address6());
+    assertEquals(java.net.InetAddress.getByName("2001:2:0:2::100"), r.origins().get(0).manager());
+    assertEquals(java.net.InetAddress.getByName("198.18.2.100"), r.origins().get(1).manager());
+  }
+
+  @Test
+  void shouldSayWhatAnIpv6ManagerOrAddress6Lacks() throws Exception {
+    String v6 =
+        "    - {manager: \"2001:2:0:2::100\", key: x, memory: 1g, cpus: 1, addresses: \"2001:2::/48\"}\n";
+    String v4 =
+        "    - {manager: 198.18.2.100, key: x, memory: 1g, cpus: 1, addresses: 198.18.2.0/24}\n";
+    String noAddress6 = error(HS + "replicas:\n  origins:\n" + v6);
+    assertTrue(
+        noAddress6.contains(
+            "replicas.origins[0].manager: '2001:2:0:2::100' is IPv6: set replicas.address6"),
+        noAddress6);
+    String unused = error(HS + "replicas:\n  address6: \"2001:2:0:3::2\"\n  origins:\n" + v4);
+    assertTrue(
+        unused.contains("replicas.address6: no origin's manager is IPv6, so nothing would connect"),
+        unused);
+    for (String bad : new String[] {"::", "::1", "fe80::1", "ff02::1", "::ffff:c612:114"}) {
+      String e = error(HS + "replicas:\n  address6: \"" + bad + "\"\n  origins:\n" + v6);
+      assertTrue(e.contains("replicas.address6: '" + bad + "' is not a unicast IPv6"), e);
+    }
+    String self = error(HS + "replicas:\n  address6: \"2001:2:0:2::100\"\n  origins:\n" + v6);
+    assertTrue(
+        self.contains("replicas.origins[0].manager: is this host server's own address"), self);
+    String twice = error(HS + "replicas:\n  address6: \"2001:2:0:3::2\"\n  origins:\n" + v6 + v6);
+    assertTrue(twice.contains("replicas.origins[1].manager: listed twice"), twice);
   }
 
   @Test

@@ -40,6 +40,33 @@ class ManagerConfigLoaderTest {
   }
 
   @Test
+  void anIpv6ManagerReachesIpv6HostServersFromAddress6() throws Exception {
+    String text =
+        example()
+            .replace(
+                "address: 198.18.2.100", "address: 198.18.2.100\naddress6: \"2001:2:0:2::100\"")
+            .replace(
+                "  - { address: 198.18.1.20, key: keys/hostserver1.pub }",
+                "  - { address: 198.18.1.20, key: keys/hostserver1.pub }\n"
+                    + "  - { address: \"2001:2:0:3::2\", key: keys/hostserver1.pub }");
+    ManagerConfig c = ManagerConfigLoader.load(config(text));
+    assertEquals(java.net.InetAddress.getByName("2001:2:0:2::100"), c.managerAddress6());
+    assertEquals(2, c.hostServers().size());
+    java.net.InetSocketAddress v6 = c.hostServers().get(1).address();
+    assertEquals(java.net.InetAddress.getByName("2001:2:0:3::2"), v6.getAddress());
+    assertEquals(6227, v6.getPort());
+    assertEquals(c.managerAddress6(), c.managerAddressFor(v6));
+    assertEquals(c.managerAddress(), c.managerAddressFor(c.hostServers().get(0).address()));
+    assertEquals("198.18.2.100 and 2001:2:0:2::100", c.managerAddressesText());
+    String only6 =
+        text.replace("address: 198.18.2.100\n", "")
+            .replace("  - { address: 198.18.1.20, key: keys/hostserver1.pub }\n", "");
+    ManagerConfig c6 = ManagerConfigLoader.load(config(only6));
+    assertEquals(null, c6.managerAddress(), "an IPv6-only manager");
+    assertEquals("2001:2:0:2::100", c6.managerAddressesText());
+  }
+
+  @Test
   void theShippedExampleLoads() throws Exception {
     ManagerConfig c = ManagerConfigLoader.load(config(example()));
     assertEquals("198.18.2.100", c.managerAddress().getHostAddress());
@@ -102,12 +129,22 @@ class ManagerConfigLoaderTest {
       {
         "address: 198.18.2.100",
         "address: \"2001:2:0:2::100\"",
-        "address: '2001:2:0:2::100' is IPv6"
+        "address: '2001:2:0:2::100' is IPv6: the manager's IPv6 address goes in address6"
       },
       {
         "  - { address: 198.18.1.20",
         "  - { address: \"2001:2:0:1::20\"",
-        "hostServers[0].address: '2001:2:0:1::20' is IPv6"
+        "host server 2001:2:0:1::20 is IPv6: the manager needs an IPv6 address (address6)"
+      },
+      {
+        "address: 198.18.2.100",
+        "address6: \"fe80::1\"",
+        "address6: 'fe80::1' is not a unicast IPv6 address"
+      },
+      {
+        "address: 198.18.2.100",
+        "address6: \"2001:2:0:2::100\"",
+        "host server 198.18.1.20 is IPv4: the manager needs an IPv4 address (address)"
       },
     };
     for (String[] c : cases) {

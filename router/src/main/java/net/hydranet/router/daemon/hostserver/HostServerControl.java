@@ -15,6 +15,7 @@ import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.hostserver.replica.Launcher;
 import net.hydranet.hostserver.replica.Origin;
 import net.hydranet.hostserver.replica.ReplicaService;
+import net.hydranet.replica.OriginAddress;
 import net.hydranet.replica.Resources;
 import net.hydranet.router.cli.UserError;
 import net.hydranet.router.config.ConfigException;
@@ -88,7 +89,8 @@ public final class HostServerControl {
 
   /**
    * The replica service of the control config's {@code replicas:} section: on the control address
-   * alone, launching each replica in its origin's virtual host with this same {@code hydranet}.
+   * (IPv4 managers) and {@code replicas.address6} (IPv6 managers) alone, launching each replica in
+   * its origin's virtual host with this same {@code hydranet}.
    */
   private ReplicaService startReplicas(ControlConfig c) throws ConfigException, IOException {
     ControlConfig.Replicas r = c.replicas();
@@ -104,12 +106,13 @@ public final class HostServerControl {
                 o.maxReplicas()));
       } catch (IOException e) {
         throw new ConfigException(
-            "key of manager " + Ipv4Header.formatAddress(o.manager()) + ": " + e.getMessage());
+            "key of manager " + OriginAddress.text(o.manager()) + ": " + e.getMessage());
       }
     }
     ReplicaService.Context ctx =
         new ReplicaService.Context()
             .address(c.address())
+            .address6(r.address6())
             .port(r.port())
             .firstUid(r.firstUid())
             .cgroupParent(r.cgroupParent())
