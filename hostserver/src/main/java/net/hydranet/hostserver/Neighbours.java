@@ -1,14 +1,11 @@
 package net.hydranet.hostserver;
 
-import com.sun.jna.Native;
-import com.sun.jna.Platform;
 import java.io.IOException;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -29,48 +26,19 @@ public final class Neighbours implements AutoCloseable {
   /** States with a usable link-layer address ({@code NUD_VALID}): reachable, stale, delay, … */
   static final int NUD_VALID = 0x80 | 0x40 | 0x02 | 0x10 | 0x04 | 0x08;
 
-  private static final int AF_NETLINK = 16;
-  private static final int SOCK_RAW = 3;
-  private static final int SOCK_CLOEXEC = 0x80000;
-  private static final int NETLINK_ROUTE = 0;
   private static final int RTM_NEWNEIGH = 28;
   private static final int RTM_GETNEIGH = 30;
-  private static final int NLMSG_ERROR = 2;
-  private static final int NLMSG_DONE = 3;
-  private static final int NLM_F_REQUEST = 1;
-  private static final int NLM_F_DUMP = 0x300;
   private static final int NDA_DST = 1;
   private static final int NDA_LLADDR = 2;
-  private static final int CLONE_NEWNET = 0x40000000;
-  private static final int O_RDONLY = 0;
-  private static final int O_CLOEXEC = 0x80000;
-  private static final int MSG_DONTWAIT = 0x40;
-  private static final int NLMSG_HEADER = 16;
   private static final int NDMSG = 12;
 
   /** nlmsghdr (16) + ndmsg (12). */
-  static final int REQUEST_LENGTH = NLMSG_HEADER + NDMSG;
+  static final int REQUEST_LENGTH = Netlink.HEADER + NDMSG;
 
-  /** Parts of a dump read at most: a bound, so that a broken answer cannot hold the caller. */
+  /** Datagrams of a dump read at most: a bound, so that a broken answer cannot hold the caller. */
   private static final int MAX_PARTS = 4096;
 
-  private static final ByteOrder HOST = ByteOrder.nativeOrder();
-
-  static {
-    Native.register(Platform.C_LIBRARY_NAME);
-  }
-
-  private static native int socket(int domain, int type, int protocol);
-
-  private static native int setns(int fd, int nstype);
-
-  private static native int open(String path, int flags);
-
-  private static native int close(int fd);
-
-  private static native long send(int fd, long buf, long len, int flags);
-
-  private static native long recv(int fd, long buf, long len, int flags);
+  private static final ByteOrder HOST = Netlink.HOST;
 
   /**
    * One neighbour entry.
@@ -92,11 +60,7 @@ public final class Neighbours implements AutoCloseable {
   }
 
   private final int fd;
-  private final UnsafeBuffer request =
-      new UnsafeBuffer(BufferUtil.allocateDirectAligned(REQUEST_LENGTH, 64));
-  private final UnsafeBuffer response =
-      new UnsafeBuffer(BufferUtil.allocateDirectAligned(1 << 16, 64));
-  private int sequence;
+  private final Netlink netlink = new Netlink(REQUEST_LENGTH, 1 << 16);
   private boolean closed;
 
   private Neighbours(int fd) {
@@ -105,11 +69,7 @@ public final class Neighbours implements AutoCloseable {
 
   /** A reader of the calling thread's network namespace. */
   public static Neighbours open() throws IOException {
-    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-    if (fd < 0) {
-      throw new IOException("netlink route socket: " + errno());
-    }
-    return new Neighbours(fd);
+    return new Neighbours(Netlink.openSocket(Netlink.NETLINK_ROUTE));
   }
 
   /**
@@ -117,38 +77,7 @@ public final class Neighbours implements AutoCloseable {
    * calling thread enters it for the {@code socket} call and returns to its own.
    */
   public static Neighbours openIn(Path namespace) throws IOException {
-    int own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (own < 0) {
-      throw new IOException("cannot open this thread's network namespace: " + errno());
-    }
-    try {
-      int target = open(namespace.toString(), O_RDONLY | O_CLOEXEC);
-      if (target < 0) {
-        throw new IOException("cannot open " + namespace + ": " + errno());
-      }
-      try {
-        if (setns(target, CLONE_NEWNET) != 0) {
-          throw new IOException("cannot enter " + namespace + ": " + errno() + " (not root?)");
-        }
-        int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-        int socketErrno = Native.getLastError();
-        if (setns(own, CLONE_NEWNET) != 0) {
-          throw new IllegalStateException("cannot return to this thread's network namespace");
-        }
-        if (fd < 0) {
-          throw new IOException("netlink route socket in " + namespace + ": errno " + socketErrno);
-        }
-        return new Neighbours(fd);
-      } finally {
-        close(target);
-      }
-    } finally {
-      close(own);
-    }
-  }
-
-  private static String errno() {
-    return "errno " + Native.getLastError();
+    return new Neighbours(Netlink.openSocketIn(namespace, Netlink.NETLINK_ROUTE));
   }
 
   /**
@@ -161,77 +90,36 @@ public final class Neighbours implements AutoCloseable {
     if (closed) {
       throw new IOException("closed");
     }
-    int seq = ++sequence;
-    writeRequest(request, seq, family);
-    if (send(fd, request.addressOffset(), REQUEST_LENGTH, 0) != REQUEST_LENGTH) {
-      throw new IOException("RTM_GETNEIGH: " + errno());
-    }
+    int seq = netlink.nextSequence();
+    writeRequest(netlink, seq, family);
     List<Entry> out = new ArrayList<>();
-    // The kernel fills the socket with the first part inside send and each next part inside the
-    // recv that empties it: a dump never waits, so an empty socket before NLMSG_DONE is an error.
-    for (int part = 0; part < MAX_PARTS; part++) {
-      long n = recv(fd, response.addressOffset(), response.capacity(), MSG_DONTWAIT);
-      if (n < NLMSG_HEADER) {
-        throw new IOException("RTM_GETNEIGH dump ended early: " + (n < 0 ? errno() : n + " bytes"));
-      }
-      int r = parse(response, (int) n, seq, out);
-      if (r == DONE) {
-        return out;
-      }
-      if (r < 0) {
-        throw new IOException("RTM_GETNEIGH refused: errno " + -r);
-      }
+    int outcome = netlink.exchange(fd, REQUEST_LENGTH, seq, MAX_PARTS, reader(out));
+    if (outcome != Netlink.COMPLETE) {
+      throw new IOException("RTM_GETNEIGH dump: " + netlink.describe(outcome));
     }
-    throw new IOException("RTM_GETNEIGH dump of more than " + MAX_PARTS + " parts");
+    return out;
   }
 
   /** The dump request: nlmsghdr and an ndmsg naming only the family. */
-  static void writeRequest(UnsafeBuffer b, int seq, int family) {
-    b.setMemory(0, REQUEST_LENGTH, (byte) 0);
-    b.putInt(0, REQUEST_LENGTH, HOST);
-    b.putShort(4, (short) RTM_GETNEIGH, HOST);
-    b.putShort(6, (short) (NLM_F_REQUEST | NLM_F_DUMP), HOST);
-    b.putInt(8, seq, HOST);
-    b.putInt(12, 0, HOST);
-    b.putByte(NLMSG_HEADER, (byte) family);
+  static void writeRequest(Netlink netlink, int seq, int family) {
+    netlink.header(REQUEST_LENGTH, RTM_GETNEIGH, Netlink.NLM_F_REQUEST | Netlink.NLM_F_DUMP, seq);
+    netlink.request().putByte(Netlink.HEADER, (byte) family);
   }
 
-  static final int MORE = 0;
-  static final int DONE = 1;
-
-  /**
-   * Reads one datagram of the dump ({@code length} bytes, messages of sequence {@code seq}; others
-   * are skipped) into {@code out}.
-   *
-   * @return {@link #DONE} at NLMSG_DONE, {@link #MORE} if more parts follow, or a negative errno
-   *     the kernel answered with
-   */
-  static int parse(UnsafeBuffer b, int length, int seq, List<Entry> out) {
-    int at = 0;
-    while (at + NLMSG_HEADER <= length) {
-      int messageLength = b.getInt(at, HOST);
-      if (messageLength < NLMSG_HEADER || at + messageLength > length) {
-        return -71; // EPROTO: a message that does not fit its datagram
-      }
-      int type = b.getShort(at + 4, HOST) & 0xFFFF;
-      if (b.getInt(at + 8, HOST) == seq) {
-        if (type == NLMSG_DONE) {
-          return DONE;
+  /** Adds each neighbour of the dump's messages to {@code out}; an entry too short is malformed. */
+  static Netlink.Reader reader(List<Entry> out) {
+    return (b, at, length, type) -> {
+      if (type == RTM_NEWNEIGH) {
+        if (length < Netlink.HEADER + NDMSG) {
+          return Netlink.MALFORMED;
         }
-        if (type == NLMSG_ERROR) {
-          int error = messageLength >= NLMSG_HEADER + 4 ? b.getInt(at + NLMSG_HEADER, HOST) : -71;
-          return error == 0 ? DONE : error;
-        }
-        if (type == RTM_NEWNEIGH && messageLength >= NLMSG_HEADER + NDMSG) {
-          Entry e = entry(b, at + NLMSG_HEADER, at + messageLength);
-          if (e != null) {
-            out.add(e);
-          }
+        Entry e = entry(b, at + Netlink.HEADER, at + length);
+        if (e != null) {
+          out.add(e);
         }
       }
-      at += align(messageLength);
-    }
-    return MORE;
+      return Netlink.MORE;
+    };
   }
 
   /** The ndmsg at {@code at} and its attributes up to {@code end}; null without a destination. */
@@ -269,7 +157,7 @@ public final class Neighbours implements AutoCloseable {
   public void close() {
     if (!closed) {
       closed = true;
-      close(fd);
+      Netlink.closeSocket(fd);
     }
   }
 }

@@ -128,8 +128,9 @@ class NeighboursTest {
 
   @Test
   void shouldAskForADumpOfOneFamily() {
-    UnsafeBuffer b = new UnsafeBuffer(new byte[Neighbours.REQUEST_LENGTH]);
-    Neighbours.writeRequest(b, 9, Neighbours.AF_INET6);
+    Netlink netlink = new Netlink(Neighbours.REQUEST_LENGTH, 64);
+    Neighbours.writeRequest(netlink, 9, Neighbours.AF_INET6);
+    UnsafeBuffer b = netlink.request();
     assumeTrue(ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN, "netlink headers in host order");
     byte[] bytes = new byte[Neighbours.REQUEST_LENGTH];
     b.getBytes(0, bytes);
@@ -172,9 +173,7 @@ class NeighboursTest {
             + "00000000"; // NDA_CACHEINFO-like attribute, ignored
     String done = "14000000" + "0300" + "0200" + "05000000" + "00000000" + "00000000";
     List<Neighbours.Entry> out = new ArrayList<>();
-    byte[] answer = HexFormat.of().parseHex(neighbour + done);
-    assertEquals(
-        Neighbours.DONE, Neighbours.parse(new UnsafeBuffer(answer), answer.length, 5, out));
+    assertEquals(Netlink.COMPLETE, parse(neighbour + done, 5, out));
     assertEquals(1, out.size());
     Neighbours.Entry e = out.get(0);
     assertTrue(e.resolved());
@@ -182,24 +181,41 @@ class NeighboursTest {
     assertArrayEquals(MAC6, e.mac());
     // Another sequence's messages are not this dump's.
     out.clear();
-    byte[] first = HexFormat.of().parseHex(neighbour);
-    assertEquals(Neighbours.MORE, Neighbours.parse(new UnsafeBuffer(first), first.length, 6, out));
+    assertEquals(Netlink.MORE, parse(neighbour, 6, out));
     assertEquals(0, out.size());
     // NLMSG_ERROR -EINVAL
-    byte[] error =
-        HexFormat.of()
-            .parseHex(
-                "28000000"
-                    + "0200"
-                    + "0000"
-                    + "05000000"
-                    + "00000000"
-                    + "eaffffff"
-                    + "1c0000001e000103050000000000000000000000");
-    assertEquals(-22, Neighbours.parse(new UnsafeBuffer(error), error.length, 5, out));
+    Netlink netlink = new Netlink(Neighbours.REQUEST_LENGTH, 1024);
+    String error =
+        "28000000"
+            + "0200"
+            + "0000"
+            + "05000000"
+            + "00000000"
+            + "eaffffff"
+            + "1c0000001e000103050000000000000000000000";
+    assertEquals(Netlink.REFUSED, parse(netlink, error, 5, out));
+    assertEquals(22, netlink.errno());
     // A length beyond the datagram
-    byte[] cut = java.util.Arrays.copyOf(answer, 40);
-    assertTrue(Neighbours.parse(new UnsafeBuffer(cut), cut.length, 5, out) < 0);
+    assertEquals(Netlink.MALFORMED, parse(neighbour.substring(0, 80), 5, out));
+    // An RTM_NEWNEIGH too short for its ndmsg
+    assertEquals(
+        Netlink.MALFORMED,
+        parse(
+            "18000000" + "1c00" + "0200" + "05000000" + "00000000" + "0a000000" + "07000000",
+            5,
+            out));
+    assertEquals(0, out.size());
+  }
+
+  private static int parse(String hex, int seq, List<Neighbours.Entry> out) {
+    return parse(new Netlink(Neighbours.REQUEST_LENGTH, 1024), hex, seq, out);
+  }
+
+  /** One datagram of a dump, in hex, as {@link Neighbours#dump} reads it. */
+  private static int parse(Netlink netlink, String hex, int seq, List<Neighbours.Entry> out) {
+    byte[] datagram = HexFormat.of().parseHex(hex);
+    netlink.response().putBytes(0, datagram);
+    return netlink.parse(datagram.length, seq, Neighbours.reader(out));
   }
 
   private static int run(String... cmd) throws IOException, InterruptedException {

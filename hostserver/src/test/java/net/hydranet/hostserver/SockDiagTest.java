@@ -8,11 +8,12 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HexFormat;
 import net.hydranet.forwarding.wire.Ipv4Header;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
 /** The live socket table: the request's bytes, and real answers of this kernel over loopback. */
@@ -21,9 +22,9 @@ class SockDiagTest {
 
   @Test
   void shouldAskForOneTcpConnectionByItsExactTuple() {
-    UnsafeBuffer b = new UnsafeBuffer(new byte[SockDiag.REQUEST_LENGTH]);
+    Netlink netlink = new Netlink(SockDiag.REQUEST_LENGTH, 64);
     SockDiag.writeRequest(
-        b,
+        netlink,
         7,
         Ipv4Header.parseAddress("198.18.2.10"),
         80,
@@ -50,8 +51,45 @@ class SockDiagTest {
             + "00000000"
             + "ffffffffffffffff"; // any interface, INET_DIAG_NOCOOKIE
     byte[] bytes = new byte[SockDiag.REQUEST_LENGTH];
-    b.getBytes(0, bytes);
+    netlink.request().getBytes(0, bytes);
     assertEquals(expected, HexFormat.of().formatHex(bytes));
+  }
+
+  /** An inet_diag_msg's first bytes: family, then the socket's state. */
+  private static byte[] diagMessage(int seq, int state) {
+    return NetlinkPeer.message(20, seq, new byte[] {2, (byte) state, 0, 0});
+  }
+
+  @Test
+  void shouldReadEachAnswerOfTheKernelAndTakeABrokenOrMissingOneAsUnknown() {
+    SockDiag diag = new SockDiag();
+    try (NetlinkPeer kernel = new NetlinkPeer()) {
+      diag.install(LOOPBACK, kernel.handOver());
+      // Each query's verdict, then the datagrams queued as the kernel's answer to it.
+      Object[][] queries = {
+        {SocketTable.HELD, diagMessage(1, 1)}, // ESTABLISHED
+        {SocketTable.NOT_HELD, diagMessage(2, 10)}, // LISTEN: not the connection's own socket
+        // A late answer to the query before, skipped; then ENOENT.
+        {SocketTable.NOT_HELD, diagMessage(2, 1), NetlinkPeer.error(3, -2)},
+        {SocketTable.UNKNOWN, NetlinkPeer.error(4, -13)}, // EACCES
+        {SocketTable.UNKNOWN, Arrays.copyOf(diagMessage(5, 1), 18)}, // a length beyond its datagram
+        {SocketTable.UNKNOWN, NetlinkPeer.message(20, 6, new byte[1])}, // too short for its state
+        {SocketTable.UNKNOWN}, // no answer at all
+      };
+      for (int q = 0; q < queries.length; q++) {
+        for (int d = 1; d < queries[q].length; d++) {
+          kernel.answer((byte[]) queries[q][d]);
+        }
+        int seq = q + 1;
+        assertEquals(
+            (int) queries[q][0], diag.lookup(LOOPBACK, 80, LOOPBACK, 40000), "query " + seq);
+        byte[] request = kernel.request();
+        assertEquals(SockDiag.REQUEST_LENGTH, request.length);
+        assertEquals(seq, ByteBuffer.wrap(request).order(ByteOrder.nativeOrder()).getInt(8));
+      }
+    } finally {
+      diag.closeAll();
+    }
   }
 
   @Test

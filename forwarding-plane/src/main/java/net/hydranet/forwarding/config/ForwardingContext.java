@@ -513,6 +513,17 @@ public final class ForwardingContext {
    * @throws IllegalArgumentException naming the field and why it is wrong
    */
   public ForwardingContext conclude() {
+    checkInterfaces();
+    checkIpv6Addresses();
+    checkTablesAndIcmp();
+    checkTunnelAndEngine();
+    checkFlows();
+    checkTimers();
+    return this;
+  }
+
+  /** At least one interface; each with a sane MTU and prefix, and a name of its own. */
+  private void checkInterfaces() {
     if (interfaces.isEmpty()) {
       throw new IllegalArgumentException("interfaces: at least one interface is needed");
     }
@@ -532,6 +543,10 @@ public final class ForwardingContext {
         }
       }
     }
+  }
+
+  /** At most one IPv6 address an interface, each global unicast. */
+  private void checkIpv6Addresses() {
     for (int n = 0; n < addresses6.size(); n++) {
       RouterAddress6 a = addresses6.get(n);
       String at = "interfaces[" + a.interfaceIndex() + "].address6";
@@ -550,6 +565,10 @@ public final class ForwardingContext {
         }
       }
     }
+  }
+
+  /** The fixed tables' capacities, the neighbour queue's bounds, and the ICMP rate limit. */
+  private void checkTablesAndIcmp() {
     if (flowCapacity6 < 0 || flowCapacity6 > 1 << 24) {
       throw new IllegalArgumentException(
           "flowCapacity6: must be in 0..2^24 (0: no IPv6 connection table), was " + flowCapacity6);
@@ -565,6 +584,10 @@ public final class ForwardingContext {
     if (icmpRate < 0) {
       throw new IllegalArgumentException("icmpRate: must be 0 or more");
     }
+  }
+
+  /** The tunnel's outer TTL, the ring, and the pipelines. */
+  private void checkTunnelAndEngine() {
     if (outerTtl < 1 || outerTtl > IpipEncap.MAX_REDIRECT_TTL) {
       // Above it, a host server would take our tunnel for another host server's pass-on.
       throw new IllegalArgumentException(
@@ -582,6 +605,10 @@ public final class ForwardingContext {
       throw new IllegalArgumentException(
           "pipelines: must be in 1.." + MAX_PIPELINES + ", was " + pipelines);
     }
+  }
+
+  /** The consistent hash, the connection table, the new-flow limit and fragment reassembly. */
+  private void checkFlows() {
     if (maglevTableSize < 2 || maglevTableSize > 65_537 || !isPrime(maglevTableSize)) {
       throw new IllegalArgumentException(
           "maglevTableSize: must be a prime in 2..65537, was " + maglevTableSize);
@@ -602,6 +629,10 @@ public final class ForwardingContext {
     positive("newFlowBurst (limits.newFlowBurst)", newFlowBurst);
     positive("fragmentContexts", fragmentContexts);
     positive("fragmentsHeld", fragmentsHeld);
+  }
+
+  /** Every timeout positive. */
+  private void checkTimers() {
     if (tcpIdleNanos <= 0 || tcpClosingNanos <= 0 || udpIdleNanos <= 0) {
       throw new IllegalArgumentException("flow timeouts: must be positive");
     }
@@ -611,7 +642,6 @@ public final class ForwardingContext {
     if (arpRetryNanos <= 0 || neighbourLifetimeNanos <= 0) {
       throw new IllegalArgumentException("arp timers: must be positive");
     }
-    return this;
   }
 
   private static boolean isPrime(int n) {

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import net.hydranet.lab.netns.ControlNetwork;
 import net.hydranet.lab.netns.ExecResult;
-import net.hydranet.router.cli.UserError;
+import net.hydranet.router.error.UserError;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -14,7 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import net.hydranet.lab.netns.ExecResult;
 import net.hydranet.lab.netns.WebNetwork;
 import net.hydranet.lab.netns.WebReplicas;
-import net.hydranet.router.cli.UserError;
+import net.hydranet.router.error.UserError;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

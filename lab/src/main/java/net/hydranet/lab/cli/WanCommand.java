@@ -15,7 +15,7 @@ import net.hydranet.forwarding.io.live.KernelChecks;
 import net.hydranet.forwarding.io.live.LivePcapSource;
 import net.hydranet.lab.wan.DelayBridge;
 import net.hydranet.lab.wan.DelayLine;
-import net.hydranet.router.cli.UserError;
+import net.hydranet.router.error.UserError;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;

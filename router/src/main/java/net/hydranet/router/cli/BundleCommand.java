@@ -9,6 +9,7 @@ import java.util.Base64;
 import java.util.concurrent.Callable;
 import net.hydranet.control.auth.Keys;
 import net.hydranet.replica.Bundle;
+import net.hydranet.router.error.UserError;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

@@ -22,6 +22,7 @@ import net.hydranet.hostserver.replica.Confinement;
 import net.hydranet.router.config.ControlConfig;
 import net.hydranet.router.config.ControlConfigLoader;
 import net.hydranet.router.daemon.ControlFile;
+import net.hydranet.router.daemon.DaemonLoggers;
 import net.hydranet.router.daemon.Libpcap;
 import net.hydranet.router.daemon.StatusFile;
 import net.hydranet.router.daemon.hostserver.Capture;
@@ -67,7 +68,7 @@ import picocli.CommandLine.Option;
       "      --control /etc/hydranet/control-hostserver.yaml"
     })
 public final class HostServerCommand implements Callable<Integer> {
-  private static final Logger LOG = LoggerFactory.getLogger(HostServerCommand.class);
+  private static final Logger LOG = LoggerFactory.getLogger(DaemonLoggers.HOST_SERVER);
 
   @Option(names = "--interface", required = true, description = "the uplink to capture on")
   String iface;

@@ -1,6 +1,7 @@
 package net.hydranet.router.cli;
 
 import java.util.List;
+import net.hydranet.router.error.UserError;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

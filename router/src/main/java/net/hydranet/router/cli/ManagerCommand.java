@@ -14,6 +14,7 @@ import net.hydranet.hydraweb.manager.ManagerConfig;
 import net.hydranet.hydraweb.manager.ReplicaManager;
 import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ManagerConfigLoader;
+import net.hydranet.router.error.UserError;
 import net.hydranet.router.metrics.ConfigReloads;
 import net.hydranet.router.metrics.ManagerMetrics;
 import net.hydranet.router.metrics.MetricsEndpoint;

@@ -7,6 +7,7 @@ import net.hydranet.control.ctl.CtlServer;
 import net.hydranet.forwarding.ForwardingPlane;
 import net.hydranet.router.config.ControlConfig;
 import net.hydranet.router.config.RedirectorConfig;
+import net.hydranet.router.daemon.DaemonLoggers;
 import net.hydranet.router.daemon.Libpcap;
 import net.hydranet.router.daemon.redirector.Captures;
 import net.hydranet.router.daemon.redirector.ConfigFiles;
@@ -45,7 +46,7 @@ import picocli.CommandLine.Option;
       "  hydranet redirector --config /etc/hydranet/redirector.yaml --status /run/hydranet/status"
     })
 public final class RedirectorCommand implements Callable<Integer> {
-  private static final Logger LOG = LoggerFactory.getLogger(RedirectorCommand.class);
+  private static final Logger LOG = LoggerFactory.getLogger(DaemonLoggers.REDIRECTOR);
 
   @Option(names = "--config", required = true, description = "redirector YAML configuration")
   Path config;

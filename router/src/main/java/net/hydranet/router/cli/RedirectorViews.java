@@ -17,6 +17,7 @@ import net.hydranet.control.wire.Service;
 import net.hydranet.forwarding.ForwardingPlane;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.router.metrics.PlaneSnapshot;
+import net.hydranet.router.status.Summary;
 
 /**
  * The redirector's answers on its ctl socket: {@code table}, {@code peers}, {@code counters} (the

@@ -18,6 +18,8 @@ import net.hydranet.forwarding.pipeline.Pipeline;
 import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ConfigLoader;
 import net.hydranet.router.config.RedirectorConfig;
+import net.hydranet.router.error.UserError;
+import net.hydranet.router.status.Summary;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

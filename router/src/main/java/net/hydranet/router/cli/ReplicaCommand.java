@@ -17,6 +17,7 @@ import net.hydranet.replica.OriginAddress;
 import net.hydranet.replica.ReplicaClient;
 import net.hydranet.replica.ReplicaSession;
 import net.hydranet.replica.ReplicaStatus;
+import net.hydranet.router.error.UserError;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

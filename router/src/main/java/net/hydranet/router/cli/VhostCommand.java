@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.hostserver.VirtualHostDirectory;
+import net.hydranet.router.error.UserError;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;

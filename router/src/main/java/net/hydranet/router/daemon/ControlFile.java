@@ -1,10 +1,10 @@
 package net.hydranet.router.daemon;
 
 import java.nio.file.Path;
-import net.hydranet.router.cli.UserError;
 import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ControlConfig;
 import net.hydranet.router.config.ControlConfigLoader;
+import net.hydranet.router.error.UserError;
 
 /** A daemon's {@code --control} file: none, or valid, or a refusal naming the first problem. */
 public final class ControlFile {

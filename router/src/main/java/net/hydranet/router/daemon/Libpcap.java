@@ -2,7 +2,7 @@ package net.hydranet.router.daemon;
 
 import java.util.Optional;
 import net.hydranet.forwarding.io.live.KernelChecks;
-import net.hydranet.router.cli.UserError;
+import net.hydranet.router.error.UserError;
 
 /** A daemon's first check: a libpcap that can capture, or a refusal that says what is missing. */
 public final class Libpcap {

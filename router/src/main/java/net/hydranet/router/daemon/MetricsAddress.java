@@ -1,6 +1,6 @@
 package net.hydranet.router.daemon;
 
-import net.hydranet.router.cli.UserError;
+import net.hydranet.router.error.UserError;
 import net.hydranet.router.metrics.MetricsEndpoint;
 
 /** A daemon's {@code --metrics HOST:PORT}: the endpoint started there, or none for {@code off}. */

@@ -27,6 +27,31 @@ import net.hydranet.replica.Resources;
 public final class PaperFig5 {
   private PaperFig5() {}
 
+  /** The command line: where hydranet's jar is, where the results go, and the series' sizes. */
+  private record Options(
+      Path jar, Path out, int requests, int concurrency, int oneWay, int pairs, String cpus) {
+    static Options parse(String[] args) {
+      return new Options(
+          Path.of(args[0]).toAbsolutePath(),
+          Path.of(args[1]).toAbsolutePath(),
+          args.length > 2 ? Integer.parseInt(args[2]) : 2000,
+          args.length > 3 ? Integer.parseInt(args[3]) : 10,
+          args.length > 4 ? Integer.parseInt(args[4]) : 195,
+          args.length > 5 ? Integer.parseInt(args[5]) : 500,
+          args.length > 6 ? args[6] : "1.0");
+    }
+
+    /** hydraweb's jar, beside the lab's in the source tree. */
+    Path hydraweb() {
+      return jar.getParent().getParent().getParent().resolve("hydraweb/target/hydraweb.jar");
+    }
+  }
+
+  private static final String LOCAL = "local nginx (no redirector)";
+  private static final String NO_REPLICA = "no replica (origin across the WAN)";
+  private static final String HIT = "replica hit";
+  private static final String MISS = "replica miss (via the manager)";
+
   public static void main(String[] args) throws Exception {
     if (args.length < 2) {
       System.err.println(
@@ -34,123 +59,140 @@ public final class PaperFig5 {
               + " [PAIRS=500] [CPUS=1.0]");
       System.exit(2);
     }
-    Path jar = Path.of(args[0]).toAbsolutePath();
-    Path out = Path.of(args[1]).toAbsolutePath();
-    int requests = args.length > 2 ? Integer.parseInt(args[2]) : 2000;
-    int concurrency = args.length > 3 ? Integer.parseInt(args[3]) : 10;
-    int oneWay = args.length > 4 ? Integer.parseInt(args[4]) : 195;
-    int pairs = args.length > 5 ? Integer.parseInt(args[5]) : 500;
-    String cpus = args.length > 6 ? args[6] : "1.0";
-    Path raw = out.resolve("raw");
-    Path hydraweb = jar.getParent().getParent().getParent().resolve("hydraweb/target/hydraweb.jar");
+    Options o = Options.parse(args);
+    Path raw = o.out().resolve("raw");
     Files.createDirectories(raw);
     String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> hydranet = List.of(java, "-jar", jar.toString());
-    StringBuilder md = new StringBuilder();
-    Instant started = Instant.now();
-    md.append("# Paper figure 5: HydraWeb across a ")
-        .append(2 * oneWay)
-        .append(" ms WAN\n\n")
-        .append(
-            String.format(
-                Locale.ROOT,
-                "%s; %d requests per series, %d concurrent (ab, a new connection per request);"
-                    + " 1200-byte pages; WAN %d ms each way (hydranet wan); the replica's bundle"
-                    + " asks for %s CPU.%n%n",
-                started,
-                requests,
-                concurrency,
-                oneWay,
-                cpus));
+    List<String> hydranet = List.of(java, "-jar", o.jar().toString());
+    StringBuilder md = new StringBuilder(header(o, Instant.now()));
     LatencyHistogram h = new LatencyHistogram();
-    try (WebNetwork net = new WebNetwork("hnf5", hydranet, oneWay)) {
+    try (WebNetwork net = new WebNetwork("hnf5", hydranet, o.oneWay())) {
       WebReplicas replicas =
-          new WebReplicas(net, hydraweb)
-              .asking(new Resources(256L << 20, Resources.parseCpus(cpus), 128, 1024));
+          new WebReplicas(net, o.hydraweb())
+              .asking(new Resources(256L << 20, Resources.parseCpus(o.cpus()), 128, 1024));
       net.start(replicas.hostServerConfig());
-      // Every series warms its path first (ARP, the JIT of both daemons) with a short run.
-      String origin = "http://" + WebNetwork.ORIGIN;
-      String local = "http://" + WebNetwork.HS1 + ":" + WebNetwork.LOCAL_PORT;
-      ab(net, raw, "warm-local", local + "/page-001.html", 200, concurrency);
-      h.add(
-          "local nginx (no redirector)",
-          ab(net, raw, "local", local + "/page-000.html", requests, concurrency));
-      ab(net, raw, "warm-origin", origin + "/page-001.html", 2 * concurrency, concurrency);
-      h.add(
-          "no replica (origin across the WAN)",
-          ab(net, raw, "no-replica", origin + "/page-000.html", requests, concurrency));
-      replicas.startManager(false);
-      Instant asked = Instant.now();
-      replicas.install();
-      Duration installed = Duration.between(asked, Instant.now());
-      md.append(
-          String.format(
-              Locale.ROOT,
-              "Replica installed by the manager and learned by the redirector in %d ms"
-                  + " (signed bundle over the WAN, JVM start, pre-heat, announce).%n%n",
-              installed.toMillis()));
-      ab(net, raw, "warm-hit", origin + "/page-001.html", 200, concurrency);
-      h.add("replica hit", ab(net, raw, "hit", origin + "/page-000.html", requests, concurrency));
-      ab(net, raw, "warm-miss", origin + "/nostore/page.html", 2 * concurrency, concurrency);
-      h.add(
-          "replica miss (via the manager)",
-          ab(net, raw, "miss", origin + "/nostore/page.html", requests, concurrency));
+      md.append(series(net, replicas, o, raw, h));
       md.append("## Latency (ms)\n\n").append(h.table()).append('\n');
       h.png(
-          out.resolve("fig5.png"),
+          o.out().resolve("fig5.png"),
           "HydraWeb, paper figure 5: "
-              + 2 * oneWay
+              + 2 * o.oneWay()
               + " ms WAN, "
-              + requests
+              + o.requests()
               + " requests per series");
       md.append("![figure 5](fig5.png)\n\n");
-
-      // The 1 ms target, measured finely: curl's microsecond timer, local and hit alternating.
-      double[][] paired =
-          pairs(net, raw, local + "/page-000.html", origin + "/page-000.html", pairs);
-      double localMedian = median(paired[0]);
-      double hitMedian = median(paired[1]);
-      double noReplica =
-          LatencyHistogram.percentile(h.sorted("no replica (origin across the WAN)"), 50);
-      double miss = LatencyHistogram.percentile(h.sorted("replica miss (via the manager)"), 50);
-      md.append("## Targets\n\n")
-          .append(
-              String.format(
-                  Locale.ROOT,
-                  "- A hit costs at most 1 ms over a direct request to a local web server: %d"
-                      + " alternating curl pairs, median %.3f ms (hit) vs %.3f ms (local nginx):"
-                      + " **%+.3f ms** (%s).%n",
-                  pairs,
-                  hitMedian,
-                  localMedian,
-                  hitMedian - localMedian,
-                  hitMedian - localMedian <= 1.0 ? "met" : "missed"))
-          .append(
-              String.format(
-                  Locale.ROOT,
-                  "- A miss costs at most one origin round trip (%d ms) over no replica: median"
-                      + " %.1f ms (miss) vs %.1f ms (no replica): **%+.1f ms** (%s). The paper:"
-                      + " 2.2 s vs 1.5 s, +700 ms.%n%n",
-                  2 * oneWay,
-                  miss,
-                  noReplica,
-                  miss - noReplica,
-                  miss - noReplica <= 2 * oneWay ? "met" : "missed"));
-      md.append("## Manager\n\n```\n")
-          .append(net.ctl("manager", "status"))
-          .append("\n")
-          .append(net.ctl("manager", "hits"))
-          .append("```\n\n## Redirector table\n\n```\n")
-          .append(net.ctl("r1", "table"))
-          .append("```\n");
-      if (Files.exists(net.workDir().resolve("wan.status"))) {
-        md.append("\n## WAN counters\n\n```\n")
-            .append(Files.readString(net.workDir().resolve("wan.status")))
-            .append("```\n");
-      }
+      md.append(targets(net, o, raw, h));
+      md.append(state(net));
     }
-    Files.writeString(out.resolve("results.md"), md.toString());
+    Files.writeString(o.out().resolve("results.md"), md.toString());
     System.out.println(md);
+  }
+
+  /** The results' title and what was run. */
+  private static String header(Options o, Instant started) {
+    return "# Paper figure 5: HydraWeb across a "
+        + 2 * o.oneWay()
+        + " ms WAN\n\n"
+        + String.format(
+            Locale.ROOT,
+            "%s; %d requests per series, %d concurrent (ab, a new connection per request);"
+                + " 1200-byte pages; WAN %d ms each way (hydranet wan); the replica's bundle"
+                + " asks for %s CPU.%n%n",
+            started,
+            o.requests(),
+            o.concurrency(),
+            o.oneWay(),
+            o.cpus());
+  }
+
+  /**
+   * The four series into {@code h}: local nginx and no replica, then the replica installed, its
+   * hits and misses. Every series warms its path first (ARP, the JIT of both daemons) with a short
+   * run.
+   *
+   * @return the line that says how long the replica took to install
+   */
+  private static String series(
+      WebNetwork net, WebReplicas replicas, Options o, Path raw, LatencyHistogram h)
+      throws IOException, InterruptedException {
+    String origin = "http://" + WebNetwork.ORIGIN;
+    String local = "http://" + WebNetwork.HS1 + ":" + WebNetwork.LOCAL_PORT;
+    int n = o.requests();
+    int c = o.concurrency();
+    ab(net, raw, "warm-local", local + "/page-001.html", 200, c);
+    h.add(LOCAL, ab(net, raw, "local", local + "/page-000.html", n, c));
+    ab(net, raw, "warm-origin", origin + "/page-001.html", 2 * c, c);
+    h.add(NO_REPLICA, ab(net, raw, "no-replica", origin + "/page-000.html", n, c));
+    replicas.startManager(false);
+    Instant asked = Instant.now();
+    replicas.install();
+    Duration installed = Duration.between(asked, Instant.now());
+    ab(net, raw, "warm-hit", origin + "/page-001.html", 200, c);
+    h.add(HIT, ab(net, raw, "hit", origin + "/page-000.html", n, c));
+    ab(net, raw, "warm-miss", origin + "/nostore/page.html", 2 * c, c);
+    h.add(MISS, ab(net, raw, "miss", origin + "/nostore/page.html", n, c));
+    return String.format(
+        Locale.ROOT,
+        "Replica installed by the manager and learned by the redirector in %d ms"
+            + " (signed bundle over the WAN, JVM start, pre-heat, announce).%n%n",
+        installed.toMillis());
+  }
+
+  /**
+   * The paper's two targets: a hit within 1 ms of a local web server, measured finely (curl's
+   * microsecond timer, local and hit alternating), and a miss within one origin round trip of no
+   * replica.
+   */
+  private static String targets(WebNetwork net, Options o, Path raw, LatencyHistogram h)
+      throws IOException {
+    String origin = "http://" + WebNetwork.ORIGIN;
+    String local = "http://" + WebNetwork.HS1 + ":" + WebNetwork.LOCAL_PORT;
+    double[][] paired =
+        pairs(net, raw, local + "/page-000.html", origin + "/page-000.html", o.pairs());
+    double localMedian = median(paired[0]);
+    double hitMedian = median(paired[1]);
+    double noReplica = LatencyHistogram.percentile(h.sorted(NO_REPLICA), 50);
+    double miss = LatencyHistogram.percentile(h.sorted(MISS), 50);
+    int roundTrip = 2 * o.oneWay();
+    return "## Targets\n\n"
+        + String.format(
+            Locale.ROOT,
+            "- A hit costs at most 1 ms over a direct request to a local web server: %d"
+                + " alternating curl pairs, median %.3f ms (hit) vs %.3f ms (local nginx):"
+                + " **%+.3f ms** (%s).%n",
+            o.pairs(),
+            hitMedian,
+            localMedian,
+            hitMedian - localMedian,
+            hitMedian - localMedian <= 1.0 ? "met" : "missed")
+        + String.format(
+            Locale.ROOT,
+            "- A miss costs at most one origin round trip (%d ms) over no replica: median"
+                + " %.1f ms (miss) vs %.1f ms (no replica): **%+.1f ms** (%s). The paper:"
+                + " 2.2 s vs 1.5 s, +700 ms.%n%n",
+            roundTrip,
+            miss,
+            noReplica,
+            miss - noReplica,
+            miss - noReplica <= roundTrip ? "met" : "missed");
+  }
+
+  /** The manager's and the redirector's state at the end, and the WAN's counters. */
+  private static String state(WebNetwork net) throws IOException {
+    StringBuilder md = new StringBuilder();
+    md.append("## Manager\n\n```\n")
+        .append(net.ctl("manager", "status"))
+        .append("\n")
+        .append(net.ctl("manager", "hits"))
+        .append("```\n\n## Redirector table\n\n```\n")
+        .append(net.ctl("r1", "table"))
+        .append("```\n");
+    if (Files.exists(net.workDir().resolve("wan.status"))) {
+      md.append("\n## WAN counters\n\n```\n")
+          .append(Files.readString(net.workDir().resolve("wan.status")))
+          .append("```\n");
+    }
+    return md.toString();
   }
 
   /** Runs ab in the client's namespace; returns each request's total time in ms. */

@@ -14,7 +14,6 @@ import net.hydranet.control.wire.Entry;
 import net.hydranet.control.wire.Message;
 import net.hydranet.control.wire.MessageType;
 import net.hydranet.control.wire.Service;
-import net.hydranet.forwarding.ForwardingPlane;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
@@ -46,36 +45,10 @@ class Ipv6ServiceChainTest {
   private static final int HOST_SERVER = Addresses.parse("198.18.3.2");
   private static final long[] ORIGIN = Addresses.parseIpv6("2001:2:0:2::10");
 
-  private final RedirectorUnderTest redirector = new RedirectorUnderTest();
-  private final ForwardingPlane plane = redirector.plane();
-  private final List<String> writes = new ArrayList<>();
-  private final Rib rib =
-      new Rib(
-          new Rib.Settings(15_000_000_000L, 30_000_000_000L, 20),
-          new TableWriter() {
-            @Override
-            public void put(int origin, int protocol, int port, int[] hs, int[] weights) {
-              plane.addRedirect(origin, protocol, port, hs, weights);
-            }
-
-            @Override
-            public void remove(int origin, int protocol, int port) {
-              plane.removeRedirect(origin, protocol, port);
-            }
-
-            @Override
-            public void putIpv6(
-                long high, long low, int protocol, int port, int[] hs, int[] weights) {
-              writes.add("put " + Service.ipv6(high, low, protocol, port));
-              plane.addRedirect6(high, low, protocol, port, hs, weights);
-            }
-
-            @Override
-            public void removeIpv6(long high, long low, int protocol, int port) {
-              writes.add("remove " + Service.ipv6(high, low, protocol, port));
-              plane.removeRedirect6(high, low, protocol, port);
-            }
-          });
+  private final RibOnPlane control = new RibOnPlane(RedirectorUnderTest.sampleConfig());
+  private final RedirectorUnderTest redirector = control.redirector;
+  private final List<String> writes = control.writes;
+  private final Rib rib = control.rib;
 
   /** What the host server's agent would send, as the redirector's gatekeeper decodes it. */
   private static List<Entry> announced(List<Entry> entries) throws Exception {

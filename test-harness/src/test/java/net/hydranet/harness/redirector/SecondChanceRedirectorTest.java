@@ -32,14 +32,23 @@ import org.junit.jupiter.api.Test;
 class SecondChanceRedirectorTest {
   private static final int SECOND_HOST_SERVER = Ipv4Header.parseAddress("198.18.3.3");
 
-  static RedirectorConfig config(String hostServerLine) throws Exception {
+  private static final String SERVICE = "  - service: 198.18.2.10:80/tcp\n    hostServers:\n";
+  private static final String NEIGHBOUR =
+      "  - { address: 198.18.3.2, mac: \"02:00:00:00:03:02\" }\n";
+
+  /**
+   * config/replay-sample.yaml with {@code hostServerLines} in place of 198.18.2.10:80/tcp's one
+   * host server, and {@code neighbourLines} after 198.18.3.2's neighbour entry.
+   */
+  static RedirectorConfig config(String hostServerLines, String neighbourLines) throws Exception {
     String sample =
         Files.readString(RedirectorUnderTest.repositoryRoot().resolve("config/replay-sample.yaml"));
     String text =
-        sample.replace(
-            "  - service: 198.18.2.10:80/tcp\n    hostServers:\n      - { address: 198.18.3.2, weight: 1 }\n",
-            "  - service: 198.18.2.10:80/tcp\n    hostServers:\n" + hostServerLine);
-    if (text.equals(sample)) {
+        sample
+            .replace(
+                SERVICE + "      - { address: 198.18.3.2, weight: 1 }\n", SERVICE + hostServerLines)
+            .replace(NEIGHBOUR, NEIGHBOUR + neighbourLines);
+    if (!text.contains(SERVICE + hostServerLines) || !text.contains(NEIGHBOUR + neighbourLines)) {
       throw new IllegalStateException("replay-sample.yaml changed: the test's edit no longer fits");
     }
     return ConfigLoader.parse("second-chance.yaml", text, null);
@@ -49,7 +58,8 @@ class SecondChanceRedirectorTest {
     return new RedirectorUnderTest(
         config(
             "      - { address: 198.18.3.2, weight: 1, encapsulation: gue }\n"
-                + "      - { address: 198.18.3.3, weight: 0 }\n"));
+                + "      - { address: 198.18.3.3, weight: 0 }\n",
+            ""));
   }
 
   private static byte[] ip(byte[] frame) {
@@ -137,8 +147,18 @@ class SecondChanceRedirectorTest {
         .build();
   }
 
+  /** The connection's segment from the client, as it arrives with {@code ttl}. */
   private static byte[] clientSegment(int ttl) {
-    return PacketBuilder.ethernet(CLIENT_MAC, CLIENT0_MAC)
+    return segment(CLIENT_MAC, CLIENT0_MAC, ttl);
+  }
+
+  /** The connection's segment as it leaves towards the origin with {@code ttl}. */
+  private static byte[] toOrigin(int ttl) {
+    return segment(CORE0_MAC, ORIGIN_MAC, ttl);
+  }
+
+  private static byte[] segment(long sourceMac, long destinationMac, int ttl) {
+    return PacketBuilder.ethernet(sourceMac, destinationMac)
         .ipv4(CLIENT, ORIGIN)
         .id(0x3333)
         .ttl(ttl)
@@ -158,16 +178,7 @@ class SecondChanceRedirectorTest {
     List<Sent> out = r.receive(HS0, frame);
     assertEquals(1, out.size());
     assertEquals(CORE0, out.get(0).iface());
-    byte[] expected =
-        PacketBuilder.ethernet(CORE0_MAC, ORIGIN_MAC)
-            .ipv4(CLIENT, ORIGIN)
-            .id(0x3333)
-            .ttl(62)
-            .tcp(40001, HTTP)
-            .flags(0x18)
-            .payload(20)
-            .build();
-    assertArrayEquals(expected, out.get(0).frame());
+    assertArrayEquals(toOrigin(62), out.get(0).frame());
     assertEquals(1, r.counter(Counter.TUNNELLED_TO_ORIGIN));
     assertEquals(1, r.counter(Counter.FORWARDED));
     assertEquals(1, r.counter(Counter.REDIRECTED));
@@ -187,16 +198,7 @@ class SecondChanceRedirectorTest {
     List<Sent> out = r.receive(HS0, ipipPassOn(HOST_SERVER, clientSegment(63)));
     assertEquals(1, out.size());
     assertEquals(CORE0, out.get(0).iface());
-    byte[] expected =
-        PacketBuilder.ethernet(CORE0_MAC, ORIGIN_MAC)
-            .ipv4(CLIENT, ORIGIN)
-            .id(0x3333)
-            .ttl(62)
-            .tcp(40001, HTTP)
-            .flags(0x18)
-            .payload(20)
-            .build();
-    assertArrayEquals(expected, out.get(0).frame());
+    assertArrayEquals(toOrigin(62), out.get(0).frame());
     assertEquals(1, r.counter(Counter.TUNNELLED_TO_ORIGIN));
     assertEquals(1, r.counter(Counter.FLOWS_REPINNED_TO_ORIGIN));
     assertEquals(0, r.counter(Counter.DELIVERED_LOCAL));
@@ -277,26 +279,33 @@ class SecondChanceRedirectorTest {
    * IP-in-IP whatever the candidate takes).
    */
   private static RedirectorUnderTest walkRedirector() throws Exception {
-    String sample =
-        Files.readString(RedirectorUnderTest.repositoryRoot().resolve("config/replay-sample.yaml"));
-    String neighbour = "  - { address: 198.18.3.2, mac: \"02:00:00:00:03:02\" }\n";
-    String text =
-        sample
-            .replace(
-                "  - service: 198.18.2.10:80/tcp\n    hostServers:\n      - { address: 198.18.3.2, weight: 1 }\n",
-                "  - service: 198.18.2.10:80/tcp\n    hostServers:\n"
-                    + "      - { address: 198.18.3.2, weight: 1 }\n"
-                    + "      - { address: 198.18.3.3, weight: 0 }\n"
-                    + "      - { address: 198.18.3.4, weight: 0, encapsulation: gue }\n")
-            .replace(
-                neighbour,
-                neighbour
-                    + "  - { address: 198.18.3.3, mac: \"02:00:00:00:03:03\" }\n"
-                    + "  - { address: 198.18.3.4, mac: \"02:00:00:00:03:04\" }\n");
-    if (!text.contains("198.18.3.4, weight") || !text.contains("198.18.3.4, mac")) {
-      throw new IllegalStateException("replay-sample.yaml changed: the test's edit no longer fits");
-    }
-    return new RedirectorUnderTest(ConfigLoader.parse("walk.yaml", text, null));
+    return new RedirectorUnderTest(
+        config(
+            "      - { address: 198.18.3.2, weight: 1 }\n"
+                + "      - { address: 198.18.3.3, weight: 0 }\n"
+                + "      - { address: 198.18.3.4, weight: 0, encapsulation: gue }\n",
+            "  - { address: 198.18.3.3, mac: \"02:00:00:00:03:03\" }\n"
+                + "  - { address: 198.18.3.4, mac: \"02:00:00:00:03:04\" }\n"));
+  }
+
+  /**
+   * A {@link #walkRedirector} that has seen the connection's segment once: a restarted redirector,
+   * so the segment followed the hash to the first candidate, 198.18.3.2, and is pinned there.
+   */
+  private static RedirectorUnderTest pinnedToTheFirstCandidate() throws Exception {
+    RedirectorUnderTest r = walkRedirector();
+    assertEquals(HOST_SERVER, nextSegmentGoesTo(r));
+    return r;
+  }
+
+  /**
+   * Host server {@code from} passes the connection's segment back: the walk's step it takes,
+   * checked by {@link #walkedTo}.
+   *
+   * @return the candidate it went to
+   */
+  private static int passBack(RedirectorUnderTest r, int from) {
+    return walkedTo(r.receive(HS0, ipipPassOn(from, clientSegment(63))), 62);
   }
 
   /**
@@ -333,18 +342,16 @@ class SecondChanceRedirectorTest {
 
   @Test
   void shouldWalkAnIpipPassBackToTheNextCandidateAndFromTheLastToTheOrigin() throws Exception {
-    RedirectorUnderTest r = walkRedirector();
-    // A restarted redirector: the segment follows the hash to the first candidate, pinned there.
-    assertEquals(HOST_SERVER, nextSegmentGoesTo(r));
+    RedirectorUnderTest r = pinnedToTheFirstCandidate();
     // The first candidate holds no socket: the second gets it, in IP-in-IP, and the pin moves.
-    int second = walkedTo(r.receive(HS0, ipipPassOn(HOST_SERVER, clientSegment(63))), 62);
+    int second = passBack(r, HOST_SERVER);
     assertTrue(second == SECOND_HOST_SERVER || second == THIRD_HOST_SERVER, "a candidate");
     int third = second == SECOND_HOST_SERVER ? THIRD_HOST_SERVER : SECOND_HOST_SERVER;
     assertEquals(1, r.counter(Counter.PASSED_BACK_TO_NEXT_CANDIDATE));
     assertEquals(1, r.counter(Counter.FLOWS_REPINNED_TO_NEXT_CANDIDATE));
     assertEquals(second, nextSegmentGoesTo(r));
     // The second has none either: the third.
-    assertEquals(third, walkedTo(r.receive(HS0, ipipPassOn(second, clientSegment(63))), 62));
+    assertEquals(third, passBack(r, second));
     assertEquals(2, r.counter(Counter.PASSED_BACK_TO_NEXT_CANDIDATE));
     assertEquals(2, r.counter(Counter.FLOWS_REPINNED_TO_NEXT_CANDIDATE));
     assertEquals(third, nextSegmentGoesTo(r));
@@ -363,22 +370,21 @@ class SecondChanceRedirectorTest {
 
   @Test
   void shouldNeverMoveAPinBackwardsForALatePassBack() throws Exception {
-    RedirectorUnderTest r = walkRedirector();
-    assertEquals(HOST_SERVER, nextSegmentGoesTo(r));
-    int second = walkedTo(r.receive(HS0, ipipPassOn(HOST_SERVER, clientSegment(63))), 62);
+    RedirectorUnderTest r = pinnedToTheFirstCandidate();
+    int second = passBack(r, HOST_SERVER);
     // A second segment sent to the first candidate before the pin moved, passed back late: it
     // walks on as the first did, and the pin stays.
-    assertEquals(second, walkedTo(r.receive(HS0, ipipPassOn(HOST_SERVER, clientSegment(63))), 62));
+    assertEquals(second, passBack(r, HOST_SERVER));
     assertEquals(1, r.counter(Counter.FLOWS_REPINNED_TO_NEXT_CANDIDATE));
     assertEquals(second, nextSegmentGoesTo(r));
-    int third = walkedTo(r.receive(HS0, ipipPassOn(second, clientSegment(63))), 62);
+    int third = passBack(r, second);
     r.receive(HS0, ipipPassOn(third, clientSegment(63)));
     assertEquals(1, r.counter(Counter.FLOWS_REPINNED_TO_ORIGIN));
     assertEquals(0, nextSegmentGoesTo(r));
     // Pinned to the origin now: late pass-backs from the first and second candidates walk on, and
     // the pin stays at the origin.
-    assertEquals(second, walkedTo(r.receive(HS0, ipipPassOn(HOST_SERVER, clientSegment(63))), 62));
-    assertEquals(third, walkedTo(r.receive(HS0, ipipPassOn(second, clientSegment(63))), 62));
+    assertEquals(second, passBack(r, HOST_SERVER));
+    assertEquals(third, passBack(r, second));
     assertEquals(0, nextSegmentGoesTo(r));
     assertEquals(2, r.counter(Counter.FLOWS_REPINNED_TO_NEXT_CANDIDATE));
     assertEquals(1, r.counter(Counter.FLOWS_REPINNED_TO_ORIGIN));
@@ -398,13 +404,12 @@ class SecondChanceRedirectorTest {
     assertArrayEquals(fromA.get(0).frame(), fromB.get(0).frame());
     assertEquals(0, a.counter(Counter.FLOWS_REPINNED_TO_NEXT_CANDIDATE));
     assertEquals(HOST_SERVER, nextSegmentGoesTo(a));
-    assertEquals(second, walkedTo(b.receive(HS0, ipipPassOn(HOST_SERVER, clientSegment(63))), 62));
+    assertEquals(second, passBack(b, HOST_SERVER));
   }
 
   @Test
   void shouldRefuseAPassBackFromAHostServerOfNoServiceOfTheFlow() throws Exception {
-    RedirectorUnderTest r = walkRedirector();
-    assertEquals(HOST_SERVER, nextSegmentGoesTo(r));
+    RedirectorUnderTest r = pinnedToTheFirstCandidate();
     int stranger = Ipv4Header.parseAddress("198.18.3.9");
     assertEquals(List.of(), r.receive(HS0, ipipPassOn(stranger, clientSegment(63))));
     assertEquals(1, r.counter(Counter.DROP_TUNNEL_REFUSED));
@@ -418,7 +423,7 @@ class SecondChanceRedirectorTest {
     ConfigException e =
         assertThrows(
             ConfigException.class,
-            () -> config("      - { address: 198.18.3.2, weight: 1, encapsulation: gre }\n"));
+            () -> config("      - { address: 198.18.3.2, weight: 1, encapsulation: gre }\n", ""));
     assertTrue(
         e.getMessage().contains("redirects[0].hostServers[0].encapsulation: must be ipip or gue"),
         e.getMessage());

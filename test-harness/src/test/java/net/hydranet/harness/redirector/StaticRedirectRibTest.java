@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import net.hydranet.control.rib.Rib;
 import net.hydranet.control.rib.Rib.Candidate;
-import net.hydranet.control.rib.TableWriter;
 import net.hydranet.control.wire.Addresses;
 import net.hydranet.control.wire.Entry;
 import net.hydranet.control.wire.Service;
@@ -17,8 +16,8 @@ import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.harness.fixture.CapturingTxPort;
 import net.hydranet.harness.fixture.RedirectorUnderTest;
 import net.hydranet.harness.packet.PacketBuilder;
-import net.hydranet.router.cli.StaticRedirects;
 import net.hydranet.router.config.RedirectorConfig;
+import net.hydranet.router.daemon.redirector.StaticRedirects;
 import net.hydranet.router.metrics.PlaneSnapshot;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
@@ -41,33 +40,10 @@ class StaticRedirectRibTest {
   private static final int HS0 = 2;
 
   private final RedirectorConfig config = RedirectorUnderTest.sampleConfig();
-  private final RedirectorUnderTest redirector = new RedirectorUnderTest(config);
-  private final ForwardingPlane plane = redirector.plane();
-  private final Rib rib =
-      new Rib(
-          new Rib.Settings(15 * SECOND, 30 * SECOND, 20),
-          new TableWriter() {
-            @Override
-            public void put(int origin, int protocol, int port, int[] hs, int[] weights) {
-              plane.addRedirect(origin, protocol, port, hs, weights);
-            }
-
-            @Override
-            public void remove(int origin, int protocol, int port) {
-              plane.removeRedirect(origin, protocol, port);
-            }
-
-            @Override
-            public void putIpv6(
-                long high, long low, int protocol, int port, int[] hs, int[] weights) {
-              plane.addRedirect6(high, low, protocol, port, hs, weights);
-            }
-
-            @Override
-            public void removeIpv6(long high, long low, int protocol, int port) {
-              plane.removeRedirect6(high, low, protocol, port);
-            }
-          });
+  private final RibOnPlane control = new RibOnPlane(config);
+  private final RedirectorUnderTest redirector = control.redirector;
+  private final ForwardingPlane plane = control.plane;
+  private final Rib rib = control.rib;
   private final long now = 1000 * SECOND;
 
   @Test

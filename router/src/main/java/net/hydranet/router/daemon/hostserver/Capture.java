@@ -11,8 +11,8 @@ import net.hydranet.forwarding.io.live.PcapWait;
 import net.hydranet.forwarding.pipeline.Pipeline;
 import net.hydranet.forwarding.wire.GueHeader;
 import net.hydranet.hostserver.HostServerPath;
-import net.hydranet.router.cli.HostServerCommand;
-import net.hydranet.router.cli.UserError;
+import net.hydranet.router.daemon.DaemonLoggers;
+import net.hydranet.router.error.UserError;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * that runs the decapsulating path on it.
  */
 public final class Capture {
-  private static final Logger LOG = LoggerFactory.getLogger(HostServerCommand.class);
+  private static final Logger LOG = LoggerFactory.getLogger(DaemonLoggers.HOST_SERVER);
 
   private Capture() {}
 

@@ -17,10 +17,10 @@ import net.hydranet.hostserver.replica.Origin;
 import net.hydranet.hostserver.replica.ReplicaService;
 import net.hydranet.replica.OriginAddress;
 import net.hydranet.replica.Resources;
-import net.hydranet.router.cli.UserError;
 import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ControlConfig;
 import net.hydranet.router.control.ControlPlane;
+import net.hydranet.router.error.UserError;
 import net.hydranet.router.metrics.ControlMetrics;
 import net.hydranet.router.metrics.MetricsEndpoint;
 

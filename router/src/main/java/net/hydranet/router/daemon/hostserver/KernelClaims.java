@@ -8,8 +8,8 @@ import net.hydranet.forwarding.wire.GueHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.hostserver.ProtocolClaim;
-import net.hydranet.router.cli.UserError;
 import net.hydranet.router.daemon.GuePort;
+import net.hydranet.router.error.UserError;
 
 /**
  * What the host server takes from the kernel so that it does not answer tunnelled packets itself:

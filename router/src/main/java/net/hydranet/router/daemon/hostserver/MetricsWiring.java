@@ -6,7 +6,7 @@ import net.hydranet.forwarding.io.live.TunDevice;
 import net.hydranet.forwarding.pipeline.Pipeline;
 import net.hydranet.hostserver.VirtualHostTable;
 import net.hydranet.hostserver.replica.ReplicaService;
-import net.hydranet.router.cli.HostServerCommand;
+import net.hydranet.router.daemon.DaemonLoggers;
 import net.hydranet.router.daemon.MetricsAddress;
 import net.hydranet.router.metrics.ConfigReloads;
 import net.hydranet.router.metrics.HostServerMetrics;
@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * config reloads and, with replicas, theirs; nothing with {@code off}.
  */
 public final class MetricsWiring {
-  private static final Logger LOG = LoggerFactory.getLogger(HostServerCommand.class);
+  private static final Logger LOG = LoggerFactory.getLogger(DaemonLoggers.HOST_SERVER);
 
   private MetricsWiring() {}
 

@@ -3,7 +3,7 @@ package net.hydranet.router.daemon.hostserver;
 import net.hydranet.forwarding.io.live.KernelChecks;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.forwarding.wire.Ipv6Header;
-import net.hydranet.router.cli.UserError;
+import net.hydranet.router.error.UserError;
 
 /** The host server's {@code --interface}, {@code --address} and {@code --address6}, checked. */
 public final class OptionChecks {

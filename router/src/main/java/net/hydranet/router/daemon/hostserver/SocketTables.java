@@ -7,7 +7,7 @@ import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.hostserver.HostServerPath;
 import net.hydranet.hostserver.SockDiag;
 import net.hydranet.hostserver.VirtualHostDirectory;
-import net.hydranet.router.cli.HostServerCommand;
+import net.hydranet.router.daemon.DaemonLoggers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * --no-second-chance}).
  */
 public final class SocketTables {
-  private static final Logger LOG = LoggerFactory.getLogger(HostServerCommand.class);
+  private static final Logger LOG = LoggerFactory.getLogger(DaemonLoggers.HOST_SERVER);
 
   private final boolean noSecondChance;
   private final HostServerPath path;

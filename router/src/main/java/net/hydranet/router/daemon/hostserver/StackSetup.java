@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import net.hydranet.forwarding.io.live.TunDevice;
-import net.hydranet.router.cli.HostServerCommand;
-import net.hydranet.router.cli.UserError;
+import net.hydranet.router.daemon.DaemonLoggers;
+import net.hydranet.router.error.UserError;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * for it, IPv4 and IPv6 forwarding on; each setting logged.
  */
 public final class StackSetup {
-  private static final Logger LOG = LoggerFactory.getLogger(HostServerCommand.class);
+  private static final Logger LOG = LoggerFactory.getLogger(DaemonLoggers.HOST_SERVER);
 
   private StackSetup() {}
 

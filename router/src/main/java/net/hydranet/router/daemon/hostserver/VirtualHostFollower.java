@@ -10,7 +10,7 @@ import net.hydranet.hostserver.SockDiag;
 import net.hydranet.hostserver.VirtualHostDirectory;
 import net.hydranet.hostserver.VirtualHostLinkScan;
 import net.hydranet.hostserver.VirtualHostTable;
-import net.hydranet.router.cli.HostServerCommand;
+import net.hydranet.router.daemon.DaemonLoggers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * and the control plane's announcements. Main thread.
  */
 public final class VirtualHostFollower implements VirtualHostDirectory.Listener {
-  private static final Logger LOG = LoggerFactory.getLogger(HostServerCommand.class);
+  private static final Logger LOG = LoggerFactory.getLogger(DaemonLoggers.HOST_SERVER);
 
   private final HostServerPath path;
   private final VirtualHostTable table;

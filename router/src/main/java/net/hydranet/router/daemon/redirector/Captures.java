@@ -12,9 +12,9 @@ import net.hydranet.forwarding.io.TxPort;
 import net.hydranet.forwarding.io.live.LivePcapSource;
 import net.hydranet.forwarding.io.live.PcapWait;
 import net.hydranet.forwarding.pipeline.Pipeline;
-import net.hydranet.router.cli.RedirectorCommand;
-import net.hydranet.router.cli.UserError;
 import net.hydranet.router.config.RedirectorConfig;
+import net.hydranet.router.daemon.DaemonLoggers;
+import net.hydranet.router.error.UserError;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * started on their receive side; closed last.
  */
 public final class Captures {
-  private static final Logger LOG = LoggerFactory.getLogger(RedirectorCommand.class);
+  private static final Logger LOG = LoggerFactory.getLogger(DaemonLoggers.REDIRECTOR);
 
   private final List<LivePcapSource> sources = new ArrayList<>();
   // Each pipeline's captures, one per interface.

@@ -1,12 +1,12 @@
 package net.hydranet.router.daemon.redirector;
 
 import java.nio.file.Path;
-import net.hydranet.router.cli.UserError;
 import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ConfigLoader;
 import net.hydranet.router.config.ControlConfig;
 import net.hydranet.router.config.RedirectorConfig;
 import net.hydranet.router.daemon.ControlFile;
+import net.hydranet.router.error.UserError;
 
 /**
  * The redirector's {@code --config} (with {@code --pipelines} over its limits) and {@code

@@ -10,11 +10,10 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 import net.hydranet.forwarding.ForwardingPlane;
-import net.hydranet.router.cli.RedirectorCommand;
-import net.hydranet.router.cli.StaticRedirects;
 import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ConfigLoader;
 import net.hydranet.router.config.RedirectorConfig;
+import net.hydranet.router.daemon.DaemonLoggers;
 import net.hydranet.router.metrics.ConfigReloads;
 import net.hydranet.router.systemd.SdNotify;
 import org.slf4j.Logger;
@@ -26,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * what the plane was built with are logged and counted as needing a restart.
  */
 public final class ConfigReload {
-  private static final Logger LOG = LoggerFactory.getLogger(RedirectorCommand.class);
+  private static final Logger LOG = LoggerFactory.getLogger(DaemonLoggers.REDIRECTOR);
 
   private final Path config;
   private final BooleanSupplier hangup;

@@ -6,9 +6,9 @@ import java.util.List;
 import net.hydranet.forwarding.config.RouterInterface;
 import net.hydranet.forwarding.io.live.KernelChecks;
 import net.hydranet.forwarding.io.live.TransitDrop;
-import net.hydranet.router.cli.RedirectorCommand;
-import net.hydranet.router.cli.UserError;
 import net.hydranet.router.config.RedirectorConfig;
+import net.hydranet.router.daemon.DaemonLoggers;
+import net.hydranet.router.error.UserError;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * transit drop of {@code dropTransit} until the stop removes it.
  */
 public final class KernelGuard {
-  private static final Logger LOG = LoggerFactory.getLogger(RedirectorCommand.class);
+  private static final Logger LOG = LoggerFactory.getLogger(DaemonLoggers.REDIRECTOR);
 
   private final boolean skipKernelChecks;
   private TransitDrop transitDrop;

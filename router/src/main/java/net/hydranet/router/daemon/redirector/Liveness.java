@@ -3,7 +3,7 @@ package net.hydranet.router.daemon.redirector;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicReference;
 import net.hydranet.forwarding.ForwardingPlane;
-import net.hydranet.router.cli.UserError;
+import net.hydranet.router.error.UserError;
 import net.hydranet.router.liveness.LivenessLink;
 
 /**

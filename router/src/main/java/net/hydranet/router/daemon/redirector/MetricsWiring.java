@@ -5,8 +5,8 @@ import java.util.function.Supplier;
 import net.hydranet.control.agent.RedirectorAgent;
 import net.hydranet.forwarding.ForwardingPlane;
 import net.hydranet.forwarding.io.live.LivePcapSource;
-import net.hydranet.router.cli.RedirectorCommand;
 import net.hydranet.router.config.RedirectorConfig;
+import net.hydranet.router.daemon.DaemonLoggers;
 import net.hydranet.router.daemon.MetricsAddress;
 import net.hydranet.router.metrics.ConfigReloads;
 import net.hydranet.router.metrics.ControlMetrics;
@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * page {@code /status}; nothing with {@code off}.
  */
 public final class MetricsWiring {
-  private static final Logger LOG = LoggerFactory.getLogger(RedirectorCommand.class);
+  private static final Logger LOG = LoggerFactory.getLogger(DaemonLoggers.REDIRECTOR);
 
   private final String metricsAddress;
   private final Supplier<RedirectorAgent> agent;

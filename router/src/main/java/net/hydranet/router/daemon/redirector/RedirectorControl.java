@@ -8,14 +8,12 @@ import net.hydranet.control.rib.TableWriter;
 import net.hydranet.control.wire.Entry;
 import net.hydranet.control.wire.Service;
 import net.hydranet.forwarding.ForwardingPlane;
-import net.hydranet.router.cli.Ipv6Redirects;
-import net.hydranet.router.cli.RedirectorCommand;
-import net.hydranet.router.cli.StaticRedirects;
-import net.hydranet.router.cli.UserError;
 import net.hydranet.router.config.ConfigException;
 import net.hydranet.router.config.ControlConfig;
 import net.hydranet.router.config.RedirectorConfig;
 import net.hydranet.router.control.ControlPlane;
+import net.hydranet.router.daemon.DaemonLoggers;
+import net.hydranet.router.error.UserError;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * close at the stop.
  */
 public final class RedirectorControl {
-  private static final Logger LOG = LoggerFactory.getLogger(RedirectorCommand.class);
+  private static final Logger LOG = LoggerFactory.getLogger(DaemonLoggers.REDIRECTOR);
 
   private final Path control;
   private final KnownServices services;

@@ -2,7 +2,7 @@ package net.hydranet.router.daemon.redirector;
 
 import java.io.IOException;
 import java.nio.channels.DatagramChannel;
-import net.hydranet.router.cli.RedirectorCommand;
+import net.hydranet.router.daemon.DaemonLoggers;
 import net.hydranet.router.daemon.GuePort;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * with ICMP port- or protocol-unreachable. Not fatal: without them we forward anyway.
  */
 public final class SecondChancePort {
-  private static final Logger LOG = LoggerFactory.getLogger(RedirectorCommand.class);
+  private static final Logger LOG = LoggerFactory.getLogger(DaemonLoggers.REDIRECTOR);
 
   private DatagramChannel secondChancePort;
   private net.hydranet.hostserver.ProtocolClaim ipipClaim;

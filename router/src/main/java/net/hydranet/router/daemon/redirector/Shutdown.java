@@ -3,7 +3,7 @@ package net.hydranet.router.daemon.redirector;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import net.hydranet.forwarding.ForwardingPlane;
-import net.hydranet.router.cli.RedirectorCommand;
+import net.hydranet.router.daemon.DaemonLoggers;
 import net.hydranet.router.liveness.LivenessLink;
 import net.hydranet.router.systemd.SdNotify;
 import org.slf4j.Logger;
@@ -14,10 +14,10 @@ import org.slf4j.LoggerFactory;
  * its grace), drains the ring, lets the main thread go on and then waits for its clean-up.
  */
 public final class Shutdown {
-  private static final Logger LOG = LoggerFactory.getLogger(RedirectorCommand.class);
+  private static final Logger LOG = LoggerFactory.getLogger(DaemonLoggers.REDIRECTOR);
 
   /**
-   * Counted down when {@link RedirectorCommand#call} has released everything. On SIGTERM the JVM
+   * Counted down when {@code RedirectorCommand.call} has released everything. On SIGTERM the JVM
    * halts as soon as its shutdown hooks end, so the hook waits for this: without it the halt raced
    * the clean-up here and left, for one, the transit drop installed (seen in paper-fig3, whose next
    * point, the kernel's own forwarding, then saw every frame dropped).

@@ -4,14 +4,14 @@ import net.hydranet.forwarding.config.RouterInterface;
 import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.forwarding.wire.Ipv6Header;
-import net.hydranet.router.cli.RedirectorCommand;
 import net.hydranet.router.config.RedirectorConfig;
+import net.hydranet.router.daemon.DaemonLoggers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** The start-up lines of a redirector: its interfaces, routes, neighbours and redirects. */
 final class StartupLog {
-  private static final Logger LOG = LoggerFactory.getLogger(RedirectorCommand.class);
+  private static final Logger LOG = LoggerFactory.getLogger(DaemonLoggers.REDIRECTOR);
 
   private StartupLog() {}
 

@@ -2,15 +2,15 @@ package net.hydranet.router.daemon.redirector;
 
 import java.nio.file.Path;
 import net.hydranet.forwarding.ForwardingPlane;
-import net.hydranet.router.cli.RedirectorCommand;
-import net.hydranet.router.cli.Summary;
+import net.hydranet.router.daemon.DaemonLoggers;
 import net.hydranet.router.daemon.StatusFile;
+import net.hydranet.router.status.Summary;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** {@code --status}: the table and counters written to a file every second (main thread). */
 public final class StatusWriter {
-  private static final Logger LOG = LoggerFactory.getLogger(RedirectorCommand.class);
+  private static final Logger LOG = LoggerFactory.getLogger(DaemonLoggers.REDIRECTOR);
 
   private final Path status;
   private long nextStatus = System.nanoTime();

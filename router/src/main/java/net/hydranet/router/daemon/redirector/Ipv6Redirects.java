@@ -1,4 +1,4 @@
-package net.hydranet.router.cli;
+package net.hydranet.router.daemon.redirector;
 
 import net.hydranet.forwarding.ForwardingPlane;
 

@@ -1,4 +1,4 @@
-package net.hydranet.router.cli;
+package net.hydranet.router.daemon.redirector;
 
 import java.util.ArrayList;
 import java.util.List;

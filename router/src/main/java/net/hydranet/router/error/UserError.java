@@ -1,4 +1,4 @@
-package net.hydranet.router.cli;
+package net.hydranet.router.error;
 
 /** An error the operator can fix, printed as one line with no stack trace. */
 public final class UserError extends RuntimeException {

@@ -1,4 +1,4 @@
-package net.hydranet.router.cli;
+package net.hydranet.router.status;
 
 import java.io.PrintStream;
 import net.hydranet.forwarding.ForwardingPlane;
