@@ -185,7 +185,7 @@ class ReplicaIpv6NamespaceTest {
     }
   }
 
-  private static String key(String name, Path dir) {
+  static String key(String name, Path dir) {
     return dir.resolve(name).toString();
   }
 
@@ -196,23 +196,23 @@ class ReplicaIpv6NamespaceTest {
   }
 
   /** {@code hydranet ARGS} in namespace {@code ns}, as its own process. */
-  private static Ran hydranet(String ns, int seconds, String... args) throws Exception {
+  static Ran hydranet(String ns, int seconds, String... args) throws Exception {
     List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", ns));
     argv.addAll(HostServerCommand.hydranet());
     argv.addAll(List.of(args));
     return run(seconds, argv.toArray(String[]::new));
   }
 
-  private static String[] concat(String[] a, String[] b, String... c) {
+  static String[] concat(String[] a, String[] b, String... c) {
     List<String> all = new ArrayList<>(List.of(a));
     all.addAll(List.of(b));
     all.addAll(List.of(c));
     return all.toArray(String[]::new);
   }
 
-  private record Ran(int code, String out) {}
+  record Ran(int code, String out) {}
 
-  private static Ran run(int seconds, String... argv) throws Exception {
+  static Ran run(int seconds, String... argv) throws Exception {
     Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
     StringBuilder out = new StringBuilder();
     Thread t = copy(p.getInputStream(), out);
@@ -225,13 +225,13 @@ class ReplicaIpv6NamespaceTest {
     }
   }
 
-  private static String sh(String... argv) throws Exception {
+  static String sh(String... argv) throws Exception {
     Ran r = run(30, argv);
     assertEquals(0, r.code, String.join(" ", argv) + ": " + r.out);
     return r.out;
   }
 
-  private static Thread copy(InputStream in, StringBuilder into) {
+  static Thread copy(InputStream in, StringBuilder into) {
     Thread t =
         new Thread(
             () -> {
@@ -253,14 +253,14 @@ class ReplicaIpv6NamespaceTest {
     return t;
   }
 
-  private static boolean contains(StringBuilder b, String what) {
+  static boolean contains(StringBuilder b, String what) {
     synchronized (b) {
       return b.indexOf(what) >= 0;
     }
   }
 
   /** A bundle of {@link VhostListener} serving as {@code origin} on TCP 80. */
-  private static byte[] jar(String origin) throws IOException {
+  static byte[] jar(String origin) throws IOException {
     Manifest mf = new Manifest();
     Attributes a = mf.getMainAttributes();
     a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
