@@ -233,7 +233,7 @@ public final class HostServerCommand implements Callable<Integer> {
     if (inject == Inject.link) {
       path.links(links);
     }
-    socketTables = new SocketTables(noSecondChance, path, sockets);
+    socketTables = new SocketTables(noSecondChance, path, sockets, counters);
     linkScan = VirtualHostLinkScan.live(path, links);
   }
 

@@ -72,7 +72,7 @@ class SocketTablesNamespaceTest {
             4,
             1_000_000_000L);
     sockets = new SockDiag();
-    SocketTables tables = new SocketTables(false, path, sockets);
+    SocketTables tables = new SocketTables(false, path, sockets, counters);
     follower =
         new VirtualHostFollower(
             path,
@@ -122,6 +122,9 @@ class SocketTablesNamespaceTest {
     scan();
 
     assertEquals(SocketTable.HELD, lookup(), "the connection of the new namespace is held");
+    assertEquals(1, counters.get(HostServerCounter.SOCKET_TABLES_REOPENED.id()));
+    scan();
+    assertEquals(1, counters.get(HostServerCounter.SOCKET_TABLES_REOPENED.id()), "once");
   }
 
   /**
