@@ -51,6 +51,15 @@ public final class Neighbours implements AutoCloseable {
   /** nlmsghdr (16) + ndmsg (12). */
   static final int REQUEST_LENGTH = NLMSG_HEADER + NDMSG;
 
+  private static final int NLM_F_ACK = 4;
+  private static final int NLM_F_CREATE = 0x400;
+
+  /** ndm_flags: "this entry is in use": the kernel resolves it (or refreshes it) now. */
+  static final int NTF_USE = 0x08;
+
+  /** nlmsghdr (16) + ndmsg (12) + NDA_DST (4 + 16 at most). */
+  static final int RESOLVE_MAX_LENGTH = NLMSG_HEADER + NDMSG + 4 + 16;
+
   /** Parts of a dump read at most: a bound, so that a broken answer cannot hold the caller. */
   private static final int MAX_PARTS = 4096;
 
@@ -96,6 +105,8 @@ public final class Neighbours implements AutoCloseable {
       new UnsafeBuffer(BufferUtil.allocateDirectAligned(REQUEST_LENGTH, 64));
   private final UnsafeBuffer response =
       new UnsafeBuffer(BufferUtil.allocateDirectAligned(1 << 16, 64));
+  private final UnsafeBuffer resolveRequest =
+      new UnsafeBuffer(BufferUtil.allocateDirectAligned(RESOLVE_MAX_LENGTH, 64));
   private int sequence;
   private boolean closed;
 
@@ -183,6 +194,70 @@ public final class Neighbours implements AutoCloseable {
       }
     }
     throw new IOException("RTM_GETNEIGH dump of more than " + MAX_PARTS + " parts");
+  }
+
+  /**
+   * Asks the kernel to resolve {@code address} on the interface {@code ifIndex} now, without a
+   * packet to send there: {@code RTM_NEWNEIGH} with {@code NTF_USE} ({@code ip neigh replace ADDR
+   * dev DEV use}), which creates the entry if there is none and sends the ARP request or neighbour
+   * solicitation, or refreshes an entry that has one. The answer comes later into the neighbour
+   * table ({@link #dump}); on a veth it is usually there before this returns. The kernel's
+   * acknowledgement is read here.
+   *
+   * @param family {@link #AF_INET} (4-byte address) or {@link #AF_INET6} (16 bytes)
+   * @throws IOException if the kernel refuses it (e.g. no such interface)
+   */
+  public void resolve(int family, int ifIndex, byte[] address) throws IOException {
+    if (closed) {
+      throw new IOException("closed");
+    }
+    int seq = ++sequence;
+    int length = writeResolve(resolveRequest, seq, family, ifIndex, address);
+    if (send(fd, resolveRequest.addressOffset(), length, 0) != length) {
+      throw new IOException("RTM_NEWNEIGH: " + errno());
+    }
+    // The acknowledgement is queued inside send; a late part of another answer may come first.
+    for (int i = 0; i < 4; i++) {
+      long n = recv(fd, response.addressOffset(), response.capacity(), MSG_DONTWAIT);
+      if (n < NLMSG_HEADER) {
+        throw new IOException("RTM_NEWNEIGH: no acknowledgement (" + (n < 0 ? errno() : n) + ")");
+      }
+      if (response.getInt(8, HOST) != seq) {
+        continue;
+      }
+      int type = response.getShort(4, HOST) & 0xFFFF;
+      int error = n >= NLMSG_HEADER + 4 ? response.getInt(NLMSG_HEADER, HOST) : -71;
+      if (type == NLMSG_ERROR && error == 0) {
+        return;
+      }
+      throw new IOException("RTM_NEWNEIGH (use) refused: errno " + -error);
+    }
+    throw new IOException("RTM_NEWNEIGH: no acknowledgement");
+  }
+
+  /**
+   * The resolve request: nlmsghdr (request, ack, create), an ndmsg with the family, interface and
+   * {@code NTF_USE}, and the address as {@code NDA_DST}.
+   *
+   * @return its length
+   */
+  static int writeResolve(UnsafeBuffer b, int seq, int family, int ifIndex, byte[] address) {
+    int length = NLMSG_HEADER + NDMSG + 4 + address.length;
+    b.setMemory(0, RESOLVE_MAX_LENGTH, (byte) 0);
+    b.putInt(0, length, HOST);
+    b.putShort(4, (short) RTM_NEWNEIGH, HOST);
+    b.putShort(6, (short) (NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE), HOST);
+    b.putInt(8, seq, HOST);
+    b.putInt(12, 0, HOST);
+    // struct ndmsg: family, pad, pad, ifindex, state (NUD_NONE), flags, type
+    b.putByte(NLMSG_HEADER, (byte) family);
+    b.putInt(NLMSG_HEADER + 4, ifIndex, HOST);
+    b.putByte(NLMSG_HEADER + 10, (byte) NTF_USE);
+    int attribute = NLMSG_HEADER + NDMSG;
+    b.putShort(attribute, (short) (4 + address.length), HOST);
+    b.putShort(attribute + 2, (short) NDA_DST, HOST);
+    b.putBytes(attribute + 4, address);
+    return length;
   }
 
   /** The dump request: nlmsghdr and an ndmsg naming only the family. */
