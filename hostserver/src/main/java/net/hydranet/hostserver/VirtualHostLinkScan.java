@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * it has a link, and for what its link refuses, a virtual host's packets go through the TUN.
  *
  * <p>Main thread: told of virtual hosts by the directory's listener, {@link #scan} each directory
- * scan (one neighbour dump, only while some virtual host still waits for its link); it changes the
+ * scan (one neighbour dump, a second after asking, only while some virtual host waits for its link); it changes the
  * links only through {@link HostServerPath#command}, and the forwarding thread closes a link when
  * the command removing it runs.
  */
