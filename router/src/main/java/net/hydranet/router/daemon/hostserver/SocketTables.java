@@ -45,6 +45,9 @@ public final class SocketTables {
    */
   private final Map<Integer, NamespaceId> opened = new HashMap<>();
 
+  /** The namespace whose table could not be opened again, by origin: said once. */
+  private final Map<Integer, NamespaceId> refused = new HashMap<>();
+
   /** The vhost process of each virtual host whose file names one. Main thread only. */
   private final Map<Integer, Long> pids = new HashMap<>();
 
@@ -136,10 +139,13 @@ public final class SocketTables {
             at.id(),
             was);
       } catch (IOException ex) {
-        LOG.warn(
-            "second chance for {}: namespace replaced, its socket table cannot be opened: {}",
-            Ipv4Header.formatAddress(origin),
-            ex.getMessage());
+        if (!at.id().equals(refused.put(origin, at.id()))) {
+          LOG.warn(
+              "second chance for {}: namespace replaced, its socket table cannot be opened: {}"
+                  + " (tried again each scan, said once)",
+              Ipv4Header.formatAddress(origin),
+              ex.getMessage());
+        }
       }
     }
   }
@@ -249,6 +255,7 @@ public final class SocketTables {
   void forget(int origin) {
     opened.remove(origin);
     pids.remove(origin);
+    refused.remove(origin);
   }
 
   private static boolean fail(boolean say, int origin, String why) {
