@@ -18,19 +18,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Gives each virtual host, IPv4 or IPv6, a link in {@link VirtualHostLinks} as soon as this host's
- * kernel has resolved the virtual host's MAC address on its veth ({@link Neighbours}), and
- * takes the link back when the veth is gone or another took its name (a virtual host replaced
- * between two scans): the kernel's interface index tells. The scan does not wait for a packet to
- * make the kernel ask: for a virtual host whose veth is there and whose MAC is not known it asks
- * the kernel to resolve it at once ({@link NeighbourTable#resolve}: {@code NTF_USE}, ARP or
- * neighbour solicitation) and reads the table again in the same scan, so a new virtual host
- * normally has its link before its replica listens, and its first packets go the link's way. Until
- * it has a link, and for what its link refuses, a virtual host's packets go through the TUN.
+ * kernel has resolved the virtual host's MAC address on its veth ({@link Neighbours}), and takes
+ * the link back when the veth is gone or another took its name (a virtual host replaced between two
+ * scans): the kernel's interface index tells. The scan does not wait for a packet to make the
+ * kernel ask: for a virtual host whose veth is there and whose MAC is not known it asks the kernel
+ * to resolve it at once ({@link NeighbourTable#resolve}: {@code NTF_USE}, ARP or neighbour
+ * solicitation) and reads the table again in the same scan, so a new virtual host normally has its
+ * link before its replica listens, and its first packets go the link's way. Until it has a link,
+ * and for what its link refuses, a virtual host's packets go through the TUN.
  *
  * <p>Main thread: told of virtual hosts by the directory's listener, {@link #scan} each directory
- * scan (one neighbour dump, a second after asking, only while some virtual host waits for its link); it changes the
- * links only through {@link HostServerPath#command}, and the forwarding thread closes a link when
- * the command removing it runs.
+ * scan (one neighbour dump, a second after asking, only while some virtual host waits for its
+ * link); it changes the links only through {@link HostServerPath#command}, and the forwarding
+ * thread closes a link when the command removing it runs.
  */
 public final class VirtualHostLinkScan {
   private static final Logger LOG = LoggerFactory.getLogger(VirtualHostLinkScan.class);
@@ -283,8 +283,7 @@ public final class VirtualHostLinkScan {
   /** Asks the kernel to resolve the virtual host's MAC now; false if it refused (said once). */
   private boolean resolve(Origin o, int ifIndex) {
     try {
-      neighbours.resolve(
-          o.v6() ? Neighbours.AF_INET6 : Neighbours.AF_INET, ifIndex, o.address());
+      neighbours.resolve(o.v6() ? Neighbours.AF_INET6 : Neighbours.AF_INET, ifIndex, o.address());
       return true;
     } catch (IOException ex) {
       if (unresolvable.add(o)) {

@@ -84,7 +84,8 @@ class VirtualHostDirectoryTest {
     Path f = VirtualHostDirectory.file(state, Ipv4Header.parseAddress("198.18.2.10"));
     Files.writeString(f, "pid 4242\ntcp 80\n");
     d.scan(listener);
-    assertEquals(List.of("pid 198.18.2.10 4242", "+ 198.18.2.10", "bound 198.18.2.10 tcp 80"), events);
+    assertEquals(
+        List.of("pid 198.18.2.10 4242", "+ 198.18.2.10", "bound 198.18.2.10 tcp 80"), events);
     events.clear();
     d.scan(listener);
     assertEquals(List.of(), events, "nothing changed");

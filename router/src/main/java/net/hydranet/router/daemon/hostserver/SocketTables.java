@@ -188,8 +188,7 @@ public final class SocketTables {
       Path own = Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/net"));
       for (ProcessHandle child :
           (Iterable<ProcessHandle>)
-              ProcessHandle.of(pid).map(ProcessHandle::children).orElse(Stream.empty())
-                  ::iterator) {
+              ProcessHandle.of(pid).map(ProcessHandle::children).orElse(Stream.empty())::iterator) {
         Path ns = Path.of("/proc/" + child.pid() + "/ns/net");
         if (!Files.readSymbolicLink(ns).equals(own)) {
           return ns;
