@@ -55,7 +55,7 @@ public final class Neighbours implements AutoCloseable {
   private static final int NLM_F_CREATE = 0x400;
 
   /** ndm_flags: "this entry is in use": the kernel resolves it (or refreshes it) now. */
-  static final int NTF_USE = 0x08;
+  static final int NTF_USE = 0x01;
 
   /** nlmsghdr (16) + ndmsg (12) + NDA_DST (4 + 16 at most). */
   static final int RESOLVE_MAX_LENGTH = NLMSG_HEADER + NDMSG + 4 + 16;
