@@ -60,7 +60,12 @@ public enum HostServerCounter {
    */
   INJECTED_LINK("injected_link"),
   /** IPv6 packets written onto their virtual host's link (also in injected_ipv6, injected_link). */
-  INJECTED_LINK_IPV6("injected_link_ipv6");
+  INJECTED_LINK_IPV6("injected_link_ipv6"),
+  /**
+   * A virtual host's socket table opened again because its namespace changed under the same origin
+   * (a virtual host replaced between two directory scans): counted by the forwarding thread.
+   */
+  SOCKET_TABLES_REOPENED("socket_tables_reopened");
 
   private static final HostServerCounter[] VALUES = values();
   private final String metricName;

@@ -35,6 +35,20 @@ public final class Neighbours implements AutoCloseable {
   /** nlmsghdr (16) + ndmsg (12). */
   static final int REQUEST_LENGTH = Netlink.HEADER + NDMSG;
 
+  private static final int NLM_F_ACK = 4;
+  private static final int NLM_F_CREATE = 0x400;
+
+  /** ndm_flags: "this entry is in use": the kernel resolves it (or refreshes it) now. */
+  static final int NTF_USE = 0x01;
+
+  /** nlmsghdr (16) + ndmsg (12) + NDA_DST (4 + 16 at most). */
+  static final int RESOLVE_MAX_LENGTH = Netlink.HEADER + NDMSG + 4 + 16;
+
+  /**
+   * Datagrams a resolve's acknowledgement may take: a late part of another answer may come first.
+   */
+  private static final int RESOLVE_MAX_DATAGRAMS = 4;
+
   /** Datagrams of a dump read at most: a bound, so that a broken answer cannot hold the caller. */
   private static final int MAX_PARTS = 4096;
 
@@ -60,7 +74,7 @@ public final class Neighbours implements AutoCloseable {
   }
 
   private final int fd;
-  private final Netlink netlink = new Netlink(REQUEST_LENGTH, 1 << 16);
+  private final Netlink netlink = new Netlink(RESOLVE_MAX_LENGTH, 1 << 16);
   private boolean closed;
 
   private Neighbours(int fd) {
@@ -98,6 +112,56 @@ public final class Neighbours implements AutoCloseable {
       throw new IOException("RTM_GETNEIGH dump: " + netlink.describe(outcome));
     }
     return out;
+  }
+
+  /**
+   * Asks the kernel to resolve {@code address} on the interface {@code ifIndex} now, without a
+   * packet to send there: {@code RTM_NEWNEIGH} with {@code NTF_USE} ({@code ip neigh replace ADDR
+   * dev DEV use}), which creates the entry if there is none and sends the ARP request or neighbour
+   * solicitation, or refreshes an entry that has one. The answer comes later into the neighbour
+   * table ({@link #dump}); on a veth it is usually there before this returns. The kernel's
+   * acknowledgement is read here.
+   *
+   * @param family {@link #AF_INET} (4-byte address) or {@link #AF_INET6} (16 bytes)
+   * @throws IOException if the kernel refuses it (e.g. no such interface)
+   */
+  public void resolve(int family, int ifIndex, byte[] address) throws IOException {
+    if (closed) {
+      throw new IOException("closed");
+    }
+    int seq = netlink.nextSequence();
+    int length = writeResolve(netlink.request(), seq, family, ifIndex, address);
+    int outcome =
+        netlink.exchange(
+            fd, length, seq, RESOLVE_MAX_DATAGRAMS, (b, at, len, type) -> Netlink.MORE);
+    if (outcome != Netlink.COMPLETE) {
+      throw new IOException("RTM_NEWNEIGH (use): " + netlink.describe(outcome));
+    }
+  }
+
+  /**
+   * The resolve request: nlmsghdr (request, ack, create), an ndmsg with the family, interface and
+   * {@code NTF_USE}, and the address as {@code NDA_DST}.
+   *
+   * @return its length
+   */
+  static int writeResolve(UnsafeBuffer b, int seq, int family, int ifIndex, byte[] address) {
+    int length = Netlink.HEADER + NDMSG + 4 + address.length;
+    b.setMemory(0, RESOLVE_MAX_LENGTH, (byte) 0);
+    b.putInt(0, length, HOST);
+    b.putShort(4, (short) RTM_NEWNEIGH, HOST);
+    b.putShort(6, (short) (Netlink.NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE), HOST);
+    b.putInt(8, seq, HOST);
+    b.putInt(12, 0, HOST);
+    // struct ndmsg: family, pad, pad, ifindex, state (NUD_NONE), flags, type
+    b.putByte(Netlink.HEADER, (byte) family);
+    b.putInt(Netlink.HEADER + 4, ifIndex, HOST);
+    b.putByte(Netlink.HEADER + 10, (byte) NTF_USE);
+    int attribute = Netlink.HEADER + NDMSG;
+    b.putShort(attribute, (short) (4 + address.length), HOST);
+    b.putShort(attribute + 2, (short) NDA_DST, HOST);
+    b.putBytes(attribute + 4, address);
+    return length;
   }
 
   /** The dump request: nlmsghdr and an ndmsg naming only the family. */

@@ -16,9 +16,10 @@ import net.hydranet.forwarding.wire.Ipv6Header;
 /**
  * The virtual hosts that {@code hydranet vhost} processes publish on this host server: one file
  * {@code <origin>.vhost} each under {@code <state-dir>/vhosts}, whose lines are {@code tcp PORT}
- * and {@code udp PORT} for every port the replica listens on. The host server scans it and turns
- * differences into events, which until the control plane exists are logged (and the virtual-host
- * table follows them).
+ * and {@code udp PORT} for every port the replica listens on, and {@code pid PID}: the {@code
+ * hydranet vhost} process, which names the virtual host's network namespace (an older vhost writes
+ * no such line). The host server scans it and turns differences into events, which until the
+ * control plane exists are logged (and the virtual-host table follows them).
  */
 public final class VirtualHostDirectory {
   /** A change seen by {@link #scan}. */
@@ -39,12 +40,25 @@ public final class VirtualHostDirectory {
     void port6Bound(long high, long low, String protocol, int port);
 
     void port6Closed(long high, long low, String protocol, int port);
+
+    /**
+     * The {@code hydranet vhost} process of an IPv4 virtual host, when its file first names it or
+     * names another (a virtual host replaced between two scans): reported before {@link
+     * #virtualHostAdded} and the port events of the same scan.
+     */
+    default void virtualHostProcess(int origin, long pid) {}
+
+    /** The end of every scan, changes or not (cheap checks that need no event go here). */
+    default void scanned() {}
   }
 
   private final Path directory;
 
   /** By the file's origin: an Integer (IPv4) or an {@link Origin6}. */
   private final Map<Object, Set<String>> known = new HashMap<>();
+
+  /** The {@code pid} line of each file that has one, by origin (as {@link #known}). */
+  private final Map<Object, Long> pids = new HashMap<>();
 
   private record Origin6(long high, long low) {}
 
@@ -104,6 +118,7 @@ public final class VirtualHostDirectory {
   /** Reads the directory and reports what changed since the last scan. */
   public void scan(Listener listener) {
     Map<Object, Set<String>> now = new HashMap<>();
+    Map<Object, Long> pidsNow = new HashMap<>();
     if (Files.isDirectory(directory)) {
       try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, "*.vhost")) {
         for (Path f : files) {
@@ -119,19 +134,30 @@ public final class VirtualHostDirectory {
               String l = line.strip();
               if (l.matches("(tcp|udp) \\d{1,5}")) {
                 ports.add(l);
+              } else if (l.matches("pid \\d{1,10}")) {
+                pidsNow.put(origin, Long.parseLong(l.substring(4)));
               }
             }
           } catch (IOException e) {
             // Being rewritten: take it as it was.
             ports = known.getOrDefault(origin, Set.of());
+            Long pid = pids.get(origin);
+            if (pid != null) {
+              pidsNow.put(origin, pid);
+            }
           }
           now.put(origin, ports);
         }
       } catch (IOException e) {
+        listener.scanned();
         return;
       }
     }
     for (Map.Entry<Object, Set<String>> e : now.entrySet()) {
+      Long pid = pidsNow.get(e.getKey());
+      if (pid != null && !pid.equals(pids.get(e.getKey())) && e.getKey() instanceof Integer o) {
+        listener.virtualHostProcess(o, pid);
+      }
       Set<String> before = known.get(e.getKey());
       if (before == null) {
         added(listener, e.getKey());
@@ -158,6 +184,9 @@ public final class VirtualHostDirectory {
     }
     known.clear();
     known.putAll(now);
+    pids.clear();
+    pids.putAll(pidsNow);
+    listener.scanned();
   }
 
   /** The origin a file is named by: an Integer, an {@link Origin6}, or null if neither. */

@@ -2,6 +2,7 @@ package net.hydranet.hostserver;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -17,16 +18,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Gives each virtual host, IPv4 or IPv6, a link in {@link VirtualHostLinks} as soon as this host's
- * kernel has resolved the virtual host's MAC address on its veth ({@link Neighbours}: the first
- * packet the kernel routes there through the TUN makes it ask, ARP or neighbour solicitation), and
- * takes the link back when the veth is gone or another took its name (a virtual host replaced
- * between two scans): the kernel's interface index tells. Until it has a link, and for what its
- * link refuses, a virtual host's packets go through the TUN.
+ * kernel has resolved the virtual host's MAC address on its veth ({@link Neighbours}), and takes
+ * the link back when the veth is gone or another took its name (a virtual host replaced between two
+ * scans): the kernel's interface index tells. The scan does not wait for a packet to make the
+ * kernel ask: for a virtual host whose veth is there and whose MAC is not known it asks the kernel
+ * to resolve it at once ({@link NeighbourTable#resolve}: {@code NTF_USE}, ARP or neighbour
+ * solicitation) and reads the table again in the same scan, so a new virtual host normally has its
+ * link before its replica listens, and its first packets go the link's way. Until it has a link,
+ * and for what its link refuses, a virtual host's packets go through the TUN.
  *
  * <p>Main thread: told of virtual hosts by the directory's listener, {@link #scan} each directory
- * scan (one neighbour dump, only while some virtual host still waits for its link); it changes the
- * links only through {@link HostServerPath#command}, and the forwarding thread closes a link when
- * the command removing it runs.
+ * scan (one neighbour dump, a second after asking, only while some virtual host waits for its
+ * link); it changes the links only through {@link HostServerPath#command}, and the forwarding
+ * thread closes a link when the command removing it runs.
  */
 public final class VirtualHostLinkScan {
   private static final Logger LOG = LoggerFactory.getLogger(VirtualHostLinkScan.class);
@@ -46,6 +50,12 @@ public final class VirtualHostLinkScan {
   /** The neighbour table to look MACs up in. */
   public interface NeighbourTable {
     List<Neighbours.Entry> dump() throws IOException;
+
+    /**
+     * Makes the kernel resolve {@code address} on interface {@code ifIndex} now ({@link
+     * Neighbours#resolve}); a table that cannot leaves it to the first packet routed there.
+     */
+    default void resolve(int family, int ifIndex, byte[] address) throws IOException {}
   }
 
   /** A virtual host's origin, either family. */
@@ -79,6 +89,9 @@ public final class VirtualHostLinkScan {
   /** Virtual hosts whose link could not be opened or looked up, so that it is said once. */
   private final Set<Origin> failures = new HashSet<>();
 
+  /** Virtual hosts whose MAC the kernel refused to resolve on request, so that it is said once. */
+  private final Set<Origin> unresolvable = new HashSet<>();
+
   private boolean dumpFailed;
 
   public VirtualHostLinkScan(
@@ -96,11 +109,23 @@ public final class VirtualHostLinkScan {
   public static VirtualHostLinkScan live(HostServerPath path, VirtualHostLinks links) {
     Neighbours[] table = new Neighbours[1];
     NeighbourTable live =
-        () -> {
-          if (table[0] == null) {
-            table[0] = Neighbours.open();
+        new NeighbourTable() {
+          @Override
+          public List<Neighbours.Entry> dump() throws IOException {
+            return neighbours().dump(Neighbours.AF_UNSPEC);
           }
-          return table[0].dump(Neighbours.AF_UNSPEC);
+
+          @Override
+          public void resolve(int family, int ifIndex, byte[] address) throws IOException {
+            neighbours().resolve(family, ifIndex, address);
+          }
+
+          private Neighbours neighbours() throws IOException {
+            if (table[0] == null) {
+              table[0] = Neighbours.open();
+            }
+            return table[0];
+          }
         };
     Opener rings =
         new Opener() {
@@ -173,6 +198,7 @@ public final class VirtualHostLinkScan {
       uninstall(o);
     }
     failures.remove(o);
+    unresolvable.remove(o);
   }
 
   private void uninstall(Origin o) {
@@ -184,9 +210,14 @@ public final class VirtualHostLinkScan {
     }
   }
 
-  /** Links for the virtual hosts whose MAC is now known; replaced or vanished veths taken back. */
+  /**
+   * Links for the virtual hosts whose MAC is now known; replaced or vanished veths taken back. A
+   * waiting virtual host whose MAC the table does not hold is resolved at once and the table read
+   * again (only in a scan that asked).
+   */
   public void scan() {
     List<Neighbours.Entry> table = null;
+    List<Map.Entry<Origin, Integer>> asked = null;
     for (Map.Entry<Origin, Integer> e : linked.entrySet()) {
       Origin o = e.getKey();
       String name = o.link();
@@ -203,44 +234,92 @@ public final class VirtualHostLinkScan {
         continue; // its veth is not (or no longer) there
       }
       if (table == null) {
-        try {
-          table = neighbours.dump();
-          dumpFailed = false;
-        } catch (IOException ex) {
-          if (!dumpFailed) {
-            LOG.warn(
-                "cannot read the neighbour table: {} (packets go through the TUN)",
-                ex.getMessage());
-            dumpFailed = true;
-          }
+        table = dump();
+        if (table == null) {
           return;
         }
       }
       byte[] mac = mac(table, ifIndex, o.address());
-      if (mac == null) {
-        continue;
+      if (mac != null) {
+        open(e, name, mac);
+      } else if (resolve(o, ifIndex)) {
+        if (asked == null) {
+          asked = new ArrayList<>();
+        }
+        asked.add(e);
       }
-      try {
-        Opened opened = opener.open(name, mac);
-        install(o, opened.link());
-        e.setValue(opened.ifIndex());
-        failures.remove(o);
-        LOG.info(
-            "virtual host {}: packets written onto {} (ifindex {}, MTU {}, to {}), not the TUN",
+    }
+    if (asked != null) {
+      table = dump();
+      if (table == null) {
+        return;
+      }
+      for (Map.Entry<Origin, Integer> e : asked) {
+        String name = e.getKey().link();
+        byte[] mac = mac(table, opener.ifIndex(name), e.getKey().address());
+        if (mac != null) {
+          open(e, name, mac);
+        }
+      }
+    }
+  }
+
+  /** The neighbour table, or null if it cannot be read (said once until it can again). */
+  private List<Neighbours.Entry> dump() {
+    try {
+      List<Neighbours.Entry> table = neighbours.dump();
+      dumpFailed = false;
+      return table;
+    } catch (IOException ex) {
+      if (!dumpFailed) {
+        LOG.warn(
+            "cannot read the neighbour table: {} (packets go through the TUN)", ex.getMessage());
+        dumpFailed = true;
+      }
+      return null;
+    }
+  }
+
+  /** Asks the kernel to resolve the virtual host's MAC now; false if it refused (said once). */
+  private boolean resolve(Origin o, int ifIndex) {
+    try {
+      neighbours.resolve(o.v6() ? Neighbours.AF_INET6 : Neighbours.AF_INET, ifIndex, o.address());
+      return true;
+    } catch (IOException ex) {
+      if (unresolvable.add(o)) {
+        LOG.warn(
+            "virtual host {}: cannot ask the kernel to resolve its MAC ({}): its first packets"
+                + " make it ask, through the TUN",
+            o,
+            ex.getMessage());
+      }
+      return false;
+    }
+  }
+
+  /** Opens and hands over the link of a virtual host whose MAC is known. */
+  private void open(Map.Entry<Origin, Integer> e, String name, byte[] mac) {
+    Origin o = e.getKey();
+    try {
+      Opened opened = opener.open(name, mac);
+      install(o, opened.link());
+      e.setValue(opened.ifIndex());
+      failures.remove(o);
+      LOG.info(
+          "virtual host {}: packets written onto {} (ifindex {}, MTU {}, to {}), not the TUN",
+          o,
+          name,
+          opened.ifIndex(),
+          opened.mtu(),
+          formatMac(mac));
+    } catch (IOException | RuntimeException ex) {
+      if (failures.add(o)) {
+        LOG.warn(
+            "virtual host {}: no ring on {} ({}): its packets go through the TUN (tried again"
+                + " each scan, said once)",
             o,
             name,
-            opened.ifIndex(),
-            opened.mtu(),
-            formatMac(mac));
-      } catch (IOException | RuntimeException ex) {
-        if (failures.add(o)) {
-          LOG.warn(
-              "virtual host {}: no ring on {} ({}): its packets go through the TUN (tried again"
-                  + " each scan, said once)",
-              o,
-              name,
-              ex.getMessage());
-        }
+            ex.getMessage());
       }
     }
   }

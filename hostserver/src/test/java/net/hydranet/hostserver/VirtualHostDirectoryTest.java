@@ -17,6 +17,7 @@ class VirtualHostDirectoryTest {
   @TempDir Path state;
 
   private final List<String> events = new ArrayList<>();
+  private int scans;
 
   private final VirtualHostDirectory.Listener listener =
       new VirtualHostDirectory.Listener() {
@@ -59,7 +60,44 @@ class VirtualHostDirectoryTest {
         public void port6Closed(long high, long low, String protocol, int port) {
           events.add("closed " + Ipv6Header.formatAddress(high, low) + " " + protocol + " " + port);
         }
+
+        @Override
+        public void virtualHostProcess(int origin, long pid) {
+          events.add("pid " + Ipv4Header.formatAddress(origin) + " " + pid);
+        }
+
+        @Override
+        public void scanned() {
+          scans++;
+        }
       };
+
+  /**
+   * The vhost process a file names is reported before the virtual host and its ports, and again
+   * when another names it with the same ports (a virtual host replaced between two scans); every
+   * scan ends with {@code scanned}, changes or not.
+   */
+  @Test
+  void shouldReportTheVhostProcessFirstAndWhenAnotherReplacesIt() throws Exception {
+    VirtualHostDirectory d = new VirtualHostDirectory(state);
+    Files.createDirectories(d.directory());
+    Path f = VirtualHostDirectory.file(state, Ipv4Header.parseAddress("198.18.2.10"));
+    Files.writeString(f, "pid 4242\ntcp 80\n");
+    d.scan(listener);
+    assertEquals(
+        List.of("pid 198.18.2.10 4242", "+ 198.18.2.10", "bound 198.18.2.10 tcp 80"), events);
+    events.clear();
+    d.scan(listener);
+    assertEquals(List.of(), events, "nothing changed");
+    Files.writeString(f, "pid 4343\ntcp 80\n");
+    d.scan(listener);
+    assertEquals(List.of("pid 198.18.2.10 4343"), events, "the same ports, another process");
+    events.clear();
+    Files.writeString(f, "tcp 80\n");
+    d.scan(listener);
+    assertEquals(List.of(), events, "a file naming no process (an older vhost) is no change");
+    assertEquals(4, scans);
+  }
 
   @Test
   void shouldReportIpv6VirtualHostsAndTheirPortsBesideIpv4Ones() throws Exception {

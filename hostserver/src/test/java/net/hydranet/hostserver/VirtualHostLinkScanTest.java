@@ -34,6 +34,9 @@ class VirtualHostLinkScanTest {
   private final List<String> opened = new ArrayList<>();
   private int dumps;
   private boolean dumpFails;
+  private final List<String> asked = new ArrayList<>();
+  private boolean kernelAnswers;
+  private boolean resolveFails;
   private final HostServerPath path =
       new HostServerPath(
           Ipv4Header.parseAddress("198.18.1.20"),
@@ -59,12 +62,27 @@ class VirtualHostLinkScanTest {
               return new VirtualHostLinkScan.Opened(new Nothing(), interfaces.get(name), 1500);
             }
           },
-          () -> {
-            dumps++;
-            if (dumpFails) {
-              throw new IOException("refused");
+          new VirtualHostLinkScan.NeighbourTable() {
+            @Override
+            public List<Neighbours.Entry> dump() throws IOException {
+              dumps++;
+              if (dumpFails) {
+                throw new IOException("refused");
+              }
+              return List.copyOf(table);
             }
-            return List.copyOf(table);
+
+            @Override
+            public void resolve(int family, int ifIndex, byte[] address) throws IOException {
+              asked.add(family + " " + ifIndex);
+              if (resolveFails) {
+                throw new IOException("refused");
+              }
+              if (kernelAnswers) {
+                // A veth's neighbour answers inside the request: resolved when it returns.
+                table.add(new Neighbours.Entry(family, ifIndex, address, MAC, 0x02));
+              }
+            }
           });
 
   private static final class Nothing implements VirtualHostLinks.Link {
@@ -164,5 +182,62 @@ class VirtualHostLinkScanTest {
     scan.scan();
     forwardingThread();
     assertTrue(links.has6(ORIGIN6[0], ORIGIN6[1]));
+  }
+
+  /**
+   * A new virtual host's MAC is asked for at the first scan that sees its veth, not left to its
+   * first packet: the link is there before any packet comes, IPv4 and IPv6 alike.
+   */
+  @Test
+  void shouldAskTheKernelToResolveANewVirtualHostAndLinkItInTheSameScan() {
+    kernelAnswers = true;
+    interfaces.put(LINK, 30);
+    interfaces.put(LINK6, 40);
+    scan.added(ORIGIN);
+    scan.added6(ORIGIN6[0], ORIGIN6[1]);
+    scan.scan();
+    forwardingThread();
+    assertTrue(links.has(ORIGIN), "linked before any packet");
+    assertTrue(links.has6(ORIGIN6[0], ORIGIN6[1]), "linked before any packet");
+    assertEquals(
+        java.util.Set.of(Neighbours.AF_INET + " 30", Neighbours.AF_INET6 + " 40"),
+        java.util.Set.copyOf(asked));
+    assertEquals(2, dumps, "one dump, and one more after asking");
+    scan.scan();
+    assertEquals(2, asked.size(), "nothing waits: not asked again");
+    assertEquals(2, dumps);
+  }
+
+  /** A kernel that answers later: asked again each scan while it waits, linked when it answers. */
+  @Test
+  void shouldAskAgainWhileTheNeighbourIsUnresolvedAndLinkItWhenItIs() {
+    interfaces.put(LINK, 30);
+    scan.added(ORIGIN);
+    scan.scan();
+    scan.scan();
+    forwardingThread();
+    assertFalse(links.has(ORIGIN));
+    assertEquals(2, asked.size());
+    neighbour(Neighbours.AF_INET, 30, ByteBuffer.allocate(4).putInt(ORIGIN).array(), 0x02);
+    scan.scan();
+    forwardingThread();
+    assertTrue(links.has(ORIGIN));
+    assertEquals(2, asked.size(), "resolved: not asked");
+  }
+
+  /** A kernel that refuses the request leaves the virtual host to its first packet, as before. */
+  @Test
+  void shouldFallBackToTheFirstPacketWhenTheKernelRefusesToResolve() {
+    resolveFails = true;
+    interfaces.put(LINK, 30);
+    scan.added(ORIGIN);
+    scan.scan();
+    forwardingThread();
+    assertFalse(links.has(ORIGIN));
+    assertEquals(1, dumps, "no second dump after a refusal");
+    neighbour(Neighbours.AF_INET, 30, ByteBuffer.allocate(4).putInt(ORIGIN).array(), 0x02);
+    scan.scan();
+    forwardingThread();
+    assertTrue(links.has(ORIGIN), "the packet's resolution is found as before");
   }
 }

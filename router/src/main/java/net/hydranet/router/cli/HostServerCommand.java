@@ -141,7 +141,8 @@ public final class HostServerCommand implements Callable<Integer> {
       description = {
         "where decapsulated packets for a virtual host go: 'link' (${DEFAULT-VALUE}) writes them",
         "onto its link, a batch per system call, once this host's kernel has resolved the",
-        "virtual host's MAC address there (ARP or NDP); 'tun' into the TUN, routed by the kernel",
+        "virtual host's MAC address there (ARP or NDP, asked as soon as the virtual host",
+        "appears); 'tun' into the TUN, routed by the kernel",
         "(its forwarding rules apply). Pass-ons and packets too long for the link always take",
         "the TUN."
       })
@@ -234,7 +235,7 @@ public final class HostServerCommand implements Callable<Integer> {
     if (inject == Inject.link) {
       path.links(links);
     }
-    socketTables = new SocketTables(noSecondChance, path, sockets);
+    socketTables = new SocketTables(noSecondChance, path, sockets, counters);
     linkScan = VirtualHostLinkScan.live(path, links);
   }
 

@@ -90,11 +90,11 @@ public final class VhostCommand implements Callable<Integer> {
       } else {
         address4(ns, hostSide);
       }
-      if (!publish(published, new TreeSet<>(), teardown.cleaned)) {
+      if (!publish(published, pid, new TreeSet<>(), teardown.cleaned)) {
         return 1; // terminated while setting up
       }
       LOG.info("virtual host {} ready in namespace {}; starting {}", origin, ns, command);
-      return runAndAnnounce(o, ns, published, teardown);
+      return runAndAnnounce(o, ns, pid, published, teardown);
     } finally {
       teardown.run();
     }
@@ -280,7 +280,7 @@ public final class VhostCommand implements Callable<Integer> {
    *
    * @return the command's exit value
    */
-  private int runAndAnnounce(Origin o, String ns, Path published, Teardown teardown)
+  private int runAndAnnounce(Origin o, String ns, long pid, Path published, Teardown teardown)
       throws IOException, InterruptedException {
     List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", ns));
     argv.addAll(command);
@@ -301,7 +301,7 @@ public final class VhostCommand implements Callable<Integer> {
           }
         }
         ports = now;
-        if (!publish(published, ports, teardown.cleaned)) {
+        if (!publish(published, pid, ports, teardown.cleaned)) {
           break;
         }
       }
@@ -321,12 +321,27 @@ public final class VhostCommand implements Callable<Integer> {
    */
   static boolean publish(Path published, TreeSet<String> ports, AtomicBoolean cleaned)
       throws IOException {
+    return publish(published, 0, ports, cleaned);
+  }
+
+  /**
+   * As {@link #publish(Path, TreeSet, AtomicBoolean)}, the first line {@code pid PID} naming this
+   * process ({@code pid} > 0), whose pid names the virtual host's namespace: the host server finds
+   * its own virtual host's namespace by it, never another host server's of the same origin, and
+   * sees a virtual host replaced between two of its scans.
+   */
+  static boolean publish(Path published, long pid, TreeSet<String> ports, AtomicBoolean cleaned)
+      throws IOException {
     synchronized (cleaned) {
       if (cleaned.get()) {
         return false;
       }
       Path tmp = published.resolveSibling(published.getFileName() + ".tmp");
-      Files.writeString(tmp, String.join("\n", ports) + (ports.isEmpty() ? "" : "\n"));
+      Files.writeString(
+          tmp,
+          (pid > 0 ? "pid " + pid + "\n" : "")
+              + String.join("\n", ports)
+              + (ports.isEmpty() ? "" : "\n"));
       Files.move(
           tmp, published, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       return true;

@@ -28,6 +28,17 @@ class VhostCommandTest {
   }
 
   @Test
+  void namesItsProcessFirstWhenGivenOne() throws Exception {
+    Path published = dir.resolve("c6120210.vhost");
+
+    assertTrue(
+        VhostCommand.publish(
+            published, 4321, new TreeSet<>(List.of("tcp 80")), new AtomicBoolean()));
+
+    assertEquals("pid 4321\ntcp 80\n", Files.readString(published));
+  }
+
+  @Test
   void aChangeSeenAfterTheWithdrawalIsNotPublished() throws Exception {
     // The shutdown hook withdrew (flag set, file deleted) while the watch loop was noticing the
     // replica's socket close: publishing that change would bring the origin back with no ports.

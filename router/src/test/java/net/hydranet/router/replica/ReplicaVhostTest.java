@@ -85,7 +85,11 @@ class ReplicaVhostTest {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
       while (!ports.contains("tcp 80") && System.nanoTime() < deadline) {
         Thread.sleep(200);
-        ports = Files.exists(published) ? Files.readString(published) : "";
+        // Its ports, without the line naming the vhost process.
+        ports =
+            Files.exists(published)
+                ? Files.readString(published).replaceFirst("^pid \\d+\n", "")
+                : "";
       }
       Path log = state.resolve("replicas").resolve(name + ".log");
       assertEquals(

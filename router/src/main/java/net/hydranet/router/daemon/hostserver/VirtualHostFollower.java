@@ -54,6 +54,16 @@ public final class VirtualHostFollower implements VirtualHostDirectory.Listener 
   }
 
   @Override
+  public void virtualHostProcess(int origin, long pid) {
+    socketTables.process(origin, pid);
+  }
+
+  @Override
+  public void scanned() {
+    socketTables.check();
+  }
+
+  @Override
   public void virtualHostRemoved(int origin) {
     LOG.info("virtual host {} removed", Ipv4Header.formatAddress(origin));
     path.command(() -> table.removeVirtualHost(origin));
