@@ -52,7 +52,7 @@ import org.agrona.collections.IntHashSet;
  *                                                             └─ origin → forward
  *      other → forward
  *   redirect: IpOutput.route(host server) → TTL − 1 → MssClamp → IpipEncap | GueEncap → IpOutput
- *   forward:  IpOutput.route(destination) → DF and too big? → TTL − 1 → MssClamp (SYN-ACK) → IpOutput
+ *   forward:  IpOutput.lookup(destination) → DF and too big? → TTL − 1 → MssClamp (SYN-ACK) → IpOutput
  *   IpOutput: MTU? whole : DF ? frag-needed : IpFragmenter → Egress (ARP, Ethernet, TX)
  * </pre>
  *
@@ -60,7 +60,9 @@ import org.agrona.collections.IntHashSet;
  * comes, if they come first) follow it. Every frame ends in exactly one outcome counter: each
  * element counts its own drops and returns a port, and the path counts the forwarded and
  * redirected. Nothing here allocates, locks or logs: the elements, the {@link PacketContext} and
- * scratch buffers are built once.
+ * scratch buffers are built once. The IPv4 steps below the lookup take the datagram's offset (and
+ * forward its route) as arguments, not through the context (ARCHITECTURE.md, "One packet through
+ * the redirector").
  */
 public final class ForwardingPath implements FrameProcessor {
   private final Counters counters;
@@ -249,10 +251,16 @@ public final class ForwardingPath implements FrameProcessor {
     }
   }
 
+  /**
+   * The IPv4 graph. Its own steps take the datagram's offset and what they learn of it as
+   * arguments, not through the context: {@code l3} is read once here, where the classifier has just
+   * stored it.
+   */
   private void ipv4(MutableDirectBuffer buffer, PacketContext p) {
+    int ip = p.l3;
     int in = ipInput.process(buffer, p);
     if (in == IpInput.LOCAL) {
-      if (TunnelToOrigin.isTunnel(buffer, p.l3, p.available)) {
+      if (TunnelToOrigin.isTunnel(buffer, ip, p.available)) {
         passedBack(buffer, p);
         return;
       }
@@ -262,7 +270,6 @@ public final class ForwardingPath implements FrameProcessor {
     if (in != IpInput.TRANSIT) {
       return;
     }
-    int ip = p.l3;
     if (Ipv4Header.ttl(buffer, ip) <= 1) {
       icmp.reject(
           buffer,
@@ -279,44 +286,51 @@ public final class ForwardingPath implements FrameProcessor {
       if (lookup.steerIcmpError(buffer, p) == RedirectLookup.HOST_SERVER) {
         redirect(buffer, p);
       } else {
-        forward(buffer, p);
+        forward(buffer, ip);
       }
       return;
     }
     if (protocol != Ipv4Header.PROTOCOL_TCP && protocol != Ipv4Header.PROTOCOL_UDP) {
-      forward(buffer, p);
+      forward(buffer, ip);
       return;
     }
     if (Ipv4Header.fragmentOffset(buffer, ip) != 0) {
-      nonFirstFragment(buffer, p);
+      nonFirstFragment(buffer, p, ip);
       return;
     }
-    if (lookup.process(buffer, p) == RedirectLookup.DROP) {
+    int port = lookup.process(buffer, p);
+    if (port == RedirectLookup.DROP) {
       return;
     }
     if (Ipv4Header.isFragment(buffer, ip) && lookup.fragmentsFollow(p)) {
-      firstFragment(buffer, p);
+      firstFragment(buffer, p, ip);
       return;
     }
-    dispatch(buffer, p);
+    // The lookup's port says what PacketContext#target does, without loading it again.
+    if (port == RedirectLookup.HOST_SERVER) {
+      redirect(buffer, p);
+    } else {
+      forward(buffer, ip);
+    }
   }
 
-  private void dispatch(MutableDirectBuffer buffer, PacketContext p) {
+  /** The datagram at {@code ip} where the decision in {@link PacketContext#target} sends it. */
+  private void dispatch(MutableDirectBuffer buffer, PacketContext p, int ip) {
     if (p.target != 0) {
       redirect(buffer, p);
     } else {
-      forward(buffer, p);
+      forward(buffer, ip);
     }
   }
 
   /** A first fragment: its later fragments follow this decision, even those already held. */
-  private void firstFragment(MutableDirectBuffer buffer, PacketContext p) {
-    int context = fragments.first(buffer, p.l3, egress.now(), p.target, p.service);
+  private void firstFragment(MutableDirectBuffer buffer, PacketContext p, int ip) {
+    int context = fragments.first(buffer, ip, egress.now(), p.target, p.service);
     if (context < 0) {
       counters.increment(Counter.DROP_BAD_FRAGMENT);
       return;
     }
-    dispatch(buffer, p);
+    dispatch(buffer, p, ip);
     fragments.release(context, releaseSink);
   }
 
@@ -328,23 +342,23 @@ public final class ForwardingPath implements FrameProcessor {
     p.l3 = ip;
     p.target = target;
     p.service = service;
-    dispatch(buffer, p);
+    dispatch(buffer, p, ip);
   }
 
   /**
    * A fragment without ports. To an address no service has, it is forwarded as before; otherwise it
    * follows its first fragment's decision, or waits for it.
    */
-  private void nonFirstFragment(MutableDirectBuffer buffer, PacketContext p) {
+  private void nonFirstFragment(MutableDirectBuffer buffer, PacketContext p, int ip) {
     if (!lookup.isServiceAddress(p.destination)) {
-      forward(buffer, p);
+      forward(buffer, ip);
       return;
     }
-    int result = fragments.other(buffer, p.l3, egress.now());
+    int result = fragments.other(buffer, ip, egress.now());
     if (result == FragmentTracker.FOLLOW) {
       p.service = fragments.service();
       p.target = fragments.target();
-      dispatch(buffer, p);
+      dispatch(buffer, p, ip);
     } else if (result == FragmentTracker.DROPPED) {
       counters.increment(Counter.DROP_BAD_FRAGMENT);
     }
@@ -413,7 +427,7 @@ public final class ForwardingPath implements FrameProcessor {
     }
     lookup.repinPassedBack(buffer, p, tunnelToOrigin.sender(), p.target);
     if (result == TunnelToOrigin.FORWARD) {
-      forward(buffer, p);
+      forward(buffer, p.l3);
     } else {
       walk(buffer, p);
     }
@@ -450,11 +464,11 @@ public final class ForwardingPath implements FrameProcessor {
     counters.increment(Counter.REDIRECTED);
   }
 
-  /** To the datagram's own destination. */
-  private void forward(MutableDirectBuffer buffer, PacketContext p) {
-    int ip = p.l3;
+  /** The datagram at {@code ip} to its own destination. */
+  private void forward(MutableDirectBuffer buffer, int ip) {
     int destination = Ipv4Header.destination(buffer, ip);
-    if (output.route(destination, p) == IpOutput.NO_ROUTE) {
+    int route = output.lookup(destination);
+    if (route == RouteTable.NOT_FOUND) {
       icmp.reject(
           buffer,
           ip,
@@ -465,22 +479,25 @@ public final class ForwardingPath implements FrameProcessor {
           Counter.DROP_NO_ROUTE);
       return;
     }
-    RouterInterface out = output.egressInterface(p);
-    if (destination == out.broadcast()) {
+    int out = output.interfaceIndex(route);
+    int nextHop = output.nextHop(route, destination);
+    RouterInterface egressInterface = interfaces[out];
+    if (destination == egressInterface.broadcast()) {
       counters.increment(Counter.DROP_MARTIAN_DESTINATION);
       return;
     }
+    int mtu = egressInterface.mtu();
     // The MTU is checked before the TTL is touched, so a frag-needed quotes the datagram as
     // received.
     int length = Ipv4Header.totalLength(buffer, ip);
-    boolean fits = length <= p.mtu;
+    boolean fits = length <= mtu;
     if (!fits && Ipv4Header.dontFragment(buffer, ip)) {
       icmp.reject(
           buffer,
           ip,
           IcmpHeader.TYPE_DESTINATION_UNREACHABLE,
           IcmpHeader.CODE_FRAGMENTATION_NEEDED,
-          p.mtu,
+          mtu,
           Counter.ICMP_SENT_FRAG_NEEDED,
           Counter.DROP_FRAG_NEEDED);
       return;
@@ -490,14 +507,14 @@ public final class ForwardingPath implements FrameProcessor {
       if (clampMss) {
         int service = synFromService(buffer, ip);
         if (service != RedirectorTable.NOT_FOUND) {
-          mssClamp.clampForTunnel(buffer, ip, p.mtu, largestTunnel(service));
+          mssClamp.clampForTunnel(buffer, ip, mtu, largestTunnel(service));
         }
       }
-      // Known to fit: straight to Egress, without IpOutput.process reading the length and the
-      // MTU again.
-      output.sendWhole(buffer, ip, length, p.egressInterface, p.nextHop);
+      // Known to fit: straight to Egress, without IpOutput.send reading the length and the MTU
+      // again.
+      output.sendWhole(buffer, ip, length, out, nextHop);
     } else {
-      output.process(buffer, p); // too big, DF clear: in fragments
+      output.send(buffer, ip, mtu, out, nextHop); // too big, DF clear: in fragments
     }
     counters.increment(Counter.FORWARDED);
   }
