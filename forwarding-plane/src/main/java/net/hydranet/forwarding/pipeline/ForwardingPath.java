@@ -51,7 +51,8 @@ import org.agrona.collections.IntHashSet;
  *      TCP/UDP → RedirectLookup (service, FlowTable, Maglev) ─┬─ host server → redirect
  *                                                             └─ origin → forward
  *      other → forward
- *   redirect: IpOutput.route(host server) → TTL − 1 → MssClamp → IpipEncap | GueEncap → IpOutput
+ *   redirect, and the walk's step (IP-in-IP, never clamped), one tunnel:
+ *            IpOutput.lookup(host server) → TTL − 1 → MssClamp → IpipEncap | GueEncap → IpOutput
  *   forward:  IpOutput.lookup(destination) → DF and too big? → TTL − 1 → MssClamp (SYN-ACK) → IpOutput
  *   IpOutput: MTU? whole : DF ? frag-needed : IpFragmenter → Egress (ARP, Ethernet, TX)
  * </pre>
@@ -60,9 +61,9 @@ import org.agrona.collections.IntHashSet;
  * comes, if they come first) follow it. Every frame ends in exactly one outcome counter: each
  * element counts its own drops and returns a port, and the path counts the forwarded and
  * redirected. Nothing here allocates, locks or logs: the elements, the {@link PacketContext} and
- * scratch buffers are built once. The IPv4 steps below the lookup take the datagram's offset (and
- * forward its route) as arguments, not through the context (ARCHITECTURE.md, "One packet through
- * the redirector").
+ * scratch buffers are built once. The IPv4 steps below the lookup take the datagram's offset and
+ * the route as arguments, not through the context (ARCHITECTURE.md, "One packet through the
+ * redirector").
  */
 public final class ForwardingPath implements FrameProcessor {
   private final Counters counters;
@@ -252,9 +253,9 @@ public final class ForwardingPath implements FrameProcessor {
   }
 
   /**
-   * The IPv4 graph. Its own steps take the datagram's offset and what they learn of it as
-   * arguments, not through the context: {@code l3} is read once here, where the classifier has just
-   * stored it.
+   * The IPv4 graph. Its own steps (forward, redirect, the tunnel) take the datagram's offset and
+   * what they learn of it as arguments, not through the context: {@code l3} is read once here,
+   * where the classifier has just stored it.
    */
   private void ipv4(MutableDirectBuffer buffer, PacketContext p) {
     int ip = p.l3;
@@ -284,7 +285,7 @@ public final class ForwardingPath implements FrameProcessor {
     int protocol = Ipv4Header.protocol(buffer, ip);
     if (protocol == Ipv4Header.PROTOCOL_ICMP) {
       if (lookup.steerIcmpError(buffer, p) == RedirectLookup.HOST_SERVER) {
-        redirect(buffer, p);
+        redirect(buffer, p, ip);
       } else {
         forward(buffer, ip);
       }
@@ -308,7 +309,7 @@ public final class ForwardingPath implements FrameProcessor {
     }
     // The lookup's port says what PacketContext#target does, without loading it again.
     if (port == RedirectLookup.HOST_SERVER) {
-      redirect(buffer, p);
+      redirect(buffer, p, ip);
     } else {
       forward(buffer, ip);
     }
@@ -317,7 +318,7 @@ public final class ForwardingPath implements FrameProcessor {
   /** The datagram at {@code ip} where the decision in {@link PacketContext#target} sends it. */
   private void dispatch(MutableDirectBuffer buffer, PacketContext p, int ip) {
     if (p.target != 0) {
-      redirect(buffer, p);
+      redirect(buffer, p, ip);
     } else {
       forward(buffer, ip);
     }
@@ -366,53 +367,19 @@ public final class ForwardingPath implements FrameProcessor {
   }
 
   /**
-   * To {@link PacketContext#target}, a host server, in IP-in-IP (RFC 2003), or in the second-chance
-   * tunnel (UDP, GUE and a hop list: hostserver/SECOND-CHANCE.md) for the host servers configured
-   * so.
+   * The datagram at {@code ip} to {@link PacketContext#target}, a host server, in IP-in-IP (RFC
+   * 2003), or in the second-chance tunnel (UDP, GUE and a hop list: hostserver/SECOND-CHANCE.md)
+   * for the host servers configured so; a SYN's MSS clamped to fit the tunnel first.
    */
-  private void redirect(MutableDirectBuffer buffer, PacketContext p) {
-    int ip = p.l3;
-    if (output.route(p.target, p) == IpOutput.NO_ROUTE) {
-      counters.increment(Counter.DROP_NO_HOST_SERVER_ROUTE);
-      return;
-    }
-    int innerLength = Ipv4Header.totalLength(buffer, ip);
-    Ipv4Header.decrementTtl(buffer, ip);
-    boolean second = anyGue && gueHostServers.contains(p.target);
-    if (clampMss && (p.tcpFlags & TcpHeader.FLAG_SYN) != 0) {
-      // Exactly this tunnel's bytes: 20 for IP-in-IP; for GUE 36 + 4 a hop, the list being the one
-      // GueEncap writes for this service and host server (the same for all its flows).
-      mssClamp.clampForTunnel(
-          buffer,
-          ip,
-          p.mtu,
-          second
-              ? GueEncap.overhead(GueEncap.hopCount(redirects, p.service, p.target))
-              : IpipEncap.OVERHEAD);
-    }
-    if (second) {
-      gue.process(buffer, p);
-    } else {
-      encap.process(buffer, p);
-    }
-    if (output.process(buffer, p) == IpOutput.TOO_BIG) {
-      // RFC 1191 §4: tell the source the MTU it must use, which is ours less the tunnel header
-      // (20 bytes of IP-in-IP, or the second-chance tunnel's IP, UDP, GUE and hop list).
-      restoreTtl(buffer, ip);
-      icmp.reject(
-          buffer,
-          ip,
-          IcmpHeader.TYPE_DESTINATION_UNREACHABLE,
-          IcmpHeader.CODE_FRAGMENTATION_NEEDED,
-          p.mtu - (ip - p.l3),
-          Counter.ICMP_SENT_FRAG_NEEDED,
-          Counter.DROP_FRAG_NEEDED);
-      return;
-    }
-    if (p.service != RedirectorTable.NOT_FOUND) {
-      redirects.count(p.service, p.target, innerLength);
-    }
-    counters.increment(Counter.REDIRECTED);
+  private void redirect(MutableDirectBuffer buffer, PacketContext p, int ip) {
+    int target = p.target;
+    tunnel(
+        buffer,
+        ip,
+        p.service,
+        target,
+        anyGue && gueHostServers.contains(target),
+        clampMss && (p.tcpFlags & TcpHeader.FLAG_SYN) != 0);
   }
 
   /**
@@ -429,38 +396,65 @@ public final class ForwardingPath implements FrameProcessor {
     if (result == TunnelToOrigin.FORWARD) {
       forward(buffer, p.l3);
     } else {
-      walk(buffer, p);
+      // The walk's step: the inner datagram to the flow's next candidate in IP-in-IP whatever that
+      // host server is configured for — the 20 bytes it came back in, so it fits as it did — and
+      // never clamped (a pass-back is never a SYN).
+      tunnel(buffer, p.l3, p.service, p.target, false, false);
     }
   }
 
   /**
-   * The walk's step: the inner datagram of an IP-in-IP pass-back to {@link PacketContext#target},
-   * the flow's next candidate, in IP-in-IP whatever that host server is configured for — the 20
-   * bytes it came back in, so it fits as it did — as {@link #redirect} sends, but never clamped (a
-   * pass-back is never a SYN) and kept off the per-packet path.
+   * The tunnel to a host server, for {@link #redirect} and the walk of {@link #passedBack}: route
+   * to {@code target} → TTL − 1 → MssClamp if {@code clamp} → IpipEncap, or GueEncap if {@code
+   * second} → IpOutput; counted redirected (to {@code service}'s host server when it has one), or
+   * dropped and counted: no route, or too big with DF (frag-needed to the source).
    */
-  private void walk(MutableDirectBuffer buffer, PacketContext p) {
-    int ip = p.l3;
-    if (output.route(p.target, p) == IpOutput.NO_ROUTE) {
+  private void tunnel(
+      MutableDirectBuffer buffer, int ip, int service, int target, boolean second, boolean clamp) {
+    int route = output.lookup(target);
+    if (route == RouteTable.NOT_FOUND) {
       counters.increment(Counter.DROP_NO_HOST_SERVER_ROUTE);
       return;
     }
+    int out = output.interfaceIndex(route);
+    int nextHop = output.nextHop(route, target);
+    RouterInterface egressInterface = interfaces[out];
+    int mtu = egressInterface.mtu();
     int innerLength = Ipv4Header.totalLength(buffer, ip);
     Ipv4Header.decrementTtl(buffer, ip);
-    encap.process(buffer, p);
-    if (output.process(buffer, p) == IpOutput.TOO_BIG) {
+    if (clamp) {
+      // Exactly this tunnel's bytes: 20 for IP-in-IP; for GUE 36 + 4 a hop, the list being the one
+      // GueEncap writes for this service and host server (the same for all its flows).
+      mssClamp.clampForTunnel(
+          buffer,
+          ip,
+          mtu,
+          second
+              ? GueEncap.overhead(GueEncap.hopCount(redirects, service, target))
+              : IpipEncap.OVERHEAD);
+    }
+    int source = egressInterface.address();
+    int outer =
+        second
+            ? gue.encapsulate(buffer, ip, source, service, target)
+            : encap.encapsulate(buffer, ip, source, target);
+    if (output.send(buffer, outer, mtu, out, nextHop) == IpOutput.TOO_BIG) {
+      // RFC 1191 §4: tell the source the MTU it must use, which is ours less the tunnel header
+      // (20 bytes of IP-in-IP, or the second-chance tunnel's IP, UDP, GUE and hop list).
       restoreTtl(buffer, ip);
       icmp.reject(
           buffer,
           ip,
           IcmpHeader.TYPE_DESTINATION_UNREACHABLE,
           IcmpHeader.CODE_FRAGMENTATION_NEEDED,
-          p.mtu - IpipEncap.OVERHEAD,
+          mtu - (ip - outer),
           Counter.ICMP_SENT_FRAG_NEEDED,
           Counter.DROP_FRAG_NEEDED);
       return;
     }
-    redirects.count(p.service, p.target, innerLength);
+    if (service != RedirectorTable.NOT_FOUND) {
+      redirects.count(service, target, innerLength);
+    }
     counters.increment(Counter.REDIRECTED);
   }
 
