@@ -62,7 +62,6 @@ public final class EtherClassifier implements Element {
       return DROP;
     }
     long destinationMac = EthernetHeader.destination(buffer, offset);
-    packet.destinationMac = destinationMac;
     boolean ipv6Group = false;
     if (filterMac
         && destinationMac != packet.ingress.mac()
@@ -85,6 +84,10 @@ public final class EtherClassifier implements Element {
           buffer.getShort(offset + EthernetHeader.VLAN_TYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
       l3 = offset + EthernetHeader.VLAN_LENGTH;
     }
+    // Stored after the last read of the frame, so the next element's reads of them are the stored
+    // values, not loads: C2 orders an access to the frame with every field load (ARCHITECTURE.md,
+    // "One packet through the redirector").
+    packet.destinationMac = destinationMac;
     packet.l3 = l3;
     packet.available = offset + length - l3;
     if (type == EthernetHeader.TYPE_IPV6) {

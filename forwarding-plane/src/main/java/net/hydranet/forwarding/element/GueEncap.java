@@ -88,16 +88,31 @@ public final class GueEncap implements Element {
    */
   @Override
   public int process(MutableDirectBuffer buffer, PacketContext packet) {
-    int inner = packet.l3;
+    packet.l3 =
+        encapsulate(
+            buffer,
+            packet.l3,
+            interfaces[packet.egressInterface].address(),
+            packet.service,
+            packet.target);
+    return Verdict.CONTINUE;
+  }
+
+  /**
+   * {@link #process} with the values its caller holds: wraps the datagram at {@code inner} for
+   * {@code hostServer}, from {@code source}, listing the other host servers of {@code service}.
+   *
+   * @return the outer header's offset
+   */
+  public int encapsulate(
+      MutableDirectBuffer buffer, int inner, int source, int service, int hostServer) {
     int hash = addressHash(buffer, inner);
     int count =
-        packet.service == RedirectorTable.NOT_FOUND
+        service == RedirectorTable.NOT_FOUND
             ? 0
-            : chooseHops(redirects, packet.service, packet.target, hash, hops, scores);
-    int source = interfaces[packet.egressInterface].address();
+            : chooseHops(redirects, service, hostServer, hash, hops, scores);
     hops[count++] = source;
-    packet.l3 = encapsulate(buffer, inner, source, packet.target, hash, hops, count);
-    return Verdict.CONTINUE;
+    return encapsulate(buffer, inner, source, hostServer, hash, hops, count);
   }
 
   /**

@@ -103,11 +103,12 @@ public final class IpInput implements Element {
     if (checkIpHeader.check(buffer, ip, packet.available, packet) != Verdict.CONTINUE) {
       return DROP;
     }
+    // Taken as the check stored them, before the next read of the frame would make them loads.
+    int destination = packet.destination;
+    int source = packet.source;
     if (Ipv4Header.isFragment(buffer, ip) && !fragmentSane(buffer, ip)) {
       return drop(Counter.DROP_BAD_FRAGMENT);
     }
-    int destination = packet.destination;
-    int source = packet.source;
     // As a scan of the interfaces in order would decide: the first interface whose address is the
     // source or the destination; the source first when one interface has both.
     int sourceIndex = localIndex(source);

@@ -46,26 +46,43 @@ public final class IpOutput implements Element {
 
   /**
    * Looks up the route to {@code address}; the next hop is the route's gateway, or the address
-   * itself on a connected network.
+   * itself on a connected network. Sets them in the context, for the elements after it ({@link
+   * #process}, the encapsulations, {@link LocalDelivery}).
    *
    * @return {@link #ROUTED} or {@link #NO_ROUTE}
    */
   public int route(int address, PacketContext packet) {
-    int route = routes.lookup(address);
+    int route = lookup(address);
     if (route == RouteTable.NOT_FOUND) {
       return NO_ROUTE;
     }
     int ifIndex = routes.interfaceIndex(route);
-    int gateway = routes.nextHop(route);
     packet.egressInterface = ifIndex;
-    packet.nextHop = gateway == 0 ? address : gateway;
+    packet.nextHop = routes.nextHopFor(route, address);
     packet.mtu = interfaces[ifIndex].mtu();
     return ROUTED;
   }
 
-  /** The interface {@link #route} chose. */
-  public RouterInterface egressInterface(PacketContext packet) {
-    return interfaces[packet.egressInterface];
+  /**
+   * {@link #route}'s lookup for a caller that holds the route's interface and next hop in locals
+   * ({@link #interfaceIndex}, {@link #nextHop}) and hands them to {@link #send}: the forwarding
+   * path's own steps, where a value stored in the context is loaded again after every access to the
+   * frame (ARCHITECTURE.md, "One packet through the redirector").
+   *
+   * @return the route, or {@link RouteTable#NOT_FOUND}
+   */
+  public int lookup(int address) {
+    return routes.lookup(address);
+  }
+
+  /** The interface of a route {@link #lookup} found. */
+  public int interfaceIndex(int route) {
+    return routes.interfaceIndex(route);
+  }
+
+  /** The address to resolve on the way to {@code address} by {@code route}: gateway or itself. */
+  public int nextHop(int route, int address) {
+    return routes.nextHopFor(route, address);
   }
 
   /**
@@ -76,26 +93,35 @@ public final class IpOutput implements Element {
    */
   @Override
   public int process(MutableDirectBuffer buffer, PacketContext packet) {
-    int ip = packet.l3;
+    return send(buffer, packet.l3, packet.mtu, packet.egressInterface, packet.nextHop);
+  }
+
+  /**
+   * {@link #process} with the values its caller holds: the datagram at {@code ip} out of {@code
+   * egressInterface}, whose MTU is {@code mtu}, to {@code nextHop}.
+   *
+   * @return {@link #SENT} or {@link #TOO_BIG}
+   */
+  public int send(MutableDirectBuffer buffer, int ip, int mtu, int egressInterface, int nextHop) {
     int length = Ipv4Header.totalLength(buffer, ip);
-    if (length <= packet.mtu) {
-      egress.send(buffer, ip, length, packet.egressInterface, packet.nextHop);
+    if (length <= mtu) {
+      egress.send(buffer, ip, length, egressInterface, nextHop);
       return SENT;
     }
     if (Ipv4Header.dontFragment(buffer, ip)) {
       return TOO_BIG;
     }
-    fragmentInterface = packet.egressInterface;
-    fragmentNextHop = packet.nextHop;
-    fragmenter.fragment(buffer, ip, packet.mtu, fragmentSink);
+    fragmentInterface = egressInterface;
+    fragmentNextHop = nextHop;
+    fragmenter.fragment(buffer, ip, mtu, fragmentSink);
     return SENT;
   }
 
   /**
    * Sends a datagram of {@code length} bytes that the caller found within the route's MTU, whole,
    * out of {@code egressInterface} to {@code nextHop} (as {@link #route} set them): what {@link
-   * #process} does for it, without reading the length and the context again. For forwarding, which
-   * has checked the MTU before touching the TTL.
+   * #send} does for it, without reading the length again. For forwarding, which has checked the MTU
+   * before touching the TTL.
    */
   public void sendWhole(
       MutableDirectBuffer buffer, int ip, int length, int egressInterface, int nextHop) {

@@ -7,7 +7,10 @@ import net.hydranet.forwarding.config.RouterInterface;
  * annotations): one per path, allocated once and {@link #reset} at the start of every frame, so no
  * element keeps another's per-packet state in its own fields.
  *
- * <p>Each field says which element writes it; later elements only read it.
+ * <p>Each field says which element writes it; later elements only read it. Only what a later
+ * element or an error path reads goes here: a step hands what only the next step needs to it as an
+ * argument (the IPv4 path's offsets and route, {@link IpOutput#send}), since a field read after an
+ * access to the frame is a load again ({@link Element}).
  */
 public final class PacketContext {
   /** The interface the frame came in on (the path, at reset). */
@@ -23,7 +26,8 @@ public final class PacketContext {
 
   /**
    * Offset of the network header the next element works on ({@link EtherClassifier}); moved to the
-   * outer header by encapsulation.
+   * outer header by an encapsulation element's {@code process} (the IPv4 path's tunnel holds both
+   * offsets in locals).
    */
   public int l3;
 
@@ -53,7 +57,11 @@ public final class PacketContext {
 
   public int target;
 
-  /** The route's interface, next hop and that interface's MTU ({@link IpOutput#route}). */
+  /**
+   * The route's interface, next hop and that interface's MTU ({@link IpOutput#route}), for the
+   * elements after it; the IPv4 path's forward and tunnel hold them in locals ({@link
+   * IpOutput#lookup}).
+   */
   public int egressInterface;
 
   public int nextHop;

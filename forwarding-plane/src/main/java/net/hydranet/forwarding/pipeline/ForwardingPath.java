@@ -51,8 +51,9 @@ import org.agrona.collections.IntHashSet;
  *      TCP/UDP → RedirectLookup (service, FlowTable, Maglev) ─┬─ host server → redirect
  *                                                             └─ origin → forward
  *      other → forward
- *   redirect: IpOutput.route(host server) → TTL − 1 → MssClamp → IpipEncap | GueEncap → IpOutput
- *   forward:  IpOutput.route(destination) → DF and too big? → TTL − 1 → MssClamp (SYN-ACK) → IpOutput
+ *   redirect, and the walk's step (IP-in-IP, never clamped), one tunnel:
+ *            IpOutput.lookup(host server) → TTL − 1 → MssClamp → IpipEncap | GueEncap → IpOutput
+ *   forward:  IpOutput.lookup(destination) → DF and too big? → TTL − 1 → MssClamp (SYN-ACK) → IpOutput
  *   IpOutput: MTU? whole : DF ? frag-needed : IpFragmenter → Egress (ARP, Ethernet, TX)
  * </pre>
  *
@@ -60,7 +61,9 @@ import org.agrona.collections.IntHashSet;
  * comes, if they come first) follow it. Every frame ends in exactly one outcome counter: each
  * element counts its own drops and returns a port, and the path counts the forwarded and
  * redirected. Nothing here allocates, locks or logs: the elements, the {@link PacketContext} and
- * scratch buffers are built once.
+ * scratch buffers are built once. The IPv4 steps below the lookup take the datagram's offset and
+ * the route as arguments, not through the context (ARCHITECTURE.md, "One packet through the
+ * redirector").
  */
 public final class ForwardingPath implements FrameProcessor {
   private final Counters counters;
@@ -249,10 +252,16 @@ public final class ForwardingPath implements FrameProcessor {
     }
   }
 
+  /**
+   * The IPv4 graph. Its own steps (forward, redirect, the tunnel) take the datagram's offset and
+   * what they learn of it as arguments, not through the context: {@code l3} is read once here,
+   * where the classifier has just stored it.
+   */
   private void ipv4(MutableDirectBuffer buffer, PacketContext p) {
+    int ip = p.l3;
     int in = ipInput.process(buffer, p);
     if (in == IpInput.LOCAL) {
-      if (TunnelToOrigin.isTunnel(buffer, p.l3, p.available)) {
+      if (TunnelToOrigin.isTunnel(buffer, ip, p.available)) {
         passedBack(buffer, p);
         return;
       }
@@ -262,7 +271,6 @@ public final class ForwardingPath implements FrameProcessor {
     if (in != IpInput.TRANSIT) {
       return;
     }
-    int ip = p.l3;
     if (Ipv4Header.ttl(buffer, ip) <= 1) {
       icmp.reject(
           buffer,
@@ -277,46 +285,53 @@ public final class ForwardingPath implements FrameProcessor {
     int protocol = Ipv4Header.protocol(buffer, ip);
     if (protocol == Ipv4Header.PROTOCOL_ICMP) {
       if (lookup.steerIcmpError(buffer, p) == RedirectLookup.HOST_SERVER) {
-        redirect(buffer, p);
+        redirect(buffer, p, ip);
       } else {
-        forward(buffer, p);
+        forward(buffer, ip);
       }
       return;
     }
     if (protocol != Ipv4Header.PROTOCOL_TCP && protocol != Ipv4Header.PROTOCOL_UDP) {
-      forward(buffer, p);
+      forward(buffer, ip);
       return;
     }
     if (Ipv4Header.fragmentOffset(buffer, ip) != 0) {
-      nonFirstFragment(buffer, p);
+      nonFirstFragment(buffer, p, ip);
       return;
     }
-    if (lookup.process(buffer, p) == RedirectLookup.DROP) {
+    int port = lookup.process(buffer, p);
+    if (port == RedirectLookup.DROP) {
       return;
     }
     if (Ipv4Header.isFragment(buffer, ip) && lookup.fragmentsFollow(p)) {
-      firstFragment(buffer, p);
+      firstFragment(buffer, p, ip);
       return;
     }
-    dispatch(buffer, p);
+    // The lookup's port says what PacketContext#target does, without loading it again.
+    if (port == RedirectLookup.HOST_SERVER) {
+      redirect(buffer, p, ip);
+    } else {
+      forward(buffer, ip);
+    }
   }
 
-  private void dispatch(MutableDirectBuffer buffer, PacketContext p) {
+  /** The datagram at {@code ip} where the decision in {@link PacketContext#target} sends it. */
+  private void dispatch(MutableDirectBuffer buffer, PacketContext p, int ip) {
     if (p.target != 0) {
-      redirect(buffer, p);
+      redirect(buffer, p, ip);
     } else {
-      forward(buffer, p);
+      forward(buffer, ip);
     }
   }
 
   /** A first fragment: its later fragments follow this decision, even those already held. */
-  private void firstFragment(MutableDirectBuffer buffer, PacketContext p) {
-    int context = fragments.first(buffer, p.l3, egress.now(), p.target, p.service);
+  private void firstFragment(MutableDirectBuffer buffer, PacketContext p, int ip) {
+    int context = fragments.first(buffer, ip, egress.now(), p.target, p.service);
     if (context < 0) {
       counters.increment(Counter.DROP_BAD_FRAGMENT);
       return;
     }
-    dispatch(buffer, p);
+    dispatch(buffer, p, ip);
     fragments.release(context, releaseSink);
   }
 
@@ -328,23 +343,23 @@ public final class ForwardingPath implements FrameProcessor {
     p.l3 = ip;
     p.target = target;
     p.service = service;
-    dispatch(buffer, p);
+    dispatch(buffer, p, ip);
   }
 
   /**
    * A fragment without ports. To an address no service has, it is forwarded as before; otherwise it
    * follows its first fragment's decision, or waits for it.
    */
-  private void nonFirstFragment(MutableDirectBuffer buffer, PacketContext p) {
+  private void nonFirstFragment(MutableDirectBuffer buffer, PacketContext p, int ip) {
     if (!lookup.isServiceAddress(p.destination)) {
-      forward(buffer, p);
+      forward(buffer, ip);
       return;
     }
-    int result = fragments.other(buffer, p.l3, egress.now());
+    int result = fragments.other(buffer, ip, egress.now());
     if (result == FragmentTracker.FOLLOW) {
       p.service = fragments.service();
       p.target = fragments.target();
-      dispatch(buffer, p);
+      dispatch(buffer, p, ip);
     } else if (result == FragmentTracker.DROPPED) {
       counters.increment(Counter.DROP_BAD_FRAGMENT);
     }
@@ -352,53 +367,19 @@ public final class ForwardingPath implements FrameProcessor {
   }
 
   /**
-   * To {@link PacketContext#target}, a host server, in IP-in-IP (RFC 2003), or in the second-chance
-   * tunnel (UDP, GUE and a hop list: hostserver/SECOND-CHANCE.md) for the host servers configured
-   * so.
+   * The datagram at {@code ip} to {@link PacketContext#target}, a host server, in IP-in-IP (RFC
+   * 2003), or in the second-chance tunnel (UDP, GUE and a hop list: hostserver/SECOND-CHANCE.md)
+   * for the host servers configured so; a SYN's MSS clamped to fit the tunnel first.
    */
-  private void redirect(MutableDirectBuffer buffer, PacketContext p) {
-    int ip = p.l3;
-    if (output.route(p.target, p) == IpOutput.NO_ROUTE) {
-      counters.increment(Counter.DROP_NO_HOST_SERVER_ROUTE);
-      return;
-    }
-    int innerLength = Ipv4Header.totalLength(buffer, ip);
-    Ipv4Header.decrementTtl(buffer, ip);
-    boolean second = anyGue && gueHostServers.contains(p.target);
-    if (clampMss && (p.tcpFlags & TcpHeader.FLAG_SYN) != 0) {
-      // Exactly this tunnel's bytes: 20 for IP-in-IP; for GUE 36 + 4 a hop, the list being the one
-      // GueEncap writes for this service and host server (the same for all its flows).
-      mssClamp.clampForTunnel(
-          buffer,
-          ip,
-          p.mtu,
-          second
-              ? GueEncap.overhead(GueEncap.hopCount(redirects, p.service, p.target))
-              : IpipEncap.OVERHEAD);
-    }
-    if (second) {
-      gue.process(buffer, p);
-    } else {
-      encap.process(buffer, p);
-    }
-    if (output.process(buffer, p) == IpOutput.TOO_BIG) {
-      // RFC 1191 §4: tell the source the MTU it must use, which is ours less the tunnel header
-      // (20 bytes of IP-in-IP, or the second-chance tunnel's IP, UDP, GUE and hop list).
-      restoreTtl(buffer, ip);
-      icmp.reject(
-          buffer,
-          ip,
-          IcmpHeader.TYPE_DESTINATION_UNREACHABLE,
-          IcmpHeader.CODE_FRAGMENTATION_NEEDED,
-          p.mtu - (ip - p.l3),
-          Counter.ICMP_SENT_FRAG_NEEDED,
-          Counter.DROP_FRAG_NEEDED);
-      return;
-    }
-    if (p.service != RedirectorTable.NOT_FOUND) {
-      redirects.count(p.service, p.target, innerLength);
-    }
-    counters.increment(Counter.REDIRECTED);
+  private void redirect(MutableDirectBuffer buffer, PacketContext p, int ip) {
+    int target = p.target;
+    tunnel(
+        buffer,
+        ip,
+        p.service,
+        target,
+        anyGue && gueHostServers.contains(target),
+        clampMss && (p.tcpFlags & TcpHeader.FLAG_SYN) != 0);
   }
 
   /**
@@ -413,48 +394,75 @@ public final class ForwardingPath implements FrameProcessor {
     }
     lookup.repinPassedBack(buffer, p, tunnelToOrigin.sender(), p.target);
     if (result == TunnelToOrigin.FORWARD) {
-      forward(buffer, p);
+      forward(buffer, p.l3);
     } else {
-      walk(buffer, p);
+      // The walk's step: the inner datagram to the flow's next candidate in IP-in-IP whatever that
+      // host server is configured for — the 20 bytes it came back in, so it fits as it did — and
+      // never clamped (a pass-back is never a SYN).
+      tunnel(buffer, p.l3, p.service, p.target, false, false);
     }
   }
 
   /**
-   * The walk's step: the inner datagram of an IP-in-IP pass-back to {@link PacketContext#target},
-   * the flow's next candidate, in IP-in-IP whatever that host server is configured for — the 20
-   * bytes it came back in, so it fits as it did — as {@link #redirect} sends, but never clamped (a
-   * pass-back is never a SYN) and kept off the per-packet path.
+   * The tunnel to a host server, for {@link #redirect} and the walk of {@link #passedBack}: route
+   * to {@code target} → TTL − 1 → MssClamp if {@code clamp} → IpipEncap, or GueEncap if {@code
+   * second} → IpOutput; counted redirected (to {@code service}'s host server when it has one), or
+   * dropped and counted: no route, or too big with DF (frag-needed to the source).
    */
-  private void walk(MutableDirectBuffer buffer, PacketContext p) {
-    int ip = p.l3;
-    if (output.route(p.target, p) == IpOutput.NO_ROUTE) {
+  private void tunnel(
+      MutableDirectBuffer buffer, int ip, int service, int target, boolean second, boolean clamp) {
+    int route = output.lookup(target);
+    if (route == RouteTable.NOT_FOUND) {
       counters.increment(Counter.DROP_NO_HOST_SERVER_ROUTE);
       return;
     }
+    int out = output.interfaceIndex(route);
+    int nextHop = output.nextHop(route, target);
+    RouterInterface egressInterface = interfaces[out];
+    int mtu = egressInterface.mtu();
     int innerLength = Ipv4Header.totalLength(buffer, ip);
     Ipv4Header.decrementTtl(buffer, ip);
-    encap.process(buffer, p);
-    if (output.process(buffer, p) == IpOutput.TOO_BIG) {
+    if (clamp) {
+      // Exactly this tunnel's bytes: 20 for IP-in-IP; for GUE 36 + 4 a hop, the list being the one
+      // GueEncap writes for this service and host server (the same for all its flows).
+      mssClamp.clampForTunnel(
+          buffer,
+          ip,
+          mtu,
+          second
+              ? GueEncap.overhead(GueEncap.hopCount(redirects, service, target))
+              : IpipEncap.OVERHEAD);
+    }
+    int source = egressInterface.address();
+    int outer =
+        second
+            ? gue.encapsulate(buffer, ip, source, service, target)
+            : encap.encapsulate(buffer, ip, source, target);
+    if (output.send(buffer, outer, mtu, out, nextHop) == IpOutput.TOO_BIG) {
+      // RFC 1191 §4: tell the source the MTU it must use, which is ours less the tunnel header
+      // (20 bytes of IP-in-IP, or the second-chance tunnel's IP, UDP, GUE and hop list).
       restoreTtl(buffer, ip);
       icmp.reject(
           buffer,
           ip,
           IcmpHeader.TYPE_DESTINATION_UNREACHABLE,
           IcmpHeader.CODE_FRAGMENTATION_NEEDED,
-          p.mtu - IpipEncap.OVERHEAD,
+          mtu - (ip - outer),
           Counter.ICMP_SENT_FRAG_NEEDED,
           Counter.DROP_FRAG_NEEDED);
       return;
     }
-    redirects.count(p.service, p.target, innerLength);
+    if (service != RedirectorTable.NOT_FOUND) {
+      redirects.count(service, target, innerLength);
+    }
     counters.increment(Counter.REDIRECTED);
   }
 
-  /** To the datagram's own destination. */
-  private void forward(MutableDirectBuffer buffer, PacketContext p) {
-    int ip = p.l3;
+  /** The datagram at {@code ip} to its own destination. */
+  private void forward(MutableDirectBuffer buffer, int ip) {
     int destination = Ipv4Header.destination(buffer, ip);
-    if (output.route(destination, p) == IpOutput.NO_ROUTE) {
+    int route = output.lookup(destination);
+    if (route == RouteTable.NOT_FOUND) {
       icmp.reject(
           buffer,
           ip,
@@ -465,22 +473,25 @@ public final class ForwardingPath implements FrameProcessor {
           Counter.DROP_NO_ROUTE);
       return;
     }
-    RouterInterface out = output.egressInterface(p);
-    if (destination == out.broadcast()) {
+    int out = output.interfaceIndex(route);
+    int nextHop = output.nextHop(route, destination);
+    RouterInterface egressInterface = interfaces[out];
+    if (destination == egressInterface.broadcast()) {
       counters.increment(Counter.DROP_MARTIAN_DESTINATION);
       return;
     }
+    int mtu = egressInterface.mtu();
     // The MTU is checked before the TTL is touched, so a frag-needed quotes the datagram as
     // received.
     int length = Ipv4Header.totalLength(buffer, ip);
-    boolean fits = length <= p.mtu;
+    boolean fits = length <= mtu;
     if (!fits && Ipv4Header.dontFragment(buffer, ip)) {
       icmp.reject(
           buffer,
           ip,
           IcmpHeader.TYPE_DESTINATION_UNREACHABLE,
           IcmpHeader.CODE_FRAGMENTATION_NEEDED,
-          p.mtu,
+          mtu,
           Counter.ICMP_SENT_FRAG_NEEDED,
           Counter.DROP_FRAG_NEEDED);
       return;
@@ -490,14 +501,14 @@ public final class ForwardingPath implements FrameProcessor {
       if (clampMss) {
         int service = synFromService(buffer, ip);
         if (service != RedirectorTable.NOT_FOUND) {
-          mssClamp.clampForTunnel(buffer, ip, p.mtu, largestTunnel(service));
+          mssClamp.clampForTunnel(buffer, ip, mtu, largestTunnel(service));
         }
       }
-      // Known to fit: straight to Egress, without IpOutput.process reading the length and the
-      // MTU again.
-      output.sendWhole(buffer, ip, length, p.egressInterface, p.nextHop);
+      // Known to fit: straight to Egress, without IpOutput.send reading the length and the MTU
+      // again.
+      output.sendWhole(buffer, ip, length, out, nextHop);
     } else {
-      output.process(buffer, p); // too big, DF clear: in fragments
+      output.send(buffer, ip, mtu, out, nextHop); // too big, DF clear: in fragments
     }
     counters.increment(Counter.FORWARDED);
   }

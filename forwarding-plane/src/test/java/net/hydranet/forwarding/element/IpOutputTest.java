@@ -108,4 +108,40 @@ class IpOutputTest {
     }
     assertEquals(length - EthernetHeader.LENGTH, Ipv4Header.totalLength(slot, ipOffset()));
   }
+
+  @Test
+  void shouldLookUpTheSameRouteForACallerThatKeepsItInLocals() {
+    int toOrigin = output.lookup(ORIGIN);
+    assertEquals(CORE_IF, output.interfaceIndex(toOrigin));
+    assertEquals(GATEWAY, output.nextHop(toOrigin, ORIGIN));
+    int toHostServer = output.lookup(HOST_SERVER);
+    assertEquals(HS_IF, output.interfaceIndex(toHostServer));
+    assertEquals(HOST_SERVER, output.nextHop(toHostServer, HOST_SERVER));
+    assertEquals(RouteTable.NOT_FOUND, output.lookup(ip(203, 0, 113, 1)));
+  }
+
+  @Test
+  void shouldSendWithTheValuesItIsGivenAsProcessDoesWithTheContext() {
+    int length = tcp(slot, HOST_SERVER, 1, 80, 0, 1000);
+    int route = output.lookup(HOST_SERVER);
+    assertEquals(
+        IpOutput.SENT,
+        output.send(
+            slot,
+            ipOffset(),
+            576,
+            output.interfaceIndex(route),
+            output.nextHop(route, HOST_SERVER)));
+    assertEquals(2, sent.size());
+    assertEquals(1, counters.get(Counter.FRAGMENTED_DATAGRAMS));
+    for (int[] frame : sent) {
+      assertEquals(HS_IF, frame[0]);
+      assertEquals(true, frame[1] - EthernetHeader.LENGTH <= 576);
+    }
+    assertEquals(length - EthernetHeader.LENGTH, Ipv4Header.totalLength(slot, ipOffset()));
+    sent.clear();
+    setDontFragment(slot);
+    assertEquals(IpOutput.TOO_BIG, output.send(slot, ipOffset(), 576, HS_IF, HOST_SERVER));
+    assertEquals(0, sent.size());
+  }
 }
