@@ -169,7 +169,9 @@ L.append("| path | offered (client tx) | arrived at far side | of offered |")
 L.append("|---|---:|---:|---:|")
 names = {"kernel-forward": "kernel forwarding → origin", "c-pcap-forward": "C libpcap forwarder → origin",
          "c-pcap-ring-forward": "C libpcap forwarder with a TX ring → origin",
-         "hydranet-forward": "HydraNet forwarding → origin", "hydranet-redirect": "HydraNet redirect → host server",
+         "hydranet-forward": "HydraNet forwarding → origin",
+         "hydranet-forward-cold": "HydraNet forwarding → origin, before the warm-up (PPS_WARM=cold)",
+         "hydranet-redirect": "HydraNet redirect → host server",
          "kernel-ipip-redirect": "kernel IP-in-IP redirect (eBPF) → host server",
          "hydranet-redirect-hs-paused": "HydraNet redirect → host server (host server JVM stopped)",
          "kernel-forward6": "IPv6: kernel forwarding → origin",
