@@ -260,20 +260,6 @@ public final class ForwardingPlane implements AutoCloseable {
       Pipeline.Clock clock,
       Supplier<WaitStrategy> waits,
       FrameWait[] frameWaits) {
-    return start(sources, clock, waits, frameWaits, null);
-  }
-
-  /**
-   * As {@link #start(FrameSource[][], Pipeline.Clock, Supplier, FrameWait[])}, and pipeline {@code
-   * i}'s receive thread sends what its ports' transmit rings hold with {@code transmitHelps[i]}
-   * ({@link Pipeline#helpTransmit}; null, or a null element, for none).
-   */
-  public ForwardingPlane start(
-      FrameSource[][] sources,
-      Pipeline.Clock clock,
-      Supplier<WaitStrategy> waits,
-      FrameWait[] frameWaits,
-      Runnable[] transmitHelps) {
     if (sources.length != lanes.length) {
       throw new IllegalArgumentException(
           "sources for " + sources.length + " pipelines, the plane has " + lanes.length);
@@ -294,9 +280,6 @@ public final class ForwardingPlane implements AutoCloseable {
         FrameWait frameWait = frameWaits == null ? null : frameWaits[lane.index];
         if (frameWait != null) {
           lane.pipeline.deepIdle(frameWait, Pipeline.DEEP_IDLE_NANOS);
-        }
-        if (transmitHelps != null && transmitHelps[lane.index] != null) {
-          lane.pipeline.helpTransmit(transmitHelps[lane.index]);
         }
       }
       started = true;

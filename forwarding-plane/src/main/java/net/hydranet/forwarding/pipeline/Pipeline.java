@@ -83,7 +83,6 @@ public final class Pipeline implements AutoCloseable {
   private Thread receiveThread;
   private FrameWait deepWait;
   private long deepIdleNanos;
-  private Runnable transmitHelp;
   // Written by the receive thread only; metrics read it slightly stale.
   private volatile long inlineFrames;
 
@@ -144,22 +143,6 @@ public final class Pipeline implements AutoCloseable {
     }
     this.deepWait = wait;
     this.deepIdleNanos = afterNanos;
-    return this;
-  }
-
-  /**
-   * Lets the receive thread, after each round in which it handed frames to the forwarding thread,
-   * send what the ports' transmit rings hold so far ({@code LivePcapTxPort.help}: only when no send
-   * of that ring is under way, never waiting). The kernel runs the next namespace's receive inside
-   * that system call, so under load this work is split between the two threads, as the C
-   * forwarder's two threads split it by direction, instead of all falling on the forwarding
-   * thread's end-of-batch flush (BENCHMARKS.md, issue 23). Before {@link #start}.
-   */
-  public Pipeline helpTransmit(Runnable help) {
-    if (receiveThread != null) {
-      throw new IllegalStateException("started");
-    }
-    this.transmitHelp = help;
     return this;
   }
 
@@ -239,7 +222,6 @@ public final class Pipeline implements AutoCloseable {
       long mask = FrameWait.ALL;
       while (running && remaining > 0) {
         boolean received = false;
-        boolean handedOver = false;
         long busy = 0;
         for (int i = 0; i < sources.length; i++) {
           if (done[i] || (i < Long.SIZE && (mask & (1L << i)) == 0)) {
@@ -279,7 +261,6 @@ public final class Pipeline implements AutoCloseable {
               }
               ring.publish(sequence);
               sequence = ring.next();
-              handedOver = true;
             }
             received = true;
           }
@@ -290,9 +271,6 @@ public final class Pipeline implements AutoCloseable {
         if (unflushed) {
           flushInline();
           unflushed = false;
-        }
-        if (handedOver && transmitHelp != null) {
-          helpTransmit();
         }
         long now = System.nanoTime();
         if (received) {
@@ -365,14 +343,6 @@ public final class Pipeline implements AutoCloseable {
     } catch (RuntimeException e) {
       // A bug, never bad input: count it and keep receiving (the receive loop treats an
       // exception as its source failing).
-      counters.increment(Counter.DROP_ERROR);
-    }
-  }
-
-  private void helpTransmit() {
-    try {
-      transmitHelp.run();
-    } catch (RuntimeException e) {
       counters.increment(Counter.DROP_ERROR);
     }
   }

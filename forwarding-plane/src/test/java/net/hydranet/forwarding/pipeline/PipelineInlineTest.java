@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.lmax.disruptor.LiteBlockingWaitStrategy;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import net.hydranet.forwarding.counter.Counters;
@@ -171,56 +169,6 @@ class PipelineInlineTest {
     assertEquals(List.of(0, 1, 2), path.order);
     assertEquals(List.of("hydranet-forwarding"), path.threads.stream().distinct().toList());
     assertEquals(0, pipeline.inlineFrames());
-  }
-
-  @Test
-  void shouldHelpTransmitOnTheReceiveThreadOnlyAfterRoundsItHandedOver() throws Exception {
-    // All inline: the receive thread runs the path and flushes it itself; no help.
-    BurstSource quietSource = new BurstSource();
-    Recorder quietPath = new Recorder();
-    AtomicInteger quietHelps = new AtomicInteger();
-    Pipeline quiet =
-        pipeline(quietSource, quietPath, () -> {}, 4096)
-            .helpTransmit(quietHelps::incrementAndGet)
-            .start();
-    try {
-      for (int i = 0; i < 3; i++) {
-        quietSource.release(1);
-        awaitProcessed(quietPath, i + 1);
-        Thread.sleep(5);
-      }
-      quietSource.finish();
-      assertTrue(quiet.awaitEnd(WAIT_MILLIS), "pipeline ended");
-    } finally {
-      quiet.close();
-    }
-    assertEquals(3, quiet.inlineFrames());
-    assertEquals(0, quietHelps.get(), "no round handed a frame over");
-
-    // Every frame handed over: after such a round the receive thread helps, on its own thread.
-    BurstSource source = new BurstSource();
-    Recorder path = new Recorder();
-    AtomicInteger helps = new AtomicInteger();
-    Set<String> helpers = ConcurrentHashMap.newKeySet();
-    Pipeline pipeline =
-        pipeline(source, path, () -> {}, 0)
-            .helpTransmit(
-                () -> {
-                  helps.incrementAndGet();
-                  helpers.add(Thread.currentThread().getName());
-                })
-            .start();
-    try {
-      source.release(100);
-      awaitProcessed(path, 100);
-      source.finish();
-      assertTrue(pipeline.awaitEnd(WAIT_MILLIS), "pipeline ended");
-    } finally {
-      pipeline.close();
-    }
-    assertTrue(helps.get() >= 1, "helped after a handed-over round: " + helps.get());
-    assertTrue(helps.get() <= 100, "at most once a round: " + helps.get());
-    assertEquals(Set.of("hydranet-receive"), helpers);
   }
 
   @Test

@@ -104,23 +104,6 @@ public final class LivePcapTxPort implements TxPort {
     }
   }
 
-  /**
-   * From a thread that is not running the path (the receive thread, while the forwarding thread
-   * does): sends what the transmit ring holds so far, unless a send of it is already under way, so
-   * that the kernel's work behind the send (the next namespace's receive) runs on this thread.
-   * Never waits; without a ring there is nothing queued.
-   *
-   * @return true if it made the system call
-   */
-  public boolean help() {
-    return ring != null && !owner.isClosed() && ring.help();
-  }
-
-  /** System calls {@link #help} made. */
-  public long ringHelps() {
-    return ring == null ? 0 : ring.helps();
-  }
-
   /** Leaves the shared handle open; closing the {@link LivePcapSource} closes both. */
   @Override
   public void close() {}

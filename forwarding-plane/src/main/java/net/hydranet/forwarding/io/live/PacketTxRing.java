@@ -3,9 +3,6 @@ package net.hydranet.forwarding.io.live;
 import com.sun.jna.Native;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongBinaryOperator;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -24,13 +21,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * PACKET_IGNORE_OUTGOING} on it, so the kernel skips it for outgoing frames before it even clones
  * them. {@code PACKET_QDISC_BYPASS} as libpcap's own sends do not use it either way: off, so a
  * traffic-control policy on the interface still applies. {@code PACKET_LOSS} makes the kernel skip
- * a malformed slot rather than stop the ring.
- *
- * <p>One writer at a time ({@link #offer}, {@link #kick}); one other thread may {@link #help} by
- * sending what the writer has marked so far. The kernel sends every slot marked for sending from
- * the ring's head on, whoever's {@code sendto(2)} it is, and serializes two calls on the socket;
- * the frames of a batch then leave, and the next namespace's receive that runs inside the call
- * (veth, softirq) runs, on the helper's thread instead of the writer's.
+ * a malformed slot rather than stop the ring. One thread at a time.
  */
 final class PacketTxRing implements AutoCloseable {
   /** tpacket2_hdr: status, len, ... 32 bytes; the frame starts right after (TPACKET_ALIGN). */
@@ -52,7 +43,6 @@ final class PacketTxRing implements AutoCloseable {
 
   private static final int BLOCK_SIZE = 1 << 16;
   private static final int SOCKADDR_LL_SIZE = 20;
-  private static final LongBinaryOperator MAX = Math::max;
 
   private final int fd;
   private final int frames;
@@ -64,16 +54,6 @@ final class PacketTxRing implements AutoCloseable {
   private long kicks;
   private long kickFailures;
   private long malformed;
-  // Frames marked for sending, ever: the writer's count, published after each slot's status.
-  private long offeredCount;
-  private final AtomicLong offered = new AtomicLong();
-  // The highest offered count a kick has read before its sendto(2): every frame up to it leaves.
-  private final AtomicLong kickedUpTo = new AtomicLong();
-  // Threads inside a kick's sendto(2): a helper sends only when no one else is.
-  private final AtomicInteger kicking = new AtomicInteger();
-  // The helper's own counts.
-  private long helps;
-  private long helpFailures;
 
   private PacketTxRing(int fd, int frames, long address, long length) {
     this.fd = fd;
@@ -198,8 +178,6 @@ final class PacketTxRing implements AutoCloseable {
     ring.putIntOrdered(slot + TP_STATUS, TP_STATUS_SEND_REQUEST);
     next = next + 1 == frames ? 0 : next + 1;
     pending++;
-    // Release, after the status: a helper that reads this count finds every slot up to it marked.
-    offered.lazySet(++offeredCount);
     return true;
   }
 
@@ -208,64 +186,18 @@ final class PacketTxRing implements AutoCloseable {
     return pending;
   }
 
-  /**
-   * Sends every queued slot in one system call; false if the kernel refused. The writer's; nothing
-   * to do if a {@link #help} has already started sending everything offered.
-   */
+  /** Sends every queued slot in one system call; false if the kernel refused. */
   boolean kick() {
     if (pending == 0) {
       return true;
     }
     pending = 0;
-    final long upTo = offeredCount;
-    if (kickedUpTo.get() >= upTo) {
-      return true;
-    }
-    kickedUpTo.accumulateAndGet(upTo, MAX);
     kicks++;
-    kicking.incrementAndGet();
-    try {
-      if (LibC.sendto(fd, 0, 0, LibC.MSG_DONTWAIT, 0, 0) < 0) {
-        kickFailures++;
-        return false;
-      }
-      return true;
-    } finally {
-      kicking.decrementAndGet();
-    }
-  }
-
-  /**
-   * From a thread other than the writer: sends what the writer has marked so far, unless a kick has
-   * already started for it or another thread is inside {@code sendto(2)} on this ring (then that
-   * call or the writer's next kick sends it; this thread never waits for the socket).
-   *
-   * @return true if it made the system call
-   */
-  boolean help() {
-    final long upTo = offered.get();
-    if (kickedUpTo.get() >= upTo || !kicking.compareAndSet(0, 1)) {
+    if (LibC.sendto(fd, 0, 0, LibC.MSG_DONTWAIT, 0, 0) < 0) {
+      kickFailures++;
       return false;
     }
-    try {
-      kickedUpTo.accumulateAndGet(upTo, MAX);
-      helps++;
-      if (LibC.sendto(fd, 0, 0, LibC.MSG_DONTWAIT, 0, 0) < 0) {
-        helpFailures++;
-      }
-      return true;
-    } finally {
-      kicking.decrementAndGet();
-    }
-  }
-
-  /** System calls {@link #help} made (the helper's thread). */
-  long helps() {
-    return helps;
-  }
-
-  long helpFailures() {
-    return helpFailures;
+    return true;
   }
 
   long kicks() {

@@ -311,52 +311,6 @@ class LivePcapVethTest {
   }
 
   @Test
-  void shouldLetAnotherThreadSendWhatTheRingHoldsAndNotSendItTwice() throws Exception {
-    final UnsafeBuffer frame = Net.direct(FrameSlot.SLOT_SIZE);
-    final int p = Net.ether(frame, 0, macB, macA, 0x88B5);
-    final int length = Math.max(60, p + 14);
-    try (LivePcapSource source = LivePcapSource.open(A)) {
-      final LivePcapTxPort tx = source.txPort();
-      final long before = rxPackets();
-      final int batch = 100;
-      for (int i = 0; i < batch; i++) {
-        assertTrue(tx.send(frame, 0, length, 0));
-      }
-      final boolean[] helped = new boolean[2];
-      final Thread helper =
-          new Thread(
-              () -> {
-                helped[0] = tx.help();
-                helped[1] = tx.help();
-              });
-      helper.start();
-      helper.join(10_000);
-      assertTrue(helped[0], "the helper sent the batch");
-      assertFalse(helped[1], "nothing new to send: no second system call");
-      awaitRx(before + batch);
-      assertEquals(before + batch, rxPackets(), "the helper's call sent every frame");
-      tx.flush();
-      assertEquals(0, tx.ringKicks(), "the writer's flush found its frames sent already");
-      assertEquals(1, tx.ringHelps());
-
-      // The writer's own flush still sends what came after.
-      assertTrue(tx.send(frame, 0, length, 0));
-      tx.flush();
-      awaitRx(before + batch + 1);
-      assertEquals(before + batch + 1, rxPackets());
-      assertEquals(1, tx.ringKicks());
-      assertEquals(0, tx.sendFailures());
-    }
-  }
-
-  private void awaitRx(long packets) throws Exception {
-    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (rxPackets() < packets && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-  }
-
-  @Test
   void shouldSendEveryFrameAtOnceWithoutATransmitRing() throws Exception {
     final UnsafeBuffer frame = Net.direct(FrameSlot.SLOT_SIZE);
     final int p = Net.ether(frame, 0, macB, macA, 0x88B5);

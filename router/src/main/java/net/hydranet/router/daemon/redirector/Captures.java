@@ -10,7 +10,6 @@ import net.hydranet.forwarding.io.FrameSource;
 import net.hydranet.forwarding.io.FrameWait;
 import net.hydranet.forwarding.io.TxPort;
 import net.hydranet.forwarding.io.live.LivePcapSource;
-import net.hydranet.forwarding.io.live.LivePcapTxPort;
 import net.hydranet.forwarding.io.live.PcapWait;
 import net.hydranet.forwarding.pipeline.Pipeline;
 import net.hydranet.router.cli.RedirectorCommand;
@@ -76,37 +75,18 @@ public final class Captures {
     int n = perPipeline.size();
     FrameSource[][] receive = new FrameSource[n][];
     FrameWait[] frameWaits = new FrameWait[n];
-    Runnable[] transmitHelps = new Runnable[n];
     for (int p = 0; p < n; p++) {
       receive[p] = perPipeline.get(p).toArray(new FrameSource[0]);
-      transmitHelps[p] = transmitHelp(perPipeline.get(p));
       try {
         frameWaits[p] = PcapWait.of(perPipeline.get(p));
       } catch (IOException e) {
         LOG.warn("the receive thread will poll even when idle: {}", e.getMessage());
       }
     }
-    plane.start(
-        receive, Pipeline.Clock.LIVE, LiteBlockingWaitStrategy::new, frameWaits, transmitHelps);
+    plane.start(receive, Pipeline.Clock.LIVE, LiteBlockingWaitStrategy::new, frameWaits);
     if (n > 1) {
       LOG.info("{} forwarding pipelines, fed by PACKET_FANOUT (flow hash) on each interface", n);
     }
-  }
-
-  /**
-   * What a pipeline's receive thread runs after a round it handed over: a send of each of its
-   * ports' transmit rings that no thread is sending yet (ARCHITECTURE.md, "Threads").
-   */
-  private static Runnable transmitHelp(List<LivePcapSource> captures) {
-    LivePcapTxPort[] ports = new LivePcapTxPort[captures.size()];
-    for (int i = 0; i < ports.length; i++) {
-      ports[i] = captures.get(i).txPort();
-    }
-    return () -> {
-      for (LivePcapTxPort port : ports) {
-        port.help();
-      }
-    };
   }
 
   /** Every capture, for the per-interface meters. */
