@@ -169,7 +169,9 @@ L.append("| path | offered (client tx) | arrived at far side | of offered |")
 L.append("|---|---:|---:|---:|")
 names = {"kernel-forward": "kernel forwarding → origin", "c-pcap-forward": "C libpcap forwarder → origin",
          "c-pcap-ring-forward": "C libpcap forwarder with a TX ring → origin",
-         "hydranet-forward": "HydraNet forwarding → origin", "hydranet-redirect": "HydraNet redirect → host server",
+         "hydranet-forward": "HydraNet forwarding → origin",
+         "hydranet-forward-cold": "HydraNet forwarding → origin, before the warm-up (PPS_WARM=cold)",
+         "hydranet-redirect": "HydraNet redirect → host server",
          "kernel-ipip-redirect": "kernel IP-in-IP redirect (eBPF) → host server",
          "hydranet-redirect-hs-paused": "HydraNet redirect → host server (host server JVM stopped)",
          "kernel-forward6": "IPv6: kernel forwarding → origin",
@@ -303,13 +305,18 @@ for name, title in (("perf-thread.txt", "redirector JVM, by thread"), ("perf-dso
 
 # ---- CPU per frame side by side (issue 23) ----
 cost = read("cost.tsv")
+COST_SIZE = "1472"
+for row in read("machine.txt"):
+    for w in row:
+        if w.startswith("COST_SIZE="):
+            COST_SIZE = w.split("=", 1)[1]
 if cost:
     calls = {(r[0], r[1], r[2]): (int(r[3]), dict(kv.split("=", 1) for kv in r[4:] if "=" in kv))
              for r in read("cost-calls.tsv") if len(r) >= 4}   # a window perf did not attach to: none
     L.append("\n## CPU per frame, side by side (frames = what left the far side; µs of CPU per frame)\n")
-    L.append("64-byte frames paced (trafgen -b), at full speed, and TCP with 1472-byte messages. CPU from"
+    L.append("64-byte frames paced (trafgen -b), at full speed, and TCP with %s-byte messages. CPU from"
              " /proc (user, kernel), events from perf stat over the same window; libpcap calls"
-             " (each one JNA transition in a JVM) from uprobes in a separate 2 s window.\n")
+             " (each one JNA transition in a JVM) from uprobes in a separate 2 s window.\n" % COST_SIZE)
     L.append("| point | process | frames/s | CPU µs/frame | user | kernel | context switches | system calls |"
              " futex | poll | sendto | write | libpcap calls (next_ex+dispatch / send+inject) |")
     L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
@@ -333,6 +340,24 @@ if cost:
             us(s1 - s0), per("context-switches"), per("raw_syscalls:sys_enter"), sc("futex"),
             "%.2f" % ((float(ev.get("syscalls:sys_enter_poll", 0)) + float(ev.get("syscalls:sys_enter_ppoll", 0))) / frames) if frames else "n/a",
             sc("sendto"), sc("write"), ctext))
+    threads = read("cost-threads.tsv")
+    if threads:
+        hz = float(os.sysconf("SC_CLK_TCK"))
+        L.append("\n### CPU per frame by thread (the same windows; threads that used any CPU)\n")
+        L.append("µs of CPU per frame (user / kernel) and context switches per frame (voluntary /"
+                 " involuntary) of each thread; \"cpu\" is the CPU it last ran on.\n")
+        L.append("| point | process | thread | µs/frame | user | kernel | voluntary cs | involuntary cs | cpu |")
+        L.append("|---|---|---|---:|---:|---:|---:|---:|---:|")
+        for r in threads:
+            if len(r) < 11:
+                continue
+            label, kind, role, comm = r[0], r[1], r[2], r[4]
+            ut, st, vc, nc, cpu, frames = int(r[5]), int(r[6]), int(r[7]), int(r[8]), r[9], int(r[10])
+            if frames <= 0 or role == "hostserver-delivered":
+                continue
+            f = lambda t: "%.2f" % (t / hz / frames * 1e6)
+            L.append("| %s %s | %s | %s | %s | %s | %s | %.3f | %.3f | %s |" % (
+                label, kind, role, comm, f(ut + st), f(ut), f(st), vc / frames, nc / frames, cpu))
     d = os.path.join(raw, "cost-perf")
     for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
         if name.endswith(".dso.txt") and os.path.getsize(os.path.join(d, name)) > 0:
