@@ -2,7 +2,8 @@
 """Every fork of an ab.sh sitting: its ns/op (median of the 5 measured iterations), its mode (slow
 by session 10's thresholds), the probes' speed meanwhile (median ALU-chain CPU ns per step on CPU 0
 and CPU 1; a slower machine reads higher), the benchmark thread's share of CPU 0, and, with LOG=1,
-a digest of C2's output (the code size of the last C2 compile of every hydranet method). Then the
+a digest of C2's output (the code size of the last C2 compile of every hydranet method) and the
+number of hydranet compiles or deoptimisations logged during the measured seconds. Then the
 test of whether slow forks cluster in time: adjacent forks (in time) of the same mode, against
 10,000 shuffles of the same modes. A JIT lottery draws each fork's mode anew in its own JVM; a
 machine that slows for minutes makes neighbours alike.
@@ -69,6 +70,19 @@ def signature(xml):
         if t['level'] == '4' and 'hydranet' in t['method'] and nm.get(t['id']) is not None:
             last[t['method'].split(' (')[0] + (' osr' if t['osr'] else '')] = nm[t['id']]
     return hashlib.md5(repr(sorted(last.items())).encode()).hexdigest()[:6]
+
+
+def late(xml, t0, t1):
+    """Compiles, not-entrants and deoptimisations of hydranet methods whose stamp (seconds since
+    the VM started) falls between epoch seconds t0 and t1: what changed the code while measuring."""
+    start, n = vm_start(xml), 0
+    ev = re.compile(r"^<(task |make_not_entrant |deoptimized |uncommon_trap thread=)")
+    with open(xml, errors='replace') as f:
+        for line in f:
+            if ev.match(line) and 'hydranet' in line:
+                st = re.search(r"stamp='([\d.]+)'", line)
+                n += bool(st) and t0 <= start + float(st.group(1)) <= t1
+    return n
 
 
 def vm_start(xml):
@@ -144,7 +158,7 @@ def sitting(out):
         if sh:
             line += '  share %.2f' % sh
         if 'xml' in f:
-            line += '  c2 ' + signature(f['xml'])
+            line += '  c2 %s, %d code changes measuring' % (signature(f['xml']), late(f['xml'], t0, t1))
         print(line)
     clustering(forks)
 
