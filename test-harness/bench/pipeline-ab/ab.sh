@@ -5,7 +5,8 @@
 # runs probe.c on CPU 0 (SCHED_IDLE) and CPU 1 throughout; with LOG=1 also each fork's
 # -XX:+LogCompilation. Then: forks.py OUT.
 # usage: ab.sh OUT ROUNDS A_JAR A_DIR B_JAR B_DIR   (a DIR holds the config/ its jar reads)
-#        env LOG=1 for compile logs, NICE=5 (default) for the shared machine, NICE=0 when quiet
+#        env LOG=1 for compile logs, NICE=5 (default) for the shared machine, NICE=0 when quiet,
+#        SIDES="A B" (default "A B B A") for another order or a trial run
 set -u
 out=$1; ROUNDS=$2; AJ=$3; AD=$4; BJ=$5; BD=$6
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,7 +18,7 @@ taskset -c 1 python3 "$here/threadcpu.py" 0.1 > "$out/threadcpu.log" & p2=$!
 trap 'kill $p0 $p1 $p2' EXIT
 OPTS="-wi 5 -w 1s -i 5 -r 1s -bm avgt -tu ns -prof gc"
 for r in $(seq "$ROUNDS"); do
-  for side in A B B A; do
+  for side in ${SIDES:-A B B A}; do
     if [ $side = A ]; then jar=$AJ; dir=$AD; else jar=$BJ; dir=$BD; fi
     k=$side-$r-$RANDOM
     JV="-XX:-BackgroundCompilation"
