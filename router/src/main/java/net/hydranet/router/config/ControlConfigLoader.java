@@ -154,85 +154,18 @@ public final class ControlConfigLoader {
     if (firstUid < 1000 || firstUid > 2_000_000_000) {
       throw new FieldException("replicas.firstUid", "must be 1000..2000000000");
     }
-    String cgroupParent = string(n, "cgroupParent", "replicas", false);
-    if (cgroupParent == null) {
-      cgroupParent = "hydranet";
-    } else if (!cgroupParent.matches("[A-Za-z0-9_.-]{1,64}")) {
-      throw new FieldException(
-          "replicas.cgroupParent", "must be a plain name (letters, digits, '_', '.', '-')");
-    }
-    long logBytes = 8L << 20;
-    String logSize = string(n, "logBytes", "replicas", false);
-    if (logSize != null) {
-      try {
-        logBytes = Resources.parseSize(logSize);
-      } catch (IllegalArgumentException e) {
-        throw new FieldException("replicas.logBytes", e.getMessage());
-      }
-      if (logBytes < 1024) {
-        throw new FieldException("replicas.logBytes", "must be at least 1k");
-      }
-    }
+    String cgroupParent = cgroupParent(n);
+    long logBytes = logBytes(n);
     JsonNode list = list(n, "origins", true, "replicas");
     List<ControlConfig.ReplicaOrigin> out = new ArrayList<>();
     Set<InetAddress> managers = new HashSet<>();
     boolean anyIpv6Manager = false;
     for (int i = 0; i < list.size(); i++) {
       String at = "replicas.origins[" + i + "]";
-      JsonNode o = list.get(i);
-      object(o, at);
-      known(o, REPLICA_ORIGIN, at);
-      String managerText = string(o, "manager", at, true).strip();
-      InetAddress manager = nodeAddress(managerText, at + ".manager");
-      if (!managers.add(manager)) {
-        throw new FieldException(at + ".manager", "listed twice (one origin per manager)");
-      }
-      if (manager.equals(ReplicaSession.ipv4(self)) || manager.equals(address6)) {
-        throw new FieldException(at + ".manager", "is this host server's own address");
-      }
-      if (manager instanceof Inet6Address) {
-        anyIpv6Manager = true;
-        if (address6 == null) {
-          // HELLO version 2 comes from the manager's IPv6 address to the service's IPv6 address.
-          throw new FieldException(
-              at + ".manager",
-              "'"
-                  + managerText
-                  + "' is IPv6: set replicas.address6 to this host server's IPv6 address, which"
-                  + " the service then listens on for it");
-        }
-      }
-      String key = string(o, "key", at, true);
-      if (base != null
-          && (key.endsWith(".pub") || java.nio.file.Files.isRegularFile(base.resolve(key)))) {
-        key = base.resolve(key).toString();
-      }
-      List<OriginAddress.Prefix> addresses = originAddresses(o, at + ".addresses");
-      Resources grant;
-      try {
-        grant =
-            new Resources(
-                Resources.parseSize(string(o, "memory", at, true)),
-                Resources.parseCpus(string(o, "cpus", at, true)),
-                integer(o, "pids", at, 64),
-                integer(o, "files", at, 256));
-      } catch (IllegalArgumentException e) {
-        throw new FieldException(at, e.getMessage());
-      }
-      int max = integer(o, "maxReplicas", at, 1);
-      if (max < 1 || max > 1000) {
-        throw new FieldException(at + ".maxReplicas", "must be 1..1000");
-      }
-      out.add(
-          new ControlConfig.ReplicaOrigin(
-              manager,
-              key,
-              addresses,
-              grant.memoryBytes(),
-              grant.milliCpus(),
-              grant.pids(),
-              grant.files(),
-              max));
+      ControlConfig.ReplicaOrigin origin =
+          replicaOrigin(list.get(i), at, base, self, address6, managers);
+      anyIpv6Manager |= origin.manager() instanceof Inet6Address;
+      out.add(origin);
     }
     if (address6 != null && !anyIpv6Manager) {
       throw new FieldException(
@@ -241,6 +174,94 @@ public final class ControlConfigLoader {
               + " IPv6 manager)");
     }
     return new ControlConfig.Replicas(port, address6, firstUid, cgroupParent, logBytes, out);
+  }
+
+  /** {@code replicas.cgroupParent}: a plain name, "hydranet" if not given. */
+  private static String cgroupParent(JsonNode n) {
+    String cgroupParent = string(n, "cgroupParent", "replicas", false);
+    if (cgroupParent == null) {
+      return "hydranet";
+    }
+    if (!cgroupParent.matches("[A-Za-z0-9_.-]{1,64}")) {
+      throw new FieldException(
+          "replicas.cgroupParent", "must be a plain name (letters, digits, '_', '.', '-')");
+    }
+    return cgroupParent;
+  }
+
+  /** {@code replicas.logBytes}: a size of at least 1k, 8 MiB if not given. */
+  private static long logBytes(JsonNode n) {
+    String logSize = string(n, "logBytes", "replicas", false);
+    if (logSize == null) {
+      return 8L << 20;
+    }
+    long logBytes;
+    try {
+      logBytes = Resources.parseSize(logSize);
+    } catch (IllegalArgumentException e) {
+      throw new FieldException("replicas.logBytes", e.getMessage());
+    }
+    if (logBytes < 1024) {
+      throw new FieldException("replicas.logBytes", "must be at least 1k");
+    }
+    return logBytes;
+  }
+
+  /**
+   * One of {@code replicas.origins}: its manager (not one of {@code managers}, which it joins; not
+   * this host server; IPv6 only with {@code replicas.address6}), key, addresses and grant.
+   */
+  private static ControlConfig.ReplicaOrigin replicaOrigin(
+      JsonNode o, String at, Path base, int self, InetAddress address6, Set<InetAddress> managers) {
+    object(o, at);
+    known(o, REPLICA_ORIGIN, at);
+    String managerText = string(o, "manager", at, true).strip();
+    InetAddress manager = nodeAddress(managerText, at + ".manager");
+    if (!managers.add(manager)) {
+      throw new FieldException(at + ".manager", "listed twice (one origin per manager)");
+    }
+    if (manager.equals(ReplicaSession.ipv4(self)) || manager.equals(address6)) {
+      throw new FieldException(at + ".manager", "is this host server's own address");
+    }
+    if (manager instanceof Inet6Address && address6 == null) {
+      // HELLO version 2 comes from the manager's IPv6 address to the service's IPv6 address.
+      throw new FieldException(
+          at + ".manager",
+          "'"
+              + managerText
+              + "' is IPv6: set replicas.address6 to this host server's IPv6 address, which"
+              + " the service then listens on for it");
+    }
+    String key = string(o, "key", at, true);
+    if (base != null
+        && (key.endsWith(".pub") || java.nio.file.Files.isRegularFile(base.resolve(key)))) {
+      key = base.resolve(key).toString();
+    }
+    List<OriginAddress.Prefix> addresses = originAddresses(o, at + ".addresses");
+    Resources grant;
+    try {
+      grant =
+          new Resources(
+              Resources.parseSize(string(o, "memory", at, true)),
+              Resources.parseCpus(string(o, "cpus", at, true)),
+              integer(o, "pids", at, 64),
+              integer(o, "files", at, 256));
+    } catch (IllegalArgumentException e) {
+      throw new FieldException(at, e.getMessage());
+    }
+    int max = integer(o, "maxReplicas", at, 1);
+    if (max < 1 || max > 1000) {
+      throw new FieldException(at + ".maxReplicas", "must be 1..1000");
+    }
+    return new ControlConfig.ReplicaOrigin(
+        manager,
+        key,
+        addresses,
+        grant.memoryBytes(),
+        grant.milliCpus(),
+        grant.pids(),
+        grant.files(),
+        max);
   }
 
   /**
