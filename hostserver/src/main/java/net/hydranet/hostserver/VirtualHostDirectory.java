@@ -119,60 +119,12 @@ public final class VirtualHostDirectory {
   public void scan(Listener listener) {
     Map<Object, Set<String>> now = new HashMap<>();
     Map<Object, Long> pidsNow = new HashMap<>();
-    if (Files.isDirectory(directory)) {
-      try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, "*.vhost")) {
-        for (Path f : files) {
-          String name = f.getFileName().toString();
-          Object origin = origin(name.substring(0, name.length() - ".vhost".length()));
-          if (origin == null) {
-            continue;
-          }
-          Set<String> ports = new HashSet<>();
-          try {
-            List<String> lines = Files.readAllLines(f);
-            for (String line : lines) {
-              String l = line.strip();
-              if (l.matches("(tcp|udp) \\d{1,5}")) {
-                ports.add(l);
-              } else if (l.matches("pid \\d{1,10}")) {
-                pidsNow.put(origin, Long.parseLong(l.substring(4)));
-              }
-            }
-          } catch (IOException e) {
-            // Being rewritten: take it as it was.
-            ports = known.getOrDefault(origin, Set.of());
-            Long pid = pids.get(origin);
-            if (pid != null) {
-              pidsNow.put(origin, pid);
-            }
-          }
-          now.put(origin, ports);
-        }
-      } catch (IOException e) {
-        listener.scanned();
-        return;
-      }
+    if (Files.isDirectory(directory) && !read(now, pidsNow)) {
+      listener.scanned();
+      return;
     }
     for (Map.Entry<Object, Set<String>> e : now.entrySet()) {
-      Long pid = pidsNow.get(e.getKey());
-      if (pid != null && !pid.equals(pids.get(e.getKey())) && e.getKey() instanceof Integer o) {
-        listener.virtualHostProcess(o, pid);
-      }
-      Set<String> before = known.get(e.getKey());
-      if (before == null) {
-        added(listener, e.getKey());
-        before = Set.of();
-      }
-      for (String p : e.getValue()) {
-        if (!before.contains(p)) {
-          port(listener, e.getKey(), p, true);
-        }
-      }
-      for (String p : before) {
-        if (!e.getValue().contains(p)) {
-          port(listener, e.getKey(), p, false);
-        }
-      }
+      changed(listener, e.getKey(), e.getValue(), pidsNow.get(e.getKey()));
     }
     for (Map.Entry<Object, Set<String>> e : known.entrySet()) {
       if (!now.containsKey(e.getKey())) {
@@ -187,6 +139,75 @@ public final class VirtualHostDirectory {
     pids.clear();
     pids.putAll(pidsNow);
     listener.scanned();
+  }
+
+  /**
+   * Each virtual host's ports into {@code now} and its process into {@code pidsNow}, by origin;
+   * false if the directory could not be read.
+   */
+  private boolean read(Map<Object, Set<String>> now, Map<Object, Long> pidsNow) {
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, "*.vhost")) {
+      for (Path f : files) {
+        String name = f.getFileName().toString();
+        Object origin = origin(name.substring(0, name.length() - ".vhost".length()));
+        if (origin == null) {
+          continue;
+        }
+        now.put(origin, ports(f, origin, pidsNow));
+      }
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** The ports file {@code f} of {@code origin} names; its process into {@code pidsNow}. */
+  private Set<String> ports(Path f, Object origin, Map<Object, Long> pidsNow) {
+    Set<String> ports = new HashSet<>();
+    try {
+      List<String> lines = Files.readAllLines(f);
+      for (String line : lines) {
+        String l = line.strip();
+        if (l.matches("(tcp|udp) \\d{1,5}")) {
+          ports.add(l);
+        } else if (l.matches("pid \\d{1,10}")) {
+          pidsNow.put(origin, Long.parseLong(l.substring(4)));
+        }
+      }
+    } catch (IOException e) {
+      // Being rewritten: take it as it was.
+      ports = known.getOrDefault(origin, Set.of());
+      Long pid = pids.get(origin);
+      if (pid != null) {
+        pidsNow.put(origin, pid);
+      }
+    }
+    return ports;
+  }
+
+  /**
+   * What changed of {@code origin}'s virtual host since the last scan: a new process ({@code pid},
+   * or null if its file names none), the virtual host itself new, ports added or gone.
+   */
+  private void changed(Listener listener, Object origin, Set<String> ports, Long pid) {
+    if (pid != null && !pid.equals(pids.get(origin)) && origin instanceof Integer o) {
+      listener.virtualHostProcess(o, pid);
+    }
+    Set<String> before = known.get(origin);
+    if (before == null) {
+      added(listener, origin);
+      before = Set.of();
+    }
+    for (String p : ports) {
+      if (!before.contains(p)) {
+        port(listener, origin, p, true);
+      }
+    }
+    for (String p : before) {
+      if (!ports.contains(p)) {
+        port(listener, origin, p, false);
+      }
+    }
   }
 
   /** The origin a file is named by: an Integer, an {@link Origin6}, or null if neither. */

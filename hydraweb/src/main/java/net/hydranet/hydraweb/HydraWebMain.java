@@ -52,6 +52,40 @@ public final class HydraWebMain {
   private HydraWebMain() {}
 
   public static void main(String[] args) throws Exception {
+    Options o = options(args);
+    if (o == null) {
+      return; // the usage printed, or what is wrong said
+    }
+    HydraWebServer server = new HydraWebServer(o.config());
+    if (o.rulesFile() != null) {
+      server.setAccessRules(AccessRules.parse(Files.readString(o.rulesFile())));
+      LOG.info("access rules: {}", server.accessRules());
+    }
+    if (o.root() != null) {
+      preload(server.cache(), o.root());
+    }
+    server.start();
+    ReplicaChannel channel =
+        o.channelPath() == null
+            ? null
+            : new ReplicaChannel(server, ReplicaChannel.Config.of(o.channelPath())).start();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(() -> stop(server, channel, o.drainMillis(), stopped), "hydraweb-shutdown"));
+    stopped.await();
+  }
+
+  /** What the command line asks for. */
+  private record Options(
+      HydraWebServer.Config config,
+      Path root,
+      Path rulesFile,
+      Path channelPath,
+      long drainMillis) {}
+
+  /** The command line's options, or null once the usage is printed or what is wrong said. */
+  private static Options options(String[] args) {
     HydraWebServer.Config config = new HydraWebServer.Config();
     config.listen(new InetSocketAddress("127.0.0.1", 8080));
     Path root = null;
@@ -64,7 +98,7 @@ public final class HydraWebMain {
         String a = args[i];
         if (a.equals("--help") || a.equals("-h")) {
           System.out.print(USAGE);
-          return;
+          return null;
         }
         if (i + 1 >= args.length) {
           throw new IllegalArgumentException(a + " needs a value");
@@ -89,43 +123,28 @@ public final class HydraWebMain {
       }
     } catch (IllegalArgumentException e) {
       fail(System.err, e.getMessage());
-      return;
+      return null;
     }
-    HydraWebServer server = new HydraWebServer(config);
-    if (rulesFile != null) {
-      server.setAccessRules(AccessRules.parse(Files.readString(rulesFile)));
-      LOG.info("access rules: {}", server.accessRules());
+    return new Options(config, root, rulesFile, channelPath, drainMillis);
+  }
+
+  /**
+   * SIGTERM (a removal, after its drain time): finish what is in progress; the channel stays up
+   * meanwhile, as pending misses need their answers.
+   */
+  private static void stop(
+      HydraWebServer server, ReplicaChannel channel, long drain, CountDownLatch stopped) {
+    boolean clean = server.drain(drain);
+    if (channel != null) {
+      channel.close();
     }
-    if (root != null) {
-      preload(server.cache(), root);
-    }
-    server.start();
-    ReplicaChannel channel =
-        channelPath == null
-            ? null
-            : new ReplicaChannel(server, ReplicaChannel.Config.of(channelPath)).start();
-    CountDownLatch stopped = new CountDownLatch(1);
-    long drain = drainMillis;
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  // SIGTERM (a removal, after its drain time): finish what is in progress; the
-                  // channel stays up meanwhile, as pending misses need their answers.
-                  boolean clean = server.drain(drain);
-                  if (channel != null) {
-                    channel.close();
-                  }
-                  LOG.info(
-                      "stopped ({}); cache {}; counters {}{}",
-                      clean ? "drained" : "drain timed out",
-                      server.cache().stats(),
-                      nonZero(server),
-                      channel == null ? "" : "; channel " + channel.counters());
-                  stopped.countDown();
-                },
-                "hydraweb-shutdown"));
-    stopped.await();
+    LOG.info(
+        "stopped ({}); cache {}; counters {}{}",
+        clean ? "drained" : "drain timed out",
+        server.cache().stats(),
+        nonZero(server),
+        channel == null ? "" : "; channel " + channel.counters());
+    stopped.countDown();
   }
 
   private static Map<ServerCounter, Long> nonZero(HydraWebServer server) {

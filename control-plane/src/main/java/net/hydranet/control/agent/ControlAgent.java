@@ -251,65 +251,96 @@ public abstract class ControlAgent implements AutoCloseable {
       counters.increment(ControlCounter.REFUSED_SPOOFED_SOURCE); // not IPv4
       return;
     }
-    boolean tagged = SessionTags.tagged(data, length);
-    int signed = tagged ? length - SessionTags.TAG : length;
     Message m;
     try {
-      int sender = gatekeeper.precheck(data, signed, from);
-      Peer peer = gatekeeper.trusted().get(sender);
-      if (peer.ttlSecurity() && ttl != 255) {
-        counters.increment(ControlCounter.REFUSED_TTL_SECURITY);
-        return;
-      }
-      TokenBucket bucket;
-      if (tagged) {
-        if (!tags.verify(sender, data, length)) {
-          counters.increment(ControlCounter.REFUSED_BAD_TAG);
-          return;
-        }
-        // Authentic but possibly captured and sent again: refused before it spends the budget.
-        Malformed stale = gatekeeper.freshness(sender, data, wallMicros());
-        if (stale != null) {
-          counters.refused(stale);
-          return;
-        }
-        counters.increment(ControlCounter.RECEIVED_TAGGED);
-        tagging.add(sender);
-        bucket = bucket(taggedBuckets, sender, now);
-      } else if (tagging.contains(sender)) {
-        counters.increment(ControlCounter.REFUSED_UNTAGGED);
-        return;
-      } else {
-        bucket = bucket(buckets, sender, now); // an older node's, until its first tag
-      }
-      if (!bucket.take(now)) {
-        counters.increment(ControlCounter.REFUSED_RATE_LIMITED);
-        return;
-      }
-      m = gatekeeper.admit(data, signed, from, wallMicros());
+      m = admit(data, length, from, ttl, now);
     } catch (Refused r) {
-      counters.refused(r.reason());
-      if (r.reason() == Malformed.BAD_VERSION && warnedVersion.add(from)) {
-        // Counted every time, said once per node: a peer of a newer protocol version, or a
-        // version-1 node would misread nothing (it refuses version 2 the same way).
-        log.atWarn()
-            .addKeyValue("event", "bad-version")
-            .addKeyValue("node", Addresses.format(from))
-            .log(
-                "refusing {} from {}: this node reads protocol versions {} to {}; further ones"
-                    + " are only counted (refused_bad_version)",
-                r.getMessage(),
-                Addresses.format(from),
-                Codec.VERSION,
-                Codec.MAX_VERSION);
-      }
-      log.debug(
-          "refused a datagram from {}: {} ({})",
-          Addresses.format(from),
-          r.reason(),
-          r.getMessage());
+      refused(r, from);
       return;
     }
+    if (m != null) {
+      accept(m, from, now);
+    }
+  }
+
+  /**
+   * The admission checks of {@link #receive} in their order, the signature last: the message, or
+   * null when a check before decoding refused it (counted).
+   */
+  private Message admit(byte[] data, int length, int from, int ttl, long now) throws Refused {
+    boolean tagged = SessionTags.tagged(data, length);
+    int signed = tagged ? length - SessionTags.TAG : length;
+    int sender = gatekeeper.precheck(data, signed, from);
+    Peer peer = gatekeeper.trusted().get(sender);
+    if (peer.ttlSecurity() && ttl != 255) {
+      counters.increment(ControlCounter.REFUSED_TTL_SECURITY);
+      return null;
+    }
+    TokenBucket bucket = budget(tagged, sender, data, length, now);
+    if (bucket == null) {
+      return null;
+    }
+    if (!bucket.take(now)) {
+      counters.increment(ControlCounter.REFUSED_RATE_LIMITED);
+      return null;
+    }
+    return gatekeeper.admit(data, signed, from, wallMicros());
+  }
+
+  /**
+   * The budget a datagram of {@code sender} spends: that of its tagged datagrams if its tag
+   * verifies and it is fresh, of its untagged ones if it has never tagged; null (counted) if
+   * neither.
+   */
+  private TokenBucket budget(boolean tagged, int sender, byte[] data, int length, long now) {
+    if (!tagged) {
+      if (tagging.contains(sender)) {
+        counters.increment(ControlCounter.REFUSED_UNTAGGED);
+        return null;
+      }
+      return bucket(buckets, sender, now); // an older node's, until its first tag
+    }
+    if (!tags.verify(sender, data, length)) {
+      counters.increment(ControlCounter.REFUSED_BAD_TAG);
+      return null;
+    }
+    // Authentic but possibly captured and sent again: refused before it spends the budget.
+    Malformed stale = gatekeeper.freshness(sender, data, wallMicros());
+    if (stale != null) {
+      counters.refused(stale);
+      return null;
+    }
+    counters.increment(ControlCounter.RECEIVED_TAGGED);
+    tagging.add(sender);
+    return bucket(taggedBuckets, sender, now);
+  }
+
+  /** A datagram the gatekeeper refused: counted each time, logged at debug, a version said once. */
+  private void refused(Refused r, int from) {
+    counters.refused(r.reason());
+    if (r.reason() == Malformed.BAD_VERSION && warnedVersion.add(from)) {
+      // Counted every time, said once per node: a peer of a newer protocol version, or a
+      // version-1 node would misread nothing (it refuses version 2 the same way).
+      log.atWarn()
+          .addKeyValue("event", "bad-version")
+          .addKeyValue("node", Addresses.format(from))
+          .log(
+              "refusing {} from {}: this node reads protocol versions {} to {}; further ones"
+                  + " are only counted (refused_bad_version)",
+              r.getMessage(),
+              Addresses.format(from),
+              Codec.VERSION,
+              Codec.MAX_VERSION);
+    }
+    log.debug(
+        "refused a datagram from {}: {} ({})", Addresses.format(from), r.reason(), r.getMessage());
+  }
+
+  /**
+   * An admitted message: its unauthorised entries counted, the versions its sender reads learnt,
+   * handed to {@link #handle}, and a HELLO that asks for ours answered if {@code handle} did not.
+   */
+  private void accept(Message m, int from, long now) {
     counters.increment(ControlCounter.ACCEPTED);
     for (int i = gatekeeper.unauthorisedEntries(); i > 0; i--) {
       counters.increment(ControlCounter.REFUSED_UNAUTHORISED);

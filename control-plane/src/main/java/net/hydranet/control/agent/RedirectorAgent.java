@@ -224,6 +224,23 @@ public final class RedirectorAgent extends ControlAgent {
 
   @Override
   protected void tick(long now) {
+    List<Rib.Event> events = expire(now);
+    if (dirty || now >= nextRecompute) {
+      // Recompute at least once a second even when idle: flap damping releases with time.
+      recompute(now, events);
+    }
+    if (now >= nextKeepalive) {
+      nextKeepalive = now + settings.holdMillis() / 3 * 1_000_000L;
+      sendKeepalives();
+    }
+    if (now >= nextRefresh) {
+      nextRefresh = now + settings.refreshMillis() * 1_000_000L;
+      sendFullDumps();
+    }
+  }
+
+  /** Adjacencies whose hold time ran out: their events; a lost host server's flows released. */
+  private List<Rib.Event> expire(long now) {
     List<Rib.Event> events = List.of();
     if (rib.expire(now)) {
       dirty = true;
@@ -237,57 +254,72 @@ public final class RedirectorAgent extends ControlAgent {
         }
       }
     }
-    if (dirty || now >= nextRecompute) {
-      // Recompute at least once a second even when idle: flap damping releases with time.
-      Set<RouteKey> changed = rib.commit(now);
-      dirty = false;
-      hostServersUp = rib.hostServerCount();
-      peersUp = rib.peerCount();
-      services = rib.installed().size();
-      nextRecompute = now + 1_000_000_000L;
-      List<Rib.Event> all = new ArrayList<>(events);
-      all.addAll(rib.drainEvents());
-      for (Rib.Event e : all) {
-        if (e.kind().equals("host-server-lost")) {
-          counters.increment(ControlCounter.HOST_SERVERS_LOST);
-        } else if (e.kind().equals("peer-lost")) {
-          counters.increment(ControlCounter.PEERS_LOST);
-        }
-        // Adjacency changes (host-server-up/left/lost, peer-up/left/lost): "lost" is a failover.
-        log.atInfo()
-            .addKeyValue("event", e.kind())
-            .addKeyValue("node", Addresses.format(e.node()))
-            .addKeyValue("detail", e.detail())
-            .log("{} {}: {}", e.kind(), Addresses.format(e.node()), e.detail());
-      }
-      if (!changed.isEmpty()) {
-        for (Peer p : trusted.values()) {
-          if (p.role() == Message.ROLE_REDIRECTOR) {
-            List<Entry> update = rib.updateFor(p.address(), changed);
-            if (!update.isEmpty()) {
-              counters.increment(ControlCounter.TRIGGERED_UPDATES);
-              sendEntries(p, MessageType.UPDATE, update);
-            }
-          }
+    return events;
+  }
+
+  /**
+   * The routes committed, the figures for metrics updated, the adjacency events ({@code expired}'s
+   * and the commit's) counted and logged, and the changes sent to the redirector peers.
+   */
+  private void recompute(long now, List<Rib.Event> expired) {
+    Set<RouteKey> changed = rib.commit(now);
+    dirty = false;
+    hostServersUp = rib.hostServerCount();
+    peersUp = rib.peerCount();
+    services = rib.installed().size();
+    nextRecompute = now + 1_000_000_000L;
+    List<Rib.Event> all = new ArrayList<>(expired);
+    all.addAll(rib.drainEvents());
+    for (Rib.Event e : all) {
+      adjacencyChanged(e);
+    }
+    if (!changed.isEmpty()) {
+      sendTriggeredUpdates(changed);
+    }
+  }
+
+  /** Adjacency changes (host-server-up/left/lost, peer-up/left/lost): "lost" is a failover. */
+  private void adjacencyChanged(Rib.Event e) {
+    if (e.kind().equals("host-server-lost")) {
+      counters.increment(ControlCounter.HOST_SERVERS_LOST);
+    } else if (e.kind().equals("peer-lost")) {
+      counters.increment(ControlCounter.PEERS_LOST);
+    }
+    log.atInfo()
+        .addKeyValue("event", e.kind())
+        .addKeyValue("node", Addresses.format(e.node()))
+        .addKeyValue("detail", e.detail())
+        .log("{} {}: {}", e.kind(), Addresses.format(e.node()), e.detail());
+  }
+
+  /** To each redirector peer, what of {@code changed} it is to hear. */
+  private void sendTriggeredUpdates(Set<RouteKey> changed) {
+    for (Peer p : trusted.values()) {
+      if (p.role() == Message.ROLE_REDIRECTOR) {
+        List<Entry> update = rib.updateFor(p.address(), changed);
+        if (!update.isEmpty()) {
+          counters.increment(ControlCounter.TRIGGERED_UPDATES);
+          sendEntries(p, MessageType.UPDATE, update);
         }
       }
     }
-    if (now >= nextKeepalive) {
-      nextKeepalive = now + settings.holdMillis() / 3 * 1_000_000L;
-      for (Peer p : trusted.values()) {
-        if (p.role() == Message.ROLE_REDIRECTOR) {
-          send(p, MessageType.KEEPALIVE, settings.holdMillis(), 0, List.of());
-        }
+  }
+
+  private void sendKeepalives() {
+    for (Peer p : trusted.values()) {
+      if (p.role() == Message.ROLE_REDIRECTOR) {
+        send(p, MessageType.KEEPALIVE, settings.holdMillis(), 0, List.of());
       }
     }
-    if (now >= nextRefresh) {
-      nextRefresh = now + settings.refreshMillis() * 1_000_000L;
-      for (Peer p : trusted.values()) {
-        if (p.role() == Message.ROLE_REDIRECTOR) {
-          List<Entry> dump = rib.fullDumpFor(p.address());
-          if (!dump.isEmpty()) {
-            sendEntries(p, MessageType.UPDATE, dump);
-          }
+  }
+
+  /** To each redirector peer, all it is to hear: the periodic refresh. */
+  private void sendFullDumps() {
+    for (Peer p : trusted.values()) {
+      if (p.role() == Message.ROLE_REDIRECTOR) {
+        List<Entry> dump = rib.fullDumpFor(p.address());
+        if (!dump.isEmpty()) {
+          sendEntries(p, MessageType.UPDATE, dump);
         }
       }
     }

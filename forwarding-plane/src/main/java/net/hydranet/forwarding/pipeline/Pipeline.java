@@ -202,123 +202,205 @@ public final class Pipeline implements AutoCloseable {
     disruptor.halt();
   }
 
+  /**
+   * The receive thread: rounds over the sources until every one has ended or the pipeline closes,
+   * each round followed at once by the next while frames come, and by the idle decision when every
+   * source looked at came back empty.
+   */
   private void receiveLoop() {
-    FrameSource.FrameMeta meta = new FrameSource.FrameMeta();
-    boolean[] done = new boolean[sources.length];
-    int remaining = sources.length;
-    long lastEvent = System.nanoTime();
-    long lastFrame = lastEvent;
-    long sequence = ring.next();
-    long inline = 0;
-    int inlineLeft = inlineBurst;
-    boolean unflushed = false;
-    // Idle: spin briefly, then yield, then park up to 20 µs — an idle router must not burn a
-    // core the traffic needs (two cores here), and 20 µs bounds the latency it adds to the first
-    // packet after a pause.
-    IdleStrategy idle = new BackoffIdleStrategy(64, 16, 1_000, 20_000);
+    Receiver rx = new Receiver();
     try {
-      // Which sources to look at in the next round: after a wait, only those the kernel said
-      // have frames (every look at an empty capture is a poll(2) inside pcap_next_ex).
-      long mask = FrameWait.ALL;
-      while (running && remaining > 0) {
-        boolean received = false;
-        long busy = 0;
-        for (int i = 0; i < sources.length; i++) {
-          if (done[i] || (i < Long.SIZE && (mask & (1L << i)) == 0)) {
-            continue;
-          }
-          // Up to ROUND_FRAMES from each source in turn: a round's frames are flushed together.
-          int n = 0;
-          for (; n < ROUND_FRAMES; n++) {
-            FrameSlot slot = ring.get(sequence);
-            int length =
-                sources[i].poll(slot.buffer, FrameSlot.HEADROOM, FrameSlot.frameCapacity(), meta);
-            if (length <= 0) {
-              if (length == FrameSource.END) {
-                done[i] = true;
-                remaining--;
-              }
-              break;
-            }
-            slot.kind = FrameSlot.KIND_FRAME;
-            slot.offset = FrameSlot.HEADROOM;
-            slot.length = length;
-            slot.ingress = meta.ingress;
-            slot.timestampNanos = clock == Clock.LIVE ? System.nanoTime() : meta.timestampNanos;
-            if (inlineLeft > 0 && ring.getMinimumGatingSequence() == sequence - 1) {
-              // The forwarding thread has done everything published: run the frame here and
-              // keep the slot for the next one. The ports are flushed once the round is over,
-              // so a round's frames leave in one batch.
-              inlineLeft--;
-              runInline(slot, false);
-              unflushed = true;
-              inlineFrames = ++inline;
-            } else {
-              if (unflushed) {
-                // The path changes threads: what ran here leaves first.
-                flushInline();
-                unflushed = false;
-              }
-              ring.publish(sequence);
-              sequence = ring.next();
-            }
-            received = true;
-          }
-          if (n == ROUND_FRAMES) {
-            busy |= i < Long.SIZE ? 1L << i : FrameWait.ALL;
-          }
-        }
-        if (unflushed) {
-          flushInline();
-          unflushed = false;
-        }
-        long now = System.nanoTime();
-        if (received) {
-          idle.reset();
-          lastEvent = now;
-          lastFrame = now;
-        }
-        if (busy != 0) {
-          // A source may hold more: the next round takes it again, with whatever else has a
-          // frame now (one poll(2) without waiting, not one empty read per source).
-          mask = deepWait == null ? FrameWait.ALL : busy | deepWait.ready(0);
+      while (running && rx.remaining > 0) {
+        rx.takeRound();
+        long now = rx.endRound();
+        if (rx.nextRoundAtOnce()) {
           continue;
         }
-        if (deepWait == null) {
-          mask = FrameWait.ALL;
-          if (received) {
-            continue;
-          }
-        }
-        // Every source looked at came back empty: the burst is over, the next frame may run
-        // here again.
-        inlineLeft = inlineBurst;
-        if (now - lastEvent >= TICK_NANOS) {
-          FrameSlot slot = ring.get(sequence);
-          slot.kind = FrameSlot.KIND_TICK;
-          slot.timestampNanos = clock == Clock.LIVE ? now : meta.timestampNanos;
-          if (inlineBurst > 0 && ring.getMinimumGatingSequence() == sequence - 1) {
-            // Idle timers too: an idle router need not wake its forwarding thread every tick.
-            runInline(slot, true);
-          } else {
-            ring.publish(sequence);
-            sequence = ring.next();
-          }
-          lastEvent = now;
-        } else if (deepWait != null && now - lastFrame >= deepIdleNanos) {
-          // Sleep until a frame comes, or until the next tick is due; then look only where
-          // the kernel says a frame is.
-          mask = deepWait.ready(1);
-        } else {
-          idle.idle();
-          mask = FrameWait.ALL;
-        }
+        rx.endBurst(now);
       }
     } catch (RuntimeException e) {
       // A source failed (a corrupt capture, a NIC gone): stop receiving and say why.
       receiveError = e;
     } finally {
       // Always publish the claimed slot, as the end marker: the forwarding thread drains and stops.
+      rx.publishEnd();
+    }
+  }
+
+  /**
+   * The receive thread's state between the steps of {@link Pipeline#receiveLoop}: made once when
+   * the thread starts, read and written by that thread alone (other threads see only {@code
+   * inlineFrames} and the ring's sequences). Nothing here allocates per frame.
+   */
+  private final class Receiver {
+    private final FrameSource.FrameMeta meta = new FrameSource.FrameMeta();
+    private final boolean[] done = new boolean[sources.length];
+
+    /** Sources not yet at their end. */
+    int remaining = sources.length;
+
+    /** When the last frame or tick came or went: the next tick is due {@code TICK_NANOS} later. */
+    private long lastEvent = System.nanoTime();
+
+    /** When the last frame came: the deep idle starts {@code deepIdleNanos} after it. */
+    private long lastFrame = lastEvent;
+
+    /** The slot claimed for the next frame or tick. */
+    private long sequence = ring.next();
+
+    private long inline = 0;
+
+    /** Frames this burst may still run here rather than hand over. */
+    private int inlineLeft = inlineBurst;
+
+    /** Frames ran here whose ports are not flushed yet. */
+    private boolean unflushed = false;
+
+    // Idle: spin briefly, then yield, then park up to 20 µs — an idle router must not burn a
+    // core the traffic needs (two cores here), and 20 µs bounds the latency it adds to the first
+    // packet after a pause.
+    private final IdleStrategy idle = new BackoffIdleStrategy(64, 16, 1_000, 20_000);
+
+    // Which sources to look at in the next round: after a wait, only those the kernel said
+    // have frames (every look at an empty capture is a poll(2) inside pcap_next_ex).
+    private long mask = FrameWait.ALL;
+
+    /** Whether this round took a frame. */
+    private boolean received;
+
+    /** The sources that gave a full round's frames this round (may hold more). */
+    private long busy;
+
+    /** Takes up to {@link Pipeline#ROUND_FRAMES} from each source to look at, in turn. */
+    void takeRound() {
+      received = false;
+      busy = 0;
+      for (int i = 0; i < sources.length; i++) {
+        if (done[i] || (i < Long.SIZE && (mask & (1L << i)) == 0)) {
+          continue;
+        }
+        if (takeFrom(i) == ROUND_FRAMES) {
+          busy |= i < Long.SIZE ? 1L << i : FrameWait.ALL;
+        }
+      }
+    }
+
+    /**
+     * Up to ROUND_FRAMES from source {@code i}: a round's frames are flushed together. Returns how
+     * many it gave; marks the source done at its end.
+     */
+    private int takeFrom(int i) {
+      int n = 0;
+      for (; n < ROUND_FRAMES; n++) {
+        FrameSlot slot = ring.get(sequence);
+        int length =
+            sources[i].poll(slot.buffer, FrameSlot.HEADROOM, FrameSlot.frameCapacity(), meta);
+        if (length <= 0) {
+          if (length == FrameSource.END) {
+            done[i] = true;
+            remaining--;
+          }
+          break;
+        }
+        slot.kind = FrameSlot.KIND_FRAME;
+        slot.offset = FrameSlot.HEADROOM;
+        slot.length = length;
+        slot.ingress = meta.ingress;
+        slot.timestampNanos = clock == Clock.LIVE ? System.nanoTime() : meta.timestampNanos;
+        runHereOrPublish(slot);
+        received = true;
+      }
+      return n;
+    }
+
+    /**
+     * The frame in the claimed slot: run here while the forwarding thread idles, else published.
+     */
+    private void runHereOrPublish(FrameSlot slot) {
+      if (inlineLeft > 0 && ring.getMinimumGatingSequence() == sequence - 1) {
+        // The forwarding thread has done everything published: run the frame here and
+        // keep the slot for the next one. The ports are flushed once the round is over,
+        // so a round's frames leave in one batch.
+        inlineLeft--;
+        runInline(slot, false);
+        unflushed = true;
+        inlineFrames = ++inline;
+      } else {
+        if (unflushed) {
+          // The path changes threads: what ran here leaves first.
+          flushInline();
+          unflushed = false;
+        }
+        ring.publish(sequence);
+        sequence = ring.next();
+      }
+    }
+
+    /** Flushes what the round ran here and notes when a frame last came; returns the time. */
+    long endRound() {
+      if (unflushed) {
+        flushInline();
+        unflushed = false;
+      }
+      long now = System.nanoTime();
+      if (received) {
+        idle.reset();
+        lastEvent = now;
+        lastFrame = now;
+      }
+      return now;
+    }
+
+    /** Whether the next round starts at once, and over which sources ({@link #mask}). */
+    boolean nextRoundAtOnce() {
+      if (busy != 0) {
+        // A source may hold more: the next round takes it again, with whatever else has a
+        // frame now (one poll(2) without waiting, not one empty read per source).
+        mask = deepWait == null ? FrameWait.ALL : busy | deepWait.ready(0);
+        return true;
+      }
+      if (deepWait == null) {
+        mask = FrameWait.ALL;
+        return received;
+      }
+      return false;
+    }
+
+    /**
+     * Every source looked at came back empty: the burst is over, the next frame may run here again.
+     * A tick if one is due; else a sleep in the kernel until a frame comes, or a back-off.
+     */
+    void endBurst(long now) {
+      inlineLeft = inlineBurst;
+      if (now - lastEvent >= TICK_NANOS) {
+        tick(now);
+        lastEvent = now;
+      } else if (deepWait != null && now - lastFrame >= deepIdleNanos) {
+        // Sleep until a frame comes, or until the next tick is due; then look only where
+        // the kernel says a frame is.
+        mask = deepWait.ready(1);
+      } else {
+        idle.idle();
+        mask = FrameWait.ALL;
+      }
+    }
+
+    /** A tick for the timers: run here while the forwarding thread is idle, else published. */
+    private void tick(long now) {
+      FrameSlot slot = ring.get(sequence);
+      slot.kind = FrameSlot.KIND_TICK;
+      slot.timestampNanos = clock == Clock.LIVE ? now : meta.timestampNanos;
+      if (inlineBurst > 0 && ring.getMinimumGatingSequence() == sequence - 1) {
+        // Idle timers too: an idle router need not wake its forwarding thread every tick.
+        runInline(slot, true);
+      } else {
+        ring.publish(sequence);
+        sequence = ring.next();
+      }
+    }
+
+    /** Publishes the claimed slot as the end marker. */
+    void publishEnd() {
       FrameSlot slot = ring.get(sequence);
       slot.kind = FrameSlot.KIND_END;
       slot.timestampNanos = clock == Clock.LIVE ? System.nanoTime() : meta.timestampNanos;

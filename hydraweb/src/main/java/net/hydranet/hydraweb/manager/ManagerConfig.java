@@ -250,72 +250,12 @@ public record ManagerConfig(
     }
 
     public ManagerConfig build() {
-      check(
-          managerAddress == null || managerAddress instanceof Inet4Address,
-          "managerAddress must be an IPv4 address (an IPv6 one is managerAddress6: address6 in"
-              + " the config)");
-      check(
-          managerAddress6 == null
-              || managerAddress6 instanceof Inet6Address
-                  && !managerAddress6.isAnyLocalAddress()
-                  && !managerAddress6.isLinkLocalAddress()
-                  && !managerAddress6.isMulticastAddress(),
-          "managerAddress6 must be a unicast IPv6 address: " + managerAddress6);
-      check(
-          managerAddress != null || managerAddress6 != null,
-          "the manager needs an address (IPv4, or IPv6 for IPv6 host servers)");
-      check(
-          docroot != null && Files.isDirectory(docroot), "docroot is not a directory: " + docroot);
-      check(
-          webServer != null && "http".equals(webServer.getScheme()) && webServer.getHost() != null,
-          "webServer must be an http:// URL" + bracketsHint(webServer) + ": " + webServer);
-      for (HostServer h : hostServers) {
-        // The host server checks that the manager connects from the address it authorised, of
-        // the host server's own family: version-1 HELLO over IPv4, version 2 over IPv6.
-        boolean v4 = h.address().getAddress() instanceof Inet4Address;
-        check(
-            v4 ? managerAddress != null : managerAddress6 != null,
-            "host server "
-                + h
-                + " is "
-                + (v4 ? "IPv4" : "IPv6")
-                + ": the manager needs an "
-                + (v4 ? "IPv4 address (address)" : "IPv6 address (address6)")
-                + " to connect from");
-      }
-      check(
-          loadStatus == null || "http".equals(loadStatus.getScheme()),
-          "loadStatus must be an http:// URL: " + loadStatus);
-      check(!hostServers.isEmpty(), "at least one host server is needed");
-      check(
-          bundleJar != null && Files.isRegularFile(bundleJar), "bundle jar missing: " + bundleJar);
-      check(
-          bundleSignature != null && Files.isRegularFile(bundleSignature),
-          "bundle signature missing: " + bundleSignature);
-      check(preheatBytes >= 0, "preheatBytes must be ≥ 0");
-      check(
-          maxObjectBytes > 0 && maxObjectBytes <= (15L << 20),
-          "maxObjectBytes must be 1..15 MiB (a channel payload is at most 16 MiB): "
-              + maxObjectBytes);
-      check(
-          namePrefix != null && namePrefix.matches("[a-z0-9][a-z0-9-]{0,20}"),
-          "namePrefix must be [a-z0-9][a-z0-9-]{0,20}: " + namePrefix);
-      check(drainMillis >= 0 && drainMillis <= 0xffffffffL, "drainMillis out of range");
-      check(
-          fetchTimeout != null && !fetchTimeout.isNegative() && !fetchTimeout.isZero(),
-          "fetchTimeout must be > 0");
-      check(
-          originProbeInterval != null
-              && originProbeInterval.toMillis() >= 100
-              && originProbeInterval.toMillis() <= 600_000,
-          "originProbeInterval must be 100 ms..600 s: " + originProbeInterval);
-      Objects.requireNonNull(placement, "placement");
-      DocrootGlobs.compile(preheat, "preheat"); // each says which glob is wrong, and why
-      DocrootGlobs.compile(templates, "templates");
-      slots.forEach(Builder::checkSlot);
-      if (accessRules != null) {
-        net.hydranet.hydraweb.AccessRules.parse(accessRules); // says which line is wrong
-      }
+      checkAddresses();
+      checkOrigin();
+      checkHostServerFamilies();
+      checkPlacementInputs();
+      checkLimits();
+      checkContentRules();
       return new ManagerConfig(
           managerAddress,
           managerAddress6,
@@ -338,6 +278,96 @@ public record ManagerConfig(
           fetchTimeout,
           originProbeInterval,
           removeOnClose);
+    }
+
+    /** The manager's own addresses: IPv4 in one field, unicast IPv6 in the other, one at least. */
+    private void checkAddresses() {
+      check(
+          managerAddress == null || managerAddress instanceof Inet4Address,
+          "managerAddress must be an IPv4 address (an IPv6 one is managerAddress6: address6 in"
+              + " the config)");
+      check(
+          managerAddress6 == null
+              || managerAddress6 instanceof Inet6Address
+                  && !managerAddress6.isAnyLocalAddress()
+                  && !managerAddress6.isLinkLocalAddress()
+                  && !managerAddress6.isMulticastAddress(),
+          "managerAddress6 must be a unicast IPv6 address: " + managerAddress6);
+      check(
+          managerAddress != null || managerAddress6 != null,
+          "the manager needs an address (IPv4, or IPv6 for IPv6 host servers)");
+    }
+
+    /** The origin the manager serves from: its docroot and its web server. */
+    private void checkOrigin() {
+      check(
+          docroot != null && Files.isDirectory(docroot), "docroot is not a directory: " + docroot);
+      check(
+          webServer != null && "http".equals(webServer.getScheme()) && webServer.getHost() != null,
+          "webServer must be an http:// URL" + bracketsHint(webServer) + ": " + webServer);
+    }
+
+    /** An address of each host server's family to connect from. */
+    private void checkHostServerFamilies() {
+      for (HostServer h : hostServers) {
+        // The host server checks that the manager connects from the address it authorised, of
+        // the host server's own family: version-1 HELLO over IPv4, version 2 over IPv6.
+        boolean v4 = h.address().getAddress() instanceof Inet4Address;
+        check(
+            v4 ? managerAddress != null : managerAddress6 != null,
+            "host server "
+                + h
+                + " is "
+                + (v4 ? "IPv4" : "IPv6")
+                + ": the manager needs an "
+                + (v4 ? "IPv4 address (address)" : "IPv6 address (address6)")
+                + " to connect from");
+      }
+    }
+
+    /** What placement works from: the load status, the host servers, the signed bundle. */
+    private void checkPlacementInputs() {
+      check(
+          loadStatus == null || "http".equals(loadStatus.getScheme()),
+          "loadStatus must be an http:// URL: " + loadStatus);
+      check(!hostServers.isEmpty(), "at least one host server is needed");
+      check(
+          bundleJar != null && Files.isRegularFile(bundleJar), "bundle jar missing: " + bundleJar);
+      check(
+          bundleSignature != null && Files.isRegularFile(bundleSignature),
+          "bundle signature missing: " + bundleSignature);
+    }
+
+    /** The sizes, times and names within their ranges. */
+    private void checkLimits() {
+      check(preheatBytes >= 0, "preheatBytes must be ≥ 0");
+      check(
+          maxObjectBytes > 0 && maxObjectBytes <= (15L << 20),
+          "maxObjectBytes must be 1..15 MiB (a channel payload is at most 16 MiB): "
+              + maxObjectBytes);
+      check(
+          namePrefix != null && namePrefix.matches("[a-z0-9][a-z0-9-]{0,20}"),
+          "namePrefix must be [a-z0-9][a-z0-9-]{0,20}: " + namePrefix);
+      check(drainMillis >= 0 && drainMillis <= 0xffffffffL, "drainMillis out of range");
+      check(
+          fetchTimeout != null && !fetchTimeout.isNegative() && !fetchTimeout.isZero(),
+          "fetchTimeout must be > 0");
+      check(
+          originProbeInterval != null
+              && originProbeInterval.toMillis() >= 100
+              && originProbeInterval.toMillis() <= 600_000,
+          "originProbeInterval must be 100 ms..600 s: " + originProbeInterval);
+    }
+
+    /** The placement policy, the globs, the slots and the access rules, each parsed. */
+    private void checkContentRules() {
+      Objects.requireNonNull(placement, "placement");
+      DocrootGlobs.compile(preheat, "preheat"); // each says which glob is wrong, and why
+      DocrootGlobs.compile(templates, "templates");
+      slots.forEach(Builder::checkSlot);
+      if (accessRules != null) {
+        net.hydranet.hydraweb.AccessRules.parse(accessRules); // says which line is wrong
+      }
     }
 
     /** What a SLOT can carry, and a name a template can name ({@code WebObject.template}). */

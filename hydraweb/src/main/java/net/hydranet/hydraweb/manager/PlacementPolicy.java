@@ -107,19 +107,7 @@ public final class PlacementPolicy {
    */
   public synchronized Decision decide(
       long nowMillis, double load, List<Running> running, String nextName) {
-    if (Double.isNaN(load)) {
-      aboveSince = -1;
-      belowSince = -1;
-    } else if (load > settings.installAbove()) {
-      aboveSince = aboveSince < 0 ? nowMillis : aboveSince;
-      belowSince = -1;
-    } else if (load < settings.removeBelow()) {
-      belowSince = belowSince < 0 ? nowMillis : belowSince;
-      aboveSince = -1;
-    } else {
-      aboveSince = -1;
-      belowSince = -1;
-    }
+    track(nowMillis, load);
     int free = freeHost(running);
     int n = running.size();
     if (n < settings.minReplicas() && free >= 0) {
@@ -136,51 +124,84 @@ public final class PlacementPolicy {
         && nowMillis - aboveSince >= settings.installAfter().toMillis()
         && n < settings.maxReplicas()
         && free >= 0) {
-      long sustained = nowMillis - aboveSince;
-      String why =
-          String.format(
-              Locale.ROOT,
-              "%.0f req/s > %.0f for %s",
-              load,
-              settings.installAbove(),
-              seconds(sustained));
-      aboveSince = nowMillis;
-      return install(free, nextName, why, LOAD_ABOVE, load, settings.installAbove(), sustained);
+      return installForLoad(nowMillis, load, free, nextName);
     }
     if (belowSince >= 0
         && nowMillis - belowSince >= settings.removeAfter().toMillis()
         && n > settings.minReplicas()) {
-      Running victim = null;
-      for (Running r : running) {
-        if (nowMillis - r.installedAtMillis() >= settings.minLifetime().toMillis()
-            && (victim == null || r.installedAtMillis() > victim.installedAtMillis())) {
-          victim = r;
-        }
-      }
+      Running victim = youngestPastMinLifetime(running, nowMillis);
       if (victim != null) {
-        long sustained = nowMillis - belowSince;
-        String why =
-            String.format(
-                Locale.ROOT,
-                "removing %s from %s: %.0f req/s < %.0f for %s",
-                victim.name(),
-                hosts.get(victim.hostIndex()),
-                load,
-                settings.removeBelow(),
-                seconds(sustained));
-        belowSince = nowMillis;
-        return new Decision(
-            Action.REMOVE,
-            victim.hostIndex(),
-            victim.name(),
-            why,
-            LOAD_BELOW,
-            load,
-            settings.removeBelow(),
-            sustained);
+        return removeForLoad(nowMillis, load, victim);
       }
     }
     return Decision.NONE;
+  }
+
+  /** Since when the load has stayed above the install threshold, or below the removal one. */
+  private void track(long nowMillis, double load) {
+    if (Double.isNaN(load)) {
+      aboveSince = -1;
+      belowSince = -1;
+    } else if (load > settings.installAbove()) {
+      aboveSince = aboveSince < 0 ? nowMillis : aboveSince;
+      belowSince = -1;
+    } else if (load < settings.removeBelow()) {
+      belowSince = belowSince < 0 ? nowMillis : belowSince;
+      aboveSince = -1;
+    } else {
+      aboveSince = -1;
+      belowSince = -1;
+    }
+  }
+
+  /** An install for a load above the threshold since {@code aboveSince}; the wait starts again. */
+  private Decision installForLoad(long nowMillis, double load, int free, String nextName) {
+    long sustained = nowMillis - aboveSince;
+    String why =
+        String.format(
+            Locale.ROOT,
+            "%.0f req/s > %.0f for %s",
+            load,
+            settings.installAbove(),
+            seconds(sustained));
+    aboveSince = nowMillis;
+    return install(free, nextName, why, LOAD_ABOVE, load, settings.installAbove(), sustained);
+  }
+
+  /** The replica installed last of those older than the minimum lifetime, or null. */
+  private Running youngestPastMinLifetime(List<Running> running, long nowMillis) {
+    Running victim = null;
+    for (Running r : running) {
+      if (nowMillis - r.installedAtMillis() >= settings.minLifetime().toMillis()
+          && (victim == null || r.installedAtMillis() > victim.installedAtMillis())) {
+        victim = r;
+      }
+    }
+    return victim;
+  }
+
+  /** The removal of {@code victim} for a load below the threshold; the wait starts again. */
+  private Decision removeForLoad(long nowMillis, double load, Running victim) {
+    long sustained = nowMillis - belowSince;
+    String why =
+        String.format(
+            Locale.ROOT,
+            "removing %s from %s: %.0f req/s < %.0f for %s",
+            victim.name(),
+            hosts.get(victim.hostIndex()),
+            load,
+            settings.removeBelow(),
+            seconds(sustained));
+    belowSince = nowMillis;
+    return new Decision(
+        Action.REMOVE,
+        victim.hostIndex(),
+        victim.name(),
+        why,
+        LOAD_BELOW,
+        load,
+        settings.removeBelow(),
+        sustained);
   }
 
   private Decision install(

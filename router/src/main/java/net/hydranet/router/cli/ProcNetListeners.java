@@ -114,51 +114,57 @@ final class ProcNetListeners {
     if (colon >= localEnd || line[colon] != ':' || localEnd - colon - 1 != 4) {
       return;
     }
-    long address;
-    if (v6 && ipv6Origin) {
-      long w0 = hex(local, local + 8);
-      long w1 = hex(local + 8, local + 16);
-      long w2 = hex(local + 16, local + 24);
-      long w3 = hex(local + 24, local + 32);
-      if (w0 < 0 || w1 < 0 || w2 < 0 || w3 < 0) {
-        return;
-      }
-      // Each word is printed as the host-order int of four address bytes (little-endian here).
-      long high = word(w0) << 32 | word(w1);
-      long low = word(w2) << 32 | word(w3);
-      long port = hex(colon + 1, localEnd);
-      if (port > 0 && ((high | low) == 0 || (high == originHigh && low == originLow))) {
-        out.add(protocol + " " + port);
-      }
-      return;
+    boolean ours = v6 && ipv6Origin ? onOrigin6(local) : onOrigin4(local, v6, origin);
+    long port = hex(colon + 1, localEnd);
+    if (ours && port > 0) {
+      out.add(protocol + " " + port);
     }
+  }
+
+  /** Whether the IPv6 local address at {@code local} is the origin's, or the wildcard. */
+  private boolean onOrigin6(int local) {
+    long w0 = hex(local, local + 8);
+    long w1 = hex(local + 8, local + 16);
+    long w2 = hex(local + 16, local + 24);
+    long w3 = hex(local + 24, local + 32);
+    if (w0 < 0 || w1 < 0 || w2 < 0 || w3 < 0) {
+      return false;
+    }
+    // Each word is printed as the host-order int of four address bytes (little-endian here).
+    long high = word(w0) << 32 | word(w1);
+    long low = word(w2) << 32 | word(w3);
+    return (high | low) == 0 || (high == originHigh && low == originLow);
+  }
+
+  /**
+   * Whether the local address at {@code local} is {@code origin} or the wildcard: an IPv4 one, or
+   * in an IPv6 table {@code ::} (a dual-stack socket) or {@code ::ffff:a.b.c.d}.
+   */
+  private boolean onOrigin4(int local, boolean v6, int origin) {
+    long address;
     if (v6) {
       long w0 = hex(local, local + 8);
       long w1 = hex(local + 8, local + 16);
       long w2 = hex(local + 16, local + 24);
       long w3 = hex(local + 24, local + 32);
       if ((w0 | w1) != 0 || w0 < 0 || w1 < 0 || w2 < 0 || w3 < 0) {
-        return;
+        return false;
       }
       if (w2 == 0 && w3 == 0) {
         address = 0; // "::", a dual-stack socket
       } else if (w2 == 0xFFFF0000L) {
         address = Integer.reverseBytes((int) w3); // ::ffff:a.b.c.d
       } else {
-        return; // a real IPv6 address: not ours to announce
+        return false; // a real IPv6 address: not ours to announce
       }
     } else {
       long w = hex(local, local + 8);
       if (w < 0) {
-        return;
+        return false;
       }
       address = Integer.reverseBytes((int) w);
     }
-    long port = hex(colon + 1, localEnd);
-    if (port <= 0 || (address != 0 && address != origin)) {
-      return;
-    }
-    out.add(protocol + " " + port);
+    return address == 0 || address == origin;
   }
 
   /** The network-order value of a word /proc printed in host order, unsigned. */

@@ -56,18 +56,9 @@ public final class ReplayCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintStream out = System.out;
-    RedirectorConfig cfg;
-    try {
-      cfg = ConfigLoader.load(config);
-    } catch (ConfigException e) {
-      throw new UserError(e.getMessage());
-    }
+    RedirectorConfig cfg = load();
     List<RouterInterface> interfaces = cfg.context().interfaces();
-    RouterInterface in =
-        ingress == null ? interfaces.get(0) : cfg.context().interfaceNamed(ingress);
-    if (in == null) {
-      throw new UserError("--ingress: no interface called '" + ingress + "' in " + config);
-    }
+    RouterInterface in = ingressInterface(cfg);
     if (!Files.isReadable(input)) {
       throw new UserError(input + ": no such file or not readable");
     }
@@ -85,30 +76,7 @@ public final class ReplayCommand implements Callable<Integer> {
       } catch (RuntimeException e) {
         throw new UserError(e.getMessage());
       }
-      // A capture is one stream: replay runs one pipeline whatever limits.pipelines says, so
-      // the output keeps the capture's order.
-      ForwardingPlane plane = new ForwardingPlane(cfg.context().pipelines(1), ports);
-      cfg.applyTo(plane);
-      plane.start(new FrameSource[] {source}, Pipeline.Clock.FRAME, new BlockingWaitStrategy());
-      boolean ended = plane.pipeline().awaitEnd(600_000);
-      // Stops the threads; the tables and counters stay readable for the summary.
-      plane.close();
-      if (!ended) {
-        throw new UserError("replay did not finish within 10 minutes");
-      }
-      Summary.print(out, plane);
-      // Records the source could not hand on never reach rx_frames: say how many, so the
-      // capture's count adds up (records = rx_frames + skipped).
-      out.printf(
-          "input: records=%d = rx_frames + skipped %d (longer than the %d-byte slot);"
-              + " %d cut short by the capture's snap length%n",
-          source.records(),
-          source.oversizeSkipped(),
-          FrameSlot.frameCapacity(),
-          source.truncatedRecords());
-      if (plane.pipeline().receiveError() != null) {
-        throw new UserError(plane.pipeline().receiveError().getMessage());
-      }
+      replay(cfg, source, ports, out);
     } finally {
       if (source != null) {
         source.close();
@@ -123,6 +91,58 @@ public final class ReplayCommand implements Callable<Integer> {
       out.println("wrote " + p);
     }
     return 0;
+  }
+
+  private RedirectorConfig load() {
+    try {
+      return ConfigLoader.load(config);
+    } catch (ConfigException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+
+  /** The interface the capture came in on: {@code --ingress}, or the first. */
+  private RouterInterface ingressInterface(RedirectorConfig cfg) {
+    List<RouterInterface> interfaces = cfg.context().interfaces();
+    RouterInterface in =
+        ingress == null ? interfaces.get(0) : cfg.context().interfaceNamed(ingress);
+    if (in == null) {
+      throw new UserError("--ingress: no interface called '" + ingress + "' in " + config);
+    }
+    return in;
+  }
+
+  /**
+   * Runs the capture through a plane configured as {@code cfg}, its ports writing {@code ports},
+   * and prints the summary and what the source could not hand on.
+   */
+  private static void replay(
+      RedirectorConfig cfg, PcapFileSource source, TxPort[] ports, PrintStream out)
+      throws InterruptedException {
+    // A capture is one stream: replay runs one pipeline whatever limits.pipelines says, so
+    // the output keeps the capture's order.
+    ForwardingPlane plane = new ForwardingPlane(cfg.context().pipelines(1), ports);
+    cfg.applyTo(plane);
+    plane.start(new FrameSource[] {source}, Pipeline.Clock.FRAME, new BlockingWaitStrategy());
+    boolean ended = plane.pipeline().awaitEnd(600_000);
+    // Stops the threads; the tables and counters stay readable for the summary.
+    plane.close();
+    if (!ended) {
+      throw new UserError("replay did not finish within 10 minutes");
+    }
+    Summary.print(out, plane);
+    // Records the source could not hand on never reach rx_frames: say how many, so the
+    // capture's count adds up (records = rx_frames + skipped).
+    out.printf(
+        "input: records=%d = rx_frames + skipped %d (longer than the %d-byte slot);"
+            + " %d cut short by the capture's snap length%n",
+        source.records(),
+        source.oversizeSkipped(),
+        FrameSlot.frameCapacity(),
+        source.truncatedRecords());
+    if (plane.pipeline().receiveError() != null) {
+      throw new UserError(plane.pipeline().receiveError().getMessage());
+    }
   }
 
   /** STEM.<interface>.pcap, where STEM is {@code output} less a trailing ".pcap". */

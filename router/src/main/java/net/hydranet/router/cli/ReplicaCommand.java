@@ -90,6 +90,37 @@ public final class ReplicaCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     InetSocketAddress target = hostServer();
+    InetAddress self = self(target);
+    PrivateKey originKey;
+    PublicKey hsKey;
+    try {
+      originKey = Keys.readPrivate(key);
+      hsKey = Keys.readPublic(hostServerKey);
+    } catch (IOException e) {
+      throw new UserError(e.getMessage());
+    }
+    Duration timeout = Duration.ofSeconds(timeoutSeconds);
+    try (ReplicaClient c =
+        ReplicaClient.connect(
+            target,
+            self,
+            originKey,
+            hsKey,
+            (r, p) -> {},
+            (r, s, t) -> System.err.println("event: " + r + " " + s + " " + t))) {
+      return act(c, timeout);
+    } catch (TimeoutException e) {
+      throw new UserError(hostServer + ": no answer within " + timeout.toSeconds() + " s");
+    } catch (IOException e) {
+      throw new UserError(hostServer + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * The manager's own address of the host server's family ({@code --address} or {@code
+   * --address6}), which the host server knows it by.
+   */
+  private InetAddress self(InetSocketAddress target) {
     boolean v6 = target.getAddress() instanceof Inet6Address;
     String mine = v6 ? address6 : address;
     String option = v6 ? "--address6" : "--address";
@@ -108,53 +139,36 @@ public final class ReplicaCommand implements Callable<Integer> {
       throw new UserError(
           option + ": '" + mine + "' is not an " + (v6 ? "IPv6" : "IPv4") + " address");
     }
-    PrivateKey originKey;
-    PublicKey hsKey;
-    try {
-      originKey = Keys.readPrivate(key);
-      hsKey = Keys.readPublic(hostServerKey);
-    } catch (IOException e) {
-      throw new UserError(e.getMessage());
-    }
-    Duration timeout = Duration.ofSeconds(timeoutSeconds);
-    try (ReplicaClient c =
-        ReplicaClient.connect(
-            target,
-            self,
-            originKey,
-            hsKey,
-            (r, p) -> {},
-            (r, s, t) -> System.err.println("event: " + r + " " + s + " " + t))) {
-      switch (action) {
-        case "install" -> {
-          if (name == null || jar == null) {
-            throw new UserError("install needs NAME and JAR");
-          }
-          byte[] bytes = Files.readAllBytes(jar);
-          byte[] sig =
-              BundleCommand.readSignature(
-                  signature != null ? signature : jar.resolveSibling(jar.getFileName() + ".sig"));
-          return print(c.install(name, bytes, sig, timeout));
+    return self;
+  }
+
+  /** The ACTION, over the connection to the host server. */
+  private int act(ReplicaClient c, Duration timeout) throws IOException, TimeoutException {
+    switch (action) {
+      case "install" -> {
+        if (name == null || jar == null) {
+          throw new UserError("install needs NAME and JAR");
         }
-        case "remove" -> {
-          if (name == null) {
-            throw new UserError("remove needs NAME");
-          }
-          return print(c.remove(name, drainMillis, timeout.plusMillis(drainMillis)));
-        }
-        case "status" -> {
-          List<ReplicaStatus> all = c.status(name == null ? "" : name, timeout);
-          for (ReplicaStatus s : all) {
-            System.out.println(s);
-          }
-          return 0;
-        }
-        default -> throw new UserError("ACTION is install, remove or status, not '" + action + "'");
+        byte[] bytes = Files.readAllBytes(jar);
+        byte[] sig =
+            BundleCommand.readSignature(
+                signature != null ? signature : jar.resolveSibling(jar.getFileName() + ".sig"));
+        return print(c.install(name, bytes, sig, timeout));
       }
-    } catch (TimeoutException e) {
-      throw new UserError(hostServer + ": no answer within " + timeout.toSeconds() + " s");
-    } catch (IOException e) {
-      throw new UserError(hostServer + ": " + e.getMessage());
+      case "remove" -> {
+        if (name == null) {
+          throw new UserError("remove needs NAME");
+        }
+        return print(c.remove(name, drainMillis, timeout.plusMillis(drainMillis)));
+      }
+      case "status" -> {
+        List<ReplicaStatus> all = c.status(name == null ? "" : name, timeout);
+        for (ReplicaStatus s : all) {
+          System.out.println(s);
+        }
+        return 0;
+      }
+      default -> throw new UserError("ACTION is install, remove or status, not '" + action + "'");
     }
   }
 

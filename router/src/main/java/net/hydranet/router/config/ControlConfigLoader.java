@@ -83,39 +83,11 @@ public final class ControlConfigLoader {
     int halfLife = range(root, "dampingHalfLifeSeconds", 30, 1, 3600);
     List<ControlConfig.Node> hostServers = nodes(root, "hostServers", base);
     List<ControlConfig.Node> redirectors = nodes(root, "redirectors", base);
-    Set<Integer> seen = new HashSet<>();
-    for (ControlConfig.Node n : hostServers) {
-      seen.add(n.address());
-    }
-    for (ControlConfig.Node n : redirectors) {
-      if (!seen.add(n.address())) {
-        throw new FieldException("redirectors", "a node is listed twice");
-      }
-    }
-    if (seen.contains(address)) {
-      throw new FieldException("address", "this node also lists itself as a peer");
-    }
+    distinctPeers(hostServers, redirectors, address);
     List<ControlConfig.Authorise> rules = new ArrayList<>();
     JsonNode auth = list(root, "authorise", false);
     for (int i = 0; auth != null && i < auth.size(); i++) {
-      String at = "authorise[" + i + "]";
-      JsonNode n = auth.get(i);
-      object(n, at);
-      known(n, AUTHORISE, at);
-      String origins = string(n, "origins", at, true);
-      // IPv6 origins (issue 21): served by the same host servers, named by IPv4 address.
-      boolean v6 = origins.indexOf(':') >= 0;
-      long[] p6 = v6 ? originPrefix6(origins, at + ".origins") : null;
-      int[] p = v6 ? null : prefix(origins, at + ".origins", false);
-      JsonNode hs = list(n, "hostServers", true, at);
-      List<Integer> addresses = new ArrayList<>();
-      for (int j = 0; j < hs.size(); j++) {
-        addresses.add(address(hs.get(j).asText(), at + ".hostServers[" + j + "]"));
-      }
-      rules.add(
-          v6
-              ? ControlConfig.Authorise.ipv6(p6[0], p6[1], (int) p6[2], addresses)
-              : new ControlConfig.Authorise(p[0], p[1], addresses));
+      rules.add(authorise(auth.get(i), "authorise[" + i + "]"));
     }
     ControlConfig.Replicas replicas = replicas(root.get("replicas"), base, address);
     Path keyPath = base == null ? Path.of(key) : base.resolve(key);
@@ -135,6 +107,42 @@ public final class ControlConfigLoader {
         redirectors,
         rules,
         replicas);
+  }
+
+  /** No node listed twice among the peers, and not this node itself. */
+  private static void distinctPeers(
+      List<ControlConfig.Node> hostServers, List<ControlConfig.Node> redirectors, int address) {
+    Set<Integer> seen = new HashSet<>();
+    for (ControlConfig.Node n : hostServers) {
+      seen.add(n.address());
+    }
+    for (ControlConfig.Node n : redirectors) {
+      if (!seen.add(n.address())) {
+        throw new FieldException("redirectors", "a node is listed twice");
+      }
+    }
+    if (seen.contains(address)) {
+      throw new FieldException("address", "this node also lists itself as a peer");
+    }
+  }
+
+  /** One {@code authorise} rule, {@code at}: origins (IPv4 or IPv6) and their host servers. */
+  private static ControlConfig.Authorise authorise(JsonNode n, String at) {
+    object(n, at);
+    known(n, AUTHORISE, at);
+    String origins = string(n, "origins", at, true);
+    // IPv6 origins (issue 21): served by the same host servers, named by IPv4 address.
+    boolean v6 = origins.indexOf(':') >= 0;
+    long[] p6 = v6 ? originPrefix6(origins, at + ".origins") : null;
+    int[] p = v6 ? null : prefix(origins, at + ".origins", false);
+    JsonNode hs = list(n, "hostServers", true, at);
+    List<Integer> addresses = new ArrayList<>();
+    for (int j = 0; j < hs.size(); j++) {
+      addresses.add(address(hs.get(j).asText(), at + ".hostServers[" + j + "]"));
+    }
+    return v6
+        ? ControlConfig.Authorise.ipv6(p6[0], p6[1], (int) p6[2], addresses)
+        : new ControlConfig.Authorise(p[0], p[1], addresses);
   }
 
   private static ControlConfig.Replicas replicas(JsonNode n, Path base, int self) {

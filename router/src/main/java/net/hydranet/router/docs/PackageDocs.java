@@ -80,6 +80,18 @@ public final class PackageDocs {
     StringBuilder sb = new StringBuilder();
     String name = pageName(spec);
     String[] description = spec.usageMessage().description();
+    titleAndSynopsis(sb, spec, name, version, description);
+    description(sb, description);
+    arguments(sb, spec);
+    options(sb, spec);
+    commands(sb, spec);
+    seeAlso(sb, name, allPages);
+    return sb.toString();
+  }
+
+  /** .TH, NAME (the description's summary) and SYNOPSIS (picocli's, less its "Usage: "). */
+  private static void titleAndSynopsis(
+      StringBuilder sb, CommandSpec spec, String name, String version, String[] description) {
     String summary = summary(description);
     sb.append(".TH ")
         .append(name.toUpperCase(java.util.Locale.ROOT))
@@ -93,6 +105,10 @@ public final class PackageDocs {
       synopsis = synopsis.substring(7);
     }
     sb.append(escape(synopsis)).append("\n.fi\n");
+  }
+
+  /** DESCRIPTION: its lines indented by two set as a literal block, empty ones as paragraphs. */
+  private static void description(StringBuilder sb, String[] description) {
     sb.append(".SH DESCRIPTION\n");
     boolean literal = false;
     for (String line : description) {
@@ -109,6 +125,9 @@ public final class PackageDocs {
     if (literal) {
       sb.append(".RE\n.fi\n");
     }
+  }
+
+  private static void arguments(StringBuilder sb, CommandSpec spec) {
     if (!spec.positionalParameters().isEmpty()) {
       sb.append(".SH ARGUMENTS\n");
       for (PositionalParamSpec p : spec.positionalParameters()) {
@@ -116,6 +135,10 @@ public final class PackageDocs {
         sb.append(escape(String.join(" ", p.description()))).append('\n');
       }
     }
+  }
+
+  /** OPTIONS, hidden ones left out. */
+  private static void options(StringBuilder sb, CommandSpec spec) {
     if (!spec.options().isEmpty()) {
       sb.append(".SH OPTIONS\n");
       for (OptionSpec o : spec.options()) {
@@ -134,6 +157,10 @@ public final class PackageDocs {
         sb.append('\n').append(escape(optionText(o))).append('\n');
       }
     }
+  }
+
+  /** COMMANDS: each subcommand's summary and its own page. */
+  private static void commands(StringBuilder sb, CommandSpec spec) {
     if (!spec.subcommands().isEmpty()) {
       sb.append(".SH COMMANDS\n");
       spec.subcommands()
@@ -149,6 +176,10 @@ public final class PackageDocs {
                     .append("\\fR(1).\n");
               });
     }
+  }
+
+  /** SEE ALSO: every other page, and systemctl. */
+  private static void seeAlso(StringBuilder sb, String name, List<String> allPages) {
     sb.append(".SH SEE ALSO\n");
     List<String> see = new ArrayList<>();
     for (String p : allPages) {
@@ -158,7 +189,6 @@ public final class PackageDocs {
     }
     see.add("\\fBsystemctl\\fR(1)");
     sb.append(String.join(", ", see)).append('\n');
-    return sb.toString();
   }
 
   /** The first sentence (or clause before a colon) of a description, for NAME and COMMANDS. */

@@ -34,6 +34,14 @@ public final class ManagerMetrics {
    * per-replica series are read at scrape time, one per replica the manager runs now.
    */
   public static void bind(MeterRegistry registry, ReplicaManager manager) {
+    counters(registry, manager);
+    gauges(registry, manager);
+    register(registry, new ReplicaCollector(manager::replicaFigures));
+    timings(registry, manager);
+  }
+
+  /** A function counter for each {@link ManagerCounter}, those of one kind under one name. */
+  private static void counters(MeterRegistry registry, ReplicaManager manager) {
     for (ManagerCounter c : ManagerCounter.values()) {
       String name = c.name().toLowerCase(Locale.ROOT);
       FunctionCounter.Builder<ReplicaManager> b;
@@ -61,6 +69,10 @@ public final class ManagerMetrics {
       }
       b.register(registry);
     }
+  }
+
+  /** The origin's load, state and last contact; the replicas and host servers held. */
+  private static void gauges(MeterRegistry registry, ReplicaManager manager) {
     Gauge.builder(PREFIX + "origin.load", manager, ReplicaManager::load)
         .baseUnit("requests.per.second")
         .description("requests/s the origin's web server reports (NaN when unknown)")
@@ -94,7 +106,10 @@ public final class ManagerMetrics {
     Gauge.builder(PREFIX + "host.servers.connected", manager, m -> m.hostServersConnected())
         .description("host servers the manager holds a replica management connection to")
         .register(registry);
-    register(registry, new ReplicaCollector(manager::replicaFigures));
+  }
+
+  /** The manager's origin fetches and pushes, timed into histograms. */
+  private static void timings(MeterRegistry registry, ReplicaManager manager) {
     Timer fetch =
         timer(
                 PREFIX + "origin.fetch.duration",

@@ -1,29 +1,19 @@
 package net.hydranet.router.replica;
 
-import static net.hydranet.router.replica.ReplicaIpv6NamespaceTest.concat;
-import static net.hydranet.router.replica.ReplicaIpv6NamespaceTest.contains;
-import static net.hydranet.router.replica.ReplicaIpv6NamespaceTest.copy;
-import static net.hydranet.router.replica.ReplicaIpv6NamespaceTest.hydranet;
-import static net.hydranet.router.replica.ReplicaIpv6NamespaceTest.jar;
-import static net.hydranet.router.replica.ReplicaIpv6NamespaceTest.key;
-import static net.hydranet.router.replica.ReplicaIpv6NamespaceTest.run;
-import static net.hydranet.router.replica.ReplicaIpv6NamespaceTest.sh;
+import static net.hydranet.router.replica.ReplicaNamespaces.await;
+import static net.hydranet.router.replica.ReplicaNamespaces.contains;
+import static net.hydranet.router.replica.ReplicaNamespaces.sh;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import net.hydranet.control.auth.Keys;
 import net.hydranet.router.cli.HostServerCommand;
-import net.hydranet.router.cli.HydraNetCommand;
-import net.hydranet.router.replica.ReplicaIpv6NamespaceTest.Ran;
+import net.hydranet.router.replica.ReplicaNamespaces.Ran;
+import net.hydranet.router.replica.ReplicaNamespaces.Stop;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -36,7 +26,7 @@ import org.junit.jupiter.api.Timeout;
  * a signed bundle of an IPv6 origin, which then answers on the origin's address; {@code status}
  * sees it running and {@code remove} takes it away; the daemon's routing agent announces the
  * replica's IPv6 service and drains it on removal. Namespaces {@code rv6d-*}, only 198.18.0.0/15
- * and 2001:2::/48 inside.
+ * and 2001:2::/48 inside ({@link ReplicaNamespaces}).
  */
 class ReplicaIpv6DaemonNamespaceTest {
   private static final String HS = "198.18.213.1";
@@ -47,41 +37,12 @@ class ReplicaIpv6DaemonNamespaceTest {
   @Test
   @Timeout(300)
   void theHostServerDaemonServesReplicasOverIpv6FromReplicasAddress6Alone() throws Exception {
-    assumeTrue("root".equals(System.getProperty("user.name")), "needs root for namespaces");
-    assumeTrue(Files.exists(Path.of("/proc/sys/net/ipv6")), "IPv6 in this kernel");
-    assumeTrue(run(10, "ip", "-V").code() == 0, "iproute2 installed");
-    assumeTrue(run(10, "ss", "-V").code() == 0, "ss (iproute2) installed");
-    removeStale();
-    String tag = Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36 * 36), 36);
-    String hsNs = PREFIX + "hs-" + tag;
-    String mNs = PREFIX + "m-" + tag;
-    String origin =
-        "2001:2:0:fd::" + Integer.toHexString(ThreadLocalRandom.current().nextInt(2, 0xfff0));
-    Path dir = Files.createTempDirectory(PREFIX);
-    Path state = Files.createTempDirectory(Path.of("/run"), PREFIX);
-    Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwx--x--x"));
-    Process hs = null;
     StringBuilder log = new StringBuilder();
-    try {
-      for (String ns : List.of(hsNs, mNs)) {
-        sh("ip", "netns", "add", ns);
-        sh("ip", "-n", ns, "link", "set", "lo", "up");
-      }
-      sh("ip", "-n", hsNs, "link", "add", "m0", "type", "veth", "peer", "name", "h0", "netns", mNs);
-      sh("ip", "-n", hsNs, "addr", "add", HS + "/24", "dev", "m0");
-      sh("ip", "-n", hsNs, "-6", "addr", "add", HS6 + "/64", "dev", "m0", "nodad");
-      sh("ip", "-n", mNs, "-6", "addr", "add", MANAGER6 + "/64", "dev", "h0", "nodad");
-      sh("ip", "-n", hsNs, "link", "set", "m0", "up");
-      sh("ip", "-n", mNs, "link", "set", "h0", "up");
-      Keys.write(Keys.generate(), dir.resolve("hs"));
-      Keys.write(Keys.generate(), dir.resolve("origin"));
-      Path jar = dir.resolve("replica.jar");
-      Files.write(jar, jar(origin));
-      int signed =
-          HydraNetCommand.execute(
-              "bundle", "sign", "--key", key("origin.key", dir), jar.toString());
-      assertEquals(0, signed, "hydranet bundle sign");
-      Path control = dir.resolve("control-hostserver.yaml");
+    try (ReplicaNamespaces n = ReplicaNamespaces.create(PREFIX, HS6, MANAGER6)) {
+      sh("ip", "-n", n.hostServer, "addr", "add", HS + "/24", "dev", "m0");
+      String origin = ReplicaNamespaces.randomAddress("2001:2:0:fd::");
+      Path jar = n.signedBundle(origin);
+      Path control = n.dir.resolve("control-hostserver.yaml");
       Files.writeString(
           control,
           String.join(
@@ -104,8 +65,7 @@ class ReplicaIpv6DaemonNamespaceTest {
               "      maxReplicas: 1",
               ""));
 
-      List<String> daemon = new ArrayList<>(List.of("ip", "netns", "exec", hsNs));
-      daemon.addAll(HostServerCommand.hydranet());
+      List<String> daemon = new ArrayList<>(HostServerCommand.hydranet());
       daemon.addAll(
           List.of(
               "hostserver",
@@ -114,27 +74,24 @@ class ReplicaIpv6DaemonNamespaceTest {
               "--address",
               HS,
               "--tun",
-              "rv6d" + tag,
+              "rv6d" + n.tag,
               "--metrics",
               "off",
               "--state-dir",
-              state.toString(),
+              n.state.toString(),
               "--control",
               control.toString(),
               "--ctl-socket",
-              dir.resolve("hs.ctl").toString()));
-      hs = new ProcessBuilder(daemon).redirectErrorStream(true).start();
-      copy(hs.getInputStream(), log);
-      long up = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-      while (!(contains(log, "replica service on") && contains(log, "capturing"))
-          && hs.isAlive()
-          && System.nanoTime() < up) {
-        Thread.sleep(100);
-      }
+              n.dir.resolve("hs.ctl").toString()));
+      Process hs = n.startInHostServer(log, Stop.SIGTERM, daemon);
+      await(
+          90,
+          () ->
+              (contains(log, "replica service on") && contains(log, "capturing")) || !hs.isAlive());
       assertTrue(
           contains(log, "replica service on") && contains(log, "capturing"),
           "hydranet hostserver up with its replica service: " + log);
-      String listening = sh("ip", "netns", "exec", hsNs, "ss", "-Htln");
+      String listening = n.listening();
       assertTrue(listening.contains("[" + HS6 + "]:6227"), "on replicas.address6: " + listening);
       assertFalse(
           listening.contains(HS + ":6227")
@@ -144,92 +101,32 @@ class ReplicaIpv6DaemonNamespaceTest {
               || listening.contains("127.0.0.1:6227"),
           "on nothing else (no IPv4 manager): " + listening);
 
-      String[] manager = {
-        "--host-server",
-        "[" + HS6 + "]:6227",
-        "--host-server-key",
-        key("hs.pub", dir),
-        "--key",
-        key("origin.key", dir),
-        "--address6",
-        MANAGER6
-      };
-      Ran installed =
-          hydranet(
-              mNs,
-              90,
-              concat(new String[] {"replica", "install"}, manager, "web6d", jar.toString()));
+      String[] manager = n.managerOptions("[" + HS6 + "]:6227");
+      Ran installed = n.replica(90, "install", manager, "web6d", jar.toString());
       assertEquals(
           0, installed.code(), "install over IPv6: " + installed.out() + "\nhost server:\n" + log);
       assertTrue(installed.out().matches("(?s)(.*\n)?OK .*"), installed.out());
 
-      String served = "";
-      long serving = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (!served.contains("hello") && System.nanoTime() < serving) {
-        Ran r =
-            run(
-                10,
-                "ip",
-                "netns",
-                "exec",
-                hsNs,
-                "timeout",
-                "5",
-                "bash",
-                "-c",
-                "exec 3<>/dev/tcp/" + origin + "/80 && head -c 6 <&3");
-        served = r.out();
-        if (!served.contains("hello")) {
-          Thread.sleep(300);
-        }
-      }
+      String served = n.servedBy(origin, 60);
       assertEquals("hello\n", served, "the replica of " + origin + " serves; host server:\n" + log);
 
       // The daemon's routing agent announces the replica's IPv6 service (HostServerControl's
       // wiring, which the directly built service of ReplicaIpv6NamespaceTest has not).
       String announce = "announce [" + origin + "]:80/tcp";
-      awaitLog(log, announce, 30);
+      await(30, () -> contains(log, announce));
       assertTrue(contains(log, announce), "announced by the daemon: " + log);
 
-      Ran status = hydranet(mNs, 60, concat(new String[] {"replica", "status"}, manager));
+      Ran status = n.replica(60, "status", manager);
       assertEquals(0, status.code(), status.out());
       assertTrue(status.out().matches("(?s)(.*\n)?web6d\\s+running\\s.*"), status.out());
-      Ran removed = hydranet(mNs, 90, concat(new String[] {"replica", "remove"}, manager, "web6d"));
+      Ran removed = n.replica(90, "remove", manager, "web6d");
       assertEquals(0, removed.code(), removed.out());
       assertTrue(removed.out().matches("(?s)(.*\n)?OK .*"), removed.out());
       String drained = "draining [" + origin + "]:80/tcp";
-      awaitLog(log, drained, 10);
+      await(10, () -> contains(log, drained));
       assertTrue(contains(log, drained), "drained through the daemon's agent: " + log);
       assertTrue(contains(log, "manager " + MANAGER6 + " connected"), log.toString());
       System.out.println("hydranet hostserver's log:\n" + log);
-    } finally {
-      if (hs != null) {
-        hs.destroy(); // SIGTERM: the daemon removes its replicas and leaves
-        if (!hs.waitFor(30, TimeUnit.SECONDS)) {
-          hs.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
-      }
-      run(10, "ip", "netns", "del", hsNs);
-      run(10, "ip", "netns", "del", mNs);
-      run(30, "rm", "-rf", state.toString(), dir.toString());
-    }
-  }
-
-  private static void awaitLog(StringBuilder log, String what, int seconds)
-      throws InterruptedException {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (!contains(log, what) && System.nanoTime() < end) {
-      Thread.sleep(100);
-    }
-  }
-
-  /** Namespaces an earlier run of this test left. */
-  private static void removeStale() throws Exception {
-    for (String line : run(10, "ip", "netns", "list").out().split("\n")) {
-      String name = line.trim().split("\\s+")[0];
-      if (name.startsWith(PREFIX)) {
-        run(10, "ip", "netns", "del", name);
-      }
     }
   }
 }

@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,10 +14,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.Attributes;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
 import net.hydranet.control.auth.Keys;
 import net.hydranet.hostserver.VirtualHostDirectory;
 import net.hydranet.hostserver.replica.Launcher;
@@ -77,7 +71,7 @@ class ReplicaVhostTest {
             hostKey.getPublic(),
             (r, p) -> {},
             (r, s, t) -> {})) {
-      byte[] jar = jar(dotted);
+      byte[] jar = ReplicaNamespaces.bundle(dotted);
       ReplicaClient.Reply ok = c.install(name, jar, Bundle.sign(jar, originKey.getPrivate()), T);
       assertTrue(ok.ok(), ok.toString());
       Path published = VirtualHostDirectory.file(state, origin);
@@ -115,30 +109,6 @@ class ReplicaVhostTest {
       service.close();
       deleteTree(state);
     }
-  }
-
-  private static byte[] jar(String origin) throws IOException {
-    Manifest mf = new Manifest();
-    Attributes a = mf.getMainAttributes();
-    a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
-    a.putValue("Main-Class", VhostListener.class.getName());
-    a.putValue("HydraNet-Origin", origin);
-    a.putValue("HydraNet-Ports", "tcp/80");
-    a.putValue("HydraNet-Arguments", "80");
-    a.putValue("HydraNet-Memory", "128m");
-    a.putValue("HydraNet-Cpus", "0.5");
-    a.putValue("HydraNet-Pids", "64");
-    a.putValue("HydraNet-Files", "256");
-    ByteArrayOutputStream b = new ByteArrayOutputStream();
-    try (JarOutputStream j = new JarOutputStream(b, mf)) {
-      String entry = VhostListener.class.getName().replace('.', '/') + ".class";
-      j.putNextEntry(new JarEntry(entry));
-      try (InputStream in = VhostListener.class.getClassLoader().getResourceAsStream(entry)) {
-        in.transferTo(j);
-      }
-      j.closeEntry();
-    }
-    return b.toByteArray();
   }
 
   private static void deleteTree(Path p) throws IOException {
