@@ -69,8 +69,10 @@ final class PcapShim {
         available = true;
         LOG.info("pcap batch reads: pcap_dispatch through lib{}.so, one call per batch", LIBRARY);
       } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
+        // JNA lists every place it looked on a line of its own: one log line says it all.
         LOG.warn(
-            "pcap batch reads unavailable, one pcap_next_ex per frame instead: {}", e.getMessage());
+            "pcap batch reads unavailable, one pcap_next_ex per frame instead: {}",
+            String.valueOf(e.getMessage()).replace('\n', ' '));
       }
     }
     AVAILABLE = available;
