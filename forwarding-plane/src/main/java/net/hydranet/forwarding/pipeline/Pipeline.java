@@ -71,6 +71,7 @@ public final class Pipeline implements AutoCloseable {
 
   private final Disruptor<FrameSlot> disruptor;
   private final RingBuffer<FrameSlot> ring;
+  private final ByteBuffer slotMemory;
   private final FrameSource[] sources;
   private final FrameProcessor path;
   private final Runnable commandDrain;
@@ -115,6 +116,7 @@ public final class Pipeline implements AutoCloseable {
     this.clock = clock;
     this.counters = counters;
     ByteBuffer memory = BufferUtil.allocateDirectAligned(ringSize * FrameSlot.SLOT_SIZE, 64);
+    this.slotMemory = memory;
     AtomicInteger next = new AtomicInteger();
     this.disruptor =
         new Disruptor<>(
@@ -202,175 +204,209 @@ public final class Pipeline implements AutoCloseable {
     disruptor.halt();
   }
 
-  /**
-   * The receive thread: rounds over the sources until every one has ended or the pipeline closes,
-   * each round followed at once by the next while frames come, and by the idle decision when every
-   * source looked at came back empty.
-   */
   private void receiveLoop() {
-    Receiver rx = new Receiver();
-    try {
-      while (running && rx.remaining > 0) {
-        rx.takeRound();
-        long now = rx.endRound();
-        if (rx.nextRoundAtOnce()) {
-          continue;
-        }
-        rx.endBurst(now);
-      }
-    } catch (RuntimeException e) {
-      // A source failed (a corrupt capture, a NIC gone): stop receiving and say why.
-      receiveError = e;
-    } finally {
-      // Always publish the claimed slot, as the end marker: the forwarding thread drains and stops.
-      rx.publishEnd();
-    }
+    new Receiver().run();
   }
 
   /**
-   * The receive thread's state between the steps of {@link Pipeline#receiveLoop}: made once when
-   * the thread starts, read and written by that thread alone (other threads see only {@code
-   * inlineFrames} and the ring's sequences). Nothing here allocates per frame.
+   * The receive thread's loop and its state, as named steps. One round looks at every source the
+   * last wait named ({@link #round}): up to {@link #ROUND_FRAMES} from each, read in batches
+   * straight into free ring slots ({@link FrameSource#pollBatch}: one native call per batch for a
+   * live capture); each batch either runs here (the forwarding thread has nothing left and the
+   * inline budget allows) or is claimed and published in one go. After a round: a tick when due,
+   * else a wait ({@link #afterRound}).
+   *
+   * <p>The batch's slots: the thread always holds one claimed slot, {@code sequence} (for a tick,
+   * an inline frame or the END marker); the slots after it that the ring reports free ({@code
+   * remainingCapacity}) are written before they are claimed, which is safe with one producer: no
+   * consumer reads a slot before it is published, and no other producer can claim it. A published
+   * batch then claims exactly as many slots as it filled ({@code next(k)}: the last becomes the new
+   * held slot) and publishes the range.
    */
   private final class Receiver {
-    private final FrameSource.FrameMeta meta = new FrameSource.FrameMeta();
+    private final FrameSource.Batch batch =
+        new FrameSource.Batch(
+            slotMemory,
+            ring.getBufferSize(),
+            FrameSlot.SLOT_SIZE,
+            FrameSlot.HEADROOM,
+            FrameSlot.frameCapacity(),
+            ROUND_FRAMES);
     private final boolean[] done = new boolean[sources.length];
-
-    /** Sources not yet at their end. */
-    int remaining = sources.length;
-
-    /** When the last frame or tick came or went: the next tick is due {@code TICK_NANOS} later. */
-    private long lastEvent = System.nanoTime();
-
-    /** When the last frame came: the deep idle starts {@code deepIdleNanos} after it. */
-    private long lastFrame = lastEvent;
-
-    /** The slot claimed for the next frame or tick. */
-    private long sequence = ring.next();
-
-    private long inline = 0;
-
-    /** Frames this burst may still run here rather than hand over. */
-    private int inlineLeft = inlineBurst;
-
-    /** Frames ran here whose ports are not flushed yet. */
-    private boolean unflushed = false;
-
+    private int remaining = sources.length;
     // Idle: spin briefly, then yield, then park up to 20 µs — an idle router must not burn a
     // core the traffic needs (two cores here), and 20 µs bounds the latency it adds to the first
     // packet after a pause.
     private final IdleStrategy idle = new BackoffIdleStrategy(64, 16, 1_000, 20_000);
-
-    // Which sources to look at in the next round: after a wait, only those the kernel said
-    // have frames (every look at an empty capture is a poll(2) inside pcap_next_ex).
+    private long lastEvent = System.nanoTime();
+    private long lastFrame = lastEvent;
+    // The replayed clock: the last frame's capture time.
+    private long frameTime;
+    private long sequence;
+    private long inline;
+    private int inlineLeft = inlineBurst;
+    private boolean unflushed;
+    // Which sources to look at in the next round: after a wait, only those the kernel said have
+    // frames (every look at an empty capture is a poll(2) inside libpcap).
     private long mask = FrameWait.ALL;
-
-    /** Whether this round took a frame. */
+    // This round: whether any frame came, and which sources filled their ROUND_FRAMES.
     private boolean received;
-
-    /** The sources that gave a full round's frames this round (may hold more). */
     private long busy;
 
-    /** Takes up to {@link Pipeline#ROUND_FRAMES} from each source to look at, in turn. */
-    void takeRound() {
+    void run() {
+      sequence = ring.next();
+      try {
+        while (running && remaining > 0) {
+          round();
+          afterRound();
+        }
+      } catch (RuntimeException e) {
+        // A source failed (a corrupt capture, a NIC gone): stop receiving and say why.
+        receiveError = e;
+      } finally {
+        publishEnd();
+      }
+    }
+
+    /** Up to {@link #ROUND_FRAMES} from each source the mask names; their frames leave together. */
+    private void round() {
       received = false;
       busy = 0;
       for (int i = 0; i < sources.length; i++) {
         if (done[i] || (i < Long.SIZE && (mask & (1L << i)) == 0)) {
           continue;
         }
-        if (takeFrom(i) == ROUND_FRAMES) {
+        if (drain(i) == ROUND_FRAMES) {
           busy |= i < Long.SIZE ? 1L << i : FrameWait.ALL;
         }
       }
+      flushInline();
     }
 
-    /**
-     * Up to ROUND_FRAMES from source {@code i}: a round's frames are flushed together. Returns how
-     * many it gave; marks the source done at its end.
-     */
-    private int takeFrom(int i) {
+    /** Reads source {@code i} in batches until it has nothing more now or gave its share. */
+    private int drain(int i) {
       int n = 0;
-      for (; n < ROUND_FRAMES; n++) {
-        FrameSlot slot = ring.get(sequence);
-        int length =
-            sources[i].poll(slot.buffer, FrameSlot.HEADROOM, FrameSlot.frameCapacity(), meta);
-        if (length <= 0) {
-          if (length == FrameSource.END) {
-            done[i] = true;
-            remaining--;
+      while (n < ROUND_FRAMES) {
+        final boolean here = inlineLeft > 0 && forwardingIdle();
+        final int max = batchRoom(ROUND_FRAMES - n, here);
+        batch.startAt(sequence);
+        final int k = sources[i].pollBatch(batch, max);
+        if (batch.ended()) {
+          done[i] = true;
+          remaining--;
+        }
+        if (k > 0) {
+          received = true;
+          n += k;
+          if (here) {
+            runBatchInline(k);
+          } else {
+            publishBatch(k);
           }
+        }
+        if (batch.failure() != null) {
+          // The frames before the failure are on their way; now the source's failure stops us.
+          throw batch.failure();
+        }
+        if (k < max || done[i]) {
+          // The source had no more: looking again now would be an empty read (a poll(2)).
           break;
         }
-        slot.kind = FrameSlot.KIND_FRAME;
-        slot.offset = FrameSlot.HEADROOM;
-        slot.length = length;
-        slot.ingress = meta.ingress;
-        slot.timestampNanos = clock == Clock.LIVE ? System.nanoTime() : meta.timestampNanos;
-        runHereOrPublish(slot);
-        received = true;
       }
       return n;
     }
 
     /**
-     * The frame in the claimed slot: run here while the forwarding thread idles, else published.
+     * How many frames the next batch may take: inline, the budget left and every free slot from the
+     * held one on; published, the free slots after the held one, so that claiming them never waits
+     * — but at least one, which waits for the forwarding thread when the ring is full.
      */
-    private void runHereOrPublish(FrameSlot slot) {
-      if (inlineLeft > 0 && ring.getMinimumGatingSequence() == sequence - 1) {
-        // The forwarding thread has done everything published: run the frame here and
-        // keep the slot for the next one. The ports are flushed once the round is over,
-        // so a round's frames leave in one batch.
+    private int batchRoom(int wanted, boolean here) {
+      final long free = ring.remainingCapacity();
+      if (here) {
+        return (int) Math.min(Math.min(wanted, inlineLeft), free + 1);
+      }
+      return (int) Math.max(1, Math.min(wanted, free));
+    }
+
+    /** The forwarding thread has done everything published: a frame may run here instead. */
+    private boolean forwardingIdle() {
+      return ring.getMinimumGatingSequence() == sequence - 1;
+    }
+
+    /**
+     * Runs the batch's frames on this thread from their slots, none published: the forwarding
+     * thread cannot reach them, since it waits for the held slot. Flushed when the round is over,
+     * so a round's frames leave in one batch.
+     */
+    private void runBatchInline(int k) {
+      final long now = System.nanoTime();
+      for (int j = 0; j < k; j++) {
+        final FrameSlot slot = fill(sequence + j, j, now);
         inlineLeft--;
         runInline(slot, false);
         unflushed = true;
         inlineFrames = ++inline;
-      } else {
-        if (unflushed) {
-          // The path changes threads: what ran here leaves first.
-          flushInline();
-          unflushed = false;
-        }
-        ring.publish(sequence);
-        sequence = ring.next();
       }
     }
 
-    /** Flushes what the round ran here and notes when a frame last came; returns the time. */
-    long endRound() {
+    /** Hands the batch to the forwarding thread: claims as many slots as it filled, publishes. */
+    private void publishBatch(int k) {
+      // The path changes threads: what ran here leaves first.
+      flushInline();
+      final long now = System.nanoTime();
+      for (int j = 0; j < k; j++) {
+        fill(sequence + j, j, now);
+      }
+      final long held = ring.next(k);
+      ring.publish(sequence, sequence + k - 1);
+      sequence = held;
+    }
+
+    private FrameSlot fill(long slotSequence, int j, long now) {
+      final FrameSlot slot = ring.get(slotSequence);
+      slot.kind = FrameSlot.KIND_FRAME;
+      slot.offset = FrameSlot.HEADROOM;
+      slot.length = batch.length(j);
+      slot.ingress = batch.ingress(j);
+      if (clock == Clock.LIVE) {
+        slot.timestampNanos = now;
+      } else {
+        frameTime = batch.timestampNanos(j);
+        slot.timestampNanos = frameTime;
+      }
+      return slot;
+    }
+
+    private void flushInline() {
       if (unflushed) {
-        flushInline();
+        Pipeline.this.flushInline();
         unflushed = false;
       }
-      long now = System.nanoTime();
+    }
+
+    /** After a round: look again at once, publish a tick when due, or wait for frames. */
+    private void afterRound() {
+      final long now = System.nanoTime();
       if (received) {
         idle.reset();
         lastEvent = now;
         lastFrame = now;
       }
-      return now;
-    }
-
-    /** Whether the next round starts at once, and over which sources ({@link #mask}). */
-    boolean nextRoundAtOnce() {
       if (busy != 0) {
         // A source may hold more: the next round takes it again, with whatever else has a
         // frame now (one poll(2) without waiting, not one empty read per source).
         mask = deepWait == null ? FrameWait.ALL : busy | deepWait.ready(0);
-        return true;
+        return;
       }
       if (deepWait == null) {
         mask = FrameWait.ALL;
-        return received;
+        if (received) {
+          return;
+        }
       }
-      return false;
-    }
-
-    /**
-     * Every source looked at came back empty: the burst is over, the next frame may run here again.
-     * A tick if one is due; else a sleep in the kernel until a frame comes, or a back-off.
-     */
-    void endBurst(long now) {
+      // Every source looked at came back empty: the burst is over, the next frame may run
+      // here again.
       inlineLeft = inlineBurst;
       if (now - lastEvent >= TICK_NANOS) {
         tick(now);
@@ -385,12 +421,12 @@ public final class Pipeline implements AutoCloseable {
       }
     }
 
-    /** A tick for the timers: run here while the forwarding thread is idle, else published. */
+    /** A tick in the held slot, for the timers: run here if the forwarding thread is idle. */
     private void tick(long now) {
-      FrameSlot slot = ring.get(sequence);
+      final FrameSlot slot = ring.get(sequence);
       slot.kind = FrameSlot.KIND_TICK;
-      slot.timestampNanos = clock == Clock.LIVE ? now : meta.timestampNanos;
-      if (inlineBurst > 0 && ring.getMinimumGatingSequence() == sequence - 1) {
+      slot.timestampNanos = clock == Clock.LIVE ? now : frameTime;
+      if (inlineBurst > 0 && forwardingIdle()) {
         // Idle timers too: an idle router need not wake its forwarding thread every tick.
         runInline(slot, true);
       } else {
@@ -399,11 +435,13 @@ public final class Pipeline implements AutoCloseable {
       }
     }
 
-    /** Publishes the claimed slot as the end marker. */
-    void publishEnd() {
-      FrameSlot slot = ring.get(sequence);
+    /**
+     * Always publishes the held slot, as the end marker: the forwarding thread drains and stops.
+     */
+    private void publishEnd() {
+      final FrameSlot slot = ring.get(sequence);
       slot.kind = FrameSlot.KIND_END;
-      slot.timestampNanos = clock == Clock.LIVE ? System.nanoTime() : meta.timestampNanos;
+      slot.timestampNanos = clock == Clock.LIVE ? System.nanoTime() : frameTime;
       ring.publish(sequence);
     }
   }

@@ -23,7 +23,7 @@ class PipelineInlineTest {
   private static final long WAIT_MILLIS = 10_000;
 
   /** Frames handed out in bursts the test releases; each frame's first int is its number. */
-  static final class BurstSource implements FrameSource {
+  static class BurstSource implements FrameSource {
     private final AtomicInteger released = new AtomicInteger();
     private volatile boolean finished;
     private int next;

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import net.hydranet.forwarding.io.FrameSource;
+import org.agrona.BufferUtil;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
@@ -22,7 +23,11 @@ import org.slf4j.LoggerFactory;
  * root/CAP_NET_RAW hint. One binding, one owner of the handle.
  *
  * <p>Cost (measured in the planning spike on this class of machine): the direct {@code
- * pcap_next_ex} path avoids the ≈1.7 µs/frame of a JNA callback out of {@code pcap_loop}.
+ * pcap_next_ex} path avoids the ≈1.7 µs/frame of a JNA callback out of {@code pcap_loop}. {@link
+ * #pollBatch} goes further: one JNA call reads a whole batch with {@code pcap_dispatch} through our
+ * C shim ({@link PcapShim}), whose C callback copies each frame into its ring slot; without the
+ * shim (or with {@code -Dhydranet.pcap.batch=false}) a batch is read one {@code pcap_next_ex} per
+ * frame.
  *
  * <p>Threading: {@link #poll} and the counters it bumps belong to the one receive thread. The
  * {@link #txPort()} shares the handle (so the kernel never echoes our own frames back to us) and
@@ -52,6 +57,12 @@ public final class LivePcapSource implements FrameSource {
   private final ByteBuffer statsMemory = ByteBuffer.allocateDirect(PcapNative.PCAP_STAT_SIZE);
   private final UnsafeBuffer stats = new UnsafeBuffer(statsMemory);
 
+  // The shim's struct hn_batch (PcapShim's offsets): rebound when the caller's batch changes.
+  private final boolean batchReads;
+  private final UnsafeBuffer nativeBatch =
+      new UnsafeBuffer(BufferUtil.allocateDirectAligned(PcapShim.SIZE, 64));
+  private Batch boundBatch;
+
   // Written only by the receive thread; other threads may read slightly stale values.
   private long framesReceived;
   private long bytesReceived;
@@ -64,8 +75,14 @@ public final class LivePcapSource implements FrameSource {
   private final PacketTxRing txRing;
 
   private LivePcapSource(
-      String interfaceName, int ifIndex, long pcap, int nanosPerTick, PacketTxRing txRing) {
+      String interfaceName,
+      int ifIndex,
+      long pcap,
+      int nanosPerTick,
+      PacketTxRing txRing,
+      boolean batchReads) {
     this.interfaceName = interfaceName;
+    this.batchReads = batchReads;
     this.ifIndex = ifIndex;
     this.pcap = pcap;
     this.nanosPerTick = nanosPerTick;
@@ -161,15 +178,17 @@ public final class LivePcapSource implements FrameSource {
               options.ingress >= 0 ? options.ingress : KernelChecks.ifIndex(interfaceName),
               p,
               nanosPerTick,
-              txRing);
+              txRing,
+              options.batchReads && PcapShim.available());
       ok = true;
       LOG.info(
-          "opened {} ({}): snaplen {}, buffer {} B, filter '{}', transmit {}",
+          "opened {} ({}): snaplen {}, buffer {} B, filter '{}', receive {}, transmit {}",
           interfaceName,
           PcapNative.pcap_lib_version(),
           options.snaplen,
           options.bufferBytes,
           options.filter,
+          source.batchReads ? "pcap_dispatch batches" : "pcap_next_ex",
           txRing != null ? "ring" : "pcap_sendpacket");
       return source;
     } finally {
@@ -388,16 +407,70 @@ public final class LivePcapSource implements FrameSource {
       if (rc == PcapNative.PCAP_ERROR_BREAK) {
         return END;
       }
-      receiveErrors++;
-      if (!errorLogged) {
-        errorLogged = true;
-        LOG.error(
-            "pcap_next_ex({}) failed (further errors only counted): {}",
-            interfaceName,
-            PcapNative.pcap_geterr(pcap));
-      }
+      readFailed("pcap_next_ex");
       return NONE;
     }
+  }
+
+  /**
+   * Reads up to {@code max} frames with one native call ({@link PcapShim}: {@code pcap_dispatch}
+   * with a C callback that copies each frame into its slot), or one {@code pcap_next_ex} per frame
+   * without the shim. Oversize frames are counted and skipped either way; an error is counted and
+   * logged once as in {@link #poll}, and the frames stored before it still count.
+   */
+  @Override
+  public int pollBatch(Batch batch, int max) {
+    if (!batchReads) {
+      return FrameSource.super.pollBatch(batch, max);
+    }
+    if (max < 1 || max > batch.maxFrames()) {
+      // pcap_dispatch reads the whole ring for a count of 0 or less: never let that through.
+      throw new IllegalArgumentException(max + " frames for a batch of " + batch.maxFrames());
+    }
+    if (batch != boundBatch) {
+      bind(batch);
+    }
+    nativeBatch.putLong(PcapShim.FIRST, batch.first());
+    nativeBatch.putInt(PcapShim.MAX, max);
+    final int rc = PcapShim.read(pcap, nativeBatch.addressOffset());
+    final int count = nativeBatch.getInt(PcapShim.COUNT);
+    framesReceived += count;
+    if (rc == PcapNative.PCAP_ERROR_BREAK) {
+      batch.end();
+    } else if (rc < 0) {
+      readFailed("pcap_dispatch");
+    }
+    return count;
+  }
+
+  /** Writes the batch's fixed layout into the shim's struct; once per batch object. */
+  private void bind(Batch batch) {
+    nativeBatch.putLong(PcapShim.SLOTS, batch.slotsAddress());
+    nativeBatch.putLong(PcapShim.FRAMES, batch.framesAddress());
+    nativeBatch.putLong(PcapShim.MASK, batch.mask());
+    nativeBatch.putInt(PcapShim.SLOT_SIZE, batch.slotSize());
+    nativeBatch.putInt(PcapShim.HEADROOM, batch.headroom());
+    nativeBatch.putInt(PcapShim.CAPACITY, batch.capacity());
+    nativeBatch.putInt(PcapShim.INGRESS, ifIndex);
+    nativeBatch.putInt(PcapShim.NANOS_PER_TICK, nanosPerTick);
+    boundBatch = batch;
+  }
+
+  private void readFailed(String call) {
+    receiveErrors++;
+    if (!errorLogged) {
+      errorLogged = true;
+      LOG.error(
+          "{}({}) failed (further errors only counted): {}",
+          call,
+          interfaceName,
+          PcapNative.pcap_geterr(pcap));
+    }
+  }
+
+  /** True when {@link #pollBatch} reads through the shim, one native call per batch. */
+  public boolean readsInBatches() {
+    return batchReads;
   }
 
   /**
@@ -441,16 +514,17 @@ public final class LivePcapSource implements FrameSource {
   }
 
   public long bytesReceived() {
-    return bytesReceived;
+    return bytesReceived + nativeBatch.getLong(PcapShim.BYTES);
   }
 
   /** Frames skipped because they were longer than the caller's capacity or cut by the snaplen. */
   public long oversizeFrames() {
-    return oversizeFrames;
+    return oversizeFrames + nativeBatch.getLong(PcapShim.OVERSIZE);
   }
 
+  /** Failed reads, and frames the shim found past a batch's end (none while libpcap keeps cnt). */
   public long receiveErrors() {
-    return receiveErrors;
+    return receiveErrors + nativeBatch.getLong(PcapShim.OVERRUN);
   }
 
   long nativeHandle() {
@@ -498,6 +572,7 @@ public final class LivePcapSource implements FrameSource {
     int ingress = -1;
     boolean txRing = DEFAULT_TX_RING;
     boolean fanoutDefrag;
+    boolean batchReads = true;
 
     /**
      * Sends through a transmit ring of its own socket; the capture then ignores every outgoing
@@ -514,6 +589,15 @@ public final class LivePcapSource implements FrameSource {
      */
     public Options ingress(int ingress) {
       this.ingress = ingress;
+      return this;
+    }
+
+    /**
+     * Reads batches through the C shim when it is loaded (the default); false reads one {@code
+     * pcap_next_ex} per frame, as {@code -Dhydranet.pcap.batch=false} does for every capture.
+     */
+    public Options batchReads(boolean batchReads) {
+      this.batchReads = batchReads;
       return this;
     }
 

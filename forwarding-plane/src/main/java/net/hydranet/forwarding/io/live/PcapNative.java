@@ -44,6 +44,7 @@ final class PcapNative {
 
   private static volatile Throwable loadFailure;
   private static volatile boolean loaded;
+  private static volatile NativeLibrary library;
 
   private PcapNative() {}
 
@@ -66,7 +67,9 @@ final class PcapNative {
     UnsatisfiedLinkError last = null;
     for (String name : LIBRARY_NAMES) {
       try {
-        Native.register(PcapNative.class, NativeLibrary.getInstance(name));
+        final NativeLibrary lib = NativeLibrary.getInstance(name);
+        Native.register(PcapNative.class, lib);
+        library = lib;
         loaded = true;
         return;
       } catch (UnsatisfiedLinkError e) {
@@ -75,6 +78,17 @@ final class PcapNative {
     }
     loadFailure = last;
     throw linkError(last);
+  }
+
+  /**
+   * The native address of one of libpcap's functions, for the batch-read shim ({@link PcapShim});
+   * after {@link #load()}.
+   *
+   * @throws UnsatisfiedLinkError when libpcap does not export it
+   */
+  static long functionAddress(String name) {
+    load();
+    return com.sun.jna.Pointer.nativeValue(library.getFunction(name));
   }
 
   private static UnsatisfiedLinkError linkError(Throwable cause) {
