@@ -358,6 +358,14 @@ if cost:
             f = lambda t: "%.2f" % (t / hz / frames * 1e6)
             L.append("| %s %s | %s | %s | %s | %s | %s | %.3f | %.3f | %s |" % (
                 label, kind, role, comm, f(ut + st), f(ut), f(st), vc / frames, nc / frames, cpu))
+    if read("cost-syscalls.tsv"):
+        import counts  # beside this script
+        L.append("\n### Per-frame counts by thread (the same windows; per frame the forwarder sent)\n")
+        L.append("System calls and context switches per frame the redirector namespace sent (both"
+                 " directions), from perf stat per thread; frames per sendto is the transmit batch,"
+                 " frames per wake-up per voluntary context switch; libpcap reads from the uprobe"
+                 " window (`counts.py` prints this table for several runs).\n")
+        L += [l for l in counts.table(raw) if not l.startswith("<!--")]
     d = os.path.join(raw, "cost-perf")
     for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
         if name.endswith(".dso.txt") and os.path.getsize(os.path.join(d, name)) > 0:
