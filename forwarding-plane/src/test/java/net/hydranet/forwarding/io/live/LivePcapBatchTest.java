@@ -52,11 +52,7 @@ class LivePcapBatchTest {
     assumeTrue(Net.isRoot(), "needs root to create namespaces and capture");
     assumeTrue(Net.run("python3", "-c", "import socket; socket.AF_PACKET").exit() == 0, "python3");
     removeTopology();
-    Net.sh("ip", "netns", "add", NS);
-    Net.sh("ip", "link", "add", A, "type", "veth", "peer", "name", B);
-    Net.sh("ip", "link", "set", B, "netns", NS);
-    Net.disableIpv6(null, A);
-    Net.disableIpv6(NS, B);
+    Net.vethIntoNamespace(NS, A, B);
     Net.sh("ip", "link", "set", A, "up");
     Net.shNs(NS, "ip", "link", "set", B, "up");
     macA = KernelChecks.mac(A);

@@ -42,11 +42,7 @@ class LivePcapVethTest {
   void buildTopology() throws IOException {
     assumeTrue(Net.isRoot(), "needs root to create namespaces and capture");
     removeTopology();
-    Net.sh("ip", "netns", "add", NS);
-    Net.sh("ip", "link", "add", A, "type", "veth", "peer", "name", B);
-    Net.sh("ip", "link", "set", B, "netns", NS);
-    Net.disableIpv6(null, A);
-    Net.disableIpv6(NS, B);
+    Net.vethIntoNamespace(NS, A, B);
     Net.sh("ethtool", "-K", A, "gro", "off", "gso", "off", "tso", "off", "tx", "off");
     Net.shNs(NS, "ethtool", "-K", B, "gro", "off", "gso", "off", "tso", "off", "tx", "off");
     Net.sh("ip", "addr", "add", "198.19.77.1/30", "dev", A);

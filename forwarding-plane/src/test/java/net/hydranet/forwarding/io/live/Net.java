@@ -82,6 +82,18 @@ final class Net {
     return sh(inNs(ns, command).toArray(new String[0]));
   }
 
+  /**
+   * A namespace {@code ns} and a veth pair: {@code a} stays here, {@code b} goes into {@code ns},
+   * both with IPv6 off (no router solicitations or DAD frames among the test's own). Neither is up.
+   */
+  static void vethIntoNamespace(String ns, String a, String b) {
+    sh("ip", "netns", "add", ns);
+    sh("ip", "link", "add", a, "type", "veth", "peer", "name", b);
+    sh("ip", "link", "set", b, "netns", ns);
+    disableIpv6(null, a);
+    disableIpv6(ns, b);
+  }
+
   /** Keeps a test link quiet: no IPv6 router solicitations or MLD leaving it. */
   static void disableIpv6(String ns, String ifName) {
     final String key = "net.ipv6.conf." + ifName + ".disable_ipv6=1";
