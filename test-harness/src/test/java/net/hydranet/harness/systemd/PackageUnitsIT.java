@@ -40,6 +40,17 @@ class PackageUnitsIT {
   private static final String REDIRECTOR = "hydranet-redirector.service";
   private static final String HOSTSERVER = "hydranet-hostserver.service";
   private static final String MANAGER = "hydranet-manager.service";
+
+  /** The package's own copy of the batch-read shim, where its launcher points JNA. */
+  private static final String SHIM = "/usr/lib/hydranet/libhydranet-pcap.so";
+
+  /**
+   * True if the build made the shim and so an amd64 package with it (forwarding-plane's and
+   * router's profile pcap-shim: Linux amd64 with /usr/bin/cc, here on the machine that built it).
+   */
+  private static final boolean SHIM_BUILT =
+      System.getProperty("os.arch").equals("amd64") && Files.exists(Path.of("/usr/bin/cc"));
+
   private static Nspawn box;
 
   @BeforeAll
@@ -63,8 +74,8 @@ class PackageUnitsIT {
   }
 
   /**
-   * MODULE/target/PACKAGE_VERSION_all.deb, as the reactor's module packaged it (the newest: a
-   * snapshot's version has the build's time in it).
+   * MODULE/target/PACKAGE_VERSION_ARCH.deb, as the reactor's module packaged it (the newest: a
+   * snapshot's version has the build's time in it); ARCH is all or the build machine's.
    */
   static Path deb(String module, String pkg) throws Exception {
     Path target =
@@ -72,7 +83,7 @@ class PackageUnitsIT {
     try (Stream<Path> files = Files.list(target)) {
       List<Path> debs =
           files
-              .filter(f -> f.getFileName().toString().matches(pkg + "_[0-9].*_all\\.deb"))
+              .filter(f -> f.getFileName().toString().matches(pkg + "_[0-9][^_]*_[a-z0-9]+\\.deb"))
               .sorted(Comparator.comparing(f -> f.toFile().lastModified()))
               .toList();
       assumeTrue(!debs.isEmpty(), "no " + pkg + " package in " + target + " (mvn package)");
@@ -99,6 +110,18 @@ class PackageUnitsIT {
     assertTrue(out.contains("Setting up hydranet-lab"), out);
     assertTrue(box.sh("zcat /usr/share/man/man1/hydranet-demo.1.gz").contains(".SH OPTIONS"));
     assertTrue(box.sh("getent passwd hydranet").contains("/usr/sbin/nologin"));
+    // A package with a native library is the machine's architecture; the lab, Java only, is not.
+    String files = box.sh("dpkg -L hydranet");
+    String arch = box.sh("dpkg-query -W -f='${Architecture}' hydranet").strip();
+    if (SHIM_BUILT) {
+      assertEquals(box.sh("dpkg --print-architecture").strip(), arch);
+      assertTrue(files.lines().anyMatch(SHIM::equals), files);
+      assertEquals("root:root 644", box.sh("stat -c '%U:%G %a' " + SHIM).strip());
+    } else {
+      assertEquals("all", arch);
+      assertFalse(files.contains("libhydranet-pcap"), files);
+    }
+    assertEquals("all", box.sh("dpkg-query -W -f='${Architecture}' hydranet-lab").strip());
     // The conffiles, and their group: the unprivileged daemons must read them.
     assertEquals(
         "root:hydranet 640", box.sh("stat -c '%U:%G %a' /etc/hydranet/redirector.yaml").strip());
@@ -286,7 +309,7 @@ class PackageUnitsIT {
     assertEquals(2, box.exec("getent group hydranet", 30).code(), "the group is gone");
     String left =
         box.exec(
-                "ls -d /etc/hydranet /usr/share/hydranet /usr/share/doc/hydranet*"
+                "ls -d /etc/hydranet /usr/share/hydranet /usr/lib/hydranet /usr/share/doc/hydranet*"
                     + " /usr/bin/hydranet /etc/default/hydranet-* /usr/share/man/man1/hydranet*"
                     + " /lib/systemd/system/hydranet-* /run/hydranet"
                     + " /etc/systemd/system/multi-user.target.wants/hydranet-* 2>/dev/null",
