@@ -184,6 +184,7 @@ class PackageUnitsIT {
     assertEquals("CapEff:\t0000000000003000", caps, "CAP_NET_ADMIN (12) and CAP_NET_RAW (13)");
     assertTrue(box.sh("ls /run/hydranet/redirector").contains("ctl"));
     assertTrue(box.journal(REDIRECTOR).contains("msg=forwarding"));
+    assertReadsInBatches(REDIRECTOR, pid);
   }
 
   @Test
@@ -269,7 +270,9 @@ class PackageUnitsIT {
     assertEquals(0, start.code(), start.out() + box.journal(HOSTSERVER));
     assertEquals("active", box.property(HOSTSERVER, "ActiveState"));
     assertEquals("decapsulating for 198.18.2.20", box.property(HOSTSERVER, "StatusText"));
-    assertEquals("root", box.sh("ps -o user= -p " + box.property(HOSTSERVER, "MainPID")).strip());
+    String pid = box.property(HOSTSERVER, "MainPID");
+    assertEquals("root", box.sh("ps -o user= -p " + pid).strip());
+    assertReadsInBatches(HOSTSERVER, pid);
     box.sh("systemctl stop " + HOSTSERVER);
     assertEquals("success", box.property(HOSTSERVER, "Result"), box.journal(HOSTSERVER));
   }
@@ -317,6 +320,34 @@ class PackageUnitsIT {
             .out()
             .strip();
     assertEquals("", left, "left behind after purge");
+  }
+
+  /**
+   * The unit's captures read a batch per call through the package's shim, not one {@code
+   * pcap_next_ex} a frame: PcapShim's line at start names the file it loaded, and that file, not a
+   * copy JNA unpacked into the unit's /tmp, is what the process has mapped. Without a shim in the
+   * package (built without a C compiler), the line of the fallback and its reason instead.
+   */
+  private static void assertReadsInBatches(String unit, String pid) throws Exception {
+    String journal = box.journal(unit);
+    String mapped = box.sh("grep -F hydranet-pcap /proc/" + pid + "/maps || true");
+    String why = journal + "\n/proc/" + pid + "/maps:\n" + mapped;
+    if (!SHIM_BUILT) {
+      assertTrue(journal.contains("pcap batch reads unavailable, one pcap_next_ex per frame"), why);
+      return;
+    }
+    assertTrue(
+        journal.contains(
+            "pcap batch reads: pcap_dispatch through " + SHIM + ", one call per batch"),
+        why);
+    assertFalse(journal.contains("pcap batch reads unavailable"), why);
+    assertFalse(mapped.isBlank(), why);
+    assertTrue(mapped.lines().allMatch(l -> l.endsWith(" " + SHIM)), why);
+    // JNA's own stub (libjnidispatch) is the one library it unpacked into the unit's private
+    // /tmp, under a name of its own; before the package had the shim, ours was a second one.
+    String unpacked =
+        box.sh("grep -o '/tmp/jna[0-9]*\\.tmp' /proc/" + pid + "/maps | sort -u || true");
+    assertEquals(1, unpacked.lines().count(), why + "\nunpacked into /tmp:\n" + unpacked);
   }
 
   /** Waits until the unit runs again under a main PID other than {@code old}. */
