@@ -40,6 +40,17 @@ class PackageUnitsIT {
   private static final String REDIRECTOR = "hydranet-redirector.service";
   private static final String HOSTSERVER = "hydranet-hostserver.service";
   private static final String MANAGER = "hydranet-manager.service";
+
+  /** The package's own copy of the batch-read shim, where its launcher points JNA. */
+  private static final String SHIM = "/usr/lib/hydranet/libhydranet-pcap.so";
+
+  /**
+   * True if the build made the shim and so an amd64 package with it (forwarding-plane's and
+   * router's profile pcap-shim: Linux amd64 with /usr/bin/cc, here on the machine that built it).
+   */
+  private static final boolean SHIM_BUILT =
+      System.getProperty("os.arch").equals("amd64") && Files.exists(Path.of("/usr/bin/cc"));
+
   private static Nspawn box;
 
   @BeforeAll
@@ -63,8 +74,8 @@ class PackageUnitsIT {
   }
 
   /**
-   * MODULE/target/PACKAGE_VERSION_all.deb, as the reactor's module packaged it (the newest: a
-   * snapshot's version has the build's time in it).
+   * MODULE/target/PACKAGE_VERSION_ARCH.deb, as the reactor's module packaged it (the newest: a
+   * snapshot's version has the build's time in it); ARCH is all or the build machine's.
    */
   static Path deb(String module, String pkg) throws Exception {
     Path target =
@@ -72,7 +83,7 @@ class PackageUnitsIT {
     try (Stream<Path> files = Files.list(target)) {
       List<Path> debs =
           files
-              .filter(f -> f.getFileName().toString().matches(pkg + "_[0-9].*_all\\.deb"))
+              .filter(f -> f.getFileName().toString().matches(pkg + "_[0-9][^_]*_[a-z0-9]+\\.deb"))
               .sorted(Comparator.comparing(f -> f.toFile().lastModified()))
               .toList();
       assumeTrue(!debs.isEmpty(), "no " + pkg + " package in " + target + " (mvn package)");
@@ -99,6 +110,18 @@ class PackageUnitsIT {
     assertTrue(out.contains("Setting up hydranet-lab"), out);
     assertTrue(box.sh("zcat /usr/share/man/man1/hydranet-demo.1.gz").contains(".SH OPTIONS"));
     assertTrue(box.sh("getent passwd hydranet").contains("/usr/sbin/nologin"));
+    // A package with a native library is the machine's architecture; the lab, Java only, is not.
+    String files = box.sh("dpkg -L hydranet");
+    String arch = box.sh("dpkg-query -W -f='${Architecture}' hydranet").strip();
+    if (SHIM_BUILT) {
+      assertEquals(box.sh("dpkg --print-architecture").strip(), arch);
+      assertTrue(files.lines().anyMatch(SHIM::equals), files);
+      assertEquals("root:root 644", box.sh("stat -c '%U:%G %a' " + SHIM).strip());
+    } else {
+      assertEquals("all", arch);
+      assertFalse(files.contains("libhydranet-pcap"), files);
+    }
+    assertEquals("all", box.sh("dpkg-query -W -f='${Architecture}' hydranet-lab").strip());
     // The conffiles, and their group: the unprivileged daemons must read them.
     assertEquals(
         "root:hydranet 640", box.sh("stat -c '%U:%G %a' /etc/hydranet/redirector.yaml").strip());
@@ -161,6 +184,7 @@ class PackageUnitsIT {
     assertEquals("CapEff:\t0000000000003000", caps, "CAP_NET_ADMIN (12) and CAP_NET_RAW (13)");
     assertTrue(box.sh("ls /run/hydranet/redirector").contains("ctl"));
     assertTrue(box.journal(REDIRECTOR).contains("msg=forwarding"));
+    assertReadsInBatches(REDIRECTOR, pid);
   }
 
   @Test
@@ -246,7 +270,9 @@ class PackageUnitsIT {
     assertEquals(0, start.code(), start.out() + box.journal(HOSTSERVER));
     assertEquals("active", box.property(HOSTSERVER, "ActiveState"));
     assertEquals("decapsulating for 198.18.2.20", box.property(HOSTSERVER, "StatusText"));
-    assertEquals("root", box.sh("ps -o user= -p " + box.property(HOSTSERVER, "MainPID")).strip());
+    String pid = box.property(HOSTSERVER, "MainPID");
+    assertEquals("root", box.sh("ps -o user= -p " + pid).strip());
+    assertReadsInBatches(HOSTSERVER, pid);
     box.sh("systemctl stop " + HOSTSERVER);
     assertEquals("success", box.property(HOSTSERVER, "Result"), box.journal(HOSTSERVER));
   }
@@ -286,7 +312,7 @@ class PackageUnitsIT {
     assertEquals(2, box.exec("getent group hydranet", 30).code(), "the group is gone");
     String left =
         box.exec(
-                "ls -d /etc/hydranet /usr/share/hydranet /usr/share/doc/hydranet*"
+                "ls -d /etc/hydranet /usr/share/hydranet /usr/lib/hydranet /usr/share/doc/hydranet*"
                     + " /usr/bin/hydranet /etc/default/hydranet-* /usr/share/man/man1/hydranet*"
                     + " /lib/systemd/system/hydranet-* /run/hydranet"
                     + " /etc/systemd/system/multi-user.target.wants/hydranet-* 2>/dev/null",
@@ -294,6 +320,34 @@ class PackageUnitsIT {
             .out()
             .strip();
     assertEquals("", left, "left behind after purge");
+  }
+
+  /**
+   * The unit's captures read a batch per call through the package's shim, not one {@code
+   * pcap_next_ex} a frame: PcapShim's line at start names the file it loaded, and that file, not a
+   * copy JNA unpacked into the unit's /tmp, is what the process has mapped. Without a shim in the
+   * package (built without a C compiler), the line of the fallback and its reason instead.
+   */
+  private static void assertReadsInBatches(String unit, String pid) throws Exception {
+    String journal = box.journal(unit);
+    String mapped = box.sh("grep -F hydranet-pcap /proc/" + pid + "/maps || true");
+    String why = journal + "\n/proc/" + pid + "/maps:\n" + mapped;
+    if (!SHIM_BUILT) {
+      assertTrue(journal.contains("pcap batch reads unavailable, one pcap_next_ex per frame"), why);
+      return;
+    }
+    assertTrue(
+        journal.contains(
+            "pcap batch reads: pcap_dispatch through " + SHIM + ", one call per batch"),
+        why);
+    assertFalse(journal.contains("pcap batch reads unavailable"), why);
+    assertFalse(mapped.isBlank(), why);
+    assertTrue(mapped.lines().allMatch(l -> l.endsWith(" " + SHIM)), why);
+    // JNA's own stub (libjnidispatch) is the one library it unpacked into the unit's private
+    // /tmp, under a name of its own; before the package had the shim, ours was a second one.
+    String unpacked =
+        box.sh("grep -o '/tmp/jna[0-9]*\\.tmp' /proc/" + pid + "/maps | sort -u || true");
+    assertEquals(1, unpacked.lines().count(), why + "\nunpacked into /tmp:\n" + unpacked);
   }
 
   /** Waits until the unit runs again under a main PID other than {@code old}. */

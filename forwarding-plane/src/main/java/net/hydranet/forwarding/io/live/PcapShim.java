@@ -2,6 +2,7 @@ package net.hydranet.forwarding.io.live;
 
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
+import java.io.File;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,6 +12,10 @@ import org.slf4j.LoggerFactory;
  * {@code pcap_dispatch}, whose callback, being C, copies each frame straight into its ring slot.
  * The per-frame path it replaces made 1.5 JNA calls a frame ({@code pcap_next_ex} per frame plus an
  * empty look per burst), each 0.3–0.5 µs of user time on the VMs measured.
+ *
+ * <p>Where from: JNA looks on {@code jna.library.path} first, where the Debian package's launcher
+ * points it ({@code /usr/lib/hydranet}, an architecture-specific package's own copy), then unpacks
+ * the jar's copy into its temporary directory as it does its own stub; the log line names which.
  *
  * <p>Loaded once per JVM. When it cannot be (no C compiler at build time, another platform, a
  * library that does not match this class's layout) or {@code -Dhydranet.pcap.batch=false} turns it
@@ -59,7 +64,8 @@ final class PcapShim {
     } else {
       try {
         PcapNative.load();
-        Native.register(PcapShim.class, NativeLibrary.getInstance(LIBRARY));
+        final NativeLibrary shim = NativeLibrary.getInstance(LIBRARY);
+        Native.register(PcapShim.class, shim);
         final int abi = hn_pcap_abi();
         if (abi != ABI) {
           throw new UnsatisfiedLinkError(
@@ -67,7 +73,9 @@ final class PcapShim {
         }
         dispatch = PcapNative.functionAddress("pcap_dispatch");
         available = true;
-        LOG.info("pcap batch reads: pcap_dispatch through lib{}.so, one call per batch", LIBRARY);
+        LOG.info(
+            "pcap batch reads: pcap_dispatch through {}, one call per batch",
+            origin(shim.getFile()));
       } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
         // JNA lists every place it looked on a line of its own: one log line says it all.
         LOG.warn(
@@ -80,6 +88,22 @@ final class PcapShim {
   }
 
   private PcapShim() {}
+
+  /**
+   * Where the shim was loaded from, as its log line says it: the file JNA opened when it found one
+   * by name (on {@code jna.library.path}, or the class path's directory in a build), else the jar's
+   * copy that JNA unpacked under another name into its temporary directory.
+   */
+  static String origin(File file) {
+    final String name = System.mapLibraryName(LIBRARY);
+    if (file == null) {
+      return name;
+    }
+    if (file.getName().equals(name)) {
+      return file.getPath();
+    }
+    return name + " unpacked from the jar into " + file.getParent();
+  }
 
   /** False only if {@code -Dhydranet.pcap.batch=false}. */
   static boolean enabledByProperty() {
