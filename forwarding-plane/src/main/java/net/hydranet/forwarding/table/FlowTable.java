@@ -26,7 +26,9 @@ import org.agrona.UnsafeAccess;
  * region boundary). A hit then reads one record line and one link line, both addressed by the hash
  * alone, so the two misses overlap, and writes the links of its list neighbours (stores, which do
  * not stall the lookup). With the key in a separate index, as before, a hit at 1M flows cost about
- * nine dependent misses. 40 bytes a flow: 1M flows take 80 MiB, all allocated here.
+ * nine dependent misses. 40 bytes a flow: 1M flows take 80 MiB, all allocated here. The look-ahead
+ * ({@link #loadPrefetched}) reads a flow's home line and the next, which hold 95.6 % of the flows
+ * found at half load (the probe of the other 4.4 % goes further).
  *
  * <p><b>Recency to within {@code recencyNanos}.</b> A hit refreshes the deadline every time but
  * moves the flow to the head of the list only if it was last moved at least {@code recencyNanos}
@@ -170,27 +172,34 @@ public final class FlowTable {
    */
   public void prefetch(long hi, long lo) {
     if (capacity != 0 && prefetchCount < PREFETCH_MAX) {
-      prefetched[prefetchCount++] = record(home(hi, lo));
+      prefetched[prefetchCount++] = home(hi, lo);
     }
   }
 
   /**
-   * Look-ahead, end of pass one: reads the record line of every slot noted since the last call,
-   * back to back, so that their cache misses overlap instead of each packet waiting for its own
-   * (VPP's prefetch loops; Java has no prefetch instruction, so it is a plain read, summed into a
-   * field so the compiler keeps it). At 1M flows a record is a cache-cold line, a miss of about
-   * 150–200 ns here; read one at a time, each stalls its packet. Measured (BENCHMARKS.md,
-   * "Look-ahead"): redirect/64 at 1M flows 494 → 178 ns of CPU a packet with 16 lines a pass (102
-   * with the table off); reading more lines per flow, or 32 a pass, gained nothing. Changes nothing
-   * a lookup sees.
+   * Look-ahead, end of pass one: reads, for every flow noted since the last call, the line of its
+   * home slot and the line after it, all back to back, so that their cache misses overlap instead
+   * of each packet waiting for its own (VPP's prefetch loops; Java has no prefetch instruction, so
+   * it is a plain read, summed into a field so the compiler keeps it). At 1M flows a record is a
+   * cache-cold line, a miss of about 200 ns here; read one at a time, each stalls its packet.
    *
-   * @return how many record lines were read
+   * <p>Why two lines: a line holds two records, and in a full table (half the slots taken) a linear
+   * probe goes past its home line for about 18 % of the flows found (the home slot the second of
+   * its line and taken by another flow, or both taken), 4.4 % past the next one too (simulated with
+   * this hash: {@code test-harness/bench/mlp/lines-past-home.py}). Reading the home line alone left
+   * those flows a miss of their own in pass two. The next line is read whatever the home line holds
+   * — deciding from it would wait for it — and the two reads have no order between them: pass one
+   * costs the same with two lines a flow as with one (FlowTableParts {@code ahead/16}, 23 ns a
+   * flow; BENCHMARKS.md, "Where the look-ahead's time goes"). Changes nothing a lookup sees.
+   *
+   * @return how many flows' lines were read
    */
   public int loadPrefetched() {
     int n = prefetchCount;
     long sum = 0;
     for (int i = 0; i < n; i++) {
-      sum += records[prefetched[i] + 1];
+      int slot = prefetched[i];
+      sum += records[record(slot) + 1] + records[record((slot + 2) & mask) + 1];
     }
     prefetchCount = 0;
     prefetchSink ^= sum;

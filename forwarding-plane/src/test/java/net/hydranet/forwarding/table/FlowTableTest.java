@@ -264,6 +264,22 @@ class FlowTableTest {
   }
 
   @Test
+  void shouldLookAheadPastTheLastSlotIntoTheFirstLine() {
+    // The look-ahead reads each flow's home line and the next: from the last slots, the next is
+    // the table's first line. Small tables put many homes there.
+    Random random = new Random(5);
+    for (int capacity : new int[] {1, 2, 3, 5, 64}) {
+      FlowTable t = new FlowTable(capacity, counters);
+      for (int round = 0; round < 50; round++) {
+        for (int k = 0; k < FlowTable.PREFETCH_MAX; k++) {
+          t.prefetch(FlowTable.keyHi(random.nextInt(), 9), FlowTable.keyLo(17, k, 53));
+        }
+        assertEquals(FlowTable.PREFETCH_MAX, t.loadPrefetched(), "capacity " + capacity);
+      }
+    }
+  }
+
+  @Test
   void shouldLookAheadAtNothingWithCapacityZero() {
     FlowTable t = new FlowTable(0, counters);
     t.prefetch(FlowTable.keyHi(1, 2), FlowTable.keyLo(6, 1000, 80));
