@@ -19,12 +19,14 @@ SPEC describes the paths, a block each:
                                   A name may end in "@TID": a daemon thread that runs the hop's
                                   crossing; with SCHED its wake-up is split off (below).
 
-SCHED is the text of an ftrace instance's sched_switch and sched_wakeup events (trace_clock mono)
-over the same window, its first line "# realtime-mono NS": what to add to its times to get the
-pcap's clock (CLOCK_REALTIME; perf's -k realtime is refused here). For a crossing done by thread
-TID it splits the hop into "wake-up" (the packet's arrival → TID on a CPU; 0 if it was running)
-and "work" (on a CPU → the packet out), and says how often TID was woken on another CPU than the
-one that delivered the packet.
+SCHED is the text of an ftrace instance's sched_switch, sched_wakeup and raw_syscalls events
+(trace_clock mono) over the same window, its first line "# realtime-mono NS": what to add to its
+times to get the pcap's clock (CLOCK_REALTIME; perf's -k realtime is refused here). For a
+crossing done by thread TID it splits the hop into "wake-up" (the packet's arrival → TID on a
+CPU; 0 if it was running) and "work" (on a CPU → the packet out), the work into the kernel until
+user space, user space (from the last system call's return to the sendto(2) that sent the packet)
+and that sendto(2), and says how often TID was woken on another CPU than the one that delivered
+the packet and how often it was preempted meanwhile.
 """
 import bisect, os, re, statistics, struct, sys
 
