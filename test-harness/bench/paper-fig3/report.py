@@ -240,6 +240,12 @@ if conn:
         if (title.startswith("IPv6") and (ma is None or mb is None)) or not (has4 or title.startswith("IPv6:")):
             continue  # a family not measured
         L.append("| %s | %s |" % (title, "n/a" if ma is None or mb is None else "%+.1f" % (ma - mb)))
+hops = os.path.join(raw, "hops.md")
+if os.path.exists(hops):  # HOPS=1: hops.py's tables, the same connections hop by hop
+    L.append("\n## Connection setup hop by hop (HOPS=1: tcpdump on every link, µs between the"
+             " stamps of one SYN or SYN-ACK; the scheduler's switches split a daemon's crossing)\n")
+    with open(hops) as fh:
+        L += [l.rstrip("\n") for l in fh]
 
 # ---- targets ----
 def f(x):
