@@ -3,6 +3,7 @@
 
     perf script -F comm,tid,ip,sym | kprof.py fold > POINT.folded     # paper-fig3 does this
     kprof.py report RAW_DIR [RAW_DIR ...]                            # Markdown on stdout
+                                          (POINT.folded or POINT.folded.gz under RAW_DIR/cost-perf)
 
 paper-fig3 with COST_STACKS=1 keeps every cost point's call chains (perf cpu-clock, -g) folded by
 thread, beside its per-thread CPU (cost-threads.tsv, from /proc). Here each thread's CPU per frame
@@ -19,6 +20,7 @@ proportions of that thread's samples:
     counted when they are enabled again: the caller is the section that ran with them off).
 Points compared: c-ring-forward KIND against hydranet-forward KIND of the same run.
 """
+import gzip
 import os
 import re
 import sys
@@ -89,7 +91,7 @@ def rows(path):
 def load_folded(path):
     """tid -> (comm, [(stack frames root..leaf, count)])"""
     threads = {}
-    with open(path) as fh:
+    with (gzip.open(path, "rt") if path.endswith(".gz") else open(path)) as fh:
         for line in fh:
             line = line.rstrip("\n")
             if not line:
@@ -204,6 +206,8 @@ def caller(kern):
 
 def threads_of(raw, label, kind):
     folded = os.path.join(raw, "cost-perf", "%s-%s.folded" % (label, kind))
+    if not os.path.exists(folded):
+        folded += ".gz"  # as kept in the repository
     if not os.path.exists(folded):
         return None
     stacks = load_folded(folded)
@@ -370,7 +374,7 @@ def report(raws):
             out.append("    load %s" % " ".join(r))
         kinds = []
         for f in sorted(os.listdir(os.path.join(raw, "cost-perf"))):
-            m = re.match(r"hydranet-forward-(.+)\.folded$", f)
+            m = re.match(r"hydranet-forward-(.+)\.folded(\.gz)?$", f)
             if m:
                 kinds.append(m.group(1))
         for kind in kinds:
