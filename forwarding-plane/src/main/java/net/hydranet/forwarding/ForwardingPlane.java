@@ -52,13 +52,14 @@ import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
  * to every pipeline's queue under one lock, so each pipeline applies the same changes in the same
  * order, each replica keeps exactly one writer (its pipeline's thread) and a lookup stays a plain
  * read with no fence per packet. The Maglev lookup tables, the large part, are built once and
- * shared immutable. Pipelines may apply a change a few microseconds apart; as a flow always meets
- * the same pipeline (PACKET_FANOUT hashes per flow), each flow still sees every change once, in
- * order. The counters of every pipeline read as one ({@link #counters()}, {@link Counters#sum});
- * commands are counted once, by pipeline 0. Neighbours are each pipeline's own, but ARP frames all
- * reach one pipeline (they carry no flow): a neighbour learned there is written to every other
- * pipeline's ring buffer and learned by each with its commands, releasing the frames it held for
- * it.
+ * shared immutable. Pipelines may apply a change a few microseconds apart; as each direction of a
+ * flow always meets the same pipeline (PACKET_FANOUT hashes per flow; fed by interface, a direction
+ * enters by one interface), each flow still sees every change once, in order. The counters of every
+ * pipeline read as one ({@link #counters()}, {@link Counters#sum}); commands are counted once, by
+ * pipeline 0. Neighbours are each pipeline's own, but ARP frames all reach one pipeline (they carry
+ * no flow, or enter by another pipeline's interface): a neighbour learned there is written to every
+ * other pipeline's ring buffer and learned by each with its commands, releasing the frames it held
+ * for it.
  */
 public final class ForwardingPlane implements AutoCloseable {
   private static final int COMMAND_QUEUE = 4_096;

@@ -62,9 +62,44 @@ public final class ForwardingContext {
    * per interface spreads the flows), ring, threads, connection table and counters. 1 on a 2-core
    * machine: one pipeline already runs two threads, and a second pipeline measured no faster there
    * (BENCHMARKS.md, "More than one pipeline"). On a box with more cores, about one pipeline per two
-   * cores left to the router (ARCHITECTURE.md, "More than one pipeline").
+   * cores left to the router (ARCHITECTURE.md, "More than one pipeline"). Two NICs on two cores do
+   * best with one pipeline per NIC ({@link PipelineFeed#INTERFACE}, as the shipped config says).
    */
   public static final int DEFAULT_PIPELINES = 1;
+
+  /**
+   * What decides which pipeline a frame meets, with more than one ({@link #pipelineFeed}).
+   *
+   * <ul>
+   *   <li>{@code FLOW}: each interface's captures form one {@code PACKET_FANOUT} group (flow hash),
+   *       so both directions of a flow meet the same pipeline and many flows spread over many
+   *       pipelines (a multi-queue NIC's RSS, Katran's per-CPU tables).
+   *   <li>{@code INTERFACE}: interface {@code i} (its place in the config) is read by pipeline
+   *       {@code i % pipelines} only, and every pipeline sends on every interface through a
+   *       transmit ring of its own. One flow's two directions then meet two pipelines, as the C
+   *       forwarder's thread per direction does: one TCP stream's data and its ACKs, and the kernel
+   *       work each {@code send(2)} does for the next hop, run on two cores. The connection table
+   *       still sees every packet of a redirected flow, since only the client's direction is looked
+   *       up.
+   * </ul>
+   */
+  public enum PipelineFeed {
+    FLOW,
+    INTERFACE;
+
+    /** The config's spelling: {@code flow} or {@code interface}. */
+    public static PipelineFeed parse(String text) {
+      for (PipelineFeed f : values()) {
+        if (f.name().equalsIgnoreCase(text)) {
+          return f;
+        }
+      }
+      throw new IllegalArgumentException(
+          "pipelineFeed: must be flow or interface, was '" + text + "'");
+    }
+  }
+
+  public static final PipelineFeed DEFAULT_PIPELINE_FEED = PipelineFeed.FLOW;
 
   /**
    * At most this many: each pipeline holds its own captures (32 MiB each), ring and tables, so a
@@ -149,6 +184,7 @@ public final class ForwardingContext {
   private int ringSize = DEFAULT_RING_SIZE;
   private int inlineBurst = DEFAULT_INLINE_BURST;
   private int pipelines = DEFAULT_PIPELINES;
+  private PipelineFeed pipelineFeed = DEFAULT_PIPELINE_FEED;
   private int maglevTableSize = DEFAULT_MAGLEV_TABLE_SIZE;
   private int flowCapacity = DEFAULT_FLOW_CAPACITY;
   private long flowRecencyNanos = DEFAULT_FLOW_RECENCY_NANOS;
@@ -357,6 +393,15 @@ public final class ForwardingContext {
 
   public ForwardingContext pipelines(int value) {
     this.pipelines = value;
+    return this;
+  }
+
+  public PipelineFeed pipelineFeed() {
+    return pipelineFeed;
+  }
+
+  public ForwardingContext pipelineFeed(PipelineFeed value) {
+    this.pipelineFeed = value;
     return this;
   }
 
@@ -604,6 +649,16 @@ public final class ForwardingContext {
     if (pipelines < 1 || pipelines > MAX_PIPELINES) {
       throw new IllegalArgumentException(
           "pipelines: must be in 1.." + MAX_PIPELINES + ", was " + pipelines);
+    }
+    if (pipelineFeed == null) {
+      throw new IllegalArgumentException("pipelineFeed: must be flow or interface");
+    }
+    if (pipelineFeed == PipelineFeed.INTERFACE && pipelines > interfaces.size()) {
+      throw new IllegalArgumentException(
+          "pipelines: fed by interface, at most one per interface ("
+              + interfaces.size()
+              + "), was "
+              + pipelines);
     }
   }
 

@@ -116,8 +116,9 @@ public final class RedirectorCommand implements Callable<Integer> {
       names = "--pipelines",
       paramLabel = "N",
       description = {
-        "forwarding pipelines, each with its own capture per interface (PACKET_FANOUT by flow",
-        "hash), ring, threads, connection table and counters; overrides limits.pipelines (1)"
+        "forwarding pipelines, each with its own ring, threads, connection table and counters,",
+        "fed as limits.pipelineFeed says (flow: PACKET_FANOUT on every interface; interface:",
+        "one interface each); overrides limits.pipelines (1)"
       })
   Integer pipelines;
 

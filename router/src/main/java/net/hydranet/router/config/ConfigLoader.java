@@ -61,6 +61,7 @@ public final class ConfigLoader {
           "ringSize",
           "inlineBurst",
           "pipelines",
+          "pipelineFeed",
           "maglevTableSize",
           "flowCapacity",
           "newFlowsPerSecond",
@@ -260,6 +261,15 @@ public final class ConfigLoader {
           integer(limits, "inlineBurst", "limits", ForwardingContext.DEFAULT_INLINE_BURST));
       context.pipelines(
           integer(limits, "pipelines", "limits", ForwardingContext.DEFAULT_PIPELINES));
+      String feed = string(limits, "pipelineFeed", "limits", false);
+      if (feed != null) {
+        try {
+          context.pipelineFeed(ForwardingContext.PipelineFeed.parse(feed));
+        } catch (IllegalArgumentException e) {
+          throw new FieldException(
+              "limits.pipelineFeed", "must be flow or interface, was '" + feed + "'");
+        }
+      }
       context.maglevTableSize(
           integer(
               limits, "maglevTableSize", "limits", ForwardingContext.DEFAULT_MAGLEV_TABLE_SIZE));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import net.hydranet.forwarding.config.ForwardingContext;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -57,6 +58,34 @@ class ConfigLoaderTest {
             ConfigException.class,
             () -> ConfigLoader.parse("t.yaml", GOOD + "limits:\n  newFlowsPerSecond: -1\n", null));
     assertTrue(e.getMessage().contains("newFlowsPerSecond"), e.getMessage());
+  }
+
+  @Test
+  void pipelinesAreFedByFlowUnlessTheConfigSaysByInterface() throws Exception {
+    assertEquals(
+        ForwardingContext.PipelineFeed.FLOW,
+        ConfigLoader.parse("t.yaml", GOOD, null).context().pipelineFeed());
+    ForwardingContext split =
+        ConfigLoader.parse(
+                "t.yaml", GOOD + "limits:\n  pipelines: 2\n  pipelineFeed: interface\n", null)
+            .context();
+    assertEquals(ForwardingContext.PipelineFeed.INTERFACE, split.pipelineFeed());
+    assertEquals(2, split.pipelines());
+
+    ConfigException unknown =
+        assertThrows(
+            ConfigException.class,
+            () -> ConfigLoader.parse("t.yaml", GOOD + "limits:\n  pipelineFeed: rss\n", null));
+    assertTrue(unknown.getMessage().contains("limits.pipelineFeed"), unknown.getMessage());
+    assertTrue(unknown.getMessage().contains("'rss'"), unknown.getMessage());
+    ConfigException idle =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                ConfigLoader.parse(
+                    "t.yaml", GOOD + "limits:\n  pipelines: 3\n  pipelineFeed: interface\n", null));
+    assertTrue(
+        idle.getMessage().contains("at most one per interface (2), was 3"), idle.getMessage());
   }
 
   @Test

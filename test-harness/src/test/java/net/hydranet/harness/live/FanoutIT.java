@@ -22,7 +22,10 @@ import org.junit.jupiter.api.Timeout;
 /**
  * A redirector with two forwarding pipelines ({@code limits.pipelines: 2}) in the paper's network:
  * PACKET_FANOUT spreads many flows over both, each flow's frames meet one pipeline only, and
- * fragmented datagrams still pass.
+ * fragmented datagrams still pass. Fed by interface ({@code pipelineFeed: interface}) instead, each
+ * pipeline reads one interface: the clients' side (client0, pipeline 0) records every flow, the
+ * origin's side (core0, pipeline 1) carries their replies, and each sends onto the other's
+ * interface through a transmit ring of its own.
  */
 class FanoutIT {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -100,6 +103,87 @@ class FanoutIT {
 
       // 3000-byte echoes leave the client in fragments, each hashed by its addresses alone (no
       // ports): every fragment of a datagram meets one pipeline, which forwards them all.
+      ExecResult ping =
+          topo.exec(
+              "client",
+              Duration.ofSeconds(20),
+              "ping",
+              "-c",
+              "3",
+              "-i",
+              "0.3",
+              "-s",
+              "3000",
+              ORIGIN);
+      assertEquals(0, ping.exitCode(), "ping -s 3000: " + ping.describe());
+      assertTrue(ping.stdout().contains("3 received"), ping.stdout());
+    }
+  }
+
+  @Test
+  @Timeout(180)
+  void fedByInterfaceEachPipelineReadsOneSideAndSendsOnTheOther() throws Exception {
+    assumeTrue("root".equals(System.getProperty("user.name")), "needs root for namespaces");
+    Path jar = RedirectorUnderTest.repositoryRoot().resolve("router/target/hydranet.jar");
+    assumeTrue(Files.exists(jar), "router/target/hydranet.jar is built by mvn package");
+    assumeTrue(onPath("iperf3") && onPath("ping"), "needs iperf3 and ping (bin/setup)");
+    String java = ProcessHandle.current().info().command().orElse("java");
+    try (PaperNetwork net =
+        new PaperNetwork("hng2", List.of(java, "-jar", jar.toString()))
+            .pipelines(2)
+            .redirectorLimits("pipelineFeed: interface")) {
+      net.start();
+      assertTrue(
+          net.logs().contains("2 forwarding pipelines, each reading its own interfaces"),
+          net.logs());
+      var topo = net.topology();
+      // As above: the drained service's flows go to the origin, each looked up (and recorded) by
+      // the pipeline that reads the client's side.
+      net.redirect(5201, "tcp", 0);
+      topo.spawn("origin", "iperf3", "-s", "-p", "5201", "-B", ORIGIN);
+      net.await(
+          "iperf3 to listen on the origin",
+          () -> topo.exec("origin", "ss", "-ltn").stdout().contains(ORIGIN + ":5201"));
+      long[][] before = pipelines(net.redirectorStatus());
+      int streams = 4;
+      ExecResult r =
+          topo.exec(
+              "client",
+              Duration.ofSeconds(60),
+              "iperf3",
+              "-c",
+              ORIGIN,
+              "-p",
+              "5201",
+              "-P",
+              Integer.toString(streams),
+              "-t",
+              "3",
+              "-J");
+      assertEquals(0, r.exitCode(), "iperf3: " + r.describe() + "\n" + net.logs());
+      long received =
+          JSON.readTree(r.stdout()).path("end").path("sum_received").path("bytes").asLong();
+      assertTrue(received > 1_000_000, "bytes received " + received);
+
+      int connections = streams + 1;
+      net.await(
+          "the status file to show " + connections + " new flows",
+          () -> sum(delta(before, pipelines(net.redirectorStatus())), 4) >= connections);
+      Thread.sleep(2_200);
+      String status = net.redirectorStatus();
+      long[][] d = delta(before, pipelines(status));
+      System.out.printf(
+          "iperf3 -P %d through 2 pipelines fed by interface: %.1f Mbit/s; per pipeline"
+              + " rx_frames %d / %d, forwarded %d / %d, flows created %d / %d%n",
+          streams, received * 8 / 3e6, d[0][1], d[1][1], d[0][2], d[1][2], d[0][4], d[1][4]);
+      assertEquals(2, d.length, status);
+      assertEquals(connections, d[0][4], "the clients' side records every flow:\n" + status);
+      assertEquals(0, d[1][4], "the origin's side looks no flow up:\n" + status);
+      // The data went client0 -> core0 (pipeline 0 sending on core0's second ring), the ACKs
+      // core0 -> client0 (pipeline 1 sending on client0's).
+      assertTrue(d[0][2] > 1_000, "pipeline 0 forwarded the data:\n" + status);
+      assertTrue(d[1][2] > 100, "pipeline 1 forwarded the replies:\n" + status);
+
       ExecResult ping =
           topo.exec(
               "client",

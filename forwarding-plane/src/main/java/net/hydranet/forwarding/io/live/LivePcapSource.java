@@ -4,6 +4,8 @@ import com.sun.jna.Native;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import net.hydranet.forwarding.io.FrameSource;
 import org.agrona.BufferUtil;
 import org.agrona.MutableDirectBuffer;
@@ -73,6 +75,9 @@ public final class LivePcapSource implements FrameSource {
   private final LivePcapTxPort txPort;
 
   private final PacketTxRing txRing;
+
+  // Transmit rings of other pipelines' ports onto this interface (openTxPort); closed with it.
+  private final List<PacketTxRing> otherRings = new ArrayList<>();
 
   private LivePcapSource(
       String interfaceName,
@@ -527,6 +532,26 @@ public final class LivePcapSource implements FrameSource {
     return receiveErrors + nativeBatch.getLong(PcapShim.OVERRUN);
   }
 
+  /**
+   * Another port onto this interface, for a pipeline that sends here but does not read this capture
+   * (pipelines fed by interface): a transmit ring of its own (its own socket), so no two threads
+   * share one; without a transmit ring on this capture, {@code pcap_sendpacket} on its handle,
+   * which threads may share. Closed with the capture.
+   *
+   * @throws IOException if the ring cannot be made
+   */
+  public synchronized LivePcapTxPort openTxPort() throws IOException {
+    if (closed) {
+      throw new IOException(interfaceName + ": closed");
+    }
+    if (txRing == null) {
+      return new LivePcapTxPort(this, null);
+    }
+    final PacketTxRing ring = PacketTxRing.open(KernelChecks.ifIndex(interfaceName), -1);
+    otherRings.add(ring);
+    return new LivePcapTxPort(this, ring);
+  }
+
   long nativeHandle() {
     return pcap;
   }
@@ -541,6 +566,9 @@ public final class LivePcapSource implements FrameSource {
       closed = true;
       if (txRing != null) {
         txRing.close();
+      }
+      for (PacketTxRing ring : otherRings) {
+        ring.close();
       }
       PcapNative.pcap_close(pcap);
     }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import net.hydranet.forwarding.ForwardingPlane;
+import net.hydranet.forwarding.config.ForwardingContext;
 import net.hydranet.forwarding.config.RouterInterface;
 import net.hydranet.forwarding.io.FrameSource;
 import net.hydranet.forwarding.io.FrameWait;
@@ -30,35 +31,58 @@ public final class Captures {
   // Each pipeline's captures, one per interface.
   private final List<List<LivePcapSource>> perPipeline = new ArrayList<>();
   private TxPort[][] ports;
+  private boolean byInterface;
 
   /**
-   * One capture per interface and pipeline: with more than one pipeline, an interface's captures
-   * form one PACKET_FANOUT group, capture {@code p} feeding pipeline {@code p}; each capture's
-   * transmit ring (its own socket) is that pipeline's port on the interface, so no two threads ever
+   * The captures, as the context's {@link ForwardingContext.PipelineFeed} says. Fed by flow: one
+   * capture per interface and pipeline, with more than one pipeline an interface's captures forming
+   * one PACKET_FANOUT group, capture {@code p} feeding pipeline {@code p}; each capture's transmit
+   * ring (its own socket) is that pipeline's port on the interface. Fed by interface: one capture
+   * per interface, read by pipeline {@code i % n}, whose port there is the capture's own; every
+   * other pipeline gets a transmit ring of its own on the interface. Either way no two threads ever
    * share a transmit ring.
    */
   public void open(RedirectorConfig cfg) {
     int n = cfg.context().pipelines();
+    byInterface = cfg.context().pipelineFeed() == ForwardingContext.PipelineFeed.INTERFACE;
     ports = new TxPort[n][cfg.context().interfaces().size()];
     for (int p = 0; p < n; p++) {
       perPipeline.add(new ArrayList<>());
     }
     for (RouterInterface i : cfg.context().interfaces()) {
       LivePcapSource.Options options = new LivePcapSource.Options().ingress(i.index());
-      LivePcapSource[] captures;
       try {
-        captures =
-            n == 1
-                ? new LivePcapSource[] {LivePcapSource.open(i.name(), options)}
-                : LivePcapSource.openFanout(i.name(), options, n);
+        if (byInterface || n == 1) {
+          openOne(i, options, n);
+        } else {
+          openFanout(i, options, n);
+        }
       } catch (IOException e) {
         throw new UserError(e.getMessage());
       }
-      for (int p = 0; p < n; p++) {
-        sources.add(captures[p]);
-        perPipeline.get(p).add(captures[p]);
-        ports[p][i.index()] = captures[p].txPort();
-      }
+    }
+  }
+
+  /** Interface {@code i} read by one pipeline ({@code i % n}), sent on by all. */
+  private void openOne(RouterInterface i, LivePcapSource.Options options, int n)
+      throws IOException {
+    LivePcapSource capture = LivePcapSource.open(i.name(), options);
+    sources.add(capture);
+    int reader = i.index() % n;
+    perPipeline.get(reader).add(capture);
+    for (int p = 0; p < n; p++) {
+      ports[p][i.index()] = p == reader ? capture.txPort() : capture.openTxPort();
+    }
+  }
+
+  /** Interface {@code i}'s fanout group: capture {@code p} read by, and sending for, pipeline p. */
+  private void openFanout(RouterInterface i, LivePcapSource.Options options, int n)
+      throws IOException {
+    LivePcapSource[] captures = LivePcapSource.openFanout(i.name(), options, n);
+    for (int p = 0; p < n; p++) {
+      sources.add(captures[p]);
+      perPipeline.get(p).add(captures[p]);
+      ports[p][i.index()] = captures[p].txPort();
     }
   }
 
@@ -84,7 +108,9 @@ public final class Captures {
       }
     }
     plane.start(receive, Pipeline.Clock.LIVE, LiteBlockingWaitStrategy::new, frameWaits);
-    if (n > 1) {
+    if (n > 1 && byInterface) {
+      LOG.info("{} forwarding pipelines, each reading its own interfaces", n);
+    } else if (n > 1) {
       LOG.info("{} forwarding pipelines, fed by PACKET_FANOUT (flow hash) on each interface", n);
     }
   }
