@@ -17,11 +17,12 @@ import org.agrona.concurrent.UnsafeBuffer;
  * and, under Jazzer, cost ~800 µs an input; a rewind is a few memory copies).
  *
  * <p>What is recorded: every non-final field of every object reachable from the roots whose class
- * is HydraNet's or Agrona's (final fields cannot change; they are only followed), the contents of
- * every array, and the bytes behind every {@link UnsafeBuffer} over direct memory. JDK objects
- * other than arrays are neither followed nor restored: the data path keeps no state in them (its
- * tables are arrays, Agrona collections and direct buffers, allocated once), and {@code RewindTest}
- * checks that a rewound redirector answers every corpus input exactly as a new one.
+ * is HydraNet's or Agrona's (final fields cannot change; they are only followed; enum constants are
+ * values, not followed), the contents of every array, and the bytes behind every {@link
+ * UnsafeBuffer} over direct memory. JDK objects other than arrays are neither followed nor
+ * restored: the data path keeps no state in them (its tables are arrays, Agrona collections and
+ * direct buffers, allocated once), and {@code RewindTest} checks that a rewound redirector answers
+ * every corpus input exactly as a new one.
  */
 final class Rewind {
   private final List<Runnable> restores = new ArrayList<>();
@@ -56,7 +57,8 @@ final class Rewind {
       recordArray(o, work);
       return;
     }
-    if (!followed(type)) {
+    if (!followed(type) || o instanceof Enum<?>) {
+      // An enum constant is a value: the fields holding it are recorded by their owners.
       return;
     }
     if (o instanceof UnsafeBuffer buffer && buffer.byteArray() == null) {
