@@ -62,8 +62,9 @@ public final class ForwardingContext {
    * per interface spreads the flows), ring, threads, connection table and counters. 1 on a 2-core
    * machine: one pipeline already runs two threads, and a second pipeline measured no faster there
    * (BENCHMARKS.md, "More than one pipeline"). On a box with more cores, about one pipeline per two
-   * cores left to the router (ARCHITECTURE.md, "More than one pipeline"). Two NICs on two cores do
-   * best with one pipeline per NIC ({@link PipelineFeed#INTERFACE}, as the shipped config says).
+   * cores left to the router (ARCHITECTURE.md, "More than one pipeline"). Two NICs on two cores
+   * forwarded IPv4 TCP fastest with one pipeline per NIC ({@link PipelineFeed#INTERFACE}), which
+   * does not forward IPv6 yet (ARCHITECTURE.md, "A pipeline per interface").
    */
   public static final int DEFAULT_PIPELINES = 1;
 
@@ -80,7 +81,7 @@ public final class ForwardingContext {
    *       forwarder's thread per direction does: one TCP stream's data and its ACKs, and the kernel
    *       work each {@code send(2)} does for the next hop, run on two cores. The connection table
    *       still sees every packet of a redirected flow, since only the client's direction is looked
-   *       up.
+   *       up. IPv4 only for now: a neighbour learned by NDP is not shared between pipelines.
    * </ul>
    */
   public enum PipelineFeed {
