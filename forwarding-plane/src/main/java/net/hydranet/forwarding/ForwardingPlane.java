@@ -56,15 +56,19 @@ import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
  * flow always meets the same pipeline (PACKET_FANOUT hashes per flow; fed by interface, a direction
  * enters by one interface), each flow still sees every change once, in order. The counters of every
  * pipeline read as one ({@link #counters()}, {@link Counters#sum}); commands are counted once, by
- * pipeline 0. Neighbours are each pipeline's own, but ARP frames all reach one pipeline (they carry
- * no flow, or enter by another pipeline's interface): a neighbour learned there is written to every
- * other pipeline's ring buffer and learned by each with its commands, releasing the frames it held
- * for it.
+ * pipeline 0. Neighbours are each pipeline's own, but an ARP or neighbour discovery frame reaches
+ * one pipeline (it carries no flow, or enters by another pipeline's interface): what it said is
+ * written to every other pipeline's ring buffer and applied by each with its commands, by the rules
+ * of its own table (an advertisement updates only a neighbour that pipeline asked for), releasing
+ * the frames it held for it.
  */
 public final class ForwardingPlane implements AutoCloseable {
   private static final int COMMAND_QUEUE = 4_096;
   private static final int LEARNED_BYTES = 64 * 1024;
+  private static final int LEARNED_ARP = 1;
   private static final int LEARNED_NOTE = 17;
+  private static final int LEARNED_ND = 2;
+  private static final int LEARNED_NOTE6 = 29;
 
   private final ForwardingContext context;
   private final Lane[] lanes;
@@ -119,13 +123,14 @@ public final class ForwardingPlane implements AutoCloseable {
     final ManyToOneConcurrentArrayQueue<Runnable> commands =
         new ManyToOneConcurrentArrayQueue<>(COMMAND_QUEUE);
     final Consumer<Runnable> run = this::run;
-    // What the other pipelines learned by ARP (ARP frames reach one pipeline only): written by
-    // them, read here with the commands. Fixed memory, no allocation per message.
+    // What the other pipelines heard by ARP and neighbour discovery (such a frame reaches one
+    // pipeline only): written by them, read here with the commands. Fixed memory, no allocation
+    // per message.
     final ManyToOneRingBuffer learned =
         new ManyToOneRingBuffer(
             new UnsafeBuffer(
                 ByteBuffer.allocateDirect(LEARNED_BYTES + RingBufferDescriptor.TRAILER_LENGTH)));
-    final UnsafeBuffer note = new UnsafeBuffer(ByteBuffer.allocateDirect(LEARNED_NOTE));
+    final UnsafeBuffer note = new UnsafeBuffer(ByteBuffer.allocateDirect(LEARNED_NOTE6));
     final MessageHandler onLearned = this::onLearned;
     Pipeline pipeline;
 
@@ -153,6 +158,7 @@ public final class ForwardingPlane implements AutoCloseable {
       this.path = new ForwardingPath(context, counters, redirects, routes, neighbours, ports);
       if (context.pipelines() > 1) {
         neighbours.learnListener(this::tellOthers);
+        path.ipv6().neighbours().learnListener(this::tellOthers6);
       }
     }
 
@@ -162,15 +168,56 @@ public final class ForwardingPlane implements AutoCloseable {
       note.putLong(4, mac);
       note.putInt(12, ifIndex);
       note.putByte(16, (byte) (create ? 1 : 0));
+      tell(LEARNED_ARP, LEARNED_NOTE);
+    }
+
+    /**
+     * On this pipeline's thread: a neighbour advertisement or solicitation it heard, for every
+     * other pipeline (each applies it by its own table's state: the answer to a solicitation may
+     * reach a pipeline that did not ask).
+     */
+    void tellOthers6(
+        boolean advertisement,
+        long high,
+        long low,
+        long mac,
+        int ifIndex,
+        boolean solicited,
+        boolean override) {
+      note.putLong(0, high);
+      note.putLong(8, low);
+      note.putLong(16, mac);
+      note.putInt(24, ifIndex);
+      note.putByte(28, (byte) ((advertisement ? 1 : 0) | (solicited ? 2 : 0) | (override ? 4 : 0)));
+      tell(LEARNED_ND, LEARNED_NOTE6);
+    }
+
+    private void tell(int type, int length) {
       for (Lane other : lanes) {
         // Full (thousands of learns unread): the other pipeline asks again when it needs to.
         if (other != this) {
-          other.learned.write(1, note, 0, LEARNED_NOTE);
+          other.learned.write(type, note, 0, length);
         }
       }
     }
 
     private void onLearned(int type, MutableDirectBuffer buffer, int index, int length) {
+      if (type == LEARNED_ND) {
+        int flags = buffer.getByte(index + 28);
+        path.ipv6()
+            .neighbours()
+            .learnRelayed(
+                (flags & 1) != 0,
+                buffer.getLong(index),
+                buffer.getLong(index + 8),
+                buffer.getLong(index + 16),
+                buffer.getInt(index + 24),
+                (flags & 2) != 0,
+                (flags & 4) != 0,
+                path.egress().now(),
+                path.egress());
+        return;
+      }
       neighbours.learnRelayed(
           buffer.getInt(index),
           buffer.getLong(index + 4),

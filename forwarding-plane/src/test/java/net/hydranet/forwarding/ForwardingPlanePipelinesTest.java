@@ -17,6 +17,7 @@ import net.hydranet.forwarding.config.ForwardingContext;
 import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.element.TestFrames;
+import net.hydranet.forwarding.element.TestFrames6;
 import net.hydranet.forwarding.io.FrameSource;
 import net.hydranet.forwarding.io.TxPort;
 import net.hydranet.forwarding.pipeline.Pipeline;
@@ -24,6 +25,8 @@ import net.hydranet.forwarding.table.RedirectorTable;
 import net.hydranet.forwarding.wire.ArpPacket;
 import net.hydranet.forwarding.wire.EthernetHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
+import net.hydranet.forwarding.wire.Ipv6Header;
+import net.hydranet.forwarding.wire.NeighbourDiscovery;
 import net.hydranet.forwarding.wire.TcpHeader;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -44,14 +47,7 @@ class ForwardingPlanePipelinesTest {
       List.of(new CopyOnWriteArrayList<>(), new CopyOnWriteArrayList<>());
 
   private ForwardingPlane plane(boolean gatewayKnown) {
-    TxPort[][] ports = new TxPort[2][];
-    for (int p = 0; p < 2; p++) {
-      ports[p] = new TxPort[3];
-      for (int i = 0; i < 3; i++) {
-        ports[p][i] = new Recording(sentBy.get(p), macsBy.get(p), i);
-      }
-    }
-    ForwardingPlane plane = new ForwardingPlane(TestFrames.context(1500).pipelines(2), ports);
+    ForwardingPlane plane = new ForwardingPlane(TestFrames.context(1500).pipelines(2), ports());
     plane.addRoute(ip(198, 19, 0, 0), 16, GATEWAY, CORE_IF);
     plane.addNeighbour(CLIENT, CLIENT_MAC, CLIENT_IF);
     if (gatewayKnown) {
@@ -59,6 +55,17 @@ class ForwardingPlanePipelinesTest {
     }
     plane.addNeighbour(HOST_SERVER, HOST_SERVER_MAC, HS_IF);
     return plane;
+  }
+
+  private TxPort[][] ports() {
+    TxPort[][] ports = new TxPort[2][];
+    for (int p = 0; p < 2; p++) {
+      ports[p] = new TxPort[3];
+      for (int i = 0; i < 3; i++) {
+        ports[p][i] = new Recording(sentBy.get(p), macsBy.get(p), i);
+      }
+    }
+    return ports;
   }
 
   @Test
@@ -154,6 +161,86 @@ class ForwardingPlanePipelinesTest {
       assertEquals(GATEWAY_MAC, macsBy.get(1).get(1), "to the MAC pipeline 0 learned");
       assertEquals(1, plane.counters(0).get(Counter.ARP_REPLIES_RECEIVED));
       assertEquals(List.of(), sentBy.get(0), "pipeline 0 learned, and sent nothing");
+    } finally {
+      plane.close();
+    }
+  }
+
+  @Test
+  void shouldShareWhatOnePipelineHearsByNeighbourDiscovery() throws Exception {
+    ForwardingPlane plane = new ForwardingPlane(TestFrames6.context(1500).pipelines(2), ports());
+    Queued[] sources = {new Queued(), new Queued()};
+    plane.start(
+        new FrameSource[][] {{sources[0]}, {sources[1]}},
+        Pipeline.Clock.LIVE,
+        BlockingWaitStrategy::new,
+        null);
+    try {
+      UnsafeBuffer slot = TestFrames.slot();
+      long asked = 0x99;
+      long askedMac = 0x02_00_00_00_00_99L;
+      // Pipeline 1 must forward to a neighbour on hs0 it does not know: it holds the frame and
+      // solicits.
+      sources[1].add(
+          slot, TestFrames6.tcp(slot, TestFrames6.HS_NET, asked, 40_000, 8080, 0x10, 0, 10, 64));
+      await(() -> sentBy.get(1).size() == 1);
+      assertEquals(HS_IF, sentBy.get(1).get(0));
+      assertEquals(0x3333_FF00_0099L, macsBy.get(1).get(0), "a solicitation");
+      // The answer, as the fanout (or the interface's own pipeline) may hand it: to pipeline 0,
+      // which did not ask.
+      EthernetHeader.write(slot, HEADROOM, HS_IF_MAC, askedMac, EthernetHeader.TYPE_IPV6);
+      int na =
+          NeighbourDiscovery.writeNeighbourAdvertisement(
+              slot,
+              TestFrames6.ipOffset(),
+              TestFrames6.HS_NET,
+              asked,
+              TestFrames6.HS_NET,
+              1,
+              TestFrames6.HS_NET,
+              asked,
+              NeighbourDiscovery.NA_FLAG_SOLICITED | NeighbourDiscovery.NA_FLAG_OVERRIDE,
+              askedMac);
+      sources[0].add(slot, EthernetHeader.LENGTH + na, HS_IF);
+      await(() -> sentBy.get(1).size() == 2);
+      assertEquals(HS_IF, sentBy.get(1).get(1), "pipeline 1 sent the frame it held");
+      assertEquals(askedMac, macsBy.get(1).get(1), "to the MAC pipeline 0 heard");
+      assertEquals(1, plane.counters(0).get(Counter.ND_ADVERTISEMENTS_RECEIVED));
+      assertEquals(List.of(), sentBy.get(0), "pipeline 0 sent nothing");
+      assertEquals(
+          -1L,
+          (long) on(plane, 0, p -> p.neighbours6().macOf(TestFrames6.HS_NET, asked)),
+          "an advertisement creates no entry where none was asked for");
+
+      // A solicitation heard by pipeline 1 teaches pipeline 0 its sender.
+      long solicitor = 0x77;
+      long solicitorMac = 0x02_00_00_00_00_77L;
+      EthernetHeader.write(
+          slot,
+          HEADROOM,
+          Ipv6Header.multicastMac(Ipv6Header.solicitedNodeLow(1)),
+          solicitorMac,
+          EthernetHeader.TYPE_IPV6);
+      int ns =
+          NeighbourDiscovery.writeNeighbourSolicitation(
+              slot,
+              TestFrames6.ipOffset(),
+              TestFrames6.HS_NET,
+              solicitor,
+              Ipv6Header.solicitedNodeHigh(),
+              Ipv6Header.solicitedNodeLow(1),
+              TestFrames6.HS_NET,
+              1,
+              solicitorMac);
+      sources[1].add(slot, EthernetHeader.LENGTH + ns, HS_IF);
+      await(() -> sentBy.get(1).size() == 3);
+      assertEquals(solicitorMac, macsBy.get(1).get(2), "pipeline 1 answered it");
+      sources[0].add(
+          slot,
+          TestFrames6.tcp(slot, TestFrames6.HS_NET, solicitor, 40_001, 8080, 0x10, 0, 10, 64));
+      await(() -> !sentBy.get(0).isEmpty());
+      assertEquals(HS_IF, sentBy.get(0).get(0));
+      assertEquals(solicitorMac, macsBy.get(0).get(0), "pipeline 0 knew the solicitor's MAC");
     } finally {
       plane.close();
     }

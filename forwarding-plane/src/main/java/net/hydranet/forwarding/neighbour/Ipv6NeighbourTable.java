@@ -168,6 +168,21 @@ public final class Ipv6NeighbourTable {
       boolean override,
       long now,
       NeighbourTable.PendingSink sink) {
+    if (learnListener != null) {
+      learnListener.heard(true, high, low, mac, ifIndex, solicited, override);
+    }
+    return applyAdvertisement(high, low, mac, ifIndex, solicited, override, now, sink);
+  }
+
+  private int applyAdvertisement(
+      long high,
+      long low,
+      long mac,
+      int ifIndex,
+      boolean solicited,
+      boolean override,
+      long now,
+      NeighbourTable.PendingSink sink) {
     int handle = handles.get(high, low, 0);
     if (handle == Ipv6KeyMap.MISSING) {
       return 0;
@@ -191,6 +206,14 @@ public final class Ipv6NeighbourTable {
    */
   public int learnFromSolicitation(
       long high, long low, long mac, int ifIndex, long now, NeighbourTable.PendingSink sink) {
+    if (learnListener != null) {
+      learnListener.heard(false, high, low, mac, ifIndex, false, false);
+    }
+    return applySolicitation(high, low, mac, ifIndex, now, sink);
+  }
+
+  private int applySolicitation(
+      long high, long low, long mac, int ifIndex, long now, NeighbourTable.PendingSink sink) {
     boolean fresh = handles.get(high, low, 0) == Ipv6KeyMap.MISSING;
     int handle = handleFor(high, low);
     if (handle < 0) {
@@ -203,6 +226,40 @@ public final class Ipv6NeighbourTable {
     int released = table.learn(handle, mac, ifIndex, true, now, 0, sink);
     releaseIfUnused(handle, before, fresh);
     return released;
+  }
+
+  /**
+   * Is told of every advertisement and solicitation this table hears ({@link
+   * #learnFromAdvertisement}, {@link #learnFromSolicitation}), whether or not it learns from it:
+   * with several forwarding pipelines, a neighbour's answer reaches one of them, maybe not the one
+   * that asked, and the others apply it through {@link #learnRelayed}. Set once, before use.
+   */
+  public void learnListener(Ipv6LearnListener listener) {
+    this.learnListener = listener;
+  }
+
+  private Ipv6LearnListener learnListener;
+
+  /**
+   * What another table heard ({@link #learnListener}), applied here by the same rules as if heard
+   * here, and told to no listener; frames that waited for this neighbour go to {@code sink}.
+   *
+   * @param advertisement an advertisement (else a solicitation's source link-layer option)
+   * @return frames released
+   */
+  public int learnRelayed(
+      boolean advertisement,
+      long high,
+      long low,
+      long mac,
+      int ifIndex,
+      boolean solicited,
+      boolean override,
+      long now,
+      NeighbourTable.PendingSink sink) {
+    return advertisement
+        ? applyAdvertisement(high, low, mac, ifIndex, solicited, override, now, sink)
+        : applySolicitation(high, low, mac, ifIndex, now, sink);
   }
 
   /**
@@ -241,6 +298,22 @@ public final class Ipv6NeighbourTable {
   @FunctionalInterface
   public interface Ipv6RequestSink {
     void request(long high, long low, int ifIndex);
+  }
+
+  /** Told of a neighbour discovery message heard, with what it said. */
+  @FunctionalInterface
+  public interface Ipv6LearnListener {
+    /**
+     * @param advertisement an advertisement (else a solicitation's source link-layer option)
+     */
+    void heard(
+        boolean advertisement,
+        long high,
+        long low,
+        long mac,
+        int ifIndex,
+        boolean solicited,
+        boolean override);
   }
 
   /** Visits a table entry. */
