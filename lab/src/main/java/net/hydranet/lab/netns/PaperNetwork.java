@@ -31,6 +31,13 @@ public final class PaperNetwork extends NamespaceNetwork {
   public static final String HOST_SERVER = "198.18.1.20";
   public static final String ROUTER_CORE_SIDE = "198.18.2.1";
   public static final String ORIGIN = "198.18.2.10";
+  // With dualStack(): the same hosts in RFC 5180's 2001:2::/48, the LAN 2001:2:0:1::/64 and the
+  // core 2001:2:0:2::/64.
+  public static final String CLIENT6 = "2001:2:0:1::10";
+  public static final String ROUTER_CLIENT_SIDE6 = "2001:2:0:1::1";
+  public static final String HOST_SERVER6 = "2001:2:0:1::20";
+  public static final String ROUTER_CORE_SIDE6 = "2001:2:0:2::1";
+  public static final String ORIGIN6 = "2001:2:0:2::10";
 
   private final Path redirectorStatus;
   private final Path hostStatus;
@@ -41,6 +48,7 @@ public final class PaperNetwork extends NamespaceNetwork {
   private String hostServerMetrics = "127.0.0.1:9465";
   private int pipelines = 1;
   private String encapsulation = "ipip";
+  private boolean dualStack;
   private Process redirector;
 
   /**
@@ -99,6 +107,23 @@ public final class PaperNetwork extends NamespaceNetwork {
    */
   public PaperNetwork redirectorLimits(String... lines) {
     limits.addAll(List.of(lines));
+    return this;
+  }
+
+  /**
+   * Gives every host and both of the redirector's interfaces their IPv6 address too ({@link
+   * #CLIENT6} and its neighbours), and the redirector's config its {@code address6}: it then
+   * forwards IPv6 (learning its neighbours by neighbour discovery) as well as IPv4. Before {@link
+   * #start}.
+   */
+  public PaperNetwork dualStack() {
+    if (!dualStack) {
+      dualStack = true;
+      host6("client", CLIENT6, ROUTER_CLIENT_SIDE6);
+      host6("hs", HOST_SERVER6, ROUTER_CLIENT_SIDE6);
+      host6("origin", ORIGIN6, ROUTER_CORE_SIDE6);
+      redirector6("redir", "client0", ROUTER_CLIENT_SIDE6, "core0", ROUTER_CORE_SIDE6);
+    }
     return this;
   }
 
@@ -191,10 +216,14 @@ public final class PaperNetwork extends NamespaceNetwork {
         .append("interfaces:\n")
         .append("  - { name: client0, address: ")
         .append(ROUTER_CLIENT_SIDE)
-        .append("/24, mtu: 1500 }\n")
+        .append("/24, mtu: 1500")
+        .append(dualStack ? ", address6: \"" + ROUTER_CLIENT_SIDE6 + "/64\"" : "")
+        .append(" }\n")
         .append("  - { name: core0, address: ")
         .append(ROUTER_CORE_SIDE)
-        .append("/24, mtu: 1500 }\n");
+        .append("/24, mtu: 1500")
+        .append(dualStack ? ", address6: \"" + ROUTER_CORE_SIDE6 + "/64\"" : "")
+        .append(" }\n");
     if (redirects.isEmpty()) {
       sb.append("redirects: []\n");
     } else {
