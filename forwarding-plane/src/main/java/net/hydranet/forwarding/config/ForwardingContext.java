@@ -63,8 +63,8 @@ public final class ForwardingContext {
    * machine: one pipeline already runs two threads, and a second pipeline measured no faster there
    * (BENCHMARKS.md, "More than one pipeline"). On a box with more cores, about one pipeline per two
    * cores left to the router (ARCHITECTURE.md, "More than one pipeline"). Two NICs on two cores
-   * forwarded IPv4 TCP fastest with one pipeline per NIC ({@link PipelineFeed#INTERFACE}), which
-   * does not forward IPv6 yet (ARCHITECTURE.md, "A pipeline per interface").
+   * forwarded TCP fastest with one pipeline per NIC ({@link PipelineFeed#INTERFACE}), the shipped
+   * config's choice (ARCHITECTURE.md, "A pipeline per interface").
    */
   public static final int DEFAULT_PIPELINES = 1;
 
@@ -81,7 +81,7 @@ public final class ForwardingContext {
    *       forwarder's thread per direction does: one TCP stream's data and its ACKs, and the kernel
    *       work each {@code send(2)} does for the next hop, run on two cores. The connection table
    *       still sees every packet of a redirected flow, since only the client's direction is looked
-   *       up. IPv4 only for now: a neighbour learned by NDP is not shared between pipelines.
+   *       up. What ARP and neighbour discovery tell one pipeline is shared with the others.
    * </ul>
    */
   public enum PipelineFeed {
