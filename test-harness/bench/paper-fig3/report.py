@@ -97,6 +97,34 @@ for r in read("load.txt"):
 L.append("")
 
 
+def vmstat_summary():
+    """Idle and steal over the run, from vmstat's columns (a VM's steal skews every figure)."""
+    path = os.path.join(raw, "vmstat.txt")
+    if not os.path.exists(path):
+        return None
+    head, rows = None, []
+    with open(path) as f:
+        for line in f:
+            cells = line.split()
+            if "st" in cells and "id" in cells:
+                head = cells
+            elif head and len(cells) == len(head) and cells[0].isdigit():
+                rows.append(dict(zip(head, map(int, cells))))
+    rows = rows[1:]  # the first line is the average since boot
+    if not rows:
+        return None
+    st = [r["st"] for r in rows]
+    idle = [r["id"] for r in rows]
+    cs = [r["cs"] for r in rows]
+    return ("CPU over the run (vmstat every 5 s, %d samples): steal mean %.1f %%, max %d %%;"
+            " idle mean %.1f %%; context switches mean %.0f/s"
+            % (len(rows), sum(st) / len(st), max(st), sum(idle) / len(idle), sum(cs) / len(cs)))
+
+
+if vmstat_summary():
+    L.append(vmstat_summary() + "\n")
+
+
 def bw_tables(cols, family):
     L.append("## %s TCP bandwidth, Mb/s (iperf3 -N -l SIZE, one stream, offloads off; median of %d rounds)\n"
              % (family, nrounds))
