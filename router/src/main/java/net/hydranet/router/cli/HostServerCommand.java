@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import net.hydranet.control.ctl.CtlServer;
+import net.hydranet.forwarding.config.ForwardingContext;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.io.live.LivePcapSource;
 import net.hydranet.forwarding.io.live.TunDevice;
@@ -149,6 +150,17 @@ public final class HostServerCommand implements Callable<Integer> {
   Inject inject;
 
   @Option(
+      names = "--inline-burst",
+      paramLabel = "N",
+      defaultValue = "" + ForwardingContext.DEFAULT_INLINE_BURST,
+      description = {
+        "frames in a row the capturing thread runs to completion itself while the other thread",
+        "is idle (${DEFAULT-VALUE}; 0: hand every frame over), as the redirector's",
+        "limits.inlineBurst"
+      })
+  int inlineBurst;
+
+  @Option(
       names = "--no-second-chance",
       description = "inject every segment, even of connections no virtual host here holds")
   boolean noSecondChance;
@@ -181,6 +193,7 @@ public final class HostServerCommand implements Callable<Integer> {
     OptionChecks.requireInterface(iface);
     int self = OptionChecks.address(address);
     long[] self6 = OptionChecks.address6(address6);
+    OptionChecks.inlineBurst(inlineBurst);
     ControlConfig controlConfig = loadControl();
     makeTables();
     KernelClaims claims = KernelClaims.claim(self, address6);
@@ -203,6 +216,7 @@ public final class HostServerCommand implements Callable<Integer> {
   private int checkOnly() {
     OptionChecks.address(address);
     OptionChecks.address6(address6);
+    OptionChecks.inlineBurst(inlineBurst);
     loadControl();
     System.out.printf(
         "host server %s: valid%s%n", address, control == null ? "" : " (" + control + ")");
@@ -242,7 +256,7 @@ public final class HostServerCommand implements Callable<Integer> {
   /** Starts the pipeline, control plane, metrics and ctl socket; serves until the pipeline ends. */
   private void run(ControlConfig controlConfig, LivePcapSource source, TunDevice device)
       throws IOException, InterruptedException {
-    pipeline = Capture.newPipeline(source, path);
+    pipeline = Capture.newPipeline(source, path, inlineBurst);
     controlPlane.start(controlConfig, pipeline);
     Shutdown.install(
         controlPlane, pipeline, controlConfig == null ? 0 : controlConfig.drainMillis());

@@ -95,6 +95,16 @@ class ConfigCheckTest {
             "198.18.1.20",
             "--control",
             ROOT.resolve("config/control-hostserver.yaml").toString());
+    Run negative =
+        hydranet(
+            "hostserver",
+            "--check",
+            "--interface",
+            "lo",
+            "--address",
+            "198.18.1.20",
+            "--inline-burst",
+            "-1");
     Path empty = dir.resolve("empty.yaml");
     Files.writeString(empty, "nonsense: [\n");
     Run bad = hydranet("manager", "--check", "--config", empty.toString());
@@ -106,6 +116,9 @@ class ConfigCheckTest {
         "host server 198.18.1.20: valid (" + ROOT.resolve("config/control-hostserver.yaml") + ")\n",
         hostServer.out());
     assertEquals(2, bad.code());
+    assertEquals(2, negative.code(), negative.out());
+    assertTrue(
+        negative.err().contains("--inline-burst: must not be negative, was -1"), negative.err());
   }
 
   @Test

@@ -3,7 +3,6 @@ package net.hydranet.router.daemon.hostserver;
 import com.lmax.disruptor.LiteBlockingWaitStrategy;
 import java.io.IOException;
 import java.util.List;
-import net.hydranet.forwarding.config.ForwardingContext;
 import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.io.FrameSource;
 import net.hydranet.forwarding.io.live.LivePcapSource;
@@ -47,7 +46,11 @@ public final class Capture {
     }
   }
 
-  public static Pipeline newPipeline(LivePcapSource source, HostServerPath path) {
+  /**
+   * @param inlineBurst frames in a row the receive thread runs itself while the forwarding thread
+   *     is idle (the redirector's {@code limits.inlineBurst})
+   */
+  public static Pipeline newPipeline(LivePcapSource source, HostServerPath path, int inlineBurst) {
     Pipeline p =
         new Pipeline(
             1024,
@@ -57,7 +60,7 @@ public final class Capture {
             new Counters(),
             Pipeline.Clock.LIVE,
             new LiteBlockingWaitStrategy(),
-            ForwardingContext.DEFAULT_INLINE_BURST);
+            inlineBurst);
     try {
       p.deepIdle(PcapWait.of(List.of(source)), Pipeline.DEEP_IDLE_NANOS);
     } catch (IOException e) {

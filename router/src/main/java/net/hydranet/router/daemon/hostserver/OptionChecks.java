@@ -5,7 +5,10 @@ import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.router.error.UserError;
 
-/** The host server's {@code --interface}, {@code --address} and {@code --address6}, checked. */
+/**
+ * The host server's {@code --interface}, {@code --address}, {@code --address6} and {@code
+ * --inline-burst}, checked.
+ */
 public final class OptionChecks {
   private OptionChecks() {}
 
@@ -32,5 +35,12 @@ public final class OptionChecks {
     } catch (IllegalArgumentException e) {
       throw new UserError("--address6: '" + address6 + "' is not an IPv6 address");
     }
+  }
+
+  public static int inlineBurst(int frames) {
+    if (frames < 0) {
+      throw new UserError("--inline-burst: must not be negative, was " + frames);
+    }
+    return frames;
   }
 }
