@@ -52,7 +52,7 @@ class TransitDropTest {
     Net.sh("ip", "-n", C, "link", "set", "c0", "up");
     Net.sh("ip", "-n", C, "route", "add", "198.18.100.0/24", "via", "198.18.99.1");
 
-    try (TransitDrop drop = TransitDrop.install(Net.inNs(R, "nft"), List.of("r0"))) {
+    try (IngressDrop drop = TransitDrop.install(Net.inNs(R, "nft"), List.of("r0"))) {
       // A capture on the router's link, as the redirector's pcap: it must still see transit.
       Process dump =
           new ProcessBuilder(

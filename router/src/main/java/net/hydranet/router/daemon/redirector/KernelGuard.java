@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import net.hydranet.forwarding.config.RouterInterface;
+import net.hydranet.forwarding.io.live.IngressDrop;
 import net.hydranet.forwarding.io.live.KernelChecks;
 import net.hydranet.forwarding.io.live.TransitDrop;
 import net.hydranet.router.config.RedirectorConfig;
@@ -21,7 +22,7 @@ public final class KernelGuard {
   private static final Logger LOG = LoggerFactory.getLogger(DaemonLoggers.REDIRECTOR);
 
   private final boolean skipKernelChecks;
-  private TransitDrop transitDrop;
+  private IngressDrop transitDrop;
 
   public KernelGuard(boolean skipKernelChecks) {
     this.skipKernelChecks = skipKernelChecks;
