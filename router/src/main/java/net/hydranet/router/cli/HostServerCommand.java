@@ -11,6 +11,7 @@ import net.hydranet.forwarding.counter.Counters;
 import net.hydranet.forwarding.io.live.LivePcapSource;
 import net.hydranet.forwarding.io.live.TunDevice;
 import net.hydranet.forwarding.pipeline.Pipeline;
+import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.hostserver.HostServerCounter;
 import net.hydranet.hostserver.HostServerPath;
 import net.hydranet.hostserver.SecondChance;
@@ -161,6 +162,15 @@ public final class HostServerCommand implements Callable<Integer> {
   int inlineBurst;
 
   @Option(
+      names = "--no-tunnel-drop",
+      description = {
+        "let this host's kernel run IP input on each captured tunnel packet too (by default an",
+        "nftables ingress rule on --interface drops them after capture: nft table netdev",
+        "hydranet_tunnel)"
+      })
+  boolean noTunnelDrop;
+
+  @Option(
       names = "--no-second-chance",
       description = "inject every segment, even of connections no virtual host here holds")
   boolean noSecondChance;
@@ -197,6 +207,9 @@ public final class HostServerCommand implements Callable<Integer> {
     ControlConfig controlConfig = loadControl();
     makeTables();
     KernelClaims claims = KernelClaims.claim(self, address6);
+    if (!noTunnelDrop) {
+      claims.dropTunnelAtIngress(iface, Ipv4Header.formatAddress(self), address6);
+    }
     try (TunDevice device = StackSetup.openTun(tun)) {
       StackSetup.prepare(tun);
       buildPath(self, self6, device);

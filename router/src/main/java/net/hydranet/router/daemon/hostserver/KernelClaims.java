@@ -4,19 +4,27 @@ import java.io.IOException;
 import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
 import java.util.List;
+import net.hydranet.forwarding.io.live.IngressDrop;
+import net.hydranet.forwarding.io.live.TunnelDrop;
 import net.hydranet.forwarding.wire.GueHeader;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.hostserver.ProtocolClaim;
+import net.hydranet.router.daemon.DaemonLoggers;
 import net.hydranet.router.daemon.GuePort;
 import net.hydranet.router.error.UserError;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What the host server takes from the kernel so that it does not answer tunnelled packets itself:
  * IP protocol 4 (IPIP), 41 (IPv6 inside IPv4, and inside IPv6 with --address6) and the
- * second-chance tunnel's UDP port; held until the stop.
+ * second-chance tunnel's UDP port; held until the stop. And, unless told not to, the kernel's IP
+ * input of those tunnel packets: dropped at ingress after capture ({@link TunnelDrop}).
  */
 public final class KernelClaims {
+  private static final Logger LOG = LoggerFactory.getLogger(DaemonLoggers.HOST_SERVER);
+
   private final ProtocolClaim claim;
   private final List<ProtocolClaim> claims6;
   private final DatagramChannel gueClaim;
@@ -37,7 +45,36 @@ public final class KernelClaims {
     return new KernelClaims(claim, claims6, gueClaim);
   }
 
+  private IngressDrop tunnelDrop;
+
+  /**
+   * Has the kernel drop the tunnel packets to {@code address} (and {@code address6}) at ingress on
+   * {@code uplink}, after the capture has its copy; without nft, logs why and goes on (the claims
+   * above still keep the kernel quiet, at the cost of an IP input per packet).
+   */
+  public void dropTunnelAtIngress(String uplink, String address, String address6) {
+    try {
+      tunnelDrop = TunnelDrop.install(List.of("nft"), uplink, address, address6);
+      LOG.info(
+          "the kernel drops tunnel packets to this host server at ingress on {} after capture"
+              + " (nft table netdev {})",
+          uplink,
+          TunnelDrop.TABLE);
+    } catch (IOException e) {
+      LOG.warn(
+          "tunnel packets not dropped at ingress, the kernel runs IP input on each: {}",
+          e.getMessage());
+    }
+  }
+
   public void close() throws IOException {
+    if (tunnelDrop != null) {
+      try {
+        tunnelDrop.close();
+      } catch (IOException e) {
+        LOG.warn("cannot remove nft table netdev {}: {}", TunnelDrop.TABLE, e.getMessage());
+      }
+    }
     claim.close();
     claims6.forEach(ProtocolClaim::close);
     gueClaim.close();
