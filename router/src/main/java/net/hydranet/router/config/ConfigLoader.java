@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import net.hydranet.forwarding.config.ForwardingContext;
+import net.hydranet.forwarding.config.PipelineFeed;
 import net.hydranet.forwarding.config.RouterAddress6;
 import net.hydranet.forwarding.config.RouterInterface;
 import net.hydranet.forwarding.pipeline.FrameSlot;
@@ -264,7 +265,7 @@ public final class ConfigLoader {
       String feed = string(limits, "pipelineFeed", "limits", false);
       if (feed != null) {
         try {
-          context.pipelineFeed(ForwardingContext.PipelineFeed.parse(feed));
+          context.pipelineFeed(PipelineFeed.parse(feed));
         } catch (IllegalArgumentException e) {
           throw new FieldException(
               "limits.pipelineFeed", "must be flow or interface, was '" + feed + "'");

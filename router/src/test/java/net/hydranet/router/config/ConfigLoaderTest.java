@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import net.hydranet.forwarding.config.ForwardingContext;
+import net.hydranet.forwarding.config.PipelineFeed;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -63,13 +64,12 @@ class ConfigLoaderTest {
   @Test
   void pipelinesAreFedByFlowUnlessTheConfigSaysByInterface() throws Exception {
     assertEquals(
-        ForwardingContext.PipelineFeed.FLOW,
-        ConfigLoader.parse("t.yaml", GOOD, null).context().pipelineFeed());
+        PipelineFeed.FLOW, ConfigLoader.parse("t.yaml", GOOD, null).context().pipelineFeed());
     ForwardingContext split =
         ConfigLoader.parse(
                 "t.yaml", GOOD + "limits:\n  pipelines: 2\n  pipelineFeed: interface\n", null)
             .context();
-    assertEquals(ForwardingContext.PipelineFeed.INTERFACE, split.pipelineFeed());
+    assertEquals(PipelineFeed.INTERFACE, split.pipelineFeed());
     assertEquals(2, split.pipelines());
 
     ConfigException unknown =

@@ -5,7 +5,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import net.hydranet.forwarding.ForwardingPlane;
-import net.hydranet.forwarding.config.ForwardingContext;
+import net.hydranet.forwarding.config.PipelineFeed;
 import net.hydranet.forwarding.config.RouterInterface;
 import net.hydranet.forwarding.io.FrameSource;
 import net.hydranet.forwarding.io.FrameWait;
@@ -34,17 +34,17 @@ public final class Captures {
   private boolean byInterface;
 
   /**
-   * The captures, as the context's {@link ForwardingContext.PipelineFeed} says. Fed by flow: one
-   * capture per interface and pipeline, with more than one pipeline an interface's captures forming
-   * one PACKET_FANOUT group, capture {@code p} feeding pipeline {@code p}; each capture's transmit
-   * ring (its own socket) is that pipeline's port on the interface. Fed by interface: one capture
-   * per interface, read by pipeline {@code i % n}, whose port there is the capture's own; every
-   * other pipeline gets a transmit ring of its own on the interface. Either way no two threads ever
-   * share a transmit ring.
+   * The captures, as the context's {@link PipelineFeed} says. Fed by flow: one capture per
+   * interface and pipeline, with more than one pipeline an interface's captures forming one
+   * PACKET_FANOUT group, capture {@code p} feeding pipeline {@code p}; each capture's transmit ring
+   * (its own socket) is that pipeline's port on the interface. Fed by interface: one capture per
+   * interface, read by pipeline {@code i % n}, whose port there is the capture's own; every other
+   * pipeline gets a transmit ring of its own on the interface. Either way no two threads ever share
+   * a transmit ring.
    */
   public void open(RedirectorConfig cfg) {
     int n = cfg.context().pipelines();
-    byInterface = cfg.context().pipelineFeed() == ForwardingContext.PipelineFeed.INTERFACE;
+    byInterface = cfg.context().pipelineFeed() == PipelineFeed.INTERFACE;
     ports = new TxPort[n][cfg.context().interfaces().size()];
     for (int p = 0; p < n; p++) {
       perPipeline.add(new ArrayList<>());
