@@ -49,8 +49,9 @@ public final class KernelClaims {
 
   /**
    * Has the kernel drop the tunnel packets to {@code address} (and {@code address6}) at ingress on
-   * {@code uplink}, after the capture has its copy; without nft, logs why and goes on (the claims
-   * above still keep the kernel quiet, at the cost of an IP input per packet).
+   * {@code uplink}, after the capture has its copy; without nft, or with an interface name or
+   * address the script refuses, logs why and goes on (the claims above still keep the kernel quiet,
+   * at the cost of an IP input per packet).
    */
   public void dropTunnelAtIngress(String uplink, String address, String address6) {
     try {
@@ -60,7 +61,8 @@ public final class KernelClaims {
               + " (nft table netdev {})",
           uplink,
           TunnelDrop.TABLE);
-    } catch (IOException e) {
+    } catch (IOException | IllegalArgumentException e) {
+      // No nft, or a name nft's script must not hold (TunnelDrop refuses it): not fatal.
       LOG.warn(
           "tunnel packets not dropped at ingress, the kernel runs IP input on each: {}",
           e.getMessage());
