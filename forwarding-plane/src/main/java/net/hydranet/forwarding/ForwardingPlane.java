@@ -1,7 +1,6 @@
 package net.hydranet.forwarding;
 
 import com.lmax.disruptor.WaitStrategy;
-import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -24,12 +23,7 @@ import net.hydranet.forwarding.table.Maglev;
 import net.hydranet.forwarding.table.RedirectorTable;
 import net.hydranet.forwarding.table.RouteTable;
 import net.hydranet.forwarding.wire.Ipv6Header;
-import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
-import org.agrona.concurrent.MessageHandler;
-import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
-import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 /**
  * The forwarding plane's public face: its tables, counters and pipelines, and the small
@@ -60,15 +54,10 @@ import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
  * one pipeline (it carries no flow, or enters by another pipeline's interface): what it said is
  * written to every other pipeline's ring buffer and applied by each with its commands, by the rules
  * of its own table (an advertisement updates only a neighbour that pipeline asked for), releasing
- * the frames it held for it.
+ * the frames it held for it ({@link NeighbourRelay}).
  */
 public final class ForwardingPlane implements AutoCloseable {
   private static final int COMMAND_QUEUE = 4_096;
-  private static final int LEARNED_BYTES = 64 * 1024;
-  private static final int LEARNED_ARP = 1;
-  private static final int LEARNED_NOTE = 17;
-  private static final int LEARNED_ND = 2;
-  private static final int LEARNED_NOTE6 = 29;
 
   private final ForwardingContext context;
   private final Lane[] lanes;
@@ -123,15 +112,7 @@ public final class ForwardingPlane implements AutoCloseable {
     final ManyToOneConcurrentArrayQueue<Runnable> commands =
         new ManyToOneConcurrentArrayQueue<>(COMMAND_QUEUE);
     final Consumer<Runnable> run = this::run;
-    // What the other pipelines heard by ARP and neighbour discovery (such a frame reaches one
-    // pipeline only): written by them, read here with the commands. Fixed memory, no allocation
-    // per message.
-    final ManyToOneRingBuffer learned =
-        new ManyToOneRingBuffer(
-            new UnsafeBuffer(
-                ByteBuffer.allocateDirect(LEARNED_BYTES + RingBufferDescriptor.TRAILER_LENGTH)));
-    final UnsafeBuffer note = new UnsafeBuffer(ByteBuffer.allocateDirect(LEARNED_NOTE6));
-    final MessageHandler onLearned = this::onLearned;
+    final NeighbourRelay relay;
     Pipeline pipeline;
 
     Lane(int index, TxPort[] ports) {
@@ -156,75 +137,7 @@ public final class ForwardingPlane implements AutoCloseable {
         routes.add(i.network(), i.prefixLength(), 0, i.index());
       }
       this.path = new ForwardingPath(context, counters, redirects, routes, neighbours, ports);
-      if (context.pipelines() > 1) {
-        neighbours.learnListener(this::tellOthers);
-        path.ipv6().neighbours().learnListener(this::tellOthers6);
-      }
-    }
-
-    /** On this pipeline's thread: a neighbour it learned by ARP, for every other pipeline. */
-    void tellOthers(int ip, long mac, int ifIndex, boolean create) {
-      note.putInt(0, ip);
-      note.putLong(4, mac);
-      note.putInt(12, ifIndex);
-      note.putByte(16, (byte) (create ? 1 : 0));
-      tell(LEARNED_ARP, LEARNED_NOTE);
-    }
-
-    /**
-     * On this pipeline's thread: a neighbour advertisement or solicitation it heard, for every
-     * other pipeline (each applies it by its own table's state: the answer to a solicitation may
-     * reach a pipeline that did not ask).
-     */
-    void tellOthers6(
-        boolean advertisement,
-        long high,
-        long low,
-        long mac,
-        int ifIndex,
-        boolean solicited,
-        boolean override) {
-      note.putLong(0, high);
-      note.putLong(8, low);
-      note.putLong(16, mac);
-      note.putInt(24, ifIndex);
-      note.putByte(28, (byte) ((advertisement ? 1 : 0) | (solicited ? 2 : 0) | (override ? 4 : 0)));
-      tell(LEARNED_ND, LEARNED_NOTE6);
-    }
-
-    private void tell(int type, int length) {
-      for (Lane other : lanes) {
-        // Full (thousands of learns unread): the other pipeline asks again when it needs to.
-        if (other != this) {
-          other.learned.write(type, note, 0, length);
-        }
-      }
-    }
-
-    private void onLearned(int type, MutableDirectBuffer buffer, int index, int length) {
-      if (type == LEARNED_ND) {
-        int flags = buffer.getByte(index + 28);
-        path.ipv6()
-            .neighbours()
-            .learnRelayed(
-                (flags & 1) != 0,
-                buffer.getLong(index),
-                buffer.getLong(index + 8),
-                buffer.getLong(index + 16),
-                buffer.getInt(index + 24),
-                (flags & 2) != 0,
-                (flags & 4) != 0,
-                path.egress().now(),
-                path.egress());
-        return;
-      }
-      neighbours.learnRelayed(
-          buffer.getInt(index),
-          buffer.getLong(index + 4),
-          buffer.getInt(index + 12),
-          buffer.getByte(index + 16) != 0,
-          path.egress().now(),
-          path.egress());
+      this.relay = new NeighbourRelay(neighbours, path.ipv6().neighbours(), path.egress());
     }
 
     void run(Runnable command) {
@@ -246,7 +159,7 @@ public final class ForwardingPlane implements AutoCloseable {
     void drain() {
       commands.drain(run, COMMAND_QUEUE);
       if (lanes.length > 1) {
-        learned.read(onLearned);
+        relay.drain();
       }
     }
   }
@@ -271,6 +184,15 @@ public final class ForwardingPlane implements AutoCloseable {
     for (int i = 0; i < lanes.length; i++) {
       lanes[i] = new Lane(i, ports[i]);
       parts[i] = lanes[i].counters;
+    }
+    if (lanes.length > 1) {
+      NeighbourRelay[] relays = new NeighbourRelay[lanes.length];
+      for (int i = 0; i < lanes.length; i++) {
+        relays[i] = lanes[i].relay;
+      }
+      for (NeighbourRelay r : relays) {
+        r.join(relays);
+      }
     }
     this.counters = lanes.length == 1 ? lanes[0].counters : Counters.sum(parts);
   }
