@@ -11,6 +11,7 @@ COLS = [  # (config in bw.tsv, column title)
     ("kernel-ipip", "Kernel IP-in-IP redirect (eBPF)"),
     ("c-pcap", "C libpcap forwarder"),
     ("c-pcap-ring", "C libpcap forwarder, TX ring"),
+    ("c-redirect-ring", "C libpcap redirect, TX ring, to a C host server"),
     ("hydranet-forward", "HydraNet: to real host"),
     ("hydranet-redirect", "HydraNet: to virtual host"),
 ]
@@ -170,6 +171,19 @@ def rr_cell(a, b, s):
     return pct(x[0]) if nrounds < 2 else "%s (%.0f–%.0f %%)" % (pct(x[0]), 100 * x[1], 100 * x[2])
 
 
+if any(("c-redirect-ring", s) in bw for s in sizes):
+    L.append("\nRedirection against the pcap approach's ceiling for it (the C forwarder redirecting in"
+             " IP-in-IP to a C host server that writes onto a replica's link, both with TX rings: the"
+             " same hops as HydraNet's redirect); the median of the ratios taken within each round,"
+             " the rounds' range in parentheses:\n")
+    L.append("| message size | C redirect / C ring forwarding | HydraNet redirect / C redirect"
+             " | HydraNet redirect / C ring forwarding | kernel IP-in-IP (eBPF) / C redirect |")
+    L.append("|---:|---:|---:|---:|---:|")
+    for s in sizes:
+        L.append("| %d | %s |" % (s, " | ".join(rr_cell(a, b, s) for a, b in (
+            ("c-redirect-ring", "c-pcap-ring"), ("hydranet-redirect", "c-redirect-ring"),
+            ("hydranet-redirect", "c-pcap-ring"), ("kernel-ipip", "c-redirect-ring")))))
+
 if present6:
     L.append("")
     bw_tables(present6, "IPv6: sustained")
@@ -197,6 +211,7 @@ L.append("| path | offered (client tx) | arrived at far side | of offered |")
 L.append("|---|---:|---:|---:|")
 names = {"kernel-forward": "kernel forwarding → origin", "c-pcap-forward": "C libpcap forwarder → origin",
          "c-pcap-ring-forward": "C libpcap forwarder with a TX ring → origin",
+         "c-redirect-ring": "C libpcap redirect with a TX ring → C host server",
          "hydranet-forward": "HydraNet forwarding → origin",
          "hydranet-forward-cold": "HydraNet forwarding → origin, before the warm-up (PPS_WARM=cold)",
          "hydranet-redirect": "HydraNet redirect → host server",
