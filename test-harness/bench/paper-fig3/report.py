@@ -317,6 +317,34 @@ for s in sorted({FULL, 1472} & set(sizes), reverse=True):
     txt, r = rr("hydranet-forward", "clean", s)
     L.append("| forwarding ≥ 60 %% of kernel forwarding (%d B) | %s | %s |"
              % (s, txt, "n/a" if r is None else ("yes" if r >= 0.60 else "**no**")))
+# Issue 23's targets against the C forwarder with the TX ring (the same transmit as HydraNet's)
+for s in sorted({FULL, 1472} & set(sizes), reverse=True):
+    txt, r = rr("hydranet-forward", "c-pcap-ring", s)
+    if r is not None:
+        L.append("| forwarding ≥ 90 %% of the C forwarder's, TX ring (%d B) | %s | %s |"
+                 % (s, txt, "yes" if r >= 0.90 else "**no**"))
+txt, r = rr("hydranet-redirect", "c-pcap-ring", FULL)
+if r is not None:
+    L.append("| redirected TCP ≥ 75 %% of the C forwarder's forwarding, TX ring (%d B) | %s | %s |"
+             % (FULL, txt, "yes" if r >= 0.75 else "**no**"))
+txt, r = rr("hydranet-redirect", "c-redirect-ring", FULL)
+if r is not None:
+    L.append("| (not a target) redirected TCP against the C redirect, the pcap approach's ceiling for"
+             " redirection (%d B); the C redirect itself against the C forwarder's forwarding: %s | %s | — |"
+             % (FULL, rr("c-redirect-ring", "c-pcap-ring", FULL)[0], txt))
+cr = pps.get("c-pcap-ring-forward")
+for key, goal, what in (("hydranet-forward", 0.90, "forwarded"), ("hydranet-redirect", 0.75, "redirected")):
+    hr = pps.get(key)
+    r = ratio(hr and hr[1], cr and cr[1])
+    if r is not None:
+        L.append("| %s 64 B rate ≥ %d %% of the C forwarder's forwarding, TX ring | %s (%d vs %d /s) | %s |"
+                 % (what, 100 * goal, pct(r), hr[1], cr[1], "yes" if r >= goal else "**no**"))
+hr, cd = pps.get("hydranet-redirect"), pps.get("c-redirect-ring")
+r = ratio(hr and hr[1], cd and cd[1])
+if r is not None:
+    L.append("| (not a target) redirected 64 B rate against the C redirect's; the C redirect against the C"
+             " forwarder's forwarding: %s | %s (%d vs %d /s) | — |"
+             % (pct(ratio(cd[1], cr and cr[1])), pct(r), hr[1], cd[1]))
 kf = pps.get("kernel-forward")
 for key, note in (("hydranet-redirect", "host server running"), ("hydranet-redirect-hs-paused", "host server stopped")):
     hr = pps.get(key)
