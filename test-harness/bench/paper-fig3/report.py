@@ -14,6 +14,8 @@ COLS = [  # (config in bw.tsv, column title)
     ("c-redirect-ring", "C libpcap redirect, TX ring, to a C host server"),
     ("hydranet-forward", "HydraNet: to real host"),
     ("hydranet-redirect", "HydraNet: to virtual host"),
+    ("c-redirect-hs", "C redirect to HydraNet's host server (CROSS=1)"),
+    ("hydranet-redirect-chs", "HydraNet's redirect to the C host server (CROSS=1)"),
 ]
 COLS6 = [  # the IPv6 columns (FAMILIES with 6), each measured beside its IPv4 twin
     ("clean6", "Clean (kernel IPv6 forwarding)"),
@@ -183,6 +185,15 @@ if any(("c-redirect-ring", s) in bw for s in sizes):
         L.append("| %d | %s |" % (s, " | ".join(rr_cell(a, b, s) for a, b in (
             ("c-redirect-ring", "c-pcap-ring"), ("hydranet-redirect", "c-redirect-ring"),
             ("hydranet-redirect", "c-pcap-ring"), ("kernel-ipip", "c-redirect-ring")))))
+    if any(("c-redirect-hs", s) in bw for s in sizes):
+        L.append("\nThe two redirects' halves crossed (CROSS=1): which half of HydraNet's redirect costs what"
+                 " against the C one (within-round ratios to the C redirect, C redirector and C host server):\n")
+        L.append("| message size | HydraNet redirector → C host server | C redirector → HydraNet host server"
+                 " | HydraNet both |")
+        L.append("|---:|---:|---:|---:|")
+        for s in sizes:
+            L.append("| %d | %s |" % (s, " | ".join(rr_cell(a, "c-redirect-ring", s) for a in (
+                "hydranet-redirect-chs", "c-redirect-hs", "hydranet-redirect"))))
 
 if present6:
     L.append("")
