@@ -194,6 +194,23 @@ if any(("c-redirect-ring", s) in bw for s in sizes):
         for s in sizes:
             L.append("| %d | %s |" % (s, " | ".join(rr_cell(a, "c-redirect-ring", s) for a in (
                 "hydranet-redirect-chs", "c-redirect-hs", "hydranet-redirect"))))
+        cpu = {}  # (config, size) -> [(redirector µs/frame, host server µs/frame)]
+        for row in read("cross-cpu.tsv"):
+            frames, hz = int(row[4]), int(row[5])
+            if frames > 0:
+                cpu.setdefault((row[0], int(row[1])), []).append(
+                    (int(row[2]) / hz / frames * 1e6, int(row[3]) / hz / frames * 1e6))
+        if cpu:
+            L.append("\nCPU per frame the host server received over the same points (utime + stime of each"
+                     " process over the whole iperf3 run, median of the rounds, µs):\n")
+            L.append("| message size | path | redirector | host server |")
+            L.append("|---:|---|---:|---:|")
+            for s in sizes:
+                for c in ("c-redirect-ring", "c-redirect-hs", "hydranet-redirect-chs", "hydranet-redirect"):
+                    v = cpu.get((c, s))
+                    if v:
+                        L.append("| %d | %s | %.2f | %.2f |" % (s, c, statistics.median(x[0] for x in v),
+                                                            statistics.median(x[1] for x in v)))
 
 if present6:
     L.append("")
