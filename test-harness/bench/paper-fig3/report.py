@@ -173,27 +173,31 @@ def rr_cell(a, b, s):
     return pct(x[0]) if nrounds < 2 else "%s (%.0f–%.0f %%)" % (pct(x[0]), 100 * x[1], 100 * x[2])
 
 
-if any(("c-redirect-ring", s) in bw for s in sizes):
-    L.append("\nRedirection against the pcap approach's ceiling for it (the C forwarder redirecting in"
-             " IP-in-IP to a C host server that writes onto a replica's link, both with TX rings: the"
-             " same hops as HydraNet's redirect); the median of the ratios taken within each round,"
-             " the rounds' range in parentheses:\n")
-    L.append("| message size | C redirect / C ring forwarding | HydraNet redirect / C redirect"
-             " | HydraNet redirect / C ring forwarding | kernel IP-in-IP (eBPF) / C redirect |")
-    L.append("|---:|---:|---:|---:|---:|")
+def ratio_table(intro, cols):
+    """A table of within-round ratios per message size; cols: (column title, a, b) for a/b."""
+    L.append(intro)
+    L.append("| message size | " + " | ".join(t for t, a, b in cols) + " |")
+    L.append("|---:|" + "---:|" * len(cols))
     for s in sizes:
-        L.append("| %d | %s |" % (s, " | ".join(rr_cell(a, b, s) for a, b in (
-            ("c-redirect-ring", "c-pcap-ring"), ("hydranet-redirect", "c-redirect-ring"),
-            ("hydranet-redirect", "c-pcap-ring"), ("kernel-ipip", "c-redirect-ring")))))
+        L.append("| %d | %s |" % (s, " | ".join(rr_cell(a, b, s) for t, a, b in cols)))
+
+
+if any(("c-redirect-ring", s) in bw for s in sizes):
+    ratio_table("\nRedirection against the pcap approach's ceiling for it (the C forwarder redirecting in"
+                " IP-in-IP to a C host server that writes onto a replica's link, both with TX rings: the"
+                " same hops as HydraNet's redirect); the median of the ratios taken within each round,"
+                " the rounds' range in parentheses:\n", (
+                    ("C redirect / C ring forwarding", "c-redirect-ring", "c-pcap-ring"),
+                    ("HydraNet redirect / C redirect", "hydranet-redirect", "c-redirect-ring"),
+                    ("HydraNet redirect / C ring forwarding", "hydranet-redirect", "c-pcap-ring"),
+                    ("kernel IP-in-IP (eBPF) / C redirect", "kernel-ipip", "c-redirect-ring")))
     if any(("c-redirect-hs", s) in bw for s in sizes):
-        L.append("\nThe two redirects' halves crossed (CROSS=1): which half of HydraNet's redirect costs what"
-                 " against the C one (within-round ratios to the C redirect, C redirector and C host server):\n")
-        L.append("| message size | HydraNet redirector → C host server | C redirector → HydraNet host server"
-                 " | HydraNet both |")
-        L.append("|---:|---:|---:|---:|")
-        for s in sizes:
-            L.append("| %d | %s |" % (s, " | ".join(rr_cell(a, "c-redirect-ring", s) for a in (
-                "hydranet-redirect-chs", "c-redirect-hs", "hydranet-redirect"))))
+        ratio_table("\nThe two redirects' halves crossed (CROSS=1): which half of HydraNet's redirect costs"
+                    " what against the C one (within-round ratios to the C redirect, C redirector and C host"
+                    " server):\n", (
+                        ("HydraNet redirector → C host server", "hydranet-redirect-chs", "c-redirect-ring"),
+                        ("C redirector → HydraNet host server", "c-redirect-hs", "c-redirect-ring"),
+                        ("HydraNet both", "hydranet-redirect", "c-redirect-ring")))
         cpu = {}  # (config, size) -> [(redirector µs/frame, host server µs/frame)]
         for row in read("cross-cpu.tsv"):
             frames, hz = int(row[4]), int(row[5])
@@ -216,23 +220,18 @@ if present6:
     L.append("")
     bw_tables(present6, "IPv6: sustained")
 if present6 and has4:
-    L.append("\nIPv6 against IPv4, path by path (the median of the ratios IPv6/IPv4 taken within each"
-             " round, where the two points ran one after the other; the rounds' range in parentheses):\n")
-    L.append("| message size | " + " | ".join(t for c, t in present6) + " |")
-    L.append("|---:|" + "---:|" * len(present6))
-    for s in sizes:
-        L.append("| %d | %s |" % (s, " | ".join(rr_cell(c, TWIN[c], s) for c, t in present6)))
+    ratio_table("\nIPv6 against IPv4, path by path (the median of the ratios IPv6/IPv4 taken within each"
+                " round, where the two points ran one after the other; the rounds' range in parentheses):\n",
+                [(t, c, TWIN[c]) for c, t in present6])
 if present6:
-    L.append("\nIPv6: HydraNet against the kernel's IPv6 forwarding and the C forwarder (within-round"
-             " ratios, as above):\n")
-    L.append("| message size | C ring / clean | HydraNet to real host / clean | HydraNet to real host / C ring"
-             " | 6in4 redirect / clean | 6in6 redirect / clean | 6in6 / 6in4 redirect |")
-    L.append("|---:|---:|---:|---:|---:|---:|---:|")
-    for s in sizes:
-        L.append("| %d | %s |" % (s, " | ".join(rr_cell(a, b, s) for a, b in (
-            ("c-pcap-ring6", "clean6"), ("hydranet-forward6", "clean6"), ("hydranet-forward6", "c-pcap-ring6"),
-            ("hydranet-redirect6", "clean6"), ("hydranet-redirect6in6", "clean6"),
-            ("hydranet-redirect6in6", "hydranet-redirect6")))))
+    ratio_table("\nIPv6: HydraNet against the kernel's IPv6 forwarding and the C forwarder (within-round"
+                " ratios, as above):\n", (
+                    ("C ring / clean", "c-pcap-ring6", "clean6"),
+                    ("HydraNet to real host / clean", "hydranet-forward6", "clean6"),
+                    ("HydraNet to real host / C ring", "hydranet-forward6", "c-pcap-ring6"),
+                    ("6in4 redirect / clean", "hydranet-redirect6", "clean6"),
+                    ("6in6 redirect / clean", "hydranet-redirect6in6", "clean6"),
+                    ("6in6 / 6in4 redirect", "hydranet-redirect6in6", "hydranet-redirect6")))
 
 L.append("\n## 64-byte UDP frames, per second (trafgen on one core into client0; counted on the far interface)\n")
 L.append("| path | offered (client tx) | arrived at far side | of offered |")
