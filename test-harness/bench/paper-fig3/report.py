@@ -53,7 +53,12 @@ def round_ratios(a, b, s):
     rs = [ra[k] / rb[k] for k in ra if k in rb and rb[k] > 0]
     return (statistics.median(rs), min(rs), max(rs)) if rs else None
 pps = {r[0]: (int(r[1]), int(r[2])) for r in read("pps.tsv")}
-conn = {r[0]: r[1:] for r in read("conn.tsv")}
+# conn.tsv: label, median, p99, connections, failures, and the round (CONN_ROUNDS; none before
+# 2026-12-07: one round)
+conn_rounds = {}
+for r in read("conn.tsv"):
+    conn_rounds.setdefault(r[0], {})[r[5] if len(r) > 5 else "1"] = r[1:5]
+conn = set(conn_rounds)
 present = [(c, t) for c, t in COLS if any((c, s) in bw for s in sizes)]
 present6 = [(c, t) for c, t in COLS6 if any((c, s) in bw for s in sizes)]
 # IPv4 measured at all (FAMILIES=6 measures IPv6 alone: then the IPv4 comparisons are left out)
@@ -266,22 +271,55 @@ if any(k in pps for k, _ in PPS6):
             a, t = pps[k][1], pps.get(twin)
             L.append("| %s | %d | %s | %s |" % (names[k], a, pct(ratio(a, t and t[1])), pct(ratio(a, k6 and k6[1]))))
 
-L.append("\n## TCP connection setup (connect() until established, µs; paths interleaved)\n")
-L.append("| path | median | p99 | connections | failures |")
-L.append("|---|---:|---:|---:|---:|")
-for k, v in conn.items():
-    L.append("| %s | %s | %s | %s | %s |" % (k, v[0], v[1], v[2], v[3]))
+def num(x):
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return None
 
 
-def conn_median(*labels):
-    """The mean of these paths' medians (a forwarder measured in blocks before and after)."""
-    vals = []
-    for label in labels:
-        try:
-            vals.append(float(conn[label][0]))
-        except (KeyError, ValueError, IndexError):
-            pass
+def conn_value(labels, rnd, i=0):
+    """The mean of these paths' figure i (0 median, 1 p99) in one round (a forwarder measured in
+    blocks before and after the others), or None."""
+    vals = [num(conn_rounds[l][rnd][i]) for l in labels if rnd in conn_rounds.get(l, {})]
+    vals = [v for v in vals if v is not None]
     return sum(vals) / len(vals) if vals else None
+
+
+def conn_diff(a, b, i=0):
+    """a − b (tuples of labels), taken within each round: (median, min, max, rounds), or None."""
+    rounds = sorted({k for l in a + b for k in conn_rounds.get(l, {})}, key=lambda k: (len(k), k))
+    ds = []
+    for rnd in rounds:
+        va, vb = conn_value(a, rnd, i), conn_value(b, rnd, i)
+        if va is not None and vb is not None:
+            ds.append(va - vb)
+    return (statistics.median(ds), min(ds), max(ds), len(ds)) if ds else None
+
+
+def conn_mean(labels):
+    """The median over the rounds of these paths' mean median, or None."""
+    rounds = {k for l in labels for k in conn_rounds.get(l, {})}
+    vals = [v for v in (conn_value(labels, r) for r in rounds) if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def spread(d):
+    return "" if d[3] < 2 else " (rounds: %+.1f to %+.1f)" % (d[1], d[2])
+
+
+L.append("\n## TCP connection setup (connect() until established, µs; paths interleaved)\n")
+L.append("| path | median | each round's median | p99 (median of rounds) | connections | failures |")
+L.append("|---|---:|---|---:|---:|---:|")
+for k, by_round in conn_rounds.items():
+    rs = sorted(by_round, key=lambda r: (len(r), r))
+    med = [num(by_round[r][0]) for r in rs]
+    p99 = [num(by_round[r][1]) for r in rs]
+    med, p99 = [v for v in med if v is not None], [v for v in p99 if v is not None]
+    L.append("| %s | %s | %s | %s | %d | %d |" % (
+        k, "%.1f" % statistics.median(med) if med else "NA", ", ".join(by_round[r][0] for r in rs),
+        "%.1f" % statistics.median(p99) if p99 else "NA",
+        sum(int(by_round[r][2]) for r in rs), sum(int(by_round[r][3]) for r in rs)))
 
 
 C_RING = ("c-pcap-ring-direct", "c-pcap-ring-direct-after")
@@ -301,15 +339,15 @@ CONN_DIFFS = [
     ("IPv6 − IPv4: kernel forwarding direct", ("kernel-direct6",), ("kernel-direct",)),
 ]
 if conn:
-    L.append("\nDifferences of the medians, µs (a C forwarder's figure is the mean of its blocks before"
-             " and after the others):\n")
+    L.append("\nDifferences of the medians, µs, taken within each round, then the median of the rounds'"
+             " (a C forwarder's figure is the mean of its blocks before and after the others):\n")
     L.append("| comparison | µs |")
     L.append("|---|---:|")
     for title, a, b in CONN_DIFFS:
-        ma, mb = conn_median(*a), conn_median(*b)
-        if (title.startswith("IPv6") and (ma is None or mb is None)) or not (has4 or title.startswith("IPv6:")):
+        d = conn_diff(a, b)
+        if (title.startswith("IPv6") and d is None) or not (has4 or title.startswith("IPv6:")):
             continue  # a family not measured
-        L.append("| %s | %s |" % (title, "n/a" if ma is None or mb is None else "%+.1f" % (ma - mb)))
+        L.append("| %s | %s |" % (title, "n/a" if d is None else "%+.1f%s" % (d[0], spread(d))))
 hops = os.path.join(raw, "hops.md")
 if os.path.exists(hops):  # HOPS=1: hops.py's tables, the same connections hop by hop
     L.append("\n## Connection setup hop by hop (HOPS=1: tcpdump on every link, µs between the"
@@ -378,15 +416,16 @@ for key, note in (("hydranet-redirect", "host server running"), ("hydranet-redir
     r = ratio(hr and hr[1], kf and kf[1])
     L.append("| redirected 64 B rate ≥ 50 %% of kernel forwarding's (%s) | %s (%s vs %s /s) | %s |"
              % (note, pct(r), hr and hr[1], kf and kf[1], "n/a" if r is None else ("yes" if r >= 0.5 else "**no**")))
-d, rd = conn.get("hydranet-direct"), conn.get("hydranet-redirected")
-if d and rd and f(d[0]) is not None and f(rd[0]) is not None:
-    dm, dp = f(rd[0]) - f(d[0]), f(rd[1]) - f(d[1])
-    L.append("| connection setup within 0.1 ms of direct (median) | %+.1f µs (p99 %+.1f µs) | %s |"
-             % (dm, dp, "yes" if dm <= 100 else "**no**"))
-hd, cr = conn_median("hydranet-direct"), conn_median(*C_RING)
-if hd is not None and cr is not None:
+dm, dp = conn_diff(("hydranet-redirected",), ("hydranet-direct",)), \
+    conn_diff(("hydranet-redirected",), ("hydranet-direct",), 1)
+if dm:
+    L.append("| connection setup within 0.1 ms of direct (median) | %+.1f µs%s (p99 %+.1f µs) | %s |"
+             % (dm[0], spread(dm), dp[0] if dp else float("nan"), "yes" if dm[0] <= 100 else "**no**"))
+dc = conn_diff(("hydranet-direct",), C_RING)
+if dc:
     L.append("| direct connection setup through HydraNet within 50 µs of the C forwarder's (median, TX ring)"
-             " | %+.1f µs (%.1f vs %.1f) | %s |" % (hd - cr, hd, cr, "yes" if hd - cr <= 50 else "**no**"))
+             " | %+.1f µs%s (%.1f vs %.1f) | %s |" % (dc[0], spread(dc), conn_mean(("hydranet-direct",)),
+                                                      conn_mean(C_RING), "yes" if dc[0] <= 50 else "**no**"))
 
 if not has4:
     del L[targets_start:]
