@@ -356,13 +356,6 @@ if os.path.exists(hops):  # HOPS=1: hops.py's tables, the same connections hop b
         L += [l.rstrip("\n") for l in fh]
 
 # ---- targets ----
-def f(x):
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        return None
-
-
 targets_start = len(L)  # the targets are IPv4 figures: dropped below when IPv4 was not measured
 L.append("\n## Targets (full-size segments = the %d-byte messages; 1472 shown too; bandwidth ratios are"
          " the median of the ratios taken within each round)\n" % FULL)
