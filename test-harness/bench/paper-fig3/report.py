@@ -286,21 +286,24 @@ def conn_value(labels, rnd, i=0):
     return sum(vals) / len(vals) if vals else None
 
 
+def rounds_of(labels):
+    """The rounds in which any of these paths was measured, in order."""
+    return sorted({k for l in labels for k in conn_rounds.get(l, {})}, key=lambda k: (len(k), k))
+
+
 def conn_diff(a, b, i=0):
     """a − b (tuples of labels), taken within each round: (median, min, max, rounds), or None."""
-    rounds = sorted({k for l in a + b for k in conn_rounds.get(l, {})}, key=lambda k: (len(k), k))
     ds = []
-    for rnd in rounds:
+    for rnd in rounds_of(a + b):
         va, vb = conn_value(a, rnd, i), conn_value(b, rnd, i)
         if va is not None and vb is not None:
             ds.append(va - vb)
     return (statistics.median(ds), min(ds), max(ds), len(ds)) if ds else None
 
 
-def conn_mean(labels):
-    """The median over the rounds of these paths' mean median, or None."""
-    rounds = {k for l in labels for k in conn_rounds.get(l, {})}
-    vals = [v for v in (conn_value(labels, r) for r in rounds) if v is not None]
+def conn_mean(labels, i=0):
+    """The median over the rounds of these paths' mean figure i (0 median, 1 p99), or None."""
+    vals = [v for v in (conn_value(labels, r, i) for r in rounds_of(labels)) if v is not None]
     return statistics.median(vals) if vals else None
 
 
@@ -312,14 +315,11 @@ L.append("\n## TCP connection setup (connect() until established, µs; paths int
 L.append("| path | median | each round's median | p99 (median of rounds) | connections | failures |")
 L.append("|---|---:|---|---:|---:|---:|")
 for k, by_round in conn_rounds.items():
-    rs = sorted(by_round, key=lambda r: (len(r), r))
-    med = [num(by_round[r][0]) for r in rs]
-    p99 = [num(by_round[r][1]) for r in rs]
-    med, p99 = [v for v in med if v is not None], [v for v in p99 if v is not None]
+    med, p99 = conn_mean((k,)), conn_mean((k,), 1)
     L.append("| %s | %s | %s | %s | %d | %d |" % (
-        k, "%.1f" % statistics.median(med) if med else "NA", ", ".join(by_round[r][0] for r in rs),
-        "%.1f" % statistics.median(p99) if p99 else "NA",
-        sum(int(by_round[r][2]) for r in rs), sum(int(by_round[r][3]) for r in rs)))
+        k, "NA" if med is None else "%.1f" % med, ", ".join(by_round[r][0] for r in rounds_of((k,))),
+        "NA" if p99 is None else "%.1f" % p99,
+        sum(int(v[2]) for v in by_round.values()), sum(int(v[3]) for v in by_round.values())))
 
 
 C_RING = ("c-pcap-ring-direct", "c-pcap-ring-direct-after")
