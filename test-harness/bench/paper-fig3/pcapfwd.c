@@ -25,6 +25,7 @@
 // what HydraNet's host server does onto a virtual host's link (ARCHITECTURE.md). Needs --tx-ring.
 //   pcapfwd [--tx-ring] [--redirect DST PORT HS HS_MAC] IF_A OWN_A PEER_MAC_A IF_B OWN_B PEER_MAC_B
 //   pcapfwd --tx-ring --decap IF_IN OWN IF_OUT PEER_MAC
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -40,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <errno.h>
 
 struct side {
   const char *name;
@@ -178,6 +180,26 @@ static void read_mac(const char *ifname, uint8_t m[6]) {
   fclose(f);
 }
 
+/* Compiles expr and attaches it to the capture's socket directly, not through pcap_setfilter:
+ * after pcap_setfilter, libpcap 1.10 runs the ring's next frame through its user-space copy of
+ * the filter, which cannot evaluate the kernel's packet-type load behind "inbound" and rejects
+ * it, so the first frame to arrive on each interface after start was lost (every C forwarder
+ * block lost its first connection). HydraNet's capture attaches its filter the same way
+ * (LivePcapSource.setFilter). Returns 0, or -1 with the reason on stderr. */
+static int attach_filter(pcap_t *p, const char *name, const char *expr) {
+  struct bpf_program prog;
+  if (pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN)) {
+    fprintf(stderr, "%s: filter: %s\n", name, pcap_geterr(p)); return -1;
+  }
+  /* struct bpf_insn and the kernel's struct sock_filter are the same instructions */
+  struct sock_fprog fprog = {(unsigned short)prog.bf_len, (struct sock_filter *)prog.bf_insns};
+  int rc = prog.bf_len > 0xffff
+           || setsockopt(pcap_get_selectable_fd(p), SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
+  if (rc) fprintf(stderr, "%s: attaching filter: %s\n", name, prog.bf_len > 0xffff ? "too long" : strerror(errno));
+  pcap_freecode(&prog);
+  return rc ? -1 : 0;
+}
+
 static pcap_t *open_if(struct side *s) {
   char err[PCAP_ERRBUF_SIZE], filter[512], own4[64];
   pcap_t *p = pcap_create(s->name, err);
@@ -187,7 +209,6 @@ static pcap_t *open_if(struct side *s) {
   pcap_set_immediate_mode(p, 1);
   pcap_set_buffer_size(p, 32 << 20);
   if (pcap_activate(p) < 0) { fprintf(stderr, "%s: %s\n", s->name, pcap_geterr(p)); exit(2); }
-  struct bpf_program prog;
   const char *v6 = strchr(s->own, ',');     /* "V4" or "V4,V6" */
   snprintf(own4, sizeof own4, "%.*s", v6 ? (int)(v6 - s->own) : (int)strlen(s->own), s->own);
   if (v6)
@@ -196,10 +217,7 @@ static pcap_t *open_if(struct side *s) {
              " (ip6 and not ip6 multicast and not dst net fe80::/10 and not dst host %s))", own4, v6 + 1);
   else
     snprintf(filter, sizeof filter, "inbound and ip and not dst host %s", own4);
-  if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) || pcap_setfilter(p, &prog)) {
-    fprintf(stderr, "%s: filter: %s\n", s->name, pcap_geterr(p)); exit(2);
-  }
-  pcap_freecode(&prog);
+  if (attach_filter(p, s->name, filter)) exit(2);
   return p;
 }
 
@@ -276,7 +294,6 @@ static void on_signals(void) {
 static int run_decap(char **arg) {
   static struct side in, out;
   char err[PCAP_ERRBUF_SIZE], filter[128];
-  struct bpf_program prog;
   in.name = arg[0]; in.own = arg[1]; out.name = arg[2];
   if (parse_mac(arg[3], out.peer)) { fprintf(stderr, "bad MAC\n"); return 2; }
   read_mac(out.name, out.mac);
@@ -287,10 +304,7 @@ static int run_decap(char **arg) {
   pcap_set_buffer_size(in.p, 32 << 20);
   if (pcap_activate(in.p) < 0) { fprintf(stderr, "%s: %s\n", in.name, pcap_geterr(in.p)); return 2; }
   snprintf(filter, sizeof filter, "inbound and ip proto 4 and dst host %s", in.own);
-  if (pcap_compile(in.p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) || pcap_setfilter(in.p, &prog)) {
-    fprintf(stderr, "%s: filter: %s\n", in.name, pcap_geterr(in.p)); return 2;
-  }
-  pcap_freecode(&prog);
+  if (attach_filter(in.p, in.name, filter)) return 2;
   tx_open(&out);                   /* no capture on IF_OUT: its ring is the only socket there */
   decap_p = in.p;
   on_signals();
