@@ -39,15 +39,14 @@ public final class PacketContext {
   public int destination;
 
   /**
-   * The transport 5-tuple's rest, the TCP flags and the flow hash ({@link RedirectLookup}); {@code
-   * protocol} is -1 for a first fragment too short to carry ports.
+   * The transport 5-tuple's rest and the TCP flags ({@link RedirectLookup}); {@code protocol} is -1
+   * for a first fragment too short to carry ports.
    */
   public int protocol;
 
   public int sourcePort;
   public int destinationPort;
   public int tcpFlags;
-  public int flowHash;
 
   /**
    * The redirector table's service (or its NOT_FOUND) and the target: 0 the origin, else a host

@@ -158,7 +158,7 @@ public final class RedirectLookup implements Element {
 
   /**
    * The service for (destination, protocol, destination port), or NOT_FOUND; sets the flow's
-   * 5-tuple, flags and hash.
+   * protocol, ports and TCP flags (its addresses are the IP header's, already in the context).
    */
   private int lookupService(MutableDirectBuffer buffer, int ip, PacketContext packet) {
     int protocol = Ipv4Header.protocol(buffer, ip);
@@ -188,7 +188,6 @@ public final class RedirectLookup implements Element {
     } else if (!fragment && l4Length < UdpHeader.LENGTH) {
       return BAD_TRANSPORT;
     }
-    int source = Ipv4Header.source(buffer, ip);
     int sourcePort = UdpHeader.sourcePort(buffer, l4);
     int destinationPort = UdpHeader.destinationPort(buffer, l4);
     int destination = Ipv4Header.destination(buffer, ip);
@@ -196,11 +195,7 @@ public final class RedirectLookup implements Element {
     packet.protocol = protocol;
     packet.sourcePort = sourcePort;
     packet.destinationPort = destinationPort;
-    int service = redirects.lookup(destination, protocol, destinationPort);
-    if (service != RedirectorTable.NOT_FOUND) {
-      packet.flowHash = flowHash(source, destination, protocol, sourcePort, destinationPort);
-    }
-    return service;
+    return redirects.lookup(destination, protocol, destinationPort);
   }
 
   /**
@@ -281,8 +276,7 @@ public final class RedirectLookup implements Element {
 
   /** A pinned flow whose host server left the service: chosen again (0 without a service). */
   private int reselect(int service, int entry, PacketContext packet) {
-    int target =
-        service == RedirectorTable.NOT_FOUND ? 0 : redirects.select(service, packet.flowHash);
+    int target = select(service, packet);
     flows.target(entry, target);
     return target;
   }
@@ -305,12 +299,30 @@ public final class RedirectLookup implements Element {
       flows.remove(entry);
     }
     boolean ending = tcp && (tcpFlags & (TcpHeader.FLAG_FIN | TcpHeader.FLAG_RST)) != 0;
-    int target =
-        service == RedirectorTable.NOT_FOUND ? 0 : redirects.select(service, packet.flowHash);
+    int target = select(service, packet);
     if (!ending && (syn || service != RedirectorTable.NOT_FOUND) && mayRecord(syn)) {
       flows.insert(hi, lo, target, now, tcp ? tcpIdleNanos : udpIdleNanos);
     }
     return target;
+  }
+
+  /**
+   * The consistent hash's choice for the packet's flow, 0 (the origin) without a service. The flow
+   * hash is computed here, when a choice is made, not for every packet to a service: a packet of a
+   * flow the connection table holds, most of them, needs none.
+   */
+  private int select(int service, PacketContext packet) {
+    if (service == RedirectorTable.NOT_FOUND) {
+      return 0;
+    }
+    return redirects.select(
+        service,
+        flowHash(
+            packet.source,
+            packet.destination,
+            packet.protocol,
+            packet.sourcePort,
+            packet.destinationPort));
   }
 
   /** The idle time a flow's last touch gave it: the same rule for touching and for reading back. */
@@ -337,8 +349,7 @@ public final class RedirectLookup implements Element {
   private int releaseFromDeadHost(
       int entry, int deadTarget, int service, boolean tcp, int tcpFlags, PacketContext packet) {
     long declared = dead.declaredAt(dead.indexOf(deadTarget));
-    int target =
-        service == RedirectorTable.NOT_FOUND ? 0 : redirects.select(service, packet.flowHash);
+    int target = select(service, packet);
     flows.target(entry, target);
     if (tcp) {
       flows.closing(entry, true);

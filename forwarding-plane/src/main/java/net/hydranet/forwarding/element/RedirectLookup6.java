@@ -147,17 +147,6 @@ public final class RedirectLookup6 implements Element {
         redirects.lookup6(
             packet.destination6High, packet.destination6Low, protocol, destinationPort);
     packet.service = service;
-    if (service != RedirectorTable.NOT_FOUND) {
-      packet.flowHash =
-          flowHash6(
-              packet.source6High,
-              packet.source6Low,
-              packet.destination6High,
-              packet.destination6Low,
-              protocol,
-              sourcePort,
-              destinationPort);
-    }
     int target = chooseTarget(service, packet);
     packet.target = target;
     return target != 0 ? HOST_SERVER : ORIGIN;
@@ -197,8 +186,7 @@ public final class RedirectLookup6 implements Element {
       }
       if (target != 0
           && (service == RedirectorTable.NOT_FOUND || !redirects.hasHostServer(service, target))) {
-        target =
-            service == RedirectorTable.NOT_FOUND ? 0 : redirects.select(service, packet.flowHash);
+        target = select(service, packet);
         flows.target(entry, target);
       }
       if (ending) {
@@ -208,12 +196,31 @@ public final class RedirectLookup6 implements Element {
           entry, now, !tcp ? udpIdleNanos : flows.closing(entry) ? tcpClosingNanos : tcpIdleNanos);
       return target;
     }
-    int target =
-        service == RedirectorTable.NOT_FOUND ? 0 : redirects.select(service, packet.flowHash);
+    int target = select(service, packet);
     if (!ending && (syn || service != RedirectorTable.NOT_FOUND) && !(syn && fullForSyn())) {
       flows.insert(hi, lo, target, now, tcp ? tcpIdleNanos : udpIdleNanos);
     }
     return target;
+  }
+
+  /**
+   * The consistent hash's choice for the packet's flow, 0 (the origin) without a service; the flow
+   * hash computed only here, as {@link RedirectLookup} does.
+   */
+  private int select(int service, PacketContext packet) {
+    if (service == RedirectorTable.NOT_FOUND) {
+      return 0;
+    }
+    return redirects.select(
+        service,
+        flowHash6(
+            packet.source6High,
+            packet.source6Low,
+            packet.destination6High,
+            packet.destination6Low,
+            packet.protocol,
+            packet.sourcePort,
+            packet.destinationPort));
   }
 
   /** The idle time a flow's last touch gave it: the same rule for touching and for reading back. */
@@ -236,8 +243,7 @@ public final class RedirectLookup6 implements Element {
   private int releaseFromDeadHost(
       int entry, int deadTarget, int service, boolean tcp, PacketContext packet) {
     long declared = dead.declaredAt(dead.indexOf(deadTarget));
-    int target =
-        service == RedirectorTable.NOT_FOUND ? 0 : redirects.select(service, packet.flowHash);
+    int target = select(service, packet);
     flows.target(entry, target);
     if (tcp) {
       flows.closing(entry, true);
