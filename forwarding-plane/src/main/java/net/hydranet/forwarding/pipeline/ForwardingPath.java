@@ -182,6 +182,11 @@ public final class ForwardingPath implements FrameProcessor {
     return neighbours;
   }
 
+  /** The path's clock: the last tick's or frame's time, nanoseconds (live or replayed). */
+  public long now() {
+    return egress.now();
+  }
+
   @Override
   public void tick(long nowNanos) {
     egress.now(nowNanos);

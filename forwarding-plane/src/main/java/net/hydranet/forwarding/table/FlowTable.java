@@ -307,10 +307,28 @@ public final class FlowTable {
    * every slot like {@link #forEachLiveTarget}; never on the hot path.
    */
   public void forEachLiveFlow(long now, LiveFlowVisitor visitor) {
-    if (capacity == 0) {
-      return;
+    forEachLiveFlow(now, 0, slots(), Integer.MAX_VALUE, visitor);
+  }
+
+  /**
+   * The same for the slots from {@code from} on, up to {@code to} or until {@code maxFlows} live
+   * flows were visited, whichever comes first: a census in slices, each short enough not to hold
+   * the forwarding thread (a whole walk of a 1M-flow table takes milliseconds). Between slices
+   * inserts and removals may move a flow along its probe chain, across the slice boundary, so a
+   * census in slices may miss or count twice the few flows that moved while it ran.
+   *
+   * @return the slot to start the next slice at; {@code to} when the range is done
+   */
+  public int forEachLiveFlow(long now, int from, int to, int maxFlows, LiveFlowVisitor visitor) {
+    if (from < 0 || to > slots() || from > to) {
+      throw new IllegalArgumentException(
+          "slots " + from + ".." + to + " of a table of " + slots() + " slots");
     }
-    for (int e = 0; e <= mask; e++) {
+    int visited = 0;
+    for (int e = from; e < to; e++) {
+      if (visited == maxFlows) {
+        return e;
+      }
       int r = record(e);
       long lo = records[r + 1];
       if ((lo & OCCUPIED) != 0 && records[r + 2] - now > 0) {
@@ -319,8 +337,15 @@ public final class FlowTable {
             (int) ((lo >>> 32) & 0xFF),
             (int) (lo & 0xFFFF),
             (int) records[r + 3]);
+        visited++;
       }
     }
+    return to;
+  }
+
+  /** Slots in the table (twice the capacity, rounded up to a power of two; 0 when off). */
+  public int slots() {
+    return capacity == 0 ? 0 : mask + 1;
   }
 
   /** Forgets a flow. */

@@ -2,6 +2,7 @@ package net.hydranet.forwarding.table;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.management.ManagementFactory;
@@ -82,6 +83,43 @@ class FlowTableTest {
         500, (d, p, port, target) -> seen.add(d + "/" + p + "/" + port + ">" + target));
     java.util.Collections.sort(seen);
     assertEquals(java.util.List.of("99/17/53>7", "99/6/80>7"), seen);
+  }
+
+  @Test
+  void shouldVisitInSlicesWhatOneWalkVisits() {
+    FlowTable t = new FlowTable(64, counters);
+    for (int i = 0; i < 40; i++) {
+      t.insert(FlowTable.keyHi(i, 99), FlowTable.keyLo(6, 1000 + i, 80), i, 0, i < 30 ? 1_000 : 10);
+    }
+    java.util.List<Integer> whole = new java.util.ArrayList<>();
+    t.forEachLiveFlow(500, (d, p, port, target) -> whole.add(target));
+    java.util.List<Integer> sliced = new java.util.ArrayList<>();
+    int slices = 0;
+    for (int next = 0; next < t.slots(); slices++) {
+      int before = sliced.size();
+      next =
+          t.forEachLiveFlow(
+              500,
+              next,
+              Math.min(t.slots(), next + 16),
+              3,
+              (d, p, port, target) -> sliced.add(target));
+      assertTrue(sliced.size() - before <= 3, "a slice visited more than its live flows");
+    }
+    assertEquals(30, whole.size());
+    assertEquals(whole, sliced, "the same flows, in slot order");
+    assertTrue(slices >= 10, slices + " slices: 30 live flows, 3 at most a slice");
+  }
+
+  @Test
+  void shouldRefuseASliceOutsideTheTable() {
+    FlowTable t = new FlowTable(8, counters);
+    assertEquals(16, t.slots());
+    assertThrows(
+        IllegalArgumentException.class, () -> t.forEachLiveFlow(0, 0, 17, 1, (d, p, o, x) -> {}));
+    assertThrows(
+        IllegalArgumentException.class, () -> t.forEachLiveFlow(0, 5, 4, 1, (d, p, o, x) -> {}));
+    assertEquals(0, new FlowTable(0, counters).slots());
   }
 
   @Test

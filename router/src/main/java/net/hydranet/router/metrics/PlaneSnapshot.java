@@ -13,10 +13,15 @@ import java.util.concurrent.TimeoutException;
 import net.hydranet.forwarding.ForwardingPlane;
 import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.counter.Counters;
+import net.hydranet.forwarding.pipeline.ForwardingPath;
+import net.hydranet.forwarding.table.FlowTable;
 import net.hydranet.forwarding.table.Ipv6HostServers;
 import net.hydranet.forwarding.table.RedirectorTable;
 import net.hydranet.forwarding.wire.Ipv4Header;
 import net.hydranet.forwarding.wire.Ipv6Header;
+import org.agrona.collections.Int2IntCounterMap;
+import org.agrona.collections.Long2LongCounterMap;
+import org.agrona.collections.LongHashSet;
 
 /**
  * The forwarding plane's table, counters and (optionally) live flows per target as of one moment,
@@ -127,67 +132,223 @@ public record PlaneSnapshot(
   }
 
   /**
-   * Takes a snapshot; with {@code flows}, walks the connection tables too (one pass over the live
-   * entries of the IPv4 table and one of the IPv6 table, on the forwarding thread: keep it to
-   * seconds apart, not per request; the packets' path does no work for it).
+   * Slots one census step looks at, at most: 64K slots are 2 MiB of records, well under a
+   * millisecond of the forwarding thread (BENCHMARKS.md, "The census off the data path").
+   */
+  public static final int STEP_SLOTS = 1 << 16;
+
+  /** Live flows one census step counts, at most: each costs a table lookup and a count. */
+  public static final int STEP_FLOWS = 1 << 13;
+
+  /** How long {@link #take} waits for the forwarding threads without a census. */
+  private static final long TAKE_NANOS = 2_000_000_000L;
+
+  /**
+   * How long {@link #take} waits with a census: a step per round trip, and an idle forwarding
+   * thread takes its commands at its next tick (a millisecond), so a full 1M-flow table's census of
+   * about 130 steps takes a few hundred milliseconds at most.
+   */
+  private static final long CENSUS_NANOS = 10_000_000_000L;
+
+  /**
+   * Takes a snapshot; with {@code flows}, counts the connection tables' live flows too (a census,
+   * below; keep it to seconds apart, not per request; the packets' path does no work for it).
+   *
+   * <p>The census walks each pipeline's IPv4 and IPv6 tables in steps of at most {@link
+   * #STEP_SLOTS} slots or {@link #STEP_FLOWS} live flows, each a command of its own on that
+   * pipeline's forwarding thread, the next one queued only when the last is done: packets are
+   * forwarded between the steps. One command that walked a whole 1M-flow table held the thread for
+   * milliseconds; a packet arriving then waited that long. Flows that an insert or removal moves
+   * along their probe chain while the census runs may be missed or counted twice.
    *
    * <p>An IPv6 flow's entry keeps its protocol, destination port and target but not its destination
    * address (the key's first word is a keyed hash of both addresses: {@code RedirectLookup6}). So
    * its flows per target are exact, and a flow pinned to a host server counts for the one IPv6
    * service of its protocol and port that has that host server; when several IPv6 services of one
    * port share a host server, their flows on it cannot be told apart and those targets' flows read
-   * -1 (unknown), never a guess. With several pipelines each walks its own table on its own thread,
-   * and pipeline 0 adds the parts to its reading of the table.
+   * -1 (unknown), never a guess. With several pipelines each counts its own tables on its own
+   * thread, and pipeline 0 adds the parts to its reading of the table.
    *
-   * @throws TimeoutException when a forwarding thread did not answer within 2 s
+   * @throws TimeoutException when a forwarding thread did not answer in time (2 s; 10 s for a
+   *     census)
    */
   public static PlaneSnapshot take(ForwardingPlane plane, boolean flows)
       throws InterruptedException, ExecutionException, TimeoutException {
-    if (plane.pipelines() == 1) {
-      CompletableFuture<PlaneSnapshot> f = new CompletableFuture<>();
-      plane.snapshot(p -> f.complete(read(p, flows)));
-      return f.get(2, TimeUnit.SECONDS);
-    }
-    long deadline = System.nanoTime() + 2_000_000_000L;
-    List<CompletableFuture<Walk>> parts = new ArrayList<>();
+    long deadline = System.nanoTime() + (flows ? CENSUS_NANOS : TAKE_NANOS);
+    Census census = census(plane, flows);
+    List<Integer> busy = new ArrayList<>();
     for (int i = 0; i < plane.pipelines(); i++) {
-      int lane = i;
-      CompletableFuture<Walk> part = new CompletableFuture<>();
-      plane.snapshot(lane, p -> part.complete(walk(p, lane, flows)));
-      parts.add(part);
+      busy.add(i);
     }
-    Walk all = new Walk();
-    for (CompletableFuture<Walk> part : parts) {
-      all.add(part.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+    while (!busy.isEmpty()) {
+      List<CompletableFuture<Boolean>> steps = new ArrayList<>();
+      for (int lane : busy) {
+        CompletableFuture<Boolean> step = new CompletableFuture<>();
+        plane.snapshot(lane, p -> complete(step, () -> census.step(p, lane)));
+        steps.add(step);
+      }
+      List<Integer> still = new ArrayList<>();
+      for (int i = 0; i < steps.size(); i++) {
+        if (steps.get(i).get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+          still.add(busy.get(i));
+        }
+      }
+      busy = still;
     }
     CompletableFuture<PlaneSnapshot> f = new CompletableFuture<>();
-    plane.snapshot(0, p -> f.complete(compose(p, all, flows)));
+    plane.snapshot(0, p -> complete(f, () -> census.finish(p)));
     return f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
   }
 
-  /** The read itself; only on the forwarding thread, or on a plane that is not running. */
-  public static PlaneSnapshot read(ForwardingPlane p, boolean flows) {
-    Walk all = new Walk();
-    for (int i = 0; i < p.pipelines(); i++) {
-      all.add(walk(p, i, flows));
+  /** Completes {@code f} with what {@code work} returns, or with what it threw. */
+  private static <T> void complete(CompletableFuture<T> f, java.util.function.Supplier<T> work) {
+    try {
+      f.complete(work.get());
+    } catch (RuntimeException e) {
+      f.completeExceptionally(e);
     }
-    return compose(p, all, flows);
+  }
+
+  /**
+   * The read itself, every census step at once; only on the forwarding thread of a plane with one
+   * pipeline, or on a plane that is not running.
+   */
+  public static PlaneSnapshot read(ForwardingPlane p, boolean flows) {
+    Census census = census(p, flows);
+    for (int i = 0; i < p.pipelines(); i++) {
+      while (census.step(p, i)) {
+        // the next step of pipeline i
+      }
+    }
+    return census.finish(p);
+  }
+
+  /** A census of {@code plane}'s connection tables (or, without {@code flows}, of their sizes). */
+  public static Census census(ForwardingPlane plane, boolean flows) {
+    return new Census(plane.pipelines(), flows);
+  }
+
+  /**
+   * One snapshot in the making: each pipeline's tables counted in {@link #step}s on that pipeline's
+   * forwarding thread, then {@link #finish}ed on pipeline 0's. What a step counts goes into
+   * primitive counting maps (Agrona's), so a step allocates nothing per flow.
+   */
+  public static final class Census {
+    private final boolean flows;
+    private final Walk[] walks;
+    // Per pipeline: the table being walked (0 IPv4, 1 IPv6, 2 done) and its next slot.
+    private final int[] table;
+    private final int[] next;
+    private final List<Map<Long, List<Integer>>> services6;
+
+    Census(int pipelines, boolean flows) {
+      this.flows = flows;
+      this.walks = new Walk[pipelines];
+      this.table = new int[pipelines];
+      this.next = new int[pipelines];
+      this.services6 = new ArrayList<>(Collections.nCopies(pipelines, null));
+      for (int i = 0; i < pipelines; i++) {
+        walks[i] = new Walk();
+      }
+    }
+
+    /**
+     * One step for pipeline {@code lane}, on its forwarding thread (or on a plane not running): at
+     * most {@link #STEP_SLOTS} slots or {@link #STEP_FLOWS} live flows of one of its tables.
+     *
+     * @return whether this pipeline has more to count
+     */
+    public boolean step(ForwardingPlane p, int lane) {
+      Walk w = walks[lane];
+      ForwardingPath path = p.path(lane);
+      if (flows && table[lane] == 0) {
+        FlowTable t = path.flows();
+        RedirectorTable redirects = p.redirects(lane);
+        next[lane] =
+            t.forEachLiveFlow(
+                path.now(),
+                next[lane],
+                Math.min(t.slots(), next[lane] + STEP_SLOTS),
+                STEP_FLOWS,
+                (destination, protocol, port, target) -> {
+                  w.byTarget.incrementAndGet(target);
+                  int s = redirects.lookup(destination, protocol, port);
+                  if (s != RedirectorTable.NOT_FOUND && target != 0) {
+                    w.byServiceTarget.incrementAndGet(serviceTarget(s, target));
+                  }
+                });
+        if (next[lane] == t.slots()) {
+          table[lane] = 1;
+          next[lane] = 0;
+        }
+        return true;
+      }
+      if (flows && table[lane] == 1) {
+        FlowTable t = path.ipv6().flows();
+        if (services6.get(lane) == null) {
+          services6.set(lane, ipv6Services(p.redirects(lane)));
+        }
+        Map<Long, List<Integer>> byPortTarget = services6.get(lane);
+        next[lane] =
+            t.forEachLiveFlow(
+                path.now(),
+                next[lane],
+                Math.min(t.slots(), next[lane] + STEP_SLOTS),
+                STEP_FLOWS,
+                (addressHash, protocol, port, target) -> {
+                  w.byTarget6.incrementAndGet(target);
+                  if (target != 0) {
+                    List<Integer> s =
+                        byPortTarget.getOrDefault(portTarget(protocol, port, target), List.of());
+                    if (s.size() == 1) {
+                      w.byServiceTarget.incrementAndGet(serviceTarget(s.get(0), target));
+                    }
+                    for (int i = 0; s.size() > 1 && i < s.size(); i++) {
+                      w.unknown.add(serviceTarget(s.get(i), target));
+                    }
+                  }
+                });
+        if (next[lane] < t.slots()) {
+          return true;
+        }
+      }
+      table[lane] = 2;
+      w.flows = path.flows().size();
+      w.flows6 = path.ipv6().flows().size();
+      w.evicted = path.flows().evicted();
+      return false;
+    }
+
+    /**
+     * The snapshot, once every pipeline's steps are done: on pipeline 0's forwarding thread (or on
+     * a plane not running), which reads the table.
+     */
+    public PlaneSnapshot finish(ForwardingPlane p) {
+      Walk all = new Walk();
+      for (int i = 0; i < walks.length; i++) {
+        if (table[i] != 2) {
+          throw new IllegalStateException("pipeline " + i + " is not counted yet");
+        }
+        all.add(walks[i]);
+      }
+      return compose(p, all, flows);
+    }
   }
 
   /** What connection tables hold, per target and per (service index, target). */
   private static final class Walk {
-    final Map<Integer, Integer> byTarget = new TreeMap<>(Integer::compareUnsigned);
-    final Map<Long, Integer> byServiceTarget = new HashMap<>();
-    final Map<Integer, Integer> byTarget6 = new TreeMap<>(Integer::compareUnsigned);
-    final java.util.Set<Long> unknown = new java.util.HashSet<>();
+    final Int2IntCounterMap byTarget = new Int2IntCounterMap(0);
+    final Long2LongCounterMap byServiceTarget = new Long2LongCounterMap(0);
+    final Int2IntCounterMap byTarget6 = new Int2IntCounterMap(0);
+    final LongHashSet unknown = new LongHashSet();
     int flows;
     int flows6;
     long evicted;
 
     void add(Walk other) {
-      other.byTarget.forEach((k, v) -> byTarget.merge(k, v, Integer::sum));
-      other.byServiceTarget.forEach((k, v) -> byServiceTarget.merge(k, v, Integer::sum));
-      other.byTarget6.forEach((k, v) -> byTarget6.merge(k, v, Integer::sum));
+      other.byTarget.forEach(byTarget::addAndGet);
+      other.byServiceTarget.forEach(byServiceTarget::addAndGet);
+      other.byTarget6.forEach(byTarget6::addAndGet);
       unknown.addAll(other.unknown);
       flows += other.flows;
       flows6 += other.flows6;
@@ -222,52 +383,6 @@ public record PlaneSnapshot(
 
   private static long portTarget(int protocol, int port, int target) {
     return ((long) ((protocol & 0xFF) << 16 | (port & 0xFFFF)) << 32) | (target & 0xFFFFFFFFL);
-  }
-
-  /**
-   * Pipeline {@code lane}'s connection table, on its forwarding thread. Services are keyed by their
-   * index, which is the same in every pipeline's replica of the table (the same commands, in the
-   * same order).
-   */
-  private static Walk walk(ForwardingPlane p, int lane, boolean flows) {
-    Walk w = new Walk();
-    RedirectorTable table = p.redirects(lane);
-    if (flows) {
-      p.path(lane)
-          .flows()
-          .forEachLiveFlow(
-              System.nanoTime(),
-              (destination, protocol, port, target) -> {
-                w.byTarget.merge(target, 1, Integer::sum);
-                int s = table.lookup(destination, protocol, port);
-                if (s != RedirectorTable.NOT_FOUND && target != 0) {
-                  w.byServiceTarget.merge(serviceTarget(s, target), 1, Integer::sum);
-                }
-              });
-      Map<Long, List<Integer>> services6 = ipv6Services(table);
-      p.path(lane)
-          .ipv6()
-          .flows()
-          .forEachLiveFlow(
-              System.nanoTime(),
-              (addressHash, protocol, port, target) -> {
-                w.byTarget6.merge(target, 1, Integer::sum);
-                if (target != 0) {
-                  List<Integer> s =
-                      services6.getOrDefault(portTarget(protocol, port, target), List.of());
-                  if (s.size() == 1) {
-                    w.byServiceTarget.merge(serviceTarget(s.get(0), target), 1, Integer::sum);
-                  }
-                  for (int i = 0; s.size() > 1 && i < s.size(); i++) {
-                    w.unknown.add(serviceTarget(s.get(i), target));
-                  }
-                }
-              });
-    }
-    w.flows = p.path(lane).flows().size();
-    w.flows6 = p.path(lane).ipv6().flows().size();
-    w.evicted = p.path(lane).flows().evicted();
-    return w;
   }
 
   /**
@@ -307,13 +422,17 @@ public record PlaneSnapshot(
     for (int i = 0; i < Counter.count(); i++) {
       counters.put(Counter.of(i).metricName(), c.get(i));
     }
+    Map<Integer, Integer> byTarget = new TreeMap<>(Integer::compareUnsigned);
+    walk.byTarget.forEach(byTarget::put);
+    Map<Integer, Integer> sorted6 = new TreeMap<>(Integer::compareUnsigned);
+    walk.byTarget6.forEach(sorted6::put);
     Map<String, Integer> byTarget6 = new java.util.LinkedHashMap<>();
-    walk.byTarget6.forEach((t, n) -> byTarget6.put(t == 0 ? "origin" : hostServerText(p, t), n));
+    sorted6.forEach((t, n) -> byTarget6.put(t == 0 ? "origin" : hostServerText(p, t), n));
     return new PlaneSnapshot(
         System.currentTimeMillis(),
         List.copyOf(services),
         Collections.unmodifiableMap(counters),
-        Collections.unmodifiableMap(walk.byTarget),
+        Collections.unmodifiableMap(byTarget),
         walk.flows,
         walk.evicted,
         Collections.unmodifiableMap(byTarget6),
@@ -323,6 +442,6 @@ public record PlaneSnapshot(
   private static int flowsOf(Walk walk, long serviceTarget) {
     return walk.unknown.contains(serviceTarget)
         ? -1
-        : walk.byServiceTarget.getOrDefault(serviceTarget, 0);
+        : (int) walk.byServiceTarget.get(serviceTarget);
   }
 }
