@@ -4,44 +4,47 @@ import java.io.PrintStream;
 import net.hydranet.forwarding.ForwardingPlane;
 import net.hydranet.forwarding.counter.Counter;
 import net.hydranet.forwarding.counter.Counters;
-import net.hydranet.forwarding.table.RedirectorTable;
 import net.hydranet.forwarding.wire.Ipv4Header;
-import net.hydranet.forwarding.wire.Ipv6Header;
 import net.hydranet.router.metrics.PlaneSnapshot;
 
 /** Prints the redirector table and the counters in a form a person reads at a glance. */
 public final class Summary {
   private Summary() {}
 
+  /**
+   * Prints {@code plane}'s table and counters; reads the table, so only on its forwarding thread or
+   * on a plane that is not running.
+   */
   public static void print(PrintStream out, ForwardingPlane plane) {
-    RedirectorTable table = plane.redirects();
-    out.println("redirector table (" + table.size() + " services):");
+    print(out, PlaneSnapshot.read(plane, false), plane);
+  }
+
+  /**
+   * Prints the table as {@code snapshot} holds it and {@code plane}'s counters, which any thread
+   * may read: what a thread that is not the forwarding thread prints ({@code --status}).
+   */
+  public static void print(PrintStream out, PlaneSnapshot snapshot, ForwardingPlane plane) {
+    out.println("redirector table (" + snapshot.services().size() + " services):");
     // Every service in the table, whether the config file or the control plane put it there.
-    table.forEach(
-        service -> {
-          StringBuilder servers = new StringBuilder();
-          for (int i = 0; i < table.hostServerCount(service); i++) {
-            int host = table.hostServer(service, i);
-            servers
-                .append(i == 0 ? "" : ", ")
-                .append(hostServer(plane, host))
-                .append(" w=")
-                .append(table.weight(service, i));
-          }
-          out.printf(
-              "  %s:%d/%s -> %s   packets=%d bytes=%d%n",
-              table.family(service) == 6
-                  ? "["
-                      + Ipv6Header.formatAddress(
-                          table.addressHigh(service), table.addressLow(service))
-                      + "]"
-                  : Ipv4Header.formatAddress(table.address(service)),
-              table.port(service),
-              table.protocol(service) == Ipv4Header.PROTOCOL_TCP ? "tcp" : "udp",
-              servers,
-              plane.servicePackets(service),
-              plane.serviceBytes(service));
-        });
+    for (PlaneSnapshot.Service service : snapshot.services()) {
+      StringBuilder servers = new StringBuilder();
+      for (int i = 0; i < service.targets().size(); i++) {
+        PlaneSnapshot.Target target = service.targets().get(i);
+        servers
+            .append(i == 0 ? "" : ", ")
+            .append(target.address())
+            .append(" w=")
+            .append(target.weight());
+      }
+      out.printf(
+          "  %s:%d/%s -> %s   packets=%d bytes=%d%n",
+          service.family() == 6 ? "[" + service.addressText() + "]" : service.addressText(),
+          service.port(),
+          service.protocol() == Ipv4Header.PROTOCOL_TCP ? "tcp" : "udp",
+          servers,
+          service.packets(),
+          service.bytes());
+    }
     Counters c = plane.counters();
     out.println("counters (non-zero):");
     for (int i = 0; i < Counter.count(); i++) {
@@ -72,10 +75,5 @@ public final class Summary {
             p.get(Counter.FLOWS_CREATED));
       }
     }
-  }
-
-  /** An IPv4 host server's address, or an IPv6 host server's (named by its id in the table). */
-  private static String hostServer(ForwardingPlane plane, int host) {
-    return PlaneSnapshot.hostServerText(plane, host);
   }
 }
