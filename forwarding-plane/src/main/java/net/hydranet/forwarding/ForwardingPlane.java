@@ -544,6 +544,8 @@ public final class ForwardingPlane implements AutoCloseable {
     while (!lane.commands.offer(command)) {
       Thread.onSpinWait();
     }
+    // An idle pipeline sleeps up to Pipeline.QUIET_TICK_MILLIS between ticks: wake it.
+    lane.pipeline.wake();
   }
 
   private volatile String lastCommandError;

@@ -43,6 +43,7 @@ public final class HostServerPath implements FrameProcessor {
   private final SecondChance secondChance;
   private VirtualHostLinks links;
   private long now;
+  private volatile Runnable waker = () -> {};
   private final ManyToOneConcurrentArrayQueue<Runnable> commands =
       new ManyToOneConcurrentArrayQueue<>(1024);
 
@@ -172,6 +173,15 @@ public final class HostServerPath implements FrameProcessor {
     while (!commands.offer(command)) {
       Thread.onSpinWait();
     }
+    waker.run();
+  }
+
+  /**
+   * What {@link #command} calls after queueing: the pipeline's {@code wake}, so that an idle
+   * receive thread, which ticks only every 100 ms, applies the change at once.
+   */
+  public void waker(Runnable wake) {
+    this.waker = wake;
   }
 
   @Override

@@ -21,4 +21,17 @@ public interface FrameWait {
     await(timeoutMillis);
     return ALL;
   }
+
+  /**
+   * Ends the current (or the next) wait early, from any thread: work other than frames is waiting
+   * (a command). A wait that cannot be woken ignores it.
+   */
+  default void wake() {}
+
+  /**
+   * Whether a {@link #wake} ended a wait since the last call, which clears it; receive thread only.
+   */
+  default boolean takeWake() {
+    return false;
+  }
 }

@@ -55,6 +55,22 @@ public final class Pipeline implements AutoCloseable {
   public static final long DEEP_IDLE_NANOS = 0L;
 
   /**
+   * How long a pipeline finds no frame before its receive thread waits longer between ticks ({@link
+   * #QUIET_TICK_MILLIS}): a second, so every timer keeps its millisecond while traffic flows and
+   * for a second after it (ARP's retry is a second by default).
+   */
+  public static final long QUIET_AFTER_NANOS = 1_000_000_000L;
+
+  /**
+   * The tick of a quiet pipeline, in its {@link FrameWait}: a tick a millisecond cost an idle
+   * redirector about 36 µs of CPU each on the 2596 MHz VM, two pipelines 7 % of a core for no frame
+   * (BENCHMARKS.md, "The census off the data path"). A frame ends the wait at once, and so does a
+   * command ({@link #wake}); what a tick does (expire flows, retry ARP, age fragments) may come
+   * this much later on a router that forwards nothing.
+   */
+  public static final int QUIET_TICK_MILLIS = 100;
+
+  /**
    * How many frames the receive thread takes from one source before it looks at the next: the
    * frames run on this thread in one round leave in one flush (one system call with a transmit
    * ring), and no source waits behind a busy one for longer than this many frames.
@@ -139,6 +155,17 @@ public final class Pipeline implements AutoCloseable {
    * daemon about a sixth of a core on the VMs measured (BENCHMARKS.md); this costs nothing but the
    * first frame's wake-up. Before {@link #start}.
    */
+  /**
+   * Ends the receive thread's wait in its {@link FrameWait} early, from any thread: a command is
+   * queued for it. Without a wait, or before {@link #deepIdle}, nothing to do.
+   */
+  public void wake() {
+    final FrameWait wait = deepWait;
+    if (wait != null) {
+      wait.wake();
+    }
+  }
+
   public Pipeline deepIdle(FrameWait wait, long afterNanos) {
     if (receiveThread != null) {
       throw new IllegalStateException("started");
@@ -408,13 +435,14 @@ public final class Pipeline implements AutoCloseable {
       // Every source looked at came back empty: the burst is over, the next frame may run
       // here again.
       inlineLeft = inlineBurst;
-      if (now - lastEvent >= TICK_NANOS) {
+      if (now - lastEvent >= TICK_NANOS || (deepWait != null && deepWait.takeWake())) {
+        // Due, or woken for a command: the tick drains the commands.
         tick(now);
         lastEvent = now;
       } else if (deepWait != null && now - lastFrame >= deepIdleNanos) {
-        // Sleep until a frame comes, or until the next tick is due; then look only where
-        // the kernel says a frame is.
-        mask = deepWait.ready(1);
+        // Sleep until a frame or a command comes, or until the next tick is due; then look only
+        // where the kernel says a frame is.
+        mask = deepWait.ready(now - lastFrame >= QUIET_AFTER_NANOS ? QUIET_TICK_MILLIS : 1);
       } else {
         idle.idle();
         mask = FrameWait.ALL;

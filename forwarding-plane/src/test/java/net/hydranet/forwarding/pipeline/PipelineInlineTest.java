@@ -214,4 +214,107 @@ class PipelineInlineTest {
       pipeline.close();
     }
   }
+
+  /** A wait that records each timeout it was given and can be woken, as {@code PcapWait} is. */
+  private static final class WakeableWait implements FrameWait {
+    final ConcurrentLinkedQueue<Integer> timeouts = new ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.Semaphore woken = new java.util.concurrent.Semaphore(0);
+    private volatile boolean wake;
+
+    @Override
+    public void await(int timeoutMillis) {
+      ready(timeoutMillis);
+    }
+
+    @Override
+    public long ready(int timeoutMillis) {
+      timeouts.add(timeoutMillis);
+      try {
+        if (woken.tryAcquire(timeoutMillis, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+          wake = true;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return ALL; // cannot tell the sources apart: every one is looked at after the wait
+    }
+
+    @Override
+    public void wake() {
+      woken.release();
+    }
+
+    @Override
+    public boolean takeWake() {
+      boolean w = wake;
+      wake = false;
+      return w;
+    }
+  }
+
+  @Test
+  void shouldTickSlowlyWhenQuietAndRunACommandAtOnceWhenWoken() throws Exception {
+    BurstSource source = new BurstSource();
+    Recorder path = new Recorder();
+    WakeableWait wait = new WakeableWait();
+    ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
+    Runnable drain =
+        () -> {
+          for (Runnable c; (c = commands.poll()) != null; ) {
+            c.run();
+          }
+        };
+    Pipeline pipeline = pipeline(source, path, drain, 4096).deepIdle(wait, 0).start();
+    try {
+      source.release(1);
+      awaitProcessed(path, 1);
+      long frameSeen = System.nanoTime();
+      long deadline = System.currentTimeMillis() + WAIT_MILLIS;
+      while (!wait.timeouts.contains(Pipeline.QUIET_TICK_MILLIS)
+          && System.currentTimeMillis() < deadline) {
+        Thread.sleep(10);
+      }
+      long quietAfter = System.nanoTime() - frameSeen;
+      assertTrue(wait.timeouts.contains(1), "a millisecond tick while traffic is recent");
+      assertTrue(
+          wait.timeouts.contains(Pipeline.QUIET_TICK_MILLIS),
+          "quiet: waits " + Pipeline.QUIET_TICK_MILLIS + " ms between ticks");
+      assertTrue(
+          quietAfter >= Pipeline.QUIET_AFTER_NANOS,
+          "quiet only a second after the last frame, was after " + quietAfter / 1_000_000 + " ms");
+
+      // Deep in a quiet wait now: a command and a wake run it long before the next tick.
+      Thread.sleep(20);
+      java.util.concurrent.CountDownLatch ran = new java.util.concurrent.CountDownLatch(1);
+      long offered = System.nanoTime();
+      commands.add(ran::countDown);
+      pipeline.wake();
+      assertTrue(ran.await(WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS), "command ran");
+      long tookMillis = (System.nanoTime() - offered) / 1_000_000;
+      assertTrue(
+          tookMillis < Pipeline.QUIET_TICK_MILLIS / 2,
+          "woken, the command ran after " + tookMillis + " ms, not at the next quiet tick");
+
+      // The next command right after it, within the tick's millisecond: woken, it runs too (the
+      // sampler's census queues its steps so, one as soon as the last is done).
+      for (int i = 0; i < 5; i++) {
+        java.util.concurrent.CountDownLatch next = new java.util.concurrent.CountDownLatch(1);
+        long again = System.nanoTime();
+        commands.add(next::countDown);
+        pipeline.wake();
+        assertTrue(next.await(WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS), "ran");
+        long againMillis = (System.nanoTime() - again) / 1_000_000;
+        assertTrue(
+            againMillis < Pipeline.QUIET_TICK_MILLIS / 2,
+            "a command right after another ran after " + againMillis + " ms");
+      }
+
+      source.release(1);
+      awaitProcessed(path, 2);
+      source.finish();
+      assertTrue(pipeline.awaitEnd(WAIT_MILLIS), "pipeline ended");
+    } finally {
+      pipeline.close();
+    }
+  }
 }

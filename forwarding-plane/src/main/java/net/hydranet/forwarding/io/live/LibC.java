@@ -47,6 +47,9 @@ final class LibC {
 
   static native int close(int fd);
 
+  /** {@code eventfd(2)}: a counter another thread can make readable, for waking a poll. */
+  static native int eventfd(int initval, int flags);
+
   /**
    * ioctl is variadic in C; on x86-64 and aarch64 Linux a fixed third pointer argument is ABI-safe.
    */

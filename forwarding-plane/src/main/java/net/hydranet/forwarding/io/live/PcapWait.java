@@ -13,16 +13,31 @@ import org.agrona.concurrent.UnsafeBuffer;
 public final class PcapWait implements FrameWait {
   private static final int POLLFD_SIZE = 8; // int fd, short events, short revents
   private static final short POLLIN = 0x1;
+  private static final int EFD_NONBLOCK = 0x800;
+  private static final int EFD_CLOEXEC = 0x80000;
 
   private final UnsafeBuffer fds;
   private final int count;
+  // An eventfd after the captures' descriptors: wake() makes it readable; -1 if none was made.
+  private final int wakeFd;
+  private final UnsafeBuffer wakeWord = new UnsafeBuffer(ByteBuffer.allocateDirect(8));
+  // Holds 1, written once: what every wake() adds; threads may pass it to write(2) at once.
+  private final UnsafeBuffer one = new UnsafeBuffer(ByteBuffer.allocateDirect(8));
+  private boolean woken;
 
   private PcapWait(int[] descriptors) {
     this.count = descriptors.length;
-    this.fds = new UnsafeBuffer(ByteBuffer.allocateDirect(count * POLLFD_SIZE));
+    this.wakeFd = LibC.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    one.putLong(0, 1L);
+    int polled = count + (wakeFd >= 0 ? 1 : 0);
+    this.fds = new UnsafeBuffer(ByteBuffer.allocateDirect(polled * POLLFD_SIZE));
     for (int i = 0; i < count; i++) {
       fds.putInt(i * POLLFD_SIZE, descriptors[i]);
       fds.putShort(i * POLLFD_SIZE + 4, POLLIN);
+    }
+    if (wakeFd >= 0) {
+      fds.putInt(count * POLLFD_SIZE, wakeFd);
+      fds.putShort(count * POLLFD_SIZE + 4, POLLIN);
     }
   }
 
@@ -40,24 +55,34 @@ public final class PcapWait implements FrameWait {
     return new PcapWait(descriptors);
   }
 
+  /** A wait over these descriptors (for tests: any pollable descriptor will do). */
+  static PcapWait ofDescriptors(int... descriptors) {
+    return new PcapWait(descriptors.clone());
+  }
+
   @Override
   public void await(int timeoutMillis) {
-    // Interrupted by a signal (EINTR) or failed: the caller polls its sources either way.
-    LibC.poll(fds.addressOffset(), count, timeoutMillis);
+    ready(timeoutMillis);
   }
 
   /**
    * One {@code poll(2)}; the captures whose descriptor reported anything (a frame, or an error
-   * their next read will report) are set. A failed or interrupted call says {@link #ALL}.
+   * their next read will report) are set. A failed or interrupted call says {@link #ALL}. A {@link
+   * #wake} ends it too, and is read off here (one {@code read(2)}), for {@link #takeWake}.
    */
   @Override
   public long ready(int timeoutMillis) {
-    final int n = LibC.poll(fds.addressOffset(), count, timeoutMillis);
+    final int polled = count + (wakeFd >= 0 ? 1 : 0);
+    final int n = LibC.poll(fds.addressOffset(), polled, timeoutMillis);
     if (n == 0) {
       return 0L;
     }
     if (n < 0 || count > Long.SIZE) {
       return ALL;
+    }
+    if (wakeFd >= 0 && fds.getShort(count * POLLFD_SIZE + 6) != 0) {
+      LibC.read(wakeFd, wakeWord.addressOffset(), 8);
+      woken = true;
     }
     long mask = 0;
     for (int i = 0; i < count; i++) {
@@ -66,5 +91,20 @@ public final class PcapWait implements FrameWait {
       }
     }
     return mask;
+  }
+
+  /** Adds one to the eventfd's counter: one {@code write(2)}, from any thread. */
+  @Override
+  public void wake() {
+    if (wakeFd >= 0) {
+      LibC.write(wakeFd, one.addressOffset(), 8);
+    }
+  }
+
+  @Override
+  public boolean takeWake() {
+    final boolean w = woken;
+    woken = false;
+    return w;
   }
 }

@@ -63,6 +63,7 @@ public final class Capture {
             inlineBurst);
     try {
       p.deepIdle(PcapWait.of(List.of(source)), Pipeline.DEEP_IDLE_NANOS);
+      path.waker(p::wake);
     } catch (IOException e) {
       LOG.warn("the receive thread will poll even when idle: {}", e.getMessage());
     }
