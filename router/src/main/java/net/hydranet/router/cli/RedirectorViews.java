@@ -7,8 +7,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import net.hydranet.control.agent.RedirectorAgent;
 import net.hydranet.control.rib.Rib;
@@ -228,17 +226,16 @@ public final class RedirectorViews {
     sb.append(String.format("  %-15s %d%n", target, flows));
   }
 
-  /** The forwarding plane's table and counters as text, read on the forwarding thread. */
+  /**
+   * The forwarding plane's table and counters as text: the table copied on the forwarding thread
+   * ({@link PlaneSnapshot#take}), the text made here.
+   */
   static String status(ForwardingPlane plane) throws Exception {
-    CompletableFuture<String> f = new CompletableFuture<>();
-    plane.snapshot(
-        p -> {
-          ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-          try (PrintStream ps = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
-            Summary.print(ps, p);
-          }
-          f.complete(bytes.toString(StandardCharsets.UTF_8));
-        });
-    return f.get(2, TimeUnit.SECONDS);
+    PlaneSnapshot snapshot = PlaneSnapshot.take(plane, false);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (PrintStream ps = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+      Summary.print(ps, snapshot, plane);
+    }
+    return bytes.toString(StandardCharsets.UTF_8);
   }
 }
