@@ -95,9 +95,9 @@ public final class RedirectLookup implements Element {
 
   /** The pipeline's clock, and a bounded sweep from the least recently used end of the table. */
   public void tick(long nowNanos) {
-    now = nowNanos;
     // Lookups expire the rest lazily.
-    flows.expire(nowNanos, 64);
+    flows.expire(nowNanos, FlowTable.sweepBudget(nowNanos - now));
+    now = nowNanos;
     if (dead.size() != 0) {
       dead.forget(nowNanos);
     }

@@ -94,8 +94,8 @@ public final class RedirectLookup6 implements Element {
 
   /** The pipeline's clock, and a bounded sweep from the least recently used end of the table. */
   public void tick(long nowNanos) {
+    flows.expire(nowNanos, FlowTable.sweepBudget(nowNanos - now));
     now = nowNanos;
-    flows.expire(nowNanos, 64);
     if (dead.size() != 0) {
       dead.forget(nowNanos);
     }

@@ -400,6 +400,20 @@ public final class FlowTable {
     }
   }
 
+  /** Flows a sweep may forget for each millisecond since the last ({@link #sweepBudget}). */
+  public static final int SWEEP_PER_MILLI = 64;
+
+  /**
+   * How many expired flows a tick's sweep ({@link #expire}) may forget, {@code elapsedNanos} after
+   * the last: {@link #SWEEP_PER_MILLI} a millisecond, at least that many and at most a hundred
+   * milliseconds' worth. A pipeline ticks every millisecond while frames come and every 100 ms when
+   * quiet (Pipeline.QUIET_TICK_MILLIS), so the table is swept as fast either way.
+   */
+  public static int sweepBudget(long elapsedNanos) {
+    long millis = Math.max(1, Math.min(100, elapsedNanos / 1_000_000L));
+    return (int) millis * SWEEP_PER_MILLI;
+  }
+
   /**
    * Forgets up to {@code max} flows past their deadline from the least recently used end, for idle
    * ticks; stops at the first live one, so the cost is bounded whatever the table holds.

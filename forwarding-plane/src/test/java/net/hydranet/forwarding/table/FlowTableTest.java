@@ -123,6 +123,23 @@ class FlowTableTest {
   }
 
   @Test
+  void shouldSweepAsManyFlowsAMillisecondWhateverTheTicksApart() {
+    assertEquals(64, FlowTable.sweepBudget(0), "a tick per frame: as before");
+    assertEquals(64, FlowTable.sweepBudget(-5), "a clock that stepped back");
+    assertEquals(64, FlowTable.sweepBudget(1_000_000));
+    assertEquals(50 * 64, FlowTable.sweepBudget(50_000_000));
+    assertEquals(100 * 64, FlowTable.sweepBudget(100_000_000), "a quiet pipeline's tick");
+    assertEquals(100 * 64, FlowTable.sweepBudget(60_000_000_000L), "bounded");
+
+    FlowTable t = new FlowTable(4096, counters);
+    for (int i = 0; i < 3000; i++) {
+      t.insert(FlowTable.keyHi(i, 99), FlowTable.keyLo(6, 1000, 80), 0, 0, 10);
+    }
+    assertEquals(3000, t.expire(1_000, FlowTable.sweepBudget(100_000_000)));
+    assertEquals(0, t.size());
+  }
+
+  @Test
   void shouldRecordNothingWithCapacityZero() {
     FlowTable t = new FlowTable(0, counters);
     long hi = FlowTable.keyHi(1, 2);
