@@ -63,10 +63,10 @@ public final class Pipeline implements AutoCloseable {
 
   /**
    * The tick of a quiet pipeline, in its {@link FrameWait}: a tick a millisecond cost an idle
-   * redirector about 36 µs of CPU each on the 2596 MHz VM, two pipelines 7 % of a core for no frame
-   * (BENCHMARKS.md, "The census off the data path"). A frame ends the wait at once, and so does a
-   * command ({@link #wake}); what a tick does (expire flows, retry ARP, age fragments) may come
-   * this much later on a router that forwards nothing.
+   * redirector 22–30 µs of CPU each on the 2596 MHz VM, its two receive threads 4–5 % of a core for
+   * no frame (BENCHMARKS.md, "The census off the data path, and a quiet idle tick"). A frame ends
+   * the wait at once, and so does a command ({@link #wake}); what a tick does (expire flows, retry
+   * ARP, age fragments) may come this much later on a router that forwards nothing.
    */
   public static final int QUIET_TICK_MILLIS = 100;
 

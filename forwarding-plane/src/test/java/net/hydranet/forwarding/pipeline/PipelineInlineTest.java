@@ -252,6 +252,21 @@ class PipelineInlineTest {
     }
   }
 
+  /** Queues a command, wakes the pipeline, and expects the command to run well within a tick. */
+  private static void assertRunsWhenWoken(
+      Pipeline pipeline, ConcurrentLinkedQueue<Runnable> commands, String when)
+      throws InterruptedException {
+    java.util.concurrent.CountDownLatch ran = new java.util.concurrent.CountDownLatch(1);
+    long offered = System.nanoTime();
+    commands.add(ran::countDown);
+    pipeline.wake();
+    assertTrue(ran.await(WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS), "command ran");
+    long tookMillis = (System.nanoTime() - offered) / 1_000_000;
+    assertTrue(
+        tookMillis < Pipeline.QUIET_TICK_MILLIS / 2,
+        when + ", the command ran after " + tookMillis + " ms, not at the next quiet tick");
+  }
+
   @Test
   void shouldTickSlowlyWhenQuietAndRunACommandAtOnceWhenWoken() throws Exception {
     BurstSource source = new BurstSource();
@@ -285,28 +300,11 @@ class PipelineInlineTest {
 
       // Deep in a quiet wait now: a command and a wake run it long before the next tick.
       Thread.sleep(20);
-      java.util.concurrent.CountDownLatch ran = new java.util.concurrent.CountDownLatch(1);
-      long offered = System.nanoTime();
-      commands.add(ran::countDown);
-      pipeline.wake();
-      assertTrue(ran.await(WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS), "command ran");
-      long tookMillis = (System.nanoTime() - offered) / 1_000_000;
-      assertTrue(
-          tookMillis < Pipeline.QUIET_TICK_MILLIS / 2,
-          "woken, the command ran after " + tookMillis + " ms, not at the next quiet tick");
-
-      // The next command right after it, within the tick's millisecond: woken, it runs too (the
+      assertRunsWhenWoken(pipeline, commands, "woken from a quiet wait");
+      // The next commands right after it, within the tick's millisecond: woken, they run too (the
       // sampler's census queues its steps so, one as soon as the last is done).
       for (int i = 0; i < 5; i++) {
-        java.util.concurrent.CountDownLatch next = new java.util.concurrent.CountDownLatch(1);
-        long again = System.nanoTime();
-        commands.add(next::countDown);
-        pipeline.wake();
-        assertTrue(next.await(WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS), "ran");
-        long againMillis = (System.nanoTime() - again) / 1_000_000;
-        assertTrue(
-            againMillis < Pipeline.QUIET_TICK_MILLIS / 2,
-            "a command right after another ran after " + againMillis + " ms");
+        assertRunsWhenWoken(pipeline, commands, "right after another");
       }
 
       source.release(1);

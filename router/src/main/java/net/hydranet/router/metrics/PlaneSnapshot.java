@@ -24,9 +24,11 @@ import org.agrona.collections.Long2LongCounterMap;
 import org.agrona.collections.LongHashSet;
 
 /**
- * The forwarding plane's table, counters and (optionally) live flows per target as of one moment,
- * read on the forwarding thread as a queued command: the views of {@code hydranet ctl}, the status
- * page and the per-host-server meters all read this copy rather than the thread's own arrays.
+ * The forwarding plane's table, counters and (optionally) live flows per target, read on the
+ * forwarding threads as queued commands (the live flows in a census of many short ones, so they are
+ * as of the census's few milliseconds to a few hundred, not one moment): the views of {@code
+ * hydranet ctl}, the status page and the per-host-server meters all read this copy rather than the
+ * thread's own arrays.
  *
  * @param services every service in the table, in index order
  * @param counters every counter of {@link Counter}, by metric name, zero or not
@@ -262,14 +264,12 @@ public record PlaneSnapshot(
       Walk w = walks[lane];
       ForwardingPath path = p.path(lane);
       if (flows && table[lane] == 0) {
-        FlowTable t = path.flows();
         RedirectorTable redirects = p.redirects(lane);
-        next[lane] =
-            t.forEachLiveFlow(
+        boolean done =
+            slice(
+                lane,
+                path.flows(),
                 path.now(),
-                next[lane],
-                Math.min(t.slots(), next[lane] + STEP_SLOTS),
-                STEP_FLOWS,
                 (destination, protocol, port, target) -> {
                   w.byTarget.incrementAndGet(target);
                   int s = redirects.lookup(destination, protocol, port);
@@ -277,24 +277,21 @@ public record PlaneSnapshot(
                     w.byServiceTarget.incrementAndGet(serviceTarget(s, target));
                   }
                 });
-        if (next[lane] == t.slots()) {
+        if (done) {
           table[lane] = 1;
-          next[lane] = 0;
         }
         return true;
       }
       if (flows && table[lane] == 1) {
-        FlowTable t = path.ipv6().flows();
         if (services6.get(lane) == null) {
           services6.set(lane, ipv6Services(p.redirects(lane)));
         }
         Map<Long, List<Integer>> byPortTarget = services6.get(lane);
-        next[lane] =
-            t.forEachLiveFlow(
+        boolean done =
+            slice(
+                lane,
+                path.ipv6().flows(),
                 path.now(),
-                next[lane],
-                Math.min(t.slots(), next[lane] + STEP_SLOTS),
-                STEP_FLOWS,
                 (addressHash, protocol, port, target) -> {
                   w.byTarget6.incrementAndGet(target);
                   if (target != 0) {
@@ -308,7 +305,7 @@ public record PlaneSnapshot(
                     }
                   }
                 });
-        if (next[lane] < t.slots()) {
+        if (!done) {
           return true;
         }
       }
@@ -317,6 +314,18 @@ public record PlaneSnapshot(
       w.flows6 = path.ipv6().flows().size();
       w.evicted = path.flows().evicted();
       return false;
+    }
+
+    /** One slice of {@code t} from this pipeline's next slot on; true when {@code t} is done. */
+    private boolean slice(int lane, FlowTable t, long now, FlowTable.LiveFlowVisitor visitor) {
+      next[lane] =
+          t.forEachLiveFlow(
+              now, next[lane], Math.min(t.slots(), next[lane] + STEP_SLOTS), STEP_FLOWS, visitor);
+      if (next[lane] < t.slots()) {
+        return false;
+      }
+      next[lane] = 0;
+      return true;
     }
 
     /**
