@@ -34,4 +34,7 @@ public interface FrameWait {
   default boolean takeWake() {
     return false;
   }
+
+  /** Releases what the wait holds (a descriptor), once no thread waits in it any more. */
+  default void close() {}
 }

@@ -216,6 +216,8 @@ public final class Pipeline implements AutoCloseable {
   @Override
   public void close() {
     running = false;
+    // A quiet receive thread may be in a 100 ms wait: end it now.
+    wake();
     if (receiveThread != null) {
       try {
         receiveThread.join(5_000);
@@ -229,6 +231,9 @@ public final class Pipeline implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     disruptor.halt();
+    if (deepWait != null && (receiveThread == null || !receiveThread.isAlive())) {
+      deepWait.close();
+    }
   }
 
   private void receiveLoop() {

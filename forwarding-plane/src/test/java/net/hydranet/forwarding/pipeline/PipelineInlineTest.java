@@ -250,6 +250,34 @@ class PipelineInlineTest {
       wake = false;
       return w;
     }
+
+    volatile boolean closed;
+
+    @Override
+    public void close() {
+      closed = true;
+    }
+  }
+
+  @Test
+  void shouldCloseAQuietPipelineAtOnceAndReleaseItsWait() throws Exception {
+    BurstSource source = new BurstSource();
+    WakeableWait wait = new WakeableWait();
+    Pipeline pipeline = pipeline(source, new Recorder(), () -> {}, 4096).deepIdle(wait, 0).start();
+    long deadline = System.currentTimeMillis() + WAIT_MILLIS;
+    while (!wait.timeouts.contains(Pipeline.QUIET_TICK_MILLIS)
+        && System.currentTimeMillis() < deadline) {
+      Thread.sleep(10);
+    }
+    assertTrue(wait.timeouts.contains(Pipeline.QUIET_TICK_MILLIS), "quiet before the close");
+    Thread.sleep(20);
+    long t0 = System.nanoTime();
+    pipeline.close();
+    long tookMillis = (System.nanoTime() - t0) / 1_000_000;
+    assertTrue(
+        tookMillis < Pipeline.QUIET_TICK_MILLIS / 2,
+        "closed after " + tookMillis + " ms: the wait was not ended");
+    assertTrue(wait.closed, "the wait is released once its thread has stopped");
   }
 
   /** Queues a command, wakes the pipeline, and expects the command to run well within a tick. */

@@ -24,6 +24,7 @@ public final class PcapWait implements FrameWait {
   // Holds 1, written once: what every wake() adds; threads may pass it to write(2) at once.
   private final UnsafeBuffer one = new UnsafeBuffer(ByteBuffer.allocateDirect(8));
   private boolean woken;
+  private boolean closed; // under this object's monitor
 
   private PcapWait(int[] descriptors) {
     this.count = descriptors.length;
@@ -93,11 +94,23 @@ public final class PcapWait implements FrameWait {
     return mask;
   }
 
-  /** Adds one to the eventfd's counter: one {@code write(2)}, from any thread. */
+  /**
+   * Adds one to the eventfd's counter: one {@code write(2)}, from any thread. Synchronized with
+   * {@link #close}, so that it never writes to the number of a descriptor closed and reused.
+   */
   @Override
-  public void wake() {
-    if (wakeFd >= 0) {
+  public synchronized void wake() {
+    if (wakeFd >= 0 && !closed) {
       LibC.write(wakeFd, one.addressOffset(), 8);
+    }
+  }
+
+  /** Closes the eventfd; the captures' descriptors are theirs. Once; later waits are not woken. */
+  @Override
+  public synchronized void close() {
+    if (wakeFd >= 0 && !closed) {
+      closed = true;
+      LibC.close(wakeFd);
     }
   }
 

@@ -57,4 +57,14 @@ class PcapWaitTest {
     assertEquals(0L, wait.ready(0), "both wakes read off at once");
     assertFalse(wait.takeWake());
   }
+
+  @Test
+  void shouldIgnoreAWakeAfterClose() {
+    PcapWait wait = PcapWait.ofDescriptors();
+    wait.close();
+    wait.close();
+    wait.wake(); // no write to a closed (or reused) descriptor
+
+    assertFalse(wait.takeWake());
+  }
 }
